@@ -1,0 +1,110 @@
+#pragma once
+// ferry::Engine is the library's front door: one application database, seen
+// as one device that captures its changes and exchanges them with other
+// devices through bundle files.
+//
+// Every method that changes something runs in one transaction: if it throws,
+// the database is exactly as it was before the call. Captured changes are
+// sealed into the operations log first by every method that reads or ships
+// the log (seal, verify, status, export, import, conflicts, resolve, log).
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ferry/error.h"
+#include "ferry/reports.h"
+#include "ferry/vector_clock.h"
+
+namespace ferry {
+
+struct ExportOptions {
+  std::string peer;                  // Device id, id prefix or name; empty with `all`.
+  bool all = false;                  // Everything, whatever the peer announced.
+  std::optional<VectorClock> since;  // Only what is not included in this clock.
+};
+
+enum class Keep { winner, loser };
+
+struct LogFilter {
+  std::optional<std::string> table;
+  std::optional<std::vector<Value>> key;
+  std::optional<DeviceId> device;
+  std::size_t limit = 0;  // 0: no limit.
+};
+
+// An Engine is not safe for concurrent use: give each thread its own.
+// Other connections and processes may read and write the database while it
+// is open; their writes to tracked tables are captured too.
+class Engine {
+ public:
+  // Prepares an application database (created if missing) for ferry and
+  // gives it a device identity. On a database init already prepared it
+  // changes nothing and keeps the existing identity and name.
+  static Engine init(const std::string& path, const std::string& device_name = "");
+  // Opens a database that init() has prepared. Throws Error(not_found) if the
+  // file does not exist, Error(refused) if ferry never set it up.
+  static Engine open(const std::string& path);
+
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  ~Engine();
+
+  DeviceId device_id() const;
+  std::string device_name() const;
+  const std::string& path() const;
+
+  // Starts capturing every INSERT, UPDATE and DELETE on `table`, whoever makes
+  // them. The first time, the rows already there become insert operations
+  // (backfill), and their number is returned. Running it again after ALTER
+  // TABLE ... ADD COLUMN picks up the new columns and returns 0.
+  // Throws Error(not_found) for a missing table, Error(refused) for a table
+  // without a declared PRIMARY KEY, a view, or a virtual table.
+  std::size_t track(const std::string& table);
+  // Stops capturing `table`; its operations stay in the log.
+  void untrack(const std::string& table);
+  std::vector<TableInfo> tables();
+
+  // Turns captured changes into operations; returns how many were made.
+  std::size_t seal();
+  // Recomputes every hash and chain link of the log.
+  [[nodiscard]] VerifyReport verify();
+  // What this device has seen, from every device.
+  VectorClock clock();
+  [[nodiscard]] StatusReport status();
+  // Operations, newest first (by Lamport time, then device).
+  std::vector<Operation> log(const LogFilter& filter = {});
+
+  // Writes a bundle holding the operations the peer lacks. The file appears
+  // at `path` complete or not at all. With nothing to send, writes a bundle
+  // that only carries this device's clock (an acknowledgement).
+  ExportSummary export_bundle(const std::string& path, const ExportOptions& options);
+  // Validates the bundle, then applies it in one transaction. Throws
+  // Error(corrupt) for a damaged or forged bundle and Error(refused) for one
+  // that cannot apply here (chain mismatch, unknown table or column); in both
+  // cases the database is untouched.
+  [[nodiscard]] ImportSummary import_bundle(const std::string& path);
+
+  std::vector<ConflictInfo> conflicts();
+  // Settles an open conflict by writing a new operation that follows both
+  // sides, so the same conflict closes on every replica that receives it.
+  // Returns that operation. Throws Error(not_found) for an unknown or closed id.
+  Operation resolve(std::int64_t conflict_id, Keep keep);
+  Operation resolve(std::int64_t conflict_id, const Value& value);
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Reads a bundle's metadata without any database. Throws Error(corrupt) for
+// a damaged file and Error(refused) for a newer format.
+BundleInfo inspect_bundle(const std::string& path);
+// Checks everything that can be checked without a database: format, SQLite
+// integrity, schema, every hash and chain link, the content hash.
+[[nodiscard]] VerifyReport verify_bundle(const std::string& path);
+
+}  // namespace ferry

@@ -1,0 +1,32 @@
+#pragma once
+// The one error type ferry throws. Every failure carries a kind from a small
+// closed set (what the CLI turns into an exit code) and a message a person can
+// act on, in the form "<where>: <what happened>[: <detail>]".
+
+#include <stdexcept>
+#include <string>
+
+namespace ferry {
+
+enum class Errc {
+  invalid_argument,  // The caller asked for something impossible (no such option, bad id text).
+  not_found,         // A file, table, device or conflict that does not exist.
+  corrupt,           // Bytes that do not verify: a damaged bundle, a tampered log.
+  refused,           // Valid input ferry will not accept (newer format, chain mismatch, schema).
+  database,          // SQLite failed (locked, read-only, disk full, I/O error).
+  internal,          // A bug or an environment failure (no entropy, OpenSSL failure).
+};
+
+// Short stable name of a kind: "corrupt", "refused", ...
+const char* to_string(Errc code) noexcept;
+
+class Error : public std::runtime_error {
+ public:
+  Error(Errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  Errc code() const noexcept { return code_; }
+
+ private:
+  Errc code_;
+};
+
+}  // namespace ferry

@@ -1,0 +1,48 @@
+#pragma once
+// Operation: one captured INSERT, UPDATE or DELETE on a tracked table, as it
+// is kept in the operations log and carried in bundles. Its canonical
+// encoding and hash are specified in bundle_format/README.md.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ferry/ids.h"
+#include "ferry/value.h"
+#include "ferry/vector_clock.h"
+
+namespace ferry {
+
+using Hash = std::array<std::uint8_t, 32>;  // SHA-256.
+
+enum class OpKind : std::uint8_t { insert = 0, update = 1, remove = 2 };
+const char* to_string(OpKind kind) noexcept;
+
+struct ColumnValue {
+  std::string name;
+  Value value;
+  friend bool operator==(const ColumnValue& a, const ColumnValue& b) {
+    return a.name == b.name && a.value == b.value;
+  }
+};
+
+struct Operation {
+  OperationId id;                    // UUIDv7; its time part is when the change was sealed.
+  DeviceId origin;                   // The device where the change was made.
+  std::uint64_t seq = 0;             // 1, 2, 3... per origin, without gaps.
+  std::uint64_t lamport = 0;         // Greater than the Lamport time of everything it follows.
+  VectorClock clock;                 // What the origin had seen; clock.get(origin) == seq.
+  std::string table;
+  std::vector<Value> key;            // Primary-key values, in primary-key order.
+  OpKind kind = OpKind::insert;
+  std::vector<ColumnValue> columns;  // Sorted by name; all columns (insert), changed ones (update), none (remove).
+  Hash prev_hash{};                  // Hash of the origin's previous operation; zeros for seq 1.
+
+  friend bool operator==(const Operation& a, const Operation& b);
+};
+
+// Lower-case hex of a hash.
+std::string to_hex(const Hash& hash);
+
+}  // namespace ferry

@@ -1,0 +1,105 @@
+#pragma once
+// Plain result types returned by ferry::Engine and ferry::inspect_bundle.
+// Expected outcomes (a log that does not verify, conflicts found by an import)
+// are values here, not exceptions.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ferry/ids.h"
+#include "ferry/operation.h"
+#include "ferry/vector_clock.h"
+
+namespace ferry {
+
+struct VerifyReport {
+  bool ok = true;
+  std::size_t operations = 0;   // Operations checked.
+  std::size_t devices = 0;      // Chains checked.
+  std::string first_failure;    // Empty when ok; otherwise names the first operation that fails.
+};
+
+struct TableInfo {
+  std::string name;
+  std::vector<std::string> columns;  // In table order, as captured by the triggers.
+  std::vector<std::string> key;      // Primary-key columns in key order.
+};
+
+// A run of operations of one origin device: seq first..last.
+struct SeqRange {
+  DeviceId device;
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+};
+
+struct PeerInfo {
+  DeviceId id;
+  std::string name;
+  bool is_self = false;
+  std::uint64_t head = 0;                // Highest sequence of this device held here.
+  std::optional<VectorClock> announced;  // Newest clock the device announced in a bundle.
+  std::int64_t announced_ms = 0;
+  std::optional<VectorClock> exported;   // What the last export to it carried up to.
+  std::int64_t exported_ms = 0;
+};
+
+struct StatusReport {
+  DeviceId device;
+  std::string device_name;
+  VectorClock clock;
+  std::vector<std::string> tables;
+  std::size_t operations = 0;         // In the log (sealed).
+  std::vector<SeqRange> missing;      // Sequence ranges that pending operations wait for.
+  std::size_t pending_operations = 0;
+  std::size_t conflicts_open = 0;
+  std::vector<PeerInfo> peers;
+};
+
+struct ExportSummary {
+  std::string path;
+  OperationId bundle_id;
+  std::size_t operations = 0;
+  std::vector<SeqRange> ranges;
+  std::uint64_t bytes = 0;
+};
+
+struct ImportSummary {
+  std::size_t applied = 0;     // Operations now reflected in the tables (this bundle's and earlier pending ones).
+  std::size_t duplicates = 0;  // Already present; skipped.
+  std::size_t pending = 0;     // Stored, waiting for earlier operations to arrive.
+  std::size_t conflicts = 0;   // Conflicts opened by this import (recorded, settled by the winner rule).
+  std::vector<SeqRange> missing;  // What the pending operations still wait for.
+};
+
+struct BundleInfo {
+  std::uint32_t format_major = 0;
+  std::uint32_t format_minor = 0;
+  OperationId bundle_id;
+  DeviceId exporter;
+  std::string exporter_name;
+  std::int64_t created_ms = 0;
+  VectorClock clock;                // The exporter's full clock when it wrote the bundle.
+  std::vector<SeqRange> ranges;     // Operations carried, per origin device.
+  std::vector<Hash> prerequisites;  // Per range: the hash the range continues from (zeros for seq 1).
+  std::vector<TableInfo> tables;    // Schema of the tracked tables the operations touch.
+  std::size_t operations = 0;
+  std::uint64_t bytes = 0;          // File size.
+  Hash content_hash{};
+};
+
+struct ConflictInfo {
+  std::int64_t id = 0;        // Local number, for `resolve`.
+  std::string table;
+  std::vector<Value> key;
+  std::string column;         // Empty for a row-level conflict (insert against delete).
+  Operation winner;
+  Operation loser;
+  std::optional<Value> winner_value;  // nullopt when that side deleted the row.
+  std::optional<Value> loser_value;
+  std::int64_t detected_ms = 0;
+};
+
+}  // namespace ferry

@@ -1,0 +1,43 @@
+#pragma once
+// VectorClock: for each device, the highest sequence number of that device's
+// operations that have been seen. Comparing two clocks says whether one
+// history includes the other (before / after / equal) or neither (concurrent).
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "ferry/ids.h"
+
+namespace ferry {
+
+enum class Order { before, after, equal, concurrent };
+const char* to_string(Order order) noexcept;
+
+class VectorClock {
+ public:
+  // The sequence seen for `device`; 0 when it has never been seen.
+  std::uint64_t get(const DeviceId& device) const;
+  // REQUIRES: seq > 0. Sets the entry (entries never go backwards in ferry's use).
+  void set(const DeviceId& device, std::uint64_t seq);
+  // Entry-wise maximum: afterwards this clock includes everything `other` includes.
+  void merge(const VectorClock& other);
+  // True when every entry of this clock is <= the matching entry of `other`.
+  bool included_in(const VectorClock& other) const;
+
+  const std::map<DeviceId, std::uint64_t>& entries() const noexcept { return entries_; }
+  bool empty() const noexcept { return entries_.empty(); }
+  // "{device: seq, ...}" with canonical device ids, in device order.
+  std::string to_string() const;
+
+  friend bool operator==(const VectorClock& a, const VectorClock& b) { return a.entries_ == b.entries_; }
+  friend bool operator!=(const VectorClock& a, const VectorClock& b) { return !(a == b); }
+
+ private:
+  std::map<DeviceId, std::uint64_t> entries_;  // Only entries > 0 are stored.
+};
+
+// before: a's history is a strict subset of b's; after: the reverse.
+Order compare(const VectorClock& a, const VectorClock& b);
+
+}  // namespace ferry

@@ -1,0 +1,91 @@
+#include "capture/sealer.h"
+
+#include "ferry/error.h"
+#include "log/codec.h"
+#include "util/uuid.h"
+
+namespace ferry::capture {
+
+LocalWriter::LocalWriter(engine::Devices& devices, log::Store& log, merge::Merger& merger, const DeviceId& self,
+                         std::uint64_t& lamport)
+    : devices_(devices), log_(log), merger_(merger), self_(self), lamport_(lamport), clock_(devices.clock()) {}
+
+Operation LocalWriter::append(const std::string& table, std::vector<Value> key, OpKind kind,
+                              std::vector<ColumnValue> columns, bool write_table) {
+  engine::Device& me = devices_.ensure(self_);
+  Operation op;
+  op.id = util::make_uuid_v7(util::now_ms());
+  op.origin = self_;
+  op.seq = me.head_seq + 1;
+  op.lamport = ++lamport_;
+  clock_.set(self_, op.seq);
+  op.clock = clock_;
+  op.table = table;
+  op.key = std::move(key);
+  op.kind = kind;
+  op.columns = std::move(columns);
+  op.prev_hash = me.head_hash;
+  const std::string body = log::encode(op);
+  const Hash hash = log::hash_of(body);
+  log_.append(self_, op.seq, hash, body);
+  me.head_seq = op.seq;
+  me.head_hash = hash;
+  me.head_dirty = true;
+  merger_.apply(op, write_table);
+  ++appended_;
+  return op;
+}
+
+std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer) {
+  auto st = db.prepare("SELECT * FROM ferry_capture ORDER BY id");
+  std::map<std::string, int> index;
+  for (int i = 0; i < st.column_count(); ++i) index[st.column_name(i)] = i;
+  auto column = [&](char kind, std::size_t i) {
+    auto it = index.find(capture_column(kind, i));
+    if (it == index.end()) throw Error(Errc::corrupt, db.path() + ": ferry_capture lacks column " + capture_column(kind, i));
+    return it->second;
+  };
+  const std::size_t before = writer.appended();
+  while (st.step()) {
+    const TrackedTable& t = tables.by_no(st.integer(1));
+    const auto kind = st.integer(2);
+    auto read_key = [&](char from) {
+      std::vector<Value> key;
+      for (std::size_t i = 0; i < t.key_positions.size(); ++i)
+        key.push_back(st.value(from == 'k' ? column('k', i) : column('c', static_cast<std::size_t>(t.key_positions[i]))));
+      return key;
+    };
+    auto all_columns = [&]() {
+      std::vector<ColumnValue> cols;
+      for (int p : t.sorted_positions) cols.push_back({t.columns[static_cast<std::size_t>(p)], st.value(column('c', static_cast<std::size_t>(p)))});
+      return cols;
+    };
+    if (kind == 0) {
+      writer.append(t.name, read_key('c'), OpKind::insert, all_columns());
+    } else if (kind == 2) {
+      writer.append(t.name, read_key('k'), OpKind::remove, {});
+    } else if (kind == 1) {
+      std::vector<Value> old_key = read_key('k'), new_key = read_key('c');
+      if (old_key != new_key) {
+        // The row moved: its old key is gone and the whole row exists under the new key
+        // (the trigger copies every column when a key column changes).
+        writer.append(t.name, std::move(old_key), OpKind::remove, {});
+        writer.append(t.name, std::move(new_key), OpKind::insert, all_columns());
+        continue;
+      }
+      std::vector<ColumnValue> cols;
+      for (int p : t.sorted_positions) {
+        const auto pos = static_cast<std::size_t>(p);
+        const auto mask = st.integer(column('m', pos / kMaskBits));
+        if ((mask >> (pos % kMaskBits)) & 1) cols.push_back({t.columns[pos], st.value(column('c', pos))});
+      }
+      if (!cols.empty()) writer.append(t.name, std::move(new_key), OpKind::update, std::move(cols));
+    } else {
+      throw Error(Errc::corrupt, db.path() + ": ferry_capture holds a change of unknown kind " + std::to_string(kind));
+    }
+  }
+  db.exec("DELETE FROM ferry_capture");
+  return writer.appended() - before;
+}
+
+}  // namespace ferry::capture

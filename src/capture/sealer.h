@@ -1,0 +1,47 @@
+#pragma once
+// Sealing: captured rows (ferry_capture) become operations of this device --
+// sequence number, Lamport time, vector clock, id, previous hash, hash -- in
+// capture order (which is commit order: the capture table's rowid grows
+// with every captured change and a transaction's rows are contiguous).
+//
+// An UPDATE that changes the primary key becomes a delete of the old key
+// followed by an insert of the new row, so a replica can reproduce it.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "capture/tables.h"
+#include "engine/devices.h"
+#include "ferry/operation.h"
+#include "log/store.h"
+#include "merge/merger.h"
+
+namespace ferry::capture {
+
+// Appends operations of this device to the log and the merge state.
+class LocalWriter {
+ public:
+  LocalWriter(engine::Devices& devices, log::Store& log, merge::Merger& merger, const DeviceId& self,
+              std::uint64_t& lamport);
+  // REQUIRES: columns sorted by name. The change is already in the table
+  // unless write_table (a resolution written by ferry itself).
+  Operation append(const std::string& table, std::vector<Value> key, OpKind kind, std::vector<ColumnValue> columns,
+                   bool write_table = false);
+  std::size_t appended() const { return appended_; }
+
+ private:
+  engine::Devices& devices_;
+  log::Store& log_;
+  merge::Merger& merger_;
+  DeviceId self_;
+  std::uint64_t& lamport_;
+  VectorClock clock_;  // Current clock; only this device's entry moves while sealing.
+  std::size_t appended_ = 0;
+};
+
+// Seals everything in ferry_capture and empties it. Returns the number of operations made.
+// REQUIRES: inside a write transaction.
+std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer);
+
+}  // namespace ferry::capture

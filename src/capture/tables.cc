@@ -1,0 +1,229 @@
+#include "capture/tables.h"
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+
+#include "ferry/error.h"
+#include "log/codec.h"
+
+namespace ferry::capture {
+namespace {
+
+using sql::quote_identifier;
+
+std::string trigger_name(const std::string& table, const char* event) {
+  return quote_identifier("ferry_capture_" + table + "_" + event);
+}
+
+Bytes encode_names(const std::vector<std::string>& names) {
+  std::vector<Value> values;
+  for (const auto& n : names) values.push_back(Value::text(n));
+  const std::string enc = log::encode_values(values);
+  return Bytes(enc.begin(), enc.end());
+}
+
+std::vector<std::string> decode_names(const Bytes& b, const std::string& where) {
+  std::vector<std::string> out;
+  for (const auto& v : log::decode_values(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), where)) {
+    if (v.type() != Value::Type::text) throw Error(Errc::corrupt, where + ": column names must be text");
+    out.push_back(v.as_text());
+  }
+  return out;
+}
+
+void finish(TrackedTable& t) {
+  t.sorted_positions.resize(t.columns.size());
+  std::iota(t.sorted_positions.begin(), t.sorted_positions.end(), 0);
+  std::sort(t.sorted_positions.begin(), t.sorted_positions.end(),
+            [&](int a, int b) { return t.columns[static_cast<std::size_t>(a)] < t.columns[static_cast<std::size_t>(b)]; });
+}
+
+}  // namespace
+
+std::string capture_column(char kind, std::size_t index) { return std::string(1, kind) + std::to_string(index); }
+
+std::vector<std::string> TrackedTable::key_names() const {
+  std::vector<std::string> out;
+  for (int p : key_positions) out.push_back(columns[static_cast<std::size_t>(p)]);
+  return out;
+}
+
+int TrackedTable::position(const std::string& column) const {
+  auto it = std::find(columns.begin(), columns.end(), column);
+  return it == columns.end() ? -1 : static_cast<int>(it - columns.begin());
+}
+
+TableInfo TrackedTable::info() const { return TableInfo{name, columns, key_names()}; }
+
+TrackedTable introspect(sql::Database& db, const std::string& table) {
+  if (table.rfind("ferry_", 0) == 0 || table.rfind("sqlite_", 0) == 0)
+    throw Error(Errc::refused, "table '" + table + "' belongs to ferry or SQLite and cannot be tracked");
+  auto kind = db.prepare("SELECT type, sql FROM sqlite_schema WHERE name=? AND type IN ('table','view')");
+  kind.bind(1, table);
+  if (!kind.step())
+    throw Error(Errc::not_found, db.path() + ": no table named '" + table +
+                                     "' (names are case-sensitive here; `.tables` in sqlite3 lists them)");
+  if (kind.text(0) == "view") throw Error(Errc::refused, "'" + table + "' is a view; only tables can be tracked");
+  if (kind.text(1).rfind("CREATE VIRTUAL", 0) == 0)
+    throw Error(Errc::refused, "'" + table + "' is a virtual table; only ordinary tables can be tracked");
+
+  TrackedTable t;
+  t.name = table;
+  std::vector<std::pair<int, int>> key;  // (pk order, position)
+  auto info = db.prepare("SELECT name, pk, hidden FROM pragma_table_xinfo(?)");
+  info.bind(1, table);
+  while (info.step()) {
+    if (info.integer(2) != 0) continue;  // Generated or hidden columns are derived, never written.
+    const int pk = static_cast<int>(info.integer(1));
+    if (pk > 0) key.emplace_back(pk, static_cast<int>(t.columns.size()));
+    t.columns.push_back(info.text(0));
+  }
+  if (key.empty())
+    throw Error(Errc::refused, "table '" + table +
+                                   "' has no declared PRIMARY KEY; ferry identifies rows by primary key "
+                                   "(rebuild the table with one, e.g. id INTEGER PRIMARY KEY)");
+  std::sort(key.begin(), key.end());
+  for (const auto& k : key) t.key_positions.push_back(k.second);
+  finish(t);
+  return t;
+}
+
+Registry::Registry(sql::Database& db) : db_(db) {
+  auto st = db_.prepare("SELECT no, name, columns, key, tracked FROM ferry_tables");
+  while (st.step()) {
+    TrackedTable t;
+    t.no = st.integer(0);
+    t.name = st.text(1);
+    const std::string where = db_.path() + ": ferry_tables row for '" + t.name + "'";
+    t.columns = decode_names(st.blob(2), where);
+    for (const auto& k : decode_names(st.blob(3), where)) {
+      const int p = t.position(k);
+      if (p < 0) throw Error(Errc::corrupt, where + ": key column '" + k + "' is not a column");
+      t.key_positions.push_back(p);
+    }
+    t.tracked = st.integer(4) != 0;
+    finish(t);
+    by_name_[t.name] = std::move(t);
+  }
+}
+
+const TrackedTable* Registry::find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &it->second;
+}
+
+const TrackedTable& Registry::by_no(std::int64_t no) const {
+  for (const auto& [name, t] : by_name_)
+    if (t.no == no) return t;
+  throw Error(Errc::corrupt, db_.path() + ": ferry_capture names unknown table number " + std::to_string(no));
+}
+
+std::vector<const TrackedTable*> Registry::tracked() const {
+  std::vector<const TrackedTable*> out;
+  for (const auto& [name, t] : by_name_)
+    if (t.tracked) out.push_back(&t);
+  return out;
+}
+
+bool Registry::track(TrackedTable table) {
+  const TrackedTable* old = find(table.name);
+  const bool is_new = old == nullptr || !old->tracked;
+  auto st = db_.prepare(
+      "INSERT INTO ferry_tables(name, columns, key, tracked) VALUES(?, ?, ?, 1) "
+      "ON CONFLICT(name) DO UPDATE SET columns=excluded.columns, key=excluded.key, tracked=1 RETURNING no");
+  const Bytes cols = encode_names(table.columns), key = encode_names(table.key_names());
+  st.bind(1, table.name).bind_blob(2, cols.data(), cols.size()).bind_blob(3, key.data(), key.size());
+  st.step();
+  table.no = st.integer(0);
+  st.reset();
+  table.tracked = true;
+  widen_capture(table);
+  drop_triggers(table.name);
+  create_triggers(table);
+  by_name_[table.name] = std::move(table);
+  return is_new;
+}
+
+void Registry::untrack(const std::string& name) {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end() || !it->second.tracked)
+    throw Error(Errc::not_found, "table '" + name + "' is not tracked");
+  drop_triggers(name);
+  auto st = db_.prepare("UPDATE ferry_tables SET tracked=0 WHERE name=?");
+  st.bind(1, name);
+  st.run();
+  it->second.tracked = false;
+}
+
+void Registry::widen_capture(const TrackedTable& t) {
+  std::set<std::string> have;
+  auto st = db_.prepare("SELECT name FROM pragma_table_info('ferry_capture')");
+  while (st.step()) have.insert(st.text(0));
+  const std::size_t masks = (t.columns.size() + kMaskBits - 1) / kMaskBits;
+  auto add = [&](char kind, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (!have.count(capture_column(kind, i))) db_.exec("ALTER TABLE ferry_capture ADD COLUMN " + capture_column(kind, i));
+  };
+  add('m', masks);
+  add('k', t.key_positions.size());
+  add('c', t.columns.size());
+}
+
+void Registry::drop_triggers(const std::string& name) {
+  for (const char* event : {"insert", "update", "delete"})
+    db_.exec("DROP TRIGGER IF EXISTS " + trigger_name(name, event));
+}
+
+void Registry::create_triggers(const TrackedTable& t) {
+  const std::string table = quote_identifier(t.name), no = std::to_string(t.no);
+  auto col = [&](const char* row, std::size_t i) { return std::string(row) + "." + quote_identifier(t.columns[i]); };
+  auto changed = [&](std::size_t i) {
+    return "(" + col("OLD", i) + " IS NOT " + col("NEW", i) + " OR typeof(" + col("OLD", i) + ")<>typeof(" +
+           col("NEW", i) + "))";
+  };
+  std::string key_changed;
+  for (int k : t.key_positions) key_changed += std::string(key_changed.empty() ? "" : " OR ") + changed(static_cast<std::size_t>(k));
+  std::string c_names, new_values, update_values;
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    c_names += "," + capture_column('c', i);
+    new_values += "," + col("NEW", i);
+    const bool is_key = std::count(t.key_positions.begin(), t.key_positions.end(), static_cast<int>(i)) > 0;
+    // Unchanged non-key values are not copied (an UPDATE of one column of a wide row stays
+    // cheap) unless the key changed: then the row moved and the whole row is needed.
+    update_values += is_key ? "," + col("NEW", i)
+                            : ",CASE WHEN " + changed(i) + " OR " + key_changed + " THEN " + col("NEW", i) + " END";
+  }
+  std::string k_names, old_keys;
+  for (std::size_t i = 0; i < t.key_positions.size(); ++i) {
+    k_names += "," + capture_column('k', i);
+    old_keys += "," + col("OLD", static_cast<std::size_t>(t.key_positions[i]));
+  }
+  std::string m_names, masks;
+  for (std::size_t m = 0; m * kMaskBits < t.columns.size(); ++m) {
+    m_names += "," + capture_column('m', m);
+    std::string mask;
+    for (std::size_t i = m * kMaskBits; i < std::min(t.columns.size(), (m + 1) * kMaskBits); ++i)
+      mask += std::string(mask.empty() ? "" : "|") + "(" + changed(i) + "<<" + std::to_string(i - m * kMaskBits) + ")";
+    masks += "," + mask;
+  }
+  db_.exec("CREATE TRIGGER " + trigger_name(t.name, "insert") + " AFTER INSERT ON " + table +
+           " BEGIN INSERT INTO ferry_capture(tbl,kind" + c_names + ") VALUES(" + no + ",0" + new_values + "); END");
+  db_.exec("CREATE TRIGGER " + trigger_name(t.name, "update") + " AFTER UPDATE ON " + table +
+           " BEGIN INSERT INTO ferry_capture(tbl,kind" + m_names + k_names + c_names + ") VALUES(" + no + ",1" +
+           masks + old_keys + update_values + "); END");
+  db_.exec("CREATE TRIGGER " + trigger_name(t.name, "delete") + " AFTER DELETE ON " + table +
+           " BEGIN INSERT INTO ferry_capture(tbl,kind" + k_names + ") VALUES(" + no + ",2" + old_keys + "); END");
+}
+
+void Registry::suspend_triggers() {
+  for (const auto& [name, t] : by_name_)
+    if (t.tracked) drop_triggers(name);
+}
+
+void Registry::restore_triggers() {
+  for (const auto& [name, t] : by_name_)
+    if (t.tracked) create_triggers(t);
+}
+
+}  // namespace ferry::capture

@@ -1,0 +1,71 @@
+#pragma once
+// Tracked tables: what PRAGMA table_xinfo says about an application table,
+// the registry in ferry_tables, and the capture triggers generated for each.
+//
+// Capture design: plain-SQL AFTER triggers copy the changed row natively into
+// ferry_capture (one row per change, columns c0.. for new values, k0.. for the
+// old key, m0.. for the changed-column bitmask of an UPDATE). No function is
+// called, so any writer -- any driver, the sqlite3 shell, another process -- is
+// captured without loading anything. The sealer turns those rows into
+// operations later (capture/sealer.h).
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ferry/reports.h"
+#include "sql/database.h"
+
+namespace ferry::capture {
+
+constexpr int kMaskBits = 62;  // Columns per changed-mask column (fits a positive int64).
+
+struct TrackedTable {
+  std::int64_t no = 0;
+  std::string name;
+  std::vector<std::string> columns;   // Table order, as the triggers capture them.
+  std::vector<int> key_positions;     // Indexes into columns, in primary-key order.
+  std::vector<int> sorted_positions;  // Indexes into columns, by column name (canonical order).
+  bool tracked = true;
+
+  std::vector<std::string> key_names() const;
+  int position(const std::string& column) const;  // -1 if absent.
+  TableInfo info() const;
+};
+
+// Reads the live definition of `table` from SQLite. Throws Error(not_found) if
+// it does not exist, Error(refused) if it cannot be tracked (no PRIMARY KEY,
+// a view, a virtual table, a ferry_ or sqlite_ table).
+TrackedTable introspect(sql::Database& db, const std::string& table);
+
+class Registry {
+ public:
+  explicit Registry(sql::Database& db);
+  const TrackedTable* find(const std::string& name) const;
+  const TrackedTable& by_no(std::int64_t no) const;
+  std::vector<const TrackedTable*> tracked() const;
+
+  // Records `table` as tracked (new or re-tracked), widens ferry_capture and
+  // (re)creates its triggers. Returns true if the table was not tracked before.
+  bool track(TrackedTable table);
+  void untrack(const std::string& name);
+
+  // Drops every capture trigger, so that rows ferry itself writes (an import)
+  // are not captured again; restore() recreates them. Both run inside the
+  // caller's transaction, so other connections never see the triggers missing.
+  void suspend_triggers();
+  void restore_triggers();
+
+ private:
+  void create_triggers(const TrackedTable& t);
+  void drop_triggers(const std::string& name);
+  void widen_capture(const TrackedTable& t);
+
+  sql::Database& db_;
+  std::map<std::string, TrackedTable> by_name_;
+};
+
+std::string capture_column(char kind, std::size_t index);  // "c3", "k0", "m1".
+
+}  // namespace ferry::capture

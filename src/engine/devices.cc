@@ -1,0 +1,94 @@
+#include "engine/devices.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "ferry/error.h"
+
+namespace ferry::engine {
+
+Devices::Devices(sql::Database& db) : db_(db) {
+  auto st = db_.prepare("SELECT no, id, name, head_seq, head_hash FROM ferry_devices");
+  while (st.step()) {
+    Device d;
+    d.no = st.integer(0);
+    const Bytes id = st.blob(1);
+    if (id.size() != 16) throw Error(Errc::corrupt, db_.path() + ": ferry_devices holds a malformed device id");
+    std::memcpy(d.id.bytes.data(), id.data(), 16);
+    d.name = st.text(2);
+    d.head_seq = static_cast<std::uint64_t>(st.integer(3));
+    const Bytes h = st.blob(4);
+    if (h.size() == 32) std::memcpy(d.head_hash.data(), h.data(), 32);
+    no_of_[d.id] = d.no;
+    by_no_[d.no] = d;
+  }
+}
+
+Device& Devices::ensure(const DeviceId& id) {
+  if (Device* d = find(id)) return *d;
+  auto st = db_.prepare("INSERT INTO ferry_devices(id) VALUES(?)");
+  st.bind_blob(1, id.bytes.data(), 16);
+  st.run();
+  Device d;
+  d.no = sqlite3_last_insert_rowid(db_.handle());
+  d.id = id;
+  no_of_[id] = d.no;
+  return by_no_[d.no] = d;
+}
+
+Device* Devices::find(const DeviceId& id) {
+  auto it = no_of_.find(id);
+  return it == no_of_.end() ? nullptr : &by_no_.at(it->second);
+}
+
+const Device& Devices::by_no(std::int64_t no) const {
+  auto it = by_no_.find(no);
+  if (it == by_no_.end())
+    throw Error(Errc::corrupt, db_.path() + ": ferry_rows names unknown device number " + std::to_string(no));
+  return it->second;
+}
+
+const Device& Devices::lookup(const std::string& text) const {
+  if (auto id = Uuid::parse(text)) {
+    auto it = no_of_.find(*id);
+    if (it != no_of_.end()) return by_no_.at(it->second);
+  }
+  const Device* found = nullptr;
+  std::string hex;
+  for (char c : text)
+    if (c != '-') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& [no, d] : by_no_) {
+    std::string id_hex = d.id.to_string();
+    id_hex.erase(std::remove(id_hex.begin(), id_hex.end(), '-'), id_hex.end());
+    const bool prefix = hex.size() >= 8 && id_hex.compare(0, hex.size(), hex) == 0;
+    if (d.name == text || prefix) {
+      if (found != nullptr && found != &d)
+        throw Error(Errc::invalid_argument, "'" + text + "' matches more than one device; give the full device id");
+      found = &d;
+    }
+  }
+  if (found == nullptr)
+    throw Error(Errc::not_found, "no known device is called '" + text +
+                                     "'; `ferry peers` lists the devices this database knows");
+  return *found;
+}
+
+VectorClock Devices::clock() const {
+  VectorClock clock;
+  for (const auto& [no, d] : by_no_)
+    if (d.head_seq > 0) clock.set(d.id, d.head_seq);
+  return clock;
+}
+
+void Devices::save() {
+  auto st = db_.prepare("UPDATE ferry_devices SET head_seq=?, head_hash=? WHERE no=?");
+  for (auto& [no, d] : by_no_) {
+    if (!d.head_dirty) continue;
+    st.bind(1, static_cast<std::int64_t>(d.head_seq)).bind_blob(2, d.head_hash.data(), 32).bind(3, no);
+    st.run();
+    d.head_dirty = false;
+  }
+}
+
+}  // namespace ferry::engine

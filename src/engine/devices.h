@@ -1,0 +1,49 @@
+#pragma once
+// Devices: every device this database knows (itself, origins of received
+// operations, peers), each with a small local number used inside ferry_rows,
+// and the head of its chain held here (the vector clock is the heads).
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ferry/operation.h"
+#include "sql/database.h"
+
+namespace ferry::engine {
+
+struct Device {
+  std::int64_t no = 0;
+  DeviceId id;
+  std::string name;
+  std::uint64_t head_seq = 0;
+  Hash head_hash{};
+  bool head_dirty = false;  // Changed in memory, not yet saved.
+};
+
+class Devices {
+ public:
+  // Loads every row of ferry_devices.
+  explicit Devices(sql::Database& db);
+
+  // The device with this id, registering it when unknown.
+  Device& ensure(const DeviceId& id);
+  Device* find(const DeviceId& id);
+  const Device& by_no(std::int64_t no) const;
+  // Finds a device by canonical id text, unique id prefix (8+ hex digits) or exact name.
+  // Throws Error(not_found) or Error(invalid_argument) if ambiguous.
+  const Device& lookup(const std::string& id_or_name) const;
+
+  VectorClock clock() const;
+  // Writes changed heads back to ferry_devices.
+  void save();
+  const std::map<std::int64_t, Device>& all() const { return by_no_; }
+
+ private:
+  sql::Database& db_;
+  std::map<std::int64_t, Device> by_no_;
+  std::map<DeviceId, std::int64_t> no_of_;
+};
+
+}  // namespace ferry::engine

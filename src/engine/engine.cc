@@ -1,0 +1,207 @@
+#include "ferry/engine.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/engine_impl.h"
+#include "engine/pending.h"
+#include "engine/schema.h"
+#include "engine/session.h"
+#include "log/codec.h"
+#include "util/uuid.h"
+
+namespace ferry {
+namespace {
+
+DeviceId load_self(sql::Database& db) {
+  auto v = engine::get_meta(db, "device_id");
+  if (!v || v->type() != Value::Type::blob || v->as_blob().size() != 16)
+    throw Error(Errc::corrupt, db.path() + ": ferry_meta holds no valid device id");
+  DeviceId id;
+  std::memcpy(id.bytes.data(), v->as_blob().data(), 16);
+  return id;
+}
+
+std::string load_name(sql::Database& db) {
+  auto v = engine::get_meta(db, "device_name");
+  return v && v->type() == Value::Type::text ? v->as_text() : "";
+}
+
+VectorClock decode_clock(const Bytes& b, const std::string& where) {
+  return log::decode_clock(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), where + ": ferry_devices");
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+Engine::~Engine() = default;
+
+Engine Engine::init(const std::string& path, const std::string& device_name) {
+  if (path.empty()) throw Error(Errc::invalid_argument, "a database path is needed");
+  sql::Database db(path, sql::Database::Mode::create);
+  engine::configure_connection(db);
+  sql::Transaction tx(db);
+  if (!engine::has_schema(db)) {
+    engine::create_schema(db);
+    const DeviceId id = util::make_uuid_v7(util::now_ms());
+    engine::set_meta(db, "format", Value::integer(engine::kLocalSchemaVersion));
+    engine::set_meta(db, "device_id", Value::blob(Bytes(id.bytes.begin(), id.bytes.end())));
+    engine::set_meta(db, "device_name", Value::text(device_name));
+    engine::set_meta(db, "lamport", Value::integer(0));
+    auto st = db.prepare("INSERT INTO ferry_devices(id, name) VALUES(?, ?)");
+    st.bind_blob(1, id.bytes.data(), 16).bind(2, device_name);
+    st.run();
+  }
+  tx.commit();
+  auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}});
+  impl->self = load_self(impl->db);
+  impl->name = load_name(impl->db);
+  return Engine(std::move(impl));
+}
+
+Engine Engine::open(const std::string& path) {
+  if (!file_exists(path))
+    throw Error(Errc::not_found, path + ": no such database (check the path, or create one with `ferry init " + path + "`)");
+  sql::Database db(path, sql::Database::Mode::open);
+  if (!engine::has_schema(db))
+    throw Error(Errc::refused, path + ": this database is not prepared for ferry; run `ferry init " + path + "` first");
+  engine::configure_connection(db);
+  auto v = engine::get_meta(db, "format");
+  if (!v || v->type() != Value::Type::integer || v->as_integer() > engine::kLocalSchemaVersion)
+    throw Error(Errc::refused, path + ": was prepared by a newer ferry (local format " +
+                                   (v ? v->to_display() : "?") + "); upgrade ferry to open it");
+  auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}});
+  impl->self = load_self(impl->db);
+  impl->name = load_name(impl->db);
+  return Engine(std::move(impl));
+}
+
+DeviceId Engine::device_id() const { return impl_->self; }
+std::string Engine::device_name() const { return impl_->name; }
+const std::string& Engine::path() const { return impl_->db.path(); }
+
+std::size_t Engine::track(const std::string& table) {
+  sql::Transaction tx(impl_->db);
+  engine::Session s(impl_->db, impl_->self);
+  s.seal();  // Captured rows follow the old layout; seal them before the triggers change.
+  auto t = capture::introspect(impl_->db, table);
+  const bool is_new = s.tables.track(t);
+  std::size_t backfilled = 0;
+  if (is_new) {
+    const capture::TrackedTable& tracked = *s.tables.find(table);
+    std::string cols, values, order;
+    for (std::size_t i = 0; i < tracked.columns.size(); ++i) {
+      cols += "," + capture::capture_column('c', i);
+      values += "," + sql::quote_identifier(tracked.columns[i]);
+    }
+    for (int p : tracked.key_positions)
+      order += std::string(order.empty() ? "" : ",") + sql::quote_identifier(tracked.columns[static_cast<std::size_t>(p)]);
+    impl_->db.exec("INSERT INTO ferry_capture(tbl,kind" + cols + ") SELECT " + std::to_string(tracked.no) + ",0" +
+                   values + " FROM " + sql::quote_identifier(table) + " ORDER BY " + order);
+    backfilled = s.seal();
+  }
+  s.finish();
+  tx.commit();
+  return backfilled;
+}
+
+void Engine::untrack(const std::string& table) {
+  sql::Transaction tx(impl_->db);
+  engine::Session s(impl_->db, impl_->self);
+  s.seal();
+  s.tables.untrack(table);
+  s.finish();
+  tx.commit();
+}
+
+std::vector<TableInfo> Engine::tables() {
+  capture::Registry registry(impl_->db);
+  std::vector<TableInfo> out;
+  for (const auto* t : registry.tracked()) out.push_back(t->info());
+  return out;
+}
+
+std::size_t Engine::seal() {
+  sql::Transaction tx(impl_->db);
+  engine::Session s(impl_->db, impl_->self);
+  const std::size_t n = s.seal();
+  s.finish();
+  tx.commit();
+  return n;
+}
+
+VerifyReport Engine::verify() {
+  seal();
+  engine::Devices devices(impl_->db);
+  return log::verify_log(impl_->db, devices);
+}
+
+VectorClock Engine::clock() {
+  seal();
+  return engine::Devices(impl_->db).clock();
+}
+
+StatusReport Engine::status() {
+  seal();
+  StatusReport r;
+  r.device = impl_->self;
+  r.device_name = impl_->name;
+  engine::Devices devices(impl_->db);
+  r.clock = devices.clock();
+  for (const auto& t : tables()) r.tables.push_back(t.name);
+  r.operations = log::count_operations(impl_->db);
+  const auto pending = engine::pending_state(impl_->db, devices);
+  r.missing = pending.missing;
+  r.pending_operations = pending.operations;
+  auto open = impl_->db.prepare("SELECT count(*) FROM ferry_conflicts WHERE closed_ms IS NULL");
+  open.step();
+  r.conflicts_open = static_cast<std::size_t>(open.integer(0));
+  auto peers = impl_->db.prepare(
+      "SELECT no, announced_clock, announced_ms, exported_clock, exported_ms FROM ferry_devices ORDER BY no");
+  while (peers.step()) {
+    const engine::Device& d = devices.by_no(peers.integer(0));
+    PeerInfo p;
+    p.id = d.id;
+    p.name = d.name;
+    p.is_self = d.id == impl_->self;
+    p.head = d.head_seq;
+    if (!peers.is_null(1)) p.announced = decode_clock(peers.blob(1), impl_->db.path());
+    p.announced_ms = peers.integer(2);
+    if (!peers.is_null(3)) p.exported = decode_clock(peers.blob(3), impl_->db.path());
+    p.exported_ms = peers.integer(4);
+    r.peers.push_back(std::move(p));
+  }
+  return r;
+}
+
+std::vector<Operation> Engine::log(const LogFilter& filter) {
+  seal();
+  std::vector<Operation> out;
+  auto st = impl_->db.prepare("SELECT body FROM ferry_log");
+  while (st.step()) {
+    const Bytes b = st.blob(0);
+    Operation op = log::decode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()),
+                               impl_->db.path() + ": log");
+    if (filter.table && op.table != *filter.table) continue;
+    if (filter.key && op.key != *filter.key) continue;
+    if (filter.device && op.origin != *filter.device) continue;
+    out.push_back(std::move(op));
+  }
+  std::sort(out.begin(), out.end(), [](const Operation& a, const Operation& b) {
+    if (a.lamport != b.lamport) return a.lamport > b.lamport;
+    return b.origin < a.origin;
+  });
+  if (filter.limit && out.size() > filter.limit) out.resize(filter.limit);
+  return out;
+}
+
+}  // namespace ferry

@@ -1,0 +1,96 @@
+#include "engine/schema.h"
+
+namespace ferry::engine {
+namespace {
+
+const char* const kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS ferry_meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ferry_devices(
+  no INTEGER PRIMARY KEY,
+  id BLOB NOT NULL UNIQUE,
+  name TEXT NOT NULL DEFAULT '',
+  head_seq INTEGER NOT NULL DEFAULT 0,
+  head_hash BLOB,
+  announced_clock BLOB,
+  announced_ms INTEGER,
+  exported_clock BLOB,
+  exported_ms INTEGER);
+CREATE TABLE IF NOT EXISTS ferry_tables(
+  no INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  columns BLOB NOT NULL,
+  key BLOB NOT NULL,
+  tracked INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS ferry_capture(
+  id INTEGER PRIMARY KEY,
+  tbl INTEGER NOT NULL,
+  kind INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ferry_log(
+  origin BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY(origin, seq)) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS ferry_log_append_only_update BEFORE UPDATE ON ferry_log
+BEGIN SELECT RAISE(ABORT, 'ferry_log is append-only: an operation cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS ferry_log_append_only_delete BEFORE DELETE ON ferry_log
+BEGIN SELECT RAISE(ABORT, 'ferry_log is append-only: an operation cannot be deleted'); END;
+CREATE TABLE IF NOT EXISTS ferry_pending(
+  origin BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY(origin, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ferry_rows(
+  tbl TEXT NOT NULL,
+  pk BLOB NOT NULL,
+  meta BLOB NOT NULL,
+  PRIMARY KEY(tbl, pk)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ferry_conflicts(
+  id INTEGER PRIMARY KEY,
+  tbl TEXT NOT NULL,
+  pk BLOB NOT NULL,
+  col TEXT NOT NULL,
+  winner_origin BLOB NOT NULL,
+  winner_seq INTEGER NOT NULL,
+  loser_origin BLOB NOT NULL,
+  loser_seq INTEGER NOT NULL,
+  detected_ms INTEGER NOT NULL,
+  closed_ms INTEGER,
+  closed_by_origin BLOB,
+  closed_by_seq INTEGER);
+CREATE INDEX IF NOT EXISTS ferry_conflicts_open ON ferry_conflicts(tbl, pk, col) WHERE closed_ms IS NULL;
+)sql";
+
+}  // namespace
+
+void configure_connection(sql::Database& db) {
+  db.exec("PRAGMA journal_mode=WAL");
+  db.exec("PRAGMA synchronous=FULL");
+  db.exec("PRAGMA temp_store=MEMORY");
+  db.exec("PRAGMA trusted_schema=OFF");
+}
+
+void create_schema(sql::Database& db) { db.exec(kSchema); }
+
+bool has_schema(sql::Database& db) {
+  auto st = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='ferry_meta'");
+  st.step();
+  return st.integer(0) == 1;
+}
+
+std::optional<Value> get_meta(sql::Database& db, const std::string& key) {
+  auto st = db.prepare("SELECT value FROM ferry_meta WHERE key=?");
+  st.bind(1, key);
+  if (!st.step()) return std::nullopt;
+  return st.value(0);
+}
+
+void set_meta(sql::Database& db, const std::string& key, const Value& value) {
+  auto st = db.prepare("INSERT INTO ferry_meta(key, value) VALUES(?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+  st.bind(1, key).bind(2, value);
+  st.run();
+}
+
+}  // namespace ferry::engine

@@ -1,0 +1,25 @@
+#pragma once
+// ferry's own tables inside the application database (all prefixed ferry_),
+// created by init. Their layout is described in bundle_format/README.md,
+// "The operations log inside an application database".
+
+#include <optional>
+#include <string>
+
+#include "sql/database.h"
+
+namespace ferry::engine {
+
+constexpr int kLocalSchemaVersion = 1;
+
+// Creates every ferry_ table, index and guard trigger; harmless when they exist.
+void create_schema(sql::Database& db);
+// True when init has prepared this database.
+bool has_schema(sql::Database& db);
+// Sets WAL and synchronous=FULL on ferry's connection (the durability ferry promises).
+void configure_connection(sql::Database& db);
+
+std::optional<Value> get_meta(sql::Database& db, const std::string& key);
+void set_meta(sql::Database& db, const std::string& key, const Value& value);
+
+}  // namespace ferry::engine

@@ -1,0 +1,32 @@
+#include "engine/session.h"
+
+#include "engine/schema.h"
+
+namespace ferry::engine {
+namespace {
+
+std::uint64_t load_lamport(sql::Database& db) {
+  auto v = get_meta(db, "lamport");
+  return v && v->type() == Value::Type::integer ? static_cast<std::uint64_t>(v->as_integer()) : 0;
+}
+
+}  // namespace
+
+Session::Session(sql::Database& database, const DeviceId& self_id)
+    : db(database),
+      self(self_id),
+      devices(database),
+      tables(database),
+      log(database),
+      merger(database, devices, tables, log),
+      lamport(load_lamport(database)),
+      writer(devices, log, merger, self_id, lamport) {}
+
+std::size_t Session::seal() { return capture::seal(db, tables, writer); }
+
+void Session::finish() {
+  devices.save();
+  set_meta(db, "lamport", Value::integer(static_cast<std::int64_t>(lamport)));
+}
+
+}  // namespace ferry::engine

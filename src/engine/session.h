@@ -1,0 +1,35 @@
+#pragma once
+// Session: everything one engine call needs inside its transaction -- the
+// device registry, the tracked tables, the log, the merge state and the local
+// writer -- loaded at the start and saved by finish().
+
+#include <cstdint>
+
+#include "capture/sealer.h"
+#include "capture/tables.h"
+#include "engine/devices.h"
+#include "log/store.h"
+#include "merge/merger.h"
+#include "sql/database.h"
+
+namespace ferry::engine {
+
+struct Session {
+  Session(sql::Database& db, const DeviceId& self);
+
+  // Seals captured changes (capture/sealer.h).
+  std::size_t seal();
+  // Saves chain heads and the Lamport time. Call before committing.
+  void finish();
+
+  sql::Database& db;
+  DeviceId self;
+  Devices devices;
+  capture::Registry tables;
+  log::Store log;
+  merge::Merger merger;
+  std::uint64_t lamport;  // Greatest Lamport time of any operation applied here.
+  capture::LocalWriter writer;
+};
+
+}  // namespace ferry::engine

@@ -1,0 +1,238 @@
+#include "log/codec.h"
+
+#include <cstring>
+#include <msgpack.hpp>
+
+#include "ferry/error.h"
+#include "hash/sha256.h"
+
+namespace ferry::log {
+namespace {
+
+class Encoder {
+ public:
+  void array(std::size_t n) { packer_.pack_array(static_cast<std::uint32_t>(n)); }
+  void uint(std::uint64_t v) { packer_.pack_uint64(v); }
+  void bin(const void* p, std::size_t n) {
+    packer_.pack_bin(static_cast<std::uint32_t>(n));
+    packer_.pack_bin_body(static_cast<const char*>(p), static_cast<std::uint32_t>(n));
+  }
+  void str(std::string_view s) {
+    packer_.pack_str(static_cast<std::uint32_t>(s.size()));
+    packer_.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
+  }
+  void value(const Value& v) {
+    switch (v.type()) {
+      case Value::Type::null: packer_.pack_nil(); break;
+      case Value::Type::integer: packer_.pack_int64(v.as_integer()); break;
+      case Value::Type::real: real(v.as_real()); break;
+      case Value::Type::text: str(v.as_text()); break;
+      case Value::Type::blob: bin(v.as_blob().data(), v.as_blob().size()); break;
+    }
+  }
+  // msgpack::pack(double) writes integral doubles as integers (and loses -0.0): never use it.
+  void real(double v) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    char out[9] = {static_cast<char>(0xcb)};
+    for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
+    buffer_.write(out, sizeof out);
+  }
+  std::string take() { return std::string(buffer_.data(), buffer_.size()); }
+
+ private:
+  msgpack::sbuffer buffer_;
+  msgpack::packer<msgpack::sbuffer> packer_{buffer_};
+};
+
+const msgpack::unpack_limit kLimits(/*array=*/kMaxArray, /*map=*/0, /*str=*/kMaxValueBytes,
+                                    /*bin=*/kMaxValueBytes, /*ext=*/0, /*depth=*/4);
+
+msgpack::object_handle parse_exactly(std::string_view bytes, const std::string& where) {
+  std::size_t offset = 0;
+  msgpack::object_handle handle;
+  try {
+    handle = msgpack::unpack(bytes.data(), bytes.size(), offset, nullptr, nullptr, kLimits);
+  } catch (const std::exception& e) {
+    throw Error(Errc::corrupt, where + ": not valid msgpack: " + e.what());
+  }
+  if (offset != bytes.size())
+    throw Error(Errc::corrupt, where + ": " + std::to_string(bytes.size() - offset) +
+                                   " unexpected bytes after the encoded operation");
+  return handle;
+}
+
+[[noreturn]] void bad(const std::string& where, const char* field, const char* expected) {
+  throw Error(Errc::corrupt, where + ": field '" + field + "' is not " + expected);
+}
+
+std::uint64_t get_uint(const msgpack::object& o, const std::string& where, const char* field) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER) bad(where, field, "an unsigned integer");
+  return o.via.u64;
+}
+
+const msgpack::object_array& get_array(const msgpack::object& o, const std::string& where,
+                                       const char* field) {
+  if (o.type != msgpack::type::ARRAY) bad(where, field, "an array");
+  return o.via.array;
+}
+
+void get_bin(const msgpack::object& o, std::uint8_t* out, std::size_t n, const std::string& where,
+             const char* field) {
+  if (o.type != msgpack::type::BIN || o.via.bin.size != n) bad(where, field, "a binary of the right length");
+  std::memcpy(out, o.via.bin.ptr, n);
+}
+
+std::string get_str(const msgpack::object& o, const std::string& where, const char* field) {
+  if (o.type != msgpack::type::STR) bad(where, field, "a string");
+  return std::string(o.via.str.ptr, o.via.str.size);
+}
+
+Value get_value(const msgpack::object& o, const std::string& where, const char* field) {
+  switch (o.type) {
+    case msgpack::type::NIL: return Value();
+    case msgpack::type::POSITIVE_INTEGER:
+      if (o.via.u64 > static_cast<std::uint64_t>(INT64_MAX)) bad(where, field, "a 64-bit signed integer");
+      return Value::integer(static_cast<std::int64_t>(o.via.u64));
+    case msgpack::type::NEGATIVE_INTEGER: return Value::integer(o.via.i64);
+    case msgpack::type::FLOAT64: return Value::real(o.via.f64);
+    case msgpack::type::STR: return Value::text(std::string(o.via.str.ptr, o.via.str.size));
+    case msgpack::type::BIN: {
+      const auto* p = reinterpret_cast<const std::uint8_t*>(o.via.bin.ptr);
+      return Value::blob(Bytes(p, p + o.via.bin.size));
+    }
+    default: bad(where, field, "a SQLite value (nil, integer, float64, string or binary)");
+  }
+}
+
+void encode_clock(Encoder& e, const VectorClock& clock) {
+  e.array(clock.entries().size());
+  for (const auto& [device, seq] : clock.entries()) {
+    e.array(2);
+    e.bin(device.bytes.data(), 16);
+    e.uint(seq);
+  }
+}
+
+}  // namespace
+
+std::string encode(const Operation& op) {
+  if (op.clock.get(op.origin) != op.seq)
+    throw Error(Errc::invalid_argument, "operation clock must hold its own sequence number");
+  for (std::size_t i = 1; i < op.columns.size(); ++i)
+    if (!(op.columns[i - 1].name < op.columns[i].name))
+      throw Error(Errc::invalid_argument, "operation columns must be sorted and unique");
+  Encoder e;
+  e.array(11);
+  e.uint(kOperationFormat);
+  e.bin(op.id.bytes.data(), 16);
+  e.bin(op.origin.bytes.data(), 16);
+  e.uint(op.seq);
+  e.uint(op.lamport);
+  encode_clock(e, op.clock);
+  e.str(op.table);
+  e.array(op.key.size());
+  for (const auto& v : op.key) e.value(v);
+  e.uint(static_cast<std::uint64_t>(op.kind));
+  e.array(op.columns.size());
+  for (const auto& c : op.columns) {
+    e.array(2);
+    e.str(c.name);
+    e.value(c.value);
+  }
+  e.bin(op.prev_hash.data(), op.prev_hash.size());
+  return e.take();
+}
+
+Operation decode(std::string_view bytes, const std::string& where) {
+  const auto handle = parse_exactly(bytes, where);
+  const auto& top = get_array(handle.get(), where, "operation");
+  if (top.size != 11) bad(where, "operation", "an array of 11 fields");
+  const msgpack::object* f = top.ptr;
+  if (get_uint(f[0], where, "format") != kOperationFormat)
+    throw Error(Errc::refused, where + ": operation format " + std::to_string(f[0].via.u64) +
+                                   " is newer than this ferry understands; upgrade ferry");
+  Operation op;
+  get_bin(f[1], op.id.bytes.data(), 16, where, "id");
+  get_bin(f[2], op.origin.bytes.data(), 16, where, "origin");
+  op.seq = get_uint(f[3], where, "seq");
+  op.lamport = get_uint(f[4], where, "lamport");
+  if (op.seq == 0 || op.seq > static_cast<std::uint64_t>(INT64_MAX)) bad(where, "seq", "between 1 and 2^63-1");
+  if (op.lamport == 0 || op.lamport > static_cast<std::uint64_t>(INT64_MAX))
+    bad(where, "lamport", "between 1 and 2^63-1");
+  const auto& clock = get_array(f[5], where, "clock");
+  for (std::uint32_t i = 0; i < clock.size; ++i) {
+    const auto& entry = get_array(clock.ptr[i], where, "clock entry");
+    if (entry.size != 2) bad(where, "clock entry", "a [device, seq] pair");
+    DeviceId device;
+    get_bin(entry.ptr[0], device.bytes.data(), 16, where, "clock device");
+    const auto seq = get_uint(entry.ptr[1], where, "clock seq");
+    if (seq == 0 || seq > static_cast<std::uint64_t>(INT64_MAX)) bad(where, "clock seq", "between 1 and 2^63-1");
+    op.clock.set(device, seq);
+  }
+  op.table = get_str(f[6], where, "table");
+  const auto& key = get_array(f[7], where, "key");
+  for (std::uint32_t i = 0; i < key.size; ++i) op.key.push_back(get_value(key.ptr[i], where, "key"));
+  const auto kind = get_uint(f[8], where, "kind");
+  if (kind > 2) bad(where, "kind", "0 (insert), 1 (update) or 2 (delete)");
+  op.kind = static_cast<OpKind>(kind);
+  const auto& columns = get_array(f[9], where, "columns");
+  for (std::uint32_t i = 0; i < columns.size; ++i) {
+    const auto& pair = get_array(columns.ptr[i], where, "column");
+    if (pair.size != 2) bad(where, "column", "a [name, value] pair");
+    op.columns.push_back({get_str(pair.ptr[0], where, "column name"), get_value(pair.ptr[1], where, "column value")});
+  }
+  get_bin(f[10], op.prev_hash.data(), 32, where, "prev_hash");
+  if (op.key.empty()) bad(where, "key", "a non-empty list of primary-key values");
+  if (op.clock.get(op.origin) != op.seq) bad(where, "clock", "holding the operation's own seq for its origin");
+  if (op.clock.entries().size() != clock.size) bad(where, "clock", "free of duplicate devices");
+  if (op.kind == OpKind::remove && !op.columns.empty()) bad(where, "columns", "empty for a delete");
+  for (std::size_t i = 1; i < op.columns.size(); ++i)
+    if (!(op.columns[i - 1].name < op.columns[i].name)) bad(where, "columns", "sorted by name without duplicates");
+  // One operation, one byte string: anything the encoder would write differently is refused.
+  if (encode(op) != bytes) throw Error(Errc::corrupt, where + ": operation is not canonically encoded");
+  return op;
+}
+
+std::string encode_values(const std::vector<Value>& values) {
+  Encoder e;
+  e.array(values.size());
+  for (const auto& v : values) e.value(v);
+  return e.take();
+}
+
+std::vector<Value> decode_values(std::string_view bytes, const std::string& where) {
+  const auto handle = parse_exactly(bytes, where);
+  const auto& arr = get_array(handle.get(), where, "values");
+  std::vector<Value> out;
+  for (std::uint32_t i = 0; i < arr.size; ++i) out.push_back(get_value(arr.ptr[i], where, "value"));
+  return out;
+}
+
+Hash hash_of(std::string_view encoded) { return hash::sha256(encoded.data(), encoded.size()); }
+
+std::string encode_clock(const VectorClock& clock) {
+  Encoder e;
+  encode_clock(e, clock);
+  return e.take();
+}
+
+VectorClock decode_clock(std::string_view bytes, const std::string& where) {
+  const auto handle = parse_exactly(bytes, where);
+  VectorClock out;
+  const auto& arr = get_array(handle.get(), where, "clock");
+  for (std::uint32_t i = 0; i < arr.size; ++i) {
+    const auto& entry = get_array(arr.ptr[i], where, "clock entry");
+    if (entry.size != 2) bad(where, "clock entry", "a [device, seq] pair");
+    DeviceId device;
+    get_bin(entry.ptr[0], device.bytes.data(), 16, where, "clock device");
+    const auto seq = get_uint(entry.ptr[1], where, "clock seq");
+    if (seq == 0 || seq > static_cast<std::uint64_t>(INT64_MAX) || out.get(device) != 0)
+      bad(where, "clock", "a list of distinct devices with sequences between 1 and 2^63-1");
+    out.set(device, seq);
+  }
+  if (encode_clock(out) != bytes) throw Error(Errc::corrupt, where + ": clock is not canonically encoded");
+  return out;
+}
+
+}  // namespace ferry::log

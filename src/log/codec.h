@@ -1,0 +1,47 @@
+#pragma once
+// Canonical msgpack encoding of an Operation and the guarded decoder for it.
+//
+// operation := array(11) [ format=1, id bin16, origin bin16, seq uint, lamport uint,
+//                          clock array[ array[bin16 device, uint seq] ] (devices ascending),
+//                          table str, key array[value], kind uint(0 insert,1 update,2 delete),
+//                          columns array[ array[str name, value] ] (names ascending, unique),
+//                          prev_hash bin32 ]
+// value := nil | int (shortest form) | float64 (always 0xcb + 8 bytes) | str | bin
+//
+// The full grammar and its rules are in bundle_format/README.md ("Canonical
+// encoding"). The hash of an operation is SHA-256 over exactly these bytes.
+
+#include <string>
+#include <string_view>
+
+#include "ferry/operation.h"
+#include "ferry/value.h"
+
+namespace ferry::log {
+
+constexpr std::uint64_t kOperationFormat = 1;
+// Limits that any operation ferry writes stays under; larger claims are hostile.
+constexpr std::size_t kMaxValueBytes = 64u << 20;  // One TEXT or BLOB value.
+constexpr std::size_t kMaxArray = 4096;            // Clock entries, key values, columns.
+
+// The canonical bytes of `op`. Throws Error(invalid_argument) if the
+// operation breaks the format's rules (unsorted columns, clock lacking seq).
+std::string encode(const Operation& op);
+
+// Decodes canonical bytes; `where` prefixes every message ("bundle x.ferry: operation 12").
+// Throws Error(corrupt) naming the field for anything that is not exactly
+// the canonical encoding of a well-formed operation.
+Operation decode(std::string_view bytes, const std::string& where);
+
+// Canonical encoding of a list of values (used for primary keys as lookup keys).
+std::string encode_values(const std::vector<Value>& values);
+std::vector<Value> decode_values(std::string_view bytes, const std::string& where);
+
+Hash hash_of(std::string_view encoded);
+
+// A vector clock as array[array[bin16 device, uint seq]], devices ascending (the
+// same form as an operation's clock field).
+std::string encode_clock(const VectorClock& clock);
+VectorClock decode_clock(std::string_view bytes, const std::string& where);
+
+}  // namespace ferry::log

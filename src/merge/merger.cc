@@ -1,0 +1,273 @@
+#include "merge/merger.h"
+
+#include <algorithm>
+#include <cstring>
+#include <msgpack.hpp>
+#include <set>
+
+#include "ferry/error.h"
+#include "log/codec.h"
+#include "merge/row_meta.h"
+#include "util/uuid.h"
+
+namespace ferry::merge {
+
+bool winner_order(std::uint64_t a_lamport, const DeviceId& a_device, std::uint64_t b_lamport, const DeviceId& b_device) {
+  if (a_lamport != b_lamport) return a_lamport > b_lamport;
+  return b_device < a_device;
+}
+
+namespace {
+
+// A cell's value as far as conflicts are concerned: nullopt for "deleted".
+using CellValue = std::optional<Value>;
+const std::string kExistence;  // The row-existence cell is named "".
+
+}  // namespace
+
+struct Merger::Impl {
+  sql::Database& db;
+  engine::Devices& devices;
+  const capture::Registry& tables;
+  log::Store& log;
+  sql::Statement load_meta;
+  sql::Statement save_meta;
+  sql::Statement open_conflicts;
+  sql::Statement insert_conflict;
+  sql::Statement close_conflict;
+  sql::Statement count_open;
+  std::map<std::string, sql::Statement> writes;         // Application-table statements by SQL text.
+  std::map<std::pair<std::int64_t, std::uint64_t>, Operation> decoded;  // Winners read back from the log.
+
+  Impl(sql::Database& d, engine::Devices& dev, const capture::Registry& t, log::Store& l)
+      : db(d), devices(dev), tables(t), log(l),
+        load_meta(d.prepare("SELECT meta FROM ferry_rows WHERE tbl=? AND pk=?", true)),
+        save_meta(d.prepare("INSERT OR REPLACE INTO ferry_rows(tbl, pk, meta) VALUES(?, ?, ?)", true)),
+        open_conflicts(d.prepare("SELECT id, winner_origin, winner_seq, loser_origin, loser_seq FROM ferry_conflicts "
+                                 "WHERE tbl=? AND pk=? AND col=? AND closed_ms IS NULL", true)),
+        insert_conflict(d.prepare("INSERT INTO ferry_conflicts(tbl, pk, col, winner_origin, winner_seq, loser_origin, "
+                                  "loser_seq, detected_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)", true)),
+        close_conflict(d.prepare("UPDATE ferry_conflicts SET closed_ms=?, closed_by_origin=?, closed_by_seq=? WHERE id=?",
+                                 true)),
+        count_open(d.prepare("SELECT count(*) FROM ferry_conflicts WHERE tbl=? AND pk=? AND closed_ms IS NULL", true)) {}
+
+  const DeviceId& id_of(std::int64_t no) const { return devices.by_no(no).id; }
+
+  const Stamp* winner(const Frontier& f) const {
+    const Stamp* best = nullptr;
+    for (const auto& s : f)
+      if (best == nullptr || winner_order(s.lamport, id_of(s.device), best->lamport, id_of(best->device))) best = &s;
+    return best;
+  }
+
+  // Adds op's stamp; drops every stamp op causally follows. Returns true if the winner changed.
+  bool advance(Frontier& f, const Stamp& stamp, const Operation& op) {
+    const Stamp* before = winner(f);
+    const Stamp old = before ? *before : Stamp{};
+    const bool had = before != nullptr;
+    f.erase(std::remove_if(f.begin(), f.end(),
+                           [&](const Stamp& s) { return op.clock.get(id_of(s.device)) >= s.seq; }),
+            f.end());
+    f.push_back(stamp);
+    const Stamp* after = winner(f);
+    return !had || !(*after == old);
+  }
+
+  const Operation& operation(const Stamp& s, const Operation& current) {
+    if (id_of(s.device) == current.origin && s.seq == current.seq) return current;
+    auto key = std::make_pair(s.device, s.seq);
+    auto it = decoded.find(key);
+    if (it != decoded.end()) return it->second;
+    const DeviceId& origin = id_of(s.device);
+    auto body = log.body(origin, s.seq);
+    if (!body)
+      throw Error(Errc::corrupt, db.path() + ": merge state refers to operation " + std::to_string(s.seq) +
+                                     " of device " + origin.to_string() + ", which the log does not hold");
+    if (decoded.size() > 4096) decoded.clear();  // Bounded: winners are re-read rarely.
+    return decoded.emplace(key, log::decode(*body, db.path() + ": log")).first->second;
+  }
+
+  CellValue cell_value(const Stamp& s, const std::string& column, const Operation& current) {
+    if (s.removes) return std::nullopt;
+    if (column == kExistence) return Value::integer(1);
+    const Operation& op = operation(s, current);
+    for (const auto& c : op.columns)
+      if (c.name == column) return c.value;
+    return Value();  // An insert whose schema lacked the column: the column's value is NULL.
+  }
+
+  sql::Statement& write_statement(const std::string& sql) {
+    auto it = writes.find(sql);
+    if (it == writes.end()) it = writes.emplace(sql, db.prepare(sql, true)).first;
+    return it->second;
+  }
+
+  // Runs a write to an application table. A constraint failure (UNIQUE on another
+  // column, NOT NULL, CHECK) is counted, not thrown: the import goes on.
+  bool run_write(sql::Statement& st, std::size_t& failures) {
+    try {
+      st.run();
+      return true;
+    } catch (const Error& e) {
+      st.reset();
+      if (std::string(e.what()).find("constraint failed") == std::string::npos) throw;
+      ++failures;
+      return false;
+    }
+  }
+
+  std::string where_key(const capture::TrackedTable& t, int first_param) const {
+    std::string out;
+    for (std::size_t i = 0; i < t.key_positions.size(); ++i)
+      out += std::string(i ? " AND " : " WHERE ") +
+             sql::quote_identifier(t.columns[static_cast<std::size_t>(t.key_positions[i])]) + " IS ?" +
+             std::to_string(first_param + static_cast<int>(i));
+    return out;
+  }
+
+  void write_row(const capture::TrackedTable& t, const Operation& op, const RowMeta& meta, bool was, bool now,
+                 const std::vector<std::string>& changed, std::size_t& failures) {
+    const std::string table = sql::quote_identifier(t.name);
+    if (!now) {
+      if (!was) return;
+      auto& st = write_statement("DELETE FROM " + table + where_key(t, 1));
+      for (std::size_t i = 0; i < op.key.size(); ++i) st.bind(static_cast<int>(i + 1), op.key[i]);
+      run_write(st, failures);
+      return;
+    }
+    std::vector<std::pair<std::string, Value>> values;
+    auto add_winner = [&](const std::string& column) {
+      auto it = meta.cols.find(column);
+      if (it == meta.cols.end() || it->second.empty()) return;
+      auto v = cell_value(*winner(it->second), column, op);
+      if (v) values.emplace_back(column, *v);
+    };
+    if (!was) {
+      for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        const auto& column = t.columns[i];
+        auto k = std::find(t.key_positions.begin(), t.key_positions.end(), static_cast<int>(i));
+        if (k != t.key_positions.end()) values.emplace_back(column, op.key[static_cast<std::size_t>(k - t.key_positions.begin())]);
+        else add_winner(column);
+      }
+      std::string names, params;
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        names += (i ? "," : "") + sql::quote_identifier(values[i].first);
+        params += (i ? ",?" : "?");
+      }
+      auto& st = write_statement("INSERT OR REPLACE INTO " + table + "(" + names + ") VALUES(" + params + ")");
+      for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i + 1), values[i].second);
+      run_write(st, failures);
+      return;
+    }
+    for (const auto& column : changed)
+      if (column != kExistence && t.position(column) >= 0) add_winner(column);
+    if (values.empty()) return;
+    std::string sets;
+    for (std::size_t i = 0; i < values.size(); ++i) sets += (i ? "," : "") + sql::quote_identifier(values[i].first) + "=?";
+    auto& st = write_statement("UPDATE " + table + " SET " + sets + where_key(t, static_cast<int>(values.size()) + 1));
+    int p = 1;
+    for (const auto& v : values) st.bind(p++, v.second);
+    for (const auto& k : op.key) st.bind(p++, k);
+    run_write(st, failures);
+  }
+
+  // Brings the open conflict records of one cell in line with its frontier.
+  std::size_t settle_conflicts(const std::string& table, const std::string& pk, const std::string& column,
+                               const Frontier& f, const Operation& op, bool& any_open) {
+    std::set<std::pair<std::pair<std::int64_t, std::uint64_t>, std::pair<std::int64_t, std::uint64_t>>> desired;
+    if (f.size() > 1) {
+      const Stamp& w = *winner(f);
+      const CellValue wv = cell_value(w, column, op);
+      for (const auto& s : f)
+        if (!(s == w) && cell_value(s, column, op) != wv)
+          desired.insert({{w.device, w.seq}, {s.device, s.seq}});
+    }
+    std::size_t opened = 0;
+    open_conflicts.bind(1, table).bind_blob(2, pk.data(), pk.size()).bind(3, column);
+    std::vector<std::int64_t> to_close;
+    while (open_conflicts.step()) {
+      auto dev_no = [&](int col) {
+        const Bytes b = open_conflicts.blob(col);
+        DeviceId id;
+        if (b.size() == 16) std::memcpy(id.bytes.data(), b.data(), 16);
+        const engine::Device* d = devices.find(id);
+        return d ? d->no : -1;
+      };
+      auto key = std::make_pair(std::make_pair(dev_no(1), static_cast<std::uint64_t>(open_conflicts.integer(2))),
+                                std::make_pair(dev_no(3), static_cast<std::uint64_t>(open_conflicts.integer(4))));
+      if (desired.erase(key) == 0) to_close.push_back(open_conflicts.integer(0));
+    }
+    open_conflicts.reset();
+    const std::int64_t now = util::now_ms();
+    for (auto id : to_close) {
+      close_conflict.bind(1, now).bind_blob(2, op.origin.bytes.data(), 16).bind(3, static_cast<std::int64_t>(op.seq)).bind(4, id);
+      close_conflict.run();
+    }
+    for (const auto& [w, l] : desired) {
+      insert_conflict.bind(1, table).bind_blob(2, pk.data(), pk.size()).bind(3, column)
+          .bind_blob(4, id_of(w.first).bytes.data(), 16).bind(5, static_cast<std::int64_t>(w.second))
+          .bind_blob(6, id_of(l.first).bytes.data(), 16).bind(7, static_cast<std::int64_t>(l.second))
+          .bind(8, now);
+      insert_conflict.run();
+      ++opened;
+    }
+    if (!desired.empty() || f.size() > 1) any_open = true;
+    return opened;
+  }
+};
+
+Merger::Merger(sql::Database& db, engine::Devices& devices, const capture::Registry& tables, log::Store& log)
+    : impl_(std::make_unique<Impl>(db, devices, tables, log)) {}
+Merger::~Merger() = default;
+
+std::size_t Merger::apply(const Operation& op, bool write_table) {
+  Impl& m = *impl_;
+  const capture::TrackedTable* t = m.tables.find(op.table);
+  if (t == nullptr || !t->tracked)
+    throw Error(Errc::refused, "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string() +
+                                   " writes table '" + op.table + "', which is not tracked here");
+  const std::string pk = log::encode_values(op.key);
+  RowMeta meta;
+  m.load_meta.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
+  if (m.load_meta.step()) meta = decode_meta(m.load_meta.blob(0), m.db.path());
+  m.load_meta.reset();
+
+  const bool was = exists(meta, [&](const Frontier& f) { return m.winner(f); });
+  const Stamp stamp{m.devices.ensure(op.origin).no, op.seq, op.lamport, op.kind == OpKind::remove};
+  std::vector<std::string> touched, changed;
+  if (op.kind != OpKind::update) {
+    touched.push_back(kExistence);
+    if (m.advance(meta.exist, stamp, op)) changed.push_back(kExistence);
+  }
+  auto write_cell = [&](const std::string& column) {
+    touched.push_back(column);
+    if (m.advance(meta.cols[column], stamp, op)) changed.push_back(column);
+  };
+  if (op.kind == OpKind::remove) {
+    for (const auto& c : t->columns) write_cell(c);
+  } else {
+    for (const auto& c : op.columns) write_cell(c.name);
+  }
+  const bool now = exists(meta, [&](const Frontier& f) { return m.winner(f); });
+  if (write_table) m.write_row(*t, op, meta, was, now, changed, constraint_failures_);
+
+  std::size_t opened = 0;
+  bool any_open = false;
+  const bool may_conflict = meta.conflicted || std::any_of(touched.begin(), touched.end(), [&](const std::string& c) {
+    return (c == kExistence ? meta.exist : meta.cols[c]).size() > 1;
+  });
+  if (may_conflict) {
+    for (const auto& c : touched)
+      opened += m.settle_conflicts(op.table, pk, c, c == kExistence ? meta.exist : meta.cols[c], op, any_open);
+    m.count_open.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
+    m.count_open.step();
+    meta.conflicted = m.count_open.integer(0) > 0;
+    m.count_open.reset();
+  }
+  const Bytes encoded = encode_meta(meta);
+  m.save_meta.bind(1, op.table).bind_blob(2, pk.data(), pk.size()).bind_blob(3, encoded.data(), encoded.size());
+  m.save_meta.run();
+  return opened;
+}
+
+}  // namespace ferry::merge

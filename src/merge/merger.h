@@ -1,0 +1,70 @@
+#pragma once
+// The merge rules: how an operation changes the replicated state, whatever
+// order operations arrive in. Specified in bundle_format/README.md, "Merge
+// rules"; in short:
+//
+// Every cell -- (table, key, column), plus the row's existence -- keeps its
+// *frontier*: the operations that wrote it and that no later write to it
+// causally follows (A is followed by B when B.clock[A.origin] >= A.seq).
+// Inserts write existence and every column they carry; updates write the
+// columns they changed; deletes write existence and every column.
+//   - the row exists when the winner of its existence frontier is an insert;
+//   - a column's value is the value written by the winner of its frontier;
+//   - the winner is the greatest (lamport, origin device id) -- winner_order();
+//   - a frontier of two or more operations whose values differ is an open
+//     conflict, recorded as one (winner, loser) pair per loser; it closes when
+//     a later write follows all of them (a resolution, or any new edit).
+// The frontier is a pure function of the set of operations applied, so every
+// replica that applied the same set holds the same rows and the same open
+// conflicts. Operations must be applied in causal order (the importer keeps
+// the rest pending), which keeps every clock transitively closed.
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capture/tables.h"
+#include "engine/devices.h"
+#include "ferry/operation.h"
+#include "log/store.h"
+#include "sql/database.h"
+
+namespace ferry::merge {
+
+struct Stamp {
+  std::int64_t device = 0;  // Local device number (ferry_devices.no).
+  std::uint64_t seq = 0;
+  std::uint64_t lamport = 0;
+  bool removes = false;     // Written by a delete.
+  friend bool operator==(const Stamp& a, const Stamp& b) { return a.device == b.device && a.seq == b.seq; }
+};
+
+// True when `a` wins over `b`: greater Lamport time, then greater origin device id (bytes).
+// The one place the winner rule lives.
+bool winner_order(std::uint64_t a_lamport, const DeviceId& a_device, std::uint64_t b_lamport, const DeviceId& b_device);
+
+class Merger {
+ public:
+  Merger(sql::Database& db, engine::Devices& devices, const capture::Registry& tables, log::Store& log);
+  ~Merger();
+
+  // Applies `op` to the merge state. With write_table, also brings the
+  // application table to the new state (an imported operation); without, the
+  // table already holds it (a local change being sealed). Returns the number
+  // of conflicts this operation opened.
+  // REQUIRES: every operation op causally follows was applied before.
+  std::size_t apply(const Operation& op, bool write_table);
+
+  // Constraint failures met while writing application tables (see README).
+  std::size_t constraint_failures() const { return constraint_failures_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::size_t constraint_failures_ = 0;
+};
+
+}  // namespace ferry::merge

@@ -1,0 +1,32 @@
+#pragma once
+// RowMeta: the merge state of one row (ferry_rows.meta), local to a database
+// and never sent in bundles. Encoded as msgpack:
+//   [flags, existence frontier, [[column, frontier], ...]]
+//   frontier := [[device no, seq, lamport, removes], ...]
+// flags bit 0: the row has open conflict records.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ferry/value.h"
+
+namespace ferry::merge {
+
+struct Stamp;
+using Frontier = std::vector<Stamp>;
+
+struct RowMeta {
+  Frontier exist;
+  std::map<std::string, Frontier> cols;
+  bool conflicted = false;
+};
+
+Bytes encode_meta(const RowMeta& meta);
+RowMeta decode_meta(const Bytes& bytes, const std::string& where);
+
+// The row exists when its existence frontier's winner is an insert.
+bool exists(const RowMeta& meta, const std::function<const Stamp*(const Frontier&)>& winner);
+
+}  // namespace ferry::merge

@@ -1,0 +1,201 @@
+#include "sql/database.h"
+
+#include <cstring>
+
+namespace ferry::sql {
+namespace {
+
+// How long a writer waits for another connection's lock before giving up.
+constexpr int kBusyTimeoutMs = 10000;
+
+Errc errc_for(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Errc::corrupt;
+    default:
+      return Errc::database;
+  }
+}
+
+std::string hint_for(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return " (another program holds the database; try again when it is done)";
+    case SQLITE_READONLY:
+      return " (the database or its folder is read-only)";
+    case SQLITE_FULL:
+      return " (the disk is full)";
+    case SQLITE_CANTOPEN:
+      return " (check the path and its permissions)";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+Database::Database(const std::string& path, Mode mode) : path_(path) {
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  std::string target = path;
+  if (mode == Mode::untrusted_read) {
+    // Immutable and read-only: no locks, no journal, no -wal next to the copy.
+    flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+    char* uri = sqlite3_mprintf("file:%s?immutable=1", path.c_str());
+    if (uri == nullptr) throw Error(Errc::internal, "out of memory");
+    target = uri;
+    sqlite3_free(uri);
+    // sqlite3_mprintf does not escape '?' or '#'; the reader only passes paths it created.
+  } else {
+    flags |= SQLITE_OPEN_READWRITE | (mode == Mode::create ? SQLITE_OPEN_CREATE : 0);
+  }
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(target.c_str(), &raw, flags, nullptr);
+  db_.reset(raw);  // Owned before the check: the handle carries the message.
+  if (rc != SQLITE_OK) {
+    const std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+    throw Error(rc == SQLITE_CANTOPEN ? Errc::not_found : errc_for(rc),
+                path + ": cannot open: " + msg + hint_for(rc));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+}
+
+void Database::check(int rc, std::string_view what) const {
+  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
+  std::string msg = path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_.get()) + hint_for(rc);
+  throw Error(errc_for(rc), msg);
+}
+
+void Database::exec(const std::string& sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &err);
+  util::Handle<char, sqlite3_free> owned(err);
+  if (rc != SQLITE_OK) {
+    std::string msg = path_ + ": " + (err ? err : sqlite3_errstr(rc)) + hint_for(rc);
+    throw Error(errc_for(rc), msg + " (in: " + sql.substr(0, 200) + ")");
+  }
+}
+
+Statement Database::prepare(std::string_view sql, bool persistent) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                                    persistent ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr);
+  Statement owned(*this, stmt);
+  check(rc, "cannot prepare \"" + std::string(sql.substr(0, 200)) + "\"");
+  return owned;
+}
+
+std::int64_t Database::changes() const { return sqlite3_changes64(db_.get()); }
+bool Database::in_transaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+
+Statement& Statement::bind(int index, std::int64_t v) {
+  db_->check(sqlite3_bind_int64(stmt_.get(), index, v), "bind");
+  return *this;
+}
+Statement& Statement::bind(int index, std::string_view text) {
+  db_->check(sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_TRANSIENT,
+                                 SQLITE_UTF8),
+             "bind");
+  return *this;
+}
+Statement& Statement::bind_blob(int index, const void* data, std::size_t size) {
+  static const char kEmpty = 0;  // A zero-length BLOB must not bind as NULL.
+  db_->check(sqlite3_bind_blob64(stmt_.get(), index, size ? data : &kEmpty, size, SQLITE_TRANSIENT),
+             "bind");
+  return *this;
+}
+Statement& Statement::bind_null(int index) {
+  db_->check(sqlite3_bind_null(stmt_.get(), index), "bind");
+  return *this;
+}
+Statement& Statement::bind(int index, const Value& v) {
+  switch (v.type()) {
+    case Value::Type::null: return bind_null(index);
+    case Value::Type::integer: return bind(index, v.as_integer());
+    case Value::Type::real:
+      db_->check(sqlite3_bind_double(stmt_.get(), index, v.as_real()), "bind");
+      return *this;
+    case Value::Type::text: return bind(index, std::string_view(v.as_text()));
+    case Value::Type::blob: return bind_blob(index, v.as_blob().data(), v.as_blob().size());
+  }
+  return *this;
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  const char* sql = sqlite3_sql(stmt_.get());
+  db_->check(rc, "\"" + std::string(sql ? sql : "").substr(0, 200) + "\" failed");
+  return false;
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+}
+
+int Statement::column_count() const { return sqlite3_column_count(stmt_.get()); }
+std::string Statement::column_name(int col) const {
+  const char* n = sqlite3_column_name(stmt_.get(), col);
+  return n ? n : "";
+}
+int Statement::column_type(int col) const { return sqlite3_column_type(stmt_.get(), col); }
+bool Statement::is_null(int col) const { return column_type(col) == SQLITE_NULL; }
+std::int64_t Statement::integer(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
+double Statement::real(int col) const { return sqlite3_column_double(stmt_.get(), col); }
+
+std::string Statement::text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), col));
+  const int n = sqlite3_column_bytes(stmt_.get(), col);
+  return p ? std::string(p, static_cast<std::size_t>(n)) : std::string();
+}
+
+Bytes Statement::blob(int col) const {
+  const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_.get(), col));
+  const int n = sqlite3_column_bytes(stmt_.get(), col);
+  return p ? Bytes(p, p + n) : Bytes();
+}
+
+Value Statement::value(int col) const {
+  switch (column_type(col)) {
+    case SQLITE_INTEGER: return Value::integer(integer(col));
+    case SQLITE_FLOAT: return Value::real(real(col));
+    case SQLITE_TEXT: return Value::text(text(col));
+    case SQLITE_BLOB: return Value::blob(blob(col));
+    default: return Value();
+  }
+}
+
+Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (done_) return;
+  // Never throws: a failed ROLLBACK leaves SQLite to roll back on close.
+  sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+std::string quote_identifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace ferry::sql

@@ -1,0 +1,99 @@
+#pragma once
+// The SQLite boundary: Database (a connection), Statement (a prepared
+// statement with typed binds and reads), Transaction (BEGIN IMMEDIATE ...
+// COMMIT, rolled back unless committed). Only src/sql/ calls sqlite3_*.
+// SQLite failures become ferry::Error: corrupt for SQLITE_CORRUPT/NOTADB,
+// database for the rest, with SQLite's message and the statement.
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ferry/error.h"
+#include "ferry/value.h"
+#include "util/handle.h"
+
+namespace ferry::sql {
+
+class Statement;
+
+class Database {
+ public:
+  enum class Mode {
+    open,            // An existing file, read-write.
+    create,          // Read-write, created if missing.
+    untrusted_read,  // A file from a stranger: read-only, immutable, hardened (bundle/reader).
+  };
+  Database(const std::string& path, Mode mode);
+  Database(Database&&) noexcept = default;
+  Database& operator=(Database&&) noexcept = default;
+
+  void exec(const std::string& sql);
+  Statement prepare(std::string_view sql, bool persistent = false);
+  std::int64_t changes() const;
+  bool in_transaction() const;
+  const std::string& path() const { return path_; }
+  sqlite3* handle() const { return db_.get(); }
+
+  // Throws Error for a non-OK SQLite code; `what` says what was being done.
+  void check(int rc, std::string_view what) const;
+
+ private:
+  util::Handle<sqlite3, sqlite3_close_v2> db_;
+  std::string path_;
+};
+
+class Statement {
+ public:
+  Statement(Database& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}
+  Statement(Statement&&) noexcept = default;
+  Statement& operator=(Statement&&) noexcept = default;
+
+  // Binds are 1-based, as in SQLite.
+  Statement& bind(int index, std::int64_t v);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind_blob(int index, const void* data, std::size_t size);
+  Statement& bind(int index, const Value& v);
+  Statement& bind_null(int index);
+
+  // Runs one step; true while a row is available.
+  bool step();
+  // Runs to completion (for statements that return no rows).
+  void run();
+  void reset();
+
+  int column_count() const;
+  std::string column_name(int col) const;
+  int column_type(int col) const;  // SQLITE_INTEGER, ...
+  bool is_null(int col) const;
+  std::int64_t integer(int col) const;
+  double real(int col) const;
+  std::string text(int col) const;
+  Bytes blob(int col) const;
+  Value value(int col) const;  // Exact: REAL bits, TEXT bytes, BLOB bytes.
+
+ private:
+  Database* db_;
+  util::Handle<sqlite3_stmt, sqlite3_finalize> stmt_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+// "name" with embedded quotes doubled: the only way an identifier reaches SQL text.
+std::string quote_identifier(std::string_view name);
+
+}  // namespace ferry::sql

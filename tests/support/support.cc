@@ -1,0 +1,77 @@
+#include "support/support.h"
+
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace test {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ferry-test-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+ferry::sql::Database app(const std::string& path) {
+  return ferry::sql::Database(path, ferry::sql::Database::Mode::create);
+}
+
+void exec(const std::string& path, const std::string& sql) { app(path).exec(sql); }
+
+std::int64_t count(const std::string& path, const std::string& sql) {
+  auto db = app(path);
+  auto st = db.prepare(sql);
+  st.step();
+  return st.integer(0);
+}
+
+std::string dump(const std::string& path, const std::string& table) {
+  auto db = app(path);
+  auto st = db.prepare("SELECT * FROM " + ferry::sql::quote_identifier(table) + " ORDER BY 1, 2");
+  std::string out;
+  while (st.step()) {
+    for (int i = 0; i < st.column_count(); ++i) out += (i ? "|" : "") + st.value(i).to_display();
+    out += "\n";
+  }
+  return out;
+}
+
+Run run(const std::string& command) {
+  Run r;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) throw std::runtime_error("popen failed");
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+std::vector<std::uint8_t> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace test

@@ -1,0 +1,47 @@
+#pragma once
+// Helpers that make tests read as prose: a temporary folder, an "application"
+// connection that knows nothing of ferry, file damage, and running programs.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ferry/engine.h"
+#include "sql/database.h"
+
+namespace test {
+
+// A fresh folder under $TMPDIR, removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A plain SQLite connection, as an application that never heard of ferry would open.
+ferry::sql::Database app(const std::string& path);
+void exec(const std::string& path, const std::string& sql);
+std::int64_t count(const std::string& path, const std::string& sql);
+
+// Every row of `table` ordered by its first column, rendered exactly (with types).
+std::string dump(const std::string& path, const std::string& table);
+
+// Runs a shell command; returns its exit status and what it printed (stdout+stderr).
+struct Run {
+  int status = 0;
+  std::string out;
+};
+Run run(const std::string& command);
+
+std::vector<std::uint8_t> read_file(const std::string& path);
+void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes);
+std::string shell_quote(const std::string& s);
+
+}  // namespace test

@@ -1,0 +1,301 @@
+// Capture: every INSERT, UPDATE and DELETE on a tracked table becomes an
+// operation, exactly, whoever wrote it.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "support/support.h"
+
+using namespace ferry;
+
+namespace {
+
+std::vector<Operation> oldest_first(Engine& e) {
+  auto ops = e.log();
+  std::reverse(ops.begin(), ops.end());
+  return ops;
+}
+
+const Value* column(const Operation& op, const std::string& name) {
+  for (const auto& c : op.columns)
+    if (c.name == name) return &c.value;
+  return nullptr;
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+}  // namespace
+
+TEST_CASE("init creates a device identity once and keeps it", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  DeviceId first;
+  {
+    auto e = Engine::init(path, "laptop");
+    first = e.device_id();
+    CHECK(e.device_name() == "laptop");
+    CHECK((first.bytes[6] >> 4) == 7);  // UUIDv7.
+  }
+  auto again = Engine::init(path, "other-name");
+  CHECK(again.device_id() == first);
+  CHECK(again.device_name() == "laptop");
+  CHECK(Engine::open(path).device_id() == first);
+}
+
+TEST_CASE("opening a database ferry never prepared is refused with what to do", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("plain.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY)");
+  try {
+    (void)Engine::open(path);
+    FAIL("opened");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::refused);
+    CHECK_THAT(e.what(), Catch::Contains("ferry init"));
+  }
+  CHECK_THROWS_MATCHES(Engine::open(dir.file("missing.db")), Error, Catch::Matchers::Predicate<Error>([](const Error& e) {
+                         return e.code() == Errc::not_found;
+                       }));
+}
+
+TEST_CASE("every value type round-trips exactly through capture", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE v(id INTEGER PRIMARY KEY, x)");
+  auto e = Engine::init(path, "a");
+  e.track("v");
+  auto db = test::app(path);
+  auto ins = db.prepare("INSERT INTO v(id, x) VALUES(?, ?)");
+  const std::vector<Value> values = {
+      Value(),
+      Value::integer(std::numeric_limits<std::int64_t>::min()),
+      Value::integer(std::numeric_limits<std::int64_t>::max()),
+      Value::integer(0),
+      Value::real(-0.0),
+      Value::real(0.1),
+      Value::real(1.0),
+      Value::real(1e308),
+      Value::real(5e-324),
+      Value::real(std::numeric_limits<double>::infinity()),
+      Value::real(-std::numeric_limits<double>::infinity()),
+      Value::text(""),
+      Value::text(std::string("a\0b", 3)),
+      Value::text("héllo ✓ 🚢"),
+      Value::blob({}),
+      Value::blob(Bytes(3 << 20, 0xab)),
+  };
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    ins.bind(1, static_cast<std::int64_t>(i)).bind(2, values[i]);
+    ins.run();
+  }
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    INFO("value " << i << ": " << values[i].to_display().substr(0, 40));
+    const Value* x = column(ops[i], "x");
+    REQUIRE(x != nullptr);
+    CHECK(*x == values[i]);
+    if (values[i].type() == Value::Type::real) CHECK(same_bits(x->as_real(), values[i].as_real()));
+  }
+}
+
+TEST_CASE("every primary-key shape is captured", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  const auto shape = GENERATE(table<std::string, std::string>({
+      {"CREATE TABLE t(k INTEGER PRIMARY KEY, v)", "7"},
+      {"CREATE TABLE t(k TEXT PRIMARY KEY, v)", "'seven'"},
+      {"CREATE TABLE t(k BLOB PRIMARY KEY, v)", "x'07'"},
+      {"CREATE TABLE t(a, k, v, PRIMARY KEY(k, a))", "x'01'"},
+      {"CREATE TABLE t(k TEXT PRIMARY KEY, v) WITHOUT ROWID", "'seven'"},
+  }));
+  const std::string ddl = std::get<0>(shape), key = std::get<1>(shape);
+  INFO(ddl);
+  test::exec(path, ddl);
+  auto e = Engine::init(path);
+  e.track("t");
+  const bool composite = ddl.find("PRIMARY KEY(k, a)") != std::string::npos;
+  test::exec(path, composite ? "INSERT INTO t(a, k, v) VALUES(1, " + key + ", 'one'); UPDATE t SET v='two'; DELETE FROM t"
+                             : "INSERT INTO t(k, v) VALUES(" + key + ", 'one'); UPDATE t SET v='two'; DELETE FROM t");
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 3);
+  CHECK(ops[0].kind == OpKind::insert);
+  CHECK(ops[1].kind == OpKind::update);
+  CHECK(ops[2].kind == OpKind::remove);
+  for (const auto& op : ops) CHECK(op.key == ops[0].key);
+  CHECK(ops[0].key.size() == (composite ? 2u : 1u));
+  if (composite) CHECK(ops[0].key[1] == Value::integer(1));  // Key order is PRIMARY KEY(k, a): k first.
+}
+
+TEST_CASE("a table without a declared primary key is refused with a clear message", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE loose(a, b); CREATE VIEW w AS SELECT 1");
+  auto e = Engine::init(path);
+  try {
+    e.track("loose");
+    FAIL("tracked");
+  } catch (const Error& err) {
+    CHECK(err.code() == Errc::refused);
+    CHECK_THAT(err.what(), Catch::Contains("no declared PRIMARY KEY"));
+  }
+  CHECK_THROWS_AS(e.track("nope"), Error);
+  CHECK_THROWS_AS(e.track("w"), Error);
+  CHECK_THROWS_AS(e.track("ferry_log"), Error);
+}
+
+TEST_CASE("an UPDATE records only the columns that changed, a DELETE only the key", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, a, b, c)");
+  auto e = Engine::init(path);
+  e.track("t");
+  test::exec(path, "INSERT INTO t VALUES(1, 'x', 2, 3.5); UPDATE t SET b=7, c=3.5 WHERE id=1; "
+                   "UPDATE t SET a='x'; UPDATE t SET b=7.0; DELETE FROM t");
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 4);  // The no-op UPDATE a='x' is not an operation.
+  REQUIRE(ops[1].columns.size() == 1);
+  CHECK(ops[1].columns[0].name == "b");
+  CHECK(ops[1].columns[0].value == Value::integer(7));
+  REQUIRE(ops[2].columns.size() == 1);  // 7 -> 7.0 changes the type: recorded.
+  CHECK(ops[2].columns[0].value == Value::real(7.0));
+  CHECK(ops[3].kind == OpKind::remove);
+  CHECK(ops[3].columns.empty());
+  CHECK(ops[3].key == std::vector<Value>{Value::integer(1)});
+}
+
+TEST_CASE("rolled-back changes leave no operation; committed ones keep commit order", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, v); CREATE TABLE u(id TEXT PRIMARY KEY, w)");
+  auto e = Engine::init(path);
+  e.track("t");
+  e.track("u");
+  test::exec(path, "BEGIN; INSERT INTO t VALUES(1, 'gone'); ROLLBACK");
+  test::exec(path, "BEGIN; INSERT INTO t VALUES(2, 'a'); SAVEPOINT s; INSERT INTO u VALUES('x', 1); "
+                   "ROLLBACK TO s; INSERT INTO u VALUES('y', 2); RELEASE s; UPDATE t SET v='b' WHERE id=2; COMMIT");
+  test::exec(path, "INSERT INTO t VALUES(3, 'c'), (4, 'd'), (5, 'e')");
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 6);
+  CHECK(ops[0].table == "t");
+  CHECK(ops[0].key[0] == Value::integer(2));
+  CHECK(ops[1].table == "u");
+  CHECK(ops[1].key[0] == Value::text("y"));
+  CHECK(ops[2].kind == OpKind::update);
+  CHECK(ops[5].key[0] == Value::integer(5));
+  for (std::size_t i = 0; i < ops.size(); ++i) CHECK(ops[i].seq == i + 1);
+}
+
+TEST_CASE("INSERT OR REPLACE, UPSERT and key-changing updates are recorded so a replica can reproduce them",
+          "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, v, w DEFAULT 'd')");
+  auto e = Engine::init(path);
+  e.track("t");
+  test::exec(path, "INSERT INTO t(id, v) VALUES(1, 'a')");
+  test::exec(path, "INSERT OR REPLACE INTO t(id, v) VALUES(1, 'b')");
+  test::exec(path, "INSERT INTO t(id, v) VALUES(1, 'c') ON CONFLICT(id) DO UPDATE SET v=excluded.v");
+  test::exec(path, "UPDATE t SET id=9 WHERE id=1");
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 5);
+  CHECK(ops[1].kind == OpKind::insert);
+  CHECK(*column(ops[1], "v") == Value::text("b"));
+  CHECK(ops[2].kind == OpKind::update);
+  CHECK(*column(ops[2], "v") == Value::text("c"));
+  CHECK(ops[3].kind == OpKind::remove);
+  CHECK(ops[3].key[0] == Value::integer(1));
+  CHECK(ops[4].kind == OpKind::insert);
+  CHECK(ops[4].key[0] == Value::integer(9));
+  CHECK(*column(ops[4], "v") == Value::text("c"));
+  CHECK(*column(ops[4], "w") == Value::text("d"));
+}
+
+TEST_CASE("column names that are keywords or hold quotes and spaces work", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, R"(CREATE TABLE "my ""odd"" table"("select" INTEGER PRIMARY KEY, "a b" TEXT, "x""y" REAL))");
+  auto e = Engine::init(path);
+  e.track("my \"odd\" table");
+  test::exec(path, R"(INSERT INTO "my ""odd"" table" VALUES(1, 'p', 2.5); UPDATE "my ""odd"" table" SET "x""y"=3.5)");
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 2);
+  CHECK(*column(ops[0], "a b") == Value::text("p"));
+  CHECK(*column(ops[1], "x\"y") == Value::real(3.5));
+}
+
+TEST_CASE("tracking again after ALTER TABLE ADD COLUMN captures the new column", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, v)");
+  auto e = Engine::init(path);
+  e.track("t");
+  test::exec(path, "INSERT INTO t VALUES(1, 'a')");
+  test::exec(path, "ALTER TABLE t ADD COLUMN extra TEXT");
+  CHECK(e.track("t") == 0);  // Not a new table: no backfill.
+  test::exec(path, "UPDATE t SET extra='new' WHERE id=1");
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 2);
+  CHECK(*column(ops[1], "extra") == Value::text("new"));
+  CHECK(e.tables()[0].columns == std::vector<std::string>{"id", "v", "extra"});
+}
+
+TEST_CASE("tracking a table that already holds rows backfills them as operations", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES(2, 'b'), (1, 'a')");
+  auto e = Engine::init(path);
+  CHECK(e.track("t") == 2);
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 2);
+  CHECK(ops[0].key[0] == Value::integer(1));
+  CHECK(ops[1].key[0] == Value::integer(2));
+  CHECK(e.track("t") == 0);
+}
+
+TEST_CASE("the sqlite3 shell and another process are captured without loading anything", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, v)");
+  auto e = Engine::init(path);
+  e.track("t");
+  auto shell = test::run("sqlite3 " + test::shell_quote(path) + " \"INSERT INTO t VALUES(1, 'from the shell')\"");
+  REQUIRE(shell.status == 0);
+  auto py = test::run("python3 -c \"import sqlite3; c=sqlite3.connect('" + path +
+                      "'); c.execute(\\\"UPDATE t SET v='from python'\\\"); c.commit()\"");
+  REQUIRE(py.status == 0);
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 2);
+  CHECK(*column(ops[0], "v") == Value::text("from the shell"));
+  CHECK(*column(ops[1], "v") == Value::text("from python"));
+}
+
+TEST_CASE("the log is append-only through SQL", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, v)");
+  auto e = Engine::init(path);
+  e.track("t");
+  test::exec(path, "INSERT INTO t VALUES(1, 'a')");
+  (void)e.seal();
+  CHECK_THROWS_WITH(test::exec(path, "UPDATE ferry_log SET seq=5"), Catch::Contains("append-only"));
+  CHECK_THROWS_WITH(test::exec(path, "DELETE FROM ferry_log"), Catch::Contains("append-only"));
+}
+
+TEST_CASE("operations carry sequence, Lamport time, clock and chain links", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, v)");
+  auto e = Engine::init(path);
+  e.track("t");
+  test::exec(path, "INSERT INTO t VALUES(1, 'a'); INSERT INTO t VALUES(2, 'b')");
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 2);
+  CHECK(ops[0].prev_hash == Hash{});
+  CHECK(ops[1].prev_hash != Hash{});
+  CHECK(ops[1].lamport > ops[0].lamport);
+  CHECK(ops[1].clock.get(e.device_id()) == 2);
+  CHECK(compare(ops[0].clock, ops[1].clock) == Order::before);
+  CHECK(e.clock().get(e.device_id()) == 2);
+}

@@ -1,0 +1,185 @@
+// The canonical encoding: one operation, one byte string, on every machine;
+// and a decoder that refuses anything else without trusting sizes it reads.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "ferry/error.h"
+#include "log/codec.h"
+
+using namespace ferry;
+
+namespace {
+
+std::string hex(std::string_view bytes) {
+  static const char* k = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += k[c >> 4];
+    out += k[c & 15];
+  }
+  return out;
+}
+
+std::string unhex(const std::string& h) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
+  return out;
+}
+
+DeviceId device(std::uint8_t first) {
+  DeviceId d;
+  for (std::size_t i = 0; i < 16; ++i) d.bytes[i] = static_cast<std::uint8_t>(first + i);
+  return d;
+}
+
+OperationId op_id(std::uint8_t last) {
+  OperationId id;
+  id.bytes[1] = 0x8f;
+  id.bytes[0] = 0x01;
+  id.bytes[6] = 0x70;
+  id.bytes[15] = last;
+  return id;
+}
+
+// The same operations as tools/golden_vectors.py.
+std::map<std::string, Operation> golden_operations() {
+  std::map<std::string, Operation> ops;
+  const DeviceId a = device(0), b = device(16);
+  Operation ins;
+  ins.id = op_id(0);
+  ins.origin = a;
+  ins.seq = 1;
+  ins.lamport = 1;
+  ins.clock.set(a, 1);
+  ins.table = "items";
+  ins.key = {Value::integer(1)};
+  ins.kind = OpKind::insert;
+  ins.columns = {{"name", Value::text("bolt")}, {"note", Value()}, {"price", Value::real(0.1)},
+                 {"qty", Value::integer(-5)}, {"raw", Value::blob({0x00, 0xff})}};
+  ops["insert"] = ins;
+  Operation upd;
+  upd.id = op_id(1);
+  upd.origin = a;
+  upd.seq = 2;
+  upd.lamport = 7;
+  upd.clock.set(a, 2);
+  upd.clock.set(b, 300);
+  upd.table = "items";
+  upd.key = {Value::integer(1)};
+  upd.kind = OpKind::update;
+  upd.columns = {{"price", Value::real(-0.0)}, {"qty", Value::integer(std::int64_t{1} << 40)}};
+  upd.prev_hash.fill(0xab);
+  ops["update"] = upd;
+  Operation del;
+  del.id = op_id(2);
+  del.origin = b;
+  del.seq = 70000;
+  del.lamport = 70001;
+  del.clock.set(b, 70000);
+  del.table = "notes \"x\"";
+  del.key = {Value::text("k\xc3\xa9"), Value::blob({})};
+  del.kind = OpKind::remove;
+  del.prev_hash.fill(0x01);
+  ops["delete"] = del;
+  return ops;
+}
+
+}  // namespace
+
+TEST_CASE("operations encode to the golden bytes and hashes of an independent encoder", "[log][encoding]") {
+  std::ifstream in(FERRY_GOLDEN_DIR "/operations.txt");
+  REQUIRE(in);
+  auto ops = golden_operations();
+  std::string line;
+  int checked = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string name, bytes_hex, hash_hex;
+    fields >> name >> bytes_hex >> hash_hex;
+    INFO(name);
+    REQUIRE(ops.count(name));
+    const std::string encoded = log::encode(ops[name]);
+    CHECK(hex(encoded) == bytes_hex);
+    CHECK(to_hex(log::hash_of(encoded)) == hash_hex);
+    CHECK(log::decode(unhex(bytes_hex), "golden") == ops[name]);
+    ++checked;
+  }
+  CHECK(checked == 3);
+}
+
+TEST_CASE("REAL values survive encoding bit for bit", "[log][encoding]") {
+  const double value = GENERATE(-0.0, 0.0, 1.0, 0.1, 1e308, 5e-324, -1e-300, std::numeric_limits<double>::infinity(),
+                                9007199254740992.0);
+  Operation op = golden_operations()["insert"];
+  op.columns = {{"x", Value::real(value)}};
+  const Operation back = log::decode(log::encode(op), "test");
+  const double decoded = back.columns[0].value.as_real();
+  CHECK(std::memcmp(&decoded, &value, sizeof value) == 0);
+}
+
+TEST_CASE("the decoder refuses what is not exactly a canonical operation", "[log][encoding]") {
+  const std::string good = log::encode(golden_operations()["insert"]);
+  auto refused = [](const std::string& bytes) {
+    try {
+      (void)log::decode(bytes, "op");
+      return std::string("accepted");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+  };
+  SECTION("trailing bytes") { CHECK_THAT(refused(good + "x"), Catch::Contains("unexpected bytes")); }
+  SECTION("truncation at every length") {
+    for (std::size_t n = 0; n < good.size(); ++n) CHECK(refused(good.substr(0, n)) != "accepted");
+  }
+  SECTION("an integer in a longer form than needed") {
+    std::string bad = good;
+    const auto pos = bad.find("\xfb");  // qty -5 as a negative fixint...
+    REQUIRE(pos != std::string::npos);
+    bad.replace(pos, 1, std::string("\xd0\xfb", 2));  // ...written as int8.
+    CHECK_THAT(refused(bad), Catch::Contains("not canonically encoded"));
+  }
+  SECTION("a REAL written as float32") {
+    Operation op = golden_operations()["insert"];
+    op.columns = {{"x", Value::real(0.5)}};
+    std::string bytes = log::encode(op);
+    const auto pos = bytes.find("\xcb\x3f\xe0");
+    REQUIRE(pos != std::string::npos);
+    bytes.replace(pos, 9, std::string("\xca\x3f\x00\x00\x00", 5));
+    CHECK(refused(bytes) != "accepted");
+  }
+  SECTION("an array that claims four billion elements") {
+    CHECK_THAT(refused(std::string("\xdd\xff\xff\xff\xff", 5)), Catch::Contains("not valid msgpack"));
+  }
+  SECTION("a string that claims four gigabytes") {
+    CHECK(refused(std::string("\x9b\x01\xdb\xff\xff\xff\xff\x00", 8)) != "accepted");
+  }
+  SECTION("deep nesting") { CHECK(refused(std::string(10000, '\x91')) != "accepted"); }
+  SECTION("a newer format is refused as such") {
+    std::string bytes = good;
+    bytes[1] = 2;
+    CHECK_THAT(refused(bytes), Catch::Contains("newer"));
+  }
+}
+
+TEST_CASE("a vector clock compares as before, after, equal or concurrent", "[clock]") {
+  const DeviceId a = device(0), b = device(16);
+  VectorClock x, y;
+  x.set(a, 1);
+  y.set(a, 2);
+  CHECK(compare(x, y) == Order::before);
+  CHECK(compare(y, x) == Order::after);
+  CHECK(compare(x, x) == Order::equal);
+  x.set(b, 5);
+  CHECK(compare(x, y) == Order::concurrent);
+  VectorClock m = x;
+  m.merge(y);
+  CHECK(m.get(a) == 2);
+  CHECK(m.get(b) == 5);
+  CHECK(compare(x, m) == Order::before);
+  CHECK(compare(y, m) == Order::before);
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs, idempotently, the Debian packages ferry needs to build and test.
+# Called first by both of the README's commands and by .ci/run.
+set -euo pipefail
+packages=(g++ cmake make libsqlite3-dev sqlite3 libmsgpack-cxx-dev libssl-dev libboost-dev catch2
+          libcli11-dev nlohmann-json3-dev python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q >/dev/null
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
