@@ -84,6 +84,7 @@ struct BundleInfo {
   VectorClock clock;                // The exporter's full clock when it wrote the bundle.
   std::vector<SeqRange> ranges;     // Operations carried, per origin device.
   std::vector<Hash> prerequisites;  // Per range: the hash the range continues from (zeros for seq 1).
+  std::vector<Hash> last_hashes;    // Per range: the hash of its last operation.
   std::vector<TableInfo> tables;    // Schema of the tracked tables the operations touch.
   std::size_t operations = 0;
   std::uint64_t bytes = 0;          // File size.

@@ -42,6 +42,11 @@ Device* Devices::find(const DeviceId& id) {
   return it == no_of_.end() ? nullptr : &by_no_.at(it->second);
 }
 
+const Device* Devices::find(const DeviceId& id) const {
+  auto it = no_of_.find(id);
+  return it == no_of_.end() ? nullptr : &by_no_.at(it->second);
+}
+
 const Device& Devices::by_no(std::int64_t no) const {
   auto it = by_no_.find(no);
   if (it == by_no_.end())

@@ -30,6 +30,7 @@ class Devices {
   // The device with this id, registering it when unknown.
   Device& ensure(const DeviceId& id);
   Device* find(const DeviceId& id);
+  const Device* find(const DeviceId& id) const;
   const Device& by_no(std::int64_t no) const;
   // Finds a device by canonical id text, unique id prefix (8+ hex digits) or exact name.
   // Throws Error(not_found) or Error(invalid_argument) if ambiguous.

@@ -199,3 +199,41 @@ std::string quote_identifier(std::string_view name) {
 }
 
 }  // namespace ferry::sql
+
+namespace ferry::sql {
+
+void harden_for_untrusted(Database& db, int max_length) {
+  struct Setting {
+    int op;
+    int value;
+    const char* name;
+  };
+  const Setting settings[] = {
+      {SQLITE_DBCONFIG_DEFENSIVE, 1, "defensive"},
+      {SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, "trusted_schema"},
+      {SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, "enable_trigger"},
+      {SQLITE_DBCONFIG_ENABLE_VIEW, 0, "enable_view"},
+      {SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, "enable_load_extension"},
+      {SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, "enable_fts3_tokenizer"},
+      {SQLITE_DBCONFIG_WRITABLE_SCHEMA, 0, "writable_schema"},
+      {SQLITE_DBCONFIG_DQS_DDL, 0, "dqs_ddl"},
+      {SQLITE_DBCONFIG_DQS_DML, 0, "dqs_dml"},
+  };
+  for (const auto& s : settings) {
+    int now = -1;
+    const int rc = sqlite3_db_config(db.handle(), s.op, s.value, &now);
+    if (rc != SQLITE_OK || now != s.value)
+      throw Error(Errc::internal, std::string("cannot harden the connection for an untrusted file (") + s.name + ")");
+  }
+  const std::pair<int, int> limits[] = {
+      {SQLITE_LIMIT_LENGTH, max_length},    {SQLITE_LIMIT_SQL_LENGTH, 100000},
+      {SQLITE_LIMIT_COLUMN, 64},            {SQLITE_LIMIT_EXPR_DEPTH, 32},
+      {SQLITE_LIMIT_COMPOUND_SELECT, 3},    {SQLITE_LIMIT_VDBE_OP, 25000},
+      {SQLITE_LIMIT_FUNCTION_ARG, 8},       {SQLITE_LIMIT_ATTACHED, 0},
+      {SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50}, {SQLITE_LIMIT_VARIABLE_NUMBER, 16},
+      {SQLITE_LIMIT_TRIGGER_DEPTH, 1},      {SQLITE_LIMIT_WORKER_THREADS, 0},
+  };
+  for (const auto& [id, value] : limits) sqlite3_limit(db.handle(), id, value);
+}
+
+}  // namespace ferry::sql

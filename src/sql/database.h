@@ -97,3 +97,13 @@ class Transaction {
 std::string quote_identifier(std::string_view name);
 
 }  // namespace ferry::sql
+
+namespace ferry::sql {
+
+// Settings for a connection that reads a file from a stranger (bundle/reader):
+// defensive mode, no trusted schema, triggers, views, extensions or FTS3
+// tokenizer, no double-quoted string literals, and low limits. Every setting is
+// checked. REQUIRES: called before the first statement on `db`.
+void harden_for_untrusted(Database& db, int max_length);
+
+}  // namespace ferry::sql

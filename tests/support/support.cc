@@ -75,3 +75,37 @@ std::string shell_quote(const std::string& s) {
 }
 
 }  // namespace test
+
+namespace test {
+namespace {
+
+std::vector<std::string> created_tables(const std::string& path) {
+  std::vector<std::string> out;
+  auto db = app(path);
+  auto st = db.prepare("SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'ferry_%' AND name NOT LIKE 'sqlite_%'");
+  while (st.step()) out.push_back(st.text(0));
+  return out;
+}
+
+ferry::Engine prepared(const std::string& path, const std::string& name, const std::string& schema) {
+  exec(path, schema);
+  auto e = ferry::Engine::init(path, name);
+  for (const auto& t : created_tables(path)) e.track(t);
+  return e;
+}
+
+}  // namespace
+
+Replica::Replica(const TempDir& dir, const std::string& n, const std::string& schema)
+    : name(n), path(dir.file(n + ".db")), engine(prepared(path, n, schema)) {}
+
+ferry::ImportSummary exchange(Replica& from, Replica& to, const TempDir& dir) {
+  static int counter = 0;
+  const std::string file = dir.file(from.name + "-to-" + to.name + "-" + std::to_string(++counter) + ".ferry");
+  ferry::ExportOptions options;
+  options.peer = to.engine.device_id().to_string();
+  from.engine.export_bundle(file, options);
+  return to.engine.import_bundle(file);
+}
+
+}  // namespace test

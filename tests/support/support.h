@@ -45,3 +45,20 @@ void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes)
 std::string shell_quote(const std::string& s);
 
 }  // namespace test
+
+namespace test {
+
+// A device: an application database with `schema`, prepared by ferry, its tables tracked.
+struct Replica {
+  Replica(const TempDir& dir, const std::string& name, const std::string& schema);
+  std::string name;
+  std::string path;
+  ferry::Engine engine;
+  void sql(const std::string& statements) const { exec(path, statements); }
+  std::string dump(const std::string& table) const { return test::dump(path, table); }
+};
+
+// Exports from `from` what `to` lacks and imports it into `to`.
+ferry::ImportSummary exchange(Replica& from, Replica& to, const TempDir& dir);
+
+}  // namespace test

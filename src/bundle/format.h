@@ -1,0 +1,22 @@
+#pragma once
+// Constants and shared encodings of the bundle file format (bundle_format/README.md).
+
+#include <cstdint>
+#include <string>
+
+#include "ferry/reports.h"
+
+namespace ferry::bundle {
+
+extern const char* const kSchemaSql;             // bundle_format/schema.sql, embedded at build time.
+constexpr std::uint32_t kFormatMajor = 1;        // Readers refuse a greater major version.
+constexpr std::uint32_t kFormatMinor = 0;        // Additions a major-1 reader may ignore.
+constexpr std::int32_t kApplicationId = 0x46525259;  // "FRRY" at offset 68 of the SQLite header.
+constexpr std::uint32_t kPageSize = 4096;
+constexpr std::uint64_t kMaxBundleBytes = std::uint64_t{4} << 30;  // Refused beyond, before reading.
+
+// The canonical bytes that start the content hash: everything in ferry_bundle
+// but the hash itself, the ranges and the tables (see the spec, "Content hash").
+std::string encode_header(const BundleInfo& info);
+
+}  // namespace ferry::bundle

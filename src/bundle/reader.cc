@@ -1,0 +1,315 @@
+#include "bundle/reader.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <algorithm>
+#include <filesystem>
+
+#include "bundle/format.h"
+#include "ferry/error.h"
+#include "hash/sha256.h"
+#include "log/codec.h"
+
+namespace ferry::bundle {
+namespace {
+
+constexpr std::size_t kHeaderSize = 100;
+constexpr int kMaxNameBytes = 1024;
+
+std::uint32_t be32(const std::uint8_t* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+}
+
+// Escapes a string from the bundle for a message: no control characters reach a terminal.
+std::string shown(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 80)) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + (s.size() > 80 ? "..." : "");
+}
+
+}  // namespace
+
+Reader::Reader(const std::string& path) : path_(path) {
+  copy_privately(path);
+  check_header();
+  open_hardened();
+  check_schema();
+  read_manifest();
+}
+
+Reader::~Reader() {
+  db_.reset();
+  std::error_code ec;
+  if (!folder_.empty()) std::filesystem::remove_all(folder_, ec);
+}
+
+void Reader::copy_privately(const std::string& path) {
+  auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path + ": " + what); };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) throw Error(Errc::not_found, path + ": no such file");
+    if (err == ELOOP) fail("is a symbolic link; give the path of the bundle file itself");
+    throw Error(Errc::not_found, path + ": cannot open: " + std::strerror(err));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) fail("is not a regular file, so it cannot be a bundle");
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxBundleBytes)
+    fail("is " + std::to_string(st.st_size) + " bytes, more than the " + std::to_string(kMaxBundleBytes >> 20) +
+         " MiB a bundle may hold");
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/ferry-bundle-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    throw Error(Errc::database, "cannot create a private folder for reading " + path + ": " + std::strerror(errno));
+  folder_ = tmpl;
+  copy_ = folder_ + "/bundle";
+  const int out = ::open(copy_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) throw Error(Errc::database, copy_ + ": cannot create: " + std::strerror(errno));
+  Closer out_closer{out};
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(std::string("read failed: ") + std::strerror(errno));
+    if (n == 0) break;
+    size_ += static_cast<std::uint64_t>(n);
+    if (size_ > kMaxBundleBytes) fail("grew past the size limit while being read");
+    if (::write(out, buf.data(), static_cast<std::size_t>(n)) != n)
+      throw Error(Errc::database, copy_ + ": cannot write the private copy: " + std::strerror(errno));
+  }
+}
+
+void Reader::check_header() {
+  auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path_ + ": " + what); };
+  if (size_ < kHeaderSize)
+    fail("is not a ferry bundle (" + std::to_string(size_) + " bytes; a bundle is a SQLite file of at least " +
+         "512 bytes)");
+  std::uint8_t h[kHeaderSize];
+  {
+    const int fd = ::open(copy_.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool ok = fd >= 0 && ::read(fd, h, kHeaderSize) == static_cast<ssize_t>(kHeaderSize);
+    if (fd >= 0) ::close(fd);
+    if (!ok) fail("cannot read its header");
+  }
+  if (std::memcmp(h, "SQLite format 3", 16) != 0) fail("is not a ferry bundle (not a SQLite file)");
+  if (be32(h + 68) != static_cast<std::uint32_t>(kApplicationId))
+    fail("is a SQLite file but not a ferry bundle (wrong application id)");
+  const std::uint32_t version = be32(h + 60);
+  if (version > kFormatMajor)
+    throw Error(Errc::refused, path_ + ": uses bundle format " + std::to_string(version) + ", newer than this ferry reads (" +
+                                   std::to_string(kFormatMajor) + "); upgrade ferry to import it");
+  if (version != kFormatMajor) fail("has an unknown bundle format version " + std::to_string(version));
+  std::uint32_t page = (std::uint32_t{h[16]} << 8) | h[17];
+  if (page == 1) page = 65536;
+  if (page < 512 || (page & (page - 1)) != 0) fail("has an invalid page size in its header");
+  if (h[18] != 1 || h[19] != 1) fail("is in WAL mode or has unknown read/write versions; a bundle never is");
+  if (h[20] != 0 || h[21] != 64 || h[22] != 32 || h[23] != 32) fail("has invalid reserved-space or payload fields");
+  if (be32(h + 24) != be32(h + 92)) fail("has a stale header (change counter differs from version-valid-for)");
+  if (be32(h + 56) != 1) fail("is not UTF-8 encoded");
+  if (std::uint64_t{be32(h + 28)} * page != size_)
+    fail("is truncated or padded: its header says " + std::to_string(std::uint64_t{be32(h + 28)} * page) +
+         " bytes but the file has " + std::to_string(size_));
+}
+
+void Reader::open_hardened() {
+  db_ = std::make_unique<sql::Database>(copy_, sql::Database::Mode::untrusted_read);
+  sql::harden_for_untrusted(*db_, static_cast<int>(log::kMaxValueBytes + 4096));
+  try {
+    db_->exec("PRAGMA cell_size_check=ON; PRAGMA mmap_size=0");
+    auto check = db_->prepare("PRAGMA integrity_check");
+    std::string first;
+    int rows = 0;
+    while (check.step()) {
+      if (rows++ == 0) first = check.text(0);
+    }
+    if (rows != 1 || first != "ok") throw Error(Errc::corrupt, "integrity check failed: " + shown(first));
+  } catch (const Error& e) {
+    throw Error(Errc::corrupt, path_ + ": is damaged (SQLite " + e.what() + ")");
+  }
+}
+
+void Reader::check_schema() {
+  const char* query = "SELECT type, name, tbl_name, ifnull(sql, '') FROM sqlite_schema ORDER BY type, name";
+  sql::Database reference(":memory:", sql::Database::Mode::create);
+  reference.exec(kSchemaSql);
+  auto expected = reference.prepare(query);
+  auto actual = db_->prepare(query);
+  for (;;) {
+    const bool e = expected.step(), a = actual.step();
+    if (!e && !a) return;
+    if (!a) throw Error(Errc::corrupt, path_ + ": lacks the " + expected.text(0) + " " + expected.text(1));
+    if (!e || actual.text(0) != expected.text(0) || actual.text(1) != expected.text(1) ||
+        actual.text(2) != expected.text(2) || actual.text(3) != expected.text(3))
+      throw Error(Errc::corrupt, path_ + ": holds a schema object a bundle may not have: " + shown(actual.text(0)) + " '" +
+                                     shown(actual.text(1)) + "' (a bundle holds exactly the tables of bundle_format/schema.sql)");
+  }
+}
+
+void Reader::read_manifest() {
+  auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path_ + ": " + what); };
+  auto blob_of = [&](sql::Statement& st, int col, std::size_t size, const char* field) {
+    if (st.column_type(col) != SQLITE_BLOB || (size && st.blob(col).size() != size))
+      fail(std::string("field '") + field + "' has the wrong type or size");
+    return st.blob(col);
+  };
+  auto int_of = [&](sql::Statement& st, int col, const char* field) {
+    if (st.column_type(col) != SQLITE_INTEGER) fail(std::string("field '") + field + "' is not an integer");
+    return st.integer(col);
+  };
+  auto m = db_->prepare("SELECT format_major, format_minor, bundle_id, exporter, exporter_name, created_ms, kind, clock, "
+                        "operations, content_hash FROM ferry_bundle");
+  if (!m.step()) fail("has no manifest row (ferry_bundle is empty)");
+  if (int_of(m, 0, "format_major") != kFormatMajor) fail("manifest and header disagree on the format version");
+  info_.format_major = kFormatMajor;
+  const auto minor = int_of(m, 1, "format_minor");
+  if (minor < 0 || minor > 0xffff) fail("has an invalid format_minor");
+  info_.format_minor = static_cast<std::uint32_t>(minor);
+  auto id = blob_of(m, 2, 16, "bundle_id");
+  std::memcpy(info_.bundle_id.bytes.data(), id.data(), 16);
+  auto exporter = blob_of(m, 3, 16, "exporter");
+  std::memcpy(info_.exporter.bytes.data(), exporter.data(), 16);
+  if (m.column_type(4) != SQLITE_TEXT || m.text(4).size() > kMaxNameBytes) fail("field 'exporter_name' is not a short text");
+  info_.exporter_name = m.text(4);
+  info_.created_ms = int_of(m, 5, "created_ms");
+  if (m.column_type(6) != SQLITE_TEXT || m.text(6) != "delta") fail("has an unknown bundle kind");
+  const Bytes clock = blob_of(m, 7, 0, "clock");
+  info_.clock = log::decode_clock(std::string_view(reinterpret_cast<const char*>(clock.data()), clock.size()),
+                                  path_ + ": manifest clock");
+  const auto ops = int_of(m, 8, "operations");
+  if (ops < 0) fail("announces a negative number of operations");
+  info_.operations = static_cast<std::size_t>(ops);
+  const Bytes content = blob_of(m, 9, 32, "content_hash");
+  std::memcpy(info_.content_hash.data(), content.data(), 32);
+  if (m.step()) fail("has more than one manifest row");
+
+  std::uint64_t announced = 0;
+  auto r = db_->prepare("SELECT origin, first_seq, last_seq, prev_hash, last_hash FROM ferry_ranges ORDER BY origin");
+  while (r.step()) {
+    SeqRange range;
+    auto origin = blob_of(r, 0, 16, "ranges.origin");
+    std::memcpy(range.device.bytes.data(), origin.data(), 16);
+    const auto first = int_of(r, 1, "ranges.first_seq"), last = int_of(r, 2, "ranges.last_seq");
+    if (first < 1 || last < first) fail("has an invalid sequence range for device " + range.device.to_string());
+    range.first = static_cast<std::uint64_t>(first);
+    range.last = static_cast<std::uint64_t>(last);
+    Hash prev{}, last_hash{};
+    std::memcpy(prev.data(), blob_of(r, 3, 32, "ranges.prev_hash").data(), 32);
+    std::memcpy(last_hash.data(), blob_of(r, 4, 32, "ranges.last_hash").data(), 32);
+    if ((range.first == 1) != (prev == Hash{}))
+      fail("range of device " + range.device.to_string() + " has a previous hash that does not fit its first sequence");
+    announced += range.last - range.first + 1;
+    info_.ranges.push_back(range);
+    info_.prerequisites.push_back(prev);
+    info_.last_hashes.push_back(last_hash);
+  }
+  if (announced != info_.operations) fail("its ranges do not add up to the announced number of operations");
+
+  auto t = db_->prepare("SELECT name, columns, key FROM ferry_tables ORDER BY name");
+  while (t.step()) {
+    TableInfo table;
+    if (t.column_type(0) != SQLITE_TEXT || t.text(0).empty() || t.text(0).size() > kMaxNameBytes)
+      fail("has a table name that is empty, too long or not text");
+    table.name = t.text(0);
+    const std::string where = path_ + ": table '" + shown(table.name) + "'";
+    for (int col = 1; col <= 2; ++col) {
+      const Bytes b = blob_of(t, col, 0, col == 1 ? "tables.columns" : "tables.key");
+      for (const auto& v : log::decode_values(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), where)) {
+        if (v.type() != Value::Type::text || v.as_text().empty() || v.as_text().size() > kMaxNameBytes)
+          fail("table '" + shown(table.name) + "' has a column name that is empty, too long or not text");
+        (col == 1 ? table.columns : table.key).push_back(v.as_text());
+      }
+    }
+    if (table.key.empty()) fail("table '" + shown(table.name) + "' has no primary key");
+    for (const auto& k : table.key)
+      if (std::find(table.columns.begin(), table.columns.end(), k) == table.columns.end())
+        fail("table '" + shown(table.name) + "' has a key column that is not one of its columns");
+    info_.tables.push_back(std::move(table));
+  }
+  info_.bytes = size_;
+}
+
+void Reader::scan(const Visitor& visit) {
+  touched_.clear();
+  hash::Sha256 content;
+  content.update(encode_header(info_));
+  auto st = db_->prepare("SELECT origin, seq, hash, body FROM ferry_ops ORDER BY origin, seq");
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t range = kNone, count = 0;
+  std::uint64_t expect_seq = 0;
+  Hash prev{};
+  auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path_ + ": " + what); };
+  while (st.step()) {
+    if (st.column_type(0) != SQLITE_BLOB || st.blob(0).size() != 16 || st.column_type(1) != SQLITE_INTEGER ||
+        st.column_type(2) != SQLITE_BLOB || st.blob(2).size() != 32 || st.column_type(3) != SQLITE_BLOB)
+      fail("operation row " + std::to_string(count + 1) + " has columns of the wrong type or size");
+    DeviceId origin;
+    std::memcpy(origin.bytes.data(), st.blob(0).data(), 16);
+    const auto seq = static_cast<std::uint64_t>(st.integer(1));
+    const std::string what = "operation " + std::to_string(seq) + " of device " + origin.to_string();
+    const std::string where = path_ + ": " + what;
+    if (range == kNone || info_.ranges[range].device != origin) {
+      // Operations come sorted by origin, as the ranges do, and every range holds at least one.
+      if (range != kNone && expect_seq != info_.ranges[range].last + 1)
+        fail("the range of device " + info_.ranges[range].device.to_string() + " is incomplete");
+      range = range == kNone ? 0 : range + 1;
+      if (range >= info_.ranges.size() || info_.ranges[range].device != origin)
+        fail("operation " + std::to_string(seq) + " of device " + origin.to_string() + " is outside every announced range");
+      expect_seq = info_.ranges[range].first;
+      prev = info_.prerequisites[range];
+    }
+    if (seq != expect_seq)
+      fail("expected operation " + std::to_string(expect_seq) + " of device " + origin.to_string() + " but found " +
+           std::to_string(seq) + " (an operation is missing)");
+    const Bytes body_bytes = st.blob(3);
+    const std::string_view body(reinterpret_cast<const char*>(body_bytes.data()), body_bytes.size());
+    Hash stored{};
+    std::memcpy(stored.data(), st.blob(2).data(), 32);
+    if (log::hash_of(body) != stored) fail(what + ": its hash does not match its content");
+    const Operation op = log::decode(body, where);
+    if (op.origin != origin || op.seq != seq) fail(what + ": its content names another operation");
+    if (op.prev_hash != prev) fail(what + ": it does not continue its device's chain");
+    const TableInfo* table = nullptr;
+    for (const auto& t : info_.tables)
+      if (t.name == op.table) table = &t;
+    if (table == nullptr) fail(what + ": writes table '" + shown(op.table) + "', which the bundle does not describe");
+    if (op.key.size() != table->key.size()) fail(what + ": its key does not fit table '" + shown(op.table) + "'");
+    auto& cols = touched_[op.table];
+    for (const auto& c : op.columns) {
+      if (std::find(table->columns.begin(), table->columns.end(), c.name) == table->columns.end())
+        fail(what + ": writes column '" + shown(c.name) + "', which table '" + shown(op.table) + "' does not have");
+      cols.insert(c.name);
+    }
+    if (seq == info_.ranges[range].last && stored != info_.last_hashes[range])
+      fail("the last operation of device " + origin.to_string() + " differs from the one the range announces");
+    content.update(stored.data(), stored.size());
+    if (visit) visit(op, body, stored);
+    prev = stored;
+    ++expect_seq;
+    ++count;
+  }
+  if (!info_.ranges.empty() && (range != info_.ranges.size() - 1 || expect_seq != info_.ranges[range].last + 1))
+    fail("the operations end before the announced ranges do (operations are missing)");
+  if (count != info_.operations)
+    fail("holds " + std::to_string(count) + " operations but announces " + std::to_string(info_.operations));
+  if (content.finish() != info_.content_hash)
+    fail("its content hash does not match (the bundle was changed after it was written)");
+}
+
+}  // namespace ferry::bundle

@@ -1,0 +1,67 @@
+#pragma once
+// Reader: opens a bundle from a stranger without trusting it
+// (../shared/RELIABILITY.md section 5, bundle_format/README.md "Reading a bundle safely"):
+//   0. the path is opened once (no symlink, regular file, size cap) and copied
+//      into a private folder; the original is never read again;
+//   1. the SQLite header is checked by hand (magic, page size, no WAL, size,
+//      UTF-8, application id, format version) before SQLite parses anything;
+//   2. the copy is opened read-only and immutable on a hardened connection;
+//   3. PRAGMA integrity_check must answer exactly "ok";
+//   4. sqlite_schema must match bundle_format/schema.sql byte for byte;
+//   5. the manifest, ranges and tables are read with fixed statements and
+//      every column's type and size is checked;
+//   6. scan() reads every operation in (origin, seq) order and recomputes its
+//      hash, its chain link, its range and finally the content hash.
+// Every failure is Error(corrupt) -- or Error(refused) for a newer format --
+// with a message naming the file and the first problem.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "ferry/operation.h"
+#include "ferry/reports.h"
+#include "sql/database.h"
+
+namespace ferry::bundle {
+
+class Reader {
+ public:
+  explicit Reader(const std::string& path);
+  ~Reader();
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  const BundleInfo& info() const { return info_; }
+  const std::string& path() const { return path_; }
+
+  using Visitor = std::function<void(const Operation& op, std::string_view body, const Hash& hash)>;
+  // Verifies every operation and the content hash, calling `visit` (if set)
+  // for each verified operation in (origin, seq) order. Throws at the first
+  // failure; the content hash is checked after the last operation, so a
+  // caller applying as it goes must do so inside a transaction.
+  void scan(const Visitor& visit = {});
+
+  // Columns written per table by the operations seen by scan().
+  const std::map<std::string, std::set<std::string>>& touched() const { return touched_; }
+
+ private:
+  void copy_privately(const std::string& path);
+  void check_header();
+  void open_hardened();
+  void check_schema();
+  void read_manifest();
+
+  std::string path_;        // As the user gave it: used in messages only.
+  std::string folder_;      // Private folder holding the copy.
+  std::string copy_;
+  std::uint64_t size_ = 0;
+  std::unique_ptr<sql::Database> db_;
+  BundleInfo info_;
+  std::map<std::string, std::set<std::string>> touched_;
+};
+
+}  // namespace ferry::bundle

@@ -1,0 +1,121 @@
+#include "bundle/writer.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "bundle/format.h"
+#include "ferry/error.h"
+#include "log/codec.h"
+
+namespace ferry::bundle {
+namespace {
+
+std::string folder_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+void sync_path(const std::string& path, const std::string& what) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    throw Error(Errc::database, path + ": cannot flush " + what + " to disk: " + std::strerror(err));
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+Writer::Writer(const std::string& target, BundleInfo info) : target_(target), info_(std::move(info)) {
+  struct stat st;
+  if (::stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw Error(Errc::invalid_argument, target + ": is a folder; give a file name for the bundle");
+  std::string tmpl = folder_of(target) + "/.ferry-export-XXXXXX";
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0)
+    throw Error(Errc::database, target + ": cannot create a file in " + folder_of(target) + ": " + std::strerror(errno));
+  ::close(fd);
+  temp_ = tmpl;
+  db_ = std::make_unique<sql::Database>(temp_, sql::Database::Mode::open);
+  db_->exec("PRAGMA page_size=" + std::to_string(kPageSize) + "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            " PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=" +
+            std::to_string(kFormatMajor));
+  db_->exec(kSchemaSql);
+  db_->exec("BEGIN");
+  auto ranges = db_->prepare("INSERT INTO ferry_ranges VALUES(?, ?, ?, ?, ?)");
+  for (std::size_t i = 0; i < info_.ranges.size(); ++i) {
+    const auto& r = info_.ranges[i];
+    ranges.bind_blob(1, r.device.bytes.data(), 16)
+        .bind(2, static_cast<std::int64_t>(r.first))
+        .bind(3, static_cast<std::int64_t>(r.last))
+        .bind_blob(4, info_.prerequisites[i].data(), 32)
+        .bind_blob(5, info_.last_hashes[i].data(), 32);
+    ranges.run();
+  }
+  auto tables = db_->prepare("INSERT INTO ferry_tables VALUES(?, ?, ?)");
+  for (const auto& t : info_.tables) {
+    std::vector<Value> cols, key;
+    for (const auto& c : t.columns) cols.push_back(Value::text(c));
+    for (const auto& k : t.key) key.push_back(Value::text(k));
+    const std::string c = log::encode_values(cols), k = log::encode_values(key);
+    tables.bind(1, t.name).bind_blob(2, c.data(), c.size()).bind_blob(3, k.data(), k.size());
+    tables.run();
+  }
+  insert_ = std::make_unique<sql::Statement>(db_->prepare("INSERT INTO ferry_ops VALUES(?, ?, ?, ?)"));
+  content_.update(encode_header(info_));
+}
+
+Writer::~Writer() {
+  if (finished_) return;
+  insert_.reset();
+  db_.reset();
+  ::unlink(temp_.c_str());
+}
+
+void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
+  insert_->bind_blob(1, origin.bytes.data(), 16)
+      .bind(2, static_cast<std::int64_t>(seq))
+      .bind_blob(3, hash.data(), hash.size())
+      .bind_blob(4, body.data(), body.size());
+  insert_->run();
+  content_.update(hash.data(), hash.size());
+  ++added_;
+}
+
+BundleInfo Writer::finish() {
+  if (added_ != info_.operations)
+    throw Error(Errc::internal, target_ + ": export wrote " + std::to_string(added_) + " operations but announced " +
+                                    std::to_string(info_.operations));
+  info_.content_hash = content_.finish();
+  auto manifest = db_->prepare("INSERT INTO ferry_bundle VALUES(?, ?, ?, ?, ?, ?, 'delta', ?, ?, ?)");
+  const std::string clock = log::encode_clock(info_.clock);
+  manifest.bind(1, static_cast<std::int64_t>(info_.format_major))
+      .bind(2, static_cast<std::int64_t>(info_.format_minor))
+      .bind_blob(3, info_.bundle_id.bytes.data(), 16)
+      .bind_blob(4, info_.exporter.bytes.data(), 16)
+      .bind(5, info_.exporter_name)
+      .bind(6, info_.created_ms)
+      .bind_blob(7, clock.data(), clock.size())
+      .bind(8, static_cast<std::int64_t>(info_.operations))
+      .bind_blob(9, info_.content_hash.data(), 32);
+  manifest.run();
+  db_->exec("COMMIT");
+  insert_.reset();
+  db_.reset();  // Closed: every page is in the file.
+  sync_path(temp_, "the bundle");
+  if (::rename(temp_.c_str(), target_.c_str()) != 0)
+    throw Error(Errc::database, target_ + ": cannot move the finished bundle into place: " + std::strerror(errno));
+  finished_ = true;
+  sync_path(folder_of(target_), "the folder");
+  struct stat st;
+  if (::stat(target_.c_str(), &st) == 0) info_.bytes = static_cast<std::uint64_t>(st.st_size);
+  return info_;
+}
+
+}  // namespace ferry::bundle

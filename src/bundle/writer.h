@@ -1,0 +1,41 @@
+#pragma once
+// Writer: builds a bundle in a temporary file beside the target, then makes it
+// appear at the target path whole (fsync, rename, fsync of the folder). If
+// anything fails, or the Writer is destroyed before finish(), the temporary
+// file is removed and the target path is untouched.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ferry/reports.h"
+#include "hash/sha256.h"
+#include "sql/database.h"
+
+namespace ferry::bundle {
+
+class Writer {
+ public:
+  // REQUIRES: info holds everything but content_hash and bytes; ranges sorted by device.
+  Writer(const std::string& target, BundleInfo info);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // REQUIRES: in (origin, seq) order, exactly the operations the ranges announce.
+  void add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body);
+  // Completes the file and moves it into place. Returns the final metadata.
+  BundleInfo finish();
+
+ private:
+  std::string target_;
+  std::string temp_;
+  BundleInfo info_;
+  std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<sql::Statement> insert_;
+  hash::Sha256 content_;
+  std::size_t added_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace ferry::bundle

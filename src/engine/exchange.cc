@@ -1,0 +1,196 @@
+// Engine::export_bundle and Engine::import_bundle, and the database-free
+// inspect_bundle and verify_bundle.
+#include <unistd.h>
+
+#include <cstring>
+
+#include "bundle/format.h"
+#include "bundle/reader.h"
+#include "bundle/writer.h"
+#include "engine/engine_impl.h"
+#include "engine/pending.h"
+#include "engine/session.h"
+#include "import/importer.h"
+#include "log/codec.h"
+#include "util/uuid.h"
+
+namespace ferry {
+namespace {
+
+VectorClock stored_clock(sql::Database& db, const char* column, std::int64_t device_no) {
+  auto st = db.prepare(std::string("SELECT ") + column + " FROM ferry_devices WHERE no=?");
+  st.bind(1, device_no);
+  if (!st.step() || st.is_null(0)) return {};
+  const Bytes b = st.blob(0);
+  return log::decode_clock(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), db.path() + ": ferry_devices");
+}
+
+void store_clock(sql::Database& db, const char* clock_column, const char* ms_column, std::int64_t device_no,
+                 const VectorClock& clock) {
+  const std::string enc = log::encode_clock(clock);
+  auto st = db.prepare(std::string("UPDATE ferry_devices SET ") + clock_column + "=?, " + ms_column + "=? WHERE no=?");
+  st.bind_blob(1, enc.data(), enc.size()).bind(2, util::now_ms()).bind(3, device_no);
+  st.run();
+}
+
+// Every table this device has tracked, as bundles describe them.
+std::vector<TableInfo> known_tables(const capture::Registry& tables, sql::Database& db) {
+  std::vector<TableInfo> out;
+  auto st = db.prepare("SELECT name FROM ferry_tables ORDER BY name");
+  while (st.step())
+    if (const auto* t = tables.find(st.text(0))) out.push_back(t->info());
+  return out;
+}
+
+// Refuses a bundle whose operations need a table or column this database lacks.
+void check_schema(const bundle::Reader& reader, const capture::Registry& tables, const std::string& db_path) {
+  for (const auto& [name, columns] : reader.touched()) {
+    const capture::TrackedTable* t = tables.find(name);
+    if (t == nullptr || !t->tracked)
+      throw Error(Errc::refused, reader.path() + ": writes table '" + name + "', which " + db_path +
+                                     " does not track; create it with the same schema and run `ferry track " +
+                                     db_path + " " + name + "`, then import again");
+    for (const auto& c : columns)
+      if (t->position(c) < 0)
+        throw Error(Errc::refused, reader.path() + ": writes column '" + c + "' of table '" + name + "', which " +
+                                       db_path + " lacks (a peer added it); run the same ALTER TABLE " + name +
+                                       " ADD COLUMN and `ferry track " + db_path + " " + name + "`, then import again");
+    for (const auto& info : reader.info().tables)
+      if (info.name == name && info.key != t->key_names())
+        throw Error(Errc::refused, reader.path() + ": table '" + name +
+                                       "' has a different primary key here than on the device that wrote the bundle");
+  }
+}
+
+}  // namespace
+
+ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions& options) {
+  sql::Database& db = impl_->db;
+  sql::Transaction tx(db);
+  engine::Session s(db, impl_->self);
+  s.seal();
+  s.finish();
+
+  const engine::Device* peer = nullptr;
+  VectorClock has;  // What the peer is known to have.
+  if (!options.peer.empty()) {
+    if (auto id = Uuid::parse(options.peer); id && s.devices.find(*id) == nullptr) {
+      peer = &s.devices.ensure(*id);  // A device never heard from: it gets everything.
+    } else {
+      peer = &s.devices.lookup(options.peer);
+    }
+    if (peer->id == impl_->self) throw Error(Errc::invalid_argument, "cannot export to this device itself");
+    if (!options.all) has = stored_clock(db, "announced_clock", peer->no);
+  } else if (!options.all && !options.since) {
+    throw Error(Errc::invalid_argument, "say who the bundle is for (--peer) or export everything (--all)");
+  }
+  if (options.since) has = *options.since;
+
+  BundleInfo info;
+  info.format_major = bundle::kFormatMajor;
+  info.format_minor = bundle::kFormatMinor;
+  info.bundle_id = util::make_uuid_v7(util::now_ms());
+  info.exporter = impl_->self;
+  info.exporter_name = impl_->name;
+  info.created_ms = util::now_ms();
+  info.clock = s.devices.clock();
+  for (const auto& [device, head] : info.clock.entries()) {
+    const std::uint64_t from = has.get(device);
+    if (head <= from) continue;
+    info.ranges.push_back(SeqRange{device, from + 1, head});
+    info.prerequisites.push_back(from == 0 ? Hash{} : *s.log.hash(device, from));
+    info.last_hashes.push_back(s.devices.find(device)->head_hash);
+    info.operations += head - from;
+  }
+  info.tables = known_tables(s.tables, db);
+
+  bundle::Writer writer(path, info);
+  auto ops = db.prepare("SELECT seq, hash, body FROM ferry_log WHERE origin=? AND seq BETWEEN ? AND ? ORDER BY seq");
+  for (const auto& r : info.ranges) {
+    ops.bind_blob(1, r.device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(r.first)).bind(3, static_cast<std::int64_t>(r.last));
+    while (ops.step()) {
+      const Bytes hash = ops.blob(1), body = ops.blob(2);
+      Hash h{};
+      std::memcpy(h.data(), hash.data(), std::min<std::size_t>(32, hash.size()));
+      writer.add(r.device, static_cast<std::uint64_t>(ops.integer(0)), h,
+                 std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+    }
+    ops.reset();
+  }
+  info = writer.finish();
+  try {
+    // Read back what reached the disk: USB sticks lie about what they stored.
+    bundle::Reader check(path);
+    check.scan();
+  } catch (const Error& e) {
+    ::unlink(path.c_str());
+    throw Error(Errc::database, path + ": the bundle read back from the disk does not verify, so it was removed (" +
+                                    e.what() + ")");
+  }
+  if (peer != nullptr) store_clock(db, "exported_clock", "exported_ms", peer->no, info.clock);
+  tx.commit();
+
+  ExportSummary summary;
+  summary.path = path;
+  summary.bundle_id = info.bundle_id;
+  summary.operations = info.operations;
+  summary.ranges = info.ranges;
+  summary.bytes = info.bytes;
+  return summary;
+}
+
+ImportSummary Engine::import_bundle(const std::string& path) {
+  bundle::Reader reader(path);
+  reader.scan();  // Everything that can be checked without the database, before touching it.
+  sql::Database& db = impl_->db;
+  sql::Transaction tx(db);
+  engine::Session s(db, impl_->self);
+  s.seal();  // Local changes take part in conflict detection.
+  check_schema(reader, s.tables, db.path());
+  s.tables.suspend_triggers();  // Rows written by the import are not captured again.
+  import::Importer importer(s);
+  reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) { importer.offer(op, body, hash); });
+  importer.drain();
+  s.tables.restore_triggers();
+
+  const BundleInfo& info = reader.info();
+  if (info.exporter != impl_->self) {
+    engine::Device& exporter = s.devices.ensure(info.exporter);
+    VectorClock announced = stored_clock(db, "announced_clock", exporter.no);
+    announced.merge(info.clock);
+    store_clock(db, "announced_clock", "announced_ms", exporter.no, announced);
+    if (exporter.name.empty() && !info.exporter_name.empty()) {
+      auto st = db.prepare("UPDATE ferry_devices SET name=? WHERE no=?");
+      st.bind(1, info.exporter_name).bind(2, exporter.no);
+      st.run();
+      exporter.name = info.exporter_name;
+    }
+  }
+  s.finish();
+  ImportSummary summary = importer.summary();
+  summary.missing = engine::pending_state(db, s.devices).missing;
+  tx.commit();
+  return summary;
+}
+
+BundleInfo inspect_bundle(const std::string& path) { return bundle::Reader(path).info(); }
+
+VerifyReport verify_bundle(const std::string& path) {
+  VerifyReport report;
+  try {
+    bundle::Reader reader(path);
+    std::set<DeviceId> devices;
+    reader.scan([&](const Operation& op, std::string_view, const Hash&) {
+      ++report.operations;
+      devices.insert(op.origin);
+    });
+    report.devices = devices.size();
+  } catch (const Error& e) {
+    if (e.code() != Errc::corrupt) throw;
+    report.ok = false;
+    report.first_failure = e.what();
+  }
+  return report;
+}
+
+}  // namespace ferry

@@ -1,0 +1,138 @@
+#include "import/importer.h"
+
+#include <cstring>
+
+#include "ferry/error.h"
+#include "log/codec.h"
+
+namespace ferry::import {
+namespace {
+
+std::string describe(const Operation& op) {
+  return "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string();
+}
+
+[[noreturn]] void forked(const Operation& op) {
+  throw Error(Errc::refused, describe(op) + " differs from the operation with the same number already held here: "
+                                            "the device's history has forked (was its database copied to another "
+                                            "machine?). Nothing was imported.");
+}
+
+}  // namespace
+
+Importer::Importer(engine::Session& session)
+    : s_(session),
+      find_pending_(session.db.prepare("SELECT hash FROM ferry_pending WHERE origin=? AND seq=?", true)),
+      add_pending_(session.db.prepare("INSERT INTO ferry_pending(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {}
+
+bool Importer::ready(const Operation& op) const {
+  for (const auto& [device, seq] : op.clock.entries()) {
+    if (device == op.origin) continue;
+    const engine::Device* d = s_.devices.find(device);
+    if (d == nullptr || d->head_seq < seq) return false;
+  }
+  return true;
+}
+
+void Importer::apply(const Operation& op, std::string_view body, const Hash& hash) {
+  engine::Device& d = s_.devices.ensure(op.origin);
+  if (op.prev_hash != d.head_hash)
+    throw Error(Errc::refused, describe(op) + " does not continue the chain held here for that device (its previous "
+                                              "hash differs): the device's history has forked. Nothing was imported.");
+  s_.log.append(op.origin, op.seq, hash, body);
+  d.head_seq = op.seq;
+  d.head_hash = hash;
+  d.head_dirty = true;
+  if (op.lamport > s_.lamport) s_.lamport = op.lamport;
+  summary_.conflicts += s_.merger.apply(op, /*write_table=*/true);
+  ++summary_.applied;
+}
+
+void Importer::offer(const Operation& op, std::string_view body, const Hash& hash) {
+  engine::Device& d = s_.devices.ensure(op.origin);
+  if (op.origin == s_.self && op.seq > d.head_seq)
+    throw Error(Errc::refused, describe(op) + " claims to come from this device, which never wrote it: another "
+                                              "database uses this device's identity (a copied file?). Nothing was imported.");
+  if (op.seq <= d.head_seq) {
+    if (s_.log.hash(op.origin, op.seq) != hash) forked(op);
+    ++summary_.duplicates;
+    return;
+  }
+  find_pending_.bind_blob(1, op.origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(op.seq));
+  const bool pending = find_pending_.step();
+  const Bytes held = pending ? find_pending_.blob(0) : Bytes();
+  find_pending_.reset();
+  if (pending) {
+    if (held.size() != hash.size() || std::memcmp(held.data(), hash.data(), hash.size()) != 0) forked(op);
+    ++summary_.duplicates;
+    return;
+  }
+  if (op.seq == d.head_seq + 1 && ready(op)) {
+    apply(op, body, hash);
+    return;
+  }
+  add_pending_.bind_blob(1, op.origin.bytes.data(), 16)
+      .bind(2, static_cast<std::int64_t>(op.seq))
+      .bind_blob(3, hash.data(), hash.size())
+      .bind_blob(4, body.data(), body.size());
+  add_pending_.run();
+}
+
+void Importer::drain() {
+  struct Held {
+    Operation op;
+    std::string body;
+    Hash hash{};
+  };
+  std::map<DeviceId, std::map<std::uint64_t, Held>> queues;
+  {
+    auto st = s_.db.prepare("SELECT hash, body FROM ferry_pending");
+    while (st.step()) {
+      Held h;
+      const Bytes hash = st.blob(0), body = st.blob(1);
+      h.body.assign(body.begin(), body.end());
+      h.op = log::decode(h.body, s_.db.path() + ": pending operation");
+      if (hash.size() != 32 || log::hash_of(h.body) != [&] { Hash x{}; std::memcpy(x.data(), hash.data(), 32); return x; }())
+        throw Error(Errc::corrupt, s_.db.path() + ": a pending " + describe(h.op) + " does not match its hash");
+      h.hash = log::hash_of(h.body);
+      queues[h.op.origin].emplace(h.op.seq, std::move(h));
+    }
+  }
+  auto remove = s_.db.prepare("DELETE FROM ferry_pending WHERE origin=? AND seq=?");
+  for (auto& [device, queue] : queues) {
+    // Entries that an earlier import already applied by another route.
+    const engine::Device* d = s_.devices.find(device);
+    while (!queue.empty() && d != nullptr && queue.begin()->first <= d->head_seq) {
+      const Held& stale = queue.begin()->second;
+      if (s_.log.hash(device, stale.op.seq) != stale.hash) forked(stale.op);
+      remove.bind_blob(1, device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(stale.op.seq));
+      remove.run();
+      queue.erase(queue.begin());
+    }
+  }
+  for (;;) {
+    const Held* best = nullptr;
+    for (const auto& [device, queue] : queues) {
+      if (queue.empty()) continue;
+      const Held& first = queue.begin()->second;
+      const engine::Device* d = s_.devices.find(device);
+      const std::uint64_t head = d ? d->head_seq : 0;
+      if (first.op.seq != head + 1 || !ready(first.op)) continue;
+      if (best == nullptr || first.op.lamport < best->op.lamport ||
+          (first.op.lamport == best->op.lamport && first.op.origin < best->op.origin))
+        best = &first;
+    }
+    if (best == nullptr) break;
+    const DeviceId origin = best->op.origin;
+    const std::uint64_t seq = best->op.seq;
+    apply(best->op, best->body, best->hash);
+    remove.bind_blob(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
+    remove.run();
+    queues[origin].erase(seq);
+  }
+  std::size_t left = 0;
+  for (const auto& [device, queue] : queues) left += queue.size();
+  summary_.pending = left;
+}
+
+}  // namespace ferry::import

@@ -1,0 +1,38 @@
+#pragma once
+// Importer: takes verified operations from a bundle, one at a time, inside the
+// import transaction:
+//   - an operation already in the log (same origin, seq and hash) or already
+//     pending is a duplicate; the same origin and seq with another hash is a
+//     forked chain and refuses the whole import;
+//   - an operation whose causal past is all here is applied (merge/merger.h)
+//     and appended to the log with its original id and hash;
+//   - any other is kept in ferry_pending until its past arrives.
+// drain() applies pending operations that became ready, smallest (Lamport
+// time, origin) first, until none is ready.
+
+#include <map>
+#include <string_view>
+
+#include "engine/session.h"
+#include "ferry/reports.h"
+
+namespace ferry::import {
+
+class Importer {
+ public:
+  explicit Importer(engine::Session& session);
+  void offer(const Operation& op, std::string_view body, const Hash& hash);
+  void drain();
+  const ImportSummary& summary() const { return summary_; }
+
+ private:
+  bool ready(const Operation& op) const;
+  void apply(const Operation& op, std::string_view body, const Hash& hash);
+
+  engine::Session& s_;
+  sql::Statement find_pending_;
+  sql::Statement add_pending_;
+  ImportSummary summary_;
+};
+
+}  // namespace ferry::import
