@@ -240,6 +240,9 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
     if (m.advance(meta.exist, stamp, op)) changed.push_back(kExistence);
   }
   auto write_cell = [&](const std::string& column) {
+    // Key columns are not cells: their values are the key itself, so only existence can differ.
+    const int p = t->position(column);
+    if (p >= 0 && std::count(t->key_positions.begin(), t->key_positions.end(), p) > 0) return;
     touched.push_back(column);
     if (m.advance(meta.cols[column], stamp, op)) changed.push_back(column);
   };

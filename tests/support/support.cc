@@ -11,8 +11,11 @@
 
 namespace test {
 
-TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "ferry-test-XXXXXX").string();
+TempDir::TempDir(bool prefer_memory) {
+  std::error_code ec;
+  const bool shm = prefer_memory && std::filesystem::is_directory("/dev/shm", ec);
+  std::string tmpl = ((shm ? std::filesystem::path("/dev/shm") : std::filesystem::temp_directory_path()) /
+                      "ferry-test-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = tmpl;
 }

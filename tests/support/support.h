@@ -14,7 +14,8 @@ namespace test {
 // A fresh folder under $TMPDIR, removed with everything in it at the end.
 class TempDir {
  public:
-  TempDir();
+  // With prefer_memory, under /dev/shm when it exists (fast for tests that fsync a lot).
+  explicit TempDir(bool prefer_memory = false);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
