@@ -9,6 +9,7 @@
 // the log (seal, verify, status, export, import, conflicts, resolve, log).
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,10 +21,14 @@
 
 namespace ferry {
 
+// Called now and then during long exports and imports: operations done so far, of total.
+using Progress = std::function<void(std::size_t done, std::size_t total)>;
+
 struct ExportOptions {
   std::string peer;                  // Device id, id prefix or name; empty with `all`.
   bool all = false;                  // Everything, whatever the peer announced.
   std::optional<VectorClock> since;  // Only what is not included in this clock.
+  Progress progress;                 // Optional.
 };
 
 enum class Keep { winner, loser };
@@ -85,7 +90,7 @@ class Engine {
   // Error(corrupt) for a damaged or forged bundle and Error(refused) for one
   // that cannot apply here (chain mismatch, unknown table or column); in both
   // cases the database is untouched.
-  [[nodiscard]] ImportSummary import_bundle(const std::string& path);
+  [[nodiscard]] ImportSummary import_bundle(const std::string& path, const Progress& progress = {});
 
   std::vector<ConflictInfo> conflicts();
   // Settles an open conflict by writing a new operation that follows both

@@ -66,8 +66,10 @@ const Device& Devices::lookup(const std::string& text) const {
   for (const auto& [no, d] : by_no_) {
     std::string id_hex = d.id.to_string();
     id_hex.erase(std::remove(id_hex.begin(), id_hex.end(), '-'), id_hex.end());
-    const bool prefix = hex.size() >= 8 && id_hex.compare(0, hex.size(), hex) == 0;
-    if (d.name == text || prefix) {
+    // Ids are UUIDv7: the first digits are a time, the last ones random; either end may be given.
+    const bool part = hex.size() >= 8 && hex.size() <= id_hex.size() &&
+                      (id_hex.compare(0, hex.size(), hex) == 0 || id_hex.compare(id_hex.size() - hex.size(), hex.size(), hex) == 0);
+    if (d.name == text || part) {
       if (found != nullptr && found != &d)
         throw Error(Errc::invalid_argument, "'" + text + "' matches more than one device; give the full device id");
       found = &d;
@@ -75,7 +77,8 @@ const Device& Devices::lookup(const std::string& text) const {
   }
   if (found == nullptr)
     throw Error(Errc::not_found, "no known device is called '" + text +
-                                     "'; `ferry peers` lists the devices this database knows");
+                                     "'; `ferry peers` lists the devices this database knows. For a device never heard "
+                                     "from, give its full id (from `ferry status` on it) or use --all");
   return *found;
 }
 

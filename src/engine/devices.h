@@ -32,7 +32,7 @@ class Devices {
   Device* find(const DeviceId& id);
   const Device* find(const DeviceId& id) const;
   const Device& by_no(std::int64_t no) const;
-  // Finds a device by canonical id text, unique id prefix (8+ hex digits) or exact name.
+  // Finds a device by canonical id text, a unique start or end of its id (8+ hex digits) or its exact name.
   // Throws Error(not_found) or Error(invalid_argument) if ambiguous.
   const Device& lookup(const std::string& id_or_name) const;
 

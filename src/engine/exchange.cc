@@ -105,6 +105,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   info.tables = known_tables(s.tables, db);
 
   bundle::Writer writer(path, info);
+  std::size_t written = 0;
   auto ops = db.prepare("SELECT seq, hash, body FROM ferry_log WHERE origin=? AND seq BETWEEN ? AND ? ORDER BY seq");
   for (const auto& r : info.ranges) {
     ops.bind_blob(1, r.device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(r.first)).bind(3, static_cast<std::int64_t>(r.last));
@@ -114,6 +115,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
       std::memcpy(h.data(), hash.data(), std::min<std::size_t>(32, hash.size()));
       writer.add(r.device, static_cast<std::uint64_t>(ops.integer(0)), h,
                  std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+      if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
     }
     ops.reset();
   }
@@ -139,9 +141,15 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   return summary;
 }
 
-ImportSummary Engine::import_bundle(const std::string& path) {
+ImportSummary Engine::import_bundle(const std::string& path, const Progress& progress) {
   bundle::Reader reader(path);
-  reader.scan();  // Everything that can be checked without the database, before touching it.
+  const std::size_t total = reader.info().operations * 2;  // Checked once, then applied.
+  std::size_t done = 0;
+  auto tick = [&] {
+    if (progress && (++done % 4096 == 0 || done == total)) progress(done, total);
+  };
+  // Everything that can be checked without the database, before touching it.
+  reader.scan([&](const Operation&, std::string_view, const Hash&) { tick(); });
   sql::Database& db = impl_->db;
   sql::Transaction tx(db);
   engine::Session s(db, impl_->self);
@@ -149,7 +157,10 @@ ImportSummary Engine::import_bundle(const std::string& path) {
   check_schema(reader, s.tables, db.path());
   s.tables.suspend_triggers();  // Rows written by the import are not captured again.
   import::Importer importer(s);
-  reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) { importer.offer(op, body, hash); });
+  reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) {
+    importer.offer(op, body, hash);
+    tick();
+  });
   importer.drain();
   s.tables.restore_triggers();
 

@@ -1,0 +1,296 @@
+#include "commands.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "ferry/engine.h"
+#include "progress.h"
+#include "render.h"
+
+namespace ferry::cli {
+namespace {
+
+void print(const json& j) { std::cout << j.dump(2) << "\n"; }
+
+std::string plural(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+std::string key_text(const std::vector<Value>& key) {
+  std::string out;
+  for (const auto& k : key) out += (out.empty() ? "" : ", ") + k.to_display();
+  return out;
+}
+
+json ranges_json(const std::vector<SeqRange>& ranges) {
+  json out = json::array();
+  for (const auto& r : ranges) out.push_back(to_json(r));
+  return out;
+}
+
+bool looks_like_bundle(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char header[72] = {};
+  in.read(header, sizeof header);
+  return in.gcount() == sizeof header && std::string(header, 15) == "SQLite format 3" && header[68] == 'F' &&
+         header[69] == 'R' && header[70] == 'R' && header[71] == 'Y';
+}
+
+}  // namespace
+
+int cmd_init(const std::string& db, const std::string& name, bool as_json) {
+  auto e = Engine::init(db, name);
+  if (as_json) {
+    print(json{{"database", db}, {"device", {{"id", e.device_id().to_string()}, {"name", e.device_name()}}}});
+  } else {
+    std::cout << "ferry is ready in " << db << ": this device is " << e.device_id().to_string()
+              << (e.device_name().empty() ? "" : " (" + e.device_name() + ")") << "\n"
+              << "next: ferry track " << db << " TABLE...\n";
+  }
+  return kOk;
+}
+
+int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack) {
+  auto e = Engine::open(db);
+  for (const auto& t : tables) {
+    if (untrack) {
+      e.untrack(t);
+      std::cout << "stopped tracking " << t << " (its operations stay in the log)\n";
+    } else {
+      const std::size_t backfilled = e.track(t);
+      std::cout << "tracking " << t << (backfilled ? ": " + plural(backfilled, "existing row", "existing rows") + " recorded" : "")
+                << "\n";
+    }
+  }
+  return kOk;
+}
+
+int cmd_status(const std::string& db, bool as_json) {
+  auto e = Engine::open(db);
+  const StatusReport s = e.status();
+  if (as_json) {
+    json peers = json::array();
+    for (const auto& p : s.peers) {
+      peers.push_back({{"id", p.id.to_string()}, {"name", p.name}, {"self", p.is_self}, {"head", p.head},
+                       {"announced", p.announced ? to_json(*p.announced) : json(nullptr)},
+                       {"announced_at", iso_time(p.announced_ms)},
+                       {"exported", p.exported ? to_json(*p.exported) : json(nullptr)},
+                       {"exported_at", iso_time(p.exported_ms)}});
+    }
+    print(json{{"device", {{"id", s.device.to_string()}, {"name", s.device_name}}},
+               {"clock", to_json(s.clock)}, {"tables", s.tables}, {"operations", s.operations},
+               {"pending", s.pending_operations}, {"missing", ranges_json(s.missing)},
+               {"conflicts_open", s.conflicts_open}, {"peers", peers}});
+    return kOk;
+  }
+  std::cout << "device     " << s.device.to_string() << (s.device_name.empty() ? "" : "  " + s.device_name) << "\n";
+  std::cout << "tables     " << (s.tables.empty() ? "(none tracked: ferry track " + db + " TABLE)" : "");
+  for (std::size_t i = 0; i < s.tables.size(); ++i) std::cout << (i ? ", " : "") << s.tables[i];
+  std::cout << "\noperations " << s.operations << "\n";
+  std::cout << "pending    " << s.pending_operations;
+  for (const auto& m : s.missing)
+    std::cout << (&m == &s.missing[0] ? "  waiting for " : ", ") << short_id(m.device) << " " << m.first << "-" << m.last;
+  std::cout << "\nconflicts  " << s.conflicts_open << (s.conflicts_open ? " open (ferry conflicts " + db + ")" : "") << "\n";
+  std::cout << "devices\n";
+  for (const auto& p : s.peers) {
+    std::cout << "  " << device_label(p.id, p.name) << (p.is_self ? "  (this device)" : "") << "  has up to "
+              << p.head;
+    if (p.announced) std::cout << "; announced " << p.announced->get(s.device) << " of ours at " << iso_time(p.announced_ms);
+    if (p.exported) std::cout << "; last export to it " << iso_time(p.exported_ms);
+    std::cout << "\n";
+  }
+  return kOk;
+}
+
+int cmd_export(const ExportArgs& a) {
+  auto e = Engine::open(a.db);
+  ExportOptions options;
+  options.peer = a.peer;
+  options.all = a.all;
+  if (!a.since.empty()) options.since = parse_clock(a.since);
+  ProgressBar bar("exporting");
+  options.progress = bar.callback();
+  const ExportSummary s = e.export_bundle(a.output, options);
+  if (a.json) {
+    print(json{{"file", s.path}, {"bundle_id", s.bundle_id.to_string()}, {"operations", s.operations},
+               {"ranges", ranges_json(s.ranges)}, {"bytes", s.bytes}});
+  } else if (s.operations == 0) {
+    std::cout << "nothing to send: " << s.path << " only tells the peer what this device has (" << s.bytes << " bytes)\n";
+  } else {
+    std::cout << "wrote " << s.path << ": " << plural(s.operations, "operation", "operations") << ", " << s.bytes << " bytes\n";
+  }
+  return kOk;
+}
+
+int cmd_import(const std::string& db, const std::vector<std::string>& files, bool as_json) {
+  auto e = Engine::open(db);
+  ImportSummary total;
+  json per_file = json::array();
+  for (const auto& f : files) {
+    ProgressBar bar("importing " + f);
+    const ImportSummary s = e.import_bundle(f, bar.callback());
+    total.applied += s.applied;
+    total.duplicates += s.duplicates;
+    total.conflicts += s.conflicts;
+    total.pending = s.pending;
+    total.missing = s.missing;
+    if (as_json) {
+      per_file.push_back({{"file", f}, {"applied", s.applied}, {"duplicates", s.duplicates}, {"pending", s.pending},
+                          {"conflicts", s.conflicts}});
+    } else {
+      std::cout << f << ": " << s.applied << " applied, " << s.duplicates << " duplicates, " << s.pending << " pending, "
+                << plural(s.conflicts, "conflict", "conflicts") << "\n";
+    }
+  }
+  if (as_json) {
+    print(json{{"applied", total.applied}, {"duplicates", total.duplicates}, {"pending", total.pending},
+               {"conflicts", total.conflicts}, {"missing", ranges_json(total.missing)}, {"files", per_file}});
+    return kOk;
+  }
+  for (const auto& m : total.missing)
+    std::cout << "waiting for operations " << m.first << "-" << m.last << " of device " << m.device.to_string()
+              << ": import the bundle that holds them and the pending ones apply by themselves\n";
+  if (total.conflicts) std::cout << "see them with: ferry conflicts " << db << "\n";
+  return kOk;
+}
+
+int cmd_inspect(const std::string& file, bool as_json) {
+  const BundleInfo b = inspect_bundle(file);
+  json ranges = json::array();
+  for (std::size_t i = 0; i < b.ranges.size(); ++i) {
+    json r = to_json(b.ranges[i]);
+    r["prerequisite_hash"] = to_hex(b.prerequisites[i]);
+    ranges.push_back(r);
+  }
+  if (as_json) {
+    json tables = json::array();
+    for (const auto& t : b.tables) tables.push_back({{"name", t.name}, {"columns", t.columns}, {"key", t.key}});
+    print(json{{"format_version", std::to_string(b.format_major) + "." + std::to_string(b.format_minor)},
+               {"bundle_id", b.bundle_id.to_string()},
+               {"exporter", {{"id", b.exporter.to_string()}, {"name", b.exporter_name}}},
+               {"created", iso_time(b.created_ms)}, {"clock", to_json(b.clock)}, {"ranges", ranges},
+               {"operations", b.operations}, {"bytes", b.bytes}, {"tables", tables},
+               {"content_hash", to_hex(b.content_hash)}});
+    return kOk;
+  }
+  std::cout << "bundle     " << b.bundle_id.to_string() << " (format " << b.format_major << "." << b.format_minor << ")\n"
+            << "from       " << device_label(b.exporter, b.exporter_name) << " at " << iso_time(b.created_ms) << "\n"
+            << "operations " << b.operations << " in " << b.bytes << " bytes\n";
+  for (std::size_t i = 0; i < b.ranges.size(); ++i)
+    std::cout << "  device " << b.ranges[i].device.to_string() << ": " << b.ranges[i].first << "-" << b.ranges[i].last
+              << (b.ranges[i].first > 1 ? " (needs " + std::to_string(b.ranges[i].first - 1) + " first)" : "") << "\n";
+  std::cout << "exporter has " << b.clock.to_string() << "\n";
+  return kOk;
+}
+
+int cmd_verify(const std::string& target, bool as_json) {
+  const bool bundle = looks_like_bundle(target);
+  const VerifyReport r = bundle ? verify_bundle(target) : Engine::open(target).verify();
+  if (as_json) {
+    print(json{{"ok", r.ok}, {"kind", bundle ? "bundle" : "database"}, {"operations", r.operations},
+               {"devices", r.devices}, {"first_failure", r.first_failure}});
+  } else if (r.ok) {
+    std::cout << target << ": ok, " << plural(r.operations, "operation", "operations") << " from "
+              << plural(r.devices, "device", "devices") << " verified\n";
+  } else {
+    std::cerr << "ferry: " << target << " does not verify: " << r.first_failure << "\n";
+  }
+  return r.ok ? kOk : kCorrupt;
+}
+
+int cmd_conflicts(const std::string& db, bool as_json) {
+  auto e = Engine::open(db);
+  const auto list = e.conflicts();
+  auto side = [](const Operation& op, const std::optional<Value>& v) {
+    return json{{"device", op.origin.to_string()}, {"seq", op.seq}, {"lamport", op.lamport},
+                {"value", v ? to_json(*v) : json(nullptr)}, {"deleted", !v.has_value()}};
+  };
+  if (as_json) {
+    json out = json::array();
+    for (const auto& c : list) {
+      json key = json::array();
+      for (const auto& k : c.key) key.push_back(to_json(k));
+      out.push_back({{"id", c.id}, {"table", c.table}, {"key", key}, {"column", c.column},
+                     {"winner", side(c.winner, c.winner_value)}, {"loser", side(c.loser, c.loser_value)},
+                     {"detected", iso_time(c.detected_ms)}});
+    }
+    print(out);
+    return kOk;
+  }
+  if (list.empty()) std::cout << "no open conflicts\n";
+  auto shown = [](const std::optional<Value>& v, const Operation& op) {
+    return (v ? v->to_display() : std::string("(row deleted)")) + " from " + short_id(op.origin) + " #" + std::to_string(op.seq);
+  };
+  for (const auto& c : list) {
+    std::cout << "#" << c.id << " " << c.table << " [" << key_text(c.key) << "] "
+              << (c.column.empty() ? "row inserted against deleted" : "column " + c.column) << "\n"
+              << "   kept:     " << shown(c.winner_value, c.winner) << "\n"
+              << "   set aside: " << shown(c.loser_value, c.loser) << "\n";
+  }
+  if (!list.empty())
+    std::cout << "settle one with: ferry resolve " << db << " ID --keep winner|loser  (or --value V)\n";
+  return kOk;
+}
+
+int cmd_resolve(const ResolveArgs& a) {
+  auto e = Engine::open(a.db);
+  Operation op;
+  if (a.value) op = e.resolve(a.id, parse_value(*a.value));
+  else if (a.keep == "winner" || a.keep == "loser") op = e.resolve(a.id, a.keep == "winner" ? Keep::winner : Keep::loser);
+  else throw Error(Errc::invalid_argument, "say what to keep: --keep winner, --keep loser, or --value V");
+  if (a.json) print(json{{"resolved", a.id}, {"operation", to_json(op)}});
+  else std::cout << "conflict #" << a.id << " settled by operation " << op.seq << "; it reaches the other devices with the next export\n";
+  return kOk;
+}
+
+int cmd_log(const LogArgs& a) {
+  auto e = Engine::open(a.db);
+  LogFilter f;
+  if (!a.table.empty()) f.table = a.table;
+  if (!a.key.empty()) {
+    std::vector<Value> key;
+    for (const auto& k : a.key) key.push_back(parse_value(k));
+    f.key = key;
+  }
+  if (!a.device.empty()) {
+    for (const auto& p : e.status().peers)
+      if (p.id.to_string() == a.device || p.name == a.device || short_id(p.id) == a.device) f.device = p.id;
+    if (!f.device) throw Error(Errc::not_found, "no known device called '" + a.device + "'; `ferry peers " + a.db + "` lists them");
+  }
+  f.limit = a.limit;
+  const auto ops = e.log(f);
+  if (a.json) {
+    json out = json::array();
+    for (const auto& op : ops) out.push_back(to_json(op));
+    print(out);
+    return kOk;
+  }
+  for (const auto& op : ops) {
+    std::cout << iso_time(op.id.unix_ms()) << "  " << short_id(op.origin) << " #" << op.seq << "  " << to_string(op.kind)
+              << " " << op.table << " [" << key_text(op.key) << "]";
+    for (const auto& c : op.columns) std::cout << " " << c.name << "=" << c.value.to_display().substr(0, 60);
+    std::cout << "\n";
+  }
+  return kOk;
+}
+
+int cmd_peers(const std::string& db, bool as_json) {
+  auto e = Engine::open(db);
+  const auto s = e.status();
+  if (as_json) {
+    json out = json::array();
+    for (const auto& p : s.peers)
+      out.push_back({{"id", p.id.to_string()}, {"name", p.name}, {"self", p.is_self}, {"head", p.head},
+                     {"announced", p.announced ? to_json(*p.announced) : json(nullptr)},
+                     {"announced_at", iso_time(p.announced_ms)}, {"exported_at", iso_time(p.exported_ms)}});
+    print(out);
+    return kOk;
+  }
+  for (const auto& p : s.peers)
+    std::cout << p.id.to_string() << "  " << (p.name.empty() ? "-" : p.name) << (p.is_self ? "  (this device)" : "")
+              << "  operations 1-" << p.head << (p.announced_ms ? "  last heard " + iso_time(p.announced_ms) : "") << "\n";
+  return kOk;
+}
+
+}  // namespace ferry::cli

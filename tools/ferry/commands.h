@@ -1,0 +1,47 @@
+#pragma once
+// The verbs of the ferry tool. Each takes plain options (parsed in main.cc),
+// prints its result for people or, with json, for scripts, and returns the
+// exit code. Errors are thrown as ferry::Error and handled once, in main.cc.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ferry::cli {
+
+// Exit codes (README, "Exit codes").
+enum Exit : int { kOk = 0, kInternal = 1, kUsage = 2, kCorrupt = 3, kRefused = 4, kDatabase = 5 };
+
+int cmd_init(const std::string& db, const std::string& name, bool json);
+int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack);
+int cmd_status(const std::string& db, bool json);
+
+struct ExportArgs {
+  std::string db, peer, output, since;
+  bool all = false, json = false;
+};
+int cmd_export(const ExportArgs& a);
+int cmd_import(const std::string& db, const std::vector<std::string>& files, bool json);
+int cmd_inspect(const std::string& file, bool json);
+int cmd_verify(const std::string& target, bool json);
+int cmd_conflicts(const std::string& db, bool json);
+
+struct ResolveArgs {
+  std::string db;
+  std::int64_t id = 0;
+  std::string keep;                  // "winner" or "loser"
+  std::optional<std::string> value;  // Or a value literal.
+  bool json = false;
+};
+int cmd_resolve(const ResolveArgs& a);
+
+struct LogArgs {
+  std::string db, table, device;
+  std::vector<std::string> key;
+  std::size_t limit = 0;
+  bool json = false;
+};
+int cmd_log(const LogArgs& a);
+int cmd_peers(const std::string& db, bool json);
+
+}  // namespace ferry::cli

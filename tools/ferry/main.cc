@@ -1,0 +1,141 @@
+// The ferry command-line tool: parses the command line (CLI11, only here),
+// runs one verb (commands.cc), and is the one place that handles errors,
+// turning each kind into a documented exit code and a short message.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.h"
+#include "ferry/error.h"
+
+namespace {
+
+using namespace ferry::cli;
+
+int exit_code(ferry::Errc code) {
+  switch (code) {
+    case ferry::Errc::invalid_argument:
+    case ferry::Errc::not_found: return kUsage;
+    case ferry::Errc::corrupt: return kCorrupt;
+    case ferry::Errc::refused: return kRefused;
+    case ferry::Errc::database: return kDatabase;
+    case ferry::Errc::internal: return kInternal;
+  }
+  return kInternal;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ferry: offline sync for SQLite databases through bundle files (USB stick, email)."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ferry 0.1.0 (bundle format 1.0)");
+  std::function<int()> run;
+  bool json = false;
+  std::string db, name, file;
+  std::vector<std::string> names, files;
+
+  auto* init = app.add_subcommand("init", "Prepare a database for ferry and give it a device identity");
+  init->add_option("DB", db, "The application's SQLite database (created if missing)")->required();
+  init->add_option("--name", name, "A name people will recognise this device by, e.g. clinic-laptop");
+  init->add_flag("--json", json, "Print JSON");
+  init->callback([&] { run = [&] { return cmd_init(db, name, json); }; });
+
+  for (const bool untrack : {false, true}) {
+    auto* sub = app.add_subcommand(untrack ? "untrack" : "track",
+                                   untrack ? "Stop capturing changes to tables" : "Capture every change to tables");
+    sub->add_option("DB", db, "Database prepared with ferry init")->required();
+    sub->add_option("TABLE", names, "Tables (each needs a declared PRIMARY KEY)")->required();
+    sub->callback([&, untrack] { run = [&, untrack] { return cmd_track(db, names, untrack); }; });
+  }
+
+  auto* status = app.add_subcommand("status", "This device, its clock, tables, pending operations, conflicts, peers");
+  status->add_option("DB", db, "Database")->required();
+  status->add_flag("--json", json, "Print JSON");
+  status->callback([&] { run = [&] { return cmd_status(db, json); }; });
+
+  ExportArgs ex;
+  auto* exp = app.add_subcommand("export", "Write a bundle with the operations a peer lacks");
+  exp->add_option("DB", ex.db, "Database")->required();
+  auto* peer = exp->add_option("--peer", ex.peer, "The device the bundle is for: its id, id prefix or name");
+  auto* all = exp->add_flag("--all", ex.all, "Everything this device holds (for a new device)");
+  auto* since = exp->add_option("--since", ex.since, "Only what is newer than this clock: DEVICE:SEQ,...");
+  exp->add_option("-o,--output", ex.output, "The bundle file to write")->required();
+  exp->add_flag("--json", ex.json, "Print JSON");
+  all->excludes(since);
+  exp->callback([&] {
+    if (peer->count() == 0 && !ex.all && since->count() == 0)
+      throw CLI::ValidationError("export", "say who the bundle is for (--peer PEER) or use --all");
+    run = [&] { return cmd_export(ex); };
+  });
+
+  auto* imp = app.add_subcommand("import", "Validate and apply bundles, in the order given");
+  imp->add_option("DB", db, "Database")->required();
+  imp->add_option("FILE", files, "Bundle files")->required();
+  imp->add_flag("--json", json, "Print JSON");
+  imp->callback([&] { run = [&] { return cmd_import(db, files, json); }; });
+
+  auto* inspect = app.add_subcommand("inspect", "Show a bundle's metadata (no database needed)");
+  inspect->add_option("FILE", file, "Bundle file")->required();
+  inspect->add_flag("--json", json, "Print JSON");
+  inspect->callback([&] { run = [&] { return cmd_inspect(file, json); }; });
+
+  auto* verify = app.add_subcommand("verify", "Check every hash and chain of a database's log or of a bundle");
+  verify->add_option("DB_OR_FILE", file, "Database or bundle file")->required();
+  verify->add_flag("--json", json, "Print JSON");
+  verify->callback([&] { run = [&] { return cmd_verify(file, json); }; });
+
+  auto* conflicts = app.add_subcommand("conflicts", "List open conflicts");
+  conflicts->add_option("DB", db, "Database")->required();
+  conflicts->add_flag("--json", json, "Print JSON");
+  conflicts->callback([&] { run = [&] { return cmd_conflicts(db, json); }; });
+
+  ResolveArgs rs;
+  std::string value;
+  auto* resolve = app.add_subcommand("resolve", "Settle a conflict; the resolution travels to the other devices");
+  resolve->add_option("DB", rs.db, "Database")->required();
+  resolve->add_option("ID", rs.id, "Conflict number from ferry conflicts")->required();
+  auto* keep = resolve->add_option("--keep", rs.keep, "Which side to keep")->check(CLI::IsMember({"winner", "loser"}));
+  auto* val = resolve->add_option("--value", value, "A value instead: NULL, 42, 1.5, 'text', x'00ff'");
+  keep->excludes(val);
+  resolve->add_flag("--json", rs.json, "Print JSON");
+  resolve->callback([&] {
+    if (keep->count() == 0 && val->count() == 0)
+      throw CLI::ValidationError("resolve", "say what to keep: --keep winner, --keep loser, or --value V");
+    if (val->count()) rs.value = value;
+    run = [&] { return cmd_resolve(rs); };
+  });
+
+  LogArgs lg;
+  auto* log = app.add_subcommand("log", "The operations, newest first: who changed what, when");
+  log->add_option("DB", lg.db, "Database")->required();
+  log->add_option("--table", lg.table, "Only this table");
+  log->add_option("--key", lg.key, "Only this primary key (repeat for each column of a composite key)");
+  log->add_option("--device", lg.device, "Only operations made on this device (id, prefix or name)");
+  log->add_option("--limit", lg.limit, "At most this many");
+  log->add_flag("--json", lg.json, "Print JSON");
+  log->callback([&] { run = [&] { return cmd_log(lg); }; });
+
+  auto* peers = app.add_subcommand("peers", "The devices this database knows");
+  peers->add_option("DB", db, "Database")->required();
+  peers->add_flag("--json", json, "Print JSON");
+  peers->callback([&] { run = [&] { return cmd_peers(db, json); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kOk : kUsage;
+  }
+  try {
+    return run();
+  } catch (const ferry::Error& e) {
+    std::cerr << "ferry: " << e.what() << "\n";
+    return exit_code(e.code());
+  } catch (const std::bad_alloc&) {
+    std::cerr << "ferry: out of memory\n";
+    return kInternal;
+  } catch (const std::exception& e) {
+    std::cerr << "ferry: internal error (please report it): " << e.what() << "\n";
+    return kInternal;
+  }
+}
