@@ -27,6 +27,9 @@ class Writer {
   // Completes the file and moves it into place. Returns the final metadata.
   BundleInfo finish();
 
+  // Test seam: when set, the n-th add() of every Writer throws, as a full disk would.
+  static void fail_after_for_testing(std::size_t n);
+
  private:
   std::string target_;
   std::string temp_;
