@@ -213,3 +213,37 @@ TEST_CASE("an export to a folder that does not exist says so", "[bundle]") {
   all.all = true;
   CHECK_THROWS_WITH(f.a.engine.export_bundle(f.dir.file("no/such/dir/x.ferry"), all), Catch::Contains("cannot create a file in"));
 }
+
+TEST_CASE("the golden example bundles of format 1.0 still verify and import to the same rows", "[bundle][golden]") {
+  const std::string examples = FERRY_EXAMPLES_DIR;
+  test::TempDir dir;
+  const auto schema = test::read_file(examples + "/schema.sql");
+  const std::string db = dir.file("fresh.db");
+  test::exec(db, std::string(schema.begin(), schema.end()));
+  auto e = Engine::init(db);
+  e.track("items");
+  e.track("tags");
+  CHECK(verify_bundle(examples + "/basic.ferry").ok);
+  CHECK(verify_bundle(examples + "/tail.ferry").ok);
+
+  const auto tail = e.import_bundle(examples + "/tail.ferry");  // Arrives first: waits for 1-4.
+  CHECK(tail.pending == 2);
+  REQUIRE(tail.missing.size() == 1);
+  CHECK(tail.missing[0].first == 1);
+  CHECK(tail.missing[0].last == 4);
+  const auto basic = e.import_bundle(examples + "/basic.ferry");
+  CHECK(basic.applied == 6);  // Its own four, then the two that were pending.
+  CHECK(basic.duplicates == 2);
+
+  const auto rows = test::run(
+      "sqlite3 " + test::shell_quote(db) +
+      " \"SELECT 'items', id, typeof(name)||':'||hex(name), typeof(qty)||':'||hex(qty), typeof(price)||':'||hex(price),"
+      " typeof(photo)||':'||hex(photo) FROM items ORDER BY id;"
+      " SELECT 'tags', item, typeof(tag)||':'||hex(tag), typeof(note)||':'||hex(note) FROM tags ORDER BY item, tag;\"");
+  const auto expected = test::read_file(examples + "/basic.expected");
+  CHECK(rows.out == std::string(expected.begin(), expected.end()));
+  auto conn = test::app(db);
+  auto price = conn.prepare("SELECT price FROM items WHERE id=2");
+  REQUIRE(price.step());
+  CHECK(price.value(0) == Value::real(-0.0));  // Bit-exact: the sign of zero survived.
+}

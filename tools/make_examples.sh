@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Regenerates bundle_format/examples/: small bundles written by this ferry, and
+# the rows each produces when imported into an empty database. Run from the
+# repository root after building: tools/make_examples.sh [build-dir]
+set -euo pipefail
+ferry=${1:-build}/tools/ferry
+out=bundle_format/examples
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+schema="CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, price REAL, photo BLOB);
+CREATE TABLE tags(item INTEGER, tag TEXT, note TEXT, PRIMARY KEY(item, tag)) WITHOUT ROWID;"
+sqlite3 "$work/a.db" "$schema"
+"$ferry" init "$work/a.db" --name example-a >/dev/null
+"$ferry" track "$work/a.db" items tags >/dev/null
+sqlite3 "$work/a.db" "INSERT INTO items VALUES(1, 'bolt', 10, 0.1, x'00ff'), (2, 'héllo ✓', -5, -0.0, x'');
+INSERT INTO tags VALUES(1, 'metal', NULL), (2, 'text', 'nul' || char(0) || 'inside');
+UPDATE items SET qty = 9223372036854775807, price = 1e308 WHERE id = 1;
+DELETE FROM tags WHERE tag = 'metal';"
+"$ferry" export "$work/a.db" --all -o "$out/basic.ferry" >/dev/null
+id=$("$ferry" status "$work/a.db" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["device"]["id"])')
+"$ferry" export "$work/a.db" --since "$id:4" -o "$out/tail.ferry" >/dev/null   # operations 5-6 only: needs 1-4 first
+sqlite3 "$work/b.db" "$schema"
+"$ferry" init "$work/b.db" >/dev/null
+"$ferry" track "$work/b.db" items tags >/dev/null
+"$ferry" import "$work/b.db" "$out/basic.ferry" >/dev/null
+# Every value as type:hex, so NUL bytes, -0.0 and REAL bits are compared exactly.
+sqlite3 "$work/b.db" "SELECT 'items', id, typeof(name)||':'||hex(name), typeof(qty)||':'||hex(qty), typeof(price)||':'||hex(price),
+  typeof(photo)||':'||hex(photo) FROM items ORDER BY id;
+SELECT 'tags', item, typeof(tag)||':'||hex(tag), typeof(note)||':'||hex(note) FROM tags ORDER BY item, tag;" > "$out/basic.expected"
+echo "$schema" > "$out/schema.sql"
+echo "wrote $(ls "$out")"
