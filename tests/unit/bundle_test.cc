@@ -245,5 +245,7 @@ TEST_CASE("the golden example bundles of format 1.0 still verify and import to t
   auto conn = test::app(db);
   auto price = conn.prepare("SELECT price FROM items WHERE id=2");
   REQUIRE(price.step());
-  CHECK(price.value(0) == Value::real(-0.0));  // Bit-exact: the sign of zero survived.
+  // SQLite stores an integral REAL of a REAL column as an integer, so the -0.0 the
+  // example inserted was already +0.0 on the exporter; ferry carries what SQLite holds.
+  CHECK(price.value(0) == Value::real(0.0));
 }
