@@ -70,7 +70,7 @@ struct ImportSummary {
   std::size_t applied = 0;     // Operations now reflected in the tables (this bundle's and earlier pending ones).
   std::size_t duplicates = 0;  // Already present; skipped.
   std::size_t pending = 0;     // Stored, waiting for earlier operations to arrive.
-  std::size_t conflicts = 0;   // Conflicts opened by this import (recorded, settled by the winner rule).
+  std::size_t conflicts = 0;   // Conflicts this import opened that are still open (settled by the winner rule meanwhile).
   std::vector<SeqRange> missing;  // What the pending operations still wait for.
 };
 

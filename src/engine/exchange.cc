@@ -155,6 +155,9 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
   engine::Session s(db, impl_->self);
   s.seal();  // Local changes take part in conflict detection.
   check_schema(reader, s.tables, db.path());
+  auto last_conflict = db.prepare("SELECT ifnull(max(id), 0) FROM ferry_conflicts");
+  last_conflict.step();
+  const std::int64_t conflicts_before = last_conflict.integer(0);
   s.tables.suspend_triggers();  // Rows written by the import are not captured again.
   import::Importer importer(s);
   reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) {
@@ -179,6 +182,11 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
   }
   s.finish();
   ImportSummary summary = importer.summary();
+  // Conflicts this import opened that are still open (one opened and closed by the same bundle is not news).
+  auto opened = db.prepare("SELECT count(*) FROM ferry_conflicts WHERE id > ? AND closed_ms IS NULL");
+  opened.bind(1, conflicts_before);
+  opened.step();
+  summary.conflicts = static_cast<std::size_t>(opened.integer(0));
   summary.missing = engine::pending_state(db, s.devices).missing;
   tx.commit();
   return summary;

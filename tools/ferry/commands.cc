@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include "ferry/engine.h"
 #include "progress.h"
@@ -148,8 +149,11 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
                {"conflicts", total.conflicts}, {"missing", ranges_json(total.missing)}, {"files", per_file}});
     return kOk;
   }
+  std::map<DeviceId, std::string> names;
+  if (!total.missing.empty())
+    for (const auto& p : e.status().peers) names[p.id] = p.name;
   for (const auto& m : total.missing)
-    std::cout << "waiting for operations " << m.first << "-" << m.last << " of device " << m.device.to_string()
+    std::cout << "waiting for operations " << m.first << "-" << m.last << " of device " << device_label(m.device, names[m.device])
               << ": import the bundle that holds them and the pending ones apply by themselves\n";
   if (total.conflicts) std::cout << "see them with: ferry conflicts " << db << "\n";
   return kOk;
@@ -219,8 +223,11 @@ int cmd_conflicts(const std::string& db, bool as_json) {
     return kOk;
   }
   if (list.empty()) std::cout << "no open conflicts\n";
-  auto shown = [](const std::optional<Value>& v, const Operation& op) {
-    return (v ? v->to_display() : std::string("(row deleted)")) + " from " + short_id(op.origin) + " #" + std::to_string(op.seq);
+  std::map<DeviceId, std::string> names;
+  for (const auto& p : e.status().peers) names[p.id] = p.name;
+  auto shown = [&](const std::optional<Value>& v, const Operation& op) {
+    return (v ? v->to_display() : std::string("(row deleted)")) + "  by " + device_label(op.origin, names[op.origin]) +
+           ", operation " + std::to_string(op.seq) + " at " + iso_time(op.id.unix_ms());
   };
   for (const auto& c : list) {
     std::cout << "#" << c.id << " " << c.table << " [" << key_text(c.key) << "] "
