@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 build=${FERRY_BUILD_DIR:-build}
 echo "building ferry (first time takes a minute)..."
-cmake -S . -B "$build" -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_BENCHMARKS=OFF >/dev/null
+cmake -S . -B "$build" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target ferry_cli >/dev/null
 export PATH="$PWD/$build/tools:$PATH"
 

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 build=${FERRY_BUILD_DIR:-build}
-cmake -S . -B "$build" -DFERRY_WERROR=ON >/dev/null
+cmake -S . -B "$build" -DFERRY_WERROR=ON -DFERRY_BUILD_TESTS=ON -DFERRY_BUILD_TOOLS=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"

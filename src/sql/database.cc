@@ -1,12 +1,17 @@
 #include "sql/database.h"
 
+#include <cstdlib>
 #include <cstring>
 
 namespace ferry::sql {
 namespace {
 
-// How long a writer waits for another connection's lock before giving up.
-constexpr int kBusyTimeoutMs = 10000;
+// How long a writer waits for another connection's lock before giving up:
+// 10 s, or FERRY_BUSY_TIMEOUT_MS.
+int busy_timeout_ms() {
+  const char* v = std::getenv("FERRY_BUSY_TIMEOUT_MS");
+  return v && *v ? std::atoi(v) : 10000;
+}
 
 Errc errc_for(int rc) {
   switch (rc & 0xff) {
@@ -59,7 +64,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
                 path + ": cannot open: " + msg + hint_for(rc));
   }
   sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  sqlite3_busy_timeout(raw, busy_timeout_ms());
 }
 
 void Database::check(int rc, std::string_view what) const {

@@ -51,7 +51,7 @@ std::string dump(const std::string& path, const std::string& table) {
 
 Run run(const std::string& command) {
   Run r;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  FILE* p = ::popen(("{ " + command + "\n} 2>&1").c_str(), "r");
   if (p == nullptr) throw std::runtime_error("popen failed");
   char buf[4096];
   std::size_t n;

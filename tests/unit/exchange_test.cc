@@ -98,7 +98,7 @@ TEST_CASE("a bundle that arrives before its predecessor waits as pending, then a
   CHECK(b.dump("items") == a.dump("items"));
 }
 
-TEST_CASE("concurrent writes to different columns merge; to the same column they conflict", "[import][conflict]") {
+TEST_CASE("concurrent writes to different columns merge, to the same column they conflict", "[import][conflict]") {
   test::TempDir dir;
   Replica a(dir, "a", kSchema), b(dir, "b", kSchema);
   a.sql("INSERT INTO items(id, name, qty) VALUES(1, 'bolt', 1)");
