@@ -246,7 +246,6 @@ void Reader::read_manifest() {
 }
 
 void Reader::scan(const Visitor& visit) {
-  touched_.clear();
   hash::Sha256 content;
   content.update(encode_header(info_));
   auto st = db_->prepare("SELECT origin, seq, hash, body FROM ferry_ops ORDER BY origin, seq");
@@ -262,8 +261,8 @@ void Reader::scan(const Visitor& visit) {
     DeviceId origin;
     std::memcpy(origin.bytes.data(), st.blob(0).data(), 16);
     const auto seq = static_cast<std::uint64_t>(st.integer(1));
-    const std::string what = "operation " + std::to_string(seq) + " of device " + origin.to_string();
-    const std::string where = path_ + ": " + what;
+    // Built only when something fails: an operation that verifies costs no message.
+    auto what = [&] { return "operation " + std::to_string(seq) + " of device " + origin.to_string(); };
     if (range == kNone || info_.ranges[range].device != origin) {
       // Operations come sorted by origin, as the ranges do, and every range holds at least one.
       if (range != kNone && expect_seq != info_.ranges[range].last + 1)
@@ -281,20 +280,24 @@ void Reader::scan(const Visitor& visit) {
     const std::string_view body(reinterpret_cast<const char*>(body_bytes.data()), body_bytes.size());
     Hash stored{};
     std::memcpy(stored.data(), st.blob(2).data(), 32);
-    if (log::hash_of(body) != stored) fail(what + ": its hash does not match its content");
-    const Operation op = log::decode(body, where);
-    if (op.origin != origin || op.seq != seq) fail(what + ": its content names another operation");
-    if (op.prev_hash != prev) fail(what + ": it does not continue its device's chain");
+    if (log::hash_of(body) != stored) fail(what() + ": its hash does not match its content");
+    Operation op;
+    try {
+      op = log::decode(body, path_);
+    } catch (const Error& e) {
+      // decode names the field after "<path>: "; put the operation between them.
+      throw Error(e.code(), path_ + ": " + what() + std::string(e.what()).substr(path_.size()));
+    }
+    if (op.origin != origin || op.seq != seq) fail(what() + ": its content names another operation");
+    if (op.prev_hash != prev) fail(what() + ": it does not continue its device's chain");
     const TableInfo* table = nullptr;
     for (const auto& t : info_.tables)
       if (t.name == op.table) table = &t;
-    if (table == nullptr) fail(what + ": writes table '" + shown(op.table) + "', which the bundle does not describe");
-    if (op.key.size() != table->key.size()) fail(what + ": its key does not fit table '" + shown(op.table) + "'");
-    auto& cols = touched_[op.table];
+    if (table == nullptr) fail(what() + ": writes table '" + shown(op.table) + "', which the bundle does not describe");
+    if (op.key.size() != table->key.size()) fail(what() + ": its key does not fit table '" + shown(op.table) + "'");
     for (const auto& c : op.columns) {
       if (std::find(table->columns.begin(), table->columns.end(), c.name) == table->columns.end())
-        fail(what + ": writes column '" + shown(c.name) + "', which table '" + shown(op.table) + "' does not have");
-      cols.insert(c.name);
+        fail(what() + ": writes column '" + shown(c.name) + "', which table '" + shown(op.table) + "' does not have");
     }
     if (seq == info_.ranges[range].last && stored != info_.last_hashes[range])
       fail("the last operation of device " + origin.to_string() + " differs from the one the range announces");

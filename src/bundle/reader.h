@@ -16,9 +16,7 @@
 // with a message naming the file and the first problem.
 
 #include <functional>
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
 
@@ -45,9 +43,6 @@ class Reader {
   // caller applying as it goes must do so inside a transaction.
   void scan(const Visitor& visit = {});
 
-  // Columns written per table by the operations seen by scan().
-  const std::map<std::string, std::set<std::string>>& touched() const { return touched_; }
-
  private:
   void copy_privately(const std::string& path);
   void check_header();
@@ -61,7 +56,6 @@ class Reader {
   std::uint64_t size_ = 0;
   std::unique_ptr<sql::Database> db_;
   BundleInfo info_;
-  std::map<std::string, std::set<std::string>> touched_;
 };
 
 }  // namespace ferry::bundle

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
+#include <set>
 
 #include "bundle/format.h"
 #include "bundle/reader.h"
@@ -42,25 +44,44 @@ std::vector<TableInfo> known_tables(const capture::Registry& tables, sql::Databa
   return out;
 }
 
-// Refuses a bundle whose operations need a table or column this database lacks.
-void check_schema(const bundle::Reader& reader, const capture::Registry& tables, const std::string& db_path) {
-  for (const auto& [name, columns] : reader.touched()) {
-    const capture::TrackedTable* t = tables.find(name);
-    if (t == nullptr || !t->tracked)
-      throw Error(Errc::refused, reader.path() + ": writes table '" + name + "', which " + db_path +
-                                     " does not track; create it with the same schema and run `ferry track " +
-                                     db_path + " " + name + "`, then import again");
-    for (const auto& c : columns)
-      if (t->position(c) < 0)
-        throw Error(Errc::refused, reader.path() + ": writes column '" + c + "' of table '" + name + "', which " +
-                                       db_path + " lacks (a peer added it); run the same ALTER TABLE " + name +
-                                       " ADD COLUMN and `ferry track " + db_path + " " + name + "`, then import again");
-    for (const auto& info : reader.info().tables)
-      if (info.name == name && info.key != t->key_names())
-        throw Error(Errc::refused, reader.path() + ": table '" + name +
-                                       "' has a different primary key here than on the device that wrote the bundle");
+// Refuses, before it is applied, an operation that needs a table or column
+// this database lacks. Remembers what it has checked, so the cost per
+// operation is a lookup.
+class SchemaCheck {
+ public:
+  SchemaCheck(const bundle::Reader& reader, const capture::Registry& tables, const std::string& db_path)
+      : reader_(reader), tables_(tables), db_path_(db_path) {}
+
+  void check(const Operation& op) {
+    auto it = checked_.find(op.table);
+    if (it == checked_.end()) it = checked_.emplace(op.table, table(op.table)).first;
+    for (const auto& c : op.columns)
+      if (it->second.count(c.name) == 0)
+        throw Error(Errc::refused, reader_.path() + ": writes column '" + c.name + "' of table '" + op.table +
+                                       "', which " + db_path_ + " lacks (a peer added it); run the same ALTER TABLE " +
+                                       op.table + " ADD COLUMN and `ferry track " + db_path_ + " " + op.table +
+                                       "`, then import again. Nothing was imported.");
   }
-}
+
+ private:
+  std::set<std::string> table(const std::string& name) const {
+    const capture::TrackedTable* t = tables_.find(name);
+    if (t == nullptr || !t->tracked)
+      throw Error(Errc::refused, reader_.path() + ": writes table '" + name + "', which " + db_path_ +
+                                     " does not track; create it with the same schema and run `ferry track " +
+                                     db_path_ + " " + name + "`, then import again. Nothing was imported.");
+    for (const auto& info : reader_.info().tables)
+      if (info.name == name && info.key != t->key_names())
+        throw Error(Errc::refused, reader_.path() + ": table '" + name +
+                                       "' has a different primary key here than on the device that wrote the bundle");
+    return std::set<std::string>(t->columns.begin(), t->columns.end());
+  }
+
+  const bundle::Reader& reader_;
+  const capture::Registry& tables_;
+  const std::string& db_path_;
+  std::map<std::string, std::set<std::string>> checked_;  // Table -> its columns here.
+};
 
 }  // namespace
 
@@ -142,27 +163,26 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
 }
 
 ImportSummary Engine::import_bundle(const std::string& path, const Progress& progress) {
-  bundle::Reader reader(path);
-  const std::size_t total = reader.info().operations * 2;  // Checked once, then applied.
+  bundle::Reader reader(path);  // The file, its header, its SQLite structure and its schema are checked here.
+  const std::size_t total = reader.info().operations;
   std::size_t done = 0;
-  auto tick = [&] {
-    if (progress && (++done % 4096 == 0 || done == total)) progress(done, total);
-  };
-  // Everything that can be checked without the database, before touching it.
-  reader.scan([&](const Operation&, std::string_view, const Hash&) { tick(); });
   sql::Database& db = impl_->db;
   sql::Transaction tx(db);
   engine::Session s(db, impl_->self);
   s.seal();  // Local changes take part in conflict detection.
-  check_schema(reader, s.tables, db.path());
   auto last_conflict = db.prepare("SELECT ifnull(max(id), 0) FROM ferry_conflicts");
   last_conflict.step();
   const std::int64_t conflicts_before = last_conflict.integer(0);
   s.tables.suspend_triggers();  // Rows written by the import are not captured again.
+  SchemaCheck schema(reader, s.tables, db.path());
   import::Importer importer(s);
+  // One pass: every operation is verified (hash, encoding, chain, range) before it
+  // is offered; the content hash is checked after the last one. All of it runs in
+  // this transaction, so a bundle that fails anywhere leaves the database untouched.
   reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) {
+    schema.check(op);
     importer.offer(op, body, hash);
-    tick();
+    if (progress && (++done % 4096 == 0 || done == total)) progress(done, total);
   });
   importer.drain();
   s.tables.restore_triggers();

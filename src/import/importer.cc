@@ -23,7 +23,11 @@ std::string describe(const Operation& op) {
 Importer::Importer(engine::Session& session)
     : s_(session),
       find_pending_(session.db.prepare("SELECT hash FROM ferry_pending WHERE origin=? AND seq=?", true)),
-      add_pending_(session.db.prepare("INSERT INTO ferry_pending(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {}
+      add_pending_(session.db.prepare("INSERT INTO ferry_pending(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {
+  auto any = session.db.prepare("SELECT EXISTS(SELECT 1 FROM ferry_pending)");
+  any.step();
+  may_be_pending_ = any.integer(0) != 0;
+}
 
 bool Importer::ready(const Operation& op) const {
   for (const auto& [device, seq] : op.clock.entries()) {
@@ -58,10 +62,14 @@ void Importer::offer(const Operation& op, std::string_view body, const Hash& has
     ++summary_.duplicates;
     return;
   }
-  find_pending_.bind_blob(1, op.origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(op.seq));
-  const bool pending = find_pending_.step();
-  const Bytes held = pending ? find_pending_.blob(0) : Bytes();
-  find_pending_.reset();
+  bool pending = false;
+  Bytes held;
+  if (may_be_pending_) {
+    find_pending_.bind_blob_view(1, op.origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(op.seq));
+    pending = find_pending_.step();
+    if (pending) held = find_pending_.blob(0);
+    find_pending_.reset();
+  }
   if (pending) {
     if (held.size() != hash.size() || std::memcmp(held.data(), hash.data(), hash.size()) != 0) forked(op);
     ++summary_.duplicates;
@@ -71,11 +79,12 @@ void Importer::offer(const Operation& op, std::string_view body, const Hash& has
     apply(op, body, hash);
     return;
   }
-  add_pending_.bind_blob(1, op.origin.bytes.data(), 16)
+  add_pending_.bind_blob_view(1, op.origin.bytes.data(), 16)
       .bind(2, static_cast<std::int64_t>(op.seq))
-      .bind_blob(3, hash.data(), hash.size())
-      .bind_blob(4, body.data(), body.size());
+      .bind_blob_view(3, hash.data(), hash.size())
+      .bind_blob_view(4, body.data(), body.size());
   add_pending_.run();
+  may_be_pending_ = true;
 }
 
 void Importer::drain() {

@@ -33,6 +33,7 @@ class Importer {
   sql::Statement find_pending_;
   sql::Statement add_pending_;
   ImportSummary summary_;
+  bool may_be_pending_;  // False while ferry_pending is empty: no lookup needed per operation.
 };
 
 }  // namespace ferry::import

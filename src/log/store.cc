@@ -13,10 +13,10 @@ Store::Store(sql::Database& db)
       select_(db.prepare("SELECT hash, body FROM ferry_log WHERE origin=? AND seq=?", true)) {}
 
 void Store::append(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
-  insert_.bind_blob(1, origin.bytes.data(), 16)
+  insert_.bind_blob_view(1, origin.bytes.data(), 16)
       .bind(2, static_cast<std::int64_t>(seq))
-      .bind_blob(3, hash.data(), hash.size())
-      .bind_blob(4, body.data(), body.size());
+      .bind_blob_view(3, hash.data(), hash.size())
+      .bind_blob_view(4, body.data(), body.size());
   insert_.run();
 }
 

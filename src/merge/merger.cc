@@ -36,7 +36,7 @@ struct Merger::Impl {
   sql::Statement insert_conflict;
   sql::Statement close_conflict;
   sql::Statement count_open;
-  std::map<std::string, sql::Statement> writes;         // Application-table statements by SQL text.
+  std::map<std::string, sql::Statement> writes;         // Application-table statements by (kind, table, columns).
   std::map<std::pair<std::int64_t, std::uint64_t>, Operation> decoded;  // Winners read back from the log.
 
   Impl(sql::Database& d, engine::Devices& dev, const capture::Registry& t, log::Store& l)
@@ -96,10 +96,32 @@ struct Merger::Impl {
     return Value();  // An insert whose schema lacked the column: the column's value is NULL.
   }
 
-  sql::Statement& write_statement(const std::string& sql) {
-    auto it = writes.find(sql);
-    if (it == writes.end()) it = writes.emplace(sql, db.prepare(sql, true)).first;
-    return it->second;
+  // The statement writing `positions` of `t` (kind: 'I' insert, 'U' update, 'D' delete),
+  // prepared on first use: no SQL text is built per operation.
+  sql::Statement& write_statement(const capture::TrackedTable& t, char kind, const std::vector<int>& positions) {
+    std::string key(1, kind);
+    key += std::to_string(t.no) + ':';
+    for (int p : positions) key += static_cast<char>(p & 0x7f), key += static_cast<char>(p >> 7);
+    auto it = writes.find(key);
+    if (it != writes.end()) return it->second;
+    const std::string table = sql::quote_identifier(t.name);
+    std::string text;
+    if (kind == 'D') {
+      text = "DELETE FROM " + table + where_key(t, 1);
+    } else if (kind == 'I') {
+      std::string names, params;
+      for (std::size_t i = 0; i < positions.size(); ++i) {
+        names += (i ? "," : "") + sql::quote_identifier(t.columns[static_cast<std::size_t>(positions[i])]);
+        params += i ? ",?" : "?";
+      }
+      text = "INSERT OR REPLACE INTO " + table + "(" + names + ") VALUES(" + params + ")";
+    } else {
+      std::string sets;
+      for (std::size_t i = 0; i < positions.size(); ++i)
+        sets += (i ? "," : "") + sql::quote_identifier(t.columns[static_cast<std::size_t>(positions[i])]) + "=?";
+      text = "UPDATE " + table + " SET " + sets + where_key(t, static_cast<int>(positions.size()) + 1);
+    }
+    return writes.emplace(key, db.prepare(text, true)).first->second;
   }
 
   // Runs a write to an application table. A constraint failure (UNIQUE on another
@@ -127,47 +149,49 @@ struct Merger::Impl {
 
   void write_row(const capture::TrackedTable& t, const Operation& op, const RowMeta& meta, bool was, bool now,
                  const std::vector<std::string>& changed, std::size_t& failures) {
-    const std::string table = sql::quote_identifier(t.name);
     if (!now) {
       if (!was) return;
-      auto& st = write_statement("DELETE FROM " + table + where_key(t, 1));
+      auto& st = write_statement(t, 'D', {});
       for (std::size_t i = 0; i < op.key.size(); ++i) st.bind(static_cast<int>(i + 1), op.key[i]);
       run_write(st, failures);
       return;
     }
-    std::vector<std::pair<std::string, Value>> values;
-    auto add_winner = [&](const std::string& column) {
-      auto it = meta.cols.find(column);
-      if (it == meta.cols.end() || it->second.empty()) return;
-      auto v = cell_value(*winner(it->second), column, op);
-      if (v) values.emplace_back(column, *v);
+    std::vector<int> positions;
+    std::vector<Value> values;
+    auto add_winner = [&](int position) {
+      const std::string& column = t.columns[static_cast<std::size_t>(position)];
+      const Frontier* f = meta.find(column);
+      if (f == nullptr || f->empty()) return;
+      auto v = cell_value(*winner(*f), column, op);
+      if (!v) return;  // The winner is a delete: the column keeps its default.
+      positions.push_back(position);
+      values.push_back(std::move(*v));
     };
+    const auto is_key = [&](int p) { return std::find(t.key_positions.begin(), t.key_positions.end(), p) - t.key_positions.begin(); };
     if (!was) {
-      for (std::size_t i = 0; i < t.columns.size(); ++i) {
-        const auto& column = t.columns[i];
-        auto k = std::find(t.key_positions.begin(), t.key_positions.end(), static_cast<int>(i));
-        if (k != t.key_positions.end()) values.emplace_back(column, op.key[static_cast<std::size_t>(k - t.key_positions.begin())]);
-        else add_winner(column);
+      for (int p = 0; p < static_cast<int>(t.columns.size()); ++p) {
+        const auto k = static_cast<std::size_t>(is_key(p));
+        if (k < t.key_positions.size()) {
+          positions.push_back(p);
+          values.push_back(op.key[k]);
+        } else {
+          add_winner(p);
+        }
       }
-      std::string names, params;
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        names += (i ? "," : "") + sql::quote_identifier(values[i].first);
-        params += (i ? ",?" : "?");
-      }
-      auto& st = write_statement("INSERT OR REPLACE INTO " + table + "(" + names + ") VALUES(" + params + ")");
-      for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i + 1), values[i].second);
+      auto& st = write_statement(t, 'I', positions);
+      for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i + 1), values[i]);
       run_write(st, failures);
       return;
     }
-    for (const auto& column : changed)
-      if (column != kExistence && t.position(column) >= 0) add_winner(column);
+    for (const auto& column : changed) {
+      const int p = column == kExistence ? -1 : t.position(column);
+      if (p >= 0 && static_cast<std::size_t>(is_key(p)) == t.key_positions.size()) add_winner(p);
+    }
     if (values.empty()) return;
-    std::string sets;
-    for (std::size_t i = 0; i < values.size(); ++i) sets += (i ? "," : "") + sql::quote_identifier(values[i].first) + "=?";
-    auto& st = write_statement("UPDATE " + table + " SET " + sets + where_key(t, static_cast<int>(values.size()) + 1));
-    int p = 1;
-    for (const auto& v : values) st.bind(p++, v.second);
-    for (const auto& k : op.key) st.bind(p++, k);
+    auto& st = write_statement(t, 'U', positions);
+    int param = 1;
+    for (const auto& v : values) st.bind(param++, v);
+    for (const auto& k : op.key) st.bind(param++, k);
     run_write(st, failures);
   }
 
@@ -228,7 +252,7 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
                                    " writes table '" + op.table + "', which is not tracked here");
   const std::string pk = log::encode_values(op.key);
   RowMeta meta;
-  m.load_meta.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
+  m.load_meta.bind(1, op.table).bind_blob_view(2, pk.data(), pk.size());
   if (m.load_meta.step()) meta = decode_meta(m.load_meta.blob(0), m.db.path());
   m.load_meta.reset();
 
@@ -244,7 +268,7 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
     const int p = t->position(column);
     if (p >= 0 && std::count(t->key_positions.begin(), t->key_positions.end(), p) > 0) return;
     touched.push_back(column);
-    if (m.advance(meta.cols[column], stamp, op)) changed.push_back(column);
+    if (m.advance(meta.cell(column), stamp, op)) changed.push_back(column);
   };
   if (op.kind == OpKind::remove) {
     for (const auto& c : t->columns) write_cell(c);
@@ -257,18 +281,18 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
   std::size_t opened = 0;
   bool any_open = false;
   const bool may_conflict = meta.conflicted || std::any_of(touched.begin(), touched.end(), [&](const std::string& c) {
-    return (c == kExistence ? meta.exist : meta.cols[c]).size() > 1;
+    return (c == kExistence ? meta.exist : meta.cell(c)).size() > 1;
   });
   if (may_conflict) {
     for (const auto& c : touched)
-      opened += m.settle_conflicts(op.table, pk, c, c == kExistence ? meta.exist : meta.cols[c], op, any_open);
+      opened += m.settle_conflicts(op.table, pk, c, c == kExistence ? meta.exist : meta.cell(c), op, any_open);
     m.count_open.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
     m.count_open.step();
     meta.conflicted = m.count_open.integer(0) > 0;
     m.count_open.reset();
   }
   const Bytes encoded = encode_meta(meta);
-  m.save_meta.bind(1, op.table).bind_blob(2, pk.data(), pk.size()).bind_blob(3, encoded.data(), encoded.size());
+  m.save_meta.bind(1, op.table).bind_blob_view(2, pk.data(), pk.size()).bind_blob_view(3, encoded.data(), encoded.size());
   m.save_meta.run();
   return opened;
 }

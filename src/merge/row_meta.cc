@@ -19,12 +19,24 @@ void pack_frontier(msgpack::packer<msgpack::sbuffer>& p, const Frontier& f) {
   }
 }
 
+const msgpack::object_array& array_of(const msgpack::object& o) {
+  if (o.type != msgpack::type::ARRAY) throw msgpack::type_error();
+  return o.via.array;
+}
+
+std::uint64_t uint_of(const msgpack::object& o) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER) throw msgpack::type_error();
+  return o.via.u64;
+}
+
 Frontier unpack_frontier(const msgpack::object& o) {
+  const auto& entries = array_of(o);
   Frontier f;
-  for (const auto& e : o.as<std::vector<msgpack::object>>()) {
-    const auto a = e.as<std::vector<msgpack::object>>();
-    if (a.size() != 4) throw msgpack::type_error();
-    f.push_back(Stamp{a[0].as<std::int64_t>(), a[1].as<std::uint64_t>(), a[2].as<std::uint64_t>(), a[3].as<bool>()});
+  f.reserve(entries.size);
+  for (std::uint32_t i = 0; i < entries.size; ++i) {
+    const auto& a = array_of(entries.ptr[i]);
+    if (a.size != 4 || a.ptr[3].type != msgpack::type::BOOLEAN) throw msgpack::type_error();
+    f.push_back(Stamp{static_cast<std::int64_t>(uint_of(a.ptr[0])), uint_of(a.ptr[1]), uint_of(a.ptr[2]), a.ptr[3].via.boolean});
   }
   return f;
 }
@@ -56,20 +68,34 @@ RowMeta decode_meta(const Bytes& bytes, const std::string& where) {
   try {
     std::size_t off = 0;
     auto h = msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size(), off, nullptr, nullptr, kLimits);
-    const auto top = h.get().as<std::vector<msgpack::object>>();
-    if (top.size() != 3 || off != bytes.size()) throw msgpack::type_error();
+    const auto& top = array_of(h.get());
+    if (top.size != 3 || off != bytes.size()) throw msgpack::type_error();
     RowMeta meta;
-    meta.conflicted = (top[0].as<std::uint64_t>() & 1) != 0;
-    meta.exist = unpack_frontier(top[1]);
-    for (const auto& e : top[2].as<std::vector<msgpack::object>>()) {
-      const auto pair = e.as<std::vector<msgpack::object>>();
-      if (pair.size() != 2) throw msgpack::type_error();
-      meta.cols[pair[0].as<std::string>()] = unpack_frontier(pair[1]);
+    meta.conflicted = (uint_of(top.ptr[0]) & 1) != 0;
+    meta.exist = unpack_frontier(top.ptr[1]);
+    const auto& cols = array_of(top.ptr[2]);
+    meta.cols.reserve(cols.size);
+    for (std::uint32_t i = 0; i < cols.size; ++i) {
+      const auto& pair = array_of(cols.ptr[i]);
+      if (pair.size != 2 || pair.ptr[0].type != msgpack::type::STR) throw msgpack::type_error();
+      meta.cols.emplace_back(std::string(pair.ptr[0].via.str.ptr, pair.ptr[0].via.str.size), unpack_frontier(pair.ptr[1]));
     }
     return meta;
   } catch (const std::exception& e) {
     throw Error(Errc::corrupt, where + ": ferry_rows holds malformed merge state (" + e.what() + ")");
   }
+}
+
+Frontier& RowMeta::cell(const std::string& column) {
+  for (auto& [name, f] : cols)
+    if (name == column) return f;
+  return cols.emplace_back(column, Frontier{}).second;
+}
+
+const Frontier* RowMeta::find(const std::string& column) const {
+  for (const auto& [name, f] : cols)
+    if (name == column) return &f;
+  return nullptr;
 }
 
 bool exists(const RowMeta& meta, const std::function<const Stamp*(const Frontier&)>& winner) {

@@ -6,8 +6,8 @@
 // flags bit 0: the row has open conflict records.
 
 #include <functional>
-#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ferry/value.h"
@@ -19,8 +19,12 @@ using Frontier = std::vector<Stamp>;
 
 struct RowMeta {
   Frontier exist;
-  std::map<std::string, Frontier> cols;
+  std::vector<std::pair<std::string, Frontier>> cols;  // A handful per row: a vector beats a map here.
   bool conflicted = false;
+
+  // The frontier of `column`, created empty when absent.
+  Frontier& cell(const std::string& column);
+  const Frontier* find(const std::string& column) const;
 };
 
 Bytes encode_meta(const RowMeta& meta);

@@ -111,6 +111,12 @@ Statement& Statement::bind_blob(int index, const void* data, std::size_t size) {
              "bind");
   return *this;
 }
+Statement& Statement::bind_blob_view(int index, const void* data, std::size_t size) {
+  static const char kEmpty = 0;
+  db_->check(sqlite3_bind_blob64(stmt_.get(), index, size ? data : &kEmpty, size, SQLITE_STATIC), "bind");
+  return *this;
+}
+
 Statement& Statement::bind_null(int index) {
   db_->check(sqlite3_bind_null(stmt_.get(), index), "bind");
   return *this;
@@ -144,8 +150,8 @@ void Statement::run() {
 }
 
 void Statement::reset() {
+  // Bindings are kept: every caller binds all parameters before the next step.
   sqlite3_reset(stmt_.get());
-  sqlite3_clear_bindings(stmt_.get());
 }
 
 int Statement::column_count() const { return sqlite3_column_count(stmt_.get()); }

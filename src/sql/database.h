@@ -55,6 +55,8 @@ class Statement {
   Statement& bind(int index, std::int64_t v);
   Statement& bind(int index, std::string_view text);
   Statement& bind_blob(int index, const void* data, std::size_t size);
+  // As bind_blob, without a copy. REQUIRES: the bytes outlive the next step()/run().
+  Statement& bind_blob_view(int index, const void* data, std::size_t size);
   Statement& bind(int index, const Value& v);
   Statement& bind_null(int index);
 
@@ -62,6 +64,7 @@ class Statement {
   bool step();
   // Runs to completion (for statements that return no rows).
   void run();
+  // Ready to run again; parameters keep their bindings until bound anew.
   void reset();
 
   int column_count() const;

@@ -9,15 +9,44 @@
 
 namespace ferry::util {
 
-Uuid make_uuid_v7(std::int64_t unix_ms) {
-  Uuid id;
-  try {
-    static thread_local boost::uuids::random_generator generator;
-    const boost::uuids::uuid random = generator();
-    std::memcpy(id.bytes.data(), random.data, 16);
-  } catch (const std::exception& e) {
-    throw Error(Errc::internal, std::string("cannot draw random bytes for an id: ") + e.what());
+namespace {
+
+// Random bytes from the operating system (Boost's random_generator: getrandom),
+// drawn 4 KiB at a time: sealing makes one id per operation, and one system
+// call per id was a measurable share of sealing. An entropy failure is an
+// error, never a weaker fallback.
+class RandomPool {
+ public:
+  void fill(std::uint8_t* out, std::size_t n) {
+    if (used_ + n > sizeof pool_) refill();
+    std::memcpy(out, pool_ + used_, n);
+    std::memset(pool_ + used_, 0, n);  // Bytes handed out are not kept.
+    used_ += n;
   }
+
+ private:
+  void refill() {
+    try {
+      for (std::size_t i = 0; i < sizeof pool_; i += 16) {
+        const boost::uuids::uuid r = generator_();
+        std::memcpy(pool_ + i, r.data, 16);
+      }
+    } catch (const std::exception& e) {
+      throw Error(Errc::internal, std::string("cannot draw random bytes for an id: ") + e.what());
+    }
+    used_ = 0;
+  }
+  boost::uuids::random_generator generator_;
+  std::uint8_t pool_[4096] = {};
+  std::size_t used_ = sizeof pool_;
+};
+
+}  // namespace
+
+Uuid make_uuid_v7(std::int64_t unix_ms) {
+  static thread_local RandomPool pool;
+  Uuid id;
+  pool.fill(id.bytes.data(), 16);
   const auto ms = static_cast<std::uint64_t>(unix_ms);
   for (int i = 0; i < 6; ++i) id.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
   id.bytes[6] = static_cast<std::uint8_t>(0x70 | (id.bytes[6] & 0x0f));  // Version 7.
