@@ -95,7 +95,9 @@ class Engine {
   std::vector<ConflictInfo> conflicts();
   // Settles an open conflict by writing a new operation that follows both
   // sides, so the same conflict closes on every replica that receives it.
-  // Returns that operation. Throws Error(not_found) for an unknown or closed id.
+  // Returns that operation. A conflict of kind "constraint" is only closed on
+  // this device (no operation; the one it names is returned).
+  // Throws Error(not_found) for an unknown or closed id.
   Operation resolve(std::int64_t conflict_id, Keep keep);
   Operation resolve(std::int64_t conflict_id, const Value& value);
 

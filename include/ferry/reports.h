@@ -72,6 +72,7 @@ struct ImportSummary {
   std::size_t pending = 0;     // Stored, waiting for earlier operations to arrive.
   std::size_t conflicts = 0;   // Conflicts this import opened that are still open (settled by the winner rule meanwhile).
   std::vector<SeqRange> missing;  // What the pending operations still wait for.
+  std::size_t foreign_key_violations = 0;  // Rows of tracked tables whose parent row is missing after the import.
 };
 
 struct BundleInfo {
@@ -93,6 +94,12 @@ struct BundleInfo {
 
 struct ConflictInfo {
   std::int64_t id = 0;        // Local number, for `resolve`.
+  // "value": concurrent writes to one cell (winner and loser differ).
+  // "constraint": applying `winner` here broke a UNIQUE, NOT NULL or CHECK constraint
+  // other than the primary key, so its row write was skipped on this device (detail
+  // says which); resolving it only acknowledges it, on this device.
+  std::string kind = "value";
+  std::string detail;
   std::string table;
   std::vector<Value> key;
   std::string column;         // Empty for a row-level conflict (insert against delete).

@@ -6,12 +6,14 @@
 #include "engine/session.h"
 #include "log/codec.h"
 #include "merge/merger.h"
+#include "util/uuid.h"
 
 namespace ferry {
 namespace {
 
 struct Record {
   std::int64_t id = 0;
+  std::string kind, detail;
   std::string table;
   std::string pk;
   std::string column;
@@ -31,7 +33,8 @@ Operation load_op(log::Store& log, sql::Statement& st, int col, const std::strin
 
 std::vector<Record> open_records(engine::Session& s, std::optional<std::int64_t> only) {
   auto st = s.db.prepare(
-      "SELECT id, tbl, pk, col, winner_origin, winner_seq, loser_origin, loser_seq, detected_ms FROM ferry_conflicts "
+      "SELECT id, tbl, pk, col, winner_origin, winner_seq, loser_origin, loser_seq, detected_ms, kind, detail "
+      "FROM ferry_conflicts "
       "WHERE closed_ms IS NULL AND (?1 IS NULL OR id=?1) ORDER BY id");
   if (only) st.bind(1, *only);
   std::vector<Record> out;
@@ -45,6 +48,8 @@ std::vector<Record> open_records(engine::Session& s, std::optional<std::int64_t>
     r.winner = load_op(s.log, st, 4, s.db.path());
     r.loser = load_op(s.log, st, 6, s.db.path());
     r.detected_ms = st.integer(8);
+    r.kind = st.text(9);
+    r.detail = st.text(10);
     out.push_back(std::move(r));
   }
   return out;
@@ -111,6 +116,8 @@ std::vector<ConflictInfo> Engine::conflicts() {
     c.winner = std::move(r.winner);
     c.loser = std::move(r.loser);
     c.detected_ms = r.detected_ms;
+    c.kind = r.kind;
+    c.detail = r.detail;
     out.push_back(std::move(c));
   }
   tx.commit();
@@ -144,6 +151,15 @@ Operation resolve_with(sql::Database& db, const DeviceId& self, std::int64_t id,
   auto records = open_records(s, id);
   if (records.empty())
     throw Error(Errc::not_found, "no open conflict " + std::to_string(id) + "; `ferry conflicts` lists the open ones");
+  if (records[0].kind == "constraint") {
+    // Not a disagreement between devices: acknowledged here, on this device only.
+    auto close = s.db.prepare("UPDATE ferry_conflicts SET closed_ms=? WHERE id=?");
+    close.bind(1, util::now_ms()).bind(2, id);
+    close.run();
+    s.finish();
+    tx.commit();
+    return records[0].winner;
+  }
   const Operation* side = nullptr;
   const auto chosen = choose(records[0], side);
   s.tables.suspend_triggers();

@@ -207,6 +207,13 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
   opened.bind(1, conflicts_before);
   opened.step();
   summary.conflicts = static_cast<std::size_t>(opened.integer(0));
+  // Foreign keys are not enforced while merging (the order of arrival would decide);
+  // what the merged data leaves dangling is counted so that it is not silent.
+  for (const auto* t : s.tables.tracked()) {
+    auto fk = db.prepare("SELECT count(*) FROM pragma_foreign_key_check(?)");
+    fk.bind(1, t->name);
+    if (fk.step()) summary.foreign_key_violations += static_cast<std::size_t>(fk.integer(0));
+  }
   summary.missing = engine::pending_state(db, s.devices).missing;
   tx.commit();
   return summary;

@@ -58,7 +58,9 @@ CREATE TABLE IF NOT EXISTS ferry_conflicts(
   detected_ms INTEGER NOT NULL,
   closed_ms INTEGER,
   closed_by_origin BLOB,
-  closed_by_seq INTEGER);
+  closed_by_seq INTEGER,
+  kind TEXT NOT NULL DEFAULT 'value',
+  detail TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS ferry_conflicts_open ON ferry_conflicts(tbl, pk, col) WHERE closed_ms IS NULL;
 )sql";
 

@@ -44,12 +44,13 @@ struct Merger::Impl {
         load_meta(d.prepare("SELECT meta FROM ferry_rows WHERE tbl=? AND pk=?", true)),
         save_meta(d.prepare("INSERT OR REPLACE INTO ferry_rows(tbl, pk, meta) VALUES(?, ?, ?)", true)),
         open_conflicts(d.prepare("SELECT id, winner_origin, winner_seq, loser_origin, loser_seq FROM ferry_conflicts "
-                                 "WHERE tbl=? AND pk=? AND col=? AND closed_ms IS NULL", true)),
+                                 "WHERE tbl=? AND pk=? AND col=? AND closed_ms IS NULL AND kind='value'", true)),
         insert_conflict(d.prepare("INSERT INTO ferry_conflicts(tbl, pk, col, winner_origin, winner_seq, loser_origin, "
                                   "loser_seq, detected_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)", true)),
         close_conflict(d.prepare("UPDATE ferry_conflicts SET closed_ms=?, closed_by_origin=?, closed_by_seq=? WHERE id=?",
                                  true)),
-        count_open(d.prepare("SELECT count(*) FROM ferry_conflicts WHERE tbl=? AND pk=? AND closed_ms IS NULL", true)) {}
+        count_open(d.prepare("SELECT count(*) FROM ferry_conflicts WHERE tbl=? AND pk=? AND closed_ms IS NULL AND kind='value'",
+                               true)) {}
 
   const DeviceId& id_of(std::int64_t no) const { return devices.by_no(no).id; }
 
@@ -109,12 +110,20 @@ struct Merger::Impl {
     if (kind == 'D') {
       text = "DELETE FROM " + table + where_key(t, 1);
     } else if (kind == 'I') {
-      std::string names, params;
+      // An upsert on the primary key only. Never INSERT OR REPLACE: REPLACE silently
+      // deletes any other row that clashes on any UNIQUE constraint.
+      std::string names, params, conflict_target, sets;
       for (std::size_t i = 0; i < positions.size(); ++i) {
-        names += (i ? "," : "") + sql::quote_identifier(t.columns[static_cast<std::size_t>(positions[i])]);
+        const std::string name = sql::quote_identifier(t.columns[static_cast<std::size_t>(positions[i])]);
+        names += (i ? "," : "") + name;
         params += i ? ",?" : "?";
+        if (std::find(t.key_positions.begin(), t.key_positions.end(), positions[i]) == t.key_positions.end())
+          sets += (sets.empty() ? "" : ",") + name + "=excluded." + name;
       }
-      text = "INSERT OR REPLACE INTO " + table + "(" + names + ") VALUES(" + params + ")";
+      for (int p : t.key_positions)
+        conflict_target += (conflict_target.empty() ? "" : ",") + sql::quote_identifier(t.columns[static_cast<std::size_t>(p)]);
+      text = "INSERT INTO " + table + "(" + names + ") VALUES(" + params + ") ON CONFLICT(" + conflict_target + ") DO " +
+             (sets.empty() ? "NOTHING" : "UPDATE SET " + sets);
     } else {
       std::string sets;
       for (std::size_t i = 0; i < positions.size(); ++i)
@@ -125,15 +134,31 @@ struct Merger::Impl {
   }
 
   // Runs a write to an application table. A constraint failure (UNIQUE on another
-  // column, NOT NULL, CHECK) is counted, not thrown: the import goes on.
-  bool run_write(sql::Statement& st, std::size_t& failures) {
+  // column, NOT NULL, CHECK) skips this row write and is recorded as a conflict of
+  // kind 'constraint' naming the operation; the import goes on.
+  bool run_write(sql::Statement& st, const Operation& op, std::size_t& failures) {
     try {
       st.run();
       return true;
     } catch (const Error& e) {
       st.reset();
-      if (std::string(e.what()).find("constraint failed") == std::string::npos) throw;
+      const std::string message = e.what();
+      const auto at = message.find("constraint failed");
+      if (at == std::string::npos) throw;
       ++failures;
+      const auto start = message.rfind(": ", at);
+      const auto end = message.find('"', at);  // The statement text follows; keep the constraint.
+      const std::string detail = message.substr(start == std::string::npos ? 0 : start + 2,
+                                                end == std::string::npos ? std::string::npos : end - start - 2);
+      const std::string pk = log::encode_values(op.key);
+      auto record = db.prepare(
+          "INSERT INTO ferry_conflicts(tbl, pk, col, winner_origin, winner_seq, loser_origin, loser_seq, detected_ms, "
+          "kind, detail) VALUES(?, ?, '', ?, ?, ?, ?, ?, 'constraint', ?)");
+      record.bind(1, op.table).bind_blob(2, pk.data(), pk.size())
+          .bind_blob(3, op.origin.bytes.data(), 16).bind(4, static_cast<std::int64_t>(op.seq))
+          .bind_blob(5, op.origin.bytes.data(), 16).bind(6, static_cast<std::int64_t>(op.seq))
+          .bind(7, util::now_ms()).bind(8, detail);
+      record.run();
       return false;
     }
   }
@@ -153,7 +178,7 @@ struct Merger::Impl {
       if (!was) return;
       auto& st = write_statement(t, 'D', {});
       for (std::size_t i = 0; i < op.key.size(); ++i) st.bind(static_cast<int>(i + 1), op.key[i]);
-      run_write(st, failures);
+      run_write(st, op, failures);
       return;
     }
     std::vector<int> positions;
@@ -180,7 +205,7 @@ struct Merger::Impl {
       }
       auto& st = write_statement(t, 'I', positions);
       for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i + 1), values[i]);
-      run_write(st, failures);
+      run_write(st, op, failures);
       return;
     }
     for (const auto& column : changed) {
@@ -192,7 +217,7 @@ struct Merger::Impl {
     int param = 1;
     for (const auto& v : values) st.bind(param++, v);
     for (const auto& k : op.key) st.bind(param++, k);
-    run_write(st, failures);
+    run_write(st, op, failures);
   }
 
   // Brings the open conflict records of one cell in line with its frontier.

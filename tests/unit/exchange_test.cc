@@ -196,3 +196,61 @@ TEST_CASE("local changes not yet sealed are sealed first and take part in confli
   b.sql("UPDATE items SET name='b' WHERE id=1");  // Captured, not sealed.
   CHECK(b.engine.import_bundle(dir.file("u.ferry")).conflicts == 1);
 }
+
+TEST_CASE("a UNIQUE constraint the merged data would break skips that row and is recorded", "[import][conflict]") {
+  test::TempDir dir;
+  const char* schema = "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT)";
+  Replica a(dir, "a", schema), b(dir, "b", schema);
+  a.sql("INSERT INTO users VALUES(1, 'x@example.org', 'from a')");
+  b.sql("INSERT INTO users VALUES(2, 'x@example.org', 'from b'), (3, 'y@example.org', 'other')");
+  const auto s = exchange(a, b, dir);  // Not an aborted import.
+  CHECK(s.applied == 1);
+  CHECK(b.dump("users") == "2|'x@example.org'|'from b'\n3|'y@example.org'|'other'\n");
+  const auto list = b.engine.conflicts();
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].kind == "constraint");
+  CHECK_THAT(list[0].detail, Catch::Contains("UNIQUE constraint failed: users.email"));
+  CHECK(list[0].winner.origin == a.engine.device_id());
+  b.engine.resolve(list[0].id, Keep::winner);  // Acknowledged on this device.
+  CHECK(b.engine.conflicts().empty());
+}
+
+TEST_CASE("rows left without their parent are counted after an import", "[import]") {
+  test::TempDir dir;
+  const char* schema = "CREATE TABLE parent(id INTEGER PRIMARY KEY);"
+                       "CREATE TABLE child(id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parent(id));";
+  Replica a(dir, "a", schema), b(dir, "b", schema);
+  a.sql("INSERT INTO parent VALUES(1); INSERT INTO child VALUES(10, 1)");
+  exchange(a, b, dir);
+  b.sql("DELETE FROM parent WHERE id=1");  // Concurrently, b deletes the parent...
+  a.sql("INSERT INTO child VALUES(11, 1)");  // ...while a adds a child to it.
+  CHECK(exchange(a, b, dir).foreign_key_violations == 2);
+}
+
+TEST_CASE("delete against delete: the row is gone and there is no conflict", "[import][conflict]") {
+  test::TempDir dir;
+  Replica a(dir, "a", kSchema), b(dir, "b", kSchema);
+  a.sql("INSERT INTO items(id, name) VALUES(1, 'x')");
+  exchange(a, b, dir);
+  a.sql("DELETE FROM items");
+  b.sql("DELETE FROM items");
+  exchange(a, b, dir);
+  exchange(b, a, dir);
+  CHECK(a.dump("items").empty());
+  CHECK(b.dump("items").empty());
+  CHECK(a.engine.conflicts().empty());
+  CHECK(b.engine.conflicts().empty());
+}
+
+TEST_CASE("columns an operation does not mention keep their values, or defaults on insert", "[import]") {
+  test::TempDir dir;
+  Replica a(dir, "a", "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"),
+      b(dir, "b", "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, extra TEXT DEFAULT 'local default')");
+  a.sql("INSERT INTO t VALUES(1, 'one')");
+  exchange(a, b, dir);
+  CHECK(b.dump("t") == "1|'one'|'local default'\n");
+  b.sql("UPDATE t SET extra='kept' WHERE id=1");
+  a.sql("UPDATE t SET v='uno' WHERE id=1");
+  exchange(a, b, dir);
+  CHECK(b.dump("t") == "1|'uno'|'kept'\n");
+}

@@ -136,6 +136,7 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
     total.conflicts += s.conflicts;
     total.pending = s.pending;
     total.missing = s.missing;
+    total.foreign_key_violations = s.foreign_key_violations;
     if (as_json) {
       per_file.push_back({{"file", f}, {"applied", s.applied}, {"duplicates", s.duplicates}, {"pending", s.pending},
                           {"conflicts", s.conflicts}});
@@ -146,7 +147,8 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
   }
   if (as_json) {
     print(json{{"applied", total.applied}, {"duplicates", total.duplicates}, {"pending", total.pending},
-               {"conflicts", total.conflicts}, {"missing", ranges_json(total.missing)}, {"files", per_file}});
+               {"conflicts", total.conflicts}, {"missing", ranges_json(total.missing)},
+               {"foreign_key_violations", total.foreign_key_violations}, {"files", per_file}});
     return kOk;
   }
   std::map<DeviceId, std::string> names;
@@ -156,6 +158,9 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
     std::cout << "waiting for operations " << m.first << "-" << m.last << " of device " << device_label(m.device, names[m.device])
               << ": import the bundle that holds them and the pending ones apply by themselves\n";
   if (total.conflicts) std::cout << "see them with: ferry conflicts " << db << "\n";
+  if (total.foreign_key_violations)
+    std::cout << total.foreign_key_violations << " rows now refer to rows that are missing here (foreign keys are not "
+              << "enforced while merging); `sqlite3 " << db << " \"PRAGMA foreign_key_check\"` lists them\n";
   return kOk;
 }
 
@@ -215,7 +220,8 @@ int cmd_conflicts(const std::string& db, bool as_json) {
     for (const auto& c : list) {
       json key = json::array();
       for (const auto& k : c.key) key.push_back(to_json(k));
-      out.push_back({{"id", c.id}, {"table", c.table}, {"key", key}, {"column", c.column},
+      out.push_back({{"id", c.id}, {"kind", c.kind}, {"detail", c.detail}, {"table", c.table}, {"key", key},
+                     {"column", c.column},
                      {"winner", side(c.winner, c.winner_value)}, {"loser", side(c.loser, c.loser_value)},
                      {"detected", iso_time(c.detected_ms)}});
     }
@@ -230,6 +236,12 @@ int cmd_conflicts(const std::string& db, bool as_json) {
            ", operation " + std::to_string(op.seq) + " at " + iso_time(op.id.unix_ms());
   };
   for (const auto& c : list) {
+    if (c.kind == "constraint") {
+      std::cout << "#" << c.id << " " << c.table << " [" << key_text(c.key) << "] " << c.detail << ": the row written by "
+                << device_label(c.winner.origin, names[c.winner.origin]) << ", operation " << c.winner.seq
+                << ", was not applied here (ferry resolve " << db << " " << c.id << " --keep winner acknowledges it)\n";
+      continue;
+    }
     std::cout << "#" << c.id << " " << c.table << " [" << key_text(c.key) << "] "
               << (c.column.empty() ? "row inserted against deleted" : "column " + c.column) << "\n"
               << "   kept:     " << shown(c.winner_value, c.winner) << "\n"
