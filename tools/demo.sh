@@ -4,16 +4,26 @@
 # folder). Sets everything up on a fresh Debian 12 machine, builds ferry, then
 # plays the story in a temporary folder (or in DIR: tools/demo.sh DIR).
 # Every command it runs is printed, so you can repeat them by hand.
+# FERRY_BINARY_DIR=DIR uses the ferry binary in DIR and skips set-up and build (the tests do).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bash tools/setup.sh
-build=${FERRY_BUILD_DIR:-build}
-echo "building ferry (first time takes a minute)..."
-cmake -S . -B "$build" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target ferry_cli >/dev/null
-export PATH="$PWD/$build/tools:$PATH"
-
 work=${1:-$(mktemp -d /tmp/ferry-demo-XXXXXX)}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)  # Absolute, before leaving the caller's folder.
+cd "$(dirname "$0")/.."
+if [[ -z ${FERRY_BINARY_DIR:-} ]]; then
+  bash tools/setup.sh
+  build=${FERRY_BUILD_DIR:-build}
+  echo "building ferry (first time takes a minute)..."
+  cmake -S . -B "$build" >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target ferry_cli >/dev/null
+  FERRY_BINARY_DIR="$PWD/$build/tools"
+fi
+export PATH="$FERRY_BINARY_DIR:$PATH"
+
+if [[ -n $(ls -A "$work") ]]; then
+  echo "demo: $work is not empty; give an empty or new folder" >&2
+  exit 2
+fi
 mkdir -p "$work/usb"
 cd "$work"
 
