@@ -28,6 +28,9 @@ struct ExportOptions {
   std::string peer;                  // Device id, id prefix or name; empty with `all`.
   bool all = false;                  // Everything, whatever the peer announced.
   std::optional<VectorClock> since;  // Only what is not included in this clock.
+  // A snapshot: the current state and each chain's head, to start a brand-new
+  // device without replaying the history (bundle_format/README.md, "Snapshots").
+  bool snapshot = false;
   Progress progress;                 // Optional.
 };
 

@@ -76,6 +76,10 @@ struct ImportSummary {
 };
 
 struct BundleInfo {
+  // A snapshot bootstraps a new device: its ranges hold each device's chain head
+  // (first == last == the head) and its operations are only those the current
+  // state depends on (bundle_format/README.md, "Snapshots").
+  bool snapshot = false;
   std::uint32_t format_major = 0;
   std::uint32_t format_minor = 0;
   OperationId bundle_id;

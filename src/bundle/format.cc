@@ -25,7 +25,7 @@ std::string encode_header(const BundleInfo& info) {
   bin(info.exporter.bytes.data(), 16);
   str(info.exporter_name);
   p.pack_int64(info.created_ms);
-  str("delta");
+  str(info.snapshot ? "snapshot" : "delta");
   const std::string clock = log::encode_clock(info.clock);
   buffer.write(clock.data(), clock.size());
   p.pack_array(static_cast<std::uint32_t>(info.ranges.size()));

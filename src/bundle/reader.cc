@@ -188,7 +188,9 @@ void Reader::read_manifest() {
   if (m.column_type(4) != SQLITE_TEXT || m.text(4).size() > kMaxNameBytes) fail("field 'exporter_name' is not a short text");
   info_.exporter_name = m.text(4);
   info_.created_ms = int_of(m, 5, "created_ms");
-  if (m.column_type(6) != SQLITE_TEXT || m.text(6) != "delta") fail("has an unknown bundle kind");
+  if (m.column_type(6) != SQLITE_TEXT || (m.text(6) != "delta" && m.text(6) != "snapshot"))
+    fail("has an unknown bundle kind");
+  info_.snapshot = m.text(6) == "snapshot";
   const Bytes clock = blob_of(m, 7, 0, "clock");
   info_.clock = log::decode_clock(std::string_view(reinterpret_cast<const char*>(clock.data()), clock.size()),
                                   path_ + ": manifest clock");
@@ -212,14 +214,19 @@ void Reader::read_manifest() {
     Hash prev{}, last_hash{};
     std::memcpy(prev.data(), blob_of(r, 3, 32, "ranges.prev_hash").data(), 32);
     std::memcpy(last_hash.data(), blob_of(r, 4, 32, "ranges.last_hash").data(), 32);
-    if ((range.first == 1) != (prev == Hash{}))
-      fail("range of device " + range.device.to_string() + " has a previous hash that does not fit its first sequence");
-    announced += range.last - range.first + 1;
+    if (info_.snapshot) {
+      if (range.first != range.last || prev != Hash{}) fail("a snapshot's range must name one chain head");
+    } else {
+      if ((range.first == 1) != (prev == Hash{}))
+        fail("range of device " + range.device.to_string() + " has a previous hash that does not fit its first sequence");
+      announced += range.last - range.first + 1;
+    }
     info_.ranges.push_back(range);
     info_.prerequisites.push_back(prev);
     info_.last_hashes.push_back(last_hash);
   }
-  if (announced != info_.operations) fail("its ranges do not add up to the announced number of operations");
+  if (!info_.snapshot && announced != info_.operations)
+    fail("its ranges do not add up to the announced number of operations");
 
   auto t = db_->prepare("SELECT name, columns, key FROM ferry_tables ORDER BY name");
   while (t.step()) {
@@ -263,7 +270,13 @@ void Reader::scan(const Visitor& visit) {
     const auto seq = static_cast<std::uint64_t>(st.integer(1));
     // Built only when something fails: an operation that verifies costs no message.
     auto what = [&] { return "operation " + std::to_string(seq) + " of device " + origin.to_string(); };
-    if (range == kNone || info_.ranges[range].device != origin) {
+    if (info_.snapshot) {
+      while (range == kNone || (range < info_.ranges.size() && info_.ranges[range].device < origin))
+        range = range == kNone ? 0 : range + 1;
+      if (range >= info_.ranges.size() || info_.ranges[range].device != origin || seq > info_.ranges[range].last)
+        fail(what() + " lies beyond the chain head the snapshot announces");
+      expect_seq = seq;
+    } else if (range == kNone || info_.ranges[range].device != origin) {
       // Operations come sorted by origin, as the ranges do, and every range holds at least one.
       if (range != kNone && expect_seq != info_.ranges[range].last + 1)
         fail("the range of device " + info_.ranges[range].device.to_string() + " is incomplete");
@@ -289,7 +302,7 @@ void Reader::scan(const Visitor& visit) {
       throw Error(e.code(), path_ + ": " + what() + std::string(e.what()).substr(path_.size()));
     }
     if (op.origin != origin || op.seq != seq) fail(what() + ": its content names another operation");
-    if (op.prev_hash != prev) fail(what() + ": it does not continue its device's chain");
+    if (!info_.snapshot && op.prev_hash != prev) fail(what() + ": it does not continue its device's chain");
     const TableInfo* table = nullptr;
     for (const auto& t : info_.tables)
       if (t.name == op.table) table = &t;
@@ -307,7 +320,8 @@ void Reader::scan(const Visitor& visit) {
     ++expect_seq;
     ++count;
   }
-  if (!info_.ranges.empty() && (range != info_.ranges.size() - 1 || expect_seq != info_.ranges[range].last + 1))
+  if (!info_.snapshot && !info_.ranges.empty() &&
+      (range != info_.ranges.size() - 1 || expect_seq != info_.ranges[range].last + 1))
     fail("the operations end before the announced ranges do (operations are missing)");
   if (count != info_.operations)
     fail("holds " + std::to_string(count) + " operations but announces " + std::to_string(info_.operations));

@@ -99,7 +99,7 @@ BundleInfo Writer::finish() {
     throw Error(Errc::internal, target_ + ": export wrote " + std::to_string(added_) + " operations but announced " +
                                     std::to_string(info_.operations));
   info_.content_hash = content_.finish();
-  auto manifest = db_->prepare("INSERT INTO ferry_bundle VALUES(?, ?, ?, ?, ?, ?, 'delta', ?, ?, ?)");
+  auto manifest = db_->prepare("INSERT INTO ferry_bundle VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const std::string clock = log::encode_clock(info_.clock);
   manifest.bind(1, static_cast<std::int64_t>(info_.format_major))
       .bind(2, static_cast<std::int64_t>(info_.format_minor))
@@ -107,9 +107,10 @@ BundleInfo Writer::finish() {
       .bind_blob(4, info_.exporter.bytes.data(), 16)
       .bind(5, info_.exporter_name)
       .bind(6, info_.created_ms)
-      .bind_blob(7, clock.data(), clock.size())
-      .bind(8, static_cast<std::int64_t>(info_.operations))
-      .bind_blob(9, info_.content_hash.data(), 32);
+      .bind(7, std::string_view(info_.snapshot ? "snapshot" : "delta"))
+      .bind_blob(8, clock.data(), clock.size())
+      .bind(9, static_cast<std::int64_t>(info_.operations))
+      .bind_blob(10, info_.content_hash.data(), 32);
   manifest.run();
   db_->exec("COMMIT");
   insert_.reset();

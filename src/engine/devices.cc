@@ -9,7 +9,7 @@
 namespace ferry::engine {
 
 Devices::Devices(sql::Database& db) : db_(db) {
-  auto st = db_.prepare("SELECT no, id, name, head_seq, head_hash FROM ferry_devices");
+  auto st = db_.prepare("SELECT no, id, name, head_seq, head_hash, base_seq, base_hash FROM ferry_devices");
   while (st.step()) {
     Device d;
     d.no = st.integer(0);
@@ -20,6 +20,9 @@ Devices::Devices(sql::Database& db) : db_(db) {
     d.head_seq = static_cast<std::uint64_t>(st.integer(3));
     const Bytes h = st.blob(4);
     if (h.size() == 32) std::memcpy(d.head_hash.data(), h.data(), 32);
+    d.base_seq = static_cast<std::uint64_t>(st.integer(5));
+    const Bytes b = st.blob(6);
+    if (b.size() == 32) std::memcpy(d.base_hash.data(), b.data(), 32);
     no_of_[d.id] = d.no;
     by_no_[d.no] = d;
   }
@@ -80,6 +83,17 @@ const Device& Devices::lookup(const std::string& text) const {
                                      "'; `ferry peers` lists the devices this database knows. For a device never heard "
                                      "from, give its full id (from `ferry status` on it) or use --all");
   return *found;
+}
+
+void Devices::set_base(Device& device, std::uint64_t seq, const Hash& hash) {
+  auto st = db_.prepare("UPDATE ferry_devices SET base_seq=?, base_hash=? WHERE no=?");
+  st.bind(1, static_cast<std::int64_t>(seq)).bind_blob(2, hash.data(), 32).bind(3, device.no);
+  st.run();
+  device.base_seq = seq;
+  device.base_hash = hash;
+  device.head_seq = seq;
+  device.head_hash = hash;
+  device.head_dirty = true;
 }
 
 VectorClock Devices::clock() const {

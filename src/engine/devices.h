@@ -19,6 +19,10 @@ struct Device {
   std::string name;
   std::uint64_t head_seq = 0;
   Hash head_hash{};
+  // Where this database's copy of the chain starts: 0 unless it was bootstrapped
+  // from a snapshot, which vouched for operations 1..base_seq ending in base_hash.
+  std::uint64_t base_seq = 0;
+  Hash base_hash{};
   bool head_dirty = false;  // Changed in memory, not yet saved.
 };
 
@@ -39,6 +43,8 @@ class Devices {
   VectorClock clock() const;
   // Writes changed heads back to ferry_devices.
   void save();
+  // Records that this database holds `device`'s chain from seq+1 on (a snapshot's head).
+  void set_base(Device& device, std::uint64_t seq, const Hash& hash);
   const std::map<std::int64_t, Device>& all() const { return by_no_; }
 
  private:

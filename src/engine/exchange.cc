@@ -2,6 +2,7 @@
 // inspect_bundle and verify_bundle.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
@@ -14,6 +15,7 @@
 #include "engine/session.h"
 #include "import/importer.h"
 #include "log/codec.h"
+#include "merge/row_meta.h"
 #include "util/uuid.h"
 
 namespace ferry {
@@ -83,6 +85,65 @@ class SchemaCheck {
   std::map<std::string, std::set<std::string>> checked_;  // Table -> its columns here.
 };
 
+// Every operation some cell's frontier holds: what the current state depends on
+// (merge/merger.h). Sorted by (origin, seq), as bundles store operations.
+std::set<std::pair<DeviceId, std::uint64_t>> snapshot_operations(engine::Session& s) {
+  std::set<std::pair<DeviceId, std::uint64_t>> out;
+  auto rows = s.db.prepare("SELECT meta FROM ferry_rows");
+  while (rows.step()) {
+    const merge::RowMeta meta = merge::decode_meta(rows.blob(0), s.db.path());
+    auto add = [&](const merge::Frontier& f) {
+      for (const auto& stamp : f) out.emplace(s.devices.by_no(stamp.device).id, stamp.seq);
+    };
+    add(meta.exist);
+    for (const auto& [column, f] : meta.cols) add(f);
+  }
+  return out;
+}
+
+// A snapshot's ranges are the chain heads; its operations, those the state depends on.
+void add_snapshot(engine::Session& s, BundleInfo& info) {
+  info.snapshot = true;
+  for (const auto& [device, head] : info.clock.entries()) {
+    info.ranges.push_back(SeqRange{device, head, head});
+    info.prerequisites.push_back(Hash{});
+    info.last_hashes.push_back(s.devices.find(device)->head_hash);
+  }
+  info.operations = snapshot_operations(s).size();
+}
+
+// Bootstraps an empty device from a snapshot: chain bases at the heads, then the
+// operations the state depends on, applied in Lamport order (which respects causality).
+void import_snapshot(engine::Session& s, bundle::Reader& reader, SchemaCheck& schema, import::Importer& importer) {
+  if (log::count_operations(s.db) > 0 || s.devices.clock().get(s.self) > 0)
+    throw Error(Errc::refused, reader.path() + ": is a snapshot, which starts a new device; " + s.db.path() +
+                                   " already holds operations, so import ordinary bundles into it instead");
+  const BundleInfo& info = reader.info();
+  for (std::size_t i = 0; i < info.ranges.size(); ++i) {
+    if (info.ranges[i].device == s.self)
+      throw Error(Errc::refused, reader.path() + ": is a snapshot that already holds this device's own operations; "
+                                                 "a snapshot can only start a device that is new to the others");
+    s.devices.set_base(s.devices.ensure(info.ranges[i].device), info.ranges[i].last, info.last_hashes[i]);
+  }
+  struct Held {
+    Operation op;
+    std::string body;
+    Hash hash;
+  };
+  std::vector<Held> held;
+  reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) {
+    schema.check(op);
+    held.push_back(Held{op, std::string(body), hash});
+  });
+  std::sort(held.begin(), held.end(), [](const Held& a, const Held& b) {
+    return a.op.lamport != b.op.lamport ? a.op.lamport < b.op.lamport : a.op.origin < b.op.origin;
+  });
+  for (const auto& h : held) {
+    s.log.add_base(h.op.origin, h.op.seq, h.hash, h.body);
+    importer.apply_from_snapshot(h.op);
+  }
+}
+
 }  // namespace
 
 ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions& options) {
@@ -102,7 +163,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
     }
     if (peer->id == impl_->self) throw Error(Errc::invalid_argument, "cannot export to this device itself");
     if (!options.all) has = stored_clock(db, "announced_clock", peer->no);
-  } else if (!options.all && !options.since) {
+  } else if (!options.all && !options.since && !options.snapshot) {
     throw Error(Errc::invalid_argument, "say who the bundle is for (--peer) or export everything (--all)");
   }
   if (options.since) has = *options.since;
@@ -115,20 +176,36 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   info.exporter_name = impl_->name;
   info.created_ms = util::now_ms();
   info.clock = s.devices.clock();
-  for (const auto& [device, head] : info.clock.entries()) {
-    const std::uint64_t from = has.get(device);
-    if (head <= from) continue;
-    info.ranges.push_back(SeqRange{device, from + 1, head});
-    info.prerequisites.push_back(from == 0 ? Hash{} : *s.log.hash(device, from));
-    info.last_hashes.push_back(s.devices.find(device)->head_hash);
-    info.operations += head - from;
+  if (options.snapshot) {
+    add_snapshot(s, info);
+  } else {
+    for (const auto& [device, head] : info.clock.entries()) {
+      const std::uint64_t from = has.get(device);
+      if (head <= from) continue;
+      const engine::Device& d = *s.devices.find(device);
+      if (from < d.base_seq)
+        throw Error(Errc::refused, "this database started from a snapshot and holds device " + device.to_string() +
+                                       "'s operations only after " + std::to_string(d.base_seq) +
+                                       "; the peer lacks earlier ones: send it a snapshot (ferry export --snapshot)");
+      info.ranges.push_back(SeqRange{device, from + 1, head});
+      info.prerequisites.push_back(from == 0 ? Hash{} : from == d.base_seq ? d.base_hash : *s.log.hash(device, from));
+      info.last_hashes.push_back(d.head_hash);
+      info.operations += head - from;
+    }
   }
   info.tables = known_tables(s.tables, db);
 
   bundle::Writer writer(path, info);
   std::size_t written = 0;
+  if (info.snapshot) {
+    for (const auto& [origin, seq] : snapshot_operations(s)) {
+      const auto body = s.log.body(origin, seq);
+      writer.add(origin, seq, *s.log.hash(origin, seq), *body);
+      if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
+    }
+  }
   auto ops = db.prepare("SELECT seq, hash, body FROM ferry_log WHERE origin=? AND seq BETWEEN ? AND ? ORDER BY seq");
-  for (const auto& r : info.ranges) {
+  for (const auto& r : info.snapshot ? std::vector<SeqRange>{} : info.ranges) {
     ops.bind_blob(1, r.device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(r.first)).bind(3, static_cast<std::int64_t>(r.last));
     while (ops.step()) {
       const Bytes hash = ops.blob(1), body = ops.blob(2);
@@ -179,11 +256,15 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
   // One pass: every operation is verified (hash, encoding, chain, range) before it
   // is offered; the content hash is checked after the last one. All of it runs in
   // this transaction, so a bundle that fails anywhere leaves the database untouched.
-  reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) {
-    schema.check(op);
-    importer.offer(op, body, hash);
-    if (progress && (++done % 4096 == 0 || done == total)) progress(done, total);
-  });
+  if (reader.info().snapshot) {
+    import_snapshot(s, reader, schema, importer);
+  } else {
+    reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) {
+      schema.check(op);
+      importer.offer(op, body, hash);
+      if (progress && (++done % 4096 == 0 || done == total)) progress(done, total);
+    });
+  }
   importer.drain();
   s.tables.restore_triggers();
 

@@ -14,7 +14,9 @@ CREATE TABLE IF NOT EXISTS ferry_devices(
   announced_clock BLOB,
   announced_ms INTEGER,
   exported_clock BLOB,
-  exported_ms INTEGER);
+  exported_ms INTEGER,
+  base_seq INTEGER NOT NULL DEFAULT 0,
+  base_hash BLOB);
 CREATE TABLE IF NOT EXISTS ferry_tables(
   no INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
@@ -35,6 +37,12 @@ CREATE TRIGGER IF NOT EXISTS ferry_log_append_only_update BEFORE UPDATE ON ferry
 BEGIN SELECT RAISE(ABORT, 'ferry_log is append-only: an operation cannot be changed'); END;
 CREATE TRIGGER IF NOT EXISTS ferry_log_append_only_delete BEFORE DELETE ON ferry_log
 BEGIN SELECT RAISE(ABORT, 'ferry_log is append-only: an operation cannot be deleted'); END;
+CREATE TABLE IF NOT EXISTS ferry_base(
+  origin BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY(origin, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ferry_pending(
   origin BLOB NOT NULL,
   seq INTEGER NOT NULL,

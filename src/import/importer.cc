@@ -52,13 +52,22 @@ void Importer::apply(const Operation& op, std::string_view body, const Hash& has
   ++summary_.applied;
 }
 
+void Importer::apply_from_snapshot(const Operation& op) {
+  if (op.lamport > s_.lamport) s_.lamport = op.lamport;
+  summary_.conflicts += s_.merger.apply(op, /*write_table=*/true);
+  ++summary_.applied;
+}
+
 void Importer::offer(const Operation& op, std::string_view body, const Hash& hash) {
   engine::Device& d = s_.devices.ensure(op.origin);
   if (op.origin == s_.self && op.seq > d.head_seq)
     throw Error(Errc::refused, describe(op) + " claims to come from this device, which never wrote it: another "
                                               "database uses this device's identity (a copied file?). Nothing was imported.");
   if (op.seq <= d.head_seq) {
-    if (s_.log.hash(op.origin, op.seq) != hash) forked(op);
+    const auto held_hash = s_.log.hash(op.origin, op.seq);
+    // Below a snapshot's base the operation is vouched for but not kept: only the base itself can be compared.
+    const bool vouched = !held_hash && op.seq < d.base_seq;
+    if (!vouched && held_hash != hash && !(op.seq == d.base_seq && d.base_hash == hash)) forked(op);
     ++summary_.duplicates;
     return;
   }

@@ -23,6 +23,9 @@ class Importer {
   explicit Importer(engine::Session& session);
   void offer(const Operation& op, std::string_view body, const Hash& hash);
   void drain();
+  // Applies an operation a snapshot brought: its chain is vouched for by the
+  // snapshot's head, so no chain or causal check applies.
+  void apply_from_snapshot(const Operation& op);
   const ImportSummary& summary() const { return summary_; }
 
  private:

@@ -10,7 +10,15 @@ namespace ferry::log {
 Store::Store(sql::Database& db)
     : db_(db),
       insert_(db.prepare("INSERT INTO ferry_log(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)),
-      select_(db.prepare("SELECT hash, body FROM ferry_log WHERE origin=? AND seq=?", true)) {}
+      select_(db.prepare("SELECT hash, body FROM ferry_log WHERE origin=? AND seq=?", true)),
+      select_base_(db.prepare("SELECT hash, body FROM ferry_base WHERE origin=? AND seq=?", true)) {}
+
+void Store::add_base(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
+  auto st = db_.prepare("INSERT OR IGNORE INTO ferry_base(origin, seq, hash, body) VALUES(?, ?, ?, ?)");
+  st.bind_blob(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq)).bind_blob(3, hash.data(), 32)
+      .bind_blob(4, body.data(), body.size());
+  st.run();
+}
 
 void Store::append(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
   insert_.bind_blob_view(1, origin.bytes.data(), 16)
@@ -21,27 +29,31 @@ void Store::append(const DeviceId& origin, std::uint64_t seq, const Hash& hash, 
 }
 
 std::optional<std::string> Store::body(const DeviceId& origin, std::uint64_t seq) {
-  select_.bind_blob(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
-  std::optional<std::string> out;
-  if (select_.step()) {
-    const Bytes b = select_.blob(1);
-    out = std::string(b.begin(), b.end());
+  for (sql::Statement* st : {&select_, &select_base_}) {
+    st->bind_blob_view(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
+    if (st->step()) {
+      const Bytes b = st->blob(1);
+      st->reset();
+      return std::string(b.begin(), b.end());
+    }
+    st->reset();
   }
-  select_.reset();
-  return out;
+  return std::nullopt;
 }
 
 std::optional<Hash> Store::hash(const DeviceId& origin, std::uint64_t seq) {
-  select_.bind_blob(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
-  std::optional<Hash> out;
-  if (select_.step()) {
-    const Bytes b = select_.blob(0);
-    Hash h{};
-    if (b.size() == h.size()) std::memcpy(h.data(), b.data(), h.size());
-    out = h;
+  for (sql::Statement* st : {&select_, &select_base_}) {
+    st->bind_blob_view(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
+    if (st->step()) {
+      const Bytes b = st->blob(0);
+      st->reset();
+      Hash h{};
+      if (b.size() == h.size()) std::memcpy(h.data(), b.data(), h.size());
+      return h;
+    }
+    st->reset();
   }
-  select_.reset();
-  return out;
+  return std::nullopt;
 }
 
 std::size_t count_operations(sql::Database& db) {
@@ -105,6 +117,8 @@ VerifyReport verify_log(sql::Database& db, const engine::Devices& devices) {
       have_current = true;
       last_seq = 0;
       last_hash = Hash{};
+      for (const auto& [no, d] : devices.all())
+        if (d.id == origin) last_seq = d.base_seq, last_hash = d.base_hash;  // A snapshot's head, or 0.
     }
     const std::string where = "operation " + std::to_string(seq) + " of device " + name_of(origin, devices);
     if (seq != last_seq + 1)
@@ -130,8 +144,19 @@ VerifyReport verify_log(sql::Database& db, const engine::Devices& devices) {
     ++report.operations;
   }
   if (!close_chain()) return report;
+  auto base = db.prepare("SELECT origin, seq, hash, body FROM ferry_base");
+  while (base.step()) {
+    const Bytes b = base.blob(3), h = base.blob(2);
+    const std::string_view body(reinterpret_cast<const char*>(b.data()), b.size());
+    Hash stored{};
+    if (h.size() == 32) std::memcpy(stored.data(), h.data(), 32);
+    if (h.size() != 32 || hash_of(body) != stored)
+      return fail("operation " + std::to_string(base.integer(1)) +
+                  " brought by the snapshot this database started from: its hash does not match its content");
+    ++report.operations;
+  }
   for (const auto& [no, d] : devices.all()) {
-    if (d.head_seq == 0) continue;
+    if (d.head_seq == d.base_seq) continue;  // Nothing beyond the base (or nothing at all).
     auto count = db.prepare("SELECT count(*) FROM ferry_log WHERE origin=?");
     count.bind_blob(1, d.id.bytes.data(), 16);
     count.step();

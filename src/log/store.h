@@ -16,14 +16,18 @@ class Store {
  public:
   explicit Store(sql::Database& db);
   void append(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body);
-  // The canonical body of (origin, seq), if the log holds it.
+  // The canonical body and hash of (origin, seq), from the log or, for a database
+  // bootstrapped from a snapshot, from the operations the snapshot brought (ferry_base).
   std::optional<std::string> body(const DeviceId& origin, std::uint64_t seq);
   std::optional<Hash> hash(const DeviceId& origin, std::uint64_t seq);
+  // Keeps an operation a snapshot brought (its hash already verified).
+  void add_base(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body);
 
  private:
   sql::Database& db_;
   sql::Statement insert_;
   sql::Statement select_;
+  sql::Statement select_base_;
 };
 
 std::size_t count_operations(sql::Database& db);

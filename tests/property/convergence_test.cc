@@ -7,6 +7,7 @@
 // how many scenarios run (default 1000; tools/convergence.sh runs 100,000).
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -42,6 +43,7 @@ class Scenario {
       for (int k = pick(1, 6); k > 0; --k) send();
       deliver_some();
       if (chance(30)) resolve_some();
+      if (chance(15) && !joined_) join_by_snapshot();
     }
     deliver_all_mail();
     settle_everything();
@@ -56,7 +58,16 @@ class Scenario {
       const auto& r = *replicas_[i];
       if (r.dump("t") != ref_t) return "table t differs on " + r.name + ":\n" + r.dump("t") + "vs d0:\n" + ref_t;
       if (r.dump("u") != ref_u) return "table u differs on " + r.name + ":\n" + r.dump("u") + "vs d0:\n" + ref_u;
-      if (operations(r) != ref_ops) return "operation sets differ on " + r.name;
+      if (&r == joined_) {
+        // It holds what came after its snapshot's heads (and what the snapshot brought): a
+        // subset of the others' operations, with the same hashes, up to the same clock.
+        const auto held = operations(r);
+        if (!std::includes(ref_ops.begin(), ref_ops.end(), held.begin(), held.end()))
+          return "the device that joined by snapshot holds operations the others do not";
+        if (replicas_[i]->engine.clock() != replicas_[0]->engine.clock()) return "clocks differ on " + r.name;
+      } else if (operations(r) != ref_ops) {
+        return "operation sets differ on " + r.name;
+      }
       if (open_conflicts(r) != ref_conflicts) return "open conflicts differ on " + r.name;
     }
     for (auto& r : replicas_)
@@ -108,6 +119,30 @@ class Scenario {
     }
   }
 
+  // A new device starts from a snapshot of a random device, then takes part like the others.
+  void join_by_snapshot() {
+    auto& from = *replicas_[static_cast<std::size_t>(pick(0, static_cast<int>(replicas_.size()) - 1))];
+    ExportOptions options;
+    options.snapshot = true;
+    const std::string file = dir_.file("snapshot.ferry");
+    from.engine.export_bundle(file, options);
+    replicas_.push_back(std::make_unique<test::Replica>(dir_, "joined", kSchema));
+    conflicts_seen_ += replicas_.back()->engine.import_bundle(file).conflicts;
+    joined_ = replicas_.back().get();
+  }
+
+  // Exports, or returns false where the sender started from a snapshot and the
+  // receiver lacks history the sender never held (the sender says so).
+  bool export_to(test::Replica& from, const ExportOptions& options, const std::string& file) {
+    try {
+      from.engine.export_bundle(file, options);
+      return true;
+    } catch (const Error& e) {
+      if (&from != joined_ || std::string(e.what()).find("send it a snapshot") == std::string::npos) throw;
+      return false;
+    }
+  }
+
   void send() {
     auto& from = *replicas_[static_cast<std::size_t>(pick(0, static_cast<int>(replicas_.size()) - 1))];
     auto& to = *replicas_[static_cast<std::size_t>(pick(0, static_cast<int>(replicas_.size()) - 1))];
@@ -116,7 +151,7 @@ class Scenario {
     if (chance(20)) options.all = true;
     else options.peer = to.engine.device_id().to_string();
     const std::string file = dir_.file("mail-" + std::to_string(mail_counter_++) + ".ferry");
-    from.engine.export_bundle(file, options);
+    if (!export_to(from, options, file)) return;
     const int copies = chance(25) ? 2 : 1;  // Some bundles are delivered twice.
     for (int c = 0; c < copies; ++c) mailbox_.push_back({&to, file});
     if (chance(20)) mailbox_.push_back({replicas_[0].get(), file});  // A copy reaches a third device too.
@@ -148,24 +183,33 @@ class Scenario {
     }
   }
 
-  // Everyone sends everything to everyone, along a chain, so every device ends with every operation.
+  // Everyone sends everything to everyone, along a chain, so every device ends with
+  // every operation. The device that joined by snapshot first learns what the others
+  // have (so it sends only what they lack), then takes its turn.
   void settle_everything() {
+    std::vector<test::Replica*> ring;
+    for (auto& r : replicas_)
+      if (r.get() != joined_) ring.push_back(r.get());
+    auto send_all = [&](test::Replica& from, test::Replica& to, bool all) {
+      const std::string file = dir_.file("final-" + std::to_string(mail_counter_++) + ".ferry");
+      ExportOptions options;
+      if (all) options.all = true;
+      else options.peer = to.engine.device_id().to_string();
+      from.engine.export_bundle(file, options);
+      conflicts_seen_ += to.engine.import_bundle(file).conflicts;
+    };
     for (int pass = 0; pass < 2; ++pass)
-      for (std::size_t i = 0; i < replicas_.size(); ++i) {
-        auto& from = *replicas_[i];
-        auto& to = *replicas_[(i + 1) % replicas_.size()];
-        const std::string file = dir_.file("final-" + std::to_string(mail_counter_++) + ".ferry");
-        ExportOptions options;
-        options.all = true;
-        from.engine.export_bundle(file, options);
-        conflicts_seen_ += to.engine.import_bundle(file).conflicts;
-      }
+      for (std::size_t i = 0; i < ring.size(); ++i) send_all(*ring[i], *ring[(i + 1) % ring.size()], true);
+    if (joined_ == nullptr) return;
+    for (auto* r : ring) send_all(*r, *joined_, true);  // Also tells the newcomer what each device has.
+    for (auto* r : ring) send_all(*joined_, *r, false);
   }
 
   static std::set<std::string> operations(const test::Replica& r) {
     std::set<std::string> out;
     auto db = test::app(r.path);
-    auto st = db.prepare("SELECT hex(origin) || ':' || seq || ':' || hex(hash) FROM ferry_log");
+    auto st = db.prepare("SELECT hex(origin) || ':' || seq || ':' || hex(hash) FROM ferry_log UNION "
+                         "SELECT hex(origin) || ':' || seq || ':' || hex(hash) FROM ferry_base");
     while (st.step()) out.insert(st.text(0));
     return out;
   }
@@ -183,6 +227,7 @@ class Scenario {
   const test::TempDir& dir_;
   std::vector<std::unique_ptr<test::Replica>> replicas_;
   std::vector<std::pair<test::Replica*, std::string>> mailbox_;
+  test::Replica* joined_ = nullptr;  // The device that started from a snapshot, if any.
   int mail_counter_ = 0;
   std::size_t conflicts_seen_ = 0;
 };

@@ -1,6 +1,7 @@
 // Export and import between devices: only what a peer lacks goes out, and
 // importing brings the receiver to the same rows, whatever the route.
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "support/support.h"
 
@@ -253,4 +254,81 @@ TEST_CASE("columns an operation does not mention keep their values, or defaults 
   a.sql("UPDATE t SET v='uno' WHERE id=1");
   exchange(a, b, dir);
   CHECK(b.dump("t") == "1|'uno'|'kept'\n");
+}
+
+namespace {
+
+std::set<std::string> open_conflicts(Engine& e) {
+  std::set<std::string> out;
+  for (const auto& c : e.conflicts())
+    out.insert(c.table + "|" + c.column + "|" + c.winner.origin.to_string() + std::to_string(c.winner.seq) + "|" +
+               c.loser.origin.to_string() + std::to_string(c.loser.seq));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot starts a new device from the current state, and every chain continues", "[bundle][snapshot]") {
+  test::TempDir dir;
+  Replica a(dir, "a", kSchema), b(dir, "b", kSchema), c(dir, "c", kSchema);
+  a.sql("INSERT INTO items(id, name, qty) VALUES(1, 'bolt', 1), (2, 'nut', 2), (3, 'gone', 3)");
+  for (int i = 0; i < 20; ++i) a.sql("UPDATE items SET qty=qty+1 WHERE id=1");  // History a snapshot need not replay.
+  a.sql("DELETE FROM items WHERE id=3; INSERT INTO tags VALUES(1, 'red', NULL)");
+  exchange(a, b, dir);
+  a.sql("UPDATE items SET name='bolt A' WHERE id=1");
+  b.sql("UPDATE items SET name='bolt B' WHERE id=1");  // A conflict the snapshot must carry.
+  exchange(b, a, dir);
+  REQUIRE(a.engine.conflicts().size() == 1);
+
+  ExportOptions snapshot;
+  snapshot.snapshot = true;
+  a.engine.export_bundle(dir.file("snap.ferry"), snapshot);
+  const BundleInfo info = inspect_bundle(dir.file("snap.ferry"));
+  CHECK(info.snapshot);
+  CHECK(info.operations < a.engine.log().size());
+  CHECK(verify_bundle(dir.file("snap.ferry")).ok);
+
+  CHECK(c.engine.import_bundle(dir.file("snap.ferry")).applied == info.operations);
+  CHECK(c.dump("items") == a.dump("items"));
+  CHECK(c.dump("tags") == a.dump("tags"));
+  CHECK(open_conflicts(c.engine) == open_conflicts(a.engine));
+  CHECK(c.engine.clock() == a.engine.clock());
+  CHECK(c.engine.verify().ok);
+
+  // Chains continue from the snapshot's heads, in both directions and through a device c never met.
+  a.sql("UPDATE items SET qty=100 WHERE id=2");
+  CHECK(exchange(a, c, dir).applied == 1);
+  c.sql("INSERT INTO items(id, name) VALUES(9, 'from c')");
+  CHECK(exchange(c, a, dir).applied == 1);
+  exchange(a, b, dir);  // b catches up with a; c cannot send what predates its snapshot.
+  b.sql("UPDATE items SET qty=7 WHERE id=1");
+  exchange(b, c, dir);
+  exchange(c, b, dir);
+  exchange(b, a, dir);
+  exchange(a, c, dir);
+  CHECK(c.dump("items") == a.dump("items"));
+  CHECK(b.dump("items") == a.dump("items"));
+  CHECK(open_conflicts(c.engine) == open_conflicts(a.engine));
+  CHECK(c.engine.verify().ok);
+
+  SECTION("a snapshot is refused by a database that already holds operations") {
+    try {
+      (void)b.engine.import_bundle(dir.file("snap.ferry"));
+      FAIL("imported");
+    } catch (const Error& e) {
+      CHECK(e.code() == Errc::refused);
+      CHECK_THAT(e.what(), Catch::Contains("starts a new device"));
+    }
+  }
+  SECTION("a device started from a snapshot cannot send history it never held") {
+    Replica d(dir, "d", kSchema);
+    ExportOptions all;
+    all.all = true;
+    CHECK_THROWS_WITH(c.engine.export_bundle(dir.file("c-all.ferry"), all), Catch::Contains("send it a snapshot"));
+    snapshot.snapshot = true;
+    c.engine.export_bundle(dir.file("c-snap.ferry"), snapshot);
+    CHECK(d.engine.import_bundle(dir.file("c-snap.ferry")).applied > 0);
+    CHECK(d.dump("items") == c.dump("items"));
+    CHECK(d.engine.verify().ok);
+  }
 }

@@ -109,6 +109,7 @@ int cmd_export(const ExportArgs& a) {
   ExportOptions options;
   options.peer = a.peer;
   options.all = a.all;
+  options.snapshot = a.snapshot;
   if (!a.since.empty()) options.since = parse_clock(a.since);
   ProgressBar bar("exporting");
   options.progress = bar.callback();
@@ -116,6 +117,9 @@ int cmd_export(const ExportArgs& a) {
   if (a.json) {
     print(json{{"file", s.path}, {"bundle_id", s.bundle_id.to_string()}, {"operations", s.operations},
                {"ranges", ranges_json(s.ranges)}, {"bytes", s.bytes}});
+  } else if (a.snapshot) {
+    std::cout << "wrote snapshot " << s.path << ": the current state (" << plural(s.operations, "operation", "operations")
+              << ") and the chain heads of " << plural(s.ranges.size(), "device", "devices") << ", " << s.bytes << " bytes\n";
   } else if (s.operations == 0) {
     std::cout << "nothing to send: " << s.path << " only tells the peer what this device has (" << s.bytes << " bytes)\n";
   } else {
@@ -176,6 +180,7 @@ int cmd_inspect(const std::string& file, bool as_json) {
     json tables = json::array();
     for (const auto& t : b.tables) tables.push_back({{"name", t.name}, {"columns", t.columns}, {"key", t.key}});
     print(json{{"format_version", std::to_string(b.format_major) + "." + std::to_string(b.format_minor)},
+               {"kind", b.snapshot ? "snapshot" : "delta"},
                {"bundle_id", b.bundle_id.to_string()},
                {"exporter", {{"id", b.exporter.to_string()}, {"name", b.exporter_name}}},
                {"created", iso_time(b.created_ms)}, {"clock", to_json(b.clock)}, {"ranges", ranges},
@@ -183,12 +188,16 @@ int cmd_inspect(const std::string& file, bool as_json) {
                {"content_hash", to_hex(b.content_hash)}});
     return kOk;
   }
-  std::cout << "bundle     " << b.bundle_id.to_string() << " (format " << b.format_major << "." << b.format_minor << ")\n"
+  std::cout << (b.snapshot ? "snapshot   " : "bundle     ") << b.bundle_id.to_string() << " (format " << b.format_major
+            << "." << b.format_minor << ")\n"
             << "from       " << device_label(b.exporter, b.exporter_name) << " at " << iso_time(b.created_ms) << "\n"
             << "operations " << b.operations << " in " << b.bytes << " bytes\n";
   for (std::size_t i = 0; i < b.ranges.size(); ++i)
-    std::cout << "  device " << b.ranges[i].device.to_string() << ": " << b.ranges[i].first << "-" << b.ranges[i].last
-              << (b.ranges[i].first > 1 ? " (needs " + std::to_string(b.ranges[i].first - 1) + " first)" : "") << "\n";
+    std::cout << "  device " << b.ranges[i].device.to_string() << ": "
+              << (b.snapshot ? "chain head " + std::to_string(b.ranges[i].last)
+                             : std::to_string(b.ranges[i].first) + "-" + std::to_string(b.ranges[i].last) +
+                                   (b.ranges[i].first > 1 ? " (needs " + std::to_string(b.ranges[i].first - 1) + " first)" : ""))
+              << "\n";
   std::cout << "exporter has " << b.clock.to_string() << "\n";
   return kOk;
 }

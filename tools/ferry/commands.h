@@ -18,7 +18,7 @@ int cmd_status(const std::string& db, bool json);
 
 struct ExportArgs {
   std::string db, peer, output, since;
-  bool all = false, json = false;
+  bool all = false, snapshot = false, json = false;
 };
 int cmd_export(const ExportArgs& a);
 int cmd_import(const std::string& db, const std::vector<std::string>& files, bool json);

@@ -59,12 +59,16 @@ int main(int argc, char** argv) {
   auto* peer = exp->add_option("--peer", ex.peer, "The device the bundle is for: its id, id prefix or name");
   auto* all = exp->add_flag("--all", ex.all, "Everything this device holds (for a new device)");
   auto* since = exp->add_option("--since", ex.since, "Only what is newer than this clock: DEVICE:SEQ,...");
+  auto* snapshot = exp->add_flag("--snapshot", ex.snapshot,
+                                 "The current state and chain heads, to start a new device without the history");
+  snapshot->excludes(since);
+  snapshot->excludes(all);
   exp->add_option("-o,--output", ex.output, "The bundle file to write")->required();
   exp->add_flag("--json", ex.json, "Print JSON");
   all->excludes(since);
   exp->callback([&] {
-    if (peer->count() == 0 && !ex.all && since->count() == 0)
-      throw CLI::ValidationError("export", "say who the bundle is for (--peer PEER) or use --all");
+    if (peer->count() == 0 && !ex.all && since->count() == 0 && !ex.snapshot)
+      throw CLI::ValidationError("export", "say who the bundle is for (--peer PEER), or use --all or --snapshot");
     run = [&] { return cmd_export(ex); };
   });
 
