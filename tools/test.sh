@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh Debian 12 machine, builds ferry with warnings
 # as errors, and runs every test through CTest. The README's second command.
+#   FERRY_SANITIZE=1 tools/test.sh   the same under AddressSanitizer and UBSan (build-asan/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-build=${FERRY_BUILD_DIR:-build}
-cmake -S . -B "$build" -DFERRY_WERROR=ON -DFERRY_BUILD_TESTS=ON -DFERRY_BUILD_TOOLS=ON >/dev/null
+options=(-DFERRY_WERROR=ON -DFERRY_BUILD_TESTS=ON -DFERRY_BUILD_TOOLS=ON)
+if [[ ${FERRY_SANITIZE:-0} == 1 ]]; then
+  build=${FERRY_BUILD_DIR:-build-asan}
+  flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+  options+=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=$flags")
+  export FERRY_SCENARIOS=${FERRY_SCENARIOS:-100}  # The property is slow under the sanitizers.
+else
+  build=${FERRY_BUILD_DIR:-build}
+fi
+cmake -S . -B "$build" "${options[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"

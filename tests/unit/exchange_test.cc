@@ -22,8 +22,15 @@ TEST_CASE("a bundle carries every value type and key shape to another device exa
         "x'00ff00'), (3, 'nul' || char(0) || 'x', 0, 1e308, NULL);"
         "INSERT INTO tags VALUES(1, 'red', NULL), (1, 'blue', 'b'), (2, 'red', 'r');"
         "UPDATE items SET qty=5 WHERE id=2; DELETE FROM tags WHERE tag='blue'");
-  const auto s = exchange(a, b, dir);
-  CHECK(s.applied == 8);  // 3 + 3 inserts, 1 update, 1 delete.
+  ExportOptions all;
+  all.all = true;
+  a.engine.export_bundle(dir.file("types.ferry"), all);
+  const auto report = verify_bundle(dir.file("types.ferry"));
+  CHECK(report.ok);
+  CHECK(report.operations == 8);  // 3 + 3 inserts, 1 update, 1 delete.
+  CHECK(inspect_bundle(dir.file("types.ferry")).tables.size() == 2);
+  const auto s = b.engine.import_bundle(dir.file("types.ferry"));
+  CHECK(s.applied == 8);
   CHECK(s.duplicates == 0);
   CHECK(s.pending == 0);
   CHECK(b.dump("items") == a.dump("items"));
