@@ -205,22 +205,22 @@ class Scenario {
     for (auto* r : ring) send_all(*joined_, *r, false);
   }
 
-  static std::set<std::string> operations(const test::Replica& r) {
+  static std::set<std::string> strings(const test::Replica& r, const char* sql) {
     std::set<std::string> out;
     auto db = test::app(r.path);
-    auto st = db.prepare("SELECT hex(origin) || ':' || seq || ':' || hex(hash) FROM ferry_log UNION "
-                         "SELECT hex(origin) || ':' || seq || ':' || hex(hash) FROM ferry_base");
+    auto st = db.prepare(sql);
     while (st.step()) out.insert(st.text(0));
     return out;
   }
 
+  static std::set<std::string> operations(const test::Replica& r) {
+    return strings(r, "SELECT hex(origin) || ':' || seq || ':' || hex(hash) FROM ferry_log UNION "
+                      "SELECT hex(origin) || ':' || seq || ':' || hex(hash) FROM ferry_base");
+  }
+
   static std::set<std::string> open_conflicts(const test::Replica& r) {
-    std::set<std::string> out;
-    auto db = test::app(r.path);
-    auto st = db.prepare("SELECT tbl || '|' || hex(pk) || '|' || col || '|' || hex(winner_origin) || winner_seq || '|' || "
-                         "hex(loser_origin) || loser_seq FROM ferry_conflicts WHERE closed_ms IS NULL");
-    while (st.step()) out.insert(st.text(0));
-    return out;
+    return strings(r, "SELECT kind || '|' || tbl || '|' || hex(pk) || '|' || col || '|' || hex(winner_origin) || "
+                      "winner_seq || '|' || hex(loser_origin) || loser_seq FROM ferry_conflicts WHERE closed_ms IS NULL");
   }
 
   std::mt19937_64 rng_;

@@ -30,6 +30,15 @@ json ranges_json(const std::vector<SeqRange>& ranges) {
   return out;
 }
 
+// One device as status and peers show it to scripts.
+json peer_json(const PeerInfo& p) {
+  return json{{"id", p.id.to_string()}, {"name", p.name}, {"self", p.is_self}, {"head", p.head},
+              {"announced", p.announced ? to_json(*p.announced) : json(nullptr)},
+              {"announced_at", iso_time(p.announced_ms)},
+              {"exported", p.exported ? to_json(*p.exported) : json(nullptr)},
+              {"exported_at", iso_time(p.exported_ms)}};
+}
+
 bool looks_like_bundle(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char header[72] = {};
@@ -72,13 +81,7 @@ int cmd_status(const std::string& db, bool as_json) {
   const StatusReport s = e.status();
   if (as_json) {
     json peers = json::array();
-    for (const auto& p : s.peers) {
-      peers.push_back({{"id", p.id.to_string()}, {"name", p.name}, {"self", p.is_self}, {"head", p.head},
-                       {"announced", p.announced ? to_json(*p.announced) : json(nullptr)},
-                       {"announced_at", iso_time(p.announced_ms)},
-                       {"exported", p.exported ? to_json(*p.exported) : json(nullptr)},
-                       {"exported_at", iso_time(p.exported_ms)}});
-    }
+    for (const auto& p : s.peers) peers.push_back(peer_json(p));
     print(json{{"device", {{"id", s.device.to_string()}, {"name", s.device_name}}},
                {"clock", to_json(s.clock)}, {"tables", s.tables}, {"operations", s.operations},
                {"pending", s.pending_operations}, {"missing", ranges_json(s.missing)},
@@ -308,10 +311,7 @@ int cmd_peers(const std::string& db, bool as_json) {
   const auto s = e.status();
   if (as_json) {
     json out = json::array();
-    for (const auto& p : s.peers)
-      out.push_back({{"id", p.id.to_string()}, {"name", p.name}, {"self", p.is_self}, {"head", p.head},
-                     {"announced", p.announced ? to_json(*p.announced) : json(nullptr)},
-                     {"announced_at", iso_time(p.announced_ms)}, {"exported_at", iso_time(p.exported_ms)}});
+    for (const auto& p : s.peers) out.push_back(peer_json(p));
     print(out);
     return kOk;
   }
