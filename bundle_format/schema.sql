@@ -25,7 +25,6 @@ CREATE TABLE ferry_tables(
 CREATE TABLE ferry_ops(
   origin BLOB NOT NULL,
   seq INTEGER NOT NULL,
-  hash BLOB NOT NULL,
   body BLOB NOT NULL,
   PRIMARY KEY(origin, seq)
 ) STRICT, WITHOUT ROWID;

@@ -255,7 +255,7 @@ void Reader::read_manifest() {
 void Reader::scan(const Visitor& visit) {
   hash::Sha256 content;
   content.update(encode_header(info_));
-  auto st = db_->prepare("SELECT origin, seq, hash, body FROM ferry_ops ORDER BY origin, seq");
+  auto st = db_->prepare("SELECT origin, seq, body FROM ferry_ops ORDER BY origin, seq");
   constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::size_t range = kNone, count = 0;
   std::uint64_t expect_seq = 0;
@@ -263,7 +263,7 @@ void Reader::scan(const Visitor& visit) {
   auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path_ + ": " + what); };
   while (st.step()) {
     if (st.column_type(0) != SQLITE_BLOB || st.blob(0).size() != 16 || st.column_type(1) != SQLITE_INTEGER ||
-        st.column_type(2) != SQLITE_BLOB || st.blob(2).size() != 32 || st.column_type(3) != SQLITE_BLOB)
+        st.column_type(2) != SQLITE_BLOB)
       fail("operation row " + std::to_string(count + 1) + " has columns of the wrong type or size");
     DeviceId origin;
     std::memcpy(origin.bytes.data(), st.blob(0).data(), 16);
@@ -289,11 +289,11 @@ void Reader::scan(const Visitor& visit) {
     if (seq != expect_seq)
       fail("expected operation " + std::to_string(expect_seq) + " of device " + origin.to_string() + " but found " +
            std::to_string(seq) + " (an operation is missing)");
-    const Bytes body_bytes = st.blob(3);
+    const Bytes body_bytes = st.blob(2);
     const std::string_view body(reinterpret_cast<const char*>(body_bytes.data()), body_bytes.size());
-    Hash stored{};
-    std::memcpy(stored.data(), st.blob(2).data(), 32);
-    if (log::hash_of(body) != stored) fail(what() + ": its hash does not match its content");
+    // Bundles store no hash: it is computed here, and the chain, the range's last
+    // hash and the content hash are what it must agree with.
+    const Hash stored = log::hash_of(body);
     Operation op;
     try {
       op = log::decode(body, path_);

@@ -71,7 +71,7 @@ Writer::Writer(const std::string& target, BundleInfo info) : target_(target), in
     tables.bind(1, t.name).bind_blob(2, c.data(), c.size()).bind_blob(3, k.data(), k.size());
     tables.run();
   }
-  insert_ = std::make_unique<sql::Statement>(db_->prepare("INSERT INTO ferry_ops VALUES(?, ?, ?, ?)"));
+  insert_ = std::make_unique<sql::Statement>(db_->prepare("INSERT INTO ferry_ops VALUES(?, ?, ?)"));
   content_.update(encode_header(info_));
 }
 
@@ -85,10 +85,9 @@ Writer::~Writer() {
 void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
   if (fail_after != 0 && added_ + 1 == fail_after)
     throw Error(Errc::database, target_ + ": simulated write failure (test)");
-  insert_->bind_blob(1, origin.bytes.data(), 16)
+  insert_->bind_blob_view(1, origin.bytes.data(), 16)
       .bind(2, static_cast<std::int64_t>(seq))
-      .bind_blob(3, hash.data(), hash.size())
-      .bind_blob(4, body.data(), body.size());
+      .bind_blob_view(3, body.data(), body.size());
   insert_->run();
   content_.update(hash.data(), hash.size());
   ++added_;

@@ -22,7 +22,8 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  // REQUIRES: in (origin, seq) order, exactly the operations the ranges announce.
+  // REQUIRES: in (origin, seq) order, exactly the operations the ranges announce;
+  // `hash` is the body's hash (it enters the content hash; the file does not store it).
   void add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body);
   // Completes the file and moves it into place. Returns the final metadata.
   BundleInfo finish();

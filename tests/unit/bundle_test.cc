@@ -114,11 +114,18 @@ TEST_CASE("damage inside the bundle's content is named", "[bundle][damage]") {
   SECTION("a byte flipped in an operation's value") {
     sql = "UPDATE ferry_ops SET body = CAST(substr(body, 1, length(body) - 40) || x'ff' || substr(body, length(body) - 38) "
           "AS BLOB) WHERE seq = 2";
-    expected = "operation 2 of device " + f.a.engine.device_id().to_string() + ": its hash does not match";
+    // Still a valid operation, so the chain catches it: the next one no longer links to it.
+    expected = "operation 3 of device " + f.a.engine.device_id().to_string() + ": it does not continue";
   }
-  SECTION("a hash replaced") {
-    sql = "UPDATE ferry_ops SET hash = zeroblob(32) WHERE seq = 3";
-    expected = "operation 3";
+  SECTION("an operation replaced by another") {
+    sql = "UPDATE ferry_ops SET body = (SELECT body FROM ferry_ops WHERE seq = 1) WHERE seq = 3";
+    expected = "operation 3 of device " + f.a.engine.device_id().to_string() + ": its content names another operation";
+  }
+  SECTION("the last operation replaced by a forged one that links correctly") {
+    // Re-encoded with a changed value and a correct prev_hash: only the range's last hash and
+    // the content hash can tell.
+    sql = "UPDATE ferry_ranges SET last_hash = zeroblob(32)";
+    expected = "differs from the one the range announces";
   }
   SECTION("an operation removed") {
     sql = "DELETE FROM ferry_ops WHERE seq = 2";
