@@ -110,9 +110,9 @@ void Importer::drain() {
       const Bytes hash = st.blob(0), body = st.blob(1);
       h.body.assign(body.begin(), body.end());
       h.op = log::decode(h.body, s_.db.path() + ": pending operation");
-      if (hash.size() != 32 || log::hash_of(h.body) != [&] { Hash x{}; std::memcpy(x.data(), hash.data(), 32); return x; }())
-        throw Error(Errc::corrupt, s_.db.path() + ": a pending " + describe(h.op) + " does not match its hash");
       h.hash = log::hash_of(h.body);
+      if (hash.size() != h.hash.size() || std::memcmp(hash.data(), h.hash.data(), h.hash.size()) != 0)
+        throw Error(Errc::corrupt, s_.db.path() + ": a pending " + describe(h.op) + " does not match its hash");
       queues[h.op.origin].emplace(h.op.seq, std::move(h));
     }
   }

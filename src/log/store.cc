@@ -11,13 +11,13 @@ Store::Store(sql::Database& db)
     : db_(db),
       insert_(db.prepare("INSERT INTO ferry_log(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)),
       select_(db.prepare("SELECT hash, body FROM ferry_log WHERE origin=? AND seq=?", true)),
-      select_base_(db.prepare("SELECT hash, body FROM ferry_base WHERE origin=? AND seq=?", true)) {}
+      select_base_(db.prepare("SELECT hash, body FROM ferry_base WHERE origin=? AND seq=?", true)),
+      insert_base_(db.prepare("INSERT OR IGNORE INTO ferry_base(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {}
 
 void Store::add_base(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
-  auto st = db_.prepare("INSERT OR IGNORE INTO ferry_base(origin, seq, hash, body) VALUES(?, ?, ?, ?)");
-  st.bind_blob(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq)).bind_blob(3, hash.data(), 32)
-      .bind_blob(4, body.data(), body.size());
-  st.run();
+  insert_base_.bind_blob_view(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq))
+      .bind_blob_view(3, hash.data(), 32).bind_blob_view(4, body.data(), body.size());
+  insert_base_.run();
 }
 
 void Store::append(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {

@@ -28,6 +28,7 @@ class Store {
   sql::Statement insert_;
   sql::Statement select_;
   sql::Statement select_base_;
+  sql::Statement insert_base_;
 };
 
 std::size_t count_operations(sql::Database& db);

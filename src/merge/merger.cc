@@ -222,7 +222,7 @@ struct Merger::Impl {
 
   // Brings the open conflict records of one cell in line with its frontier.
   std::size_t settle_conflicts(const std::string& table, const std::string& pk, const std::string& column,
-                               const Frontier& f, const Operation& op, bool& any_open) {
+                               const Frontier& f, const Operation& op) {
     std::set<std::pair<std::pair<std::int64_t, std::uint64_t>, std::pair<std::int64_t, std::uint64_t>>> desired;
     if (f.size() > 1) {
       const Stamp& w = *winner(f);
@@ -260,7 +260,6 @@ struct Merger::Impl {
       insert_conflict.run();
       ++opened;
     }
-    if (!desired.empty() || f.size() > 1) any_open = true;
     return opened;
   }
 };
@@ -304,13 +303,12 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
   if (write_table) m.write_row(*t, op, meta, was, now, changed, constraint_failures_);
 
   std::size_t opened = 0;
-  bool any_open = false;
   const bool may_conflict = meta.conflicted || std::any_of(touched.begin(), touched.end(), [&](const std::string& c) {
     return (c == kExistence ? meta.exist : meta.cell(c)).size() > 1;
   });
   if (may_conflict) {
     for (const auto& c : touched)
-      opened += m.settle_conflicts(op.table, pk, c, c == kExistence ? meta.exist : meta.cell(c), op, any_open);
+      opened += m.settle_conflicts(op.table, pk, c, c == kExistence ? meta.exist : meta.cell(c), op);
     m.count_open.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
     m.count_open.step();
     meta.conflicted = m.count_open.integer(0) > 0;
