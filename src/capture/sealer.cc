@@ -27,7 +27,7 @@ Operation LocalWriter::append(const std::string& table, std::vector<Value> key, 
   op.prev_hash = me.head_hash;
   const std::string body = log::encode(op);
   const Hash hash = log::hash_of(body);
-  log_.append(self_, op.seq, hash, body);
+  log_.append(self_, op.seq, body);
   me.head_seq = op.seq;
   me.head_hash = hash;
   me.head_dirty = true;
@@ -36,28 +36,52 @@ Operation LocalWriter::append(const std::string& table, std::vector<Value> key, 
   return op;
 }
 
+namespace {
+
+// Where each capture column of one table sits in `SELECT * FROM ferry_capture`,
+// resolved once per table rather than once per value.
+struct CaptureLayout {
+  std::vector<int> c, k, m;  // Result-column index of c<i>, k<i>, m<i>.
+};
+
+CaptureLayout layout_of(const TrackedTable& t, const std::map<std::string, int>& index, const std::string& path) {
+  auto column = [&](char kind, std::size_t i) {
+    auto it = index.find(capture_column(kind, i));
+    if (it == index.end()) throw Error(Errc::corrupt, path + ": ferry_capture lacks column " + capture_column(kind, i));
+    return it->second;
+  };
+  CaptureLayout l;
+  for (std::size_t i = 0; i < t.columns.size(); ++i) l.c.push_back(column('c', i));
+  for (std::size_t i = 0; i < t.key_positions.size(); ++i) l.k.push_back(column('k', i));
+  for (std::size_t i = 0; i < (t.columns.size() + kMaskBits - 1) / kMaskBits; ++i) l.m.push_back(column('m', i));
+  return l;
+}
+
+}  // namespace
+
 std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer) {
   auto st = db.prepare("SELECT * FROM ferry_capture ORDER BY id");
   std::map<std::string, int> index;
   for (int i = 0; i < st.column_count(); ++i) index[st.column_name(i)] = i;
-  auto column = [&](char kind, std::size_t i) {
-    auto it = index.find(capture_column(kind, i));
-    if (it == index.end()) throw Error(Errc::corrupt, db.path() + ": ferry_capture lacks column " + capture_column(kind, i));
-    return it->second;
-  };
+  std::map<std::int64_t, CaptureLayout> layouts;
   const std::size_t before = writer.appended();
   while (st.step()) {
     const TrackedTable& t = tables.by_no(st.integer(1));
+    auto found = layouts.find(t.no);
+    if (found == layouts.end()) found = layouts.emplace(t.no, layout_of(t, index, db.path())).first;
+    const CaptureLayout& l = found->second;
     const auto kind = st.integer(2);
     auto read_key = [&](char from) {
       std::vector<Value> key;
+      key.reserve(t.key_positions.size());
       for (std::size_t i = 0; i < t.key_positions.size(); ++i)
-        key.push_back(st.value(from == 'k' ? column('k', i) : column('c', static_cast<std::size_t>(t.key_positions[i]))));
+        key.push_back(st.value(from == 'k' ? l.k[i] : l.c[static_cast<std::size_t>(t.key_positions[i])]));
       return key;
     };
     auto all_columns = [&]() {
       std::vector<ColumnValue> cols;
-      for (int p : t.sorted_positions) cols.push_back({t.columns[static_cast<std::size_t>(p)], st.value(column('c', static_cast<std::size_t>(p)))});
+      cols.reserve(t.sorted_positions.size());
+      for (int p : t.sorted_positions) cols.push_back({t.columns[static_cast<std::size_t>(p)], st.value(l.c[static_cast<std::size_t>(p)])});
       return cols;
     };
     if (kind == 0) {
@@ -76,8 +100,8 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
       std::vector<ColumnValue> cols;
       for (int p : t.sorted_positions) {
         const auto pos = static_cast<std::size_t>(p);
-        const auto mask = st.integer(column('m', pos / kMaskBits));
-        if ((mask >> (pos % kMaskBits)) & 1) cols.push_back({t.columns[pos], st.value(column('c', pos))});
+        const auto mask = st.integer(l.m[pos / kMaskBits]);
+        if ((mask >> (pos % kMaskBits)) & 1) cols.push_back({t.columns[pos], st.value(l.c[pos])});
       }
       if (!cols.empty()) writer.append(t.name, std::move(new_key), OpKind::update, std::move(cols));
     } else {

@@ -204,15 +204,14 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
       if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
     }
   }
-  auto ops = db.prepare("SELECT seq, hash, body FROM ferry_log WHERE origin=? AND seq BETWEEN ? AND ? ORDER BY seq");
+  auto ops = db.prepare("SELECT id, body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
   for (const auto& r : info.snapshot ? std::vector<SeqRange>{} : info.ranges) {
-    ops.bind_blob(1, r.device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(r.first)).bind(3, static_cast<std::int64_t>(r.last));
+    const std::int64_t no = s.devices.find(r.device)->no;
+    ops.bind(1, log::log_id(no, r.first)).bind(2, log::log_id(no, r.last));
     while (ops.step()) {
-      const Bytes hash = ops.blob(1), body = ops.blob(2);
-      Hash h{};
-      std::memcpy(h.data(), hash.data(), std::min<std::size_t>(32, hash.size()));
-      writer.add(r.device, static_cast<std::uint64_t>(ops.integer(0)), h,
-                 std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+      const auto body = ops.blob_view(1);
+      const auto seq = static_cast<std::uint64_t>(ops.integer(0) - log::log_id(no, 0));
+      writer.add(r.device, seq, log::hash_of(body), body);
       if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
     }
     ops.reset();

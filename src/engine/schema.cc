@@ -28,11 +28,8 @@ CREATE TABLE IF NOT EXISTS ferry_capture(
   tbl INTEGER NOT NULL,
   kind INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS ferry_log(
-  origin BLOB NOT NULL,
-  seq INTEGER NOT NULL,
-  hash BLOB NOT NULL,
-  body BLOB NOT NULL,
-  PRIMARY KEY(origin, seq)) WITHOUT ROWID;
+  id INTEGER PRIMARY KEY,  -- Local device number * 2^40 + seq (log/store.h).
+  body BLOB NOT NULL);
 CREATE TRIGGER IF NOT EXISTS ferry_log_append_only_update BEFORE UPDATE ON ferry_log
 BEGIN SELECT RAISE(ABORT, 'ferry_log is append-only: an operation cannot be changed'); END;
 CREATE TRIGGER IF NOT EXISTS ferry_log_append_only_delete BEFORE DELETE ON ferry_log
@@ -50,7 +47,7 @@ CREATE TABLE IF NOT EXISTS ferry_pending(
   body BLOB NOT NULL,
   PRIMARY KEY(origin, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ferry_rows(
-  tbl TEXT NOT NULL,
+  tbl INTEGER NOT NULL,
   pk BLOB NOT NULL,
   meta BLOB NOT NULL,
   PRIMARY KEY(tbl, pk)) WITHOUT ROWID;
@@ -78,6 +75,7 @@ void configure_connection(sql::Database& db) {
   db.exec("PRAGMA journal_mode=WAL");
   db.exec("PRAGMA synchronous=FULL");
   db.exec("PRAGMA temp_store=MEMORY");
+  db.exec("PRAGMA cache_size=-65536");
   db.exec("PRAGMA trusted_schema=OFF");
 }
 

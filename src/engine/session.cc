@@ -17,7 +17,7 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
       self(self_id),
       devices(database),
       tables(database),
-      log(database),
+      log(database, devices),
       merger(database, devices, tables, log),
       lamport(load_lamport(database)),
       writer(devices, log, merger, self_id, lamport) {}

@@ -43,7 +43,7 @@ void Importer::apply(const Operation& op, std::string_view body, const Hash& has
   if (op.prev_hash != d.head_hash)
     throw Error(Errc::refused, describe(op) + " does not continue the chain held here for that device (its previous "
                                               "hash differs): the device's history has forked. Nothing was imported.");
-  s_.log.append(op.origin, op.seq, hash, body);
+  s_.log.append(op.origin, op.seq, body);
   d.head_seq = op.seq;
   d.head_hash = hash;
   d.head_dirty = true;

@@ -7,12 +7,26 @@
 
 namespace ferry::log {
 
-Store::Store(sql::Database& db)
+std::int64_t log_id(std::int64_t device_no, std::uint64_t seq) {
+  if (seq >= (std::uint64_t{1} << kSeqBits) || device_no <= 0 || device_no >= (std::int64_t{1} << (62 - kSeqBits)))
+    throw Error(Errc::refused, "operation " + std::to_string(seq) + " of local device number " +
+                                   std::to_string(device_no) + " is beyond what the log can number");
+  return (device_no << kSeqBits) | static_cast<std::int64_t>(seq);
+}
+
+Store::Store(sql::Database& db, const engine::Devices& devices)
     : db_(db),
-      insert_(db.prepare("INSERT INTO ferry_log(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)),
-      select_(db.prepare("SELECT hash, body FROM ferry_log WHERE origin=? AND seq=?", true)),
-      select_base_(db.prepare("SELECT hash, body FROM ferry_base WHERE origin=? AND seq=?", true)),
+      devices_(devices),
+      insert_(db.prepare("INSERT INTO ferry_log(id, body) VALUES(?, ?)", true)),
+      select_(db.prepare("SELECT body FROM ferry_log WHERE id=?", true)),
+      select_base_(db.prepare("SELECT body FROM ferry_base WHERE origin=? AND seq=?", true)),
       insert_base_(db.prepare("INSERT OR IGNORE INTO ferry_base(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {}
+
+std::optional<std::int64_t> Store::id_of(const DeviceId& origin, std::uint64_t seq) const {
+  const engine::Device* d = devices_.find(origin);
+  if (d == nullptr) return std::nullopt;
+  return log_id(d->no, seq);
+}
 
 void Store::add_base(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
   insert_base_.bind_blob_view(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq))
@@ -20,40 +34,37 @@ void Store::add_base(const DeviceId& origin, std::uint64_t seq, const Hash& hash
   insert_base_.run();
 }
 
-void Store::append(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
-  insert_.bind_blob_view(1, origin.bytes.data(), 16)
-      .bind(2, static_cast<std::int64_t>(seq))
-      .bind_blob_view(3, hash.data(), hash.size())
-      .bind_blob_view(4, body.data(), body.size());
+void Store::append(const DeviceId& origin, std::uint64_t seq, std::string_view body) {
+  const auto id = id_of(origin, seq);
+  if (!id) throw Error(Errc::internal, "an operation of unknown device " + origin.to_string() + " reached the log");
+  insert_.bind(1, *id).bind_blob_view(2, body.data(), body.size());
   insert_.run();
 }
 
 std::optional<std::string> Store::body(const DeviceId& origin, std::uint64_t seq) {
-  for (sql::Statement* st : {&select_, &select_base_}) {
-    st->bind_blob_view(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
-    if (st->step()) {
-      const Bytes b = st->blob(1);
-      st->reset();
+  if (const auto id = id_of(origin, seq)) {
+    select_.bind(1, *id);
+    if (select_.step()) {
+      const Bytes b = select_.blob(0);
+      select_.reset();
       return std::string(b.begin(), b.end());
     }
-    st->reset();
+    select_.reset();
   }
-  return std::nullopt;
+  select_base_.bind_blob_view(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
+  std::optional<std::string> out;
+  if (select_base_.step()) {
+    const Bytes b = select_base_.blob(0);
+    out.emplace(b.begin(), b.end());
+  }
+  select_base_.reset();
+  return out;
 }
 
 std::optional<Hash> Store::hash(const DeviceId& origin, std::uint64_t seq) {
-  for (sql::Statement* st : {&select_, &select_base_}) {
-    st->bind_blob_view(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
-    if (st->step()) {
-      const Bytes b = st->blob(0);
-      st->reset();
-      Hash h{};
-      if (b.size() == h.size()) std::memcpy(h.data(), b.data(), h.size());
-      return h;
-    }
-    st->reset();
-  }
-  return std::nullopt;
+  const auto b = body(origin, seq);
+  if (!b) return std::nullopt;
+  return hash_of(*b);
 }
 
 std::size_t count_operations(sql::Database& db) {
@@ -79,8 +90,7 @@ VerifyReport verify_log(sql::Database& db, const engine::Devices& devices) {
     report.first_failure = what;
     return report;
   };
-  auto st = db.prepare("SELECT origin, seq, hash, body, typeof(origin), typeof(seq), typeof(hash), typeof(body) "
-                       "FROM ferry_log ORDER BY origin, seq");
+  auto st = db.prepare("SELECT id, body, typeof(id), typeof(body) FROM ferry_log ORDER BY id");
   DeviceId current{};
   bool have_current = false;
   std::uint64_t last_seq = 0;
@@ -96,37 +106,36 @@ VerifyReport verify_log(sql::Database& db, const engine::Devices& devices) {
                     " (operations were removed or added behind ferry's back)"),
                false;
       if (d.head_hash != last_hash)
-        return fail("device " + name_of(current, devices) + ": the last operation's hash differs from the recorded chain head"),
+        return fail("operation " + std::to_string(last_seq) + " of device " + name_of(current, devices) +
+                    ": the last operation does not match the recorded chain head (it was edited or replaced)"),
                false;
       return true;
     }
     return fail("device " + current.to_string() + " has operations in the log but is not a known device"), false;
   };
+  const std::int64_t seq_mask = (std::int64_t{1} << kSeqBits) - 1;
   while (st.step()) {
-    if (st.text(4) != "blob" || st.text(5) != "integer" || st.text(6) != "blob" || st.text(7) != "blob")
+    if (st.text(2) != "integer" || st.text(3) != "blob")
       return fail("a ferry_log row has columns of the wrong type (the log was edited behind ferry's back)");
-    const Bytes origin_b = st.blob(0), hash_b = st.blob(2), body_b = st.blob(3);
-    const auto seq = static_cast<std::uint64_t>(st.integer(1));
-    if (origin_b.size() != 16 || hash_b.size() != 32)
-      return fail("a ferry_log row has a malformed origin or hash (the log was edited behind ferry's back)");
-    DeviceId origin;
-    std::memcpy(origin.bytes.data(), origin_b.data(), 16);
+    const std::int64_t id = st.integer(0);
+    const auto seq = static_cast<std::uint64_t>(id & seq_mask);
+    const auto found = devices.all().find(id >> kSeqBits);
+    if (id <= 0 || found == devices.all().end())
+      return fail("a ferry_log row (id " + std::to_string(id) + ") belongs to no known device (the log was edited "
+                  "behind ferry's back)");
+    const DeviceId origin = found->second.id;
+    const Bytes body_b = st.blob(1);
     if (!have_current || origin != current) {
       if (!close_chain()) return report;
       current = origin;
       have_current = true;
-      last_seq = 0;
-      last_hash = Hash{};
-      for (const auto& [no, d] : devices.all())
-        if (d.id == origin) last_seq = d.base_seq, last_hash = d.base_hash;  // A snapshot's head, or 0.
+      last_seq = found->second.base_seq;  // A snapshot's head, or 0.
+      last_hash = found->second.base_hash;
     }
     const std::string where = "operation " + std::to_string(seq) + " of device " + name_of(origin, devices);
     if (seq != last_seq + 1)
       return fail(where + ": expected operation " + std::to_string(last_seq + 1) + " here (an operation is missing or was inserted)");
     const std::string_view body(reinterpret_cast<const char*>(body_b.data()), body_b.size());
-    Hash stored{};
-    std::memcpy(stored.data(), hash_b.data(), 32);
-    if (hash_of(body) != stored) return fail(where + ": its hash does not match its content (the operation was edited)");
     Operation op;
     try {
       op = decode(body, where);
@@ -136,11 +145,15 @@ VerifyReport verify_log(sql::Database& db, const engine::Devices& devices) {
     if (op.origin != origin || op.seq != seq)
       return fail(where + ": its content claims to be operation " + std::to_string(op.seq) + " of device " +
                   op.origin.to_string() + " (rows were moved or reordered)");
-    if (op.prev_hash != last_hash)
-      return fail(where + ": it does not continue the chain (previous hash differs; operations were reordered, "
-                          "replaced or removed)");
+    if (op.prev_hash != last_hash) {
+      if (seq == 1 || seq == found->second.base_seq + 1)
+        return fail(where + ": it does not start the chain as recorded (it was edited or replaced)");
+      return fail("operation " + std::to_string(last_seq) + " of device " + name_of(origin, devices) +
+                  " does not match the hash that operation " + std::to_string(seq) +
+                  " records for it (one of the two was edited, replaced or reordered)");
+    }
     last_seq = seq;
-    last_hash = stored;
+    last_hash = hash_of(body);
     ++report.operations;
   }
   if (!close_chain()) return report;
@@ -157,8 +170,8 @@ VerifyReport verify_log(sql::Database& db, const engine::Devices& devices) {
   }
   for (const auto& [no, d] : devices.all()) {
     if (d.head_seq == d.base_seq) continue;  // Nothing beyond the base (or nothing at all).
-    auto count = db.prepare("SELECT count(*) FROM ferry_log WHERE origin=?");
-    count.bind_blob(1, d.id.bytes.data(), 16);
+    auto count = db.prepare("SELECT count(*) FROM ferry_log WHERE id BETWEEN ? AND ?");
+    count.bind(1, log_id(d.no, 0)).bind(2, log_id(d.no, 0) | seq_mask);
     count.step();
     if (count.integer(0) == 0)
       return fail("device " + name_of(d.id, devices) + ": the recorded head is operation " + std::to_string(d.head_seq) +

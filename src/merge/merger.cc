@@ -31,7 +31,8 @@ struct Merger::Impl {
   const capture::Registry& tables;
   log::Store& log;
   sql::Statement load_meta;
-  sql::Statement save_meta;
+  sql::Statement insert_meta;
+  sql::Statement update_meta;
   sql::Statement open_conflicts;
   sql::Statement insert_conflict;
   sql::Statement close_conflict;
@@ -42,7 +43,8 @@ struct Merger::Impl {
   Impl(sql::Database& d, engine::Devices& dev, const capture::Registry& t, log::Store& l)
       : db(d), devices(dev), tables(t), log(l),
         load_meta(d.prepare("SELECT meta FROM ferry_rows WHERE tbl=? AND pk=?", true)),
-        save_meta(d.prepare("INSERT OR REPLACE INTO ferry_rows(tbl, pk, meta) VALUES(?, ?, ?)", true)),
+        insert_meta(d.prepare("INSERT INTO ferry_rows(tbl, pk, meta) VALUES(?, ?, ?)", true)),
+        update_meta(d.prepare("UPDATE ferry_rows SET meta=?3 WHERE tbl=?1 AND pk=?2", true)),
         open_conflicts(d.prepare("SELECT id, winner_origin, winner_seq, loser_origin, loser_seq FROM ferry_conflicts "
                                  "WHERE tbl=? AND pk=? AND col=? AND closed_ms IS NULL AND kind='value'", true)),
         insert_conflict(d.prepare("INSERT INTO ferry_conflicts(tbl, pk, col, winner_origin, winner_seq, loser_origin, "
@@ -276,8 +278,9 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
                                    " writes table '" + op.table + "', which is not tracked here");
   const std::string pk = log::encode_values(op.key);
   RowMeta meta;
-  m.load_meta.bind(1, op.table).bind_blob_view(2, pk.data(), pk.size());
-  if (m.load_meta.step()) meta = decode_meta(m.load_meta.blob(0), m.db.path());
+  m.load_meta.bind(1, t->no).bind_blob_view(2, pk.data(), pk.size());
+  const bool stored = m.load_meta.step();
+  if (stored) meta = decode_meta(m.load_meta.blob(0), m.db.path());
   m.load_meta.reset();
 
   const bool was = exists(meta, [&](const Frontier& f) { return m.winner(f); });
@@ -315,8 +318,9 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
     m.count_open.reset();
   }
   const Bytes encoded = encode_meta(meta);
-  m.save_meta.bind(1, op.table).bind_blob_view(2, pk.data(), pk.size()).bind_blob_view(3, encoded.data(), encoded.size());
-  m.save_meta.run();
+  sql::Statement& save = stored ? m.update_meta : m.insert_meta;
+  save.bind(1, t->no).bind_blob_view(2, pk.data(), pk.size()).bind_blob_view(3, encoded.data(), encoded.size());
+  save.run();
   return opened;
 }
 

@@ -58,7 +58,10 @@ Bytes encode_meta(const RowMeta& meta) {
     if (f.empty()) continue;
     p.pack_array(2);
     p.pack(c);
-    pack_frontier(p, f);
+    if (f == meta.exist)
+      p.pack_nil();  // Written by the same operations as existence: the common case.
+    else
+      pack_frontier(p, f);
   }
   const auto* d = reinterpret_cast<const std::uint8_t*>(buffer.data());
   return Bytes(d, d + buffer.size());
@@ -78,7 +81,8 @@ RowMeta decode_meta(const Bytes& bytes, const std::string& where) {
     for (std::uint32_t i = 0; i < cols.size; ++i) {
       const auto& pair = array_of(cols.ptr[i]);
       if (pair.size != 2 || pair.ptr[0].type != msgpack::type::STR) throw msgpack::type_error();
-      meta.cols.emplace_back(std::string(pair.ptr[0].via.str.ptr, pair.ptr[0].via.str.size), unpack_frontier(pair.ptr[1]));
+      meta.cols.emplace_back(std::string(pair.ptr[0].via.str.ptr, pair.ptr[0].via.str.size),
+                             pair.ptr[1].type == msgpack::type::NIL ? meta.exist : unpack_frontier(pair.ptr[1]));
     }
     return meta;
   } catch (const std::exception& e) {

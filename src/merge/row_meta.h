@@ -1,8 +1,10 @@
 #pragma once
 // RowMeta: the merge state of one row (ferry_rows.meta), local to a database
 // and never sent in bundles. Encoded as msgpack:
-//   [flags, existence frontier, [[column, frontier], ...]]
+//   [flags, existence frontier, [[column, frontier or nil], ...]]
 //   frontier := [[device no, seq, lamport, removes], ...]
+// nil stands for "the same operations as the existence frontier" (a row
+// written by one insert is then a few bytes plus its column names).
 // flags bit 0: the row has open conflict records.
 
 #include <functional>

@@ -176,6 +176,12 @@ Bytes Statement::blob(int col) const {
   return p ? Bytes(p, p + n) : Bytes();
 }
 
+std::string_view Statement::blob_view(int col) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_.get(), col));
+  const int n = sqlite3_column_bytes(stmt_.get(), col);
+  return p ? std::string_view(p, static_cast<std::size_t>(n)) : std::string_view();
+}
+
 Value Statement::value(int col) const {
   switch (column_type(col)) {
     case SQLITE_INTEGER: return Value::integer(integer(col));

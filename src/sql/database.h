@@ -75,6 +75,8 @@ class Statement {
   double real(int col) const;
   std::string text(int col) const;
   Bytes blob(int col) const;
+  // The column's bytes without a copy. Valid until the next step()/reset().
+  std::string_view blob_view(int col) const;
   Value value(int col) const;  // Exact: REAL bits, TEXT bytes, BLOB bytes.
 
  private:

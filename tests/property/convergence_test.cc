@@ -214,8 +214,7 @@ class Scenario {
   }
 
   static std::set<std::string> operations(const test::Replica& r) {
-    return strings(r, "SELECT hex(origin) || ':' || seq || ':' || hex(hash) FROM ferry_log UNION "
-                      "SELECT hex(origin) || ':' || seq || ':' || hex(hash) FROM ferry_base");
+    return strings(r, "SELECT hex(body) FROM ferry_log UNION SELECT hex(body) FROM ferry_base");
   }
 
   static std::set<std::string> open_conflicts(const test::Replica& r) {

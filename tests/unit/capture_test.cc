@@ -279,7 +279,7 @@ TEST_CASE("the log is append-only through SQL", "[capture]") {
   e.track("t");
   test::exec(path, "INSERT INTO t VALUES(1, 'a')");
   (void)e.seal();
-  CHECK_THROWS_WITH(test::exec(path, "UPDATE ferry_log SET seq=5"), Catch::Contains("append-only"));
+  CHECK_THROWS_WITH(test::exec(path, "UPDATE ferry_log SET id=5"), Catch::Contains("append-only"));
   CHECK_THROWS_WITH(test::exec(path, "DELETE FROM ferry_log"), Catch::Contains("append-only"));
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "log/codec.h"
+#include "log/store.h"
 #include "support/support.h"
 
 using namespace ferry;
@@ -25,21 +26,27 @@ struct Fixture {
     test::exec(path, "DROP TRIGGER ferry_log_append_only_update; DROP TRIGGER ferry_log_append_only_delete");
   }
 
+  // The log row of operation `seq` of this (the only) device: its id packs the
+  // device's local number with the sequence number (log/store.h).
+  static std::int64_t id(int seq) { return log::log_id(1, static_cast<std::uint64_t>(seq)); }
+
   std::string body(int seq) {
     auto db = test::app(path);
-    auto st = db.prepare("SELECT body FROM ferry_log WHERE seq=?");
-    st.bind(1, static_cast<std::int64_t>(seq));
+    auto st = db.prepare("SELECT body FROM ferry_log WHERE id=?");
+    st.bind(1, id(seq));
     REQUIRE(st.step());
     const Bytes b = st.blob(0);
     return std::string(b.begin(), b.end());
   }
 
-  void set(int seq, const std::string& body, const Hash& hash) {
+  void set(int seq, const std::string& body) {
     auto db = test::app(path);
-    auto st = db.prepare("UPDATE ferry_log SET body=?, hash=? WHERE seq=?");
-    st.bind_blob(1, body.data(), body.size()).bind_blob(2, hash.data(), hash.size()).bind(3, static_cast<std::int64_t>(seq));
+    auto st = db.prepare("UPDATE ferry_log SET body=? WHERE id=?");
+    st.bind_blob(1, body.data(), body.size()).bind(2, id(seq));
     st.run();
   }
+
+  void exec(const std::string& sql_with_ids) { test::exec(path, sql_with_ids); }
 
   VerifyReport verify() { return Engine::open(path).verify(); }
 };
@@ -60,35 +67,39 @@ TEST_CASE("verify detects each kind of tampering and names the operation", "[log
   SECTION("a value edited in place") {
     std::string b = f.body(2);
     b[b.size() - 40] ^= 1;
-    auto db = test::app(f.path);
-    auto st = db.prepare("UPDATE ferry_log SET body=? WHERE seq=2");
-    st.bind_blob(1, b.data(), b.size());
-    st.run();
+    f.set(2, b);
     expected = "operation 2";
   }
-  SECTION("an operation edited and re-hashed") {
+  SECTION("an operation edited so that it still decodes") {
     Operation op = log::decode(f.body(2), "t");
     op.columns[0].value = Value::text("forged");
-    const std::string b = log::encode(op);
-    f.set(2, b, log::hash_of(b));
-    expected = "operation 3";  // Its successor no longer links to it.
+    f.set(2, log::encode(op));
+    expected = "operation 2 of device";  // Operation 3 no longer links to it.
   }
-  SECTION("the hash column edited") {
-    test::exec(f.path, "UPDATE ferry_log SET hash=zeroblob(32) WHERE seq=3");
-    expected = "operation 3";
+  SECTION("the last operation edited") {
+    Operation op = log::decode(f.body(4), "t");
+    op.columns[0].value = Value::text("forged");
+    f.set(4, log::encode(op));
+    expected = "operation 4 of device";  // No successor: the recorded head catches it.
+  }
+  SECTION("the first operation replaced") {
+    Operation op = log::decode(f.body(1), "t");
+    op.prev_hash[0] ^= 1;
+    f.set(1, log::encode(op));
+    expected = "operation 1 of device";
   }
   SECTION("an operation deleted from the middle") {
-    test::exec(f.path, "DELETE FROM ferry_log WHERE seq=2");
+    f.exec("DELETE FROM ferry_log WHERE id=" + std::to_string(Fixture::id(2)));
     expected = "expected operation 2";
   }
   SECTION("the last operation deleted") {
-    test::exec(f.path, "DELETE FROM ferry_log WHERE seq=4");
+    f.exec("DELETE FROM ferry_log WHERE id=" + std::to_string(Fixture::id(4)));
     expected = "log ends at operation 3";
   }
   SECTION("two operations swapped") {
     const std::string b2 = f.body(2), b3 = f.body(3);
-    f.set(2, b3, log::hash_of(b3));
-    f.set(3, b2, log::hash_of(b2));
+    f.set(2, b3);
+    f.set(3, b2);
     expected = "operation 2";
   }
   SECTION("an operation appended by hand") {
@@ -97,19 +108,22 @@ TEST_CASE("verify detects each kind of tampering and names the operation", "[log
     op.clock.set(op.origin, 5);
     op.prev_hash = log::hash_of(f.body(4));
     const std::string b = log::encode(op);
-    const Hash h = log::hash_of(b);
     auto db = test::app(f.path);
-    auto st = db.prepare("INSERT INTO ferry_log(origin, seq, hash, body) VALUES(?, 5, ?, ?)");
-    st.bind_blob(1, op.origin.bytes.data(), 16).bind_blob(2, h.data(), 32).bind_blob(3, b.data(), b.size());
+    auto st = db.prepare("INSERT INTO ferry_log(id, body) VALUES(?, ?)");
+    st.bind(1, Fixture::id(5)).bind_blob(2, b.data(), b.size());
     st.run();
     expected = "log ends at operation 5";
   }
-  SECTION("a sequence number changed") {
-    test::exec(f.path, "UPDATE ferry_log SET seq=10 WHERE seq=4");
+  SECTION("a row renumbered") {
+    f.exec("UPDATE ferry_log SET id=" + std::to_string(Fixture::id(10)) + " WHERE id=" + std::to_string(Fixture::id(4)));
     expected = "expected operation 4";
   }
+  SECTION("a row moved to a device that does not exist") {
+    f.exec("UPDATE ferry_log SET id=4 WHERE id=" + std::to_string(Fixture::id(4)));  // Device number 0.
+    expected = "belongs to no known device";
+  }
   SECTION("a column given the wrong type") {
-    test::exec(f.path, "UPDATE ferry_log SET body='text' WHERE seq=1");
+    f.exec("UPDATE ferry_log SET body='text' WHERE id=" + std::to_string(Fixture::id(1)));
     expected = "wrong type";
   }
   const auto r = f.verify();
