@@ -75,7 +75,7 @@ void configure_connection(sql::Database& db) {
   db.exec("PRAGMA journal_mode=WAL");
   db.exec("PRAGMA synchronous=FULL");
   db.exec("PRAGMA temp_store=MEMORY");
-  db.exec("PRAGMA cache_size=-65536");
+  db.exec("PRAGMA cache_size=-32768");
   db.exec("PRAGMA trusted_schema=OFF");
 }
 

@@ -1,7 +1,7 @@
 #include "util/uuid.h"
 
-#include <boost/uuid/random_generator.hpp>
-#include <boost/uuid/uuid.hpp>
+#include <openssl/rand.h>
+
 #include <chrono>
 #include <cstring>
 
@@ -11,10 +11,11 @@ namespace ferry::util {
 
 namespace {
 
-// Random bytes from the operating system (Boost's random_generator: getrandom),
-// drawn 4 KiB at a time: sealing makes one id per operation, and one system
-// call per id was a measurable share of sealing. An entropy failure is an
-// error, never a weaker fallback.
+// Random bytes from OpenSSL's CSPRNG (seeded from the operating system), drawn
+// 4 KiB at a time: sealing makes one id per operation, and one system call
+// per id (Boost's random_generator reads the OS for every 16 bytes) was a
+// measurable share of sealing. An entropy failure is an error, never a weaker
+// fallback.
 class RandomPool {
  public:
   void fill(std::uint8_t* out, std::size_t n) {
@@ -26,17 +27,10 @@ class RandomPool {
 
  private:
   void refill() {
-    try {
-      for (std::size_t i = 0; i < sizeof pool_; i += 16) {
-        const boost::uuids::uuid r = generator_();
-        std::memcpy(pool_ + i, r.data, 16);
-      }
-    } catch (const std::exception& e) {
-      throw Error(Errc::internal, std::string("cannot draw random bytes for an id: ") + e.what());
-    }
+    if (RAND_bytes(pool_, static_cast<int>(sizeof pool_)) != 1)
+      throw Error(Errc::internal, "cannot draw random bytes for an id: OpenSSL's random generator failed");
     used_ = 0;
   }
-  boost::uuids::random_generator generator_;
   std::uint8_t pool_[4096] = {};
   std::size_t used_ = sizeof pool_;
 };

@@ -1,8 +1,7 @@
 #pragma once
-// UUIDv7 generation (Boost 1.74 has no v7 generator): 48 bits of Unix
-// milliseconds, the version and variant bits, and 74 random bits drawn from
-// the operating system (boost::uuids::random_generator; an entropy failure is
-// an error, never a weaker fallback).
+// UUIDv7 generation: 48 bits of Unix milliseconds, the version and variant
+// bits, and 74 random bits from OpenSSL's CSPRNG (RAND_bytes, seeded by the
+// operating system; an entropy failure is an error, never a weaker fallback).
 
 #include <cstdint>
 
