@@ -15,8 +15,7 @@ std::int64_t log_id(std::int64_t device_no, std::uint64_t seq) {
 }
 
 Store::Store(sql::Database& db, const engine::Devices& devices)
-    : db_(db),
-      devices_(devices),
+    : devices_(devices),
       insert_(db.prepare("INSERT INTO ferry_log(id, body) VALUES(?, ?)", true)),
       select_(db.prepare("SELECT body FROM ferry_log WHERE id=?", true)),
       select_base_(db.prepare("SELECT body FROM ferry_base WHERE origin=? AND seq=?", true)),

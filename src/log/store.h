@@ -36,7 +36,6 @@ class Store {
  private:
   std::optional<std::int64_t> id_of(const DeviceId& origin, std::uint64_t seq) const;
 
-  sql::Database& db_;
   const engine::Devices& devices_;
   sql::Statement insert_;
   sql::Statement select_;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses (clang, AddressSanitizer, UBSan) in build-fuzz/
+# and runs each for a while on a scratch copy of the checked-in seed corpus.
+#   tools/fuzz.sh              30 s per harness (what CI runs)
+#   tools/fuzz.sh 3600         an hour per harness
+# A finding stops the run, prints the sanitizer report and leaves the input
+# as build-fuzz/findings/<harness>/crash-*; turn it into a regression test
+# (tests/unit/) and add it to tests/fuzz/corpus/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+bash tools/setup.sh
+build=${FERRY_FUZZ_BUILD_DIR:-build-fuzz}
+flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
+CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_BUILD_FUZZERS=ON \
+  -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_TOOLS=OFF -DFERRY_BUILD_BENCHMARKS=OFF -DFERRY_WERROR=ON \
+  "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_C_FLAGS=$flags" >/dev/null
+cmake --build "$build" -j"$(nproc)" --target fuzz_bundle fuzz_operation
+for harness in bundle operation; do
+  corpus=$(mktemp -d)
+  trap 'rm -rf "$corpus"' EXIT
+  cp tests/fuzz/corpus/$harness/* "$corpus"/
+  findings="$build/findings/$harness"
+  mkdir -p "$findings"
+  echo "fuzzing $harness for $seconds s (seed corpus: $(ls tests/fuzz/corpus/$harness | wc -l) inputs)"
+  log="$findings.log"
+  if ! "$build/tests/fuzz/fuzz_$harness" "$corpus" -max_total_time="$seconds" -artifact_prefix="$findings/" \
+      -print_final_stats=1 -max_len=65536 -timeout=20 -rss_limit_mb=2048 >"$log" 2>&1; then
+    tail -n 80 "$log" >&2
+    echo "fuzz_$harness found a problem: the input is in $findings/, the whole log in $log" >&2
+    exit 1
+  fi
+  grep -E "^stat::(number_of_executed_units|peak_rss_mb)" "$log" | sed "s/^/  /"
+  rm -rf "$corpus"
+done
+echo "fuzzing found nothing"
