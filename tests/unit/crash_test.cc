@@ -1,6 +1,7 @@
-// Crash safety: an import killed with SIGKILL at any moment leaves the database
-// with all of the bundle or none of it, passing integrity_check and verify, and
-// running the import again completes it.
+// Crash safety: an import, an export or a seal killed with SIGKILL at any
+// moment leaves all of its work or none of it -- the database passes
+// integrity_check and verify, a bundle is at its path whole or not at all --
+// and running it again completes it. 220 kill points in all.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <random>
 
 #include "support/support.h"
@@ -18,14 +20,14 @@ namespace {
 
 const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, price REAL)";
 
-// Imports `bundle` into `db` in a child process; kills it after `delay` (if it is still running).
-// Returns true when the child finished on its own before the delay ran out.
-bool import_killed_after(const std::string& db, const std::string& bundle, std::chrono::microseconds delay) {
+// Runs `work` in a child process (which opens its own connections: none crosses
+// the fork) and kills it after `delay` if it is still running. Returns true when
+// the child finished on its own, successfully, before the delay ran out.
+bool killed_after(const std::function<void()>& work, std::chrono::microseconds delay) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     try {
-      auto e = Engine::open(db);  // The child's own connection: none crosses the fork.
-      (void)e.import_bundle(bundle);
+      work();
       ::_exit(0);
     } catch (...) {
       ::_exit(1);
@@ -44,13 +46,40 @@ bool import_killed_after(const std::string& db, const std::string& bundle, std::
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+// How long `work` takes uninterrupted here, so that kill points spread over it.
+std::chrono::microseconds duration_of(const std::function<void()>& work) {
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(killed_after(work, std::chrono::seconds(60)));
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+}
+
+std::chrono::microseconds random_delay(std::mt19937_64& rng, std::chrono::microseconds whole) {
+  return std::chrono::microseconds(std::uniform_int_distribution<long>(0, whole.count() * 11 / 10)(rng));
+}
+
+void check_database_sound(const std::string& db) {
+  CHECK(test::run("sqlite3 " + test::shell_quote(db) + " 'PRAGMA integrity_check'").out == "ok\n");
+}
+
+std::int64_t count(const std::string& db, const std::string& table) {
+  auto conn = test::app(db);
+  auto st = conn.prepare("SELECT count(*) FROM " + table);
+  st.step();
+  return st.integer(0);
+}
+
+// 1,000 rows inserted, then all updated: 2,000 captured changes, not sealed yet.
+void write_changes(test::Replica& r) {
+  r.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+        "INSERT INTO items SELECT i, 'item-' || i, i % 7, i * 0.25 FROM n; UPDATE items SET qty = qty + 1");
+}
+
 }  // namespace
 
 TEST_CASE("an import killed at any moment is all or nothing, and completes when run again", "[import][crash]") {
   test::TempDir dir;
   test::Replica a(dir, "a", kSchema);
-  a.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
-        "INSERT INTO items SELECT i, 'item-' || i, i % 7, i * 0.25 FROM n; UPDATE items SET qty = qty + 1");
+  write_changes(a);
   ExportOptions all;
   all.all = true;
   const std::string bundle = dir.file("a.ferry");
@@ -60,13 +89,11 @@ TEST_CASE("an import killed at any moment is all or nothing, and completes when 
   const std::string pristine = dir.file("pristine.db");
   { test::Replica b(dir, "pristine-src", kSchema); }
   std::filesystem::copy_file(dir.file("pristine-src.db"), pristine);
+  auto import_into = [&](const std::string& db) { return [db, &bundle] { (void)Engine::open(db).import_bundle(bundle); }; };
 
-  // How long a whole import takes here, so the kill points spread over it.
   const std::string timing = dir.file("timing.db");
   std::filesystem::copy_file(pristine, timing);
-  const auto start = std::chrono::steady_clock::now();
-  REQUIRE(import_killed_after(timing, bundle, std::chrono::seconds(60)));
-  const auto whole = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  const auto whole = duration_of(import_into(timing));
 
   std::mt19937_64 rng(20261125);
   int killed_before_commit = 0, finished = 0;
@@ -74,10 +101,10 @@ TEST_CASE("an import killed at any moment is all or nothing, and completes when 
   for (int k = 0; k < kill_points; ++k) {
     const std::string db = dir.file("victim-" + std::to_string(k) + ".db");
     std::filesystem::copy_file(pristine, db);
-    const auto delay = std::chrono::microseconds(std::uniform_int_distribution<long>(0, whole.count() * 11 / 10)(rng));
-    const bool done = import_killed_after(db, bundle, delay);
+    const auto delay = random_delay(rng, whole);
+    const bool done = killed_after(import_into(db), delay);
     INFO("kill point " << k << " after " << delay.count() << " us");
-    CHECK(test::run("sqlite3 " + test::shell_quote(db) + " 'PRAGMA integrity_check'").out == "ok\n");
+    check_database_sound(db);
     auto e = Engine::open(db);
     CHECK(e.verify().ok);
     const std::size_t operations = e.status().operations;
@@ -97,4 +124,86 @@ TEST_CASE("an import killed at any moment is all or nothing, and completes when 
   WARN(kill_points << " kill points over a " << whole.count() / 1000 << " ms import: " << killed_before_commit
                    << " left nothing applied, " << finished << " left everything; none left a part");
   CHECK(killed_before_commit > 0);
+}
+
+TEST_CASE("an export killed at any moment leaves a whole bundle or none at its path", "[export][crash]") {
+  test::TempDir dir;
+  test::Replica a(dir, "a", kSchema);
+  write_changes(a);
+  a.engine.seal();
+  const std::string rows_before = a.dump("items");
+  auto export_to = [&](const std::string& target) {
+    return [&a, target] {
+      ExportOptions all;
+      all.all = true;
+      (void)Engine::open(a.path).export_bundle(target, all);
+    };
+  };
+  const auto whole = duration_of(export_to(dir.file("timing.ferry")));
+
+  std::mt19937_64 rng(20261126);
+  int absent = 0, whole_bundles = 0;
+  const int kill_points = 60;
+  for (int k = 0; k < kill_points; ++k) {
+    const std::string target = dir.file("out-" + std::to_string(k) + ".ferry");
+    const auto delay = random_delay(rng, whole);
+    const bool done = killed_after(export_to(target), delay);
+    INFO("kill point " << k << " after " << delay.count() << " us");
+    if (std::filesystem::exists(target)) {
+      CHECK(verify_bundle(target).ok);
+      CHECK(inspect_bundle(target).operations == 2000);
+      ++whole_bundles;
+    } else {
+      CHECK_FALSE(done);
+      ++absent;
+    }
+    check_database_sound(a.path);
+    CHECK(Engine::open(a.path).verify().ok);
+    (void)export_to(target)();  // Running it again writes the whole bundle.
+    CHECK(verify_bundle(target).ok);
+  }
+  CHECK(a.dump("items") == rows_before);
+  WARN(kill_points << " kill points over a " << whole.count() / 1000 << " ms export: " << absent << " left no bundle, "
+                   << whole_bundles << " a whole one; none left a part");
+  CHECK(absent > 0);
+}
+
+TEST_CASE("a seal killed at any moment seals every captured change or none, exactly once", "[capture][crash]") {
+  test::TempDir dir;
+  const std::string pristine = dir.file("pristine.db");
+  {
+    test::Replica p(dir, "pristine", kSchema);
+    write_changes(p);  // 2,000 captured changes waiting in ferry_capture.
+  }
+  REQUIRE(count(pristine, "ferry_capture") == 2000);
+  auto seal = [](const std::string& db) { return [db] { (void)Engine::open(db).seal(); }; };
+  const std::string timing = dir.file("timing.db");
+  std::filesystem::copy_file(pristine, timing);
+  const auto whole = duration_of(seal(timing));
+  const std::string expected = test::dump(timing, "items");
+
+  std::mt19937_64 rng(20261127);
+  int none = 0, all = 0;
+  const int kill_points = 60;
+  for (int k = 0; k < kill_points; ++k) {
+    const std::string db = dir.file("victim-" + std::to_string(k) + ".db");
+    std::filesystem::copy_file(pristine, db);
+    const auto delay = random_delay(rng, whole);
+    const bool done = killed_after(seal(db), delay);
+    INFO("kill point " << k << " after " << delay.count() << " us");
+    check_database_sound(db);
+    const auto captured = count(db, "ferry_capture"), sealed = count(db, "ferry_log");
+    CHECK(((captured == 2000 && sealed == 0) || (captured == 0 && sealed == 2000)));
+    if (done) CHECK(sealed == 2000);
+    (sealed == 0 ? none : all) += 1;
+    auto e = Engine::open(db);
+    CHECK(e.verify().ok);  // Seals what is left, then checks every chain.
+    CHECK(e.status().operations == 2000);
+    CHECK(count(db, "ferry_capture") == 0);
+    CHECK(test::dump(db, "items") == expected);
+    std::filesystem::remove(db);
+  }
+  WARN(kill_points << " kill points over a " << whole.count() / 1000 << " ms seal: " << none << " left every change "
+                   << "captured, " << all << " sealed them all; none sealed a part");
+  CHECK(none > 0);
 }
