@@ -32,6 +32,17 @@ void sync_path(const std::string& path, const std::string& what) {
 
 std::size_t fail_after = 0;  // Test seam; 0: off.
 
+// Runs `step` of writing the bundle for `target`; a failure names the bundle the
+// person asked for (not the temporary file) and says that nothing was written there.
+template <typename F>
+auto writing(const std::string& target, F&& step) -> decltype(step()) {
+  try {
+    return step();
+  } catch (const Error& e) {
+    throw Error(e.code(), target + ": cannot write the bundle, so none was written there: " + e.what());
+  }
+}
+
 }  // namespace
 
 void Writer::fail_after_for_testing(std::size_t n) { fail_after = n; }
@@ -46,6 +57,15 @@ Writer::Writer(const std::string& target, BundleInfo info) : target_(target), in
     throw Error(Errc::database, target + ": cannot create a file in " + folder_of(target) + ": " + std::strerror(errno));
   ::close(fd);
   temp_ = tmpl;
+  try {
+    writing(target_, [&] { start(); });
+  } catch (...) {
+    discard();
+    throw;
+  }
+}
+
+void Writer::start() {
   db_ = std::make_unique<sql::Database>(temp_, sql::Database::Mode::open);
   db_->exec("PRAGMA page_size=" + std::to_string(kPageSize) + "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
             " PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=" +
@@ -75,11 +95,14 @@ Writer::Writer(const std::string& target, BundleInfo info) : target_(target), in
   content_.update(encode_header(info_));
 }
 
-Writer::~Writer() {
-  if (finished_) return;
+void Writer::discard() {
   insert_.reset();
   db_.reset();
   ::unlink(temp_.c_str());
+}
+
+Writer::~Writer() {
+  if (!finished_) discard();
 }
 
 void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
@@ -88,7 +111,7 @@ void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, st
   insert_->bind_blob_view(1, origin.bytes.data(), 16)
       .bind(2, static_cast<std::int64_t>(seq))
       .bind_blob_view(3, body.data(), body.size());
-  insert_->run();
+  writing(target_, [&] { insert_->run(); });
   content_.update(hash.data(), hash.size());
   ++added_;
 }
@@ -110,8 +133,10 @@ BundleInfo Writer::finish() {
       .bind_blob(8, clock.data(), clock.size())
       .bind(9, static_cast<std::int64_t>(info_.operations))
       .bind_blob(10, info_.content_hash.data(), 32);
-  manifest.run();
-  db_->exec("COMMIT");
+  writing(target_, [&] {
+    manifest.run();
+    db_->exec("COMMIT");
+  });
   insert_.reset();
   db_.reset();  // Closed: every page is in the file.
   sync_path(temp_, "the bundle");

@@ -32,6 +32,9 @@ class Writer {
   static void fail_after_for_testing(std::size_t n);
 
  private:
+  void start();    // Creates the schema and writes the header tables.
+  void discard();  // Closes and removes the temporary file.
+
   std::string target_;
   std::string temp_;
   BundleInfo info_;

@@ -1,0 +1,97 @@
+// I/O faults: a disk that fills up or fails while ferry writes. Every fault
+// gives a clear error, changes nothing, and leaves no partial bundle at the
+// target path; once the disk is healthy again the same command succeeds.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "support/faulty_vfs.h"
+#include "support/support.h"
+
+using namespace ferry;
+
+namespace {
+
+const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, note TEXT)";
+
+void write_rows(test::Replica& r) {
+  r.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+        "INSERT INTO items SELECT i, 'item-' || i, i % 7, printf('%.200c', 'x') FROM n; UPDATE items SET qty = qty + 1");
+}
+
+bool leftover_temp_files(const std::string& folder) {
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    if (entry.path().filename().string().rfind(".ferry-export-", 0) == 0) return true;
+  return false;
+}
+
+struct Fault {
+  int error;
+  const char* says;
+};
+
+}  // namespace
+
+TEST_CASE("an export onto a full or failing disk says so and leaves no bundle behind", "[export][faults]") {
+  test::TempDir dir;
+  test::Replica a(dir, "a", kSchema);
+  write_rows(a);
+  a.engine.seal();
+  const std::string out_dir = dir.file("stick");
+  std::filesystem::create_directory(out_dir);
+  const std::string target = out_dir + "/a.ferry";
+  ExportOptions all;
+  all.all = true;
+  const auto fault = GENERATE(Fault{SQLITE_FULL, "full"}, Fault{SQLITE_IOERR_WRITE, "I/O error"});
+  const std::int64_t budget = GENERATE(0, 4096, 65536, 400000);
+  INFO("error " << fault.error << ", failing after " << budget << " bytes");
+  {
+    test::FaultyDisk disk(".ferry-export-", budget, fault.error);
+    try {
+      (void)a.engine.export_bundle(target, all);
+      FAIL("the export succeeded on a failing disk");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains(fault.says) && Catch::Contains(target));
+    }
+    CHECK(disk.refused() > 0);
+  }
+  CHECK_FALSE(std::filesystem::exists(target));
+  CHECK_FALSE(leftover_temp_files(out_dir));
+  CHECK(a.engine.verify().ok);
+  const auto summary = a.engine.export_bundle(target, all);  // The disk is healthy again.
+  CHECK(summary.operations == 4000);
+  CHECK(verify_bundle(target).ok);
+}
+
+TEST_CASE("an import onto a full or failing disk says so and changes nothing", "[import][faults]") {
+  test::TempDir dir;
+  test::Replica a(dir, "a", kSchema);
+  write_rows(a);
+  ExportOptions all;
+  all.all = true;
+  const std::string bundle = dir.file("a.ferry");
+  a.engine.export_bundle(bundle, all);
+  test::Replica b(dir, "b", kSchema);
+  b.sql("INSERT INTO items VALUES(99999, 'mine', 1, 'kept')");
+  const std::string before = b.dump("items");
+  const auto fault = GENERATE(Fault{SQLITE_FULL, "full"}, Fault{SQLITE_IOERR_WRITE, "I/O error"});
+  const std::int64_t budget = GENERATE(0, 65536, 600000);
+  INFO("error " << fault.error << ", failing after " << budget << " bytes");
+  {
+    // The database's own files: b.db and its write-ahead log.
+    test::FaultyDisk disk(b.path, budget, fault.error);
+    try {
+      auto engine = Engine::open(b.path);  // Connections choose their VFS when they open.
+      (void)engine.import_bundle(bundle);
+      FAIL("the import succeeded on a failing disk");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains(fault.says));
+    }
+    CHECK(disk.refused() > 0);
+  }
+  auto fresh = Engine::open(b.path);  // What a new process would find.
+  CHECK(fresh.verify().ok);
+  CHECK(test::dump(b.path, "items") == before);
+  CHECK(fresh.status().operations == 1);  // Only b's own insert.
+  const auto again = fresh.import_bundle(bundle);
+  CHECK(again.applied == 4000);
+}
