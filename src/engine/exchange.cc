@@ -16,6 +16,7 @@
 #include "import/importer.h"
 #include "log/codec.h"
 #include "merge/row_meta.h"
+#include "merge/row_store.h"
 #include "util/uuid.h"
 
 namespace ferry {
@@ -89,15 +90,13 @@ class SchemaCheck {
 // (merge/merger.h). Sorted by (origin, seq), as bundles store operations.
 std::set<std::pair<DeviceId, std::uint64_t>> snapshot_operations(engine::Session& s) {
   std::set<std::pair<DeviceId, std::uint64_t>> out;
-  auto rows = s.db.prepare("SELECT meta FROM ferry_rows");
-  while (rows.step()) {
-    const merge::RowMeta meta = merge::decode_meta(rows.blob(0), s.db.path());
+  merge::RowStore::for_each(s.db, [&](const merge::RowMeta& meta) {
     auto add = [&](const merge::Frontier& f) {
       for (const auto& stamp : f) out.emplace(s.devices.by_no(stamp.device).id, stamp.seq);
     };
     add(meta.exist);
     for (const auto& [column, f] : meta.cols) add(f);
-  }
+  });
   return out;
 }
 

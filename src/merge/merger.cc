@@ -8,6 +8,7 @@
 #include "ferry/error.h"
 #include "log/codec.h"
 #include "merge/row_meta.h"
+#include "merge/row_store.h"
 #include "util/uuid.h"
 
 namespace ferry::merge {
@@ -30,9 +31,7 @@ struct Merger::Impl {
   engine::Devices& devices;
   const capture::Registry& tables;
   log::Store& log;
-  sql::Statement load_meta;
-  sql::Statement insert_meta;
-  sql::Statement update_meta;
+  RowStore rows;
   sql::Statement open_conflicts;
   sql::Statement insert_conflict;
   sql::Statement close_conflict;
@@ -42,9 +41,7 @@ struct Merger::Impl {
 
   Impl(sql::Database& d, engine::Devices& dev, const capture::Registry& t, log::Store& l)
       : db(d), devices(dev), tables(t), log(l),
-        load_meta(d.prepare("SELECT meta FROM ferry_rows WHERE tbl=? AND pk=?", true)),
-        insert_meta(d.prepare("INSERT INTO ferry_rows(tbl, pk, meta) VALUES(?, ?, ?)", true)),
-        update_meta(d.prepare("UPDATE ferry_rows SET meta=?3 WHERE tbl=?1 AND pk=?2", true)),
+        rows(d),
         open_conflicts(d.prepare("SELECT id, winner_origin, winner_seq, loser_origin, loser_seq FROM ferry_conflicts "
                                  "WHERE tbl=? AND pk=? AND col=? AND closed_ms IS NULL AND kind='value'", true)),
         insert_conflict(d.prepare("INSERT INTO ferry_conflicts(tbl, pk, col, winner_origin, winner_seq, loser_origin, "
@@ -278,10 +275,7 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
                                    " writes table '" + op.table + "', which is not tracked here");
   const std::string pk = log::encode_values(op.key);
   RowMeta meta;
-  m.load_meta.bind(1, t->no).bind_blob_view(2, pk.data(), pk.size());
-  const bool stored = m.load_meta.step();
-  if (stored) meta = decode_meta(m.load_meta.blob(0), m.db.path());
-  m.load_meta.reset();
+  const bool stored = m.rows.load(t->no, op.key, pk, meta);
 
   const bool was = exists(meta, [&](const Frontier& f) { return m.winner(f); });
   const Stamp stamp{m.devices.ensure(op.origin).no, op.seq, op.lamport, op.kind == OpKind::remove};
@@ -317,10 +311,7 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
     meta.conflicted = m.count_open.integer(0) > 0;
     m.count_open.reset();
   }
-  const Bytes encoded = encode_meta(meta);
-  sql::Statement& save = stored ? m.update_meta : m.insert_meta;
-  save.bind(1, t->no).bind_blob_view(2, pk.data(), pk.size()).bind_blob_view(3, encoded.data(), encoded.size());
-  save.run();
+  m.rows.save(t->no, op.key, pk, meta, stored);
   return opened;
 }
 

@@ -30,17 +30,10 @@
 #include "engine/devices.h"
 #include "ferry/operation.h"
 #include "log/store.h"
+#include "merge/row_meta.h"
 #include "sql/database.h"
 
 namespace ferry::merge {
-
-struct Stamp {
-  std::int64_t device = 0;  // Local device number (ferry_devices.no).
-  std::uint64_t seq = 0;
-  std::uint64_t lamport = 0;
-  bool removes = false;     // Written by a delete.
-  friend bool operator==(const Stamp& a, const Stamp& b) { return a.device == b.device && a.seq == b.seq; }
-};
 
 // True when `a` wins over `b`: greater Lamport time, then greater origin device id (bytes).
 // The one place the winner rule lives.

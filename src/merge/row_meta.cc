@@ -3,7 +3,6 @@
 #include <msgpack.hpp>
 
 #include "ferry/error.h"
-#include "merge/merger.h"
 
 namespace ferry::merge {
 namespace {
@@ -67,10 +66,10 @@ Bytes encode_meta(const RowMeta& meta) {
   return Bytes(d, d + buffer.size());
 }
 
-RowMeta decode_meta(const Bytes& bytes, const std::string& where) {
+RowMeta decode_meta(std::string_view bytes, const std::string& where) {
   try {
     std::size_t off = 0;
-    auto h = msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size(), off, nullptr, nullptr, kLimits);
+    auto h = msgpack::unpack(bytes.data(), bytes.size(), off, nullptr, nullptr, kLimits);
     const auto& top = array_of(h.get());
     if (top.size != 3 || off != bytes.size()) throw msgpack::type_error();
     RowMeta meta;

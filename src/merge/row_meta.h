@@ -7,8 +7,10 @@
 // written by one insert is then a few bytes plus its column names).
 // flags bit 0: the row has open conflict records.
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,7 +18,14 @@
 
 namespace ferry::merge {
 
-struct Stamp;
+// One operation in a frontier.
+struct Stamp {
+  std::int64_t device = 0;  // Local device number (ferry_devices.no).
+  std::uint64_t seq = 0;
+  std::uint64_t lamport = 0;
+  bool removes = false;     // Written by a delete.
+  friend bool operator==(const Stamp& a, const Stamp& b) { return a.device == b.device && a.seq == b.seq; }
+};
 using Frontier = std::vector<Stamp>;
 
 struct RowMeta {
@@ -30,7 +39,7 @@ struct RowMeta {
 };
 
 Bytes encode_meta(const RowMeta& meta);
-RowMeta decode_meta(const Bytes& bytes, const std::string& where);
+RowMeta decode_meta(std::string_view bytes, const std::string& where);
 
 // The row exists when its existence frontier's winner is an insert.
 bool exists(const RowMeta& meta, const std::function<const Stamp*(const Frontier&)>& winner);
