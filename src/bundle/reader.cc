@@ -262,11 +262,11 @@ void Reader::scan(const Visitor& visit) {
   Hash prev{};
   auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path_ + ": " + what); };
   while (st.step()) {
-    if (st.column_type(0) != SQLITE_BLOB || st.blob(0).size() != 16 || st.column_type(1) != SQLITE_INTEGER ||
+    if (st.column_type(0) != SQLITE_BLOB || st.blob_view(0).size() != 16 || st.column_type(1) != SQLITE_INTEGER ||
         st.column_type(2) != SQLITE_BLOB)
       fail("operation row " + std::to_string(count + 1) + " has columns of the wrong type or size");
     DeviceId origin;
-    std::memcpy(origin.bytes.data(), st.blob(0).data(), 16);
+    std::memcpy(origin.bytes.data(), st.blob_view(0).data(), 16);
     const auto seq = static_cast<std::uint64_t>(st.integer(1));
     // Built only when something fails: an operation that verifies costs no message.
     auto what = [&] { return "operation " + std::to_string(seq) + " of device " + origin.to_string(); };
@@ -289,8 +289,7 @@ void Reader::scan(const Visitor& visit) {
     if (seq != expect_seq)
       fail("expected operation " + std::to_string(expect_seq) + " of device " + origin.to_string() + " but found " +
            std::to_string(seq) + " (an operation is missing)");
-    const Bytes body_bytes = st.blob(2);
-    const std::string_view body(reinterpret_cast<const char*>(body_bytes.data()), body_bytes.size());
+    const std::string_view body = st.blob_view(2);  // Valid until the next step.
     // Bundles store no hash: it is computed here, and the chain, the range's last
     // hash and the content hash are what it must agree with.
     const Hash stored = log::hash_of(body);

@@ -48,11 +48,16 @@ class Encoder {
 const msgpack::unpack_limit kLimits(/*array=*/kMaxArray, /*map=*/0, /*str=*/kMaxValueBytes,
                                     /*bin=*/kMaxValueBytes, /*ext=*/0, /*depth=*/4);
 
+// Strings and binaries in the parsed object point into the input instead of
+// being copied. REQUIRES: `bytes` outlives the returned handle.
+bool reference_input(msgpack::type::object_type, std::size_t, void*) { return true; }
+
 msgpack::object_handle parse_exactly(std::string_view bytes, const std::string& where) {
   std::size_t offset = 0;
+  bool referenced = false;
   msgpack::object_handle handle;
   try {
-    handle = msgpack::unpack(bytes.data(), bytes.size(), offset, nullptr, nullptr, kLimits);
+    handle = msgpack::unpack(bytes.data(), bytes.size(), offset, referenced, reference_input, nullptr, kLimits);
   } catch (const std::exception& e) {
     throw Error(Errc::corrupt, where + ": not valid msgpack: " + e.what());
   }
@@ -172,11 +177,13 @@ Operation decode(std::string_view bytes, const std::string& where) {
   }
   op.table = get_str(f[6], where, "table");
   const auto& key = get_array(f[7], where, "key");
+  op.key.reserve(key.size);
   for (std::uint32_t i = 0; i < key.size; ++i) op.key.push_back(get_value(key.ptr[i], where, "key"));
   const auto kind = get_uint(f[8], where, "kind");
   if (kind > 2) bad(where, "kind", "0 (insert), 1 (update) or 2 (delete)");
   op.kind = static_cast<OpKind>(kind);
   const auto& columns = get_array(f[9], where, "columns");
+  op.columns.reserve(columns.size);
   for (std::uint32_t i = 0; i < columns.size; ++i) {
     const auto& pair = get_array(columns.ptr[i], where, "column");
     if (pair.size != 2) bad(where, "column", "a [name, value] pair");

@@ -69,7 +69,9 @@ Bytes encode_meta(const RowMeta& meta) {
 RowMeta decode_meta(std::string_view bytes, const std::string& where) {
   try {
     std::size_t off = 0;
-    auto h = msgpack::unpack(bytes.data(), bytes.size(), off, nullptr, nullptr, kLimits);
+    bool referenced = false;  // Column names point into `bytes`, which outlives `h`.
+    auto h = msgpack::unpack(bytes.data(), bytes.size(), off, referenced,
+                             [](msgpack::type::object_type, std::size_t, void*) { return true; }, nullptr, kLimits);
     const auto& top = array_of(h.get());
     if (top.size != 3 || off != bytes.size()) throw msgpack::type_error();
     RowMeta meta;
