@@ -252,7 +252,27 @@ void Reader::read_manifest() {
   info_.bytes = size_;
 }
 
-void Reader::scan(const Visitor& visit) {
+void Reader::check_operation(const Operation& op, const DeviceId& origin, std::uint64_t seq, const Hash& prev,
+                             const std::function<std::string()>& what) const {
+  auto fail = [&](const std::string& problem) { throw Error(Errc::corrupt, path_ + ": " + problem); };
+  if (op.origin != origin || op.seq != seq) fail(what() + ": its content names another operation");
+  if (!info_.snapshot && op.prev_hash != prev) fail(what() + ": it does not continue its device's chain");
+  const TableInfo* table = nullptr;
+  for (const auto& t : info_.tables)
+    if (t.name == op.table) table = &t;
+  if (table == nullptr) fail(what() + ": writes table '" + shown(op.table) + "', which the bundle does not describe");
+  if (op.key.size() != table->key.size()) fail(what() + ": its key does not fit table '" + shown(op.table) + "'");
+  for (const auto& c : op.columns) {
+    if (std::find(table->columns.begin(), table->columns.end(), c.name) == table->columns.end())
+      fail(what() + ": writes column '" + shown(c.name) + "', which table '" + shown(op.table) + "' does not have");
+  }
+}
+
+void Reader::scan(const Visitor& visit) { walk(visit, /*decode=*/true); }
+
+void Reader::check_content() { walk({}, /*decode=*/false); }
+
+void Reader::walk(const Visitor& visit, bool decode) {
   hash::Sha256 content;
   content.update(encode_header(info_));
   auto st = db_->prepare("SELECT origin, seq, body FROM ferry_ops ORDER BY origin, seq");
@@ -293,28 +313,25 @@ void Reader::scan(const Visitor& visit) {
     // Bundles store no hash: it is computed here, and the chain, the range's last
     // hash and the content hash are what it must agree with.
     const Hash stored = log::hash_of(body);
-    Operation op;
-    try {
-      op = log::decode(body, path_);
-    } catch (const Error& e) {
-      // decode names the field after "<path>: "; put the operation between them.
-      throw Error(e.code(), path_ + ": " + what() + std::string(e.what()).substr(path_.size()));
-    }
-    if (op.origin != origin || op.seq != seq) fail(what() + ": its content names another operation");
-    if (!info_.snapshot && op.prev_hash != prev) fail(what() + ": it does not continue its device's chain");
-    const TableInfo* table = nullptr;
-    for (const auto& t : info_.tables)
-      if (t.name == op.table) table = &t;
-    if (table == nullptr) fail(what() + ": writes table '" + shown(op.table) + "', which the bundle does not describe");
-    if (op.key.size() != table->key.size()) fail(what() + ": its key does not fit table '" + shown(op.table) + "'");
-    for (const auto& c : op.columns) {
-      if (std::find(table->columns.begin(), table->columns.end(), c.name) == table->columns.end())
-        fail(what() + ": writes column '" + shown(c.name) + "', which table '" + shown(op.table) + "' does not have");
+    if (!decode) {
+      // A canonical body ends with its prev_hash (a 32-byte bin): the chain link, without decoding.
+      if (!info_.snapshot && (body.size() < prev.size() ||
+                              std::memcmp(body.data() + body.size() - prev.size(), prev.data(), prev.size()) != 0))
+        fail(what() + ": it does not continue its device's chain");
+    } else {
+      Operation op;
+      try {
+        op = log::decode(body, path_);
+      } catch (const Error& e) {
+        // decode names the field after "<path>: "; put the operation between them.
+        throw Error(e.code(), path_ + ": " + what() + std::string(e.what()).substr(path_.size()));
+      }
+      check_operation(op, origin, seq, prev, what);
+      if (visit) visit(op, body, stored);
     }
     if (seq == info_.ranges[range].last && stored != info_.last_hashes[range])
       fail("the last operation of device " + origin.to_string() + " differs from the one the range announces");
     content.update(stored.data(), stored.size());
-    if (visit) visit(op, body, stored);
     prev = stored;
     ++expect_seq;
     ++count;

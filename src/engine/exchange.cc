@@ -204,22 +204,39 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
     }
   }
   auto ops = db.prepare("SELECT id, body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
-  for (const auto& r : info.snapshot ? std::vector<SeqRange>{} : info.ranges) {
+  for (std::size_t i = 0; i < (info.snapshot ? 0 : info.ranges.size()); ++i) {
+    const SeqRange& r = info.ranges[i];
     const std::int64_t no = s.devices.find(r.device)->no;
     ops.bind(1, log::log_id(no, r.first)).bind(2, log::log_id(no, r.last));
+    std::uint64_t expect = r.first;
+    Hash prev = info.prerequisites[i];
     while (ops.step()) {
       const auto body = ops.blob_view(1);
       const auto seq = static_cast<std::uint64_t>(ops.integer(0) - log::log_id(no, 0));
-      writer.add(r.device, seq, log::hash_of(body), body);
+      // A canonical body ends with its prev_hash: a damaged log is caught here, by name.
+      if (seq != expect || body.size() < prev.size() ||
+          std::memcmp(body.data() + body.size() - prev.size(), prev.data(), prev.size()) != 0)
+        throw Error(Errc::corrupt, db.path() + ": operation " + std::to_string(expect) + " of device " +
+                                       r.device.to_string() + " in this database's log is missing or does not continue "
+                                       "its chain (the log was changed behind ferry's back; `ferry verify` says more). "
+                                       "No bundle was written.");
+      prev = log::hash_of(body);
+      writer.add(r.device, seq, prev, body);
+      ++expect;
       if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
     }
     ops.reset();
+    if (expect != r.last + 1)
+      throw Error(Errc::corrupt, db.path() + ": operation " + std::to_string(expect) + " of device " +
+                                     r.device.to_string() + " is missing from this database's log (`ferry verify` says "
+                                     "more). No bundle was written.");
   }
   info = writer.finish();
   try {
-    // Read back what reached the disk: USB sticks lie about what they stored.
+    // Read back what reached the disk: every byte of every operation against the
+    // content hash. The operations themselves came from this verified log.
     bundle::Reader check(path);
-    check.scan();
+    check.check_content();
   } catch (const Error& e) {
     ::unlink(path.c_str());
     throw Error(Errc::database, path + ": the bundle read back from the disk does not verify, so it was removed (" +

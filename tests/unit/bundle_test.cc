@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "bundle/reader.h"
 #include "bundle/writer.h"
 #include "support/support.h"
 
@@ -150,6 +151,23 @@ TEST_CASE("damage inside the bundle's content is named", "[bundle][damage]") {
   const Error e = f.refusal(f.tampered(sql));
   CHECK(e.code() == Errc::corrupt);
   CHECK_THAT(e.what(), Catch::Contains(expected) && Catch::Contains("tampered.ferry"));
+}
+
+TEST_CASE("export's read-back check finds changed bytes without decoding operations", "[bundle][damage]") {
+  Fixture f;
+  const std::string device = f.a.engine.device_id().to_string();
+  const auto [sql, expected] = GENERATE_COPY(table<std::string, std::string>({
+      {"UPDATE ferry_ops SET body = CAST(substr(body, 1, length(body) - 40) || x'ff' || substr(body, length(body) - 38) "
+       "AS BLOB) WHERE seq = 2",
+       "operation 3 of device " + device + ": it does not continue"},
+      {"DELETE FROM ferry_ops WHERE seq = 2", "expected operation 2"},
+      {"UPDATE ferry_ranges SET last_hash = zeroblob(32)", "differs from the one the range announces"},
+      {"UPDATE ferry_bundle SET created_ms = created_ms + 1", "content hash does not match"}}));
+  INFO(sql);
+  bundle::Reader reader(f.tampered(sql));
+  CHECK_THROWS_WITH(reader.check_content(), Catch::Contains(expected));
+  bundle::Reader untouched(f.good);
+  CHECK_NOTHROW(untouched.check_content());
 }
 
 TEST_CASE("what is not a bundle file is refused before SQLite sees it", "[bundle][damage]") {

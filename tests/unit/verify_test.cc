@@ -1,6 +1,7 @@
 // verify: any edit made to the log behind ferry's back is found, and the
 // report names the first operation that does not verify.
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "log/codec.h"
 #include "log/store.h"
@@ -129,4 +130,18 @@ TEST_CASE("verify detects each kind of tampering and names the operation", "[log
   const auto r = f.verify();
   CHECK_FALSE(r.ok);
   CHECK_THAT(r.first_failure, Catch::Contains(expected));
+}
+
+TEST_CASE("export refuses a log changed behind ferry's back and writes no bundle", "[log][verify][export]") {
+  Fixture f;
+  Operation op = log::decode(f.body(2), "t");
+  op.columns[0].value = Value::text("forged");
+  f.set(2, log::encode(op));
+  const std::string target = f.dir.file("out.ferry");
+  ExportOptions all;
+  all.all = true;
+  CHECK_THROWS_WITH(Engine::open(f.path).export_bundle(target, all),
+                    Catch::Contains("operation 3 of device") && Catch::Contains("changed behind ferry's back") &&
+                        Catch::Contains("No bundle was written"));
+  CHECK_FALSE(std::filesystem::exists(target));
 }
