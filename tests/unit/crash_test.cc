@@ -61,11 +61,8 @@ void check_database_sound(const std::string& db) {
   CHECK(test::run("sqlite3 " + test::shell_quote(db) + " 'PRAGMA integrity_check'").out == "ok\n");
 }
 
-std::int64_t count(const std::string& db, const std::string& table) {
-  auto conn = test::app(db);
-  auto st = conn.prepare("SELECT count(*) FROM " + table);
-  st.step();
-  return st.integer(0);
+std::int64_t rows_in(const std::string& db, const std::string& table) {
+  return test::count(db, "SELECT count(*) FROM " + table);
 }
 
 // 1,000 rows inserted, then all updated: 2,000 captured changes, not sealed yet.
@@ -175,7 +172,7 @@ TEST_CASE("a seal killed at any moment seals every captured change or none, exac
     test::Replica p(dir, "pristine", kSchema);
     write_changes(p);  // 2,000 captured changes waiting in ferry_capture.
   }
-  REQUIRE(count(pristine, "ferry_capture") == 2000);
+  REQUIRE(rows_in(pristine, "ferry_capture") == 2000);
   auto seal = [](const std::string& db) { return [db] { (void)Engine::open(db).seal(); }; };
   const std::string timing = dir.file("timing.db");
   std::filesystem::copy_file(pristine, timing);
@@ -192,14 +189,14 @@ TEST_CASE("a seal killed at any moment seals every captured change or none, exac
     const bool done = killed_after(seal(db), delay);
     INFO("kill point " << k << " after " << delay.count() << " us");
     check_database_sound(db);
-    const auto captured = count(db, "ferry_capture"), sealed = count(db, "ferry_log");
+    const auto captured = rows_in(db, "ferry_capture"), sealed = rows_in(db, "ferry_log");
     CHECK(((captured == 2000 && sealed == 0) || (captured == 0 && sealed == 2000)));
     if (done) CHECK(sealed == 2000);
     (sealed == 0 ? none : all) += 1;
     auto e = Engine::open(db);
     CHECK(e.verify().ok);  // Seals what is left, then checks every chain.
     CHECK(e.status().operations == 2000);
-    CHECK(count(db, "ferry_capture") == 0);
+    CHECK(rows_in(db, "ferry_capture") == 0);
     CHECK(test::dump(db, "items") == expected);
     std::filesystem::remove(db);
   }
