@@ -102,6 +102,12 @@ ferry::Engine prepared(const std::string& path, const std::string& name, const s
 Replica::Replica(const TempDir& dir, const std::string& n, const std::string& schema)
     : name(n), path(dir.file(n + ".db")), engine(prepared(path, n, schema)) {}
 
+ferry::ExportSummary export_all(Replica& from, const std::string& path) {
+  ferry::ExportOptions all;
+  all.all = true;
+  return from.engine.export_bundle(path, all);
+}
+
 ferry::ImportSummary exchange(Replica& from, Replica& to, const TempDir& dir) {
   static int counter = 0;
   const std::string file = dir.file(from.name + "-to-" + to.name + "-" + std::to_string(++counter) + ".ferry");

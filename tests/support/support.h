@@ -59,6 +59,9 @@ struct Replica {
   std::string dump(const std::string& table) const { return test::dump(path, table); }
 };
 
+// Exports every operation `from` holds to `path`.
+ferry::ExportSummary export_all(Replica& from, const std::string& path);
+
 // Exports from `from` what `to` lacks and imports it into `to`.
 ferry::ImportSummary exchange(Replica& from, Replica& to, const TempDir& dir);
 

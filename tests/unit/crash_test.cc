@@ -77,10 +77,8 @@ TEST_CASE("an import killed at any moment is all or nothing, and completes when 
   test::TempDir dir;
   test::Replica a(dir, "a", kSchema);
   write_changes(a);
-  ExportOptions all;
-  all.all = true;
   const std::string bundle = dir.file("a.ferry");
-  a.engine.export_bundle(bundle, all);
+  test::export_all(a, bundle);
   const std::string expected = a.dump("items");
 
   const std::string pristine = dir.file("pristine.db");

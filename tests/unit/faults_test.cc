@@ -39,15 +39,13 @@ TEST_CASE("an export onto a full or failing disk says so and leaves no bundle be
   const std::string out_dir = dir.file("stick");
   std::filesystem::create_directory(out_dir);
   const std::string target = out_dir + "/a.ferry";
-  ExportOptions all;
-  all.all = true;
   const auto fault = GENERATE(Fault{SQLITE_FULL, "full"}, Fault{SQLITE_IOERR_WRITE, "I/O error"});
   const std::int64_t budget = GENERATE(0, 4096, 65536, 400000);
   INFO("error " << fault.error << ", failing after " << budget << " bytes");
   {
     test::FaultyDisk disk(".ferry-export-", budget, fault.error);
     try {
-      (void)a.engine.export_bundle(target, all);
+      (void)test::export_all(a, target);
       FAIL("the export succeeded on a failing disk");
     } catch (const Error& e) {
       CHECK_THAT(e.what(), Catch::Contains(fault.says) && Catch::Contains(target));
@@ -57,7 +55,7 @@ TEST_CASE("an export onto a full or failing disk says so and leaves no bundle be
   CHECK_FALSE(std::filesystem::exists(target));
   CHECK_FALSE(leftover_temp_files(out_dir));
   CHECK(a.engine.verify().ok);
-  const auto summary = a.engine.export_bundle(target, all);  // The disk is healthy again.
+  const auto summary = test::export_all(a, target);  // The disk is healthy again.
   CHECK(summary.operations == 4000);
   CHECK(verify_bundle(target).ok);
 }
@@ -66,10 +64,8 @@ TEST_CASE("an import onto a full or failing disk says so and changes nothing", "
   test::TempDir dir;
   test::Replica a(dir, "a", kSchema);
   write_rows(a);
-  ExportOptions all;
-  all.all = true;
   const std::string bundle = dir.file("a.ferry");
-  a.engine.export_bundle(bundle, all);
+  test::export_all(a, bundle);
   test::Replica b(dir, "b", kSchema);
   b.sql("INSERT INTO items VALUES(99999, 'mine', 1, 'kept')");
   const std::string before = b.dump("items");
