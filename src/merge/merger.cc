@@ -273,9 +273,8 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
   if (t == nullptr || !t->tracked)
     throw Error(Errc::refused, "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string() +
                                    " writes table '" + op.table + "', which is not tracked here");
-  const std::string pk = log::encode_values(op.key);
   RowMeta meta;
-  const bool stored = m.rows.load(t->no, op.key, pk, meta);
+  const bool stored = m.rows.load(t->no, op.key, meta);
 
   const bool was = exists(meta, [&](const Frontier& f) { return m.winner(f); });
   const Stamp stamp{m.devices.ensure(op.origin).no, op.seq, op.lamport, op.kind == OpKind::remove};
@@ -304,6 +303,7 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
     return (c == kExistence ? meta.exist : meta.cell(c)).size() > 1;
   });
   if (may_conflict) {
+    const std::string pk = log::encode_values(op.key);
     for (const auto& c : touched)
       opened += m.settle_conflicts(op.table, pk, c, c == kExistence ? meta.exist : meta.cell(c), op);
     m.count_open.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
@@ -311,7 +311,7 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
     meta.conflicted = m.count_open.integer(0) > 0;
     m.count_open.reset();
   }
-  m.rows.save(t->no, op.key, pk, meta, stored);
+  m.rows.save(t->no, op.key, meta, stored);
   return opened;
 }
 

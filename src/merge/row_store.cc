@@ -1,5 +1,7 @@
 #include "merge/row_store.h"
 
+#include "log/codec.h"
+
 namespace ferry::merge {
 
 RowStore::RowStore(sql::Database& db)
@@ -21,7 +23,7 @@ RowStore::Statements& RowStore::integer_keyed(std::int64_t table) {
   return by_table_.emplace(table, std::move(st)).first->second;
 }
 
-bool RowStore::load(std::int64_t table, const std::vector<Value>& key, const std::string& pk, RowMeta& out) {
+bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowMeta& out) {
   sql::Statement* chosen = &general_.load;
   if (integer_key(key)) {
     Statements& s = integer_keyed(table);
@@ -29,9 +31,11 @@ bool RowStore::load(std::int64_t table, const std::vector<Value>& key, const std
     chosen = &s.load;
   }
   sql::Statement& st = *chosen;
+  std::string pk;
   if (integer_key(key)) {
     st.bind(2, key[0].as_integer());
   } else {
+    pk = log::encode_values(key);
     st.bind(1, table).bind_blob_view(2, pk.data(), pk.size());
   }
   const bool found = st.step();
@@ -40,8 +44,7 @@ bool RowStore::load(std::int64_t table, const std::vector<Value>& key, const std
   return found;
 }
 
-void RowStore::save(std::int64_t table, const std::vector<Value>& key, const std::string& pk, const RowMeta& meta,
-                    bool existed) {
+void RowStore::save(std::int64_t table, const std::vector<Value>& key, const RowMeta& meta, bool existed) {
   const Bytes encoded = encode_meta(meta);
   if (integer_key(key)) {
     Statements& s = integer_keyed(table);
@@ -51,6 +54,7 @@ void RowStore::save(std::int64_t table, const std::vector<Value>& key, const std
     st.run();
     if (!s.any || k > s.max_key) s.max_key = k, s.any = true;
   } else {
+    const std::string pk = log::encode_values(key);
     sql::Statement& st = existed ? general_.update : general_.insert;
     st.bind(1, table).bind_blob_view(2, pk.data(), pk.size()).bind_blob_view(3, encoded.data(), encoded.size());
     st.run();

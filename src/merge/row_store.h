@@ -22,11 +22,11 @@ class RowStore {
  public:
   explicit RowStore(sql::Database& db);
 
-  // Reads the state of the row of `table` with `key` (`pk`: its encoding) into `out`.
-  // Returns false, leaving `out` alone, when none is stored.
-  bool load(std::int64_t table, const std::vector<Value>& key, const std::string& pk, RowMeta& out);
+  // Reads the state of the row of `table` with `key` into `out`. Returns false,
+  // leaving `out` alone, when none is stored.
+  bool load(std::int64_t table, const std::vector<Value>& key, RowMeta& out);
   // Stores it; `existed`: load() found one.
-  void save(std::int64_t table, const std::vector<Value>& key, const std::string& pk, const RowMeta& meta, bool existed);
+  void save(std::int64_t table, const std::vector<Value>& key, const RowMeta& meta, bool existed);
 
   // Calls `fn` with every stored row state.
   static void for_each(sql::Database& db, const std::function<void(const RowMeta&)>& fn);
