@@ -33,6 +33,20 @@ VectorClock decode_clock(const Bytes& b, const std::string& where) {
   return log::decode_clock(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), where + ": ferry_devices");
 }
 
+// Refuses a database whose ferry tables this version cannot read.
+void check_local_format(sql::Database& db) {
+  const auto v = engine::get_meta(db, "format");
+  const std::int64_t format = v && v->type() == Value::Type::integer ? v->as_integer() : -1;
+  if (format > engine::kLocalSchemaVersion || format < 0)
+    throw Error(Errc::refused, db.path() + ": was prepared by a newer ferry (local format " +
+                                   (v ? v->to_display() : "?") + "); upgrade ferry to open it");
+  if (format < engine::kLocalSchemaVersion)
+    throw Error(Errc::refused, db.path() + ": was prepared by a pre-release ferry (local format " +
+                                   std::to_string(format) + ") whose tables this version cannot read; with that ferry, "
+                                   "export everything (`ferry export DB --all -o FILE`), then prepare a fresh copy "
+                                   "of the application database with this one and import FILE");
+}
+
 bool file_exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
@@ -62,6 +76,7 @@ Engine Engine::init(const std::string& path, const std::string& device_name) {
     st.run();
   }
   tx.commit();
+  check_local_format(db);
   auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}});
   impl->self = load_self(impl->db);
   impl->name = load_name(impl->db);
@@ -75,10 +90,7 @@ Engine Engine::open(const std::string& path) {
   if (!engine::has_schema(db))
     throw Error(Errc::refused, path + ": this database is not prepared for ferry; run `ferry init " + path + "` first");
   engine::configure_connection(db);
-  auto v = engine::get_meta(db, "format");
-  if (!v || v->type() != Value::Type::integer || v->as_integer() > engine::kLocalSchemaVersion)
-    throw Error(Errc::refused, path + ": was prepared by a newer ferry (local format " +
-                                   (v ? v->to_display() : "?") + "); upgrade ferry to open it");
+  check_local_format(db);
   auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}});
   impl->self = load_self(impl->db);
   impl->name = load_name(impl->db);

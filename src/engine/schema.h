@@ -10,7 +10,9 @@
 
 namespace ferry::engine {
 
-constexpr int kLocalSchemaVersion = 1;
+// 2: ferry_log keyed by (device number, seq) with no hash column; merge state of
+//    integer keys in ferry_rows_<n>. Databases of version 1 (a pre-release) are refused.
+constexpr int kLocalSchemaVersion = 2;
 
 // Creates every ferry_ table, index and guard trigger; harmless when they exist.
 void create_schema(sql::Database& db);

@@ -59,6 +59,25 @@ TEST_CASE("opening a database ferry never prepared is refused with what to do", 
                        }));
 }
 
+TEST_CASE("a database prepared by an older or newer ferry is refused with what to do", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY)");
+  (void)Engine::init(path);
+  const auto [format, expected] = GENERATE(table<int, std::string>({{1, "pre-release ferry (local format 1)"},
+                                                                      {99, "newer ferry (local format 99)"}}));
+  test::exec(path, "UPDATE ferry_meta SET value=" + std::to_string(format) + " WHERE key='format'");
+  for (auto opening : {+[](const std::string& p) { (void)Engine::open(p); }, +[](const std::string& p) { (void)Engine::init(p); }}) {
+    try {
+      opening(path);
+      FAIL("opened");
+    } catch (const Error& e) {
+      CHECK(e.code() == Errc::refused);
+      CHECK_THAT(e.what(), Catch::Contains(expected) && Catch::Contains(path));
+    }
+  }
+}
+
 TEST_CASE("every value type round-trips exactly through capture", "[capture]") {
   test::TempDir dir;
   const auto path = dir.file("app.db");
