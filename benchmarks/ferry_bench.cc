@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bundle_bytes.h"
 #include "ferry/engine.h"
 
 namespace {
@@ -35,6 +36,7 @@ struct Result {
   double artifact_bytes = 0;
   double artifact_zstd = 0;      // 0 when zstd is not installed.
   double peak_rss_mib = 0;
+  double field_bytes[bench::kFields] = {};  // ferry: per operation, by field of the encoding.
 };
 
 using Clock = std::chrono::steady_clock;
@@ -222,6 +224,8 @@ Result run_ferry(const std::string& dir, int rows) {
   r.ops[3] = r.ops[4] = static_cast<double>(summary.operations);
   r.artifact_bytes = file_size(dir + "/ferry.bundle");
   r.artifact_zstd = zstd_size(dir + "/ferry.bundle");
+  const double n = bench::measure_bundle_fields(dir + "/ferry.bundle", r.field_bytes);
+  for (double& b : r.field_bytes) b /= n;
   return r;
 }
 
@@ -298,6 +302,16 @@ void print_table(int rows, std::map<std::string, Result>& m) {
                 r.artifact_zstd > 0 ? (std::to_string(static_cast<long long>(r.artifact_zstd)) + " bytes").c_str() : "n/a (no zstd)",
                 r.peak_rss_mib);
   }
+  // What a bundle's bytes per operation are: each field's encoded size, then SQLite's row and page overhead.
+  const Result& f = m["ferry"];
+  double body = 0;
+  std::printf("ferry    bytes per operation by field:");
+  for (int i = 0; i < bench::kFields; ++i) {
+    std::printf(" %s %.1f%s", bench::kFieldNames[i], f.field_bytes[i], i + 1 < bench::kFields ? "," : "");
+    body += f.field_bytes[i];
+  }
+  std::printf("; SQLite storage %.1f. Incompressible: the id's 10 random bytes and the 32-byte prev_hash.\n",
+              f.artifact_bytes / f.ops[3] - body);
 }
 
 void print_json(int rows, std::map<std::string, Result>& m) {
@@ -310,8 +324,15 @@ void print_json(int rows, std::map<std::string, Result>& m) {
     for (int p = 0; p < 5; ++p)
       std::printf("\"%s\": {\"seconds\": %.6f, \"ops\": %.0f, \"x_raw\": %.3f, \"x_session\": %.3f}, ", kPhases[p],
                   r.seconds[p], r.ops[p], r.seconds[p] / m["raw"].seconds[p], r.seconds[p] / m["session"].seconds[p]);
-    std::printf("\"artifact_bytes\": %.0f, \"artifact_zstd_bytes\": %.0f, \"peak_rss_mib\": %.1f}", r.artifact_bytes,
+    std::printf("\"artifact_bytes\": %.0f, \"artifact_zstd_bytes\": %.0f, \"peak_rss_mib\": %.1f", r.artifact_bytes,
                 r.artifact_zstd, r.peak_rss_mib);
+    if (std::string(sys) == "ferry") {
+      std::printf(", \"bytes_per_operation_by_field\": {");
+      for (int i = 0; i < bench::kFields; ++i)
+        std::printf("%s\"%s\": %.2f", i ? ", " : "", bench::kFieldNames[i], r.field_bytes[i]);
+      std::printf("}");
+    }
+    std::printf("}");
   }
   std::printf("}}\n");
 }

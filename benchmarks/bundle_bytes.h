@@ -1,0 +1,18 @@
+#pragma once
+// What a ferry bundle's bytes are made of: the average encoded size of each
+// field of an operation (bundle_format/README.md, "The operation"), so the
+// benchmark can say what dominates the bytes per operation.
+#include <string>
+
+namespace bench {
+
+// Fields of the canonical operation array, in order, then "rest": the array
+// header and any difference from re-encoding each field on its own.
+constexpr int kFields = 12;
+extern const char* const kFieldNames[kFields];
+
+// Adds up, over every operation in the bundle at `path`, the encoded size of
+// each field into `bytes` (kFields entries). Returns the number of operations.
+double measure_bundle_fields(const std::string& path, double* bytes);
+
+}  // namespace bench
