@@ -8,6 +8,7 @@
 #include <set>
 
 #include "bundle/format.h"
+#include "bundle/background_scan.h"
 #include "bundle/reader.h"
 #include "bundle/writer.h"
 #include "engine/engine_impl.h"
@@ -268,13 +269,14 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
   s.tables.suspend_triggers();  // Rows written by the import are not captured again.
   SchemaCheck schema(reader, s.tables, db.path());
   import::Importer importer(s);
-  // One pass: every operation is verified (hash, encoding, chain, range) before it
-  // is offered; the content hash is checked after the last one. All of it runs in
-  // this transaction, so a bundle that fails anywhere leaves the database untouched.
+  // One pass: every operation is verified (hash, encoding, chain, range) -- on a
+  // second thread, while earlier ones are applied here -- before it is offered; the
+  // content hash is checked after the last one. All of it runs in this transaction,
+  // so a bundle that fails anywhere leaves the database untouched.
   if (reader.info().snapshot) {
     import_snapshot(s, reader, schema, importer);
   } else {
-    reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) {
+    bundle::scan_in_background(reader, [&](const Operation& op, std::string_view body, const Hash& hash) {
       schema.check(op);
       importer.offer(op, body, hash);
       if (progress && (++done % 4096 == 0 || done == total)) progress(done, total);
