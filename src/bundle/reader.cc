@@ -314,10 +314,7 @@ void Reader::walk(const Visitor& visit, bool decode) {
     // hash and the content hash are what it must agree with.
     const Hash stored = log::hash_of(body);
     if (!decode) {
-      // A canonical body ends with its prev_hash (a 32-byte bin): the chain link, without decoding.
-      if (!info_.snapshot && (body.size() < prev.size() ||
-                              std::memcmp(body.data() + body.size() - prev.size(), prev.data(), prev.size()) != 0))
-        fail(what() + ": it does not continue its device's chain");
+      if (!info_.snapshot && !log::links_to(body, prev)) fail(what() + ": it does not continue its device's chain");
     } else {
       Operation op;
       try {

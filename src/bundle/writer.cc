@@ -30,8 +30,6 @@ void sync_path(const std::string& path, const std::string& what) {
   ::close(fd);
 }
 
-std::size_t fail_after = 0;  // Test seam; 0: off.
-
 // Runs `step` of writing the bundle for `target`; a failure names the bundle the
 // person asked for (not the temporary file) and says that nothing was written there.
 template <typename F>
@@ -44,8 +42,6 @@ auto writing(const std::string& target, F&& step) -> decltype(step()) {
 }
 
 }  // namespace
-
-void Writer::fail_after_for_testing(std::size_t n) { fail_after = n; }
 
 Writer::Writer(const std::string& target, BundleInfo info) : target_(target), info_(std::move(info)) {
   struct stat st;
@@ -106,8 +102,6 @@ Writer::~Writer() {
 }
 
 void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
-  if (fail_after != 0 && added_ + 1 == fail_after)
-    throw Error(Errc::database, target_ + ": simulated write failure (test)");
   insert_->bind_blob_view(1, origin.bytes.data(), 16)
       .bind(2, static_cast<std::int64_t>(seq))
       .bind_blob_view(3, body.data(), body.size());

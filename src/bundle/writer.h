@@ -28,9 +28,6 @@ class Writer {
   // Completes the file and moves it into place. Returns the final metadata.
   BundleInfo finish();
 
-  // Test seam: when set, the n-th add() of every Writer throws, as a full disk would.
-  static void fail_after_for_testing(std::size_t n);
-
  private:
   void start();    // Creates the schema and writes the header tables.
   void discard();  // Closes and removes the temporary file.

@@ -101,15 +101,18 @@ std::set<std::pair<DeviceId, std::uint64_t>> snapshot_operations(engine::Session
   return out;
 }
 
-// A snapshot's ranges are the chain heads; its operations, those the state depends on.
-void add_snapshot(engine::Session& s, BundleInfo& info) {
+// A snapshot's ranges are the chain heads; its operations, those the state depends on
+// (returned, in the order the bundle stores them).
+std::set<std::pair<DeviceId, std::uint64_t>> add_snapshot(engine::Session& s, BundleInfo& info) {
   info.snapshot = true;
   for (const auto& [device, head] : info.clock.entries()) {
     info.ranges.push_back(SeqRange{device, head, head});
     info.prerequisites.push_back(Hash{});
     info.last_hashes.push_back(s.devices.find(device)->head_hash);
   }
-  info.operations = snapshot_operations(s).size();
+  auto operations = snapshot_operations(s);
+  info.operations = operations.size();
+  return operations;
 }
 
 // Bootstraps an empty device from a snapshot: chain bases at the heads, then the
@@ -176,8 +179,9 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   info.exporter_name = impl_->name;
   info.created_ms = util::now_ms();
   info.clock = s.devices.clock();
+  std::set<std::pair<DeviceId, std::uint64_t>> snapshot;
   if (options.snapshot) {
-    add_snapshot(s, info);
+    snapshot = add_snapshot(s, info);
   } else {
     for (const auto& [device, head] : info.clock.entries()) {
       const std::uint64_t from = has.get(device);
@@ -197,12 +201,14 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
 
   bundle::Writer writer(path, info);
   std::size_t written = 0;
-  if (info.snapshot) {
-    for (const auto& [origin, seq] : snapshot_operations(s)) {
-      const auto body = s.log.body(origin, seq);
-      writer.add(origin, seq, *s.log.hash(origin, seq), *body);
-      if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
-    }
+  for (const auto& [origin, seq] : snapshot) {
+    const auto body = s.log.body(origin, seq);
+    if (!body)
+      throw Error(Errc::corrupt, db.path() + ": the merge state refers to operation " + std::to_string(seq) +
+                                     " of device " + origin.to_string() + ", which the log does not hold (`ferry verify` "
+                                     "says more). No bundle was written.");
+    writer.add(origin, seq, log::hash_of(*body), *body);
+    if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
   }
   auto ops = db.prepare("SELECT id, body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
   for (std::size_t i = 0; i < (info.snapshot ? 0 : info.ranges.size()); ++i) {
@@ -214,9 +220,8 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
     while (ops.step()) {
       const auto body = ops.blob_view(1);
       const auto seq = static_cast<std::uint64_t>(ops.integer(0) - log::log_id(no, 0));
-      // A canonical body ends with its prev_hash: a damaged log is caught here, by name.
-      if (seq != expect || body.size() < prev.size() ||
-          std::memcmp(body.data() + body.size() - prev.size(), prev.data(), prev.size()) != 0)
+      // A damaged log is caught here, by name, rather than by whoever imports the bundle.
+      if (seq != expect || !log::links_to(body, prev))
         throw Error(Errc::corrupt, db.path() + ": operation " + std::to_string(expect) + " of device " +
                                        r.device.to_string() + " in this database's log is missing or does not continue "
                                        "its chain (the log was changed behind ferry's back; `ferry verify` says more). "

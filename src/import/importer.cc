@@ -48,13 +48,13 @@ void Importer::apply(const Operation& op, std::string_view body, const Hash& has
   d.head_hash = hash;
   d.head_dirty = true;
   if (op.lamport > s_.lamport) s_.lamport = op.lamport;
-  summary_.conflicts += s_.merger.apply(op, /*write_table=*/true);
+  s_.merger.apply(op, /*write_table=*/true);
   ++summary_.applied;
 }
 
 void Importer::apply_from_snapshot(const Operation& op) {
   if (op.lamport > s_.lamport) s_.lamport = op.lamport;
-  summary_.conflicts += s_.merger.apply(op, /*write_table=*/true);
+  s_.merger.apply(op, /*write_table=*/true);
   ++summary_.applied;
 }
 

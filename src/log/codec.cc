@@ -218,6 +218,12 @@ std::vector<Value> decode_values(std::string_view bytes, const std::string& wher
 
 Hash hash_of(std::string_view encoded) { return hash::sha256(encoded.data(), encoded.size()); }
 
+bool links_to(std::string_view encoded, const Hash& prev) {
+  return encoded.size() >= prev.size() + 2 && static_cast<std::uint8_t>(encoded[encoded.size() - prev.size() - 2]) == 0xc4 &&
+         static_cast<std::uint8_t>(encoded[encoded.size() - prev.size() - 1]) == prev.size() &&
+         std::memcmp(encoded.data() + encoded.size() - prev.size(), prev.data(), prev.size()) == 0;
+}
+
 std::string encode_clock(const VectorClock& clock) {
   Encoder e;
   encode_clock(e, clock);

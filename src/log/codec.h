@@ -39,6 +39,10 @@ std::vector<Value> decode_values(std::string_view bytes, const std::string& wher
 
 Hash hash_of(std::string_view encoded);
 
+// True when the canonical body `encoded` names `prev` as its prev_hash. The
+// encoding ends with that field (a 32-byte bin), so no decoding is needed.
+bool links_to(std::string_view encoded, const Hash& prev);
+
 // A vector clock as array[array[bin16 device, uint seq]], devices ascending (the
 // same form as an operation's clock field).
 std::string encode_clock(const VectorClock& clock);

@@ -135,16 +135,14 @@ struct Merger::Impl {
   // Runs a write to an application table. A constraint failure (UNIQUE on another
   // column, NOT NULL, CHECK) skips this row write and is recorded as a conflict of
   // kind 'constraint' naming the operation; the import goes on.
-  bool run_write(sql::Statement& st, const Operation& op, std::size_t& failures) {
+  void run_write(sql::Statement& st, const Operation& op) {
     try {
       st.run();
-      return true;
     } catch (const Error& e) {
       st.reset();
       const std::string message = e.what();
       const auto at = message.find("constraint failed");
       if (at == std::string::npos) throw;
-      ++failures;
       const auto start = message.rfind(": ", at);
       const auto end = message.find('"', at);  // The statement text follows; keep the constraint.
       const std::string detail = message.substr(start == std::string::npos ? 0 : start + 2,
@@ -158,7 +156,6 @@ struct Merger::Impl {
           .bind_blob(5, op.origin.bytes.data(), 16).bind(6, static_cast<std::int64_t>(op.seq))
           .bind(7, util::now_ms()).bind(8, detail);
       record.run();
-      return false;
     }
   }
 
@@ -172,12 +169,12 @@ struct Merger::Impl {
   }
 
   void write_row(const capture::TrackedTable& t, const Operation& op, const RowMeta& meta, bool was, bool now,
-                 const std::vector<std::string>& changed, std::size_t& failures) {
+                 const std::vector<std::string>& changed) {
     if (!now) {
       if (!was) return;
       auto& st = write_statement(t, 'D', {});
       for (std::size_t i = 0; i < op.key.size(); ++i) st.bind(static_cast<int>(i + 1), op.key[i]);
-      run_write(st, op, failures);
+      run_write(st, op);
       return;
     }
     std::vector<int> positions;
@@ -204,7 +201,7 @@ struct Merger::Impl {
       }
       auto& st = write_statement(t, 'I', positions);
       for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i + 1), values[i]);
-      run_write(st, op, failures);
+      run_write(st, op);
       return;
     }
     for (const auto& column : changed) {
@@ -216,11 +213,11 @@ struct Merger::Impl {
     int param = 1;
     for (const auto& v : values) st.bind(param++, v);
     for (const auto& k : op.key) st.bind(param++, k);
-    run_write(st, op, failures);
+    run_write(st, op);
   }
 
   // Brings the open conflict records of one cell in line with its frontier.
-  std::size_t settle_conflicts(const std::string& table, const std::string& pk, const std::string& column,
+  void settle_conflicts(const std::string& table, const std::string& pk, const std::string& column,
                                const Frontier& f, const Operation& op) {
     std::set<std::pair<std::pair<std::int64_t, std::uint64_t>, std::pair<std::int64_t, std::uint64_t>>> desired;
     if (f.size() > 1) {
@@ -230,7 +227,6 @@ struct Merger::Impl {
         if (!(s == w) && cell_value(s, column, op) != wv)
           desired.insert({{w.device, w.seq}, {s.device, s.seq}});
     }
-    std::size_t opened = 0;
     open_conflicts.bind(1, table).bind_blob(2, pk.data(), pk.size()).bind(3, column);
     std::vector<std::int64_t> to_close;
     while (open_conflicts.step()) {
@@ -257,9 +253,7 @@ struct Merger::Impl {
           .bind_blob(6, id_of(l.first).bytes.data(), 16).bind(7, static_cast<std::int64_t>(l.second))
           .bind(8, now);
       insert_conflict.run();
-      ++opened;
     }
-    return opened;
   }
 };
 
@@ -267,7 +261,7 @@ Merger::Merger(sql::Database& db, engine::Devices& devices, const capture::Regis
     : impl_(std::make_unique<Impl>(db, devices, tables, log)) {}
 Merger::~Merger() = default;
 
-std::size_t Merger::apply(const Operation& op, bool write_table) {
+void Merger::apply(const Operation& op, bool write_table) {
   Impl& m = *impl_;
   const capture::TrackedTable* t = m.tables.find(op.table);
   if (t == nullptr || !t->tracked)
@@ -296,23 +290,21 @@ std::size_t Merger::apply(const Operation& op, bool write_table) {
     for (const auto& c : op.columns) write_cell(c.name);
   }
   const bool now = exists(meta, [&](const Frontier& f) { return m.winner(f); });
-  if (write_table) m.write_row(*t, op, meta, was, now, changed, constraint_failures_);
+  if (write_table) m.write_row(*t, op, meta, was, now, changed);
 
-  std::size_t opened = 0;
   const bool may_conflict = meta.conflicted || std::any_of(touched.begin(), touched.end(), [&](const std::string& c) {
     return (c == kExistence ? meta.exist : meta.cell(c)).size() > 1;
   });
   if (may_conflict) {
     const std::string pk = log::encode_values(op.key);
     for (const auto& c : touched)
-      opened += m.settle_conflicts(op.table, pk, c, c == kExistence ? meta.exist : meta.cell(c), op);
+      m.settle_conflicts(op.table, pk, c, c == kExistence ? meta.exist : meta.cell(c), op);
     m.count_open.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
     m.count_open.step();
     meta.conflicted = m.count_open.integer(0) > 0;
     m.count_open.reset();
   }
   m.rows.save(t->no, op.key, meta, stored);
-  return opened;
 }
 
 }  // namespace ferry::merge

@@ -46,18 +46,14 @@ class Merger {
 
   // Applies `op` to the merge state. With write_table, also brings the
   // application table to the new state (an imported operation); without, the
-  // table already holds it (a local change being sealed). Returns the number
-  // of conflicts this operation opened.
+  // table already holds it (a local change being sealed). Conflicts it opens or
+  // closes are recorded in ferry_conflicts.
   // REQUIRES: every operation op causally follows was applied before.
-  std::size_t apply(const Operation& op, bool write_table);
-
-  // Constraint failures met while writing application tables (see README).
-  std::size_t constraint_failures() const { return constraint_failures_; }
+  void apply(const Operation& op, bool write_table);
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::size_t constraint_failures_ = 0;
 };
 
 }  // namespace ferry::merge

@@ -7,10 +7,15 @@ namespace ferry::sql {
 namespace {
 
 // How long a writer waits for another connection's lock before giving up:
-// 10 s, or FERRY_BUSY_TIMEOUT_MS.
+// 10 s, or FERRY_BUSY_TIMEOUT_MS when that is a whole number of milliseconds
+// (anything else is ignored rather than read as "do not wait").
 int busy_timeout_ms() {
+  constexpr int kDefault = 10000;
   const char* v = std::getenv("FERRY_BUSY_TIMEOUT_MS");
-  return v && *v ? std::atoi(v) : 10000;
+  if (v == nullptr || *v == '\0') return kDefault;
+  char* end = nullptr;
+  const long ms = std::strtol(v, &end, 10);
+  return *end == '\0' && ms >= 0 && ms <= 24L * 3600 * 1000 ? static_cast<int>(ms) : kDefault;
 }
 
 Errc errc_for(int rc) {

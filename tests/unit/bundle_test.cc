@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "bundle/reader.h"
-#include "bundle/writer.h"
+#include "support/faulty_vfs.h"
 #include "support/support.h"
 
 using namespace ferry;
@@ -218,12 +218,14 @@ TEST_CASE("a table name made to inject SQL is only ever data", "[bundle][securit
 TEST_CASE("an export that fails midway leaves no file and changes nothing", "[bundle][atomic]") {
   Fixture f;
   const auto before = test::read_file(f.good);
-  bundle::Writer::fail_after_for_testing(2);
   ExportOptions all;
   all.all = true;
-  CHECK_THROWS_AS(f.a.engine.export_bundle(f.good, all), Error);
-  CHECK_THROWS_AS(f.a.engine.export_bundle(f.dir.file("new.ferry"), all), Error);
-  bundle::Writer::fail_after_for_testing(0);
+  {
+    // Writes to the bundle being built fail once 8 KiB of it are written: midway through this one.
+    test::FaultyDisk disk(".ferry-export-", 8192, SQLITE_IOERR_WRITE);
+    CHECK_THROWS_AS(f.a.engine.export_bundle(f.good, all), Error);
+    CHECK_THROWS_AS(f.a.engine.export_bundle(f.dir.file("new.ferry"), all), Error);
+  }
   CHECK(test::read_file(f.good) == before);  // The earlier bundle at the path is intact.
   struct stat st;
   CHECK(::stat(f.dir.file("new.ferry").c_str(), &st) != 0);

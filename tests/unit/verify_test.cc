@@ -145,3 +145,15 @@ TEST_CASE("export refuses a log changed behind ferry's back and writes no bundle
                         Catch::Contains("No bundle was written"));
   CHECK_FALSE(std::filesystem::exists(target));
 }
+
+TEST_CASE("a snapshot export refuses a log missing an operation the state depends on", "[log][verify][export]") {
+  Fixture f;
+  f.exec("DELETE FROM ferry_log WHERE id=" + std::to_string(Fixture::id(2)));  // Row 2's only write.
+  const std::string target = f.dir.file("snapshot.ferry");
+  ExportOptions snapshot;
+  snapshot.snapshot = true;
+  CHECK_THROWS_WITH(Engine::open(f.path).export_bundle(target, snapshot),
+                    Catch::Contains("operation 2 of device") && Catch::Contains("the log does not hold") &&
+                        Catch::Contains("No bundle was written"));
+  CHECK_FALSE(std::filesystem::exists(target));
+}
