@@ -133,6 +133,13 @@ double zstd_size(const std::string& p) {
   return n;
 }
 
+// The export/apply phases handled `operations`; the artifact is the file at `path`.
+void record_artifact(Result& r, const std::string& path, double operations) {
+  r.ops[3] = r.ops[4] = operations;
+  r.artifact_bytes = file_size(path);
+  r.artifact_zstd = zstd_size(path);
+}
+
 Result run_raw(const std::string& dir, int rows) {
   Result r;
   sqlite3* db = open_db(dir + "/raw.db");
@@ -153,9 +160,7 @@ Result run_raw(const std::string& dir, int rows) {
   exec(replica, kSchema);
   copy_rows(in, replica);
   r.seconds[4] = since(t);
-  r.ops[3] = r.ops[4] = rows - rows / 10;
-  r.artifact_bytes = file_size(dir + "/raw.artifact");
-  r.artifact_zstd = zstd_size(dir + "/raw.artifact");
+  record_artifact(r, dir + "/raw.artifact", rows - rows / 10);
   sqlite3_close(in);
   sqlite3_close(replica);
   sqlite3_close(db);
@@ -175,8 +180,11 @@ Result run_session(const std::string& dir, int rows) {
   void* changeset = nullptr;
   check(sqlite3session_changeset(session, &size, &changeset), db, "changeset");
   FILE* f = std::fopen((dir + "/session.changeset").c_str(), "wb");
-  std::fwrite(changeset, 1, static_cast<std::size_t>(size), f);
-  std::fclose(f);
+  if (f == nullptr || std::fwrite(changeset, 1, static_cast<std::size_t>(size), f) != static_cast<std::size_t>(size) ||
+      std::fclose(f) != 0) {
+    std::fprintf(stderr, "ferry_bench: cannot write %s/session.changeset\n", dir.c_str());
+    std::exit(1);
+  }
   r.seconds[3] = since(t);
   sqlite3session_delete(session);
   t = Clock::now();
@@ -185,9 +193,7 @@ Result run_session(const std::string& dir, int rows) {
   auto on_conflict = [](void*, int, sqlite3_changeset_iter*) { return SQLITE_CHANGESET_ABORT; };
   check(sqlite3changeset_apply(replica, size, changeset, nullptr, on_conflict, nullptr), replica, "apply");
   r.seconds[4] = since(t);
-  r.ops[3] = r.ops[4] = rows - rows / 10;  // The changeset holds net changes: the surviving rows.
-  r.artifact_bytes = size;
-  r.artifact_zstd = zstd_size(dir + "/session.changeset");
+  record_artifact(r, dir + "/session.changeset", rows - rows / 10);  // Net changes: the surviving rows.
   sqlite3_free(changeset);
   sqlite3_close(replica);
   sqlite3_close(db);
@@ -221,9 +227,7 @@ Result run_ferry(const std::string& dir, int rows) {
     (void)other.import_bundle(dir + "/ferry.bundle");
   }
   r.seconds[4] = since(t);
-  r.ops[3] = r.ops[4] = static_cast<double>(summary.operations);
-  r.artifact_bytes = file_size(dir + "/ferry.bundle");
-  r.artifact_zstd = zstd_size(dir + "/ferry.bundle");
+  record_artifact(r, dir + "/ferry.bundle", static_cast<double>(summary.operations));
   const double n = bench::measure_bundle_fields(dir + "/ferry.bundle", r.field_bytes);
   for (double& b : r.field_bytes) b /= n;
   return r;

@@ -16,6 +16,15 @@ namespace {
 
 const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price REAL)";
 
+// Changes to a bundle's content that only its hashes reveal: both the full scan
+// and export's read-back (Reader::check_content) must catch each.
+const std::string kFlipValueOfOperation2 =
+    "UPDATE ferry_ops SET body = CAST(substr(body, 1, length(body) - 40) || x'ff' || substr(body, length(body) - 38) "
+    "AS BLOB) WHERE seq = 2";
+const std::string kRemoveOperation2 = "DELETE FROM ferry_ops WHERE seq = 2";
+const std::string kChangeLastHash = "UPDATE ferry_ranges SET last_hash = zeroblob(32)";
+const std::string kChangeManifest = "UPDATE ferry_bundle SET created_ms = created_ms + 1";
+
 struct Fixture {
   test::TempDir dir;
   Replica a{dir, "a", kSchema};
@@ -113,8 +122,7 @@ TEST_CASE("damage inside the bundle's content is named", "[bundle][damage]") {
   Fixture f;
   std::string sql, expected;
   SECTION("a byte flipped in an operation's value") {
-    sql = "UPDATE ferry_ops SET body = CAST(substr(body, 1, length(body) - 40) || x'ff' || substr(body, length(body) - 38) "
-          "AS BLOB) WHERE seq = 2";
+    sql = kFlipValueOfOperation2;
     // Still a valid operation, so the chain catches it: the next one no longer links to it.
     expected = "operation 3 of device " + f.a.engine.device_id().to_string() + ": it does not continue";
   }
@@ -125,15 +133,15 @@ TEST_CASE("damage inside the bundle's content is named", "[bundle][damage]") {
   SECTION("the last operation replaced by a forged one that links correctly") {
     // Re-encoded with a changed value and a correct prev_hash: only the range's last hash and
     // the content hash can tell.
-    sql = "UPDATE ferry_ranges SET last_hash = zeroblob(32)";
+    sql = kChangeLastHash;
     expected = "differs from the one the range announces";
   }
   SECTION("an operation removed") {
-    sql = "DELETE FROM ferry_ops WHERE seq = 2";
+    sql = kRemoveOperation2;
     expected = "expected operation 2";
   }
   SECTION("the clock in the manifest changed") {
-    sql = "UPDATE ferry_bundle SET created_ms = created_ms + 1";
+    sql = kChangeManifest;
     expected = "content hash does not match";
   }
   SECTION("a table renamed") {
@@ -157,12 +165,10 @@ TEST_CASE("export's read-back check finds changed bytes without decoding operati
   Fixture f;
   const std::string device = f.a.engine.device_id().to_string();
   const auto [sql, expected] = GENERATE_COPY(table<std::string, std::string>({
-      {"UPDATE ferry_ops SET body = CAST(substr(body, 1, length(body) - 40) || x'ff' || substr(body, length(body) - 38) "
-       "AS BLOB) WHERE seq = 2",
-       "operation 3 of device " + device + ": it does not continue"},
-      {"DELETE FROM ferry_ops WHERE seq = 2", "expected operation 2"},
-      {"UPDATE ferry_ranges SET last_hash = zeroblob(32)", "differs from the one the range announces"},
-      {"UPDATE ferry_bundle SET created_ms = created_ms + 1", "content hash does not match"}}));
+      {kFlipValueOfOperation2, "operation 3 of device " + device + ": it does not continue"},
+      {kRemoveOperation2, "expected operation 2"},
+      {kChangeLastHash, "differs from the one the range announces"},
+      {kChangeManifest, "content hash does not match"}}));
   INFO(sql);
   bundle::Reader reader(f.tampered(sql));
   CHECK_THROWS_WITH(reader.check_content(), Catch::Contains(expected));
