@@ -201,6 +201,9 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
 
   bundle::Writer writer(path, info);
   std::size_t written = 0;
+  auto wrote_one = [&] {
+    if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
+  };
   for (const auto& [origin, seq] : snapshot) {
     const auto body = s.log.body(origin, seq);
     if (!body)
@@ -208,7 +211,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
                                      " of device " + origin.to_string() + ", which the log does not hold (`ferry verify` "
                                      "says more). No bundle was written.");
     writer.add(origin, seq, log::hash_of(*body), *body);
-    if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
+    wrote_one();
   }
   auto ops = db.prepare("SELECT id, body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
   for (std::size_t i = 0; i < (info.snapshot ? 0 : info.ranges.size()); ++i) {
@@ -229,7 +232,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
       prev = log::hash_of(body);
       writer.add(r.device, seq, prev, body);
       ++expect;
-      if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
+      wrote_one();
     }
     ops.reset();
     if (expect != r.last + 1)
