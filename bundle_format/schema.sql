@@ -8,14 +8,19 @@ CREATE TABLE ferry_bundle(
   kind TEXT NOT NULL,
   clock BLOB NOT NULL,
   operations INTEGER NOT NULL,
-  content_hash BLOB NOT NULL
+  content_hash BLOB NOT NULL,
+  signer_key BLOB NOT NULL,
+  box_key BLOB NOT NULL,
+  signature BLOB NOT NULL
 ) STRICT;
 CREATE TABLE ferry_ranges(
   origin BLOB NOT NULL PRIMARY KEY,
   first_seq INTEGER NOT NULL,
   last_seq INTEGER NOT NULL,
   prev_hash BLOB NOT NULL,
-  last_hash BLOB NOT NULL
+  last_hash BLOB NOT NULL,
+  origin_key BLOB NOT NULL,
+  head_signature BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE ferry_tables(
   name TEXT NOT NULL PRIMARY KEY,

@@ -79,9 +79,11 @@ id=$(ferry conflicts office.db --json | python3 -c 'import json,sys; print(json.
 say "   The office phones the clinic: Kati is right. It settles the conflict; the resolution is an operation too."
 run ferry resolve office.db "$id" --value "'Kati'"
 
-say "7. Bundles go round. The laptop never meets the tablet: the tablet's changes reach it through the office."
+say "7. Bundles go round. The laptop never meets the tablet: the tablet's changes reach it through the office,"
+say "   still signed by the tablet. The tablet's bundle goes by email, so it is encrypted: only the tablet can read it."
 run ferry export office.db --peer laptop -o usb/office-2.ferry
-run ferry export office.db --peer tablet -o usb/office-3.ferry
+run ferry export office.db --peer tablet --encrypt-for tablet -o usb/office-3.ferry
+run ferry inspect usb/office-3.ferry
 run ferry import laptop.db usb/office-2.ferry
 run ferry import tablet.db usb/office-3.ferry
 run ferry export laptop.db --peer office -o usb/laptop-3.ferry
@@ -99,6 +101,20 @@ for device in office laptop tablet; do
   echo "$digest" >> digests
 done
 run sqlite3 -header -column laptop.db "SELECT * FROM patients ORDER BY id"
+
+say "9. The office now accepts only devices it knows. A stranger's bundle claiming news is refused, untouched."
+run ferry trust office.db policy strict
+run ferry trust office.db list
+sqlite3 stranger.db "CREATE TABLE patients(id TEXT PRIMARY KEY, name TEXT NOT NULL, village TEXT, phone TEXT);
+                     CREATE TABLE visits(patient TEXT, day TEXT, note TEXT, PRIMARY KEY(patient, day));"
+ferry init stranger.db --name stranger >/dev/null && ferry track stranger.db patients visits >/dev/null
+sqlite3 stranger.db "INSERT INTO patients VALUES('p1', 'Amina Diallo', 'Nowhere', NULL)"
+run ferry export stranger.db --all -o usb/stranger.ferry
+printf '  $ ferry import office.db usb/stranger.ferry\n'
+if ferry import office.db usb/stranger.ferry 2>&1 | sed 's/^/    /'; [[ ${PIPESTATUS[0]} -ne 6 ]]; then
+  say "The stranger's bundle was not refused: this is a bug, please report it." >&2
+  exit 1
+fi
 if [[ $(sort -u digests | wc -l) -eq 1 ]]; then
   say "All three databases are identical. The files are in $work."
 else

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates bundle_format/examples/: small bundles written by this ferry, and
-# the rows each produces when imported into an empty database. Run from the
-# repository root after building: tools/make_examples.sh [build-dir]
+# the rows each produces when imported into an empty database; and the fuzzers'
+# seed bundles (tests/fuzz/corpus/bundle/). Run from the repository root after
+# building: tools/make_examples.sh [build-dir]
 set -euo pipefail
 ferry=${1:-build}/tools/ferry
 out=bundle_format/examples
@@ -29,3 +30,11 @@ sqlite3 "$work/b.db" "SELECT 'items', id, typeof(name)||':'||hex(name), typeof(q
 SELECT 'tags', item, typeof(tag)||':'||hex(tag), typeof(note)||':'||hex(note) FROM tags ORDER BY item, tag;" > "$out/basic.expected"
 echo "$schema" > "$out/schema.sql"
 echo "wrote $(ls "$out")"
+
+seeds=tests/fuzz/corpus/bundle
+cp "$out/basic.ferry" "$out/tail.ferry" "$seeds/"
+sqlite3 "$work/b.db" "INSERT INTO items VALUES(3, 'relayed', 1, 2.5, NULL); UPDATE tags SET note = 'b' WHERE item = 2;"
+"$ferry" export "$work/b.db" --all -o "$seeds/relay-two-devices.ferry" >/dev/null   # a's chain and b's
+"$ferry" export "$work/b.db" --snapshot -o "$seeds/snapshot.ferry" >/dev/null
+"$ferry" export "$work/b.db" --peer example-a --encrypt-for example-a -o "$seeds/encrypted.ferry" >/dev/null
+echo "wrote $(ls "$seeds")"

@@ -31,6 +31,10 @@ struct ExportOptions {
   // A snapshot: the current state and each chain's head, to start a brand-new
   // device without replaying the history (bundle_format/README.md, "Snapshots").
   bool snapshot = false;
+  // Device id, id prefix or name: encrypts the bundle so that only that device
+  // can read it (bundle_format/README.md, "Encrypted bundles"). Its encryption
+  // key must be known here: from a bundle it exported, or `trust_add`.
+  std::string encrypt_for;
   Progress progress;                 // Optional.
 };
 
@@ -103,6 +107,22 @@ class Engine {
   // Throws Error(not_found) for an unknown or closed id.
   Operation resolve(std::int64_t conflict_id, Keep keep);
   Operation resolve(std::int64_t conflict_id, const Value& value);
+
+  // Trust (bundle_format/README.md, "Signatures"). This device's public key:
+  // 128 hex digits that other devices give to trust_add.
+  std::string public_key();
+  // Lets the device's operations in, signed with `public_key` (128 hex digits,
+  // or 64: the signing key alone), replacing any key pinned before. Throws
+  // Error(invalid_argument) for a malformed key or this device's own id.
+  void trust_add(const std::string& device, const std::string& public_key, const std::string& name = "");
+  // Refuses the device's operations from now on (also when others relay them).
+  void trust_remove(const std::string& device);
+  // Every device whose key is known, this one first.
+  std::vector<PeerInfo> trusted();
+  // strict: only devices added with trust_add (and this one). Otherwise (the
+  // default) trust on first use: the first bundle that brings a device's key
+  // pins it, and the import summary says so.
+  void set_strict(bool strict);
 
  private:
   struct Impl;

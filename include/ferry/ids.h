@@ -28,4 +28,8 @@ struct Uuid {
 using DeviceId = Uuid;
 using OperationId = Uuid;
 
+// Raw public keys (Ed25519 for signing, X25519 for encryption) and Ed25519 signatures.
+using PublicKey = std::array<std::uint8_t, 32>;
+using Signature = std::array<std::uint8_t, 64>;
+
 }  // namespace ferry

@@ -35,10 +35,24 @@ struct SeqRange {
   std::uint64_t last = 0;
 };
 
+// How far this database trusts a device (`ferry trust`).
+enum class Trust {
+  none,     // Known only by name or id: its key was never seen (e.g. only named in a clock).
+  self,     // This device.
+  added,    // Added by a person with `trust add`, key checked by them.
+  tofu,     // Key pinned from the first bundle that brought it (trust on first use).
+  removed,  // Removed with `trust remove`: its operations are refused.
+};
+const char* to_string(Trust trust) noexcept;
+
 struct PeerInfo {
   DeviceId id;
   std::string name;
   bool is_self = false;
+  Trust trust = Trust::none;
+  std::string public_key;   // 128 hex digits (signing key, then encryption key); empty if never seen.
+  std::string fingerprint;  // "3f2a 91c0 7d44 b2e1 0c9d": what people compare by voice; empty if no key.
+  bool forked = false;      // Signed two different operations with one sequence number (see StatusReport::forks).
   std::uint64_t head = 0;                // Highest sequence of this device held here.
   std::optional<VectorClock> announced;  // Newest clock the device announced in a bundle.
   std::int64_t announced_ms = 0;
@@ -46,9 +60,26 @@ struct PeerInfo {
   std::int64_t exported_ms = 0;
 };
 
+// Evidence that a device's history forked: two different operations with the
+// same origin and sequence number, both as received.
+struct ForkEvidence {
+  DeviceId device;
+  std::uint64_t seq = 0;
+  Hash held_hash{};            // The operation this database holds (applied or pending).
+  std::string held_body;       // Its canonical bytes (bundle_format/README.md section 3).
+  Hash other_hash{};           // The one that arrived later and was refused.
+  std::string other_body;
+  std::string bundle;          // The file that brought the later one.
+  std::int64_t detected_ms = 0;
+};
+
 struct StatusReport {
   DeviceId device;
   std::string device_name;
+  std::string public_key;   // As PeerInfo::public_key: what other devices add with `ferry trust add`.
+  std::string fingerprint;
+  bool strict = false;      // Trust policy: only added devices (true) or trust on first use (false).
+  std::vector<ForkEvidence> forks;
   VectorClock clock;
   std::vector<std::string> tables;
   std::size_t operations = 0;         // In the log (sealed).
@@ -60,6 +91,7 @@ struct StatusReport {
 
 struct ExportSummary {
   std::string path;
+  std::optional<DeviceId> encrypted_for;  // Set when the bundle was encrypted for that device.
   OperationId bundle_id;
   std::size_t operations = 0;
   std::vector<SeqRange> ranges;
@@ -73,6 +105,7 @@ struct ImportSummary {
   std::size_t conflicts = 0;   // Conflicts this import opened that are still open (settled by the winner rule meanwhile).
   std::vector<SeqRange> missing;  // What the pending operations still wait for.
   std::size_t foreign_key_violations = 0;  // Rows of tracked tables whose parent row is missing after the import.
+  std::vector<PeerInfo> newly_trusted;     // Devices whose keys this import pinned (trust on first use).
 };
 
 struct BundleInfo {
@@ -94,6 +127,15 @@ struct BundleInfo {
   std::size_t operations = 0;
   std::uint64_t bytes = 0;          // File size.
   Hash content_hash{};
+  // Format 2 signatures (bundle_format/README.md, "Signatures").
+  PublicKey signer_key{};           // The exporter's signing key...
+  PublicKey exporter_box_key{};     // ...and the key bundles for it are encrypted to.
+  std::string exporter_fingerprint;
+  Signature signature{};            // The exporter's, over the content hash.
+  std::vector<PublicKey> origin_keys;        // Per range: the origin's signing key...
+  std::vector<Signature> head_signatures;    // ...and its signature of (origin, last, last hash).
+  // An encrypted bundle shows only its recipient and size; every other field is empty.
+  std::optional<DeviceId> encrypted_for;
 };
 
 struct ConflictInfo {

@@ -9,11 +9,13 @@
 #include <cstring>
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "bundle/format.h"
 #include "ferry/error.h"
 #include "hash/sha256.h"
 #include "log/codec.h"
+#include "trust/envelope.h"
 
 namespace ferry::bundle {
 namespace {
@@ -42,12 +44,54 @@ std::string shown(const std::string& s) {
 
 }  // namespace
 
-Reader::Reader(const std::string& path) : path_(path) {
+Reader::Reader(const std::string& path, const Unsealer& unseal) : path_(path) {
   copy_privately(path);
+  unseal_copy(unseal);
   check_header();
   open_hardened();
   check_schema();
   read_manifest();
+  authenticate();
+}
+
+void Reader::unseal_copy(const Unsealer& unseal) {
+  const auto envelope = trust::peek_envelope(copy_, path_);
+  if (!envelope) return;
+  if (!unseal)
+    throw Error(Errc::refused, path_ + ": is encrypted for device " + envelope->recipient.to_string() +
+                                   "; only that device can read it (import it there)");
+  const std::string plain = folder_ + "/plain";
+  unseal(copy_, plain);
+  ::unlink(copy_.c_str());
+  copy_ = plain;
+  struct stat st;
+  if (::stat(copy_.c_str(), &st) != 0) throw Error(Errc::database, copy_ + ": cannot read the decrypted bundle");
+  size_ = static_cast<std::uint64_t>(st.st_size);
+}
+
+void Reader::authenticate() {
+  auto untrusted = [&](const std::string& what) { throw Error(Errc::untrusted, path_ + ": " + what); };
+  const std::string exporter = "device " + info_.exporter.to_string();
+  std::set<PublicKey> keys;
+  if (!trust::verify(info_.signer_key, bundle_message(info_.content_hash), info_.signature))
+    untrusted("its signature does not verify against the key of " + exporter +
+              " that it names: the bundle was changed after it was signed, or forged. Nothing was imported.");
+  for (std::size_t i = 0; i < info_.ranges.size(); ++i) {
+    const SeqRange& r = info_.ranges[i];
+    const std::string origin = "device " + r.device.to_string();
+    if (r.device == info_.exporter ? info_.origin_keys[i] != info_.signer_key : info_.origin_keys[i] == info_.signer_key)
+      untrusted("the operations of " + origin + " are signed with the key of " +
+                (r.device == info_.exporter ? "another device" : "the exporter, " + exporter) +
+                ": a device may only sign its own operations (forged by whoever passed them on). Nothing was imported.");
+    if (!keys.insert(info_.origin_keys[i]).second)
+      untrusted("device " + r.device.to_string() + " presents the key of another device in the bundle: one of them is "
+                "forged. Nothing was imported.");
+    if (!trust::verify(info_.origin_keys[i], head_message(r.device, r.last, info_.last_hashes[i]), info_.head_signatures[i]))
+      untrusted("operations " + std::to_string(r.first) + "-" + std::to_string(r.last) + " of " + origin +
+                " do not carry that device's valid signature: they were changed or forged by whoever passed them on. "
+                "Nothing was imported.");
+  }
+  info_.exporter_fingerprint = trust::fingerprint(info_.exporter, info_.signer_key);
 }
 
 Reader::~Reader() {
@@ -115,7 +159,10 @@ void Reader::check_header() {
   if (version > kFormatMajor)
     throw Error(Errc::refused, path_ + ": uses bundle format " + std::to_string(version) + ", newer than this ferry reads (" +
                                    std::to_string(kFormatMajor) + "); upgrade ferry to import it");
-  if (version != kFormatMajor) fail("has an unknown bundle format version " + std::to_string(version));
+  if (version != kFormatMajor)
+    throw Error(Errc::refused, path_ + ": uses bundle format " + std::to_string(version) + ", older than this ferry reads (" +
+                                   std::to_string(kFormatMajor) + ", with device signatures); ask for a new export "
+                                   "from a device running this version");
   std::uint32_t page = (std::uint32_t{h[16]} << 8) | h[17];
   if (page == 1) page = 65536;
   if (page < 512 || (page & (page - 1)) != 0) fail("has an invalid page size in its header");
@@ -174,7 +221,7 @@ void Reader::read_manifest() {
     return st.integer(col);
   };
   auto m = db_->prepare("SELECT format_major, format_minor, bundle_id, exporter, exporter_name, created_ms, kind, clock, "
-                        "operations, content_hash FROM ferry_bundle");
+                        "operations, content_hash, signer_key, box_key, signature FROM ferry_bundle");
   if (!m.step()) fail("has no manifest row (ferry_bundle is empty)");
   if (int_of(m, 0, "format_major") != kFormatMajor) fail("manifest and header disagree on the format version");
   info_.format_major = kFormatMajor;
@@ -199,10 +246,14 @@ void Reader::read_manifest() {
   info_.operations = static_cast<std::size_t>(ops);
   const Bytes content = blob_of(m, 9, 32, "content_hash");
   std::memcpy(info_.content_hash.data(), content.data(), 32);
+  std::memcpy(info_.signer_key.data(), blob_of(m, 10, 32, "signer_key").data(), 32);
+  std::memcpy(info_.exporter_box_key.data(), blob_of(m, 11, 32, "box_key").data(), 32);
+  std::memcpy(info_.signature.data(), blob_of(m, 12, 64, "signature").data(), 64);
   if (m.step()) fail("has more than one manifest row");
 
   std::uint64_t announced = 0;
-  auto r = db_->prepare("SELECT origin, first_seq, last_seq, prev_hash, last_hash FROM ferry_ranges ORDER BY origin");
+  auto r = db_->prepare("SELECT origin, first_seq, last_seq, prev_hash, last_hash, origin_key, head_signature FROM ferry_ranges "
+                        "ORDER BY origin");
   while (r.step()) {
     SeqRange range;
     auto origin = blob_of(r, 0, 16, "ranges.origin");
@@ -224,6 +275,12 @@ void Reader::read_manifest() {
     info_.ranges.push_back(range);
     info_.prerequisites.push_back(prev);
     info_.last_hashes.push_back(last_hash);
+    PublicKey key{};
+    Signature signature{};
+    std::memcpy(key.data(), blob_of(r, 5, 32, "ranges.origin_key").data(), 32);
+    std::memcpy(signature.data(), blob_of(r, 6, 64, "ranges.head_signature").data(), 64);
+    info_.origin_keys.push_back(key);
+    info_.head_signatures.push_back(signature);
   }
   if (!info_.snapshot && announced != info_.operations)
     fail("its ranges do not add up to the announced number of operations");

@@ -12,8 +12,12 @@
 //      every column's type and size is checked;
 //   6. scan() reads every operation in (origin, seq) order and recomputes its
 //      hash, its chain link, its range and finally the content hash.
-// Every failure is Error(corrupt) -- or Error(refused) for a newer format --
-// with a message naming the file and the first problem.
+// Between 5 and 6 the signatures are checked (authenticate()): the exporter's
+// over the content hash, each origin's over its range's last hash.
+// Every failure is Error(corrupt) -- Error(untrusted) for a signature,
+// Error(refused) for a newer format -- with a message naming the file and the
+// first problem. An encrypted bundle is decrypted first, by `unseal`, from the
+// private copy into the private folder.
 
 #include <functional>
 #include <memory>
@@ -28,7 +32,9 @@ namespace ferry::bundle {
 
 class Reader {
  public:
-  explicit Reader(const std::string& path);
+  // Decrypts the private copy `sealed` of an encrypted bundle into `plain`.
+  using Unsealer = std::function<void(const std::string& sealed, const std::string& plain)>;
+  explicit Reader(const std::string& path, const Unsealer& unseal = {});
   ~Reader();
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
@@ -59,6 +65,8 @@ class Reader {
   void open_hardened();
   void check_schema();
   void read_manifest();
+  void authenticate();
+  void unseal_copy(const Unsealer& unseal);
 
   std::string path_;        // As the user gave it: used in messages only.
   std::string folder_;      // Private folder holding the copy.

@@ -11,24 +11,10 @@
 #include "bundle/format.h"
 #include "ferry/error.h"
 #include "log/codec.h"
+#include "util/files.h"
 
 namespace ferry::bundle {
 namespace {
-
-std::string folder_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-}
-
-void sync_path(const std::string& path, const std::string& what) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const int err = errno;
-    if (fd >= 0) ::close(fd);
-    throw Error(Errc::database, path + ": cannot flush " + what + " to disk: " + std::strerror(err));
-  }
-  ::close(fd);
-}
 
 // Runs `step` of writing the bundle for `target`; a failure names the bundle the
 // person asked for (not the temporary file) and says that nothing was written there.
@@ -43,14 +29,17 @@ auto writing(const std::string& target, F&& step) -> decltype(step()) {
 
 }  // namespace
 
-Writer::Writer(const std::string& target, BundleInfo info) : target_(target), info_(std::move(info)) {
+Writer::Writer(const std::string& target, BundleInfo info, const trust::KeyPair& signer)
+    : target_(target), info_(std::move(info)), signer_(signer) {
+  if (info_.origin_keys.size() != info_.ranges.size() || info_.head_signatures.size() != info_.ranges.size())
+    throw Error(Errc::internal, target + ": every range of a bundle needs its origin's key and head signature");
   struct stat st;
   if (::stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw Error(Errc::invalid_argument, target + ": is a folder; give a file name for the bundle");
-  std::string tmpl = folder_of(target) + "/.ferry-export-XXXXXX";
+  std::string tmpl = util::folder_of(target) + "/.ferry-export-XXXXXX";
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0)
-    throw Error(Errc::database, target + ": cannot create a file in " + folder_of(target) + ": " + std::strerror(errno));
+    throw Error(Errc::database, target + ": cannot create a file in " + util::folder_of(target) + ": " + std::strerror(errno));
   ::close(fd);
   temp_ = tmpl;
   try {
@@ -68,14 +57,16 @@ void Writer::start() {
             std::to_string(kFormatMajor));
   db_->exec(kSchemaSql);
   db_->exec("BEGIN");
-  auto ranges = db_->prepare("INSERT INTO ferry_ranges VALUES(?, ?, ?, ?, ?)");
+  auto ranges = db_->prepare("INSERT INTO ferry_ranges VALUES(?, ?, ?, ?, ?, ?, ?)");
   for (std::size_t i = 0; i < info_.ranges.size(); ++i) {
     const auto& r = info_.ranges[i];
     ranges.bind_blob(1, r.device.bytes.data(), 16)
         .bind(2, static_cast<std::int64_t>(r.first))
         .bind(3, static_cast<std::int64_t>(r.last))
         .bind_blob(4, info_.prerequisites[i].data(), 32)
-        .bind_blob(5, info_.last_hashes[i].data(), 32);
+        .bind_blob(5, info_.last_hashes[i].data(), 32)
+        .bind_blob(6, info_.origin_keys[i].data(), 32)
+        .bind_blob(7, info_.head_signatures[i].data(), 64);
     ranges.run();
   }
   auto tables = db_->prepare("INSERT INTO ferry_tables VALUES(?, ?, ?)");
@@ -115,7 +106,8 @@ BundleInfo Writer::finish() {
     throw Error(Errc::internal, target_ + ": export wrote " + std::to_string(added_) + " operations but announced " +
                                     std::to_string(info_.operations));
   info_.content_hash = content_.finish();
-  auto manifest = db_->prepare("INSERT INTO ferry_bundle VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  info_.signature = signer_.sign(bundle_message(info_.content_hash));
+  auto manifest = db_->prepare("INSERT INTO ferry_bundle VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const std::string clock = log::encode_clock(info_.clock);
   manifest.bind(1, static_cast<std::int64_t>(info_.format_major))
       .bind(2, static_cast<std::int64_t>(info_.format_minor))
@@ -126,18 +118,18 @@ BundleInfo Writer::finish() {
       .bind(7, std::string_view(info_.snapshot ? "snapshot" : "delta"))
       .bind_blob(8, clock.data(), clock.size())
       .bind(9, static_cast<std::int64_t>(info_.operations))
-      .bind_blob(10, info_.content_hash.data(), 32);
+      .bind_blob(10, info_.content_hash.data(), 32)
+      .bind_blob(11, info_.signer_key.data(), 32)
+      .bind_blob(12, info_.exporter_box_key.data(), 32)
+      .bind_blob(13, info_.signature.data(), 64);
   writing(target_, [&] {
     manifest.run();
     db_->exec("COMMIT");
   });
   insert_.reset();
   db_.reset();  // Closed: every page is in the file.
-  sync_path(temp_, "the bundle");
-  if (::rename(temp_.c_str(), target_.c_str()) != 0)
-    throw Error(Errc::database, target_ + ": cannot move the finished bundle into place: " + std::strerror(errno));
+  util::publish(temp_, target_, "bundle");
   finished_ = true;
-  sync_path(folder_of(target_), "the folder");
   struct stat st;
   if (::stat(target_.c_str(), &st) == 0) info_.bytes = static_cast<std::uint64_t>(st.st_size);
   return info_;

@@ -11,13 +11,16 @@
 #include "ferry/reports.h"
 #include "hash/sha256.h"
 #include "sql/database.h"
+#include "trust/keys.h"
 
 namespace ferry::bundle {
 
 class Writer {
  public:
-  // REQUIRES: info holds everything but content_hash and bytes; ranges sorted by device.
-  Writer(const std::string& target, BundleInfo info);
+  // REQUIRES: info holds everything but content_hash, signature and bytes
+  // (origin keys and head signatures included); ranges sorted by device;
+  // `signer` is the exporter's key pair, whose public keys info names.
+  Writer(const std::string& target, BundleInfo info, const trust::KeyPair& signer);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -35,6 +38,7 @@ class Writer {
   std::string target_;
   std::string temp_;
   BundleInfo info_;
+  const trust::KeyPair& signer_;
   std::unique_ptr<sql::Database> db_;
   std::unique_ptr<sql::Statement> insert_;
   hash::Sha256 content_;

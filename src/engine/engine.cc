@@ -1,6 +1,7 @@
 #include "ferry/engine.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -10,6 +11,8 @@
 #include "engine/schema.h"
 #include "engine/session.h"
 #include "log/codec.h"
+#include "trust/keys.h"
+#include "trust/store.h"
 #include "util/uuid.h"
 
 namespace ferry {
@@ -42,9 +45,9 @@ void check_local_format(sql::Database& db) {
                                    (v ? v->to_display() : "?") + "); upgrade ferry to open it");
   if (format < engine::kLocalSchemaVersion)
     throw Error(Errc::refused, db.path() + ": was prepared by a pre-release ferry (local format " +
-                                   std::to_string(format) + ") whose tables this version cannot read; with that ferry, "
-                                   "export everything (`ferry export DB --all -o FILE`), then prepare a fresh copy "
-                                   "of the application database with this one and import FILE");
+                                   std::to_string(format) + ") whose tables this version cannot read; prepare a fresh copy "
+                                   "of the application tables with this ferry (`ferry init`, `ferry track`) and sync "
+                                   "it from the other devices");
 }
 
 bool file_exists(const std::string& path) {
@@ -64,20 +67,35 @@ Engine Engine::init(const std::string& path, const std::string& device_name) {
   sql::Database db(path, sql::Database::Mode::create);
   engine::configure_connection(db);
   sql::Transaction tx(db);
+  bool fresh = false;
   if (!engine::has_schema(db)) {
+    fresh = true;
     engine::create_schema(db);
     const DeviceId id = util::make_uuid_v7(util::now_ms());
+    const trust::KeyPair keys = trust::KeyPair::generate();
+    const trust::Identity identity = keys.identity();
+    auto blob = [](const PublicKey& k) { return Value::blob(Bytes(k.begin(), k.end())); };
     engine::set_meta(db, "format", Value::integer(engine::kLocalSchemaVersion));
     engine::set_meta(db, "device_id", Value::blob(Bytes(id.bytes.begin(), id.bytes.end())));
     engine::set_meta(db, "device_name", Value::text(device_name));
     engine::set_meta(db, "lamport", Value::integer(0));
-    auto st = db.prepare("INSERT INTO ferry_devices(id, name) VALUES(?, ?)");
-    st.bind_blob(1, id.bytes.data(), 16).bind(2, device_name);
+    engine::set_meta(db, "sign_key", blob(identity.sign));
+    engine::set_meta(db, "box_key", blob(identity.box));
+    engine::set_meta(db, "trust_policy", Value::text("tofu"));
+    auto st = db.prepare("INSERT INTO ferry_devices(id, name, sign_key, box_key, trust) VALUES(?, ?, ?, ?, 'self')");
+    st.bind_blob(1, id.bytes.data(), 16).bind(2, device_name).bind_blob(3, identity.sign.data(), 32).bind_blob(
+        4, identity.box.data(), 32);
     st.run();
+    keys.save(trust::key_path(path), id);  // Before the commit: a device never exists without its key.
   }
-  tx.commit();
+  try {
+    tx.commit();
+  } catch (...) {
+    if (fresh) ::unlink(trust::key_path(path).c_str());
+    throw;
+  }
   check_local_format(db);
-  auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}});
+  auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}, {}});
   impl->self = load_self(impl->db);
   impl->name = load_name(impl->db);
   return Engine(std::move(impl));
@@ -91,7 +109,7 @@ Engine Engine::open(const std::string& path) {
     throw Error(Errc::refused, path + ": this database is not prepared for ferry; run `ferry init " + path + "` first");
   engine::configure_connection(db);
   check_local_format(db);
-  auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}});
+  auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}, {}});
   impl->self = load_self(impl->db);
   impl->name = load_name(impl->db);
   return Engine(std::move(impl));
@@ -168,6 +186,12 @@ StatusReport Engine::status() {
   r.device = impl_->self;
   r.device_name = impl_->name;
   engine::Devices devices(impl_->db);
+  trust::Store store(impl_->db);
+  const trust::Identity identity = store.self_identity();
+  r.public_key = trust::to_text(identity);
+  r.fingerprint = trust::fingerprint(impl_->self, identity.sign);
+  r.strict = store.strict();
+  r.forks = store.forks();
   r.clock = devices.clock();
   for (const auto& t : tables()) r.tables.push_back(t.name);
   r.operations = log::count_operations(impl_->db);
@@ -181,10 +205,7 @@ StatusReport Engine::status() {
       "SELECT no, announced_clock, announced_ms, exported_clock, exported_ms FROM ferry_devices ORDER BY no");
   while (peers.step()) {
     const engine::Device& d = devices.by_no(peers.integer(0));
-    PeerInfo p;
-    p.id = d.id;
-    p.name = d.name;
-    p.is_self = d.id == impl_->self;
+    PeerInfo p = store.describe(d);
     p.head = d.head_seq;
     if (!peers.is_null(1)) p.announced = decode_clock(peers.blob(1), impl_->db.path());
     p.announced_ms = peers.integer(2);

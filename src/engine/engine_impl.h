@@ -3,10 +3,12 @@
 // (engine.cc: identity, tracking, log, status; exchange.cc: export and import;
 // conflicts.cc: listing and resolving conflicts).
 
+#include <optional>
 #include <string>
 
 #include "ferry/engine.h"
 #include "sql/database.h"
+#include "trust/keys.h"
 
 namespace ferry {
 
@@ -14,6 +16,11 @@ struct Engine::Impl {
   sql::Database db;
   DeviceId self;
   std::string name;
+  std::optional<trust::KeyPair> keys;  // Read from the key file when first needed.
+
+  // This device's private keys (trust/keys.h), checked against the public keys
+  // the database holds. Throws if the key file is missing, loose or foreign.
+  const trust::KeyPair& key_pair();
 };
 
 }  // namespace ferry

@@ -16,7 +16,26 @@ CREATE TABLE IF NOT EXISTS ferry_devices(
   exported_clock BLOB,
   exported_ms INTEGER,
   base_seq INTEGER NOT NULL DEFAULT 0,
-  base_hash BLOB);
+  base_hash BLOB,
+  sign_key BLOB,
+  box_key BLOB,
+  trust TEXT NOT NULL DEFAULT 'none',
+  forked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS ferry_heads(
+  device INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  signature BLOB NOT NULL,
+  PRIMARY KEY(device, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ferry_forks(
+  device BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  held_hash BLOB NOT NULL,
+  held_body BLOB NOT NULL,
+  other_hash BLOB NOT NULL,
+  other_body BLOB NOT NULL,
+  bundle TEXT NOT NULL,
+  detected_ms INTEGER NOT NULL,
+  PRIMARY KEY(device, seq, other_hash)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ferry_tables(
   no INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,

@@ -12,7 +12,7 @@ namespace ferry::engine {
 
 // 2: ferry_log keyed by (device number, seq) with no hash column; merge state of
 //    integer keys in ferry_rows_<n>. Databases of version 1 (a pre-release) are refused.
-constexpr int kLocalSchemaVersion = 2;
+constexpr int kLocalSchemaVersion = 3;  // 3: device keys and the trust store.
 
 // Creates every ferry_ table, index and guard trigger; harmless when they exist.
 void create_schema(sql::Database& db);

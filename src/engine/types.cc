@@ -16,6 +16,7 @@ const char* to_string(Errc code) noexcept {
     case Errc::not_found: return "not_found";
     case Errc::corrupt: return "corrupt";
     case Errc::refused: return "refused";
+    case Errc::untrusted: return "untrusted";
     case Errc::database: return "database";
     case Errc::internal: return "internal";
   }

@@ -12,16 +12,22 @@ std::string describe(const Operation& op) {
   return "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string();
 }
 
-[[noreturn]] void forked(const Operation& op) {
-  throw Error(Errc::refused, describe(op) + " differs from the operation with the same number already held here: "
-                                            "the device's history has forked (was its database copied to another "
-                                            "machine?). Nothing was imported.");
+// `other` (with `other_body`, empty if the bundle does not hold it) arrived
+// where this database holds `held`: two histories of one device.
+[[noreturn]] void forked(const std::string& where, const DeviceId& device, std::uint64_t seq, const Hash& held,
+                         const Hash& other, std::string_view other_body) {
+  throw Fork(where + ": operation " + std::to_string(seq) + " of device " + device.to_string() +
+                 " differs from the operation with the same number already held here: the device's history has forked "
+                 "(was its database copied to another machine?). Nothing was imported; both operations are kept as "
+                 "evidence and the device is flagged (`ferry status`).",
+             device, seq, held, other, other_body);
 }
 
 }  // namespace
 
-Importer::Importer(engine::Session& session)
+Importer::Importer(engine::Session& session, std::string where)
     : s_(session),
+      where_(std::move(where)),
       find_pending_(session.db.prepare("SELECT hash FROM ferry_pending WHERE origin=? AND seq=?", true)),
       add_pending_(session.db.prepare("INSERT INTO ferry_pending(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {
   auto any = session.db.prepare("SELECT EXISTS(SELECT 1 FROM ferry_pending)");
@@ -40,9 +46,7 @@ bool Importer::ready(const Operation& op) const {
 
 void Importer::apply(const Operation& op, std::string_view body, const Hash& hash) {
   engine::Device& d = s_.devices.ensure(op.origin);
-  if (op.prev_hash != d.head_hash)
-    throw Error(Errc::refused, describe(op) + " does not continue the chain held here for that device (its previous "
-                                              "hash differs): the device's history has forked. Nothing was imported.");
+  if (op.prev_hash != d.head_hash) forked(where_, op.origin, op.seq - 1, d.head_hash, op.prev_hash, {});
   s_.log.append(op.origin, op.seq, body);
   d.head_seq = op.seq;
   d.head_hash = hash;
@@ -61,13 +65,14 @@ void Importer::apply_from_snapshot(const Operation& op) {
 void Importer::offer(const Operation& op, std::string_view body, const Hash& hash) {
   engine::Device& d = s_.devices.ensure(op.origin);
   if (op.origin == s_.self && op.seq > d.head_seq)
-    throw Error(Errc::refused, describe(op) + " claims to come from this device, which never wrote it: another "
+    throw Error(Errc::refused, where_ + ": " + describe(op) + " claims to come from this device, which never wrote it: another "
                                               "database uses this device's identity (a copied file?). Nothing was imported.");
   if (op.seq <= d.head_seq) {
     const auto held_hash = s_.log.hash(op.origin, op.seq);
     // Below a snapshot's base the operation is vouched for but not kept: only the base itself can be compared.
     const bool vouched = !held_hash && op.seq < d.base_seq;
-    if (!vouched && held_hash != hash && !(op.seq == d.base_seq && d.base_hash == hash)) forked(op);
+    if (!vouched && held_hash != hash && !(op.seq == d.base_seq && d.base_hash == hash))
+      forked(where_, op.origin, op.seq, held_hash.value_or(d.base_hash), hash, body);
     ++summary_.duplicates;
     return;
   }
@@ -80,7 +85,11 @@ void Importer::offer(const Operation& op, std::string_view body, const Hash& has
     find_pending_.reset();
   }
   if (pending) {
-    if (held.size() != hash.size() || std::memcmp(held.data(), hash.data(), hash.size()) != 0) forked(op);
+    if (held.size() != hash.size() || std::memcmp(held.data(), hash.data(), hash.size()) != 0) {
+      Hash held_hash{};
+      if (held.size() == held_hash.size()) std::memcpy(held_hash.data(), held.data(), held.size());
+      forked(where_, op.origin, op.seq, held_hash, hash, body);
+    }
     ++summary_.duplicates;
     return;
   }
@@ -122,7 +131,8 @@ void Importer::drain() {
     const engine::Device* d = s_.devices.find(device);
     while (!queue.empty() && d != nullptr && queue.begin()->first <= d->head_seq) {
       const Held& stale = queue.begin()->second;
-      if (s_.log.hash(device, stale.op.seq) != stale.hash) forked(stale.op);
+      const auto held = s_.log.hash(device, stale.op.seq);
+      if (held != stale.hash) forked(where_, device, stale.op.seq, held.value_or(Hash{}), stale.hash, stale.body);
       remove.bind_blob(1, device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(stale.op.seq));
       remove.run();
       queue.erase(queue.begin());

@@ -14,13 +14,28 @@
 #include <string_view>
 
 #include "engine/session.h"
+#include "ferry/error.h"
 #include "ferry/reports.h"
 
 namespace ferry::import {
 
+// A forked chain: `other` arrived where `held` is held, for one device and seq.
+class Fork : public Error {
+ public:
+  Fork(const std::string& message, const DeviceId& device_, std::uint64_t seq_, const Hash& held_, const Hash& other_,
+       std::string_view other_body_)
+      : Error(Errc::refused, message), device(device_), seq(seq_), held(held_), other(other_), other_body(other_body_) {}
+  DeviceId device;
+  std::uint64_t seq;
+  Hash held;
+  Hash other;
+  std::string other_body;  // Empty when the bundle held only a later operation of the other history.
+};
+
 class Importer {
  public:
-  explicit Importer(engine::Session& session);
+  // `where` names the bundle in messages.
+  Importer(engine::Session& session, std::string where);
   void offer(const Operation& op, std::string_view body, const Hash& hash);
   void drain();
   // Applies an operation a snapshot brought: its chain is vouched for by the
@@ -33,6 +48,7 @@ class Importer {
   void apply(const Operation& op, std::string_view body, const Hash& hash);
 
   engine::Session& s_;
+  std::string where_;
   sql::Statement find_pending_;
   sql::Statement add_pending_;
   ImportSummary summary_;

@@ -140,7 +140,7 @@ TEST_CASE("JSON output carries the documented keys", "[e2e][json]") {
   const json inspect = json::parse(ferry("inspect x.ferry --json").out);
   for (const char* key : {"bundle_id", "exporter", "clock", "ranges", "operations", "format_version"})
     CHECK(inspect.contains(key));
-  CHECK(inspect["format_version"] == "1.0");
+  CHECK(inspect["format_version"] == "2.0");
   const json imp = json::parse(ferry("import b.db x.ferry --json").out);
   for (const char* key : {"applied", "duplicates", "pending", "conflicts"}) CHECK(imp.contains(key));
   CHECK(imp["applied"] == 1);
@@ -155,4 +155,57 @@ TEST_CASE("JSON output carries the documented keys", "[e2e][json]") {
   CHECK(verify["ok"] == true);
   CHECK(json::parse(ferry("conflicts b.db --json").out).is_array());
   CHECK(json::parse(ferry("peers b.db --json").out).size() == 2);
+}
+
+TEST_CASE("trust: a stranger exits 6 under strict until added; keys and fingerprints are shown", "[e2e][trust]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  prepared(ferry, "b.db", "b");
+  ferry.sql("a.db", "INSERT INTO notes VALUES(1, 't', 'x')");
+  REQUIRE(ferry("export a.db --all -o a.ferry").status == 0);
+  const json a = json::parse(ferry("status a.db --json").out);
+  const std::string id = a["device"]["id"], key = a["device"]["public_key"], fingerprint = a["device"]["fingerprint"];
+  CHECK(key.size() == 128);
+  CHECK_THAT(ferry("inspect a.ferry").out, Catch::Contains("signed by  key " + fingerprint));
+
+  CHECK(ferry("trust b.db policy strict").status == 0);
+  const auto refused = ferry("import b.db a.ferry");
+  CHECK(refused.status == 6);
+  CHECK_THAT(refused.out, Catch::Contains("a.ferry") && Catch::Contains(fingerprint) &&
+                              Catch::Contains("ferry trust b.db add " + id + " " + key));
+  CHECK(ferry("trust b.db add " + id + " not-a-key").status == 2);
+  CHECK(ferry("trust b.db add " + id + " " + key + " --name a").status == 0);
+  CHECK(ferry("import b.db a.ferry").status == 0);
+  const json listed = json::parse(ferry("trust b.db list --json").out);
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[1]["trust"] == "added");
+  CHECK(listed[1]["fingerprint"] == fingerprint);
+
+  CHECK(ferry("trust b.db remove a").status == 0);
+  ferry.sql("a.db", "INSERT INTO notes VALUES(2, 't', 'y')");
+  REQUIRE(ferry("export a.db --all -o a2.ferry").status == 0);
+  CHECK(ferry("import b.db a2.ferry").status == 6);
+  CHECK_THAT(ferry("peers b.db").out, Catch::Contains("NOT trusted (removed)"));
+}
+
+TEST_CASE("export --encrypt-for writes a bundle only the recipient reads; inspect shows only the recipient", "[e2e][trust]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  prepared(ferry, "b.db", "b");
+  prepared(ferry, "c.db", "c");
+  REQUIRE(ferry("export b.db --all -o b.ferry").status == 0);
+  REQUIRE(ferry("import a.db b.ferry").status == 0);  // a learns b's encryption key.
+  ferry.sql("a.db", "INSERT INTO notes VALUES(1, 'secret', 'x')");
+  const json ex = json::parse(ferry("export a.db --peer b --encrypt-for b -o for-b.ferry --json").out);
+  const std::string b_id = json::parse(ferry("status b.db --json").out)["device"]["id"];
+  CHECK(ex["encrypted_for"] == b_id);
+  const json inspect = json::parse(ferry("inspect for-b.ferry --json").out);
+  CHECK(inspect["encrypted_for"] == b_id);
+  CHECK_FALSE(inspect.contains("exporter"));
+  const auto other = ferry("import c.db for-b.ferry");
+  CHECK(other.status == 4);
+  CHECK_THAT(other.out, Catch::Contains("encrypted for device " + b_id));
+  CHECK(ferry("import b.db for-b.ferry").status == 0);
+  CHECK(test::dump(ferry.dir.file("b.db"), "notes") == test::dump(ferry.dir.file("a.db"), "notes"));
+  CHECK(ferry("export a.db --all --encrypt-for nobody -o x.ferry").status == 2);
 }

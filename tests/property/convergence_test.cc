@@ -125,7 +125,13 @@ class Scenario {
     ExportOptions options;
     options.snapshot = true;
     const std::string file = dir_.file("snapshot.ferry");
-    from.engine.export_bundle(file, options);
+    try {
+      from.engine.export_bundle(file, options);
+    } catch (const Error& e) {
+      // Some chain's newest operations wait for another device's: not vouched for yet. Join later.
+      if (e.code() != Errc::refused || std::string(e.what()).find("export the snapshot again") == std::string::npos) throw;
+      return;
+    }
     replicas_.push_back(std::make_unique<test::Replica>(dir_, "joined", kSchema));
     conflicts_seen_ += replicas_.back()->engine.import_bundle(file).conflicts;
     joined_ = replicas_.back().get();

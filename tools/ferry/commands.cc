@@ -12,7 +12,6 @@
 namespace ferry::cli {
 namespace {
 
-void print(const json& j) { std::cout << j.dump(2) << "\n"; }
 
 std::string plural(std::size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -31,18 +30,11 @@ json ranges_json(const std::vector<SeqRange>& ranges) {
 }
 
 // One device as status and peers show it to scripts.
-json peer_json(const PeerInfo& p) {
-  return json{{"id", p.id.to_string()}, {"name", p.name}, {"self", p.is_self}, {"head", p.head},
-              {"announced", p.announced ? to_json(*p.announced) : json(nullptr)},
-              {"announced_at", iso_time(p.announced_ms)},
-              {"exported", p.exported ? to_json(*p.exported) : json(nullptr)},
-              {"exported_at", iso_time(p.exported_ms)}};
-}
-
 bool looks_like_bundle(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char header[72] = {};
   in.read(header, sizeof header);
+  if (in.gcount() >= 8 && std::string(header, 8) == "FERRYENC") return true;  // Encrypted (bundle_format/README.md).
   return in.gcount() == sizeof header && std::string(header, 15) == "SQLite format 3" && header[68] == 'F' &&
          header[69] == 'R' && header[70] == 'R' && header[71] == 'Y';
 }
@@ -52,10 +44,16 @@ bool looks_like_bundle(const std::string& path) {
 int cmd_init(const std::string& db, const std::string& name, bool as_json) {
   auto e = Engine::init(db, name);
   if (as_json) {
-    print(json{{"database", db}, {"device", {{"id", e.device_id().to_string()}, {"name", e.device_name()}}}});
+    const StatusReport s = e.status();
+    print(json{{"database", db},
+               {"device", {{"id", e.device_id().to_string()}, {"name", e.device_name()}, {"public_key", s.public_key},
+                           {"fingerprint", s.fingerprint}, {"key_file", db + ".key"}}}});
   } else {
+    const StatusReport s = e.status();
     std::cout << "ferry is ready in " << db << ": this device is " << e.device_id().to_string()
               << (e.device_name().empty() ? "" : " (" + e.device_name() + ")") << "\n"
+              << "its key fingerprint is " << s.fingerprint << "; its private key is in " << db
+              << ".key (keep it private, back it up with the database)\n"
               << "next: ferry track " << db << " TABLE...\n";
   }
   return kOk;
@@ -82,13 +80,23 @@ int cmd_status(const std::string& db, bool as_json) {
   if (as_json) {
     json peers = json::array();
     for (const auto& p : s.peers) peers.push_back(peer_json(p));
-    print(json{{"device", {{"id", s.device.to_string()}, {"name", s.device_name}}},
+    json forks = json::array();
+    for (const auto& f : s.forks)
+      forks.push_back({{"device", f.device.to_string()}, {"seq", f.seq}, {"held_hash", to_hex(f.held_hash)},
+                       {"other_hash", to_hex(f.other_hash)}, {"bundle", f.bundle}, {"detected", iso_time(f.detected_ms)}});
+    print(json{{"device", {{"id", s.device.to_string()}, {"name", s.device_name}, {"public_key", s.public_key},
+                           {"fingerprint", s.fingerprint}}},
+               {"trust_policy", s.strict ? "strict" : "tofu"},
                {"clock", to_json(s.clock)}, {"tables", s.tables}, {"operations", s.operations},
                {"pending", s.pending_operations}, {"missing", ranges_json(s.missing)},
-               {"conflicts_open", s.conflicts_open}, {"peers", peers}});
+               {"conflicts_open", s.conflicts_open}, {"forks", forks}, {"peers", peers}});
     return kOk;
   }
   std::cout << "device     " << s.device.to_string() << (s.device_name.empty() ? "" : "  " + s.device_name) << "\n";
+  std::cout << "key        " << s.fingerprint << "  (public key: " << s.public_key << ")\n";
+  std::cout << "trust      " << (s.strict ? "strict: only devices added with `ferry trust " + db + " add`"
+                                          : "on first use: a new device's key is pinned by its first bundle")
+            << "\n";
   std::cout << "tables     " << (s.tables.empty() ? "(none tracked: ferry track " + db + " TABLE)" : "");
   for (std::size_t i = 0; i < s.tables.size(); ++i) std::cout << (i ? ", " : "") << s.tables[i];
   std::cout << "\noperations " << s.operations << "\n";
@@ -96,10 +104,14 @@ int cmd_status(const std::string& db, bool as_json) {
   for (const auto& m : s.missing)
     std::cout << (&m == &s.missing[0] ? "  waiting for " : ", ") << short_id(m.device) << " " << m.first << "-" << m.last;
   std::cout << "\nconflicts  " << s.conflicts_open << (s.conflicts_open ? " open (ferry conflicts " + db + ")" : "") << "\n";
+  for (const auto& f : s.forks)
+    std::cout << "FORK       device " << f.device.to_string() << " signed two different operations " << f.seq << " ("
+              << to_hex(f.held_hash).substr(0, 16) << " held here, " << to_hex(f.other_hash).substr(0, 16) << " in "
+              << f.bundle << ", " << iso_time(f.detected_ms) << ")\n";
   std::cout << "devices\n";
   for (const auto& p : s.peers) {
     std::cout << "  " << device_label(p.id, p.name) << (p.is_self ? "  (this device)" : "") << "  has up to "
-              << p.head;
+              << p.head << "; " << trust_words(p);
     if (p.announced) std::cout << "; announced " << p.announced->get(s.device) << " of ours at " << iso_time(p.announced_ms);
     if (p.exported) std::cout << "; last export to it " << iso_time(p.exported_ms);
     std::cout << "\n";
@@ -113,13 +125,15 @@ int cmd_export(const ExportArgs& a) {
   options.peer = a.peer;
   options.all = a.all;
   options.snapshot = a.snapshot;
+  options.encrypt_for = a.encrypt_for;
   if (!a.since.empty()) options.since = parse_clock(a.since);
   ProgressBar bar("exporting");
   options.progress = bar.callback();
   const ExportSummary s = e.export_bundle(a.output, options);
   if (a.json) {
     print(json{{"file", s.path}, {"bundle_id", s.bundle_id.to_string()}, {"operations", s.operations},
-               {"ranges", ranges_json(s.ranges)}, {"bytes", s.bytes}});
+               {"ranges", ranges_json(s.ranges)}, {"bytes", s.bytes},
+               {"encrypted_for", s.encrypted_for ? json(s.encrypted_for->to_string()) : json(nullptr)}});
   } else if (a.snapshot) {
     std::cout << "wrote snapshot " << s.path << ": the current state (" << plural(s.operations, "operation", "operations")
               << ") and the chain heads of " << plural(s.ranges.size(), "device", "devices") << ", " << s.bytes << " bytes\n";
@@ -128,6 +142,8 @@ int cmd_export(const ExportArgs& a) {
   } else {
     std::cout << "wrote " << s.path << ": " << plural(s.operations, "operation", "operations") << ", " << s.bytes << " bytes\n";
   }
+  if (!a.json && s.encrypted_for)
+    std::cout << "encrypted: only device " << s.encrypted_for->to_string() << " can read it\n";
   return kOk;
 }
 
@@ -145,11 +161,17 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
     total.missing = s.missing;
     total.foreign_key_violations = s.foreign_key_violations;
     if (as_json) {
+      json trusted = json::array();
+      for (const auto& p : s.newly_trusted) trusted.push_back(peer_json(p));
       per_file.push_back({{"file", f}, {"applied", s.applied}, {"duplicates", s.duplicates}, {"pending", s.pending},
-                          {"conflicts", s.conflicts}});
+                          {"conflicts", s.conflicts}, {"newly_trusted", trusted}});
     } else {
       std::cout << f << ": " << s.applied << " applied, " << s.duplicates << " duplicates, " << s.pending << " pending, "
                 << plural(s.conflicts, "conflict", "conflicts") << "\n";
+      for (const auto& p : s.newly_trusted)
+        std::cout << "trusting new device " << device_label(p.id, p.name) << " on first use, key fingerprint "
+                  << p.fingerprint << ": compare it with `ferry status` on that device; if it differs, run `ferry trust "
+                  << db << " remove " << p.id.to_string() << "`\n";
     }
   }
   if (as_json) {
@@ -173,6 +195,15 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
 
 int cmd_inspect(const std::string& file, bool as_json) {
   const BundleInfo b = inspect_bundle(file);
+  if (b.encrypted_for) {
+    if (as_json) {
+      print(json{{"encrypted_for", b.encrypted_for->to_string()}, {"bytes", b.bytes}});
+    } else {
+      std::cout << "encrypted bundle for device " << b.encrypted_for->to_string() << ", " << b.bytes
+                << " bytes: only that device can read or import it\n";
+    }
+    return kOk;
+  }
   json ranges = json::array();
   for (std::size_t i = 0; i < b.ranges.size(); ++i) {
     json r = to_json(b.ranges[i]);
@@ -185,7 +216,8 @@ int cmd_inspect(const std::string& file, bool as_json) {
     print(json{{"format_version", std::to_string(b.format_major) + "." + std::to_string(b.format_minor)},
                {"kind", b.snapshot ? "snapshot" : "delta"},
                {"bundle_id", b.bundle_id.to_string()},
-               {"exporter", {{"id", b.exporter.to_string()}, {"name", b.exporter_name}}},
+               {"exporter", {{"id", b.exporter.to_string()}, {"name", b.exporter_name},
+                             {"fingerprint", b.exporter_fingerprint}}},
                {"created", iso_time(b.created_ms)}, {"clock", to_json(b.clock)}, {"ranges", ranges},
                {"operations", b.operations}, {"bytes", b.bytes}, {"tables", tables},
                {"content_hash", to_hex(b.content_hash)}});
@@ -194,6 +226,7 @@ int cmd_inspect(const std::string& file, bool as_json) {
   std::cout << (b.snapshot ? "snapshot   " : "bundle     ") << b.bundle_id.to_string() << " (format " << b.format_major
             << "." << b.format_minor << ")\n"
             << "from       " << device_label(b.exporter, b.exporter_name) << " at " << iso_time(b.created_ms) << "\n"
+            << "signed by  key " << b.exporter_fingerprint << "\n"
             << "operations " << b.operations << " in " << b.bytes << " bytes\n";
   for (std::size_t i = 0; i < b.ranges.size(); ++i)
     std::cout << "  device " << b.ranges[i].device.to_string() << ": "
@@ -317,7 +350,8 @@ int cmd_peers(const std::string& db, bool as_json) {
   }
   for (const auto& p : s.peers)
     std::cout << p.id.to_string() << "  " << (p.name.empty() ? "-" : p.name) << (p.is_self ? "  (this device)" : "")
-              << "  operations 1-" << p.head << (p.announced_ms ? "  last heard " + iso_time(p.announced_ms) : "") << "\n";
+              << "  operations 1-" << p.head << (p.announced_ms ? "  last heard " + iso_time(p.announced_ms) : "") << "  "
+              << trust_words(p) << "\n";
   return kOk;
 }
 

@@ -10,14 +10,14 @@
 namespace ferry::cli {
 
 // Exit codes (README, "Exit codes").
-enum Exit : int { kOk = 0, kInternal = 1, kUsage = 2, kCorrupt = 3, kRefused = 4, kDatabase = 5 };
+enum Exit : int { kOk = 0, kInternal = 1, kUsage = 2, kCorrupt = 3, kRefused = 4, kDatabase = 5, kUntrusted = 6 };
 
 int cmd_init(const std::string& db, const std::string& name, bool json);
 int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack);
 int cmd_status(const std::string& db, bool json);
 
 struct ExportArgs {
-  std::string db, peer, output, since;
+  std::string db, peer, output, since, encrypt_for;
   bool all = false, snapshot = false, json = false;
 };
 int cmd_export(const ExportArgs& a);
@@ -43,5 +43,13 @@ struct LogArgs {
 };
 int cmd_log(const LogArgs& a);
 int cmd_peers(const std::string& db, bool json);
+
+struct TrustArgs {
+  std::string db, action;          // list, add, remove, policy
+  std::vector<std::string> args;   // add: DEVICE KEY; remove: DEVICE; policy: strict|tofu
+  std::string name;                // add --name
+  bool json = false;
+};
+int cmd_trust(const TrustArgs& a);
 
 }  // namespace ferry::cli

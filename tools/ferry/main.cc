@@ -17,6 +17,7 @@ int exit_code(ferry::Errc code) {
     case ferry::Errc::not_found: return kUsage;
     case ferry::Errc::corrupt: return kCorrupt;
     case ferry::Errc::refused: return kRefused;
+    case ferry::Errc::untrusted: return kUntrusted;
     case ferry::Errc::database: return kDatabase;
     case ferry::Errc::internal: return kInternal;
   }
@@ -28,7 +29,7 @@ int exit_code(ferry::Errc code) {
 int main(int argc, char** argv) {
   CLI::App app{"ferry: offline sync for SQLite databases through bundle files (USB stick, email)."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ferry 0.1.0 (bundle format 1.0)");
+  app.set_version_flag("--version", "ferry 0.2.0 (bundle format 2.0)");
   std::function<int()> run;
   bool json = false;
   std::string db, name, file;
@@ -63,6 +64,8 @@ int main(int argc, char** argv) {
                                  "The current state and chain heads, to start a new device without the history");
   snapshot->excludes(since);
   snapshot->excludes(all);
+  exp->add_option("--encrypt-for", ex.encrypt_for,
+                  "Encrypt the bundle so that only this device (id, prefix or name) can read it");
   exp->add_option("-o,--output", ex.output, "The bundle file to write")->required();
   exp->add_flag("--json", ex.json, "Print JSON");
   all->excludes(since);
@@ -123,6 +126,17 @@ int main(int argc, char** argv) {
   peers->add_option("DB", db, "Database")->required();
   peers->add_flag("--json", json, "Print JSON");
   peers->callback([&] { run = [&] { return cmd_peers(db, json); }; });
+
+  TrustArgs tr;
+  auto* trust = app.add_subcommand("trust", "Which devices' operations this database accepts, and with which keys");
+  trust->add_option("DB", tr.db, "Database")->required();
+  trust->add_option("ACTION", tr.action, "list | add DEVICE KEY | remove DEVICE | policy strict|tofu")
+      ->required()
+      ->check(CLI::IsMember({"list", "add", "remove", "policy"}));
+  trust->add_option("ARGS", tr.args, "What the action needs");
+  trust->add_option("--name", tr.name, "add: a name for the device");
+  trust->add_flag("--json", tr.json, "Print JSON (list)");
+  trust->callback([&] { run = [&] { return cmd_trust(tr); }; });
 
   try {
     app.parse(argc, argv);

@@ -1,5 +1,7 @@
 #include "render.h"
 
+#include <iostream>
+
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -112,6 +114,32 @@ std::string short_id(const DeviceId& id) { return id.to_string().substr(28); }  
 
 std::string device_label(const DeviceId& id, const std::string& name) {
   return name.empty() ? short_id(id) : name + " (" + short_id(id) + ")";
+}
+
+void print(const json& j) { std::cout << j.dump(2) << "\n"; }
+
+json peer_json(const PeerInfo& p) {
+  return json{{"id", p.id.to_string()}, {"name", p.name}, {"self", p.is_self}, {"head", p.head},
+              {"trust", to_string(p.trust)}, {"public_key", p.public_key}, {"fingerprint", p.fingerprint},
+              {"forked", p.forked},
+              {"announced", p.announced ? to_json(*p.announced) : json(nullptr)},
+              {"announced_at", iso_time(p.announced_ms)},
+              {"exported", p.exported ? to_json(*p.exported) : json(nullptr)},
+              {"exported_at", iso_time(p.exported_ms)}};
+}
+
+std::string trust_words(const PeerInfo& p) {
+  std::string out;
+  switch (p.trust) {
+    case Trust::self: out = "this device's key"; break;
+    case Trust::added: out = "trusted (added)"; break;
+    case Trust::tofu: out = "trusted (on first use)"; break;
+    case Trust::removed: out = "NOT trusted (removed)"; break;
+    case Trust::none: out = "key never seen"; break;
+  }
+  if (!p.fingerprint.empty() && p.trust != Trust::self) out += ", key " + p.fingerprint;
+  if (p.forked) out += ", FORKED HISTORY (see status)";
+  return out;
 }
 
 }  // namespace ferry::cli

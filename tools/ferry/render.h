@@ -25,6 +25,11 @@ Value parse_value(const std::string& text);
 // Reads a clock: "DEVICE:SEQ,DEVICE:SEQ" (device ids in full).
 VectorClock parse_clock(const std::string& text);
 
+void print(const json& j);  // To standard output, indented.
+json peer_json(const PeerInfo& p);
+// "trusted (added), key 3f2a 91c0 ...", "not trusted (removed)", "FORKED ...": for people.
+std::string trust_words(const PeerInfo& p);
+
 std::string short_id(const DeviceId& id);  // Last 8 hex digits (the random part), for people.
 std::string device_label(const DeviceId& id, const std::string& name);  // "office (0192ab34)".
 

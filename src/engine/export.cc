@@ -1,0 +1,239 @@
+// Engine::export_bundle: the operations a peer lacks, each range vouched for by
+// its origin's signature, the whole signed by this device, optionally encrypted.
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include "bundle/format.h"
+#include "bundle/reader.h"
+#include "bundle/writer.h"
+#include "engine/engine_impl.h"
+#include "engine/session.h"
+#include "engine/snapshot.h"
+#include "log/codec.h"
+#include "trust/envelope.h"
+#include "trust/store.h"
+#include "util/uuid.h"
+
+namespace ferry {
+namespace {
+
+using engine::store_clock;
+using engine::stored_clock;
+
+// Every table this device has tracked, as bundles describe them.
+std::vector<TableInfo> known_tables(const capture::Registry& tables, sql::Database& db) {
+  std::vector<TableInfo> out;
+  auto st = db.prepare("SELECT name FROM ferry_tables ORDER BY name");
+  while (st.step())
+    if (const auto* t = tables.find(st.text(0))) out.push_back(t->info());
+  return out;
+}
+
+
+// Where each range ends and who vouches for it: this device signs its own head
+// now; another device's operations go out only up to a head that device signed
+// (kept from the bundle that brought them), so a receiver can check every one.
+void sign_ranges(engine::Session& s, trust::Store& store, const trust::KeyPair& keys, BundleInfo& info) {
+  const trust::Identity self = keys.identity();
+  for (std::size_t i = 0; i < info.ranges.size(); ++i) {
+    const SeqRange& r = info.ranges[i];
+    if (r.device == s.self) {
+      info.origin_keys.push_back(self.sign);
+      info.head_signatures.push_back(keys.sign(bundle::head_message(r.device, r.last, info.last_hashes[i])));
+      continue;
+    }
+    const auto identity = store.identity(r.device);
+    const auto head = store.signed_head(s.devices.find(r.device)->no, r.last);
+    // Only a snapshot can get here without one: its ranges are the heads themselves.
+    if (!identity || !head || head->first != r.last)
+      throw Error(Errc::refused, "cannot vouch for operation " + std::to_string(r.last) + " of device " +
+                                     r.device.to_string() + ": that device's signature of it has not arrived here "
+                                     "(later operations of it wait for others). Import the missing bundles "
+                                     "(`ferry status` lists them), then export the snapshot again.");
+    info.origin_keys.push_back(identity->sign);
+    info.head_signatures.push_back(head->second);
+  }
+}
+
+// Delta ranges: for every device, what the peer lacks (`has`), up to the last signed head.
+void add_delta_ranges(engine::Session& s, trust::Store& store, const VectorClock& has, BundleInfo& info) {
+  for (const auto& [device, head] : info.clock.entries()) {
+    const std::uint64_t from = has.get(device);
+    if (head <= from) continue;
+    const engine::Device& d = *s.devices.find(device);
+    if (from < d.base_seq)
+      throw Error(Errc::refused, "this database started from a snapshot and holds device " + device.to_string() +
+                                     "'s operations only after " + std::to_string(d.base_seq) +
+                                     "; the peer lacks earlier ones: send it a snapshot (ferry export --snapshot)");
+    std::uint64_t last = head;
+    if (device != s.self) {
+      // Normally the head itself; lower only while later operations wait for another device's.
+      const auto signed_head = store.signed_head(d.no, head);
+      if (!signed_head || signed_head->first <= from) continue;
+      last = signed_head->first;
+    }
+    info.ranges.push_back(SeqRange{device, from + 1, last});
+    info.prerequisites.push_back(from == 0 ? Hash{} : from == d.base_seq ? d.base_hash : *s.log.hash(device, from));
+    info.last_hashes.push_back(last == head ? d.head_hash : *s.log.hash(device, last));
+    info.operations += last - from;
+  }
+}
+
+// The device a bundle is encrypted for, and its encryption key.
+std::pair<DeviceId, PublicKey> recipient(engine::Session& s, trust::Store& store, const std::string& who) {
+  const engine::Device& d = s.devices.lookup(who);
+  if (d.id == s.self) throw Error(Errc::invalid_argument, "cannot encrypt a bundle for this device itself");
+  const auto identity = store.identity(d.id);
+  if (!identity || identity->box == PublicKey{})
+    throw Error(Errc::not_found, "the encryption key of device " + d.id.to_string() +
+                                     " is not known here: import a bundle it exported first, or add its full key "
+                                     "(`ferry trust DB add " + d.id.to_string() + " KEY`, KEY from `ferry status` on it)");
+  if (store.trust_of(d.id) == Trust::removed)
+    throw Error(Errc::refused, "device " + d.id.to_string() + " was removed from the trusted devices; not encrypting for it");
+  return {d.id, identity->box};
+}
+
+// A private folder for the plain bundle that becomes an encrypted one; removed with this object.
+struct PrivateFolder {
+  PrivateFolder() {
+    const char* tmp = std::getenv("TMPDIR");
+    path = std::string(tmp && *tmp ? tmp : "/tmp") + "/ferry-export-XXXXXX";
+    if (::mkdtemp(path.data()) == nullptr)
+      throw Error(Errc::database, "cannot create a private folder for the bundle to encrypt: " + std::string(std::strerror(errno)));
+  }
+  ~PrivateFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string path;
+};
+
+}  // namespace
+
+ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions& options) {
+  sql::Database& db = impl_->db;
+  sql::Transaction tx(db);
+  engine::Session s(db, impl_->self);
+  s.seal();
+  s.finish();
+
+  const engine::Device* peer = nullptr;
+  VectorClock has;  // What the peer is known to have.
+  if (!options.peer.empty()) {
+    if (auto id = Uuid::parse(options.peer); id && s.devices.find(*id) == nullptr) {
+      peer = &s.devices.ensure(*id);  // A device never heard from: it gets everything.
+    } else {
+      peer = &s.devices.lookup(options.peer);
+    }
+    if (peer->id == impl_->self) throw Error(Errc::invalid_argument, "cannot export to this device itself");
+    if (!options.all) has = stored_clock(db, "announced_clock", peer->no);
+  } else if (!options.all && !options.since && !options.snapshot) {
+    throw Error(Errc::invalid_argument, "say who the bundle is for (--peer) or export everything (--all)");
+  }
+  if (options.since) has = *options.since;
+
+  trust::Store store(db);
+  const trust::KeyPair& keys = impl_->key_pair();
+  std::optional<std::pair<DeviceId, PublicKey>> encrypt;
+  if (!options.encrypt_for.empty()) encrypt = recipient(s, store, options.encrypt_for);
+
+  BundleInfo info;
+  info.format_major = bundle::kFormatMajor;
+  info.format_minor = bundle::kFormatMinor;
+  info.bundle_id = util::make_uuid_v7(util::now_ms());
+  info.exporter = impl_->self;
+  info.exporter_name = impl_->name;
+  info.created_ms = util::now_ms();
+  info.clock = s.devices.clock();
+  info.signer_key = keys.identity().sign;
+  info.exporter_box_key = keys.identity().box;
+  engine::OperationKeys snapshot;
+  if (options.snapshot) {
+    snapshot = engine::add_snapshot(s, info);
+  } else {
+    add_delta_ranges(s, store, has, info);
+  }
+  sign_ranges(s, store, keys, info);
+  info.tables = known_tables(s.tables, db);
+
+  std::optional<PrivateFolder> folder;
+  if (encrypt) folder.emplace();
+  const std::string plain = encrypt ? folder->path + "/bundle" : path;
+  bundle::Writer writer(plain, info, keys);
+  std::size_t written = 0;
+  auto wrote_one = [&] {
+    if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
+  };
+  for (const auto& [origin, seq] : snapshot) {
+    const auto body = s.log.body(origin, seq);
+    if (!body)
+      throw Error(Errc::corrupt, db.path() + ": the merge state refers to operation " + std::to_string(seq) +
+                                     " of device " + origin.to_string() + ", which the log does not hold (`ferry verify` "
+                                     "says more). No bundle was written.");
+    writer.add(origin, seq, log::hash_of(*body), *body);
+    wrote_one();
+  }
+  auto ops = db.prepare("SELECT id, body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
+  for (std::size_t i = 0; i < (info.snapshot ? 0 : info.ranges.size()); ++i) {
+    const SeqRange& r = info.ranges[i];
+    const std::int64_t no = s.devices.find(r.device)->no;
+    ops.bind(1, log::log_id(no, r.first)).bind(2, log::log_id(no, r.last));
+    std::uint64_t expect = r.first;
+    Hash prev = info.prerequisites[i];
+    while (ops.step()) {
+      const auto body = ops.blob_view(1);
+      const auto seq = static_cast<std::uint64_t>(ops.integer(0) - log::log_id(no, 0));
+      // A damaged log is caught here, by name, rather than by whoever imports the bundle.
+      if (seq != expect || !log::links_to(body, prev))
+        throw Error(Errc::corrupt, db.path() + ": operation " + std::to_string(expect) + " of device " +
+                                       r.device.to_string() + " in this database's log is missing or does not continue "
+                                       "its chain (the log was changed behind ferry's back; `ferry verify` says more). "
+                                       "No bundle was written.");
+      prev = log::hash_of(body);
+      writer.add(r.device, seq, prev, body);
+      ++expect;
+      wrote_one();
+    }
+    ops.reset();
+    if (expect != r.last + 1)
+      throw Error(Errc::corrupt, db.path() + ": operation " + std::to_string(expect) + " of device " +
+                                     r.device.to_string() + " is missing from this database's log (`ferry verify` says "
+                                     "more). No bundle was written.");
+  }
+  info = writer.finish();
+  try {
+    // Read back what reached the disk: every byte of every operation against the
+    // content hash. The operations themselves came from this verified log.
+    bundle::Reader check(plain);
+    check.check_content();
+  } catch (const Error& e) {
+    ::unlink(plain.c_str());
+    throw Error(Errc::database, path + ": the bundle read back from the disk does not verify, so it was removed (" +
+                                    e.what() + ")");
+  }
+  if (encrypt) {
+    trust::seal_envelope(plain, path, encrypt->first, encrypt->second);
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) info.bytes = static_cast<std::uint64_t>(st.st_size);
+  }
+  if (peer != nullptr) store_clock(db, "exported_clock", "exported_ms", peer->no, info.clock);
+  tx.commit();
+
+  ExportSummary summary;
+  summary.path = path;
+  summary.bundle_id = info.bundle_id;
+  summary.operations = info.operations;
+  summary.ranges = info.ranges;
+  summary.bytes = info.bytes;
+  if (encrypt) summary.encrypted_for = encrypt->first;
+  return summary;
+}
+
+
+}  // namespace ferry

@@ -1,0 +1,198 @@
+// Engine::import_bundle, and the database-free inspect_bundle and verify_bundle.
+#include <sys/stat.h>
+
+#include <map>
+#include <set>
+
+#include "bundle/background_scan.h"
+#include "bundle/reader.h"
+#include "engine/engine_impl.h"
+#include "engine/pending.h"
+#include "engine/session.h"
+#include "engine/snapshot.h"
+#include "import/importer.h"
+#include "trust/envelope.h"
+#include "trust/store.h"
+#include "util/uuid.h"
+
+namespace ferry {
+namespace {
+
+using engine::store_clock;
+using engine::stored_clock;
+
+// Refuses, before it is applied, an operation that needs a table or column
+// this database lacks. Remembers what it has checked, so the cost per
+// operation is a lookup.
+class SchemaCheck {
+ public:
+  SchemaCheck(const bundle::Reader& reader, const capture::Registry& tables, const std::string& db_path)
+      : reader_(reader), tables_(tables), db_path_(db_path) {}
+
+  void check(const Operation& op) {
+    auto it = checked_.find(op.table);
+    if (it == checked_.end()) it = checked_.emplace(op.table, table(op.table)).first;
+    for (const auto& c : op.columns)
+      if (it->second.count(c.name) == 0)
+        throw Error(Errc::refused, reader_.path() + ": writes column '" + c.name + "' of table '" + op.table +
+                                       "', which " + db_path_ + " lacks (a peer added it); run the same ALTER TABLE " +
+                                       op.table + " ADD COLUMN and `ferry track " + db_path_ + " " + op.table +
+                                       "`, then import again. Nothing was imported.");
+  }
+
+ private:
+  std::set<std::string> table(const std::string& name) const {
+    const capture::TrackedTable* t = tables_.find(name);
+    if (t == nullptr || !t->tracked)
+      throw Error(Errc::refused, reader_.path() + ": writes table '" + name + "', which " + db_path_ +
+                                     " does not track; create it with the same schema and run `ferry track " +
+                                     db_path_ + " " + name + "`, then import again. Nothing was imported.");
+    for (const auto& info : reader_.info().tables)
+      if (info.name == name && info.key != t->key_names())
+        throw Error(Errc::refused, reader_.path() + ": table '" + name +
+                                       "' has a different primary key here than on the device that wrote the bundle");
+    return std::set<std::string>(t->columns.begin(), t->columns.end());
+  }
+
+  const bundle::Reader& reader_;
+  const capture::Registry& tables_;
+  const std::string& db_path_;
+  std::map<std::string, std::set<std::string>> checked_;  // Table -> its columns here.
+};
+
+
+// Everything import does inside its transaction.
+ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Reader& reader, const Progress& progress) {
+  const std::size_t total = reader.info().operations;
+  std::size_t done = 0;
+  sql::Transaction tx(db);
+  engine::Session s(db, self);
+  s.seal();  // Local changes take part in conflict detection.
+  // Every device that signed something in the bundle must be one this database trusts, with the key it knows.
+  trust::Store store(db);
+  const auto newly_trusted = store.admit(reader.info(), reader.path(), s.devices);
+  store.remember_heads(reader.info(), s.devices, self);
+  auto last_conflict = db.prepare("SELECT ifnull(max(id), 0) FROM ferry_conflicts");
+  last_conflict.step();
+  const std::int64_t conflicts_before = last_conflict.integer(0);
+  s.tables.suspend_triggers();  // Rows written by the import are not captured again.
+  SchemaCheck schema(reader, s.tables, db.path());
+  import::Importer importer(s, reader.path());
+  // One pass: every operation is verified (hash, encoding, chain, range) -- on a
+  // second thread, while earlier ones are applied here -- before it is offered; the
+  // content hash is checked after the last one. All of it runs in this transaction,
+  // so a bundle that fails anywhere leaves the database untouched.
+  if (reader.info().snapshot) {
+    engine::import_snapshot(s, reader, [&](const Operation& op) { schema.check(op); }, importer);
+  } else {
+    bundle::scan_in_background(reader, [&](const Operation& op, std::string_view body, const Hash& hash) {
+      schema.check(op);
+      importer.offer(op, body, hash);
+      if (progress && (++done % 4096 == 0 || done == total)) progress(done, total);
+    });
+  }
+  importer.drain();
+  s.tables.restore_triggers();
+  const BundleInfo& info = reader.info();
+  if (info.exporter != self) {
+    engine::Device& exporter = s.devices.ensure(info.exporter);
+    VectorClock announced = stored_clock(db, "announced_clock", exporter.no);
+    announced.merge(info.clock);
+    store_clock(db, "announced_clock", "announced_ms", exporter.no, announced);
+    if (exporter.name.empty() && !info.exporter_name.empty()) {
+      auto st = db.prepare("UPDATE ferry_devices SET name=? WHERE no=?");
+      st.bind(1, info.exporter_name).bind(2, exporter.no);
+      st.run();
+      exporter.name = info.exporter_name;
+    }
+  }
+  s.finish();
+  ImportSummary summary = importer.summary();
+  // Conflicts this import opened that are still open (one opened and closed by the same bundle is not news).
+  auto opened = db.prepare("SELECT count(*) FROM ferry_conflicts WHERE id > ? AND closed_ms IS NULL");
+  opened.bind(1, conflicts_before);
+  opened.step();
+  summary.conflicts = static_cast<std::size_t>(opened.integer(0));
+  // Foreign keys are not enforced while merging (the order of arrival would decide);
+  // what the merged data leaves dangling is counted so that it is not silent.
+  for (const auto* t : s.tables.tracked()) {
+    auto fk = db.prepare("SELECT count(*) FROM pragma_foreign_key_check(?)");
+    fk.bind(1, t->name);
+    if (fk.step()) summary.foreign_key_violations += static_cast<std::size_t>(fk.integer(0));
+  }
+  summary.missing = engine::pending_state(db, s.devices).missing;
+  summary.newly_trusted = newly_trusted;
+  tx.commit();
+  return summary;
+}
+
+// Keeps the evidence of a forked history (both operations) and flags the device.
+void record_fork(sql::Database& db, const import::Fork& fork, const std::string& path) {
+  sql::Transaction tx(db);
+  engine::Devices devices(db);
+  log::Store log(db, devices);
+  ForkEvidence e;
+  e.device = fork.device;
+  e.seq = fork.seq;
+  e.held_hash = fork.held;
+  e.held_body = log.body(fork.device, fork.seq).value_or("");
+  if (e.held_body.empty()) {
+    auto pending = db.prepare("SELECT body FROM ferry_pending WHERE origin=? AND seq=?");
+    pending.bind_blob(1, fork.device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(fork.seq));
+    if (pending.step()) e.held_body = std::string(pending.blob_view(0));
+  }
+  e.other_hash = fork.other;
+  e.other_body = fork.other_body;
+  e.bundle = path;
+  e.detected_ms = util::now_ms();
+  trust::Store(db).record_fork(e);
+  tx.commit();
+}
+
+}  // namespace
+
+ImportSummary Engine::import_bundle(const std::string& path, const Progress& progress) {
+  // The file, its header, its SQLite structure, its schema and its signatures are
+  // checked here; an encrypted bundle is decrypted first, with this device's key.
+  bundle::Reader reader(path, [&](const std::string& sealed, const std::string& plain) {
+    trust::open_envelope(sealed, plain, path, impl_->self, impl_->key_pair());
+  });
+  try {
+    return apply_bundle(impl_->db, impl_->self, reader, progress);
+  } catch (const import::Fork& fork) {
+    record_fork(impl_->db, fork, path);  // The import rolled back; the evidence is kept on its own.
+    throw;
+  }
+}
+
+BundleInfo inspect_bundle(const std::string& path) {
+  if (const auto envelope = trust::peek_envelope(path, path)) {
+    BundleInfo info;  // Only what an encrypted bundle shows anyone.
+    info.encrypted_for = envelope->recipient;
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) info.bytes = static_cast<std::uint64_t>(st.st_size);
+    return info;
+  }
+  return bundle::Reader(path).info();
+}
+
+VerifyReport verify_bundle(const std::string& path) {
+  VerifyReport report;
+  try {
+    bundle::Reader reader(path);
+    std::set<DeviceId> devices;
+    reader.scan([&](const Operation& op, std::string_view, const Hash&) {
+      ++report.operations;
+      devices.insert(op.origin);
+    });
+    report.devices = devices.size();
+  } catch (const Error& e) {
+    if (e.code() != Errc::corrupt && e.code() != Errc::untrusted) throw;
+    report.ok = false;
+    report.first_failure = e.what();
+  }
+  return report;
+}
+
+
+}  // namespace ferry

@@ -1,0 +1,35 @@
+#include "util/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "ferry/error.h"
+
+namespace ferry::util {
+
+std::string folder_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+void sync_path(const std::string& path, const std::string& what) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    throw Error(Errc::database, path + ": cannot flush " + what + " to disk: " + std::strerror(err));
+  }
+  ::close(fd);
+}
+
+void publish(const std::string& temp, const std::string& target, const std::string& what) {
+  sync_path(temp, what);
+  if (::rename(temp.c_str(), target.c_str()) != 0)
+    throw Error(Errc::database, target + ": cannot move the finished " + what + " into place: " + std::strerror(errno));
+  sync_path(folder_of(target), "the folder");
+}
+
+}  // namespace ferry::util

@@ -1,0 +1,48 @@
+// `ferry trust DB list|add|remove|policy`: which devices this database accepts
+// operations from (bundle_format/README.md, "Signatures").
+#include <iostream>
+
+#include "commands.h"
+#include "ferry/engine.h"
+#include "render.h"
+
+namespace ferry::cli {
+
+int cmd_trust(const TrustArgs& a) {
+  auto want = [&](std::size_t n, const char* usage) {
+    if (a.args.size() != n)
+      throw Error(Errc::invalid_argument, std::string("usage: ferry trust ") + a.db + " " + a.action + " " + usage);
+  };
+  auto e = Engine::open(a.db);
+  if (a.action == "add") {
+    want(2, "DEVICE KEY [--name NAME]   (KEY: the public key `ferry status` shows on that device)");
+    e.trust_add(a.args[0], a.args[1], a.name);
+    std::cout << "trusting device " << a.args[0] << " with the key given; its bundles are accepted from now on\n";
+  } else if (a.action == "remove") {
+    want(1, "DEVICE");
+    e.trust_remove(a.args[0]);
+    std::cout << "no longer trusting device " << a.args[0] << ": its operations are refused, also when relayed\n";
+  } else if (a.action == "policy") {
+    want(1, "strict|tofu");
+    if (a.args[0] != "strict" && a.args[0] != "tofu")
+      throw Error(Errc::invalid_argument, "the trust policy is `strict` (only devices added with `ferry trust " + a.db +
+                                              " add`) or `tofu` (trust a new device's key on first use)");
+    e.set_strict(a.args[0] == "strict");
+    std::cout << "trust policy: " << a.args[0] << "\n";
+  } else {  // list
+    want(0, "");
+    const auto devices = e.trusted();
+    if (a.json) {
+      json out = json::array();
+      for (const auto& p : devices) out.push_back(peer_json(p));
+      print(out);
+      return kOk;
+    }
+    for (const auto& p : devices)
+      std::cout << device_label(p.id, p.name) << "  " << (p.is_self ? "this device, key " + p.fingerprint : trust_words(p))
+                << "\n";
+  }
+  return kOk;
+}
+
+}  // namespace ferry::cli
