@@ -70,10 +70,19 @@ void Reader::unseal_copy(const Unsealer& unseal) {
 }
 
 void Reader::authenticate() {
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  // Fuzzing builds only (tools/fuzz.sh): mutated bundles must reach the parser and
+  // the importer behind the signatures, so a signature that fails is let through.
+  auto signed_by = [](const PublicKey&, const std::string&, const Signature&) { return true; };
+#else
+  auto signed_by = [](const PublicKey& key, const std::string& message, const Signature& signature) {
+    return trust::verify(key, message, signature);
+  };
+#endif
   auto untrusted = [&](const std::string& what) { throw Error(Errc::untrusted, path_ + ": " + what); };
   const std::string exporter = "device " + info_.exporter.to_string();
   std::set<PublicKey> keys;
-  if (!trust::verify(info_.signer_key, bundle_message(info_.content_hash), info_.signature))
+  if (!signed_by(info_.signer_key, bundle_message(info_.content_hash), info_.signature))
     untrusted("its signature does not verify against the key of " + exporter +
               " that it names: the bundle was changed after it was signed, or forged. Nothing was imported.");
   for (std::size_t i = 0; i < info_.ranges.size(); ++i) {
@@ -86,7 +95,7 @@ void Reader::authenticate() {
     if (!keys.insert(info_.origin_keys[i]).second)
       untrusted("device " + r.device.to_string() + " presents the key of another device in the bundle: one of them is "
                 "forged. Nothing was imported.");
-    if (!trust::verify(info_.origin_keys[i], head_message(r.device, r.last, info_.last_hashes[i]), info_.head_signatures[i]))
+    if (!signed_by(info_.origin_keys[i], head_message(r.device, r.last, info_.last_hashes[i]), info_.head_signatures[i]))
       untrusted("operations " + std::to_string(r.first) + "-" + std::to_string(r.last) + " of " + origin +
                 " do not carry that device's valid signature: they were changed or forged by whoever passed them on. "
                 "Nothing was imported.");
