@@ -36,6 +36,9 @@ class Value {
 
   // A short human rendering, SQL-literal style: NULL, 42, 1.5, 'text', x'00ff'.
   std::string to_display() const;
+  // Reads a value as typed by a person: NULL, 42, -1.5, 'quoted text' (with ''
+  // for a quote), x'00ff'; anything else is TEXT exactly as given.
+  static Value parse(const std::string& literal);
 
  private:
   using Rep = std::variant<std::monostate, std::int64_t, double, std::string, Bytes>;

@@ -29,6 +29,9 @@ class VectorClock {
   bool empty() const noexcept { return entries_.empty(); }
   // "{device: seq, ...}" with canonical device ids, in device order.
   std::string to_string() const;
+  // Reads "DEVICE-ID:SEQ,DEVICE-ID:SEQ..." (full device ids); throws
+  // Error(invalid_argument) naming the item that is not.
+  static VectorClock parse(const std::string& text);
 
   friend bool operator==(const VectorClock& a, const VectorClock& b) { return a.entries_ == b.entries_; }
   friend bool operator!=(const VectorClock& a, const VectorClock& b) { return !(a == b); }

@@ -206,7 +206,6 @@ StatusReport Engine::status() {
   while (peers.step()) {
     const engine::Device& d = devices.by_no(peers.integer(0));
     PeerInfo p = store.describe(d);
-    p.head = d.head_seq;
     if (!peers.is_null(1)) p.announced = decode_clock(peers.blob(1), impl_->db.path());
     p.announced_ms = peers.integer(2);
     if (!peers.is_null(3)) p.exported = decode_clock(peers.blob(3), impl_->db.path());

@@ -48,7 +48,6 @@ std::vector<PeerInfo> Engine::trusted() {
   for (const auto& [no, d] : devices.all()) {
     PeerInfo p = store.describe(d);
     if (p.public_key.empty() && p.trust != Trust::removed) continue;
-    p.head = d.head_seq;
     out.insert(p.is_self ? out.begin() : out.end(), std::move(p));
   }
   return out;

@@ -183,4 +183,62 @@ std::string to_hex(const Hash& hash) {
   return out;
 }
 
+Value Value::parse(const std::string& text) {
+  if (text == "NULL" || text == "null") return Value();
+  if (text.size() >= 2 && text.front() == '\'' && text.back() == '\'') {
+    std::string out;
+    for (std::size_t i = 1; i + 1 < text.size(); ++i) {
+      out += text[i];
+      if (text[i] == '\'' && i + 2 < text.size() && text[i + 1] == '\'') ++i;
+    }
+    return Value::text(out);
+  }
+  if (text.size() >= 3 && (text[0] == 'x' || text[0] == 'X') && text[1] == '\'' && text.back() == '\'' && text.size() % 2 == 1) {
+    Bytes b;
+    for (std::size_t i = 2; i + 1 < text.size(); i += 2) {
+      const std::string pair = text.substr(i, 2);
+      if (pair.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) return Value::text(text);
+      b.push_back(static_cast<std::uint8_t>(std::stoi(pair, nullptr, 16)));
+    }
+    return Value::blob(b);
+  }
+  if (!text.empty() && text.find_first_not_of("+-0123456789") == std::string::npos) {
+    try {
+      std::size_t used = 0;
+      const long long v = std::stoll(text, &used);
+      if (used == text.size()) return Value::integer(v);
+    } catch (const std::exception&) {
+    }
+  }
+  if (!text.empty() && text.find_first_not_of("+-0123456789.eE") == std::string::npos) {
+    try {
+      std::size_t used = 0;
+      const double v = std::stod(text, &used);
+      if (used == text.size()) return Value::real(v);
+    } catch (const std::exception&) {
+    }
+  }
+  return Value::text(text);
+}
+
+VectorClock VectorClock::parse(const std::string& text) {
+  VectorClock clock;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    const auto colon = item.rfind(':');
+    auto id = colon == std::string::npos ? std::nullopt : Uuid::parse(item.substr(0, colon));
+    if (!id) throw Error(Errc::invalid_argument, "'" + item + "' is not DEVICE-ID:SEQ (a clock is DEVICE-ID:SEQ,DEVICE-ID:SEQ...)");
+    try {
+      clock.set(*id, std::stoull(item.substr(colon + 1)));
+    } catch (const std::exception&) {
+      throw Error(Errc::invalid_argument, "'" + item + "' does not end in a sequence number");
+    }
+    start = end + 1;
+  }
+  return clock;
+}
+
 }  // namespace ferry

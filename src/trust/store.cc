@@ -171,6 +171,7 @@ PeerInfo Store::describe(const engine::Device& device) {
   PeerInfo p;
   p.id = device.id;
   p.name = device.name;
+  p.head = device.head_seq;
   auto st = db_.prepare("SELECT sign_key, box_key, trust, forked FROM ferry_devices WHERE no=?");
   st.bind(1, device.no);
   if (!st.step()) return p;

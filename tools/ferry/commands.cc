@@ -12,7 +12,6 @@
 namespace ferry::cli {
 namespace {
 
-
 std::string plural(std::size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -23,13 +22,6 @@ std::string key_text(const std::vector<Value>& key) {
   return out;
 }
 
-json ranges_json(const std::vector<SeqRange>& ranges) {
-  json out = json::array();
-  for (const auto& r : ranges) out.push_back(to_json(r));
-  return out;
-}
-
-// One device as status and peers show it to scripts.
 bool looks_like_bundle(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char header[72] = {};
@@ -78,18 +70,7 @@ int cmd_status(const std::string& db, bool as_json) {
   auto e = Engine::open(db);
   const StatusReport s = e.status();
   if (as_json) {
-    json peers = json::array();
-    for (const auto& p : s.peers) peers.push_back(peer_json(p));
-    json forks = json::array();
-    for (const auto& f : s.forks)
-      forks.push_back({{"device", f.device.to_string()}, {"seq", f.seq}, {"held_hash", to_hex(f.held_hash)},
-                       {"other_hash", to_hex(f.other_hash)}, {"bundle", f.bundle}, {"detected", iso_time(f.detected_ms)}});
-    print(json{{"device", {{"id", s.device.to_string()}, {"name", s.device_name}, {"public_key", s.public_key},
-                           {"fingerprint", s.fingerprint}}},
-               {"trust_policy", s.strict ? "strict" : "tofu"},
-               {"clock", to_json(s.clock)}, {"tables", s.tables}, {"operations", s.operations},
-               {"pending", s.pending_operations}, {"missing", ranges_json(s.missing)},
-               {"conflicts_open", s.conflicts_open}, {"forks", forks}, {"peers", peers}});
+    print(render::status(s));
     return kOk;
   }
   std::cout << "device     " << s.device.to_string() << (s.device_name.empty() ? "" : "  " + s.device_name) << "\n";
@@ -126,14 +107,12 @@ int cmd_export(const ExportArgs& a) {
   options.all = a.all;
   options.snapshot = a.snapshot;
   options.encrypt_for = a.encrypt_for;
-  if (!a.since.empty()) options.since = parse_clock(a.since);
+  if (!a.since.empty()) options.since = VectorClock::parse(a.since);
   ProgressBar bar("exporting");
   options.progress = bar.callback();
   const ExportSummary s = e.export_bundle(a.output, options);
   if (a.json) {
-    print(json{{"file", s.path}, {"bundle_id", s.bundle_id.to_string()}, {"operations", s.operations},
-               {"ranges", ranges_json(s.ranges)}, {"bytes", s.bytes},
-               {"encrypted_for", s.encrypted_for ? json(s.encrypted_for->to_string()) : json(nullptr)}});
+    print(render::export_summary(s));
   } else if (a.snapshot) {
     std::cout << "wrote snapshot " << s.path << ": the current state (" << plural(s.operations, "operation", "operations")
               << ") and the chain heads of " << plural(s.ranges.size(), "device", "devices") << ", " << s.bytes << " bytes\n";
@@ -161,10 +140,9 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
     total.missing = s.missing;
     total.foreign_key_violations = s.foreign_key_violations;
     if (as_json) {
-      json trusted = json::array();
-      for (const auto& p : s.newly_trusted) trusted.push_back(peer_json(p));
-      per_file.push_back({{"file", f}, {"applied", s.applied}, {"duplicates", s.duplicates}, {"pending", s.pending},
-                          {"conflicts", s.conflicts}, {"newly_trusted", trusted}});
+      json entry = render::import_summary(s);
+      entry["file"] = f;
+      per_file.push_back(entry);
     } else {
       std::cout << f << ": " << s.applied << " applied, " << s.duplicates << " duplicates, " << s.pending << " pending, "
                 << plural(s.conflicts, "conflict", "conflicts") << "\n";
@@ -176,7 +154,7 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
   }
   if (as_json) {
     print(json{{"applied", total.applied}, {"duplicates", total.duplicates}, {"pending", total.pending},
-               {"conflicts", total.conflicts}, {"missing", ranges_json(total.missing)},
+               {"conflicts", total.conflicts}, {"missing", to_json(total.missing)},
                {"foreign_key_violations", total.foreign_key_violations}, {"files", per_file}});
     return kOk;
   }
@@ -242,8 +220,7 @@ int cmd_verify(const std::string& target, bool as_json) {
   const bool bundle = looks_like_bundle(target);
   const VerifyReport r = bundle ? verify_bundle(target) : Engine::open(target).verify();
   if (as_json) {
-    print(json{{"ok", r.ok}, {"kind", bundle ? "bundle" : "database"}, {"operations", r.operations},
-               {"devices", r.devices}, {"first_failure", r.first_failure}});
+    print(render::verify(r, bundle ? "bundle" : "database"));
   } else if (r.ok) {
     std::cout << target << ": ok, " << plural(r.operations, "operation", "operations") << " from "
               << plural(r.devices, "device", "devices") << " verified\n";
@@ -256,21 +233,8 @@ int cmd_verify(const std::string& target, bool as_json) {
 int cmd_conflicts(const std::string& db, bool as_json) {
   auto e = Engine::open(db);
   const auto list = e.conflicts();
-  auto side = [](const Operation& op, const std::optional<Value>& v) {
-    return json{{"device", op.origin.to_string()}, {"seq", op.seq}, {"lamport", op.lamport},
-                {"value", v ? to_json(*v) : json(nullptr)}, {"deleted", !v.has_value()}};
-  };
   if (as_json) {
-    json out = json::array();
-    for (const auto& c : list) {
-      json key = json::array();
-      for (const auto& k : c.key) key.push_back(to_json(k));
-      out.push_back({{"id", c.id}, {"kind", c.kind}, {"detail", c.detail}, {"table", c.table}, {"key", key},
-                     {"column", c.column},
-                     {"winner", side(c.winner, c.winner_value)}, {"loser", side(c.loser, c.loser_value)},
-                     {"detected", iso_time(c.detected_ms)}});
-    }
-    print(out);
+    print(render::conflicts(list));
     return kOk;
   }
   if (list.empty()) std::cout << "no open conflicts\n";
@@ -300,7 +264,7 @@ int cmd_conflicts(const std::string& db, bool as_json) {
 int cmd_resolve(const ResolveArgs& a) {
   auto e = Engine::open(a.db);
   Operation op;
-  if (a.value) op = e.resolve(a.id, parse_value(*a.value));
+  if (a.value) op = e.resolve(a.id, Value::parse(*a.value));
   else if (a.keep == "winner" || a.keep == "loser") op = e.resolve(a.id, a.keep == "winner" ? Keep::winner : Keep::loser);
   else throw Error(Errc::invalid_argument, "say what to keep: --keep winner, --keep loser, or --value V");
   if (a.json) print(json{{"resolved", a.id}, {"operation", to_json(op)}});
@@ -314,7 +278,7 @@ int cmd_log(const LogArgs& a) {
   if (!a.table.empty()) f.table = a.table;
   if (!a.key.empty()) {
     std::vector<Value> key;
-    for (const auto& k : a.key) key.push_back(parse_value(k));
+    for (const auto& k : a.key) key.push_back(Value::parse(k));
     f.key = key;
   }
   if (!a.device.empty()) {
@@ -344,7 +308,7 @@ int cmd_peers(const std::string& db, bool as_json) {
   const auto s = e.status();
   if (as_json) {
     json out = json::array();
-    for (const auto& p : s.peers) out.push_back(peer_json(p));
+    for (const auto& p : s.peers) out.push_back(render::peer(p));
     print(out);
     return kOk;
   }

@@ -34,7 +34,7 @@ int cmd_trust(const TrustArgs& a) {
     const auto devices = e.trusted();
     if (a.json) {
       json out = json::array();
-      for (const auto& p : devices) out.push_back(peer_json(p));
+      for (const auto& p : devices) out.push_back(render::peer(p));
       print(out);
       return kOk;
     }

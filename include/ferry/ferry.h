@@ -1,0 +1,138 @@
+/*
+ * ferry's C API: the same engine as ferry/engine.h, through a plain C ABI for
+ * apps written in C, Swift, Kotlin, C#... and for bindings.
+ *
+ * Conventions
+ * - Every function returns a ferry_code; FERRY_OK (0) is success. On any other
+ *   code, ferry_errmsg(handle) holds the same message the ferry tool prints
+ *   (what happened, where, and what to do), and nothing was changed: every call
+ *   that writes runs in one transaction.
+ * - No C++ exception crosses this boundary; out of memory is FERRY_INTERNAL.
+ * - Strings are UTF-8 and NUL-terminated. A char* or void* that a call returns
+ *   through an out-parameter belongs to the caller, who frees it with
+ *   ferry_free(). Strings returned directly (ferry_errmsg, ferry_device_id)
+ *   belong to the handle and stay valid until the next call on it.
+ * - JSON results use the keys the README documents for the tool's --json.
+ *
+ * Threads: a ferry_db may be used by one thread at a time (give each thread its
+ * own handle; any number of handles, in any threads, may be open on the same
+ * or different databases). Functions without a handle are thread-safe.
+ */
+#ifndef FERRY_FERRY_H
+#define FERRY_FERRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ferry_code {
+  FERRY_OK = 0,
+  FERRY_INVALID_ARGUMENT = 1, /* A null pointer, a bad id or option. */
+  FERRY_NOT_FOUND = 2,        /* A file, table, device or conflict that does not exist. */
+  FERRY_CORRUPT = 3,          /* A damaged bundle or a tampered log. */
+  FERRY_REFUSED = 4,          /* Valid input ferry will not accept (newer format, forked chain, schema). */
+  FERRY_UNTRUSTED = 5,        /* A signature that does not verify, or a device this database does not trust. */
+  FERRY_DATABASE = 6,         /* SQLite failed: locked, read-only, disk full, I/O error. */
+  FERRY_INTERNAL = 7          /* A bug, or an environment failure (out of memory, no entropy). */
+} ferry_code;
+
+/* One application database, seen as one device. Opaque. */
+typedef struct ferry_db ferry_db;
+
+/* Called now and then during long exports and imports. */
+typedef void (*ferry_progress)(void* user, size_t done, size_t total);
+
+/*
+ * Opening. Each stores a handle in *out and returns a code. The handle is
+ * created even when the call fails (unless memory is exhausted, then *out is
+ * NULL), so that ferry_errmsg can say why; close it with ferry_close in every
+ * case.
+ */
+/* Prepares the database at `path` (created if missing) and gives it a device
+ * identity and keys; on a database already prepared, changes nothing. `name`
+ * may be NULL. */
+ferry_code ferry_init(const char* path, const char* name, ferry_db** out);
+/* Opens a database that ferry_init prepared. */
+ferry_code ferry_open(const char* path, ferry_db** out);
+/* Opens the database file behind an app's own connection (its "main"
+ * database), on a connection of ferry's own. `connection` is a sqlite3*; it is
+ * not used afterwards. Call ferry's functions outside the app's transactions. */
+ferry_code ferry_open_connection(void* connection, ferry_db** out);
+/* Closes the handle (NULL is fine). */
+void ferry_close(ferry_db* db);
+
+/* The message of the last failed call on `db`, "" after a success. Never NULL. */
+const char* ferry_errmsg(const ferry_db* db);
+/* Frees what a call returned through an out-parameter. NULL is fine. */
+void ferry_free(void* p);
+
+/* This device's id, canonical text (36 characters). NULL for a NULL handle. */
+const char* ferry_device_id(ferry_db* db);
+
+/* Starts capturing every change to `table`; *backfilled (may be NULL) gets the
+ * number of rows already there, recorded as inserts the first time. */
+ferry_code ferry_track(ferry_db* db, const char* table, size_t* backfilled);
+ferry_code ferry_untrack(ferry_db* db, const char* table);
+
+typedef struct ferry_export_options {
+  const char* peer;        /* Device id, id prefix or name; NULL or "" with `all` or `since`. */
+  int all;                 /* Non-zero: everything this device holds. */
+  const char* since;       /* Only what is newer than this clock, "DEVICE:SEQ,..."; may be NULL. */
+  int snapshot;            /* Non-zero: the current state, to start a new device. */
+  const char* encrypt_for; /* Encrypt for this device (id, prefix or name); may be NULL. */
+  ferry_progress progress; /* May be NULL. */
+  void* progress_user;
+} ferry_export_options;
+
+typedef struct ferry_export_summary {
+  size_t operations;
+  uint64_t bytes;
+  char bundle_id[37];
+} ferry_export_summary;
+
+/* Writes a bundle at `path` (complete or not at all). `summary` may be NULL. */
+ferry_code ferry_export(ferry_db* db, const char* path, const ferry_export_options* options,
+                        ferry_export_summary* summary);
+/* The same bundle in memory: *data (free with ferry_free) and *size. */
+ferry_code ferry_export_to_memory(ferry_db* db, const ferry_export_options* options, void** data, size_t* size,
+                                  ferry_export_summary* summary);
+
+typedef struct ferry_import_summary {
+  size_t applied;                /* Operations now reflected in the tables. */
+  size_t duplicates;             /* Already present; skipped. */
+  size_t pending;                /* Stored, waiting for earlier operations. */
+  size_t conflicts;              /* Conflicts this import opened that are still open. */
+  size_t foreign_key_violations; /* Rows whose parent row is missing after the import. */
+  size_t newly_trusted;          /* Devices whose keys this import pinned (trust on first use). */
+} ferry_import_summary;
+
+/* Validates a bundle, then applies it in one transaction. `summary` may be NULL. */
+ferry_code ferry_import(ferry_db* db, const char* path, ferry_progress progress, void* progress_user,
+                        ferry_import_summary* summary);
+ferry_code ferry_import_from_memory(ferry_db* db, const void* data, size_t size, ferry_progress progress,
+                                    void* progress_user, ferry_import_summary* summary);
+
+/* Status (device, keys, clock, pending, conflicts, peers) as JSON in *json. */
+ferry_code ferry_status(ferry_db* db, char** json);
+/* Open conflicts as a JSON array in *json. */
+ferry_code ferry_conflicts(ferry_db* db, char** json);
+/* Settles conflict `id` keeping the winner (keep_loser == 0) or the loser. */
+ferry_code ferry_resolve(ferry_db* db, int64_t id, int keep_loser);
+/* Settles conflict `id` with a value typed as the tool takes it: NULL, 42,
+ * 1.5, 'text', x'00ff' (anything else is text). */
+ferry_code ferry_resolve_value(ferry_db* db, int64_t id, const char* literal);
+/* Recomputes every hash and chain of the log: *ok is 1 or 0; *first_failure
+ * (may be NULL; free with ferry_free) says what fails, "" when ok. */
+ferry_code ferry_verify(ferry_db* db, int* ok, char** first_failure);
+/* This device's public key (128 hex digits) and its fingerprint, the short
+ * string people compare by voice; each may be NULL, free with ferry_free. */
+ferry_code ferry_identity(ferry_db* db, char** public_key, char** fingerprint);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FERRY_FERRY_H */

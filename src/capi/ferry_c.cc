@@ -1,0 +1,300 @@
+// The C API (include/ferry/ferry.h): each function turns its C arguments into
+// a call on ferry::Engine inside one try block, so no exception crosses into C,
+// and keeps the message of a failure on the handle.
+#include "ferry/ferry.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <new>
+#include <optional>
+#include <string>
+
+#include "ferry/engine.h"
+#include "json/render.h"
+
+struct ferry_db {
+  std::optional<ferry::Engine> engine;
+  std::string error;
+  std::string device_id;
+};
+
+namespace {
+
+ferry_code code_of(ferry::Errc e) {
+  switch (e) {
+    case ferry::Errc::invalid_argument: return FERRY_INVALID_ARGUMENT;
+    case ferry::Errc::not_found: return FERRY_NOT_FOUND;
+    case ferry::Errc::corrupt: return FERRY_CORRUPT;
+    case ferry::Errc::refused: return FERRY_REFUSED;
+    case ferry::Errc::untrusted: return FERRY_UNTRUSTED;
+    case ferry::Errc::database: return FERRY_DATABASE;
+    case ferry::Errc::internal: return FERRY_INTERNAL;
+  }
+  return FERRY_INTERNAL;
+}
+
+// Runs `body` on `db`'s engine; every failure becomes a code and a message on the handle.
+template <typename F>
+ferry_code guarded(ferry_db* db, F&& body) {
+  if (db == nullptr) return FERRY_INVALID_ARGUMENT;
+  if (!db->engine) {  // Its opening failed; keep saying why.
+    if (db->error.empty()) db->error = "this handle holds no open database";
+    return FERRY_INVALID_ARGUMENT;
+  }
+  db->error.clear();
+  try {
+    body(*db->engine);
+    return FERRY_OK;
+  } catch (const ferry::Error& e) {
+    db->error = e.what();
+    return code_of(e.code());
+  } catch (const std::bad_alloc&) {
+    db->error = "out of memory";
+  } catch (const std::exception& e) {
+    db->error = std::string("internal error (please report it): ") + e.what();
+  }
+  return FERRY_INTERNAL;
+}
+
+template <typename Open>
+ferry_code open_with(ferry_db** out, Open&& open) {
+  if (out == nullptr) return FERRY_INVALID_ARGUMENT;
+  *out = new (std::nothrow) ferry_db();
+  if (*out == nullptr) return FERRY_INTERNAL;
+  ferry_db* db = *out;
+  try {
+    db->engine.emplace(open());
+    db->device_id = db->engine->device_id().to_string();
+    return FERRY_OK;
+  } catch (const ferry::Error& e) {
+    db->error = e.what();
+    return code_of(e.code());
+  } catch (const std::exception& e) {
+    db->error = std::string("cannot open the database: ") + e.what();
+    return FERRY_INTERNAL;
+  }
+}
+
+void require(const void* p, const char* what) {
+  if (p == nullptr) throw ferry::Error(ferry::Errc::invalid_argument, std::string(what) + " must not be NULL");
+}
+
+char* copy_out(const std::string& s) {
+  char* out = static_cast<char*>(std::malloc(s.size() + 1));
+  if (out == nullptr) throw std::bad_alloc();
+  std::memcpy(out, s.c_str(), s.size() + 1);
+  return out;
+}
+
+ferry::Progress progress_of(ferry_progress progress, void* user) {
+  if (progress == nullptr) return {};
+  return [progress, user](std::size_t done, std::size_t total) { progress(user, done, total); };
+}
+
+ferry::ExportOptions options_of(const ferry_export_options* o) {
+  ferry::ExportOptions out;
+  if (o == nullptr) return out;
+  if (o->peer) out.peer = o->peer;
+  out.all = o->all != 0;
+  if (o->since && *o->since) out.since = ferry::VectorClock::parse(o->since);
+  out.snapshot = o->snapshot != 0;
+  if (o->encrypt_for) out.encrypt_for = o->encrypt_for;
+  out.progress = progress_of(o->progress, o->progress_user);
+  return out;
+}
+
+void fill(ferry_export_summary* out, const ferry::ExportSummary& s) {
+  if (out == nullptr) return;
+  out->operations = s.operations;
+  out->bytes = s.bytes;
+  std::snprintf(out->bundle_id, sizeof out->bundle_id, "%s", s.bundle_id.to_string().c_str());
+}
+
+void fill(ferry_import_summary* out, const ferry::ImportSummary& s) {
+  if (out == nullptr) return;
+  out->applied = s.applied;
+  out->duplicates = s.duplicates;
+  out->pending = s.pending;
+  out->conflicts = s.conflicts;
+  out->foreign_key_violations = s.foreign_key_violations;
+  out->newly_trusted = s.newly_trusted.size();
+}
+
+// A private folder (mode 0700) for bundles passed in memory; removed with this object.
+struct Scratch {
+  Scratch() {
+    const char* tmp = std::getenv("TMPDIR");
+    path = std::string(tmp && *tmp ? tmp : "/tmp") + "/ferry-memory-XXXXXX";
+    if (::mkdtemp(path.data()) == nullptr)
+      throw ferry::Error(ferry::Errc::database, "cannot create a private folder for a bundle in memory: " +
+                                                    std::string(std::strerror(errno)));
+  }
+  ~Scratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file() const { return path + "/bundle.ferry"; }
+  std::string path;
+};
+
+}  // namespace
+
+extern "C" {
+
+ferry_code ferry_init(const char* path, const char* name, ferry_db** out) {
+  return open_with(out, [&] {
+    require(path, "the database path");
+    return ferry::Engine::init(path, name ? name : "");
+  });
+}
+
+ferry_code ferry_open(const char* path, ferry_db** out) {
+  return open_with(out, [&] {
+    require(path, "the database path");
+    return ferry::Engine::open(path);
+  });
+}
+
+ferry_code ferry_open_connection(void* connection, ferry_db** out) {
+  return open_with(out, [&] {
+    require(connection, "the connection");
+    const char* file = sqlite3_db_filename(static_cast<sqlite3*>(connection), "main");
+    if (file == nullptr || *file == '\0')
+      throw ferry::Error(ferry::Errc::invalid_argument,
+                         "the connection's main database is in memory or temporary; ferry needs a database file");
+    return ferry::Engine::open(file);
+  });
+}
+
+void ferry_close(ferry_db* db) { delete db; }
+
+const char* ferry_errmsg(const ferry_db* db) {
+  return db == nullptr ? "no handle (out of memory, or a NULL handle was passed)" : db->error.c_str();
+}
+
+void ferry_free(void* p) { std::free(p); }
+
+const char* ferry_device_id(ferry_db* db) { return db == nullptr || !db->engine ? nullptr : db->device_id.c_str(); }
+
+ferry_code ferry_track(ferry_db* db, const char* table, size_t* backfilled) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(table, "the table name");
+    const std::size_t n = e.track(table);
+    if (backfilled) *backfilled = n;
+  });
+}
+
+ferry_code ferry_untrack(ferry_db* db, const char* table) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(table, "the table name");
+    e.untrack(table);
+  });
+}
+
+ferry_code ferry_export(ferry_db* db, const char* path, const ferry_export_options* options,
+                        ferry_export_summary* summary) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(path, "the bundle path");
+    fill(summary, e.export_bundle(path, options_of(options)));
+  });
+}
+
+ferry_code ferry_export_to_memory(ferry_db* db, const ferry_export_options* options, void** data, size_t* size,
+                                  ferry_export_summary* summary) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(data, "data");
+    require(size, "size");
+    Scratch scratch;
+    const ferry::ExportSummary s = e.export_bundle(scratch.file(), options_of(options));
+    std::ifstream in(scratch.file(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) throw ferry::Error(ferry::Errc::database, "cannot read back the bundle written");
+    void* buffer = std::malloc(bytes.size() ? bytes.size() : 1);
+    if (buffer == nullptr) throw std::bad_alloc();
+    std::memcpy(buffer, bytes.data(), bytes.size());
+    *data = buffer;
+    *size = bytes.size();
+    fill(summary, s);
+  });
+}
+
+ferry_code ferry_import(ferry_db* db, const char* path, ferry_progress progress, void* progress_user,
+                        ferry_import_summary* summary) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(path, "the bundle path");
+    fill(summary, e.import_bundle(path, progress_of(progress, progress_user)));
+  });
+}
+
+ferry_code ferry_import_from_memory(ferry_db* db, const void* data, size_t size, ferry_progress progress,
+                                    void* progress_user, ferry_import_summary* summary) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(data, "data");
+    Scratch scratch;
+    {
+      std::ofstream out(scratch.file(), std::ios::binary);
+      out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+      if (!out) throw ferry::Error(ferry::Errc::database, "cannot write the bundle to a private file");
+    }
+    fill(summary, e.import_bundle(scratch.file(), progress_of(progress, progress_user)));
+  });
+}
+
+ferry_code ferry_status(ferry_db* db, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(json, "json");
+    *json = copy_out(ferry::render::status(e.status()).dump());
+  });
+}
+
+ferry_code ferry_conflicts(ferry_db* db, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(json, "json");
+    *json = copy_out(ferry::render::conflicts(e.conflicts()).dump());
+  });
+}
+
+ferry_code ferry_resolve(ferry_db* db, int64_t id, int keep_loser) {
+  return guarded(db, [&](ferry::Engine& e) { (void)e.resolve(id, keep_loser ? ferry::Keep::loser : ferry::Keep::winner); });
+}
+
+ferry_code ferry_resolve_value(ferry_db* db, int64_t id, const char* literal) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(literal, "the value");
+    (void)e.resolve(id, ferry::Value::parse(literal));
+  });
+}
+
+ferry_code ferry_verify(ferry_db* db, int* ok, char** first_failure) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(ok, "ok");
+    const ferry::VerifyReport r = e.verify();
+    *ok = r.ok ? 1 : 0;
+    if (first_failure) *first_failure = copy_out(r.first_failure);
+  });
+}
+
+ferry_code ferry_identity(ferry_db* db, char** public_key, char** fingerprint) {
+  return guarded(db, [&](ferry::Engine& e) {
+    const ferry::StatusReport s = e.status();
+    char* key = public_key ? copy_out(s.public_key) : nullptr;
+    if (fingerprint) {
+      try {
+        *fingerprint = copy_out(s.fingerprint);
+      } catch (...) {
+        std::free(key);
+        throw;
+      }
+    }
+    if (public_key) *public_key = key;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,176 @@
+// The loadable SQLite extension: ferry's verbs as SQL functions on the
+// connection that loads it (sqlite3_load_extension, `.load` in the shell,
+// Python's Connection.load_extension, better-sqlite3's loadExtension).
+//
+//   SELECT ferry_init(['name'])                -> this device's id
+//   SELECT ferry_track('table')                -> rows recorded the first time
+//   SELECT ferry_untrack('table')
+//   SELECT ferry_export(peer, 'file' [, encrypt_for])  -> summary (JSON); peer NULL: everything
+//   SELECT ferry_import('file')                -> summary (JSON)
+//   SELECT ferry_status()                      -> JSON
+//   SELECT ferry_conflicts()                   -> JSON array
+//   SELECT ferry_resolve(id, 'winner'|'loser') -> the resolving operation (JSON)
+//   SELECT ferry_resolve_value(id, value)      -> the same, keeping `value` (any SQL value)
+//   SELECT ferry_verify()                      -> JSON
+//
+// Each call opens the connection's main database file on a connection of
+// ferry's own, so call them outside the app's own transactions (a write
+// transaction held by the app makes ferry wait, then fail with "locked").
+// Errors are SQL errors carrying ferry's message.
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT1
+
+#include <cstring>
+#include <string>
+
+#include "ferry/engine.h"
+#include "json/render.h"
+
+namespace {
+
+std::string main_file(sqlite3_context* ctx) {
+  const char* file = sqlite3_db_filename(sqlite3_context_db_handle(ctx), "main");
+  if (file == nullptr || *file == '\0')
+    throw ferry::Error(ferry::Errc::invalid_argument,
+                       "ferry needs a database file; this connection's main database is in memory or temporary");
+  return file;
+}
+
+std::string text_arg(sqlite3_value* v, const char* what) {
+  const unsigned char* t = sqlite3_value_text(v);
+  if (t == nullptr || sqlite3_value_type(v) == SQLITE_NULL)
+    throw ferry::Error(ferry::Errc::invalid_argument, std::string(what) + " must not be NULL");
+  return reinterpret_cast<const char*>(t);
+}
+
+ferry::Value value_of(sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: return ferry::Value::integer(sqlite3_value_int64(v));
+    case SQLITE_FLOAT: return ferry::Value::real(sqlite3_value_double(v));
+    case SQLITE_TEXT:
+      return ferry::Value::text(std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                                            static_cast<std::size_t>(sqlite3_value_bytes(v))));
+    case SQLITE_BLOB: {
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
+      return ferry::Value::blob(ferry::Bytes(p, p + sqlite3_value_bytes(v)));
+    }
+    default: return ferry::Value();
+  }
+}
+
+void result_json(sqlite3_context* ctx, const ferry::render::json& j) {
+  const std::string text = j.dump();
+  sqlite3_result_text(ctx, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
+// Runs one SQL function; every failure becomes an SQL error with ferry's message.
+template <typename F>
+void call(sqlite3_context* ctx, F&& body) {
+  try {
+    body();
+  } catch (const ferry::Error& e) {
+    sqlite3_result_error(ctx, e.what(), -1);
+  } catch (const std::bad_alloc&) {
+    sqlite3_result_error_nomem(ctx);
+  } catch (const std::exception& e) {
+    sqlite3_result_error(ctx, (std::string("ferry: internal error (please report it): ") + e.what()).c_str(), -1);
+  }
+}
+
+void fn_init(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  call(ctx, [&] {
+    const std::string name = argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL ? text_arg(argv[0], "the name") : "";
+    const std::string id = ferry::Engine::init(main_file(ctx), name).device_id().to_string();
+    sqlite3_result_text(ctx, id.c_str(), -1, SQLITE_TRANSIENT);
+  });
+}
+
+void fn_track(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  call(ctx, [&] {
+    const auto n = ferry::Engine::open(main_file(ctx)).track(text_arg(argv[0], "the table"));
+    sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(n));
+  });
+}
+
+void fn_untrack(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  call(ctx, [&] {
+    ferry::Engine::open(main_file(ctx)).untrack(text_arg(argv[0], "the table"));
+    sqlite3_result_null(ctx);
+  });
+}
+
+void fn_export(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  call(ctx, [&] {
+    ferry::ExportOptions options;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) options.all = true;
+    else options.peer = text_arg(argv[0], "the peer");
+    if (argc > 2 && sqlite3_value_type(argv[2]) != SQLITE_NULL) options.encrypt_for = text_arg(argv[2], "encrypt_for");
+    auto engine = ferry::Engine::open(main_file(ctx));
+    result_json(ctx, ferry::render::export_summary(engine.export_bundle(text_arg(argv[1], "the bundle path"), options)));
+  });
+}
+
+void fn_import(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  call(ctx, [&] {
+    auto engine = ferry::Engine::open(main_file(ctx));
+    result_json(ctx, ferry::render::import_summary(engine.import_bundle(text_arg(argv[0], "the bundle path"))));
+  });
+}
+
+void fn_status(sqlite3_context* ctx, int, sqlite3_value**) {
+  call(ctx, [&] { result_json(ctx, ferry::render::status(ferry::Engine::open(main_file(ctx)).status())); });
+}
+
+void fn_conflicts(sqlite3_context* ctx, int, sqlite3_value**) {
+  call(ctx, [&] { result_json(ctx, ferry::render::conflicts(ferry::Engine::open(main_file(ctx)).conflicts())); });
+}
+
+void fn_resolve(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  call(ctx, [&] {
+    const std::string keep = text_arg(argv[1], "what to keep");
+    if (keep != "winner" && keep != "loser")
+      throw ferry::Error(ferry::Errc::invalid_argument, "say what to keep: 'winner' or 'loser' (or use ferry_resolve_value)");
+    auto engine = ferry::Engine::open(main_file(ctx));
+    const auto op = engine.resolve(sqlite3_value_int64(argv[0]), keep == "winner" ? ferry::Keep::winner : ferry::Keep::loser);
+    result_json(ctx, ferry::render::to_json(op));
+  });
+}
+
+void fn_resolve_value(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  call(ctx, [&] {
+    auto engine = ferry::Engine::open(main_file(ctx));
+    result_json(ctx, ferry::render::to_json(engine.resolve(sqlite3_value_int64(argv[0]), value_of(argv[1]))));
+  });
+}
+
+void fn_verify(sqlite3_context* ctx, int, sqlite3_value**) {
+  call(ctx, [&] { result_json(ctx, ferry::render::verify(ferry::Engine::open(main_file(ctx)).verify(), "database")); });
+}
+
+}  // namespace
+
+extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_routines* api) {
+  SQLITE_EXTENSION_INIT2(api);
+  struct Function {
+    const char* name;
+    int args;
+    void (*fn)(sqlite3_context*, int, sqlite3_value**);
+  };
+  // Not SQLITE_DETERMINISTIC, not SQLITE_INNOCUOUS: they change files, so SQLite
+  // never calls them from a schema, a view or a trigger (trusted_schema off).
+  static const Function functions[] = {
+      {"ferry_init", 0, fn_init},        {"ferry_init", 1, fn_init},           {"ferry_track", 1, fn_track},
+      {"ferry_untrack", 1, fn_untrack},  {"ferry_export", 2, fn_export},       {"ferry_export", 3, fn_export},
+      {"ferry_import", 1, fn_import},    {"ferry_status", 0, fn_status},       {"ferry_conflicts", 0, fn_conflicts},
+      {"ferry_resolve", 2, fn_resolve},  {"ferry_resolve_value", 2, fn_resolve_value}, {"ferry_verify", 0, fn_verify},
+  };
+  for (const auto& f : functions) {
+    const int rc = sqlite3_create_function_v2(db, f.name, f.args, SQLITE_UTF8 | SQLITE_DIRECTONLY, nullptr, f.fn, nullptr,
+                                              nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      if (error) *error = sqlite3_mprintf("ferry: cannot register %s: %s", f.name, sqlite3_errstr(rc));
+      return rc;
+    }
+  }
+  return SQLITE_OK;
+}

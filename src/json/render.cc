@@ -1,0 +1,119 @@
+#include "json/render.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace ferry::render {
+
+json to_json(const Value& v) {
+  switch (v.type()) {
+    case Value::Type::null: return nullptr;
+    case Value::Type::integer: return v.as_integer();
+    case Value::Type::real:
+      if (!std::isfinite(v.as_real())) return json{{"real", v.as_real() > 0 ? "inf" : "-inf"}};
+      return v.as_real();
+    case Value::Type::text: return v.as_text();
+    case Value::Type::blob: {
+      const std::string lit = v.to_display();  // x'....'
+      return json{{"blob", lit.substr(2, lit.size() - 3)}};
+    }
+  }
+  return nullptr;
+}
+
+json to_json(const VectorClock& clock) {
+  json out = json::object();
+  for (const auto& [device, seq] : clock.entries()) out[device.to_string()] = seq;
+  return out;
+}
+
+json to_json(const SeqRange& r) { return json{{"device", r.device.to_string()}, {"first", r.first}, {"last", r.last}}; }
+
+json to_json(const Operation& op) {
+  json key = json::array(), columns = json::object();
+  for (const auto& k : op.key) key.push_back(to_json(k));
+  for (const auto& c : op.columns) columns[c.name] = to_json(c.value);
+  return json{{"id", op.id.to_string()}, {"device", op.origin.to_string()}, {"seq", op.seq},
+              {"lamport", op.lamport}, {"time", iso_time(op.id.unix_ms())}, {"table", op.table},
+              {"key", key}, {"kind", to_string(op.kind)}, {"columns", columns}};
+}
+
+json to_json(const std::vector<SeqRange>& ranges) {
+  json out = json::array();
+  for (const auto& r : ranges) out.push_back(to_json(r));
+  return out;
+}
+
+std::string iso_time(std::int64_t unix_ms) {
+  if (unix_ms <= 0) return "";
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+  return buf;
+}
+
+json peer(const PeerInfo& p) {
+  return json{{"id", p.id.to_string()}, {"name", p.name}, {"self", p.is_self}, {"head", p.head},
+              {"trust", to_string(p.trust)}, {"public_key", p.public_key}, {"fingerprint", p.fingerprint},
+              {"forked", p.forked},
+              {"announced", p.announced ? to_json(*p.announced) : json(nullptr)},
+              {"announced_at", iso_time(p.announced_ms)},
+              {"exported", p.exported ? to_json(*p.exported) : json(nullptr)},
+              {"exported_at", iso_time(p.exported_ms)}};
+}
+
+json status(const StatusReport& s) {
+  json peers = json::array();
+  for (const auto& p : s.peers) peers.push_back(peer(p));
+  json forks = json::array();
+  for (const auto& f : s.forks)
+    forks.push_back({{"device", f.device.to_string()}, {"seq", f.seq}, {"held_hash", to_hex(f.held_hash)},
+                     {"other_hash", to_hex(f.other_hash)}, {"bundle", f.bundle}, {"detected", iso_time(f.detected_ms)}});
+  return json{{"device", {{"id", s.device.to_string()}, {"name", s.device_name}, {"public_key", s.public_key},
+                          {"fingerprint", s.fingerprint}}},
+              {"trust_policy", s.strict ? "strict" : "tofu"},
+              {"clock", to_json(s.clock)}, {"tables", s.tables}, {"operations", s.operations},
+              {"pending", s.pending_operations}, {"missing", to_json(s.missing)},
+              {"conflicts_open", s.conflicts_open}, {"forks", forks}, {"peers", peers}};
+}
+
+json conflicts(const std::vector<ConflictInfo>& list) {
+  auto side = [](const Operation& op, const std::optional<Value>& v) {
+    return json{{"device", op.origin.to_string()}, {"seq", op.seq}, {"lamport", op.lamport},
+                {"value", v ? to_json(*v) : json(nullptr)}, {"deleted", !v.has_value()}};
+  };
+  json out = json::array();
+  for (const auto& c : list) {
+    json key = json::array();
+    for (const auto& k : c.key) key.push_back(to_json(k));
+    out.push_back({{"id", c.id}, {"kind", c.kind}, {"detail", c.detail}, {"table", c.table}, {"key", key},
+                   {"column", c.column}, {"winner", side(c.winner, c.winner_value)},
+                   {"loser", side(c.loser, c.loser_value)}, {"detected", iso_time(c.detected_ms)}});
+  }
+  return out;
+}
+
+json export_summary(const ExportSummary& s) {
+  return json{{"file", s.path}, {"bundle_id", s.bundle_id.to_string()}, {"operations", s.operations},
+              {"ranges", to_json(s.ranges)}, {"bytes", s.bytes},
+              {"encrypted_for", s.encrypted_for ? json(s.encrypted_for->to_string()) : json(nullptr)}};
+}
+
+json import_summary(const ImportSummary& s) {
+  json trusted = json::array();
+  for (const auto& p : s.newly_trusted) trusted.push_back(peer(p));
+  return json{{"applied", s.applied}, {"duplicates", s.duplicates}, {"pending", s.pending},
+              {"conflicts", s.conflicts}, {"missing", to_json(s.missing)},
+              {"foreign_key_violations", s.foreign_key_violations}, {"newly_trusted", trusted}};
+}
+
+json verify(const VerifyReport& r, const std::string& kind) {
+  return json{{"ok", r.ok}, {"kind", kind}, {"operations", r.operations}, {"devices", r.devices},
+              {"first_failure", r.first_failure}};
+}
+
+}  // namespace ferry::render

@@ -1,0 +1,33 @@
+#pragma once
+// The JSON form of ferry's reports, shared by every front end that speaks JSON
+// (the ferry tool's --json, the C API, the SQLite extension), so a key means
+// the same everywhere. The keys are documented in the README ("JSON keys").
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "ferry/engine.h"
+
+namespace ferry::render {
+
+using json = nlohmann::json;
+
+// A value: null, number, string, {"real": "inf"} for non-finite REALs,
+// {"blob": "<hex>"} for BLOBs. -0.0 stays -0.0.
+json to_json(const Value& v);
+json to_json(const VectorClock& clock);
+json to_json(const Operation& op);
+json to_json(const SeqRange& r);
+json to_json(const std::vector<SeqRange>& ranges);
+std::string iso_time(std::int64_t unix_ms);  // "2026-11-25T12:00:00.123Z", "" for 0.
+
+json peer(const PeerInfo& p);
+json status(const StatusReport& s);
+json conflicts(const std::vector<ConflictInfo>& list);
+json export_summary(const ExportSummary& s);
+// One import's summary (the tool adds the file name and totals).
+json import_summary(const ImportSummary& s);
+json verify(const VerifyReport& r, const std::string& kind);
+
+}  // namespace ferry::render

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs ferry from BUILD_DIR into a temporary prefix, builds tests/consumer
+# against it from a separate folder, and runs both programs.
+#   run.sh BUILD_DIR
+set -euo pipefail
+build=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+for f in lib/libferry.a include/ferry/engine.h include/ferry/ferry.h lib/cmake/ferry/ferryConfig.cmake \
+         lib/pkgconfig/ferry.pc lib/ferry/ferry.so bin/ferry; do
+  [[ -e $work/prefix/$f ]] || { echo "consumer: the install lacks $f" >&2; exit 1; }
+done
+export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+cmake -S "$here" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/build" >/dev/null
+mkdir "$work/run"
+"$work/build/consumer_cpp" "$work/run"
+"$work/build/consumer_c" "$work/run"
+"$work/prefix/bin/ferry" verify "$work/run/b.db"

@@ -1,0 +1,222 @@
+/* The C API from C (compiled as C99, not C++): a two-device round trip through
+ * files and through memory, errors with their messages, and two threads each
+ * syncing their own pair of databases at once.
+ *   capi_test DIR            runs the checks in the empty folder DIR
+ *   capi_test DIR doorway    runs only the shared two-device scenario (doorways.sh) */
+#include <ferry/ferry.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int failures = 0;
+
+#define CHECK(cond)                                                       \
+  do {                                                                    \
+    if (!(cond)) {                                                        \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                         \
+    }                                                                     \
+  } while (0)
+
+#define OK(db, call)                                                                  \
+  do {                                                                                \
+    ferry_code rc_ = (call);                                                          \
+    if (rc_ != FERRY_OK) {                                                            \
+      fprintf(stderr, "%s:%d: %s failed (%d): %s\n", __FILE__, __LINE__, #call, (int)rc_, \
+              ferry_errmsg(db));                                                      \
+      ++failures;                                                                     \
+    }                                                                                 \
+  } while (0)
+
+static void path_in(char* out, size_t n, const char* dir, const char* name) { snprintf(out, n, "%s/%s", dir, name); }
+
+static void sql(const char* path, const char* statements) {
+  sqlite3* db = NULL;
+  char* error = NULL;
+  if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, statements, NULL, NULL, &error) != SQLITE_OK) {
+    fprintf(stderr, "%s: %s\n", path, error ? error : sqlite3_errmsg(db));
+    ++failures;
+  }
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+/* A device: the application table created, ferry prepared, the table tracked. */
+static ferry_db* device(const char* dir, const char* name) {
+  char path[4096];
+  char file[256];
+  ferry_db* db = NULL;
+  snprintf(file, sizeof file, "%s.db", name);
+  path_in(path, sizeof path, dir, file);
+  sql(path, "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price REAL, photo BLOB)");
+  OK(db, ferry_init(path, name, &db));
+  OK(db, ferry_track(db, "items", NULL));
+  return db;
+}
+
+/* Exports everything `from` holds to DIR/NAME and imports it into `to`. */
+static void send(ferry_db* from, ferry_db* to, const char* dir, const char* name) {
+  char path[4096];
+  ferry_export_options all;
+  memset(&all, 0, sizeof all);
+  all.all = 1;
+  path_in(path, sizeof path, dir, name);
+  OK(from, ferry_export(from, path, &all, NULL));
+  OK(to, ferry_import(to, path, NULL, NULL, NULL));
+}
+
+/* The scenario every doorway runs (tests/embedding/doorways.sh compares the tables). */
+static void scenario(const char* dir) {
+  char a_path[4096], b_path[4096];
+  ferry_db* a = device(dir, "a");
+  ferry_db* b = device(dir, "b");
+  path_in(a_path, sizeof a_path, dir, "a.db");
+  path_in(b_path, sizeof b_path, dir, "b.db");
+  sql(a_path, "INSERT INTO items VALUES(1, 'bolt', 0.1, x'00ff'), (2, 'nut', NULL, NULL)");
+  sql(b_path, "INSERT INTO items VALUES(3, 'washer', 2.5, x'')");
+  send(a, b, dir, "a1.ferry");
+  send(b, a, dir, "b1.ferry");
+  sql(b_path, "UPDATE items SET price = 0.2 WHERE id = 1");
+  send(b, a, dir, "b2.ferry");
+  ferry_close(a);
+  ferry_close(b);
+}
+
+static int count_rows(const char* path) {
+  sqlite3* db = NULL;
+  sqlite3_stmt* st = NULL;
+  int n = -1;
+  if (sqlite3_open(path, &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "SELECT count(*) FROM items", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+static void round_trip_through_memory(const char* dir) {
+  ferry_db* a = device(dir, "m-a");
+  ferry_db* b = device(dir, "m-b");
+  char a_path[4096], b_path[4096];
+  void* data = NULL;
+  size_t size = 0;
+  ferry_export_options to_b;
+  ferry_export_summary exported;
+  ferry_import_summary imported;
+  path_in(a_path, sizeof a_path, dir, "m-a.db");
+  path_in(b_path, sizeof b_path, dir, "m-b.db");
+  sql(a_path, "INSERT INTO items VALUES(1, 'in memory', 1.5, NULL)");
+  memset(&to_b, 0, sizeof to_b);
+  to_b.peer = ferry_device_id(b);
+  OK(a, ferry_export_to_memory(a, &to_b, &data, &size, &exported));
+  CHECK(exported.operations == 1);
+  CHECK(size == exported.bytes && size > 0);
+  CHECK(strlen(exported.bundle_id) == 36);
+  OK(b, ferry_import_from_memory(b, data, size, NULL, NULL, &imported));
+  CHECK(imported.applied == 1);
+  CHECK(imported.newly_trusted == 1);
+  ferry_free(data);
+  CHECK(count_rows(b_path) == 1);
+  ferry_close(a);
+  ferry_close(b);
+}
+
+static void errors_carry_ferrys_message(const char* dir) {
+  ferry_db* a = device(dir, "e-a");
+  ferry_db* missing = NULL;
+  char* json = NULL;
+  int ok = 0;
+  char* failure = NULL;
+  char* key = NULL;
+  char* fingerprint = NULL;
+  CHECK(ferry_import(a, "/no/such/bundle.ferry", NULL, NULL, NULL) == FERRY_NOT_FOUND);
+  CHECK(strstr(ferry_errmsg(a), "/no/such/bundle.ferry") != NULL);
+  CHECK(ferry_track(a, "no_such_table", NULL) == FERRY_NOT_FOUND);
+  CHECK(strstr(ferry_errmsg(a), "no_such_table") != NULL);
+  CHECK(ferry_track(a, NULL, NULL) == FERRY_INVALID_ARGUMENT);
+  CHECK(ferry_resolve(a, 42, 0) == FERRY_NOT_FOUND);
+  OK(a, ferry_status(a, &json));  /* A success clears the message. */
+  CHECK(strcmp(ferry_errmsg(a), "") == 0);
+  CHECK(json != NULL && strstr(json, "\"fingerprint\"") != NULL);
+  ferry_free(json);
+  OK(a, ferry_conflicts(a, &json));
+  CHECK(json != NULL && strcmp(json, "[]") == 0);
+  ferry_free(json);
+  OK(a, ferry_verify(a, &ok, &failure));
+  CHECK(ok == 1 && failure != NULL && failure[0] == '\0');
+  ferry_free(failure);
+  OK(a, ferry_identity(a, &key, &fingerprint));
+  CHECK(key != NULL && strlen(key) == 128);
+  CHECK(fingerprint != NULL && strlen(fingerprint) == 24);
+  ferry_free(key);
+  ferry_free(fingerprint);
+  CHECK(ferry_open("/no/such/dir/x.db", &missing) == FERRY_NOT_FOUND);
+  CHECK(missing != NULL && strstr(ferry_errmsg(missing), "/no/such/dir/x.db") != NULL);
+  CHECK(ferry_track(missing, "items", NULL) == FERRY_INVALID_ARGUMENT);  /* It still says why it failed. */
+  CHECK(strstr(ferry_errmsg(missing), "/no/such/dir/x.db") != NULL);
+  ferry_close(missing);
+  ferry_close(a);
+}
+
+static void opens_an_apps_connection(const char* dir) {
+  char path[4096];
+  sqlite3* app = NULL;
+  ferry_db* db = NULL;
+  ferry_close(device(dir, "conn"));
+  path_in(path, sizeof path, dir, "conn.db");
+  CHECK(sqlite3_open(path, &app) == SQLITE_OK);
+  OK(db, ferry_open_connection(app, &db));
+  CHECK(ferry_device_id(db) != NULL && strlen(ferry_device_id(db)) == 36);
+  ferry_close(db);
+  sqlite3_close(app);
+  CHECK(sqlite3_open(":memory:", &app) == SQLITE_OK);
+  CHECK(ferry_open_connection(app, &db) == FERRY_INVALID_ARGUMENT);
+  ferry_close(db);
+  sqlite3_close(app);
+}
+
+static void* thread_scenario(void* dir) {
+  scenario((const char*)dir);
+  return NULL;
+}
+
+static void two_threads_two_databases(const char* dir) {
+  char first[4096], second[4096];
+  pthread_t t1, t2;
+  path_in(first, sizeof first, dir, "thread-1");
+  path_in(second, sizeof second, dir, "thread-2");
+  CHECK(mkdir(first, 0700) == 0);
+  CHECK(mkdir(second, 0700) == 0);
+  pthread_create(&t1, NULL, thread_scenario, first);
+  pthread_create(&t2, NULL, thread_scenario, second);
+  pthread_join(t1, NULL);
+  pthread_join(t2, NULL);
+  strcat(first, "/a.db");
+  strcat(second, "/a.db");
+  CHECK(count_rows(first) == 3);
+  CHECK(count_rows(second) == 3);
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: capi_test DIR [doorway]\n");
+    return 2;
+  }
+  if (argc > 2 && strcmp(argv[2], "doorway") == 0) {
+    scenario(argv[1]);
+  } else {
+    char path[4096];
+    scenario(argv[1]);
+    path_in(path, sizeof path, argv[1], "a.db");
+    CHECK(count_rows(path) == 3);
+    round_trip_through_memory(argv[1]);
+    errors_carry_ferrys_message(argv[1]);
+    opens_an_apps_connection(argv[1]);
+    two_threads_two_databases(argv[1]);
+  }
+  if (failures) fprintf(stderr, "%d checks failed\n", failures);
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The same two-device scenario through each doorway -- the ferry tool, the C++
+# API, the C API, the SQLite extension from Python and from the sqlite3 shell
+# -- must leave identical application tables (every value with its type).
+#   doorways.sh FERRY DOORWAY_CPP CAPI_TEST EXTENSION PYTHON
+set -euo pipefail
+ferry=$1 doorway_cpp=$2 capi=$3 extension=$4 python=$5
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+schema="CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price REAL, photo BLOB)"
+
+dump() {
+  sqlite3 "$1" "SELECT id, typeof(name)||':'||hex(name), typeof(price)||':'||hex(price),
+                typeof(photo)||':'||hex(photo) FROM items ORDER BY id"
+}
+
+cli() {
+  local d=$1
+  for n in a b; do
+    sqlite3 "$d/$n.db" "$schema"
+    "$ferry" init "$d/$n.db" --name "$n" >/dev/null
+    "$ferry" track "$d/$n.db" items >/dev/null
+  done
+  sqlite3 "$d/a.db" "INSERT INTO items VALUES(1, 'bolt', 0.1, x'00ff'), (2, 'nut', NULL, NULL)"
+  sqlite3 "$d/b.db" "INSERT INTO items VALUES(3, 'washer', 2.5, x'')"
+  "$ferry" export "$d/a.db" --all -o "$d/a1.ferry" >/dev/null && "$ferry" import "$d/b.db" "$d/a1.ferry" >/dev/null
+  "$ferry" export "$d/b.db" --all -o "$d/b1.ferry" >/dev/null && "$ferry" import "$d/a.db" "$d/b1.ferry" >/dev/null
+  sqlite3 "$d/b.db" "UPDATE items SET price = 0.2 WHERE id = 1"
+  "$ferry" export "$d/b.db" --all -o "$d/b2.ferry" >/dev/null && "$ferry" import "$d/a.db" "$d/b2.ferry" >/dev/null
+}
+
+shell() {
+  local d=$1
+  for n in a b; do
+    sqlite3 "$d/$n.db" "$schema" ".load $extension" "SELECT ferry_init('$n')" "SELECT ferry_track('items')" >/dev/null
+  done
+  sqlite3 "$d/a.db" "INSERT INTO items VALUES(1, 'bolt', 0.1, x'00ff'), (2, 'nut', NULL, NULL)"
+  sqlite3 "$d/b.db" "INSERT INTO items VALUES(3, 'washer', 2.5, x'')"
+  send() { sqlite3 "$d/$1.db" ".load $extension" "SELECT ferry_export(NULL, '$d/$3')" >/dev/null
+           sqlite3 "$d/$2.db" ".load $extension" "SELECT ferry_import('$d/$3')" >/dev/null; }
+  send a b a1.ferry
+  send b a b1.ferry
+  sqlite3 "$d/b.db" "UPDATE items SET price = 0.2 WHERE id = 1"
+  send b a b2.ferry
+}
+
+python_ext() {
+  "$python" "$(dirname "$0")/extension_test.py" "$extension" "$1" doorway
+}
+
+for way in cli cpp c python shell; do
+  mkdir "$work/$way"
+  case $way in
+    cli) cli "$work/$way" ;;
+    cpp) "$doorway_cpp" "$work/$way" ;;
+    c) "$capi" "$work/$way" doorway ;;
+    python) python_ext "$work/$way" ;;
+    shell) shell "$work/$way" ;;
+  esac
+  dump "$work/$way/a.db" > "$work/$way.a"
+  dump "$work/$way/b.db" > "$work/$way.b"
+  if ! cmp -s "$work/$way.a" "$work/$way.b"; then
+    echo "doorways: through $way, the two devices differ" >&2
+    diff "$work/$way.a" "$work/$way.b" >&2 || true
+    exit 1
+  fi
+  if [[ $way != cli ]] && ! cmp -s "$work/cli.a" "$work/$way.a"; then
+    echo "doorways: $way leaves different tables than the ferry tool" >&2
+    diff "$work/cli.a" "$work/$way.a" >&2 || true
+    exit 1
+  fi
+  echo "doorways: $way: $(wc -l < "$work/$way.a") rows, identical"
+done

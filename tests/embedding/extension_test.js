@@ -1,0 +1,37 @@
+// The loadable SQLite extension from Node's better-sqlite3 (version 12): two
+// devices sync through a bundle. Exits 77 (skipped) when node cannot load
+// better-sqlite3 (install it with `npm install better-sqlite3@12` and point
+// NODE_PATH at its node_modules).
+//   node extension_test.js EXTENSION DIR
+const path = require('path');
+let Database;
+try {
+  Database = require('better-sqlite3');
+} catch (e) {
+  console.log('skipped: better-sqlite3 is not installed for this node (' + e.code + ')');
+  process.exit(77);
+}
+const [extension, dir] = process.argv.slice(2);
+const device = (name) => {
+  const db = new Database(path.join(dir, name + '.db'));
+  db.loadExtension(extension);
+  db.exec('CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price REAL)');
+  db.prepare('SELECT ferry_init(?)').pluck().get(name);
+  db.prepare("SELECT ferry_track('items')").pluck().get();
+  return db;
+};
+const a = device('a'), b = device('b');
+a.exec("INSERT INTO items VALUES(1, 'bolt', 0.1), (2, 'nut', NULL)");
+const file = path.join(dir, 'a.ferry');
+const exported = JSON.parse(a.prepare('SELECT ferry_export(NULL, ?)').pluck().get(file));
+const imported = JSON.parse(b.prepare('SELECT ferry_import(?)').pluck().get(file));
+const rows = (db) => JSON.stringify(db.prepare('SELECT * FROM items ORDER BY id').all());
+let failed = exported.operations !== 2 || imported.applied !== 2 || rows(a) !== rows(b);
+try {
+  b.prepare("SELECT ferry_import('/no/such.ferry')").get();
+  failed = true;
+} catch (e) {
+  failed = failed || !String(e.message).includes('/no/such.ferry: no such file');
+}
+console.log(failed ? 'extension from node: FAILED' : 'extension from node: all checks passed');
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,107 @@
+"""The loadable SQLite extension from Python's standard sqlite3 module.
+
+    extension_test.py EXTENSION DIR            runs the checks in the empty folder DIR
+    extension_test.py EXTENSION DIR doorway    runs only the shared scenario (doorways.sh)
+
+Exits 77 (skipped) when this Python's sqlite3 cannot load extensions.
+"""
+import json
+import os
+import sqlite3
+import sys
+
+SCHEMA = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price REAL, photo BLOB)"
+
+
+def connect(extension, path):
+    conn = sqlite3.connect(path, isolation_level=None)  # Autocommit: ferry's calls run outside app transactions.
+    conn.enable_load_extension(True)
+    conn.load_extension(extension)
+    conn.enable_load_extension(False)
+    return conn
+
+
+def device(extension, folder, name):
+    conn = connect(extension, os.path.join(folder, name + ".db"))
+    conn.execute(SCHEMA)
+    device_id = conn.execute("SELECT ferry_init(?)", (name,)).fetchone()[0]
+    assert len(device_id) == 36, device_id
+    assert conn.execute("SELECT ferry_track('items')").fetchone()[0] == 0
+    return conn
+
+
+def send(src, dst, path):
+    exported = json.loads(src.execute("SELECT ferry_export(NULL, ?)", (path,)).fetchone()[0])
+    imported = json.loads(dst.execute("SELECT ferry_import(?)", (path,)).fetchone()[0])
+    return exported, imported
+
+
+def scenario(extension, folder):
+    a, b = device(extension, folder, "a"), device(extension, folder, "b")
+    a.execute("INSERT INTO items VALUES(1, 'bolt', 0.1, x'00ff'), (2, 'nut', NULL, NULL)")
+    b.execute("INSERT INTO items VALUES(3, 'washer', 2.5, x'')")
+    send(a, b, os.path.join(folder, "a1.ferry"))
+    send(b, a, os.path.join(folder, "b1.ferry"))
+    b.execute("UPDATE items SET price = 0.2 WHERE id = 1")
+    exported, imported = send(b, a, os.path.join(folder, "b2.ferry"))
+    return a, b, exported, imported
+
+
+def checks(extension, folder):
+    a, b, exported, imported = scenario(extension, folder)
+    assert exported["operations"] == 4, exported
+    assert imported["applied"] == 1 and imported["duplicates"] == 3, imported
+    rows = "SELECT id, name, price, photo FROM items ORDER BY id"
+    assert a.execute(rows).fetchall() == b.execute(rows).fetchall()
+    assert a.execute("SELECT price FROM items WHERE id = 1").fetchone()[0] == 0.2
+
+    status = json.loads(a.execute("SELECT ferry_status()").fetchone()[0])
+    assert status["operations"] == 4 and len(status["device"]["fingerprint"]) == 24, status
+    assert json.loads(a.execute("SELECT ferry_verify()").fetchone()[0])["ok"] is True
+
+    # A conflict, settled with a typed SQL value; the resolution travels.
+    a.execute("UPDATE items SET name = 'bolt A' WHERE id = 2")
+    b.execute("UPDATE items SET name = 'bolt B' WHERE id = 2")
+    send(a, b, os.path.join(folder, "a2.ferry"))
+    conflicts = json.loads(b.execute("SELECT ferry_conflicts()").fetchone()[0])
+    assert len(conflicts) == 1 and conflicts[0]["column"] == "name", conflicts
+    resolution = json.loads(b.execute("SELECT ferry_resolve_value(?, ?)", (conflicts[0]["id"], b"\x01\x02")).fetchone()[0])
+    assert resolution["columns"]["name"] == {"blob": "0102"}, resolution
+    send(b, a, os.path.join(folder, "b3.ferry"))
+    assert a.execute(rows).fetchall() == b.execute(rows).fetchall()
+    assert json.loads(a.execute("SELECT ferry_conflicts()").fetchone()[0]) == []
+
+    # Errors are SQL errors carrying ferry's message.
+    for sql, expected in [("SELECT ferry_import('/no/such.ferry')", "/no/such.ferry: no such file"),
+                          ("SELECT ferry_track('nope')", "nope"),
+                          ("SELECT ferry_resolve(1, 'both')", "'winner' or 'loser'"),
+                          ("SELECT ferry_export('nobody', 'x.ferry')", "no known device is called 'nobody'")]:
+        try:
+            a.execute(sql)
+            raise AssertionError(sql + " did not fail")
+        except sqlite3.OperationalError as e:
+            assert expected in str(e), (sql, str(e))
+    memory = connect(extension, ":memory:")
+    try:
+        memory.execute("SELECT ferry_init()")
+        raise AssertionError("ferry_init on :memory: did not fail")
+    except sqlite3.OperationalError as e:
+        assert "needs a database file" in str(e), str(e)
+
+
+def main():
+    extension, folder = sys.argv[1], sys.argv[2]
+    probe = sqlite3.connect(":memory:")
+    if not hasattr(probe, "enable_load_extension"):
+        print("skipped: this Python's sqlite3 module cannot load extensions (" + sys.executable + ")")
+        return 77
+    if len(sys.argv) > 3 and sys.argv[3] == "doorway":
+        scenario(extension, folder)
+    else:
+        checks(extension, folder)
+        print("extension: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
