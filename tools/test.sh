@@ -9,7 +9,7 @@ options=(-DFERRY_WERROR=ON -DFERRY_BUILD_TESTS=ON -DFERRY_BUILD_TOOLS=ON)
 if [[ ${FERRY_SANITIZE:-0} == 1 ]]; then
   build=${FERRY_BUILD_DIR:-build-asan}
   flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-  options+=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=$flags")
+  options+=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=$flags" -DFERRY_SANITIZED=ON)
   export FERRY_SCENARIOS=${FERRY_SCENARIOS:-100}  # The property is slow under the sanitizers.
 else
   build=${FERRY_BUILD_DIR:-build}
