@@ -86,6 +86,9 @@ class Engine {
   // What this device has seen, from every device.
   VectorClock clock();
   [[nodiscard]] StatusReport status();
+  // The Merkle root of the operations held and the digest of the tracked
+  // tables: equal on replicas that hold the same operations and rows.
+  Fingerprint fingerprint();
   // Operations, newest first (by Lamport time, then device).
   std::vector<Operation> log(const LogFilter& filter = {});
 

@@ -127,6 +127,10 @@ ferry_code ferry_resolve_value(ferry_db* db, int64_t id, const char* literal);
 /* Recomputes every hash and chain of the log: *ok is 1 or 0; *first_failure
  * (may be NULL; free with ferry_free) says what fails, "" when ok. */
 ferry_code ferry_verify(ferry_db* db, int* ok, char** first_failure);
+/* The fingerprint of the data this database holds, as JSON: the Merkle root of
+ * its operations, the digest of its tracked tables and each chain's head. Two
+ * replicas that hold the same operations and rows give the same. */
+ferry_code ferry_fingerprint(ferry_db* db, char** json);
 /* This device's public key (128 hex digits) and its fingerprint, the short
  * string people compare by voice; each may be NULL, free with ferry_free. */
 ferry_code ferry_identity(ferry_db* db, char** public_key, char** fingerprint);

@@ -138,6 +138,21 @@ struct BundleInfo {
   std::optional<DeviceId> encrypted_for;
 };
 
+struct ChainHead {
+  DeviceId device;
+  std::uint64_t seq = 0;
+  Hash hash{};
+};
+
+// What two devices compare to know whether they hold the same data
+// (bundle_format/README.md, "Fingerprints").
+struct Fingerprint {
+  Hash operations{};                // Merkle root (RFC 6962) over the operations held, by (device id, seq).
+  std::uint64_t operation_count = 0;
+  Hash state{};                     // Digest of the tracked tables' rows.
+  std::vector<ChainHead> heads;     // Each device's chain head held here, by device id.
+};
+
 struct ConflictInfo {
   std::int64_t id = 0;        // Local number, for `resolve`.
   // "value": concurrent writes to one cell (winner and loser differ).

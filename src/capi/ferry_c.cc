@@ -281,6 +281,13 @@ ferry_code ferry_verify(ferry_db* db, int* ok, char** first_failure) {
   });
 }
 
+ferry_code ferry_fingerprint(ferry_db* db, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(json, "json");
+    *json = copy_out(ferry::render::fingerprint(e.fingerprint()).dump());
+  });
+}
+
 ferry_code ferry_identity(ferry_db* db, char** public_key, char** fingerprint) {
   return guarded(db, [&](ferry::Engine& e) {
     const ferry::StatusReport s = e.status();

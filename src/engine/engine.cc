@@ -10,6 +10,7 @@
 #include "engine/pending.h"
 #include "engine/schema.h"
 #include "engine/session.h"
+#include "fingerprint/fingerprint.h"
 #include "log/codec.h"
 #include "trust/keys.h"
 #include "trust/store.h"
@@ -213,6 +214,13 @@ StatusReport Engine::status() {
     r.peers.push_back(std::move(p));
   }
   return r;
+}
+
+Fingerprint Engine::fingerprint() {
+  seal();
+  engine::Devices devices(impl_->db);
+  capture::Registry tables(impl_->db);
+  return fingerprint::compute(impl_->db, devices, tables);
 }
 
 std::vector<Operation> Engine::log(const LogFilter& filter) {

@@ -12,6 +12,7 @@
 //   SELECT ferry_resolve(id, 'winner'|'loser') -> the resolving operation (JSON)
 //   SELECT ferry_resolve_value(id, value)      -> the same, keeping `value` (any SQL value)
 //   SELECT ferry_verify()                      -> JSON
+//   SELECT ferry_fingerprint()                 -> JSON: operations root, data digest, chain heads
 //
 // Each call opens the connection's main database file on a connection of
 // ferry's own, so call them outside the app's own transactions (a write
@@ -147,6 +148,10 @@ void fn_verify(sqlite3_context* ctx, int, sqlite3_value**) {
   call(ctx, [&] { result_json(ctx, ferry::render::verify(ferry::Engine::open(main_file(ctx)).verify(), "database")); });
 }
 
+void fn_fingerprint(sqlite3_context* ctx, int, sqlite3_value**) {
+  call(ctx, [&] { result_json(ctx, ferry::render::fingerprint(ferry::Engine::open(main_file(ctx)).fingerprint())); });
+}
+
 }  // namespace
 
 extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_routines* api) {
@@ -163,6 +168,7 @@ extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_r
       {"ferry_untrack", 1, fn_untrack},  {"ferry_export", 2, fn_export},       {"ferry_export", 3, fn_export},
       {"ferry_import", 1, fn_import},    {"ferry_status", 0, fn_status},       {"ferry_conflicts", 0, fn_conflicts},
       {"ferry_resolve", 2, fn_resolve},  {"ferry_resolve_value", 2, fn_resolve_value}, {"ferry_verify", 0, fn_verify},
+      {"ferry_fingerprint", 0, fn_fingerprint},
   };
   for (const auto& f : functions) {
     const int rc = sqlite3_create_function_v2(db, f.name, f.args, SQLITE_UTF8 | SQLITE_DIRECTONLY, nullptr, f.fn, nullptr,

@@ -116,4 +116,11 @@ json verify(const VerifyReport& r, const std::string& kind) {
               {"first_failure", r.first_failure}};
 }
 
+json fingerprint(const Fingerprint& f) {
+  json heads = json::array();
+  for (const auto& h : f.heads) heads.push_back({{"device", h.device.to_string()}, {"seq", h.seq}, {"hash", to_hex(h.hash)}});
+  return json{{"operations", {{"root", to_hex(f.operations)}, {"count", f.operation_count}}},
+              {"state", to_hex(f.state)}, {"heads", heads}};
+}
+
 }  // namespace ferry::render

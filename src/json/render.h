@@ -29,5 +29,6 @@ json export_summary(const ExportSummary& s);
 // One import's summary (the tool adds the file name and totals).
 json import_summary(const ImportSummary& s);
 json verify(const VerifyReport& r, const std::string& kind);
+json fingerprint(const Fingerprint& f);
 
 }  // namespace ferry::render

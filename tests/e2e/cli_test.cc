@@ -155,6 +155,11 @@ TEST_CASE("JSON output carries the documented keys", "[e2e][json]") {
   CHECK(verify["ok"] == true);
   CHECK(json::parse(ferry("conflicts b.db --json").out).is_array());
   CHECK(json::parse(ferry("peers b.db --json").out).size() == 2);
+  const json fa = json::parse(ferry("fingerprint a.db --json").out), fb = json::parse(ferry("fingerprint b.db --json").out);
+  CHECK(fa["operations"]["count"] == 1);
+  CHECK(fa["operations"]["root"] == fb["operations"]["root"]);
+  CHECK(fa["state"] == fb["state"]);
+  CHECK(fa["heads"].size() == 1);
 }
 
 TEST_CASE("trust: a stranger exits 6 under strict until added; keys and fingerprints are shown", "[e2e][trust]") {

@@ -148,6 +148,9 @@ static void errors_carry_ferrys_message(const char* dir) {
   OK(a, ferry_verify(a, &ok, &failure));
   CHECK(ok == 1 && failure != NULL && failure[0] == '\0');
   ferry_free(failure);
+  OK(a, ferry_fingerprint(a, &json));
+  CHECK(json != NULL && strstr(json, "\"operations\":{\"count\":0") != NULL);
+  ferry_free(json);
   OK(a, ferry_identity(a, &key, &fingerprint));
   CHECK(key != NULL && strlen(key) == 128);
   CHECK(fingerprint != NULL && strlen(fingerprint) == 24);

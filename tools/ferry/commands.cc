@@ -319,4 +319,28 @@ int cmd_peers(const std::string& db, bool as_json) {
   return kOk;
 }
 
+int cmd_fingerprint(const std::string& db, bool as_json) {
+  auto e = Engine::open(db);
+  const Fingerprint f = e.fingerprint();
+  if (as_json) {
+    print(render::fingerprint(f));
+    return kOk;
+  }
+  // The first 20 hex digits, in groups, are what two people read to each other.
+  auto spoken = [](const Hash& h) {
+    const std::string hex = to_hex(h);
+    return hex.substr(0, 4) + " " + hex.substr(4, 4) + " " + hex.substr(8, 4) + " " + hex.substr(12, 4) + " " +
+           hex.substr(16, 4);
+  };
+  std::cout << "operations " << spoken(f.operations) << "  (" << plural(f.operation_count, "operation", "operations")
+            << "; root " << to_hex(f.operations) << ")\n"
+            << "data       " << spoken(f.state) << "  (tracked tables; digest " << to_hex(f.state) << ")\n";
+  std::map<DeviceId, std::string> names;
+  for (const auto& p : e.status().peers) names[p.id] = p.name;
+  for (const auto& h : f.heads)
+    std::cout << "  " << device_label(h.device, names[h.device]) << " up to " << h.seq << "  " << to_hex(h.hash).substr(0, 16)
+              << "\n";
+  return kOk;
+}
+
 }  // namespace ferry::cli

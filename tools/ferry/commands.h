@@ -43,6 +43,7 @@ struct LogArgs {
 };
 int cmd_log(const LogArgs& a);
 int cmd_peers(const std::string& db, bool json);
+int cmd_fingerprint(const std::string& db, bool json);
 
 struct TrustArgs {
   std::string db, action;          // list, add, remove, policy

@@ -127,6 +127,12 @@ int main(int argc, char** argv) {
   peers->add_flag("--json", json, "Print JSON");
   peers->callback([&] { run = [&] { return cmd_peers(db, json); }; });
 
+  auto* fingerprint = app.add_subcommand(
+      "fingerprint", "A Merkle root over the operations held and a digest of the tables: compare it with another device's");
+  fingerprint->add_option("DB", db, "Database")->required();
+  fingerprint->add_flag("--json", json, "Print JSON");
+  fingerprint->callback([&] { run = [&] { return cmd_fingerprint(db, json); }; });
+
   TrustArgs tr;
   auto* trust = app.add_subcommand("trust", "Which devices' operations this database accepts, and with which keys");
   trust->add_option("DB", tr.db, "Database")->required();
