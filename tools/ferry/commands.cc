@@ -22,6 +22,13 @@ std::string key_text(const std::vector<Value>& key) {
   return out;
 }
 
+// Device names by id, for showing devices to people.
+std::map<DeviceId, std::string> device_names(Engine& e) {
+  std::map<DeviceId, std::string> names;
+  for (const auto& p : e.status().peers) names[p.id] = p.name;
+  return names;
+}
+
 bool looks_like_bundle(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char header[72] = {};
@@ -158,9 +165,7 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
                {"foreign_key_violations", total.foreign_key_violations}, {"files", per_file}});
     return kOk;
   }
-  std::map<DeviceId, std::string> names;
-  if (!total.missing.empty())
-    for (const auto& p : e.status().peers) names[p.id] = p.name;
+  auto names = total.missing.empty() ? std::map<DeviceId, std::string>() : device_names(e);
   for (const auto& m : total.missing)
     std::cout << "waiting for operations " << m.first << "-" << m.last << " of device " << device_label(m.device, names[m.device])
               << ": import the bundle that holds them and the pending ones apply by themselves\n";
@@ -238,8 +243,7 @@ int cmd_conflicts(const std::string& db, bool as_json) {
     return kOk;
   }
   if (list.empty()) std::cout << "no open conflicts\n";
-  std::map<DeviceId, std::string> names;
-  for (const auto& p : e.status().peers) names[p.id] = p.name;
+  auto names = device_names(e);
   auto shown = [&](const std::optional<Value>& v, const Operation& op) {
     return (v ? v->to_display() : std::string("(row deleted)")) + "  by " + device_label(op.origin, names[op.origin]) +
            ", operation " + std::to_string(op.seq) + " at " + iso_time(op.id.unix_ms());
@@ -335,8 +339,7 @@ int cmd_fingerprint(const std::string& db, bool as_json) {
   std::cout << "operations " << spoken(f.operations) << "  (" << plural(f.operation_count, "operation", "operations")
             << "; root " << to_hex(f.operations) << ")\n"
             << "data       " << spoken(f.state) << "  (tracked tables; digest " << to_hex(f.state) << ")\n";
-  std::map<DeviceId, std::string> names;
-  for (const auto& p : e.status().peers) names[p.id] = p.name;
+  auto names = device_names(e);
   for (const auto& h : f.heads)
     std::cout << "  " << device_label(h.device, names[h.device]) << " up to " << h.seq << "  " << to_hex(h.hash).substr(0, 16)
               << "\n";
