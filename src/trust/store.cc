@@ -151,6 +151,12 @@ void Store::add(engine::Devices& devices, const DeviceId& device, const Identity
   if (trust_of(device) == Trust::self)
     throw Error(Errc::invalid_argument, device.to_string() + " is this device itself; it always trusts its own key");
   const engine::Device& d = devices.ensure(device);
+  if (const auto held = this->identity(device); held && held->sign != identity.sign) {
+    // Heads signed with the old key would be refused by whoever pins the new one: not passed on any more.
+    auto forget = db_.prepare("DELETE FROM ferry_heads WHERE device=?");
+    forget.bind(1, d.no);
+    forget.run();
+  }
   auto st = db_.prepare("UPDATE ferry_devices SET sign_key=?, box_key=?, trust='added', name=iif(?='', name, ?) "
                         "WHERE no=?");
   st.bind_blob(1, identity.sign.data(), 32).bind(3, name).bind(4, name).bind(5, d.no);

@@ -341,3 +341,15 @@ TEST_CASE("a replayed old bundle changes nothing", "[trust]") {
   CHECK(replay.duplicates == 2);
   CHECK(d.c.dump("items") == rows);
 }
+
+TEST_CASE("after a device's key is replaced, its operations are passed on only under the new key", "[trust]") {
+  Devices d;
+  test::exchange(d.a, d.c, d.dir);
+  const trust::KeyPair other = trust::KeyPair::generate();
+  d.c.engine.trust_add(d.a.engine.device_id().to_string(), trust::to_text(other.identity()));
+  ExportOptions all;
+  all.all = true;
+  const auto summary = d.c.engine.export_bundle(d.dir.file("from-c.ferry"), all);
+  for (const auto& r : summary.ranges) CHECK(r.device != d.a.engine.device_id());
+  CHECK(summary.operations == 0);
+}
