@@ -1,0 +1,66 @@
+// The Reader's trust steps: decrypting an encrypted bundle's private copy, and
+// checking the exporter's and the origins' signatures (bundle_format/README.md
+// sections 14 and 15).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "bundle/format.h"
+#include "bundle/reader.h"
+#include "ferry/error.h"
+#include "trust/envelope.h"
+#include "trust/keys.h"
+
+namespace ferry::bundle {
+
+void Reader::unseal_copy(const Unsealer& unseal) {
+  const auto envelope = trust::peek_envelope(copy_, path_);
+  if (!envelope) return;
+  if (!unseal)
+    throw Error(Errc::refused, path_ + ": is encrypted for device " + envelope->recipient.to_string() +
+                                   "; only that device can read it (import it there)");
+  const std::string plain = folder_ + "/plain";
+  unseal(copy_, plain);
+  ::unlink(copy_.c_str());
+  copy_ = plain;
+  struct stat st;
+  if (::stat(copy_.c_str(), &st) != 0) throw Error(Errc::database, copy_ + ": cannot read the decrypted bundle");
+  size_ = static_cast<std::uint64_t>(st.st_size);
+}
+
+void Reader::authenticate() {
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  // Fuzzing builds only (tools/fuzz.sh): mutated bundles must reach the parser and
+  // the importer behind the signatures, so a signature that fails is let through.
+  auto signed_by = [](const PublicKey&, const std::string&, const Signature&) { return true; };
+#else
+  auto signed_by = [](const PublicKey& key, const std::string& message, const Signature& signature) {
+    return trust::verify(key, message, signature);
+  };
+#endif
+  auto untrusted = [&](const std::string& what) { throw Error(Errc::untrusted, path_ + ": " + what); };
+  const std::string exporter = "device " + info_.exporter.to_string();
+  std::set<PublicKey> keys;
+  if (!signed_by(info_.signer_key, bundle_message(info_.content_hash), info_.signature))
+    untrusted("its signature does not verify against the key of " + exporter +
+              " that it names: the bundle was changed after it was signed, or forged. Nothing was imported.");
+  for (std::size_t i = 0; i < info_.ranges.size(); ++i) {
+    const SeqRange& r = info_.ranges[i];
+    const std::string origin = "device " + r.device.to_string();
+    if (r.device == info_.exporter ? info_.origin_keys[i] != info_.signer_key : info_.origin_keys[i] == info_.signer_key)
+      untrusted("the operations of " + origin + " are signed with the key of " +
+                (r.device == info_.exporter ? "another device" : "the exporter, " + exporter) +
+                ": a device may only sign its own operations (forged by whoever passed them on). Nothing was imported.");
+    if (!keys.insert(info_.origin_keys[i]).second)
+      untrusted("device " + r.device.to_string() + " presents the key of another device in the bundle: one of them is "
+                "forged. Nothing was imported.");
+    if (!signed_by(info_.origin_keys[i], head_message(r.device, r.last, info_.last_hashes[i]), info_.head_signatures[i]))
+      untrusted("operations " + std::to_string(r.first) + "-" + std::to_string(r.last) + " of " + origin +
+                " do not carry that device's valid signature: they were changed or forged by whoever passed them on. "
+                "Nothing was imported.");
+  }
+  info_.exporter_fingerprint = trust::fingerprint(info_.exporter, info_.signer_key);
+}
+
+}  // namespace ferry::bundle
