@@ -1,14 +1,12 @@
 #include "bundle/reader.h"
 
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <algorithm>
-#include <filesystem>
 
 #include "bundle/format.h"
 #include "ferry/error.h"
@@ -52,11 +50,7 @@ Reader::Reader(const std::string& path, const Unsealer& unseal) : path_(path) {
   authenticate();
 }
 
-Reader::~Reader() {
-  db_.reset();
-  std::error_code ec;
-  if (!folder_.empty()) std::filesystem::remove_all(folder_, ec);
-}
+Reader::~Reader() { db_.reset(); }  // Closed before the private folder goes.
 
 void Reader::copy_privately(const std::string& path) {
   auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path + ": " + what); };
@@ -76,12 +70,8 @@ void Reader::copy_privately(const std::string& path) {
   if (static_cast<std::uint64_t>(st.st_size) > kMaxBundleBytes)
     fail("is " + std::to_string(st.st_size) + " bytes, more than the " + std::to_string(kMaxBundleBytes >> 20) +
          " MiB a bundle may hold");
-  const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/ferry-bundle-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr)
-    throw Error(Errc::database, "cannot create a private folder for reading " + path + ": " + std::strerror(errno));
-  folder_ = tmpl;
-  copy_ = folder_ + "/bundle";
+  folder_.emplace("for reading " + path);
+  copy_ = folder_->file("bundle");
   const int out = ::open(copy_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (out < 0) throw Error(Errc::database, copy_ + ": cannot create: " + std::strerror(errno));
   Closer out_closer{out};

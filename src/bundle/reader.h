@@ -21,12 +21,14 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "ferry/operation.h"
 #include "ferry/reports.h"
 #include "sql/database.h"
+#include "util/files.h"
 
 namespace ferry::bundle {
 
@@ -69,7 +71,7 @@ class Reader {
   void unseal_copy(const Unsealer& unseal);
 
   std::string path_;        // As the user gave it: used in messages only.
-  std::string folder_;      // Private folder holding the copy.
+  std::optional<util::PrivateFolder> folder_;  // Holds the copy.
   std::string copy_;
   std::uint64_t size_ = 0;
   std::unique_ptr<sql::Database> db_;

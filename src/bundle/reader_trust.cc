@@ -20,7 +20,7 @@ void Reader::unseal_copy(const Unsealer& unseal) {
   if (!unseal)
     throw Error(Errc::refused, path_ + ": is encrypted for device " + envelope->recipient.to_string() +
                                    "; only that device can read it (import it there)");
-  const std::string plain = folder_ + "/plain";
+  const std::string plain = folder_->file("plain");
   unseal(copy_, plain);
   ::unlink(copy_.c_str());
   copy_ = plain;

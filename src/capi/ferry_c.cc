@@ -4,12 +4,9 @@
 #include "ferry/ferry.h"
 
 #include <sqlite3.h>
-#include <stdlib.h>
-#include <unistd.h>
 
-#include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <new>
@@ -18,6 +15,7 @@
 
 #include "ferry/engine.h"
 #include "json/render.h"
+#include "util/files.h"
 
 struct ferry_db {
   std::optional<ferry::Engine> engine;
@@ -127,23 +125,6 @@ void fill(ferry_import_summary* out, const ferry::ImportSummary& s) {
   out->newly_trusted = s.newly_trusted.size();
 }
 
-// A private folder (mode 0700) for bundles passed in memory; removed with this object.
-struct Scratch {
-  Scratch() {
-    const char* tmp = std::getenv("TMPDIR");
-    path = std::string(tmp && *tmp ? tmp : "/tmp") + "/ferry-memory-XXXXXX";
-    if (::mkdtemp(path.data()) == nullptr)
-      throw ferry::Error(ferry::Errc::database, "cannot create a private folder for a bundle in memory: " +
-                                                    std::string(std::strerror(errno)));
-  }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file() const { return path + "/bundle.ferry"; }
-  std::string path;
-};
-
 }  // namespace
 
 extern "C" {
@@ -211,9 +192,9 @@ ferry_code ferry_export_to_memory(ferry_db* db, const ferry_export_options* opti
   return guarded(db, [&](ferry::Engine& e) {
     require(data, "data");
     require(size, "size");
-    Scratch scratch;
-    const ferry::ExportSummary s = e.export_bundle(scratch.file(), options_of(options));
-    std::ifstream in(scratch.file(), std::ios::binary);
+    const ferry::util::PrivateFolder scratch("for a bundle in memory");
+    const ferry::ExportSummary s = e.export_bundle(scratch.file("bundle.ferry"), options_of(options));
+    std::ifstream in(scratch.file("bundle.ferry"), std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (!in.good() && !in.eof()) throw ferry::Error(ferry::Errc::database, "cannot read back the bundle written");
     void* buffer = std::malloc(bytes.size() ? bytes.size() : 1);
@@ -237,13 +218,13 @@ ferry_code ferry_import_from_memory(ferry_db* db, const void* data, size_t size,
                                     void* progress_user, ferry_import_summary* summary) {
   return guarded(db, [&](ferry::Engine& e) {
     require(data, "data");
-    Scratch scratch;
+    const ferry::util::PrivateFolder scratch("for a bundle in memory");
     {
-      std::ofstream out(scratch.file(), std::ios::binary);
+      std::ofstream out(scratch.file("bundle.ferry"), std::ios::binary);
       out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
       if (!out) throw ferry::Error(ferry::Errc::database, "cannot write the bundle to a private file");
     }
-    fill(summary, e.import_bundle(scratch.file(), progress_of(progress, progress_user)));
+    fill(summary, e.import_bundle(scratch.file("bundle.ferry"), progress_of(progress, progress_user)));
   });
 }
 

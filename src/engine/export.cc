@@ -1,12 +1,8 @@
 // Engine::export_bundle: the operations a peer lacks, each range vouched for by
 // its origin's signature, the whole signed by this device, optionally encrypted.
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <optional>
 
 #include "bundle/format.h"
@@ -18,6 +14,7 @@
 #include "log/codec.h"
 #include "trust/envelope.h"
 #include "trust/store.h"
+#include "util/files.h"
 #include "util/uuid.h"
 
 namespace ferry {
@@ -34,7 +31,6 @@ std::vector<TableInfo> known_tables(const capture::Registry& tables, sql::Databa
     if (const auto* t = tables.find(st.text(0))) out.push_back(t->info());
   return out;
 }
-
 
 // Where each range ends and who vouches for it: this device signs its own head
 // now; another device's operations go out only up to a head that device signed
@@ -99,21 +95,6 @@ std::pair<DeviceId, PublicKey> recipient(engine::Session& s, trust::Store& store
   return {d.id, identity->box};
 }
 
-// A private folder for the plain bundle that becomes an encrypted one; removed with this object.
-struct PrivateFolder {
-  PrivateFolder() {
-    const char* tmp = std::getenv("TMPDIR");
-    path = std::string(tmp && *tmp ? tmp : "/tmp") + "/ferry-export-XXXXXX";
-    if (::mkdtemp(path.data()) == nullptr)
-      throw Error(Errc::database, "cannot create a private folder for the bundle to encrypt: " + std::string(std::strerror(errno)));
-  }
-  ~PrivateFolder() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string path;
-};
-
 }  // namespace
 
 ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions& options) {
@@ -162,9 +143,10 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   sign_ranges(s, store, keys, info);
   info.tables = known_tables(s.tables, db);
 
-  std::optional<PrivateFolder> folder;
-  if (encrypt) folder.emplace();
-  const std::string plain = encrypt ? folder->path + "/bundle" : path;
+  // An encrypted bundle is written plain into a private folder first.
+  std::optional<util::PrivateFolder> folder;
+  if (encrypt) folder.emplace("for the bundle to encrypt");
+  const std::string plain = encrypt ? folder->file("bundle") : path;
   bundle::Writer writer(plain, info, keys);
   std::size_t written = 0;
   auto wrote_one = [&] {
@@ -234,6 +216,5 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   if (encrypt) summary.encrypted_for = encrypt->first;
   return summary;
 }
-
 
 }  // namespace ferry

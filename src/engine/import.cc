@@ -60,7 +60,6 @@ class SchemaCheck {
   std::map<std::string, std::set<std::string>> checked_;  // Table -> its columns here.
 };
 
-
 // Everything import does inside its transaction.
 ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Reader& reader, const Progress& progress) {
   const std::size_t total = reader.info().operations;
@@ -160,7 +159,13 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
   try {
     return apply_bundle(impl_->db, impl_->self, reader, progress);
   } catch (const import::Fork& fork) {
-    record_fork(impl_->db, fork, path);  // The import rolled back; the evidence is kept on its own.
+    // The import rolled back; the evidence is kept on its own. If that fails too,
+    // the refusal still says what was refused, and why the evidence is missing.
+    try {
+      record_fork(impl_->db, fork, path);
+    } catch (const Error& e) {
+      throw Error(fork.code(), std::string(fork.what()) + " (Keeping the evidence failed: " + e.what() + ")");
+    }
     throw;
   }
 }
@@ -193,6 +198,5 @@ VerifyReport verify_bundle(const std::string& path) {
   }
   return report;
 }
-
 
 }  // namespace ferry

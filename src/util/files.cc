@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "ferry/error.h"
 
@@ -30,6 +33,18 @@ void publish(const std::string& temp, const std::string& target, const std::stri
   if (::rename(temp.c_str(), target.c_str()) != 0)
     throw Error(Errc::database, target + ": cannot move the finished " + what + " into place: " + std::strerror(errno));
   sync_path(folder_of(target), "the folder");
+}
+
+PrivateFolder::PrivateFolder(const std::string& for_what) {
+  const char* tmp = std::getenv("TMPDIR");
+  path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/ferry-XXXXXX";
+  if (::mkdtemp(path_.data()) == nullptr)
+    throw Error(Errc::database, "cannot create a private folder " + for_what + ": " + std::strerror(errno));
+}
+
+PrivateFolder::~PrivateFolder() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace ferry::util

@@ -13,4 +13,19 @@ void sync_path(const std::string& path, const std::string& what);
 // Throws Error(database) naming `target` and `what` if any step fails.
 void publish(const std::string& temp, const std::string& target, const std::string& what);
 
+// A folder only this user may enter (mkdtemp: mode 0700) under $TMPDIR or /tmp,
+// removed with everything in it when the object goes. Throws Error(database)
+// saying it was needed `for` what.
+class PrivateFolder {
+ public:
+  explicit PrivateFolder(const std::string& for_what);
+  ~PrivateFolder();
+  PrivateFolder(const PrivateFolder&) = delete;
+  PrivateFolder& operator=(const PrivateFolder&) = delete;
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace ferry::util

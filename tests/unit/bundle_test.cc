@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "bundle/reader.h"
 #include "support/faulty_vfs.h"
 #include "support/support.h"
@@ -282,4 +285,23 @@ TEST_CASE("the golden example bundles of format 2.0 still verify and import to t
   // SQLite stores an integral REAL of a REAL column as an integer, so the -0.0 the
   // example inserted was already +0.0 on the exporter; ferry carries what SQLite holds.
   CHECK(price.value(0) == Value::real(0.0));
+}
+
+TEST_CASE("a refused bundle leaves no private copy behind", "[bundle][damage]") {
+  Fixture f;
+  test::TempDir scratch;
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TMPDIR", scratch.path().c_str(), 1);
+  // Refused by the reader's constructor (header, then signatures), and by the scan.
+  CHECK_THROWS_AS(inspect_bundle(f.with_bytes({'x'})), Error);
+  CHECK_THROWS_AS(f.b.engine.import_bundle(f.tampered(kChangeLastHash)), Error);
+  CHECK_THROWS_AS(f.b.engine.import_bundle(f.tampered(kChangeManifest)), Error);
+  old ? ::setenv("TMPDIR", saved.c_str(), 1) : ::unsetenv("TMPDIR");
+  std::size_t left = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(scratch.path())) {
+    INFO(entry.path());
+    ++left;
+  }
+  CHECK(left == 0);
 }
