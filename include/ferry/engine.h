@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "ferry/compare.h"
 #include "ferry/error.h"
+#include "ferry/history.h"
 #include "ferry/reports.h"
 #include "ferry/vector_clock.h"
 
@@ -89,8 +91,24 @@ class Engine {
   // The Merkle root of the operations held and the digest of the tracked
   // tables: equal on replicas that hold the same operations and rows.
   Fingerprint fingerprint();
+  // That `operation` is among those fingerprint().operations covers: check it
+  // with check_proof (ferry/compare.h) against a root read from another device.
+  // Throws Error(not_found) when the log does not hold it.
+  InclusionProof prove(const OperationId& operation);
   // Operations, newest first (by Lamport time, then device).
   std::vector<Operation> log(const LogFilter& filter = {});
+
+  // History (ferry/history.h). Every version of one row, oldest first (by
+  // Lamport time, then device), its deletions and re-creations included.
+  // Throws Error(not_found) for a table ferry never tracked here.
+  std::vector<RowVersion> history(const std::string& table, const std::vector<Value>& key);
+  // The row's non-key values as they were at `at`; nullopt when it did not exist then.
+  std::optional<std::vector<ColumnValue>> row_at(const std::string& table, const std::vector<Value>& key,
+                                                 const PastPoint& at);
+  // Writes a new SQLite database at `path` holding `table` (same definition) as
+  // it was at `at`. The file appears complete or not at all; an existing file is
+  // refused (Error(refused)).
+  AsOfSummary table_as_of(const std::string& table, const PastPoint& at, const std::string& path);
 
   // Writes a bundle holding the operations the peer lacks. The file appears
   // at `path` complete or not at all. With nothing to send, writes a bundle

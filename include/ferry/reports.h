@@ -142,14 +142,26 @@ struct ChainHead {
   DeviceId device;
   std::uint64_t seq = 0;
   Hash hash{};
+  // A device started from a snapshot holds the chain from base + 1 on (0: from 1).
+  std::uint64_t base = 0;
+};
+
+struct TableDigest {
+  std::string name;
+  std::uint64_t rows = 0;
+  Hash digest{};  // Of this table's part of Fingerprint::state.
 };
 
 // What two devices compare to know whether they hold the same data
 // (bundle_format/README.md, "Fingerprints").
 struct Fingerprint {
+  DeviceId device;                  // Whose fingerprint, and when it was taken.
+  std::string device_name;
+  std::int64_t taken_ms = 0;
   Hash operations{};                // Merkle root (RFC 6962) over the operations held, by (device id, seq).
   std::uint64_t operation_count = 0;
   Hash state{};                     // Digest of the tracked tables' rows.
+  std::vector<TableDigest> tables;  // Each tracked table's digest, by name.
   std::vector<ChainHead> heads;     // Each device's chain head held here, by device id.
 };
 

@@ -220,7 +220,17 @@ Fingerprint Engine::fingerprint() {
   seal();
   engine::Devices devices(impl_->db);
   capture::Registry tables(impl_->db);
-  return fingerprint::compute(impl_->db, devices, tables);
+  Fingerprint f = fingerprint::compute(impl_->db, devices, tables);
+  f.device = impl_->self;
+  f.device_name = impl_->name;
+  f.taken_ms = util::now_ms();
+  return f;
+}
+
+InclusionProof Engine::prove(const OperationId& operation) {
+  seal();
+  engine::Devices devices(impl_->db);
+  return fingerprint::prove(impl_->db, devices, operation);
 }
 
 std::vector<Operation> Engine::log(const LogFilter& filter) {

@@ -7,6 +7,7 @@
 #include "ferry/operation.h"
 #include "ferry/value.h"
 #include "ferry/vector_clock.h"
+#include "util/hex.h"
 
 namespace ferry {
 
@@ -173,15 +174,7 @@ bool operator==(const Operation& a, const Operation& b) {
          a.columns == b.columns && a.prev_hash == b.prev_hash;
 }
 
-std::string to_hex(const Hash& hash) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (auto b : hash) {
-    out += kHex[b >> 4];
-    out += kHex[b & 0xf];
-  }
-  return out;
-}
+std::string to_hex(const Hash& hash) { return util::hex(hash.data(), hash.size()); }
 
 Value Value::parse(const std::string& text) {
   if (text == "NULL" || text == "null") return Value();

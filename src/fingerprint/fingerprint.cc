@@ -1,6 +1,7 @@
 #include "fingerprint/fingerprint.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "fingerprint/merkle.h"
 #include "hash/sha256.h"
@@ -10,29 +11,34 @@
 namespace ferry::fingerprint {
 namespace {
 
-// Leaves: the hash of every operation in the log, by (device id bytes, seq).
-MerkleTree operations(sql::Database& db, const engine::Devices& devices, std::vector<ChainHead>& heads) {
+// Calls `each` with the body of every operation in the log, by (device id bytes, seq):
+// the order of the tree's leaves.
+void for_each_operation(sql::Database& db, const engine::Devices& devices,
+                        const std::function<void(const engine::Device&, std::string_view)>& each) {
   std::vector<const engine::Device*> by_id;
   for (const auto& [no, d] : devices.all()) by_id.push_back(&d);
   std::sort(by_id.begin(), by_id.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
-  MerkleTree tree;
   auto st = db.prepare("SELECT body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
   for (const engine::Device* d : by_id) {
-    if (d->head_seq > 0) heads.push_back(ChainHead{d->id, d->head_seq, d->head_hash});
     st.bind(1, log::log_id(d->no, 0)).bind(2, log::log_id(d->no + 1, 0) - 1);
-    while (st.step()) tree.add(log::hash_of(st.blob_view(0)));
+    while (st.step()) each(*d, st.blob_view(0));
     st.reset();
   }
-  return tree;
 }
 
 // SHA-256 over every tracked table, by name: [name, columns by name], then each
 // row's values in that column order, rows in primary-key order (MessagePack, §3).
-Hash state(sql::Database& db, const capture::Registry& tables) {
+// Each table's part is also digested on its own.
+Hash state(sql::Database& db, const capture::Registry& tables, std::vector<TableDigest>& parts) {
   auto list = tables.tracked();
   std::sort(list.begin(), list.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
   hash::Sha256 digest;
   for (const capture::TrackedTable* t : list) {
+    hash::Sha256 part;
+    auto add = [&](const std::string& bytes) {
+      digest.update(bytes);
+      part.update(bytes);
+    };
     std::vector<Value> header{Value::text(t->name)};
     std::string columns, order;
     for (int p : t->sorted_positions) {
@@ -42,13 +48,16 @@ Hash state(sql::Database& db, const capture::Registry& tables) {
     }
     for (int p : t->key_positions)
       order += (order.empty() ? "" : ", ") + sql::quote_identifier(t->columns[static_cast<std::size_t>(p)]);
-    digest.update(log::encode_values(header));
+    add(log::encode_values(header));
     auto rows = db.prepare("SELECT " + columns + " FROM " + sql::quote_identifier(t->name) + " ORDER BY " + order);
     std::vector<Value> row(header.size() - 1);
+    std::uint64_t count = 0;
     while (rows.step()) {
       for (std::size_t i = 0; i < row.size(); ++i) row[i] = rows.value(static_cast<int>(i));
-      digest.update(log::encode_values(row));
+      add(log::encode_values(row));
+      ++count;
     }
+    parts.push_back(TableDigest{t->name, count, part.finish()});
   }
   return digest.finish();
 }
@@ -57,11 +66,33 @@ Hash state(sql::Database& db, const capture::Registry& tables) {
 
 Fingerprint compute(sql::Database& db, const engine::Devices& devices, const capture::Registry& tables) {
   Fingerprint f;
-  const MerkleTree tree = operations(db, devices, f.heads);
+  MerkleTree tree;
+  for_each_operation(db, devices, [&](const engine::Device&, std::string_view body) { tree.add(log::hash_of(body)); });
+  for (const auto& [no, d] : devices.all())
+    if (d.head_seq > 0) f.heads.push_back(ChainHead{d.id, d.head_seq, d.head_hash, d.base_seq});
+  std::sort(f.heads.begin(), f.heads.end(), [](const ChainHead& a, const ChainHead& b) { return a.device < b.device; });
   f.operations = tree.root();
   f.operation_count = tree.size();
-  f.state = state(db, tables);
+  f.state = state(db, tables, f.tables);
   return f;
+}
+
+InclusionProof prove(sql::Database& db, const engine::Devices& devices, const OperationId& id) {
+  std::vector<Hash> leaves;
+  std::optional<std::uint64_t> index;
+  for_each_operation(db, devices, [&](const engine::Device&, std::string_view body) {
+    if (!index && log::has_id(body, id)) index = leaves.size();
+    leaves.push_back(log::hash_of(body));
+  });
+  if (!index)
+    throw Error(Errc::not_found, db.path() + ": holds no operation " + id.to_string() +
+                                     " in its log (`ferry log` lists the operations and their ids)");
+  InclusionProof p;
+  p.operation_hash = leaves[*index];
+  p.index = *index;
+  p.size = leaves.size();
+  p.path = audit_path(leaves, *index);
+  return p;
 }
 
 }  // namespace ferry::fingerprint

@@ -7,6 +7,7 @@
 // Built incrementally, in memory logarithmic in the number of leaves.
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -28,5 +29,15 @@ class MerkleTree {
 
 Hash leaf_hash(const Hash& data);
 Hash node_hash(const Hash& left, const Hash& right);
+
+// The audit path of RFC 6962 section 2.1.1 for leaf `index` of `leaves` (the
+// data hashes, before leaf_hash): sibling subtree hashes from the leaf up.
+// REQUIRES: index < leaves.size().
+std::vector<Hash> audit_path(const std::vector<Hash>& leaves, std::uint64_t index);
+// RFC 9162 section 2.1.3.2: the root that `path` leads to from `leaf` (a data
+// hash) at `index` in a tree of `size` leaves; nullopt when the path cannot
+// belong to such a tree.
+std::optional<Hash> root_from_path(const Hash& leaf, std::uint64_t index, std::uint64_t size,
+                                   const std::vector<Hash>& path);
 
 }  // namespace ferry::fingerprint

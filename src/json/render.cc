@@ -1,5 +1,6 @@
 #include "json/render.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -54,6 +55,28 @@ std::string iso_time(std::int64_t unix_ms) {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
   return buf;
+}
+
+std::optional<std::int64_t> parse_iso_time(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
+  char sep = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &sec, &used) != 7 ||
+      (sep != 'T' && sep != ' '))
+    return std::nullopt;
+  std::int64_t ms = 0;
+  std::size_t at = static_cast<std::size_t>(used);
+  if (at < text.size() && text[at] == '.') {
+    int digits = 0;
+    for (++at; at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])); ++at, ++digits)
+      if (digits < 3) ms = ms * 10 + (text[at] - '0');
+    if (digits == 0) return std::nullopt;
+    for (; digits < 3; ++digits) ms *= 10;
+  }
+  if (at + 1 != text.size() || text[at] != 'Z') return std::nullopt;  // UTC only, said so.
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d, tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
 }
 
 json peer(const PeerInfo& p) {
@@ -118,9 +141,15 @@ json verify(const VerifyReport& r, const std::string& kind) {
 
 json fingerprint(const Fingerprint& f) {
   json heads = json::array();
-  for (const auto& h : f.heads) heads.push_back({{"device", h.device.to_string()}, {"seq", h.seq}, {"hash", to_hex(h.hash)}});
-  return json{{"operations", {{"root", to_hex(f.operations)}, {"count", f.operation_count}}},
-              {"state", to_hex(f.state)}, {"heads", heads}};
+  for (const auto& h : f.heads)
+    heads.push_back({{"device", h.device.to_string()}, {"seq", h.seq}, {"hash", to_hex(h.hash)}, {"base", h.base}});
+  json tables = json::array();
+  for (const auto& t : f.tables) tables.push_back({{"name", t.name}, {"rows", t.rows}, {"digest", to_hex(t.digest)}});
+  return json{{"format", "ferry-fingerprint-1"},
+              {"device", {{"id", f.device.to_string()}, {"name", f.device_name}}},
+              {"taken", iso_time(f.taken_ms)},
+              {"operations", {{"root", to_hex(f.operations)}, {"count", f.operation_count}}},
+              {"state", to_hex(f.state)}, {"tables", tables}, {"heads", heads}};
 }
 
 }  // namespace ferry::render

@@ -4,6 +4,7 @@
 // the same everywhere. The keys are documented in the README ("JSON keys").
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ json to_json(const Operation& op);
 json to_json(const SeqRange& r);
 json to_json(const std::vector<SeqRange>& ranges);
 std::string iso_time(std::int64_t unix_ms);  // "2026-11-25T12:00:00.123Z", "" for 0.
+// Reads that form back ("2026-11-25T12:00:00Z", milliseconds optional, UTC only).
+std::optional<std::int64_t> parse_iso_time(const std::string& text);
 
 json peer(const PeerInfo& p);
 json status(const StatusReport& s);

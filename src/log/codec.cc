@@ -224,6 +224,13 @@ bool links_to(std::string_view encoded, const Hash& prev) {
          std::memcmp(encoded.data() + encoded.size() - prev.size(), prev.data(), prev.size()) == 0;
 }
 
+bool has_id(std::string_view encoded, const OperationId& id) {
+  // array(11), format 1, then the id as bin 16.
+  static const unsigned char kStart[] = {0x9b, 0x01, 0xc4, 0x10};
+  return encoded.size() >= sizeof kStart + id.bytes.size() && std::memcmp(encoded.data(), kStart, sizeof kStart) == 0 &&
+         std::memcmp(encoded.data() + sizeof kStart, id.bytes.data(), id.bytes.size()) == 0;
+}
+
 std::string encode_clock(const VectorClock& clock) {
   Encoder e;
   encode_clock(e, clock);

@@ -42,6 +42,9 @@ Hash hash_of(std::string_view encoded);
 // True when the canonical body `encoded` names `prev` as its prev_hash. The
 // encoding ends with that field (a 32-byte bin), so no decoding is needed.
 bool links_to(std::string_view encoded, const Hash& prev);
+// True when the canonical body `encoded` is that of operation `id` (the id is
+// the second field), again without decoding.
+bool has_id(std::string_view encoded, const OperationId& id);
 
 // A vector clock as array[array[bin16 device, uint seq]], devices ascending (the
 // same form as an operation's clock field).

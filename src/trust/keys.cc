@@ -15,40 +15,18 @@
 #include "ferry/error.h"
 #include "hash/sha256.h"
 #include "util/files.h"
+#include "util/hex.h"
 
 namespace ferry::trust {
 namespace {
+
+using util::hex;
+using util::unhex;
 
 using MdCtx = util::Handle<EVP_MD_CTX, EVP_MD_CTX_free>;
 using PkeyCtx = util::Handle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
 
 constexpr const char* kKeyFileTitle = "ferry device key 1";
-
-std::string hex(const std::uint8_t* data, std::size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
-}
-
-bool unhex(std::string_view text, std::uint8_t* out, std::size_t n) {
-  if (text.size() != 2 * n) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    const int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  return true;
-}
 
 PublicKey raw_public(EVP_PKEY* key) {
   PublicKey out{};

@@ -214,3 +214,75 @@ TEST_CASE("export --encrypt-for writes a bundle only the recipient reads; inspec
   CHECK(test::dump(ferry.dir.file("b.db"), "notes") == test::dump(ferry.dir.file("a.db"), "notes"));
   CHECK(ferry("export a.db --all --encrypt-for nobody -o x.ferry").status == 2);
 }
+
+TEST_CASE("diff, network, prove and check-proof compare devices that never meet", "[e2e][compare]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "alpha");
+  prepared(ferry, "b.db", "beta");
+  ferry.sql("a.db", "INSERT INTO notes VALUES(1, 'milk', 'two litres')");
+  REQUIRE(ferry("export a.db --all -o a.ferry").status == 0);
+  REQUIRE(ferry("import b.db a.ferry").status == 0);
+  CHECK(ferry("diff a.db b.db").status == 0);
+  REQUIRE(ferry("fingerprint b.db -o b.fingerprint").status == 0);
+
+  ferry.sql("a.db", "INSERT INTO notes VALUES(2, 'eggs', 'six'); UPDATE notes SET body = 'one litre' WHERE id = 1");
+  auto d = ferry("diff a.db b.fingerprint");
+  CHECK(d.status == 7);
+  CHECK_THAT(d.out, Catch::Contains("alpha") && Catch::Contains("only in 1: 2-3") && Catch::Contains("table notes differs"));
+  const auto dj = json::parse(ferry("diff b.fingerprint a.db --json").out);
+  CHECK(dj["identical"] == false);
+  CHECK(dj["devices"][0]["only_second"][0]["first"] == 2);
+
+  auto n = ferry("network a.db b.db b.fingerprint");
+  CHECK(n.status == 7);
+  CHECK_THAT(n.out, Catch::Contains("b.db (beta) and b.fingerprint (beta) agree") && Catch::Contains("lacks alpha"));
+  CHECK(ferry("network a.db a.db").status == 0);
+  CHECK_THAT(ferry("diff a.db nowhere.db").out, Catch::Contains("nowhere.db: no such file"));
+
+  const auto log = json::parse(ferry("log a.db --json").out);
+  const std::string op = log[1]["id"];
+  const auto proof = json::parse(ferry("prove a.db " + op + " -o op.proof --json").out);
+  const std::string root = proof["root"];
+  CHECK(ferry("check-proof " + root + " op.proof").status == 0);
+  CHECK(ferry("check-proof '" + root.substr(0, 4) + " " + root.substr(4, 16) + "' op.proof").status == 0);
+  std::string tampered = proof["proof"];
+  tampered[tampered.size() - 1] = tampered.back() == '0' ? '1' : '0';
+  auto bad = ferry("check-proof " + root + " " + tampered);
+  CHECK(bad.status == 3);
+  CHECK_THAT(bad.out, Catch::Contains("does not lead to root"));
+  const auto other_root = json::parse(ferry("fingerprint b.db --json").out)["operations"]["root"].get<std::string>();
+  CHECK(ferry("check-proof " + other_root + " op.proof").status == 3);
+  CHECK(ferry("check-proof 12ab op.proof").status == 2);
+}
+
+TEST_CASE("history shows every version of a row; as-of copies a table as it was", "[e2e][history]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "alpha");
+  ferry.sql("a.db", "INSERT INTO notes VALUES(1, 'milk', 'two litres')");
+  const auto first = json::parse(ferry("log a.db --json").out)[0];
+  const std::string then = first["time"];
+  const std::string clock = json::parse(ferry("status a.db --json").out)["device"]["id"].get<std::string>() + ":1";
+  ferry.sql("a.db", "UPDATE notes SET body = 'one litre' WHERE id = 1; DELETE FROM notes WHERE id = 1;"
+                    "INSERT INTO notes VALUES(1, 'oat milk', NULL)");
+  auto h = ferry("history a.db notes 1");
+  CHECK(h.status == 0);
+  CHECK_THAT(h.out, Catch::Contains("body='two litres'") && Catch::Contains("body='one litre'") &&
+                        Catch::Contains("(row deleted)") && Catch::Contains("title='oat milk'"));
+  const auto hj = json::parse(ferry("history a.db notes 1 --json").out);
+  REQUIRE(hj.size() == 4);
+  CHECK(hj[2]["exists"] == false);
+  CHECK(hj[3]["values"]["title"] == "oat milk");
+  CHECK_THAT(ferry("history a.db notes 1 --at " + then).out, Catch::Contains("body='two litres'"));
+  CHECK_THAT(ferry("history a.db notes 1 --at " + clock).out, Catch::Contains("body='two litres'"));
+  CHECK_THAT(ferry("history a.db notes 1 --at 2000-01-01T00:00:00Z").out, Catch::Contains("did not exist"));
+
+  REQUIRE(ferry("as-of a.db notes --at " + clock + " -o then.db").status == 0);
+  CHECK(test::count(ferry.dir.file("then.db"), "SELECT count(*) FROM notes WHERE body = 'two litres'") == 1);
+  auto again = ferry("as-of a.db notes --at " + clock + " -o then.db");
+  CHECK(again.status == 4);
+  CHECK_THAT(again.out, Catch::Contains("then.db: already exists"));
+  auto unknown = ferry("history a.db nope 1");
+  CHECK(unknown.status == 2);
+  CHECK_THAT(unknown.out, Catch::Contains("never tracked a table called 'nope'"));
+  CHECK(ferry("history a.db notes 1 --at yesterday").status == 2);
+}

@@ -12,23 +12,6 @@
 namespace ferry::cli {
 namespace {
 
-std::string plural(std::size_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-std::string key_text(const std::vector<Value>& key) {
-  std::string out;
-  for (const auto& k : key) out += (out.empty() ? "" : ", ") + k.to_display();
-  return out;
-}
-
-// Device names by id, for showing devices to people.
-std::map<DeviceId, std::string> device_names(Engine& e) {
-  std::map<DeviceId, std::string> names;
-  for (const auto& p : e.status().peers) names[p.id] = p.name;
-  return names;
-}
-
 bool looks_like_bundle(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char header[72] = {};
@@ -320,29 +303,6 @@ int cmd_peers(const std::string& db, bool as_json) {
     std::cout << p.id.to_string() << "  " << (p.name.empty() ? "-" : p.name) << (p.is_self ? "  (this device)" : "")
               << "  operations 1-" << p.head << (p.announced_ms ? "  last heard " + iso_time(p.announced_ms) : "") << "  "
               << trust_words(p) << "\n";
-  return kOk;
-}
-
-int cmd_fingerprint(const std::string& db, bool as_json) {
-  auto e = Engine::open(db);
-  const Fingerprint f = e.fingerprint();
-  if (as_json) {
-    print(render::fingerprint(f));
-    return kOk;
-  }
-  // The first 20 hex digits, in groups, are what two people read to each other.
-  auto spoken = [](const Hash& h) {
-    const std::string hex = to_hex(h);
-    return hex.substr(0, 4) + " " + hex.substr(4, 4) + " " + hex.substr(8, 4) + " " + hex.substr(12, 4) + " " +
-           hex.substr(16, 4);
-  };
-  std::cout << "operations " << spoken(f.operations) << "  (" << plural(f.operation_count, "operation", "operations")
-            << "; root " << to_hex(f.operations) << ")\n"
-            << "data       " << spoken(f.state) << "  (tracked tables; digest " << to_hex(f.state) << ")\n";
-  auto names = device_names(e);
-  for (const auto& h : f.heads)
-    std::cout << "  " << device_label(h.device, names[h.device]) << " up to " << h.seq << "  " << to_hex(h.hash).substr(0, 16)
-              << "\n";
   return kOk;
 }
 

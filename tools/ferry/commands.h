@@ -10,7 +10,10 @@
 namespace ferry::cli {
 
 // Exit codes (README, "Exit codes").
-enum Exit : int { kOk = 0, kInternal = 1, kUsage = 2, kCorrupt = 3, kRefused = 4, kDatabase = 5, kUntrusted = 6 };
+enum Exit : int {
+  kOk = 0, kInternal = 1, kUsage = 2, kCorrupt = 3, kRefused = 4, kDatabase = 5, kUntrusted = 6,
+  kDiffer = 7,  // diff, network: compared, and not in sync.
+};
 
 int cmd_init(const std::string& db, const std::string& name, bool json);
 int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack);
@@ -43,7 +46,22 @@ struct LogArgs {
 };
 int cmd_log(const LogArgs& a);
 int cmd_peers(const std::string& db, bool json);
-int cmd_fingerprint(const std::string& db, bool json);
+
+// Comparing devices (compare_commands.cc).
+int cmd_fingerprint(const std::string& db, const std::string& out, bool json);
+int cmd_diff(const std::string& first, const std::string& second, bool json);
+int cmd_network(const std::vector<std::string>& paths, bool json);
+int cmd_prove(const std::string& db, const std::string& operation, const std::string& out, bool json);
+int cmd_check_proof(const std::string& root, const std::string& proof, bool json);
+
+// History (history_commands.cc).
+struct HistoryArgs {
+  std::string db, table, at, output;
+  std::vector<std::string> key;
+  bool json = false;
+};
+int cmd_history(const HistoryArgs& a);
+int cmd_as_of(const HistoryArgs& a);
 
 struct TrustArgs {
   std::string db, action;          // list, add, remove, policy

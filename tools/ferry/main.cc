@@ -127,11 +127,56 @@ int main(int argc, char** argv) {
   peers->add_flag("--json", json, "Print JSON");
   peers->callback([&] { run = [&] { return cmd_peers(db, json); }; });
 
+  std::string out;
   auto* fingerprint = app.add_subcommand(
       "fingerprint", "A Merkle root over the operations held and a digest of the tables: compare it with another device's");
   fingerprint->add_option("DB", db, "Database")->required();
+  fingerprint->add_option("-o,--out", out, "Also write it to this fingerprint file, for `ferry diff` elsewhere");
   fingerprint->add_flag("--json", json, "Print JSON");
-  fingerprint->callback([&] { run = [&] { return cmd_fingerprint(db, json); }; });
+  fingerprint->callback([&] { run = [&] { return cmd_fingerprint(db, out, json); }; });
+
+  auto* diff = app.add_subcommand("diff", "What two databases, bundles or fingerprint files hold that the other lacks");
+  diff->add_option("DB", db, "Database, bundle or fingerprint file")->required();
+  diff->add_option("OTHER", file, "Another database, a bundle or a fingerprint file (ferry fingerprint --out)")->required();
+  diff->add_flag("--json", json, "Print JSON");
+  diff->callback([&] { run = [&] { return cmd_diff(db, file, json); }; });
+
+  auto* network = app.add_subcommand("network", "Group databases and fingerprint files by what they hold: who is behind");
+  network->add_option("DB_OR_FINGERPRINT", files, "Databases or fingerprint files")->required();
+  network->add_flag("--json", json, "Print JSON");
+  network->callback([&] { run = [&] { return cmd_network(files, json); }; });
+
+  std::string operation;
+  auto* prove = app.add_subcommand("prove", "Prove that an operation is among those a fingerprint's root covers");
+  prove->add_option("DB", db, "Database")->required();
+  prove->add_option("OP_ID", operation, "The operation's id (ferry log --json)")->required();
+  prove->add_option("-o,--out", out, "Also write the proof to this file");
+  prove->add_flag("--json", json, "Print JSON");
+  prove->callback([&] { run = [&] { return cmd_prove(db, operation, out, json); }; });
+
+  std::string root;
+  auto* check = app.add_subcommand("check-proof", "Check a proof from ferry prove against a root, without any database");
+  check->add_option("ROOT", root, "The operations root (64 hex digits, or at least the first 20)")->required();
+  check->add_option("PROOF", file, "The proof (ferry-proof-1:...) or a file holding it")->required();
+  check->add_flag("--json", json, "Print JSON");
+  check->callback([&] { run = [&] { return cmd_check_proof(root, file, json); }; });
+
+  HistoryArgs hs;
+  auto* history = app.add_subcommand("history", "Every version of a row: values, device, time, conflicts");
+  history->add_option("DB", hs.db, "Database")->required();
+  history->add_option("TABLE", hs.table, "Tracked table")->required();
+  history->add_option("KEY", hs.key, "Primary-key values, in key order: 42, 'text', x'00ff'")->required();
+  history->add_option("--at", hs.at, "Only the row as it was then: a time (2026-12-01T10:00:00Z) or a clock (DEVICE:SEQ,...)");
+  history->add_flag("--json", hs.json, "Print JSON");
+  history->callback([&] { run = [&] { return cmd_history(hs); }; });
+
+  auto* as_of = app.add_subcommand("as-of", "Copy a table as it was at a past point into a new SQLite file");
+  as_of->add_option("DB", hs.db, "Database")->required();
+  as_of->add_option("TABLE", hs.table, "Tracked table")->required();
+  as_of->add_option("--at", hs.at, "A time (2026-12-01T10:00:00Z) or a clock (DEVICE:SEQ,...)")->required();
+  as_of->add_option("-o,--output", hs.output, "The new SQLite file to write")->required();
+  as_of->add_flag("--json", hs.json, "Print JSON");
+  as_of->callback([&] { run = [&] { return cmd_as_of(hs); }; });
 
   TrustArgs tr;
   auto* trust = app.add_subcommand("trust", "Which devices' operations this database accepts, and with which keys");

@@ -14,6 +14,28 @@ std::string device_label(const DeviceId& id, const std::string& name) {
   return name.empty() ? short_id(id) : name + " (" + short_id(id) + ")";
 }
 
+std::string plural(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+std::string key_text(const std::vector<Value>& key) {
+  std::string out;
+  for (const auto& k : key) out += (out.empty() ? "" : ", ") + k.to_display();
+  return out;
+}
+
+std::map<DeviceId, std::string> device_names(Engine& e) {
+  std::map<DeviceId, std::string> names;
+  for (const auto& p : e.status().peers) names[p.id] = p.name;
+  return names;
+}
+
+std::string spoken(const Hash& h) {
+  const std::string hex = to_hex(h);
+  return hex.substr(0, 4) + " " + hex.substr(4, 4) + " " + hex.substr(8, 4) + " " + hex.substr(12, 4) + " " +
+         hex.substr(16, 4);
+}
+
 void print(const json& j) { std::cout << j.dump(2) << "\n"; }
 
 std::string trust_words(const PeerInfo& p) {

@@ -2,7 +2,9 @@
 // How the tool shows ferry's values to people; the JSON forms (--json) are the
 // library's (json/render.h), shared with the C API and the SQLite extension.
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "ferry/engine.h"
 #include "json/render.h"
@@ -17,6 +19,11 @@ void print(const json& j);  // To standard output, indented.
 // "trusted (added), key 3f2a 91c0 ...", "not trusted (removed)", "FORKED ...": for people.
 std::string trust_words(const PeerInfo& p);
 
+std::string plural(std::size_t n, const char* one, const char* many);  // "1 row", "2 rows".
+std::string key_text(const std::vector<Value>& key);                  // "1, 'a'".
+std::map<DeviceId, std::string> device_names(Engine& e);              // Every known device's name.
+// The first 20 hex digits, in groups of four: what two people read to each other.
+std::string spoken(const Hash& h);
 std::string short_id(const DeviceId& id);  // Last 8 hex digits (the random part), for people.
 std::string device_label(const DeviceId& id, const std::string& name);  // "office (0192ab34)".
 

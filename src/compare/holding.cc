@@ -1,0 +1,134 @@
+// Holding::open: what a database, a bundle or a fingerprint file holds, seen
+// the same way so that any two can be compared.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "engine/devices.h"
+#include "ferry/compare.h"
+#include "ferry/engine.h"
+#include "log/store.h"
+#include "sql/database.h"
+
+namespace ferry {
+namespace {
+
+enum class Kind { database, bundle, encrypted_bundle, fingerprint, other };
+
+Kind kind_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char header[72] = {};
+  in.read(header, sizeof header);
+  const auto n = in.gcount();
+  if (n >= 8 && std::string(header, 8) == "FERRYENC") return Kind::encrypted_bundle;
+  if (n == sizeof header && std::string(header, 15) == "SQLite format 3")
+    return std::string(header + 68, 4) == "FRRY" ? Kind::bundle : Kind::database;  // The bundle's application id.
+  for (std::streamsize i = 0; i < n; ++i) {
+    if (header[i] == '{') return Kind::fingerprint;
+    if (header[i] != ' ' && header[i] != '\n' && header[i] != '\r' && header[i] != '\t') break;
+  }
+  return Kind::other;
+}
+
+std::vector<Holding::Chain> chains_of(const Fingerprint& f) {
+  std::vector<Holding::Chain> out;
+  for (const auto& h : f.heads) out.push_back(Holding::Chain{h.device, 1, h.seq, h.hash});
+  return out;
+}
+
+// Hash lookups in a database's log, on a connection of their own.
+struct LogReader {
+  sql::Database db;
+  engine::Devices devices;
+  log::Store store;
+  explicit LogReader(const std::string& path)
+      : db(path, sql::Database::Mode::open), devices(db), store(db, devices) {}
+};
+
+Holding open_database(const std::string& path) {
+  Holding h;
+  auto engine = Engine::open(path);
+  h.fingerprint = engine.fingerprint();
+  h.fingerprint->device = engine.device_id();
+  h.fingerprint->device_name = engine.device_name();
+  h.label = engine.device_name().empty() ? path : engine.device_name();
+  for (const auto& p : engine.trusted()) h.names[p.id] = p.name;
+  h.chains = chains_of(*h.fingerprint);
+  auto reader = std::make_shared<LogReader>(path);
+  h.hash_at = [reader](const DeviceId& device, std::uint64_t seq) -> std::optional<Hash> {
+    if (reader->devices.find(device) == nullptr) return std::nullopt;
+    return reader->store.hash(device, seq);
+  };
+  return h;
+}
+
+Holding open_bundle(const std::string& path) {
+  Holding h;
+  const BundleInfo info = inspect_bundle(path);
+  h.label = "bundle from " + (info.exporter_name.empty() ? info.exporter.to_string().substr(0, 8) : info.exporter_name);
+  h.names[info.exporter] = info.exporter_name;
+  auto known = std::make_shared<std::map<std::pair<DeviceId, std::uint64_t>, Hash>>();
+  for (std::size_t i = 0; i < info.ranges.size(); ++i) {
+    const SeqRange& r = info.ranges[i];
+    h.chains.push_back(Holding::Chain{r.device, r.first, r.last, info.last_hashes[i]});
+    (*known)[{r.device, r.last}] = info.last_hashes[i];
+    if (r.first > 1 && !info.snapshot) (*known)[{r.device, r.first - 1}] = info.prerequisites[i];
+  }
+  std::sort(h.chains.begin(), h.chains.end(), [](const auto& a, const auto& b) { return a.device < b.device; });
+  h.hash_at = [known](const DeviceId& device, std::uint64_t seq) -> std::optional<Hash> {
+    auto it = known->find({device, seq});
+    if (it == known->end()) return std::nullopt;
+    return it->second;
+  };
+  return h;
+}
+
+Holding open_fingerprint(const std::string& path) {
+  Holding h;
+  h.fingerprint = read_fingerprint(path);
+  h.label = h.fingerprint->device_name.empty() ? path : h.fingerprint->device_name;
+  h.names[h.fingerprint->device] = h.fingerprint->device_name;
+  h.chains = chains_of(*h.fingerprint);
+  auto heads = std::make_shared<std::vector<Holding::Chain>>(h.chains);
+  h.hash_at = [heads](const DeviceId& device, std::uint64_t seq) -> std::optional<Hash> {
+    for (const auto& c : *heads)
+      if (c.device == device && c.last == seq) return c.last_hash;
+    return std::nullopt;
+  };
+  return h;
+}
+
+}  // namespace
+
+Holding Holding::open(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) throw Error(Errc::not_found, path + ": no such file (check the path)");
+  Holding h;
+  switch (kind_of(path)) {
+    case Kind::database: h = open_database(path), h.kind = "database"; break;
+    case Kind::bundle: h = open_bundle(path), h.kind = "bundle"; break;
+    case Kind::fingerprint: h = open_fingerprint(path), h.kind = "fingerprint"; break;
+    case Kind::encrypted_bundle:
+      throw Error(Errc::refused, path + ": an encrypted bundle; only the device it is for can read it (compare there, "
+                                        "or compare a fingerprint file instead)");
+    case Kind::other:
+      throw Error(Errc::invalid_argument, path + ": neither a ferry database, a bundle nor a fingerprint file "
+                                                 "(`ferry fingerprint DB --out FILE` writes one)");
+  }
+  h.path = path;
+  return h;
+}
+
+const Holding::Chain* Holding::chain(const DeviceId& device) const {
+  for (const auto& c : chains)
+    if (c.device == device) return &c;
+  return nullptr;
+}
+
+std::string Holding::name_of(const DeviceId& device) const {
+  auto it = names.find(device);
+  return it == names.end() ? "" : it->second;
+}
+
+}  // namespace ferry

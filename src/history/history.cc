@@ -1,0 +1,204 @@
+// Engine::history, row_at and table_as_of: past versions rebuilt from the
+// operations log (history/replay.h). Nothing here writes to the database.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "capture/tables.h"
+#include "engine/engine_impl.h"
+#include "ferry/engine.h"
+#include "history/replay.h"
+#include "json/render.h"
+#include "log/codec.h"
+#include "util/files.h"
+
+namespace ferry {
+namespace {
+
+using history::OperationRef;
+using history::RowReplay;
+
+// Every operation held, of one table: those a snapshot brought, then the log's.
+void for_each_operation(sql::Database& db, const std::string& table, const std::function<void(OperationRef)>& each) {
+  auto st = db.prepare("SELECT body FROM ferry_base UNION ALL SELECT body FROM ferry_log");
+  while (st.step()) {
+    Operation op = log::decode(st.blob_view(0), db.path() + ": log");
+    if (op.table == table) each(std::make_shared<const Operation>(std::move(op)));
+  }
+}
+
+const capture::TrackedTable& find_table(const capture::Registry& tables, const std::string& name, const std::string& db) {
+  const capture::TrackedTable* t = tables.find(name);
+  if (t == nullptr)
+    throw Error(Errc::not_found, db + ": ferry never tracked a table called '" + name +
+                                     "', so it holds no history of it (`ferry status " + db + "` lists the tables)");
+  return *t;
+}
+
+void check_key(const capture::TrackedTable& t, const std::vector<Value>& key) {
+  if (key.size() == t.key_positions.size()) return;
+  std::string names;
+  for (const auto& n : t.key_names()) names += (names.empty() ? "" : ", ") + n;
+  throw Error(Errc::invalid_argument, "the primary key of " + t.name + " is (" + names + "): give " +
+                                          std::to_string(t.key_positions.size()) + " value(s), not " +
+                                          std::to_string(key.size()));
+}
+
+bool by_lamport(const OperationRef& a, const OperationRef& b) {
+  if (a->lamport != b->lamport) return a->lamport < b->lamport;
+  return a->origin < b->origin;
+}
+
+// Concurrent, and wrote a common cell with different values.
+bool in_conflict(const Operation& a, const Operation& b, const capture::TrackedTable& t) {
+  if (history::happened_before(a, b) || history::happened_before(b, a)) return false;
+  const auto cells_b = RowReplay::cells(b, t);
+  for (const auto& c : RowReplay::cells(a, t))
+    if (std::find(cells_b.begin(), cells_b.end(), c) != cells_b.end() && RowReplay::written(a, c) != RowReplay::written(b, c))
+      return true;
+  return false;
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Writes the rows of `rows` that exist into a new database at `path`.
+AsOfSummary write_copy(sql::Database& source, const capture::TrackedTable& t,
+                       const std::map<std::string, std::pair<std::vector<Value>, RowReplay>>& rows, const std::string& path) {
+  auto definition = source.prepare("SELECT sql FROM sqlite_schema WHERE type='table' AND name=?");
+  definition.bind(1, t.name);
+  if (!definition.step() || definition.is_null(0))
+    throw Error(Errc::not_found, source.path() + ": table '" + t.name + "' no longer exists, so its definition is unknown");
+  const std::string create = definition.text(0);
+  AsOfSummary summary;
+  {
+    sql::Database out(path, sql::Database::Mode::create);
+    sql::Transaction tx(out);
+    out.exec(create);
+    std::map<std::string, sql::Statement> inserts;  // By column list.
+    for (const auto& [pk, entry] : rows) {
+      const auto& [key, replay] = entry;
+      if (!replay.exists()) continue;
+      std::vector<std::string> columns = t.key_names();
+      std::vector<Value> values = key;
+      for (auto& cv : replay.values())
+        if (t.position(cv.name) >= 0) columns.push_back(cv.name), values.push_back(cv.value);
+      std::string names, params;
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        names += (i ? "," : "") + sql::quote_identifier(columns[i]);
+        params += i ? ",?" : "?";
+      }
+      auto it = inserts.find(names);
+      if (it == inserts.end())
+        it = inserts.emplace(names, out.prepare("INSERT INTO " + sql::quote_identifier(t.name) + "(" + names +
+                                                ") VALUES(" + params + ")")).first;
+      for (std::size_t i = 0; i < values.size(); ++i) it->second.bind(static_cast<int>(i + 1), values[i]);
+      try {
+        it->second.run();
+        ++summary.rows;
+      } catch (const Error& e) {
+        it->second.reset();
+        if (std::string(e.what()).find("constraint failed") == std::string::npos) throw;
+        ++summary.skipped;
+      }
+    }
+    inserts.clear();
+    tx.commit();
+  }
+  return summary;
+}
+
+}  // namespace
+
+bool PastPoint::includes(const Operation& op) const {
+  if (clock) return op.seq <= clock->get(op.origin);
+  if (unix_ms) return op.id.unix_ms() <= *unix_ms;
+  return true;
+}
+
+PastPoint PastPoint::parse(const std::string& text) {
+  PastPoint p;
+  if (auto ms = render::parse_iso_time(text)) {
+    p.unix_ms = ms;
+    return p;
+  }
+  if (!text.empty() && text.find(':') != std::string::npos && text.find('T') == std::string::npos) {
+    p.clock = VectorClock::parse(text);
+    return p;
+  }
+  throw Error(Errc::invalid_argument, "'" + text.substr(0, 80) + "' is neither a time (2026-12-01T10:00:00Z, UTC) nor "
+                                      "a clock (DEVICE-ID:SEQ,..., as `ferry status --json` prints it)");
+}
+
+std::vector<RowVersion> Engine::history(const std::string& table, const std::vector<Value>& key) {
+  seal();
+  capture::Registry tables(impl_->db);
+  const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
+  check_key(t, key);
+  std::vector<OperationRef> ops;
+  for_each_operation(impl_->db, table, [&](OperationRef op) {
+    if (op->key == key) ops.push_back(std::move(op));
+  });
+  std::sort(ops.begin(), ops.end(), by_lamport);  // A causal order: Lamport times grow along every chain of causes.
+  std::vector<RowVersion> out;
+  RowReplay replay(t);
+  for (const auto& op : ops) {
+    replay.add(op);
+    RowVersion v{*op, replay.exists(), {}, {}};
+    if (v.exists) v.values = replay.values();
+    for (const auto& other : ops)
+      if (other != op && in_conflict(*op, *other, t)) v.concurrent.push_back(*other);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::optional<std::vector<ColumnValue>> Engine::row_at(const std::string& table, const std::vector<Value>& key,
+                                                       const PastPoint& at) {
+  seal();
+  capture::Registry tables(impl_->db);
+  const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
+  check_key(t, key);
+  RowReplay replay(t);
+  for_each_operation(impl_->db, table, [&](OperationRef op) {
+    if (op->key == key && at.includes(*op)) replay.add(op);
+  });
+  if (!replay.exists()) return std::nullopt;
+  return replay.values();
+}
+
+AsOfSummary Engine::table_as_of(const std::string& table, const PastPoint& at, const std::string& path) {
+  if (file_exists(path))
+    throw Error(Errc::refused, path + ": already exists; ferry writes the copy to a new file only (choose another name)");
+  seal();
+  capture::Registry tables(impl_->db);
+  const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
+  std::map<std::string, std::pair<std::vector<Value>, RowReplay>> rows;
+  std::uint64_t operations = 0;
+  for_each_operation(impl_->db, table, [&](OperationRef op) {
+    if (!at.includes(*op)) return;
+    ++operations;
+    auto it = rows.try_emplace(log::encode_values(op->key), op->key, RowReplay(t)).first;
+    it->second.second.add(op);
+  });
+  const std::string temp = path + ".ferry-tmp";
+  ::unlink(temp.c_str());
+  AsOfSummary summary;
+  try {
+    summary = write_copy(impl_->db, t, rows, temp);
+    util::publish(temp, path, "copy of " + table);
+  } catch (...) {
+    ::unlink(temp.c_str());
+    ::unlink((temp + "-journal").c_str());
+    throw;
+  }
+  summary.operations = operations;
+  return summary;
+}
+
+}  // namespace ferry

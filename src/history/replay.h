@@ -1,0 +1,52 @@
+#pragma once
+// RowReplay: one row rebuilt from a set of its operations by the merge rules
+// (bundle_format/README.md, "Merge rules"), without touching any table: what
+// `ferry history` and `ferry as-of` show. It keeps, per cell, the frontier of
+// the operations added (those no other added operation follows), so the result
+// depends only on which operations were added, not on their order -- the same
+// property the merger has.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capture/tables.h"
+#include "ferry/operation.h"
+
+namespace ferry::history {
+
+using OperationRef = std::shared_ptr<const Operation>;
+
+class RowReplay {
+ public:
+  explicit RowReplay(const capture::TrackedTable& table) : table_(&table) {}
+
+  void add(const OperationRef& op);
+  // Whether the row exists: the winner of its existence frontier is an insert.
+  bool exists() const;
+  // The non-key columns whose frontier winner wrote a value, by column name;
+  // the others keep their default. Meaningful when exists().
+  std::vector<ColumnValue> values() const;
+
+  // The cells an operation writes ("" is the row's existence) and the value it
+  // writes to one (nullopt: deleted).
+  static std::vector<std::string> cells(const Operation& op, const capture::TrackedTable& table);
+  static std::optional<Value> written(const Operation& op, const std::string& cell);
+
+ private:
+  struct Cell {
+    std::string name;
+    std::vector<OperationRef> frontier;
+  };
+  static const Operation* winner(const std::vector<OperationRef>& frontier);
+  Cell& cell(const std::string& name);
+
+  const capture::TrackedTable* table_;
+  std::vector<Cell> cells_;  // A handful per row.
+};
+
+// True when `a` happened before `b` (b's clock includes a).
+inline bool happened_before(const Operation& a, const Operation& b) { return b.clock.get(a.origin) >= a.seq; }
+
+}  // namespace ferry::history

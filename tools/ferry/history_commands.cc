@@ -1,0 +1,86 @@
+// Every version of a row, and a table as it was (README, "History").
+#include <iostream>
+
+#include "commands.h"
+#include "ferry/engine.h"
+#include "render.h"
+
+namespace ferry::cli {
+namespace {
+
+std::vector<Value> key_of(const HistoryArgs& a) {
+  std::vector<Value> key;
+  for (const auto& k : a.key) key.push_back(Value::parse(k));
+  return key;
+}
+
+json values_json(const std::vector<ColumnValue>& values) {
+  json out = json::object();
+  for (const auto& c : values) out[c.name] = to_json(c.value);
+  return out;
+}
+
+std::string values_text(const std::vector<ColumnValue>& values) {
+  std::string out;
+  for (const auto& c : values) out += (out.empty() ? "" : "  ") + c.name + "=" + c.value.to_display().substr(0, 60);
+  return out;
+}
+
+}  // namespace
+
+int cmd_history(const HistoryArgs& a) {
+  auto e = Engine::open(a.db);
+  const auto key = key_of(a);
+  if (!a.at.empty()) {
+    const auto row = e.row_at(a.table, key, PastPoint::parse(a.at));
+    if (a.json) {
+      print({{"table", a.table}, {"at", a.at}, {"exists", row.has_value()}, {"values", row ? values_json(*row) : json(nullptr)}});
+      return kOk;
+    }
+    std::cout << a.table << " [" << key_text(key) << "] at " << a.at << ": "
+              << (row ? values_text(*row) : "did not exist (not yet created, or deleted)") << "\n";
+    return kOk;
+  }
+  const auto versions = e.history(a.table, key);
+  if (a.json) {
+    json out = json::array();
+    for (const auto& v : versions) {
+      json concurrent = json::array();
+      for (const auto& op : v.concurrent) concurrent.push_back({{"device", op.origin.to_string()}, {"seq", op.seq}, {"id", op.id.to_string()}});
+      out.push_back({{"operation", to_json(v.operation)}, {"exists", v.exists},
+                     {"values", v.exists ? values_json(v.values) : json(nullptr)}, {"concurrent", concurrent}});
+    }
+    print(out);
+    return kOk;
+  }
+  if (versions.empty())
+    std::cout << "no operation ever wrote " << a.table << " [" << key_text(key) << "] (as far as this database knows)\n";
+  auto names = device_names(e);
+  for (const auto& v : versions) {
+    const Operation& op = v.operation;
+    std::cout << iso_time(op.id.unix_ms()) << "  " << device_label(op.origin, names[op.origin]) << " #" << op.seq << "  "
+              << to_string(op.kind) << "\n    " << (v.exists ? values_text(v.values) : "(row deleted)") << "\n";
+    for (const auto& c : v.concurrent)
+      std::cout << "    concurrent with " << device_label(c.origin, names[c.origin]) << " #" << c.seq << " ("
+                << to_string(c.kind) << "): a conflict\n";
+  }
+  return kOk;
+}
+
+int cmd_as_of(const HistoryArgs& a) {
+  auto e = Engine::open(a.db);
+  const AsOfSummary s = e.table_as_of(a.table, PastPoint::parse(a.at), a.output);
+  if (a.json) {
+    print({{"file", a.output}, {"table", a.table}, {"at", a.at}, {"rows", s.rows}, {"operations", s.operations},
+           {"skipped", s.skipped}});
+    return kOk;
+  }
+  std::cout << "wrote " << a.output << ": " << plural(s.rows, "row", "rows") << " of " << a.table << " as of " << a.at
+            << " (from " << plural(s.operations, "operation", "operations") << ")\n";
+  if (s.skipped)
+    std::cout << plural(s.skipped, "row was", "rows were")
+              << " left out: they break a constraint of the table other than the primary key, as imports skip them\n";
+  return kOk;
+}
+
+}  // namespace ferry::cli
