@@ -101,6 +101,9 @@ for device in office laptop tablet; do
   echo "$digest" >> digests
 done
 run sqlite3 -header -column laptop.db "SELECT * FROM patients ORDER BY id"
+run ferry network office.db laptop.db tablet.db
+say "   Who changed Amina's record, and what was it before? Every device tells the same story."
+run ferry history laptop.db patients "'p1'"
 
 say "9. The office now accepts only devices it knows. A stranger's bundle claiming news is refused, untouched."
 run ferry trust office.db policy strict
