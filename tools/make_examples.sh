@@ -38,3 +38,10 @@ sqlite3 "$work/b.db" "INSERT INTO items VALUES(3, 'relayed', 1, 2.5, NULL); UPDA
 "$ferry" export "$work/b.db" --snapshot -o "$seeds/snapshot.ferry" >/dev/null
 "$ferry" export "$work/b.db" --peer example-a --encrypt-for example-a -o "$seeds/encrypted.ferry" >/dev/null
 echo "wrote $(ls "$seeds")"
+
+seeds=tests/fuzz/corpus/fingerprint
+mkdir -p "$seeds"
+"$ferry" fingerprint "$work/b.db" -o "$seeds/two-devices.json" >/dev/null
+op=$("$ferry" log "$work/b.db" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[2]["id"])')
+"$ferry" prove "$work/b.db" "$op" -o "$seeds/proof.txt" >/dev/null
+echo "wrote $(ls "$seeds")"

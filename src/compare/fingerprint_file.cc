@@ -4,6 +4,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "compare/fingerprint_file.h"
 #include "ferry/compare.h"
 #include "ferry/error.h"
 #include "json/render.h"
@@ -43,7 +44,7 @@ void write_fingerprint(const Fingerprint& fingerprint, const std::string& path) 
   const std::string temp = path + ".ferry-tmp";
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << render::fingerprint(fingerprint).dump(2) << "\n";
+    out << render::fingerprint(fingerprint).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     out.close();
     if (!out) {
       ::unlink(temp.c_str());
@@ -63,8 +64,14 @@ Fingerprint read_fingerprint(const std::string& path) {
   if (!in) throw Error(Errc::not_found, path + ": cannot read it (check the path)");
   std::ostringstream text;
   text << in.rdbuf();
-  if (text.str().size() > kMaxFileBytes) throw Error(Errc::corrupt, path + ": too large to be a fingerprint file");
-  const json doc = json::parse(text.str(), nullptr, false);
+  return fingerprint::parse_file(text.str(), path);
+}
+
+namespace fingerprint {
+
+Fingerprint parse_file(std::string_view text, const std::string& path) {
+  if (text.size() > kMaxFileBytes) throw Error(Errc::corrupt, path + ": too large to be a fingerprint file");
+  const json doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     throw Error(Errc::corrupt, path + ": not a ferry fingerprint file (not a JSON object; write one with "
                                       "`ferry fingerprint DB --out FILE`)");
@@ -84,6 +91,9 @@ Fingerprint read_fingerprint(const std::string& path) {
     f.tables.push_back(TableDigest{field(doc, at + "/name", json::value_t::string, path).get<std::string>(),
                                    field(doc, at + "/rows", json::value_t::number_unsigned, path).get<std::uint64_t>(),
                                    hash_field(doc, at + "/digest", path)});
+    if (f.tables.size() > 1 && !(f.tables[f.tables.size() - 2].name < f.tables.back().name))
+      throw Error(Errc::corrupt, path + ": not a ferry fingerprint file: '" + at +
+                                     "' is out of name order or names a table twice");
   }
   const json& heads = field(doc, "/heads", json::value_t::array, path);
   for (std::size_t i = 0; i < heads.size(); ++i) {
@@ -95,9 +105,14 @@ Fingerprint read_fingerprint(const std::string& path) {
     if (h.seq == 0 || h.base > h.seq)
       throw Error(Errc::corrupt, path + ": not a ferry fingerprint file: '" + at + "' has sequence " +
                                      std::to_string(h.seq) + " and base " + std::to_string(h.base));
+    if (!f.heads.empty() && !(f.heads.back().device < h.device))
+      throw Error(Errc::corrupt, path + ": not a ferry fingerprint file: '" + at +
+                                     "' is out of device order or names a device twice");
     f.heads.push_back(h);
   }
   return f;
 }
+
+}  // namespace fingerprint
 
 }  // namespace ferry

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "compare/fingerprint_file.h"
+#include "json/render.h"
 #include "log/codec.h"
 #include "support/support.h"
 
@@ -57,4 +59,29 @@ TEST_CASE("every operation in the fuzz corpus decodes to something that re-encod
     } catch (const Error&) {
     }
   }
+}
+
+TEST_CASE("every fingerprint file and proof in the fuzz corpus parses, or is refused with an Error", "[fuzz]") {
+  const auto files = inputs("fingerprint");
+  REQUIRE(files.size() >= 2);
+  std::size_t parsed = 0;
+  for (const auto& file : files) {
+    INFO(file);
+    const auto bytes = test::read_file(file);
+    const std::string text(bytes.begin(), bytes.end());
+    try {
+      const Fingerprint f = read_fingerprint(file);
+      CHECK(fingerprint::parse_file(render::fingerprint(f).dump(), file).operations == f.operations);
+      ++parsed;
+    } catch (const Error&) {
+    }
+    try {
+      const InclusionProof p = InclusionProof::parse(text);
+      CHECK(InclusionProof::parse(p.to_text()).to_text() == p.to_text());
+      CHECK(root_of(p).has_value());
+      ++parsed;
+    } catch (const Error&) {
+    }
+  }
+  CHECK(parsed >= 2);  // The seeds themselves are valid.
 }
