@@ -30,8 +30,10 @@ struct RowVersion {
   Operation operation;                // The operation after which the row was like this.
   bool exists = false;                // False after a delete that won.
   std::vector<ColumnValue> values;    // Non-key columns by name, as merged; a column absent here has its default.
-  std::vector<Operation> concurrent;  // Operations neither before nor after this one that wrote one of its cells
-                                      // with another value: the conflicts it took part in.
+  // Operations neither before nor after this one that it met in one of its
+  // cells (the cell's frontier, bundle_format/README.md §8) with another value:
+  // the conflicts it took part in, as `ferry conflicts` records them.
+  std::vector<Operation> concurrent;
 };
 
 struct AsOfSummary {

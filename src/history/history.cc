@@ -52,16 +52,6 @@ bool by_lamport(const OperationRef& a, const OperationRef& b) {
   return a->origin < b->origin;
 }
 
-// Concurrent, and wrote a common cell with different values.
-bool in_conflict(const Operation& a, const Operation& b, const capture::TrackedTable& t) {
-  if (history::happened_before(a, b) || history::happened_before(b, a)) return false;
-  const auto cells_b = RowReplay::cells(b, t);
-  for (const auto& c : RowReplay::cells(a, t))
-    if (std::find(cells_b.begin(), cells_b.end(), c) != cells_b.end() && RowReplay::written(a, c) != RowReplay::written(b, c))
-      return true;
-  return false;
-}
-
 bool file_exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
@@ -146,13 +136,17 @@ std::vector<RowVersion> Engine::history(const std::string& table, const std::vec
   });
   std::sort(ops.begin(), ops.end(), by_lamport);  // A causal order: Lamport times grow along every chain of causes.
   std::vector<RowVersion> out;
+  std::map<const Operation*, std::size_t> version_of;
   RowReplay replay(t);
   for (const auto& op : ops) {
-    replay.add(op);
+    const auto rivals = replay.add(op);
     RowVersion v{*op, replay.exists(), {}, {}};
     if (v.exists) v.values = replay.values();
-    for (const auto& other : ops)
-      if (other != op && in_conflict(*op, *other, t)) v.concurrent.push_back(*other);
+    for (const auto& rival : rivals) {  // Added earlier, so its version is there to name this one too.
+      v.concurrent.push_back(*rival);
+      out[version_of.at(rival.get())].concurrent.push_back(*op);
+    }
+    version_of[op.get()] = out.size();
     out.push_back(std::move(v));
   }
   return out;

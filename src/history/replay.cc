@@ -45,7 +45,8 @@ const Operation* RowReplay::winner(const std::vector<OperationRef>& frontier) {
   return best;
 }
 
-void RowReplay::add(const OperationRef& op) {
+std::vector<OperationRef> RowReplay::add(const OperationRef& op) {
+  std::vector<OperationRef> rivals;
   for (const std::string& name : cells(*op, *table_)) {
     auto& frontier = cell(name).frontier;
     // Already followed by an operation added earlier (a set need not arrive in causal order).
@@ -54,8 +55,12 @@ void RowReplay::add(const OperationRef& op) {
     frontier.erase(std::remove_if(frontier.begin(), frontier.end(),
                                   [&](const OperationRef& f) { return happened_before(*f, *op); }),
                    frontier.end());
+    const auto mine = written(*op, name);
+    for (const auto& f : frontier)
+      if (written(*f, name) != mine && std::find(rivals.begin(), rivals.end(), f) == rivals.end()) rivals.push_back(f);
     frontier.push_back(op);
   }
+  return rivals;
 }
 
 bool RowReplay::exists() const {

@@ -22,19 +22,23 @@ class RowReplay {
  public:
   explicit RowReplay(const capture::TrackedTable& table) : table_(&table) {}
 
-  void add(const OperationRef& op);
+  // Adds `op`; returns the operations it met in the frontier of a cell it
+  // writes -- neither before nor after it -- that wrote another value there:
+  // the conflicts ferry records (bundle_format/README.md, §8).
+  std::vector<OperationRef> add(const OperationRef& op);
   // Whether the row exists: the winner of its existence frontier is an insert.
   bool exists() const;
   // The non-key columns whose frontier winner wrote a value, by column name;
   // the others keep their default. Meaningful when exists().
   std::vector<ColumnValue> values() const;
 
+
+ private:
   // The cells an operation writes ("" is the row's existence) and the value it
   // writes to one (nullopt: deleted).
   static std::vector<std::string> cells(const Operation& op, const capture::TrackedTable& table);
   static std::optional<Value> written(const Operation& op, const std::string& cell);
 
- private:
   struct Cell {
     std::string name;
     std::vector<OperationRef> frontier;
