@@ -57,49 +57,62 @@ bool file_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// Writes the rows of `rows` that exist into a new database at `path`.
-AsOfSummary write_copy(sql::Database& source, const capture::TrackedTable& t,
-                       const std::map<std::string, std::pair<std::vector<Value>, RowReplay>>& rows, const std::string& path) {
+// Writes into a new database at `path` the rows of `t` that exist after the
+// operations `sorted` yields, which come grouped by row and in (Lamport time,
+// origin) order within a row. One row is held in memory at a time.
+AsOfSummary write_copy(sql::Database& source, const capture::TrackedTable& t, sql::Statement& sorted,
+                       const std::string& path) {
   auto definition = source.prepare("SELECT sql FROM sqlite_schema WHERE type='table' AND name=?");
   definition.bind(1, t.name);
   if (!definition.step() || definition.is_null(0))
     throw Error(Errc::not_found, source.path() + ": table '" + t.name + "' no longer exists, so its definition is unknown");
-  const std::string create = definition.text(0);
   AsOfSummary summary;
-  {
-    sql::Database out(path, sql::Database::Mode::create);
-    sql::Transaction tx(out);
-    out.exec(create);
-    std::map<std::string, sql::Statement> inserts;  // By column list.
-    for (const auto& [pk, entry] : rows) {
-      const auto& [key, replay] = entry;
-      if (!replay.exists()) continue;
-      std::vector<std::string> columns = t.key_names();
-      std::vector<Value> values = key;
-      for (auto& cv : replay.values())
-        if (t.position(cv.name) >= 0) columns.push_back(cv.name), values.push_back(cv.value);
-      std::string names, params;
-      for (std::size_t i = 0; i < columns.size(); ++i) {
-        names += (i ? "," : "") + sql::quote_identifier(columns[i]);
-        params += i ? ",?" : "?";
-      }
-      auto it = inserts.find(names);
-      if (it == inserts.end())
-        it = inserts.emplace(names, out.prepare("INSERT INTO " + sql::quote_identifier(t.name) + "(" + names +
-                                                ") VALUES(" + params + ")")).first;
-      for (std::size_t i = 0; i < values.size(); ++i) it->second.bind(static_cast<int>(i + 1), values[i]);
-      try {
-        it->second.run();
-        ++summary.rows;
-      } catch (const Error& e) {
-        it->second.reset();
-        if (std::string(e.what()).find("constraint failed") == std::string::npos) throw;
-        ++summary.skipped;
-      }
+  sql::Database out(path, sql::Database::Mode::create);
+  sql::Transaction tx(out);
+  out.exec(definition.text(0));
+  std::map<std::string, sql::Statement> inserts;  // By column list.
+  auto write = [&](const std::vector<Value>& key, const RowReplay& replay) {
+    if (!replay.exists()) return;
+    std::vector<std::string> columns = t.key_names();
+    std::vector<Value> values = key;
+    for (auto& cv : replay.values())
+      if (t.position(cv.name) >= 0) columns.push_back(cv.name), values.push_back(cv.value);
+    std::string names, params;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      names += (i ? "," : "") + sql::quote_identifier(columns[i]);
+      params += i ? ",?" : "?";
     }
-    inserts.clear();
-    tx.commit();
+    auto it = inserts.find(names);
+    if (it == inserts.end())
+      it = inserts.emplace(names, out.prepare("INSERT INTO " + sql::quote_identifier(t.name) + "(" + names +
+                                              ") VALUES(" + params + ")")).first;
+    for (std::size_t i = 0; i < values.size(); ++i) it->second.bind(static_cast<int>(i + 1), values[i]);
+    try {
+      it->second.run();
+      ++summary.rows;
+    } catch (const Error& e) {
+      it->second.reset();
+      if (std::string(e.what()).find("constraint failed") == std::string::npos) throw;
+      ++summary.skipped;
+    }
+  };
+  std::string row_pk;
+  std::vector<Value> row_key;
+  std::optional<RowReplay> replay;
+  while (sorted.step()) {
+    auto op = std::make_shared<const Operation>(log::decode(sorted.blob_view(1), source.path() + ": log"));
+    if (!replay || sorted.blob_view(0) != row_pk) {
+      if (replay) write(row_key, *replay);
+      row_pk = std::string(sorted.blob_view(0));
+      row_key = op->key;
+      replay.emplace(t);
+    }
+    (void)replay->add(op);
+    ++summary.operations;
   }
+  if (replay) write(row_key, *replay);
+  inserts.clear();
+  tx.commit();
   return summary;
 }
 
@@ -172,26 +185,39 @@ AsOfSummary Engine::table_as_of(const std::string& table, const PastPoint& at, c
   seal();
   capture::Registry tables(impl_->db);
   const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
-  std::map<std::string, std::pair<std::vector<Value>, RowReplay>> rows;
-  std::uint64_t operations = 0;
-  for_each_operation(impl_->db, table, [&](OperationRef op) {
-    if (!at.includes(*op)) return;
-    ++operations;
-    auto it = rows.try_emplace(log::encode_values(op->key), op->key, RowReplay(t)).first;
-    it->second.second.add(op);
-  });
+  // The table's operations up to `at`, sorted by row in a private temporary
+  // database (deleted when closed), so that rows are rebuilt one at a time.
+  sql::Database scratch("", sql::Database::Mode::create);
+  scratch.exec("CREATE TABLE ops(pk BLOB, lamport INTEGER, origin BLOB, seq INTEGER, body BLOB, "
+               "PRIMARY KEY(pk, lamport, origin, seq)) WITHOUT ROWID");
+  {
+    sql::Transaction fill(scratch);
+    auto add = scratch.prepare("INSERT INTO ops VALUES(?, ?, ?, ?, ?)");
+    auto st = impl_->db.prepare("SELECT body FROM ferry_base UNION ALL SELECT body FROM ferry_log");
+    while (st.step()) {
+      const std::string_view body = st.blob_view(0);
+      const Operation op = log::decode(body, impl_->db.path() + ": log");
+      if (op.table != table || !at.includes(op)) continue;
+      const std::string pk = log::encode_values(op.key);
+      add.bind_blob(1, pk.data(), pk.size()).bind(2, static_cast<std::int64_t>(op.lamport))
+          .bind_blob(3, op.origin.bytes.data(), 16).bind(4, static_cast<std::int64_t>(op.seq))
+          .bind_blob(5, body.data(), body.size());
+      add.run();
+    }
+    fill.commit();
+  }
+  auto sorted = scratch.prepare("SELECT pk, body FROM ops ORDER BY pk, lamport, origin, seq");
   const std::string temp = path + ".ferry-tmp";
   ::unlink(temp.c_str());
   AsOfSummary summary;
   try {
-    summary = write_copy(impl_->db, t, rows, temp);
+    summary = write_copy(impl_->db, t, sorted, temp);
     util::publish(temp, path, "copy of " + table);
   } catch (...) {
     ::unlink(temp.c_str());
     ::unlink((temp + "-journal").c_str());
     throw;
   }
-  summary.operations = operations;
   return summary;
 }
 
