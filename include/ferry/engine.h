@@ -151,6 +151,9 @@ class Engine {
   std::unique_ptr<Impl> impl_;
 };
 
+// True when `path` starts as a bundle does (plain or encrypted): a quick look at
+// the first bytes, to tell bundles from databases; nothing is validated.
+bool looks_like_bundle(const std::string& path);
 // Reads a bundle's metadata without any database. Throws Error(corrupt) for
 // a damaged file and Error(refused) for a newer format.
 BundleInfo inspect_bundle(const std::string& path);

@@ -1,7 +1,6 @@
 // Fingerprint files: `ferry fingerprint --out FILE` writes one, `ferry diff`
 // and the network view read them (bundle_format/README.md, "Fingerprints").
 #include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 #include "compare/fingerprint_file.h"
@@ -62,9 +61,10 @@ void write_fingerprint(const Fingerprint& fingerprint, const std::string& path) 
 Fingerprint read_fingerprint(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(Errc::not_found, path + ": cannot read it (check the path)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return fingerprint::parse_file(text.str(), path);
+  std::string text(kMaxFileBytes + 1, '\0');  // One byte more than allowed: enough to see a file is too large.
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return fingerprint::parse_file(text, path);
 }
 
 namespace fingerprint {
@@ -81,7 +81,11 @@ Fingerprint parse_file(std::string_view text, const std::string& path) {
   Fingerprint f;
   f.device = device_field(doc, "/device/id", path);
   f.device_name = field(doc, "/device/name", json::value_t::string, path).get<std::string>();
-  f.taken_ms = render::parse_iso_time(field(doc, "/taken", json::value_t::string, path).get<std::string>()).value_or(0);
+  const std::string taken = field(doc, "/taken", json::value_t::string, path).get<std::string>();
+  const auto taken_ms = render::parse_iso_time(taken);
+  if (!taken.empty() && !taken_ms)
+    throw Error(Errc::corrupt, path + ": not a ferry fingerprint file: '/taken' is not a UTC time (2026-12-01T10:00:00Z)");
+  f.taken_ms = taken_ms.value_or(0);
   f.operations = hash_field(doc, "/operations/root", path);
   f.operation_count = field(doc, "/operations/count", json::value_t::number_unsigned, path).get<std::uint64_t>();
   f.state = hash_field(doc, "/state", path);

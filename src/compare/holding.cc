@@ -14,16 +14,15 @@
 namespace ferry {
 namespace {
 
-enum class Kind { database, bundle, encrypted_bundle, fingerprint, other };
+enum class Kind { database, bundle, fingerprint, other };
 
 Kind kind_of(const std::string& path) {
+  if (looks_like_bundle(path)) return Kind::bundle;
   std::ifstream in(path, std::ios::binary);
-  char header[72] = {};
+  char header[16] = {};
   in.read(header, sizeof header);
   const auto n = in.gcount();
-  if (n >= 8 && std::string(header, 8) == "FERRYENC") return Kind::encrypted_bundle;
-  if (n == sizeof header && std::string(header, 15) == "SQLite format 3")
-    return std::string(header + 68, 4) == "FRRY" ? Kind::bundle : Kind::database;  // The bundle's application id.
+  if (n == sizeof header && std::string(header, 15) == "SQLite format 3") return Kind::database;
   for (std::streamsize i = 0; i < n; ++i) {
     if (header[i] == '{') return Kind::fingerprint;
     if (header[i] != ' ' && header[i] != '\n' && header[i] != '\r' && header[i] != '\t') break;
@@ -50,8 +49,6 @@ Holding open_database(const std::string& path) {
   Holding h;
   auto engine = Engine::open(path);
   h.fingerprint = engine.fingerprint();
-  h.fingerprint->device = engine.device_id();
-  h.fingerprint->device_name = engine.device_name();
   h.label = engine.device_name().empty() ? path : engine.device_name();
   for (const auto& p : engine.trusted()) h.names[p.id] = p.name;
   h.chains = chains_of(*h.fingerprint);
@@ -66,6 +63,9 @@ Holding open_database(const std::string& path) {
 Holding open_bundle(const std::string& path) {
   Holding h;
   const BundleInfo info = inspect_bundle(path);
+  if (info.encrypted_for)
+    throw Error(Errc::refused, path + ": an encrypted bundle; only the device it is for can read it (compare there, "
+                                      "or compare a fingerprint file instead)");
   h.label = "bundle from " + (info.exporter_name.empty() ? info.exporter.to_string().substr(0, 8) : info.exporter_name);
   h.names[info.exporter] = info.exporter_name;
   auto known = std::make_shared<std::map<std::pair<DeviceId, std::uint64_t>, Hash>>();
@@ -109,9 +109,6 @@ Holding Holding::open(const std::string& path) {
     case Kind::database: h = open_database(path), h.kind = "database"; break;
     case Kind::bundle: h = open_bundle(path), h.kind = "bundle"; break;
     case Kind::fingerprint: h = open_fingerprint(path), h.kind = "fingerprint"; break;
-    case Kind::encrypted_bundle:
-      throw Error(Errc::refused, path + ": an encrypted bundle; only the device it is for can read it (compare there, "
-                                        "or compare a fingerprint file instead)");
     case Kind::other:
       throw Error(Errc::invalid_argument, path + ": neither a ferry database, a bundle nor a fingerprint file "
                                                  "(`ferry fingerprint DB --out FILE` writes one)");

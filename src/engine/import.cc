@@ -1,10 +1,12 @@
 // Engine::import_bundle, and the database-free inspect_bundle and verify_bundle.
 #include <sys/stat.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 
 #include "bundle/background_scan.h"
+#include "bundle/format.h"
 #include "bundle/reader.h"
 #include "engine/engine_impl.h"
 #include "engine/pending.h"
@@ -168,6 +170,17 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
     }
     throw;
   }
+}
+
+bool looks_like_bundle(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char header[72] = {};
+  in.read(header, sizeof header);
+  if (in.gcount() >= 8 && std::string(header, 8) == "FERRYENC") return true;  // Encrypted (trust/envelope.h).
+  std::uint32_t app_id = 0;  // Big-endian at offset 68 of the SQLite header (bundle/format.h).
+  for (int i = 68; i < 72; ++i) app_id = app_id << 8 | static_cast<std::uint8_t>(header[i]);
+  return in.gcount() == sizeof header && std::string(header, 15) == "SQLite format 3" &&
+         app_id == static_cast<std::uint32_t>(bundle::kApplicationId);
 }
 
 BundleInfo inspect_bundle(const std::string& path) {

@@ -21,12 +21,14 @@ namespace {
 using history::OperationRef;
 using history::RowReplay;
 
-// Every operation held, of one table: those a snapshot brought, then the log's.
-void for_each_operation(sql::Database& db, const std::string& table, const std::function<void(OperationRef)>& each) {
+// Every operation held, of one table, with its canonical body: those a snapshot
+// brought, then the log's.
+void for_each_operation(sql::Database& db, const std::string& table,
+                        const std::function<void(Operation&&, std::string_view)>& each) {
   auto st = db.prepare("SELECT body FROM ferry_base UNION ALL SELECT body FROM ferry_log");
   while (st.step()) {
     Operation op = log::decode(st.blob_view(0), db.path() + ": log");
-    if (op.table == table) each(std::make_shared<const Operation>(std::move(op)));
+    if (op.table == table) each(std::move(op), st.blob_view(0));
   }
 }
 
@@ -144,8 +146,8 @@ std::vector<RowVersion> Engine::history(const std::string& table, const std::vec
   const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
   check_key(t, key);
   std::vector<OperationRef> ops;
-  for_each_operation(impl_->db, table, [&](OperationRef op) {
-    if (op->key == key) ops.push_back(std::move(op));
+  for_each_operation(impl_->db, table, [&](Operation&& op, std::string_view) {
+    if (op.key == key) ops.push_back(std::make_shared<const Operation>(std::move(op)));
   });
   std::sort(ops.begin(), ops.end(), by_lamport);  // A causal order: Lamport times grow along every chain of causes.
   std::vector<RowVersion> out;
@@ -172,8 +174,8 @@ std::optional<std::vector<ColumnValue>> Engine::row_at(const std::string& table,
   const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
   check_key(t, key);
   RowReplay replay(t);
-  for_each_operation(impl_->db, table, [&](OperationRef op) {
-    if (op->key == key && at.includes(*op)) replay.add(op);
+  for_each_operation(impl_->db, table, [&](Operation&& op, std::string_view) {
+    if (op.key == key && at.includes(op)) replay.add(std::make_shared<const Operation>(std::move(op)));
   });
   if (!replay.exists()) return std::nullopt;
   return replay.values();
@@ -193,17 +195,14 @@ AsOfSummary Engine::table_as_of(const std::string& table, const PastPoint& at, c
   {
     sql::Transaction fill(scratch);
     auto add = scratch.prepare("INSERT INTO ops VALUES(?, ?, ?, ?, ?)");
-    auto st = impl_->db.prepare("SELECT body FROM ferry_base UNION ALL SELECT body FROM ferry_log");
-    while (st.step()) {
-      const std::string_view body = st.blob_view(0);
-      const Operation op = log::decode(body, impl_->db.path() + ": log");
-      if (op.table != table || !at.includes(op)) continue;
+    for_each_operation(impl_->db, table, [&](Operation&& op, std::string_view body) {
+      if (!at.includes(op)) return;
       const std::string pk = log::encode_values(op.key);
       add.bind_blob(1, pk.data(), pk.size()).bind(2, static_cast<std::int64_t>(op.lamport))
           .bind_blob(3, op.origin.bytes.data(), 16).bind(4, static_cast<std::int64_t>(op.seq))
           .bind_blob(5, body.data(), body.size());
       add.run();
-    }
+    });
     fill.commit();
   }
   auto sorted = scratch.prepare("SELECT pk, body FROM ops ORDER BY pk, lamport, origin, seq");

@@ -164,6 +164,8 @@ TEST_CASE("a fingerprint file round-trips; a damaged one is refused naming the f
   CHECK_THROWS_WITH(read_fingerprint(path), Catch::Contains("/operations/root") && Catch::Contains("a.fingerprint"));
   damaged("\"seq\": 1", "\"seq\": -1");
   CHECK_THROWS_WITH(read_fingerprint(path), Catch::Contains("/heads/0/seq"));
+  damaged("\"taken\": \"", "\"taken\": \"noon ");
+  CHECK_THROWS_WITH(read_fingerprint(path), Catch::Contains("/taken"));
   damaged("{", "[");
   CHECK_THROWS_WITH(read_fingerprint(path), Catch::Contains("not a ferry fingerprint file"));
   damaged("ferry-fingerprint-1", "ferry-fingerprint-9");

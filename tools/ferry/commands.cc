@@ -10,18 +10,6 @@
 #include "render.h"
 
 namespace ferry::cli {
-namespace {
-
-bool looks_like_bundle(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char header[72] = {};
-  in.read(header, sizeof header);
-  if (in.gcount() >= 8 && std::string(header, 8) == "FERRYENC") return true;  // Encrypted (bundle_format/README.md).
-  return in.gcount() == sizeof header && std::string(header, 15) == "SQLite format 3" && header[68] == 'F' &&
-         header[69] == 'R' && header[70] == 'R' && header[71] == 'Y';
-}
-
-}  // namespace
 
 int cmd_init(const std::string& db, const std::string& name, bool as_json) {
   auto e = Engine::init(db, name);
