@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates bundle_format/examples/: small bundles written by this ferry, and
 # the rows each produces when imported into an empty database; and the fuzzers'
-# seed bundles (tests/fuzz/corpus/bundle/). Run from the repository root after
+# seed bundles (tests/fuzz/corpus/bundle/). Bundles of older formats stay as they
+# were written (examples/2.0/, corpus v2-*): readers must go on accepting them. Run from the repository root after
 # building: tools/make_examples.sh [build-dir]
 set -euo pipefail
 ferry=${1:-build}/tools/ferry
@@ -29,7 +30,7 @@ sqlite3 "$work/b.db" "SELECT 'items', id, typeof(name)||':'||hex(name), typeof(q
   typeof(photo)||':'||hex(photo) FROM items ORDER BY id;
 SELECT 'tags', item, typeof(tag)||':'||hex(tag), typeof(note)||':'||hex(note) FROM tags ORDER BY item, tag;" > "$out/basic.expected"
 echo "$schema" > "$out/schema.sql"
-echo "wrote $(ls "$out")"
+echo "wrote $(ls -p "$out" | grep -v /)"
 
 seeds=tests/fuzz/corpus/bundle
 cp "$out/basic.ferry" "$out/tail.ferry" "$seeds/"

@@ -106,11 +106,13 @@ void Reader::check_header() {
   const std::uint32_t version = be32(h + 60);
   if (version > kFormatMajor)
     throw Error(Errc::refused, path_ + ": uses bundle format " + std::to_string(version) + ", newer than this ferry reads (" +
-                                   std::to_string(kFormatMajor) + "); upgrade ferry to import it");
-  if (version != kFormatMajor)
+                                   std::to_string(kOldestFormatMajor) + " to " + std::to_string(kFormatMajor) +
+                                   "); upgrade ferry to import it");
+  if (version < kOldestFormatMajor)
     throw Error(Errc::refused, path_ + ": uses bundle format " + std::to_string(version) + ", older than this ferry reads (" +
-                                   std::to_string(kFormatMajor) + ", with device signatures); ask for a new export "
-                                   "from a device running this version");
+                                   std::to_string(kOldestFormatMajor) + " to " + std::to_string(kFormatMajor) +
+                                   ", with device signatures); ask for a new export from a device running this version");
+  info_.format_major = version;
   std::uint32_t page = (std::uint32_t{h[16]} << 8) | h[17];
   if (page == 1) page = 65536;
   if (page < 512 || (page & (page - 1)) != 0) fail("has an invalid page size in its header");
@@ -171,8 +173,7 @@ void Reader::read_manifest() {
   auto m = db_->prepare("SELECT format_major, format_minor, bundle_id, exporter, exporter_name, created_ms, kind, clock, "
                         "operations, content_hash, signer_key, box_key, signature FROM ferry_bundle");
   if (!m.step()) fail("has no manifest row (ferry_bundle is empty)");
-  if (int_of(m, 0, "format_major") != kFormatMajor) fail("manifest and header disagree on the format version");
-  info_.format_major = kFormatMajor;
+  if (int_of(m, 0, "format_major") != static_cast<std::int64_t>(info_.format_major)) fail("manifest and header disagree on the format version");
   const auto minor = int_of(m, 1, "format_minor");
   if (minor < 0 || minor > 0xffff) fail("has an invalid format_minor");
   info_.format_minor = static_cast<std::uint32_t>(minor);
@@ -285,6 +286,8 @@ void Reader::walk(const Visitor& visit, bool decode) {
   std::size_t range = kNone, count = 0;
   std::uint64_t expect_seq = 0;
   Hash prev{};
+  const bool links_stored = bodies_carry_links(info_);
+  std::string relinked;
   auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path_ + ": " + what); };
   while (st.step()) {
     if (st.column_type(0) != SQLITE_BLOB || st.blob_view(0).size() != 16 || st.column_type(1) != SQLITE_INTEGER ||
@@ -314,7 +317,12 @@ void Reader::walk(const Visitor& visit, bool decode) {
     if (seq != expect_seq)
       fail("expected operation " + std::to_string(expect_seq) + " of device " + origin.to_string() + " but found " +
            std::to_string(seq) + " (an operation is missing)");
-    const std::string_view body = st.blob_view(2);  // Valid until the next step.
+    std::string_view body = st.blob_view(2);  // Valid until the next step.
+    if (!links_stored) {
+      // The link is the chain's: the range's prerequisite, then each operation's hash.
+      log::relink(body, prev, relinked);
+      body = relinked;
+    }
     // Bundles store no hash: it is computed here, and the chain, the range's last
     // hash and the content hash are what it must agree with.
     const Hash stored = log::hash_of(body);
@@ -332,7 +340,8 @@ void Reader::walk(const Visitor& visit, bool decode) {
       if (visit) visit(op, body, stored);
     }
     if (seq == info_.ranges[range].last && stored != info_.last_hashes[range])
-      fail("the last operation of device " + origin.to_string() + " differs from the one the range announces");
+      fail("the operations of device " + origin.to_string() + " do not end at the chain head its range announces "
+           "(one of them was changed after the bundle was written)");
     content.update(stored.data(), stored.size());
     prev = stored;
     ++expect_seq;

@@ -54,7 +54,7 @@ void Writer::start() {
   db_ = std::make_unique<sql::Database>(temp_, sql::Database::Mode::open);
   db_->exec("PRAGMA page_size=" + std::to_string(kPageSize) + "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
             " PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=" +
-            std::to_string(kFormatMajor));
+            std::to_string(info_.format_major));
   db_->exec(kSchemaSql);
   db_->exec("BEGIN");
   auto ranges = db_->prepare("INSERT INTO ferry_ranges VALUES(?, ?, ?, ?, ?, ?, ?)");
@@ -93,6 +93,7 @@ Writer::~Writer() {
 }
 
 void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
+  if (!bodies_carry_links(info_)) body = log::unlinked(body);
   insert_->bind_blob_view(1, origin.bytes.data(), 16)
       .bind(2, static_cast<std::int64_t>(seq))
       .bind_blob_view(3, body.data(), body.size());

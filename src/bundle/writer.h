@@ -26,7 +26,8 @@ class Writer {
   Writer& operator=(const Writer&) = delete;
 
   // REQUIRES: in (origin, seq) order, exactly the operations the ranges announce;
-  // `hash` is the body's hash (it enters the content hash; the file does not store it).
+  // `body` is canonical; `hash` is its hash (it enters the content hash; the file does
+  // not store it). A delta bundle stores the body without its link (bodies_carry_links).
   void add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body);
   // Completes the file and moves it into place. Returns the final metadata.
   BundleInfo finish();

@@ -14,9 +14,9 @@ Operation LocalWriter::append(const std::string& table, std::vector<Value> key, 
                               std::vector<ColumnValue> columns, bool write_table) {
   engine::Device& me = devices_.ensure(self_);
   Operation op;
-  op.id = util::make_uuid_v7(util::now_ms());
   op.origin = self_;
   op.seq = me.head_seq + 1;
+  op.id = util::make_operation_id(util::now_ms(), self_, op.seq);
   op.lamport = ++lamport_;
   clock_.set(self_, op.seq);
   op.clock = clock_;

@@ -224,6 +224,18 @@ bool links_to(std::string_view encoded, const Hash& prev) {
          std::memcmp(encoded.data() + encoded.size() - prev.size(), prev.data(), prev.size()) == 0;
 }
 
+std::string_view unlinked(std::string_view encoded) {
+  if (encoded.size() < kLinkBytes) throw Error(Errc::internal, "an operation body is shorter than its link");
+  return encoded.substr(0, encoded.size() - kLinkBytes);
+}
+
+void relink(std::string_view unlinked_body, const Hash& prev, std::string& out) {
+  out.assign(unlinked_body.data(), unlinked_body.size());
+  out += static_cast<char>(0xc4);
+  out += static_cast<char>(prev.size());
+  out.append(reinterpret_cast<const char*>(prev.data()), prev.size());
+}
+
 bool has_id(std::string_view encoded, const OperationId& id) {
   // array(11), format 1, then the id as bin 16.
   static const unsigned char kStart[] = {0x9b, 0x01, 0xc4, 0x10};

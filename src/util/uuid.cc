@@ -35,17 +35,28 @@ class RandomPool {
   std::size_t used_ = sizeof pool_;
 };
 
+// Writes the time, version and variant over `id`, keeping its other 74 bits.
+Uuid stamp_v7(Uuid id, std::int64_t unix_ms) {
+  const auto ms = static_cast<std::uint64_t>(unix_ms);
+  for (int i = 0; i < 6; ++i) id.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+  id.bytes[6] = static_cast<std::uint8_t>(0x70 | (id.bytes[6] & 0x0f));  // Version 7.
+  id.bytes[8] = static_cast<std::uint8_t>(0x80 | (id.bytes[8] & 0x3f));  // RFC 4122 variant.
+  return id;
+}
+
 }  // namespace
 
 Uuid make_uuid_v7(std::int64_t unix_ms) {
   static thread_local RandomPool pool;
   Uuid id;
   pool.fill(id.bytes.data(), 16);
-  const auto ms = static_cast<std::uint64_t>(unix_ms);
-  for (int i = 0; i < 6; ++i) id.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
-  id.bytes[6] = static_cast<std::uint8_t>(0x70 | (id.bytes[6] & 0x0f));  // Version 7.
-  id.bytes[8] = static_cast<std::uint8_t>(0x80 | (id.bytes[8] & 0x3f));  // RFC 4122 variant.
-  return id;
+  return stamp_v7(id, unix_ms);
+}
+
+Uuid make_operation_id(std::int64_t unix_ms, const Uuid& origin, std::uint64_t seq) {
+  Uuid id = origin;
+  for (std::size_t i = 0; i < 8; ++i) id.bytes[8 + i] ^= static_cast<std::uint8_t>(seq >> (56 - 8 * i));
+  return stamp_v7(id, unix_ms);
 }
 
 std::int64_t now_ms() {

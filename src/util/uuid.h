@@ -10,6 +10,12 @@
 namespace ferry::util {
 
 Uuid make_uuid_v7(std::int64_t unix_ms);
+// The id of operation `seq` of device `origin`: a UUIDv7 whose 74 bits after the
+// time are the origin's own random bits with `seq` XORed into the last 64. Unique
+// for as long as device ids are, and, unlike fresh random bits, they repeat from
+// one operation to the next, so a compressed bundle carries about 3 bytes per id
+// instead of 10 (bundle_format/README.md, "The operation").
+Uuid make_operation_id(std::int64_t unix_ms, const Uuid& origin, std::uint64_t seq);
 // Milliseconds since the Unix epoch, from the system clock.
 std::int64_t now_ms();
 

@@ -20,9 +20,10 @@ namespace {
 const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price REAL)";
 
 // Changes to a bundle's content that only its hashes reveal: both the full scan
-// and export's read-back (Reader::check_content) must catch each.
+// and export's read-back (Reader::check_content) must catch each. A delta bundle's
+// body ends with the last column's value (its link is left out): here the REAL price.
 const std::string kFlipValueOfOperation2 =
-    "UPDATE ferry_ops SET body = CAST(substr(body, 1, length(body) - 40) || x'ff' || substr(body, length(body) - 38) "
+    "UPDATE ferry_ops SET body = CAST(substr(body, 1, length(body) - 6) || x'ff' || substr(body, length(body) - 4) "
     "AS BLOB) WHERE seq = 2";
 const std::string kRemoveOperation2 = "DELETE FROM ferry_ops WHERE seq = 2";
 const std::string kChangeLastHash = "UPDATE ferry_ranges SET last_hash = zeroblob(32)";
@@ -79,7 +80,7 @@ struct Fixture {
 TEST_CASE("inspect shows a bundle's metadata without a database", "[bundle]") {
   Fixture f;
   const BundleInfo info = inspect_bundle(f.good);
-  CHECK(info.format_major == 2);
+  CHECK(info.format_major == 3);
   CHECK(info.exporter == f.a.engine.device_id());
   CHECK(info.exporter_name == "a");
   CHECK(info.operations == 3);
@@ -115,7 +116,7 @@ TEST_CASE("damage to the header is named", "[bundle][damage]") {
   SECTION("application id") { bytes[71] ^= 1; expected = "wrong application id"; }
   SECTION("page size") { bytes[16] = 0x03; bytes[17] = 0x00; expected = "invalid page size"; }
   SECTION("WAL mode") { bytes[18] = 2; bytes[19] = 2; expected = "WAL"; }
-  SECTION("a newer format") { bytes[63] = 3; expected = "newer than this ferry reads"; code = Errc::refused; }
+  SECTION("a newer format") { bytes[63] = 4; expected = "newer than this ferry reads"; code = Errc::refused; }
   const Error e = f.refusal(f.with_bytes(bytes));
   CHECK(e.code() == code);
   CHECK_THAT(e.what(), Catch::Contains(expected));
@@ -127,8 +128,13 @@ TEST_CASE("damage inside the bundle's content is named", "[bundle][damage]") {
   Errc code = Errc::corrupt;
   SECTION("a byte flipped in an operation's value") {
     sql = kFlipValueOfOperation2;
-    // Still a valid operation, so the chain catches it: the next one no longer links to it.
-    expected = "operation 3 of device " + f.a.engine.device_id().to_string() + ": it does not continue";
+    // Still a valid operation, so the chain catches it: every later link, the last included,
+    // is derived from its hash, so the chain no longer ends at the signed head.
+    expected = "operations of device " + f.a.engine.device_id().to_string() + " do not end at the chain head";
+  }
+  SECTION("an operation stored with its link, as format 2.0 did") {
+    sql = "UPDATE ferry_ops SET body = CAST(body || x'c420' || zeroblob(32) AS BLOB) WHERE seq = 1";
+    expected = "operation 1 of device " + f.a.engine.device_id().to_string() + ": 34 unexpected bytes after the encoded operation";
   }
   SECTION("an operation replaced by another") {
     sql = "UPDATE ferry_ops SET body = (SELECT body FROM ferry_ops WHERE seq = 1) WHERE seq = 3";
@@ -169,7 +175,7 @@ TEST_CASE("export's read-back check finds changed bytes without decoding operati
   Fixture f;
   const std::string device = f.a.engine.device_id().to_string();
   const auto [sql, expected] = GENERATE_COPY(table<std::string, std::string>({
-      {kFlipValueOfOperation2, "operation 3 of device " + device + ": it does not continue"},
+      {kFlipValueOfOperation2, "operations of device " + device + " do not end at the chain head"},
       {kRemoveOperation2, "expected operation 2"},
       {kChangeManifest, "content hash does not match"}}));
   // (A changed range is refused when the bundle is opened: its head signature no longer verifies.)
@@ -251,8 +257,11 @@ TEST_CASE("an export to a folder that does not exist says so", "[bundle]") {
   CHECK_THROWS_WITH(f.a.engine.export_bundle(f.dir.file("no/such/dir/x.ferry"), all), Catch::Contains("cannot create a file in"));
 }
 
-TEST_CASE("the golden example bundles of format 2.0 still verify and import to the same rows", "[bundle][golden]") {
-  const std::string examples = FERRY_EXAMPLES_DIR;
+TEST_CASE("the golden example bundles of formats 3.0 and 2.0 verify and import to the same rows", "[bundle][golden]") {
+  // 2.0 bundles stored each body whole; 3.0 delta bundles leave out the link.
+  const std::string examples = std::string(FERRY_EXAMPLES_DIR) + GENERATE(as<std::string>(), "", "/2.0");
+  INFO(examples);
+  CHECK(inspect_bundle(examples + "/basic.ferry").format_major == (examples.back() == '0' ? 2u : 3u));
   test::TempDir dir;
   const auto schema = test::read_file(examples + "/schema.sql");
   const std::string db = dir.file("fresh.db");

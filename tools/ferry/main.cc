@@ -29,7 +29,7 @@ int exit_code(ferry::Errc code) {
 int main(int argc, char** argv) {
   CLI::App app{"ferry: offline sync for SQLite databases through bundle files (USB stick, email)."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ferry 0.2.0 (bundle format 2.0)");
+  app.set_version_flag("--version", "ferry 0.3.0 (bundle format 3.0; reads 2.0)");
   std::function<int()> run;
   bool json = false;
   std::string db, name, file;
