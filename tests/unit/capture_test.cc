@@ -1,9 +1,11 @@
 // Capture: every INSERT, UPDATE and DELETE on a tracked table becomes an
 // operation, exactly, whoever wrote it.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <set>
 
 #include "support/support.h"
 
@@ -204,6 +206,32 @@ TEST_CASE("rolled-back changes leave no operation; committed ones keep commit or
   CHECK(ops[2].kind == OpKind::update);
   CHECK(ops[5].key[0] == Value::integer(5));
   for (std::size_t i = 0; i < ops.size(); ++i) CHECK(ops[i].seq == i + 1);
+}
+
+TEST_CASE("operation ids are distinct UUIDv7s that share their device's bytes, so bundles compress", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, v)");
+  auto e = Engine::init(path);
+  e.track("t");
+  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  test::exec(path, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
+                   "INSERT INTO t SELECT i, i FROM n");
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 300);
+  std::set<std::string> ids;
+  for (const auto& op : ops) {
+    ids.insert(op.id.to_string());
+    CHECK((op.id.bytes[6] >> 4) == 7);       // Version 7,
+    CHECK((op.id.bytes[8] >> 6) == 2);       // RFC 9562 variant,
+    CHECK(op.id.unix_ms() >= before - 1);    // sealed now,
+    CHECK(op.id.bytes[7] == e.device_id().bytes[7]);  // the device's own bits,
+    std::uint64_t low = 0;                   // and its seq XORed into the last 64.
+    for (int i = 8; i < 16; ++i) low = (low << 8) | (op.id.bytes[i] ^ e.device_id().bytes[i]);
+    CHECK((low & 0x3fffffffffffffffULL) == op.seq);
+  }
+  CHECK(ids.size() == ops.size());
 }
 
 TEST_CASE("INSERT OR REPLACE, UPSERT and key-changing updates are recorded so a replica can reproduce them",
