@@ -25,6 +25,7 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
 std::size_t Session::seal() { return capture::seal(db, tables, writer); }
 
 void Session::finish() {
+  merger.flush();
   devices.save();
   set_meta(db, "lamport", Value::integer(static_cast<std::int64_t>(lamport)));
 }

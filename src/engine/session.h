@@ -19,7 +19,8 @@ struct Session {
 
   // Seals captured changes (capture/sealer.h).
   std::size_t seal();
-  // Saves chain heads and the Lamport time. Call before committing.
+  // Writes the merge state held back, saves chain heads and the Lamport time.
+  // Call before committing, and before reading ferry_rows.
   void finish();
 
   sql::Database& db;

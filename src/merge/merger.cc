@@ -23,6 +23,7 @@ namespace {
 // A cell's value as far as conflicts are concerned: nullopt for "deleted".
 using CellValue = std::optional<Value>;
 const std::string kExistence;  // The row-existence cell is named "".
+const Value kNull;
 
 }  // namespace
 
@@ -36,7 +37,8 @@ struct Merger::Impl {
   sql::Statement insert_conflict;
   sql::Statement close_conflict;
   sql::Statement count_open;
-  std::map<std::string, sql::Statement> writes;         // Application-table statements by (kind, table, columns).
+  std::map<std::string, sql::Statement, std::less<>> writes;  // Application-table statements by (kind, table, columns).
+  std::string write_key;  // Reused: looking a statement up allocates nothing.
   std::map<std::pair<std::int64_t, std::uint64_t>, Operation> decoded;  // Winners read back from the log.
 
   Impl(sql::Database& d, engine::Devices& dev, const capture::Registry& t, log::Store& l)
@@ -99,8 +101,10 @@ struct Merger::Impl {
   // The statement writing `positions` of `t` (kind: 'I' insert, 'U' update, 'D' delete),
   // prepared on first use: no SQL text is built per operation.
   sql::Statement& write_statement(const capture::TrackedTable& t, char kind, const std::vector<int>& positions) {
-    std::string key(1, kind);
-    key += std::to_string(t.no) + ':';
+    std::string& key = write_key;
+    key.assign(1, kind);
+    for (std::int64_t n = t.no; n > 0; n >>= 7) key += static_cast<char>(0x80 | (n & 0x7f));
+    key += ':';
     for (int p : positions) key += static_cast<char>(p & 0x7f), key += static_cast<char>(p >> 7);
     auto it = writes.find(key);
     if (it != writes.end()) return it->second;
@@ -169,7 +173,7 @@ struct Merger::Impl {
   }
 
   void write_row(const capture::TrackedTable& t, const Operation& op, const RowMeta& meta, bool was, bool now,
-                 const std::vector<std::string>& changed) {
+                 const std::vector<const std::string*>& changed) {
     if (!now) {
       if (!was) return;
       auto& st = write_statement(t, 'D', {});
@@ -178,15 +182,27 @@ struct Merger::Impl {
       return;
     }
     std::vector<int> positions;
-    std::vector<Value> values;
+    std::vector<const Value*> values;  // Into op, or into `held`.
+    std::vector<Value> held;           // Winners' values from other operations.
+    positions.reserve(t.columns.size());
+    values.reserve(t.columns.size());
+    held.reserve(t.columns.size());    // Never reallocates: `values` may point into it.
     auto add_winner = [&](int position) {
       const std::string& column = t.columns[static_cast<std::size_t>(position)];
       const Frontier* f = meta.find(column);
       if (f == nullptr || f->empty()) return;
-      auto v = cell_value(*winner(*f), column, op);
-      if (!v) return;  // The winner is a delete: the column keeps its default.
+      const Stamp& w = *winner(*f);
+      const Value* v = nullptr;
+      if (!w.removes && id_of(w.device) == op.origin && w.seq == op.seq) {
+        v = &kNull;  // An insert whose schema lacked the column: NULL.
+        for (const auto& c : op.columns)
+          if (c.name == column) v = &c.value;
+      } else if (auto cell = cell_value(w, column, op)) {
+        v = &held.emplace_back(std::move(*cell));
+      }
+      if (v == nullptr) return;  // The winner is a delete: the column keeps its default.
       positions.push_back(position);
-      values.push_back(std::move(*v));
+      values.push_back(v);
     };
     const auto is_key = [&](int p) { return std::find(t.key_positions.begin(), t.key_positions.end(), p) - t.key_positions.begin(); };
     if (!was) {
@@ -194,24 +210,24 @@ struct Merger::Impl {
         const auto k = static_cast<std::size_t>(is_key(p));
         if (k < t.key_positions.size()) {
           positions.push_back(p);
-          values.push_back(op.key[k]);
+          values.push_back(&op.key[k]);
         } else {
           add_winner(p);
         }
       }
       auto& st = write_statement(t, 'I', positions);
-      for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i + 1), values[i]);
+      for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i + 1), *values[i]);
       run_write(st, op);
       return;
     }
-    for (const auto& column : changed) {
-      const int p = column == kExistence ? -1 : t.position(column);
+    for (const std::string* column : changed) {
+      const int p = column == &kExistence ? -1 : t.position(*column);
       if (p >= 0 && static_cast<std::size_t>(is_key(p)) == t.key_positions.size()) add_winner(p);
     }
     if (values.empty()) return;
     auto& st = write_statement(t, 'U', positions);
     int param = 1;
-    for (const auto& v : values) st.bind(param++, v);
+    for (const Value* v : values) st.bind(param++, *v);
     for (const auto& k : op.key) st.bind(param++, k);
     run_write(st, op);
   }
@@ -261,6 +277,8 @@ Merger::Merger(sql::Database& db, engine::Devices& devices, const capture::Regis
     : impl_(std::make_unique<Impl>(db, devices, tables, log)) {}
 Merger::~Merger() = default;
 
+void Merger::flush() { impl_->rows.flush(); }
+
 void Merger::apply(const Operation& op, bool write_table) {
   Impl& m = *impl_;
   const capture::TrackedTable* t = m.tables.find(op.table);
@@ -272,17 +290,20 @@ void Merger::apply(const Operation& op, bool write_table) {
 
   const bool was = exists(meta, [&](const Frontier& f) { return m.winner(f); });
   const Stamp stamp{m.devices.ensure(op.origin).no, op.seq, op.lamport, op.kind == OpKind::remove};
-  std::vector<std::string> touched, changed;
+  // Names of cells: kExistence, the table's own column names, or op's.
+  std::vector<const std::string*> touched, changed;
+  touched.reserve(t->columns.size() + 1);
+  changed.reserve(t->columns.size() + 1);
   if (op.kind != OpKind::update) {
-    touched.push_back(kExistence);
-    if (m.advance(meta.exist, stamp, op)) changed.push_back(kExistence);
+    touched.push_back(&kExistence);
+    if (m.advance(meta.exist, stamp, op)) changed.push_back(&kExistence);
   }
   auto write_cell = [&](const std::string& column) {
     // Key columns are not cells: their values are the key itself, so only existence can differ.
     const int p = t->position(column);
     if (p >= 0 && std::count(t->key_positions.begin(), t->key_positions.end(), p) > 0) return;
-    touched.push_back(column);
-    if (m.advance(meta.cell(column), stamp, op)) changed.push_back(column);
+    touched.push_back(&column);
+    if (m.advance(meta.cell(column), stamp, op)) changed.push_back(&column);
   };
   if (op.kind == OpKind::remove) {
     for (const auto& c : t->columns) write_cell(c);
@@ -292,13 +313,13 @@ void Merger::apply(const Operation& op, bool write_table) {
   const bool now = exists(meta, [&](const Frontier& f) { return m.winner(f); });
   if (write_table) m.write_row(*t, op, meta, was, now, changed);
 
-  const bool may_conflict = meta.conflicted || std::any_of(touched.begin(), touched.end(), [&](const std::string& c) {
-    return (c == kExistence ? meta.exist : meta.cell(c)).size() > 1;
+  const bool may_conflict = meta.conflicted || std::any_of(touched.begin(), touched.end(), [&](const std::string* c) {
+    return (c == &kExistence ? meta.exist : meta.cell(*c)).size() > 1;
   });
   if (may_conflict) {
     const std::string pk = log::encode_values(op.key);
-    for (const auto& c : touched)
-      m.settle_conflicts(op.table, pk, c, c == kExistence ? meta.exist : meta.cell(c), op);
+    for (const std::string* c : touched)
+      m.settle_conflicts(op.table, pk, *c, c == &kExistence ? meta.exist : meta.cell(*c), op);
     m.count_open.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
     m.count_open.step();
     meta.conflicted = m.count_open.integer(0) > 0;

@@ -50,6 +50,9 @@ class Merger {
   // closes are recorded in ferry_conflicts.
   // REQUIRES: every operation op causally follows was applied before.
   void apply(const Operation& op, bool write_table);
+  // Writes the merge state apply() holds back (merge/row_store.h). Call before
+  // committing, and before anything reads ferry_rows.
+  void flush();
 
  private:
   struct Impl;

@@ -23,7 +23,21 @@ RowStore::Statements& RowStore::integer_keyed(std::int64_t table) {
   return by_table_.emplace(table, std::move(st)).first->second;
 }
 
+RowStore::Held* RowStore::held(std::int64_t table, const std::vector<Value>& key) {
+  if (integer_key(key)) {
+    auto it = held_integer_.find({table, key[0].as_integer()});
+    return it == held_integer_.end() ? nullptr : &it->second;
+  }
+  if (held_general_.empty()) return nullptr;
+  auto it = held_general_.find({table, log::encode_values(key)});
+  return it == held_general_.end() ? nullptr : &it->second;
+}
+
 bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowMeta& out) {
+  if (const Held* h = held(table, key)) {
+    out = decode_meta(std::string_view(reinterpret_cast<const char*>(h->meta.data()), h->meta.size()), db_.path());
+    return true;
+  }
   sql::Statement* chosen = &general_.load;
   if (integer_key(key)) {
     Statements& s = integer_keyed(table);
@@ -45,20 +59,35 @@ bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowMeta& 
 }
 
 void RowStore::save(std::int64_t table, const std::vector<Value>& key, const RowMeta& meta, bool existed) {
-  const Bytes encoded = encode_meta(meta);
+  if (Held* h = held(table, key)) {
+    h->meta = encode_meta(meta);
+    return;
+  }
+  if (held_integer_.size() + held_general_.size() >= kMaxHeld) flush();
   if (integer_key(key)) {
-    Statements& s = integer_keyed(table);
-    sql::Statement& st = existed ? s.update : s.insert;
-    const std::int64_t k = key[0].as_integer();
-    st.bind(2, k).bind_blob_view(3, encoded.data(), encoded.size());
-    st.run();
-    if (!s.any || k > s.max_key) s.max_key = k, s.any = true;
+    held_integer_.emplace(std::make_pair(table, key[0].as_integer()), Held{encode_meta(meta), existed});
   } else {
-    const std::string pk = log::encode_values(key);
-    sql::Statement& st = existed ? general_.update : general_.insert;
-    st.bind(1, table).bind_blob_view(2, pk.data(), pk.size()).bind_blob_view(3, encoded.data(), encoded.size());
+    held_general_.emplace(std::make_pair(table, log::encode_values(key)), Held{encode_meta(meta), existed});
+  }
+}
+
+void RowStore::flush() {
+  for (const auto& [where, h] : held_integer_) {
+    Statements& s = integer_keyed(where.first);
+    sql::Statement& st = h.stored ? s.update : s.insert;
+    st.bind(2, where.second).bind_blob_view(3, h.meta.data(), h.meta.size());
+    st.run();
+    if (!s.any || where.second > s.max_key) s.max_key = where.second, s.any = true;
+  }
+  held_integer_.clear();
+  for (const auto& [where, h] : held_general_) {
+    sql::Statement& st = h.stored ? general_.update : general_.insert;
+    st.bind(1, where.first)
+        .bind_blob_view(2, where.second.data(), where.second.size())
+        .bind_blob_view(3, h.meta.data(), h.meta.size());
     st.run();
   }
+  held_general_.clear();
 }
 
 void RowStore::for_each(sql::Database& db, const std::function<void(const RowMeta&)>& fn) {

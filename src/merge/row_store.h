@@ -5,6 +5,13 @@
 //   ferry_rows(tbl, pk, meta) WITHOUT ROWID             every other key, encoded (log/codec.h).
 // The per-table tables are created on first use. A RowStore lives inside one
 // write transaction.
+//
+// Writes are held back: save() keeps the encoded state in memory and flush()
+// writes it, in key order, once per row however often the row changed -- an
+// import or seal that inserts a row and then updates it writes its state once
+// and never reads it back from disk. At most kMaxHeld rows are held (about
+// 25 MB); beyond, everything held is written. Nothing is written without
+// flush(): a session that fails simply drops what it held.
 
 #include <cstdint>
 #include <functional>
@@ -27,6 +34,8 @@ class RowStore {
   bool load(std::int64_t table, const std::vector<Value>& key, RowMeta& out);
   // Stores it; `existed`: load() found one.
   void save(std::int64_t table, const std::vector<Value>& key, const RowMeta& meta, bool existed);
+  // Writes every state save() holds back. Call before anything reads ferry_rows.
+  void flush();
 
   // Calls `fn` with every stored row state.
   static void for_each(sql::Database& db, const std::function<void(const RowMeta&)>& fn);
@@ -45,9 +54,18 @@ class RowStore {
     return key.size() == 1 && key[0].type() == Value::Type::integer;
   }
 
+  struct Held {
+    Bytes meta;
+    bool stored;  // A row exists in the table: flush() updates rather than inserts.
+  };
+  static constexpr std::size_t kMaxHeld = std::size_t{1} << 17;
+  Held* held(std::int64_t table, const std::vector<Value>& key);
+
   sql::Database& db_;
   Statements general_;
   std::map<std::int64_t, Statements> by_table_;
+  std::map<std::pair<std::int64_t, std::int64_t>, Held> held_integer_;  // (table, integer key)
+  std::map<std::pair<std::int64_t, std::string>, Held> held_general_;   // (table, encoded key)
 };
 
 }  // namespace ferry::merge
