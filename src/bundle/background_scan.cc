@@ -85,8 +85,8 @@ void scan_into(Reader& reader, Channel& channel) {
   std::exception_ptr error;
   try {
     batch.reserve(kBatchSize);
-    reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) {
-      batch.push_back(Verified{op, std::string(body), hash});
+    reader.scan([&](Operation& op, std::string_view body, const Hash& hash) {
+      batch.push_back(Verified{std::move(op), std::string(body), hash});
       if (batch.size() == kBatchSize) hand_over();
     });
   } catch (const Cancelled&) {
@@ -116,7 +116,7 @@ void scan_in_background(Reader& reader, const Reader::Visitor& visit) {
   try {
     Batch batch;
     while (channel.pop(batch))
-      for (const auto& v : batch) visit(v.op, v.body, v.hash);
+      for (auto& v : batch) visit(v.op, v.body, v.hash);
   } catch (...) {
     channel.cancel();
     scanner.join();

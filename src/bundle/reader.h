@@ -44,7 +44,8 @@ class Reader {
   const BundleInfo& info() const { return info_; }
   const std::string& path() const { return path_; }
 
-  using Visitor = std::function<void(const Operation& op, std::string_view body, const Hash& hash)>;
+  // `op` is the visitor's to keep (it may move from it); `body` is valid during the call.
+  using Visitor = std::function<void(Operation& op, std::string_view body, const Hash& hash)>;
   // Verifies every operation and the content hash, calling `visit` (if set)
   // for each verified operation in (origin, seq) order. Throws at the first
   // failure; the content hash is checked after the last operation, so a
