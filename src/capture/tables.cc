@@ -49,6 +49,11 @@ std::vector<std::string> TrackedTable::key_names() const {
   return out;
 }
 
+bool TrackedTable::is_key(const std::string& column) const {
+  const int p = position(column);
+  return p >= 0 && std::count(key_positions.begin(), key_positions.end(), p) > 0;
+}
+
 int TrackedTable::position(const std::string& column) const {
   auto it = std::find(columns.begin(), columns.end(), column);
   return it == columns.end() ? -1 : static_cast<int>(it - columns.begin());

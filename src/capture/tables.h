@@ -31,6 +31,9 @@ struct TrackedTable {
 
   std::vector<std::string> key_names() const;
   int position(const std::string& column) const;  // -1 if absent.
+  // True for a column of the primary key. Key columns are not cells of the merge
+  // (bundle_format/README.md, "Merge rules"): their values are the key itself.
+  bool is_key(const std::string& column) const;
   TableInfo info() const;
 };
 

@@ -9,16 +9,12 @@ namespace ferry::history {
 std::vector<std::string> RowReplay::cells(const Operation& op, const capture::TrackedTable& table) {
   std::vector<std::string> out;
   if (op.kind != OpKind::update) out.push_back("");
-  auto is_key = [&](const std::string& column) {
-    const int p = table.position(column);
-    return p >= 0 && std::count(table.key_positions.begin(), table.key_positions.end(), p) > 0;
-  };
   if (op.kind == OpKind::remove) {
     for (const auto& c : table.columns)
-      if (!is_key(c)) out.push_back(c);
+      if (!table.is_key(c)) out.push_back(c);
   } else {
     for (const auto& c : op.columns)
-      if (!is_key(c.name)) out.push_back(c.name);
+      if (!table.is_key(c.name)) out.push_back(c.name);
   }
   return out;
 }

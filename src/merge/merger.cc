@@ -204,10 +204,10 @@ struct Merger::Impl {
       positions.push_back(position);
       values.push_back(v);
     };
-    const auto is_key = [&](int p) { return std::find(t.key_positions.begin(), t.key_positions.end(), p) - t.key_positions.begin(); };
+    const auto key_index = [&](int p) { return std::find(t.key_positions.begin(), t.key_positions.end(), p) - t.key_positions.begin(); };
     if (!was) {
       for (int p = 0; p < static_cast<int>(t.columns.size()); ++p) {
-        const auto k = static_cast<std::size_t>(is_key(p));
+        const auto k = static_cast<std::size_t>(key_index(p));
         if (k < t.key_positions.size()) {
           positions.push_back(p);
           values.push_back(&op.key[k]);
@@ -222,7 +222,7 @@ struct Merger::Impl {
     }
     for (const std::string* column : changed) {
       const int p = column == &kExistence ? -1 : t.position(*column);
-      if (p >= 0 && static_cast<std::size_t>(is_key(p)) == t.key_positions.size()) add_winner(p);
+      if (p >= 0 && static_cast<std::size_t>(key_index(p)) == t.key_positions.size()) add_winner(p);
     }
     if (values.empty()) return;
     auto& st = write_statement(t, 'U', positions);
@@ -299,9 +299,7 @@ void Merger::apply(const Operation& op, bool write_table) {
     if (m.advance(meta.exist, stamp, op)) changed.push_back(&kExistence);
   }
   auto write_cell = [&](const std::string& column) {
-    // Key columns are not cells: their values are the key itself, so only existence can differ.
-    const int p = t->position(column);
-    if (p >= 0 && std::count(t->key_positions.begin(), t->key_positions.end(), p) > 0) return;
+    if (t->is_key(column)) return;  // Only existence can differ (capture::TrackedTable::is_key).
     touched.push_back(&column);
     if (m.advance(meta.cell(column), stamp, op)) changed.push_back(&column);
   };
