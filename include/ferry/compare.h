@@ -28,6 +28,8 @@ struct InclusionProof {
   std::string to_text() const;
   // Throws Error(invalid_argument) naming the part that is malformed.
   static InclusionProof parse(const std::string& text);
+  // Writes to_text() and a newline to `file`, replacing it atomically.
+  void write(const std::string& file) const;
 };
 
 // The root the proof leads to; nullopt when its shape cannot belong to a tree of

@@ -1,7 +1,6 @@
 // Fingerprint files: `ferry fingerprint --out FILE` writes one, `ferry diff`
 // and the network view read them (bundle_format/README.md, "Fingerprints").
 #include <fstream>
-#include <unistd.h>
 
 #include "compare/fingerprint_file.h"
 #include "ferry/compare.h"
@@ -40,22 +39,8 @@ DeviceId device_field(const json& doc, const std::string& pointer, const std::st
 }  // namespace
 
 void write_fingerprint(const Fingerprint& fingerprint, const std::string& path) {
-  const std::string temp = path + ".ferry-tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << render::fingerprint(fingerprint).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-    out.close();
-    if (!out) {
-      ::unlink(temp.c_str());
-      throw Error(Errc::database, path + ": cannot write the fingerprint file (check the folder exists and is writable)");
-    }
-  }
-  try {
-    util::publish(temp, path, "fingerprint file");
-  } catch (...) {
-    ::unlink(temp.c_str());
-    throw;
-  }
+  util::write_file_atomically(
+      path, render::fingerprint(fingerprint).dump(2, ' ', false, json::error_handler_t::replace) + "\n", "fingerprint file");
 }
 
 Fingerprint read_fingerprint(const std::string& path) {

@@ -5,6 +5,7 @@
 #include "ferry/compare.h"
 #include "ferry/error.h"
 #include "fingerprint/merkle.h"
+#include "util/files.h"
 #include "util/hex.h"
 
 namespace ferry {
@@ -46,6 +47,8 @@ std::string InclusionProof::to_text() const {
   for (std::size_t i = 0; i < path.size(); ++i) out += (i ? "," : "") + to_hex(path[i]);
   return out;
 }
+
+void InclusionProof::write(const std::string& file) const { util::write_file_atomically(file, to_text() + "\n", "proof"); }
 
 InclusionProof InclusionProof::parse(const std::string& input) {
   std::string text;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "ferry/error.h"
 
@@ -26,6 +27,25 @@ void sync_path(const std::string& path, const std::string& what) {
     throw Error(Errc::database, path + ": cannot flush " + what + " to disk: " + std::strerror(err));
   }
   ::close(fd);
+}
+
+void write_file_atomically(const std::string& target, const std::string& text, const std::string& what) {
+  const std::string temp = target + ".ferry-tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+      ::unlink(temp.c_str());
+      throw Error(Errc::database, target + ": cannot write the " + what + " (check the folder exists and is writable)");
+    }
+  }
+  try {
+    publish(temp, target, what);
+  } catch (...) {
+    ::unlink(temp.c_str());
+    throw;
+  }
 }
 
 void publish(const std::string& temp, const std::string& target, const std::string& what) {

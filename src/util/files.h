@@ -12,6 +12,9 @@ void sync_path(const std::string& path, const std::string& what);
 // REQUIRES: `temp` is complete and closed, in the same folder as `target`.
 // Throws Error(database) naming `target` and `what` if any step fails.
 void publish(const std::string& temp, const std::string& target, const std::string& what);
+// Writes `text` to a temporary file beside `target`, then publishes it: `target`
+// is replaced whole or not at all. Throws Error(database) naming `target` and `what`.
+void write_file_atomically(const std::string& target, const std::string& text, const std::string& what);
 
 // A folder only this user may enter (mkdtemp: mode 0700) under $TMPDIR or /tmp,
 // removed with everything in it when the object goes. Throws Error(database)

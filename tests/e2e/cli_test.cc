@@ -253,6 +253,12 @@ TEST_CASE("diff, network, prove and check-proof compare devices that never meet"
   const auto other_root = json::parse(ferry("fingerprint b.db --json").out)["operations"]["root"].get<std::string>();
   CHECK(ferry("check-proof " + other_root + " op.proof").status == 3);
   CHECK(ferry("check-proof 12ab op.proof").status == 2);
+  auto unwritable = ferry("prove a.db " + op + " -o no-such-folder/op.proof");  // Whole or not at all.
+  CHECK(unwritable.status != 0);
+  CHECK_THAT(unwritable.out, Catch::Contains("no-such-folder/op.proof: cannot write the proof"));
+  CHECK(ferry("prove a.db " + op + " -o op.proof").status == 0);  // Over the old one.
+  CHECK(ferry("check-proof " + root + " op.proof").status == 0);
+  CHECK(test::run("cd " + test::shell_quote(ferry.dir.path()) + " && ls op.proof*").out == "op.proof\n");  // No temp file.
 }
 
 TEST_CASE("history shows every version of a row; as-of copies a table as it was", "[e2e][history]") {

@@ -171,11 +171,7 @@ int cmd_prove(const std::string& db, const std::string& operation, const std::st
   auto e = Engine::open(db);
   const InclusionProof p = e.prove(*id);
   const Hash root = *root_of(p);
-  if (!out.empty()) {
-    std::ofstream file(out, std::ios::binary | std::ios::trunc);
-    file << p.to_text() << "\n";
-    if (!file.flush()) throw Error(Errc::database, out + ": cannot write the proof (check the folder is writable)");
-  }
+  if (!out.empty()) p.write(out);
   if (as_json) {
     json path = json::array();
     for (const auto& h : p.path) path.push_back(to_hex(h));
