@@ -35,6 +35,14 @@ Importer::Importer(engine::Session& session, std::string where)
   may_be_pending_ = any.integer(0) != 0;
 }
 
+void Importer::check_held(const engine::Device& d, std::uint64_t seq, const Hash& hash, std::string_view body) const {
+  const auto held = s_.log.hash(d.id, seq);
+  if (held == hash) return;                              // The same operation.
+  if (seq == d.base_seq && d.base_hash == hash) return;  // A snapshot's base itself.
+  if (!held && seq < d.base_seq) return;                 // Below the base: vouched for by it, not kept.
+  forked(where_, d.id, seq, held.value_or(d.base_hash), hash, body);
+}
+
 bool Importer::ready(const Operation& op) const {
   for (const auto& [device, seq] : op.clock.entries()) {
     if (device == op.origin) continue;
@@ -68,11 +76,7 @@ void Importer::offer(const Operation& op, std::string_view body, const Hash& has
     throw Error(Errc::refused, where_ + ": " + describe(op) + " claims to come from this device, which never wrote it: another "
                                               "database uses this device's identity (a copied file?). Nothing was imported.");
   if (op.seq <= d.head_seq) {
-    const auto held_hash = s_.log.hash(op.origin, op.seq);
-    // Below a snapshot's base the operation is vouched for but not kept: only the base itself can be compared.
-    const bool vouched = !held_hash && op.seq < d.base_seq;
-    if (!vouched && held_hash != hash && !(op.seq == d.base_seq && d.base_hash == hash))
-      forked(where_, op.origin, op.seq, held_hash.value_or(d.base_hash), hash, body);
+    check_held(d, op.seq, hash, body);
     ++summary_.duplicates;
     return;
   }
@@ -127,12 +131,11 @@ void Importer::drain() {
   }
   auto remove = s_.db.prepare("DELETE FROM ferry_pending WHERE origin=? AND seq=?");
   for (auto& [device, queue] : queues) {
-    // Entries that an earlier import already applied by another route.
+    // Entries that arrived since by another route, or that a snapshot's base now covers.
     const engine::Device* d = s_.devices.find(device);
     while (!queue.empty() && d != nullptr && queue.begin()->first <= d->head_seq) {
       const Held& stale = queue.begin()->second;
-      const auto held = s_.log.hash(device, stale.op.seq);
-      if (held != stale.hash) forked(where_, device, stale.op.seq, held.value_or(Hash{}), stale.hash, stale.body);
+      check_held(*d, stale.op.seq, stale.hash, stale.body);
       remove.bind_blob(1, device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(stale.op.seq));
       remove.run();
       queue.erase(queue.begin());

@@ -45,6 +45,10 @@ class Importer {
 
  private:
   bool ready(const Operation& op) const;
+  // For an operation at or below device `d`'s head: throws Fork unless this
+  // database holds the same one, or a snapshot's base vouches for it (below the
+  // base, operations are vouched for but not all kept).
+  void check_held(const engine::Device& d, std::uint64_t seq, const Hash& hash, std::string_view body) const;
   void apply(const Operation& op, std::string_view body, const Hash& hash);
 
   engine::Session& s_;
