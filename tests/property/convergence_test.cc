@@ -167,6 +167,17 @@ class Scenario {
       return;
     }
     replicas_.push_back(std::make_unique<test::Replica>(dir_, "joined", kSchema));
+    if (chance(50)) {
+      // Half the time a tail of the same history arrives first: with their pasts missing, its
+      // operations wait, and the snapshot must settle them (bundle_format/README.md, §13).
+      ExportOptions tail;
+      tail.since = VectorClock();
+      const VectorClock has = from.engine.clock();
+      for (const auto& [device, seq] : has.entries()) tail.since->set(device, std::max<std::uint64_t>(1, seq / 2));
+      const std::string early = dir_.file("tail.ferry");
+      from.engine.export_bundle(early, tail);
+      REQUIRE(replicas_.back()->engine.import_bundle(early).applied == 0);
+    }
     conflicts_seen_ += replicas_.back()->engine.import_bundle(file).conflicts;
     joined_ = replicas_.back().get();
   }
