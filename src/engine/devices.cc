@@ -43,13 +43,16 @@ Device& Devices::ensure(const DeviceId& id) {
 }
 
 Device* Devices::find(const DeviceId& id) {
-  auto it = no_of_.find(id);
-  return it == no_of_.end() ? nullptr : &by_no_.at(it->second);
+  // The devices in by_no_ are not const; only the lookup is shared with the const find.
+  return const_cast<Device*>(static_cast<const Devices*>(this)->find(id));
 }
 
 const Device* Devices::find(const DeviceId& id) const {
+  if (last_ != nullptr && last_->id == id) return last_;
   auto it = no_of_.find(id);
-  return it == no_of_.end() ? nullptr : &by_no_.at(it->second);
+  if (it == no_of_.end()) return nullptr;
+  last_ = &by_no_.at(it->second);
+  return last_;
 }
 
 const Device& Devices::by_no(std::int64_t no) const {

@@ -30,6 +30,8 @@ class Devices {
  public:
   // Loads every row of ferry_devices.
   explicit Devices(sql::Database& db);
+  Devices(const Devices&) = delete;  // It points into its own maps.
+  Devices& operator=(const Devices&) = delete;
 
   // The device with this id, registering it when unknown.
   Device& ensure(const DeviceId& id);
@@ -51,6 +53,9 @@ class Devices {
   sql::Database& db_;
   std::map<std::int64_t, Device> by_no_;
   std::map<DeviceId, std::int64_t> no_of_;
+  // The device found last: an import asks for the same one several times per
+  // operation. Map nodes never move, so the pointer stays valid.
+  mutable const Device* last_ = nullptr;
 };
 
 // A clock kept in a column of ferry_devices (announced_clock, exported_clock);
