@@ -216,7 +216,7 @@ struct Merger::Impl {
         }
       }
       auto& st = write_statement(t, 'I', positions);
-      for (std::size_t i = 0; i < values.size(); ++i) st.bind(static_cast<int>(i + 1), *values[i]);
+      for (std::size_t i = 0; i < values.size(); ++i) st.bind_view(static_cast<int>(i + 1), *values[i]);
       run_write(st, op);
       return;
     }
@@ -227,8 +227,8 @@ struct Merger::Impl {
     if (values.empty()) return;
     auto& st = write_statement(t, 'U', positions);
     int param = 1;
-    for (const Value* v : values) st.bind(param++, *v);
-    for (const auto& k : op.key) st.bind(param++, k);
+    for (const Value* v : values) st.bind_view(param++, *v);
+    for (const auto& k : op.key) st.bind_view(param++, k);
     run_write(st, op);
   }
 

@@ -126,6 +126,16 @@ Statement& Statement::bind_null(int index) {
   db_->check(sqlite3_bind_null(stmt_.get(), index), "bind");
   return *this;
 }
+Statement& Statement::bind_view(int index, const Value& v) {
+  if (v.type() == Value::Type::text) {
+    db_->check(sqlite3_bind_text64(stmt_.get(), index, v.as_text().data(), v.as_text().size(), SQLITE_STATIC, SQLITE_UTF8),
+               "bind");
+    return *this;
+  }
+  if (v.type() == Value::Type::blob) return bind_blob_view(index, v.as_blob().data(), v.as_blob().size());
+  return bind(index, v);
+}
+
 Statement& Statement::bind(int index, const Value& v) {
   switch (v.type()) {
     case Value::Type::null: return bind_null(index);

@@ -58,6 +58,8 @@ class Statement {
   // As bind_blob, without a copy. REQUIRES: the bytes outlive the next step()/run().
   Statement& bind_blob_view(int index, const void* data, std::size_t size);
   Statement& bind(int index, const Value& v);
+  // As bind(Value), without copying TEXT or BLOB bytes. REQUIRES: `v` outlives the next step()/run().
+  Statement& bind_view(int index, const Value& v);
   Statement& bind_null(int index);
 
   // Runs one step; true while a row is available.
