@@ -89,13 +89,17 @@ struct Merger::Impl {
     return decoded.emplace(key, log::decode(*body, db.path() + ": log")).first->second;
   }
 
+  // The value `op` wrote to `column`: NULL for an insert whose schema lacked the column.
+  static const Value& column_value(const Operation& op, const std::string& column) {
+    for (const auto& c : op.columns)
+      if (c.name == column) return c.value;
+    return kNull;
+  }
+
   CellValue cell_value(const Stamp& s, const std::string& column, const Operation& current) {
     if (s.removes) return std::nullopt;
     if (column == kExistence) return Value::integer(1);
-    const Operation& op = operation(s, current);
-    for (const auto& c : op.columns)
-      if (c.name == column) return c.value;
-    return Value();  // An insert whose schema lacked the column: the column's value is NULL.
+    return column_value(operation(s, current), column);
   }
 
   // The statement writing `positions` of `t` (kind: 'I' insert, 'U' update, 'D' delete),
@@ -192,17 +196,12 @@ struct Merger::Impl {
       const Frontier* f = meta.find(column);
       if (f == nullptr || f->empty()) return;
       const Stamp& w = *winner(*f);
-      const Value* v = nullptr;
-      if (!w.removes && id_of(w.device) == op.origin && w.seq == op.seq) {
-        v = &kNull;  // An insert whose schema lacked the column: NULL.
-        for (const auto& c : op.columns)
-          if (c.name == column) v = &c.value;
-      } else if (auto cell = cell_value(w, column, op)) {
-        v = &held.emplace_back(std::move(*cell));
-      }
-      if (v == nullptr) return;  // The winner is a delete: the column keeps its default.
+      if (w.removes) return;  // The winner is a delete: the column keeps its default.
+      // Another operation's value is copied: reading a further winner may evict it from `decoded`.
+      const Operation& source = operation(w, op);
+      const Value& v = column_value(source, column);
       positions.push_back(position);
-      values.push_back(v);
+      values.push_back(&source == &op ? &v : &held.emplace_back(v));
     };
     const auto key_index = [&](int p) { return std::find(t.key_positions.begin(), t.key_positions.end(), p) - t.key_positions.begin(); };
     if (!was) {

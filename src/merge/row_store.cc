@@ -23,18 +23,18 @@ RowStore::Statements& RowStore::integer_keyed(std::int64_t table) {
   return by_table_.emplace(table, std::move(st)).first->second;
 }
 
-RowStore::Held* RowStore::held(std::int64_t table, const std::vector<Value>& key) {
+const RowStore::Held* RowStore::held(std::int64_t table, const std::vector<Value>& key, const std::string& pk) const {
   if (integer_key(key)) {
     auto it = held_integer_.find({table, key[0].as_integer()});
     return it == held_integer_.end() ? nullptr : &it->second;
   }
-  if (held_general_.empty()) return nullptr;
-  auto it = held_general_.find({table, log::encode_values(key)});
+  auto it = held_general_.find({table, pk});
   return it == held_general_.end() ? nullptr : &it->second;
 }
 
 bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowMeta& out) {
-  if (const Held* h = held(table, key)) {
+  const std::string pk = integer_key(key) ? std::string() : log::encode_values(key);
+  if (const Held* h = held(table, key, pk)) {
     out = decode_meta(std::string_view(reinterpret_cast<const char*>(h->meta.data()), h->meta.size()), db_.path());
     return true;
   }
@@ -45,11 +45,9 @@ bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowMeta& 
     chosen = &s.load;
   }
   sql::Statement& st = *chosen;
-  std::string pk;
   if (integer_key(key)) {
     st.bind(2, key[0].as_integer());
   } else {
-    pk = log::encode_values(key);
     st.bind(1, table).bind_blob_view(2, pk.data(), pk.size());
   }
   const bool found = st.step();
@@ -58,16 +56,22 @@ bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowMeta& 
   return found;
 }
 
-void RowStore::save(std::int64_t table, const std::vector<Value>& key, const RowMeta& meta, bool existed) {
-  if (Held* h = held(table, key)) {
-    h->meta = encode_meta(meta);
+template <typename Map, typename Key>
+void RowStore::hold(Map& map, Key where, Bytes meta, bool existed) {
+  auto it = map.find(where);
+  if (it != map.end()) {
+    it->second.meta = std::move(meta);  // Held already: whether it is stored stays as first found.
     return;
   }
   if (held_integer_.size() + held_general_.size() >= kMaxHeld) flush();
+  map.emplace(std::move(where), Held{std::move(meta), existed});
+}
+
+void RowStore::save(std::int64_t table, const std::vector<Value>& key, const RowMeta& meta, bool existed) {
   if (integer_key(key)) {
-    held_integer_.emplace(std::make_pair(table, key[0].as_integer()), Held{encode_meta(meta), existed});
+    hold(held_integer_, std::make_pair(table, key[0].as_integer()), encode_meta(meta), existed);
   } else {
-    held_general_.emplace(std::make_pair(table, log::encode_values(key)), Held{encode_meta(meta), existed});
+    hold(held_general_, std::make_pair(table, log::encode_values(key)), encode_meta(meta), existed);
   }
 }
 

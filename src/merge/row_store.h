@@ -59,7 +59,11 @@ class RowStore {
     bool stored;  // A row exists in the table: flush() updates rather than inserts.
   };
   static constexpr std::size_t kMaxHeld = std::size_t{1} << 17;
-  Held* held(std::int64_t table, const std::vector<Value>& key);
+  // `pk`: the encoded key, for keys that are not one INTEGER.
+  const Held* held(std::int64_t table, const std::vector<Value>& key, const std::string& pk) const;
+  // Holds `meta` for `where` in `map`, writing everything held first if too much is.
+  template <typename Map, typename Key>
+  void hold(Map& map, Key where, Bytes meta, bool existed);
 
   sql::Database& db_;
   Statements general_;
