@@ -5,12 +5,14 @@
 
 #include "ferry/error.h"
 #include "hash/sha256.h"
+#include "util/msgpack_io.h"
 
 namespace ferry::log {
 namespace {
 
 class Encoder {
  public:
+  Encoder() { sink_.out.reserve(256); }  // Most operations fit.
   void array(std::size_t n) { packer_.pack_array(static_cast<std::uint32_t>(n)); }
   void uint(std::uint64_t v) { packer_.pack_uint64(v); }
   void bin(const void* p, std::size_t n) {
@@ -36,28 +38,24 @@ class Encoder {
     std::memcpy(&bits, &v, sizeof bits);
     char out[9] = {static_cast<char>(0xcb)};
     for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
-    buffer_.write(out, sizeof out);
+    sink_.write(out, sizeof out);
   }
-  std::string take() { return std::string(buffer_.data(), buffer_.size()); }
+  std::string take() { return std::move(sink_.out); }
 
  private:
-  msgpack::sbuffer buffer_;
-  msgpack::packer<msgpack::sbuffer> packer_{buffer_};
+  util::StringSink sink_;
+  msgpack::packer<util::StringSink> packer_{sink_};
 };
 
 const msgpack::unpack_limit kLimits(/*array=*/kMaxArray, /*map=*/0, /*str=*/kMaxValueBytes,
                                     /*bin=*/kMaxValueBytes, /*ext=*/0, /*depth=*/4);
 
-// Strings and binaries in the parsed object point into the input instead of
-// being copied. REQUIRES: `bytes` outlives the returned handle.
-bool reference_input(msgpack::type::object_type, std::size_t, void*) { return true; }
-
-msgpack::object_handle parse_exactly(std::string_view bytes, const std::string& where) {
+// REQUIRES: `bytes` outlives the returned object (its strings point into it).
+std::unique_ptr<util::Unpacked> parse_exactly(std::string_view bytes, const std::string& where) {
   std::size_t offset = 0;
-  bool referenced = false;
-  msgpack::object_handle handle;
+  std::unique_ptr<util::Unpacked> handle;
   try {
-    handle = msgpack::unpack(bytes.data(), bytes.size(), offset, referenced, reference_input, nullptr, kLimits);
+    handle = std::make_unique<util::Unpacked>(bytes, offset, kLimits);
   } catch (const std::exception& e) {
     throw Error(Errc::corrupt, where + ": not valid msgpack: " + e.what());
   }
@@ -151,7 +149,7 @@ std::string encode(const Operation& op) {
 
 Operation decode(std::string_view bytes, const std::string& where) {
   const auto handle = parse_exactly(bytes, where);
-  const auto& top = get_array(handle.get(), where, "operation");
+  const auto& top = get_array(handle->get(), where, "operation");
   if (top.size != 11) bad(where, "operation", "an array of 11 fields");
   const msgpack::object* f = top.ptr;
   if (get_uint(f[0], where, "format") != kOperationFormat)
@@ -210,7 +208,7 @@ std::string encode_values(const std::vector<Value>& values) {
 
 std::vector<Value> decode_values(std::string_view bytes, const std::string& where) {
   const auto handle = parse_exactly(bytes, where);
-  const auto& arr = get_array(handle.get(), where, "values");
+  const auto& arr = get_array(handle->get(), where, "values");
   std::vector<Value> out;
   for (std::uint32_t i = 0; i < arr.size; ++i) out.push_back(get_value(arr.ptr[i], where, "value"));
   return out;
@@ -252,7 +250,7 @@ std::string encode_clock(const VectorClock& clock) {
 VectorClock decode_clock(std::string_view bytes, const std::string& where) {
   const auto handle = parse_exactly(bytes, where);
   VectorClock out;
-  const auto& arr = get_array(handle.get(), where, "clock");
+  const auto& arr = get_array(handle->get(), where, "clock");
   for (std::uint32_t i = 0; i < arr.size; ++i) {
     const auto& entry = get_array(arr.ptr[i], where, "clock entry");
     if (entry.size != 2) bad(where, "clock entry", "a [device, seq] pair");

@@ -3,11 +3,17 @@
 #include <msgpack.hpp>
 
 #include "ferry/error.h"
+#include "util/msgpack_io.h"
 
 namespace ferry::merge {
 namespace {
 
-void pack_frontier(msgpack::packer<msgpack::sbuffer>& p, const Frontier& f) {
+struct BytesSink {
+  Bytes out;
+  void write(const char* p, std::size_t n) { out.insert(out.end(), p, p + n); }
+};
+
+void pack_frontier(msgpack::packer<BytesSink>& p, const Frontier& f) {
   p.pack_array(static_cast<std::uint32_t>(f.size()));
   for (const auto& s : f) {
     p.pack_array(4);
@@ -45,8 +51,9 @@ const msgpack::unpack_limit kLimits(/*array=*/1 << 16, /*map=*/0, /*str=*/1 << 1
 }  // namespace
 
 Bytes encode_meta(const RowMeta& meta) {
-  msgpack::sbuffer buffer;
-  msgpack::packer<msgpack::sbuffer> p(buffer);
+  BytesSink buffer;
+  buffer.out.reserve(64);  // A row written by one insert of a few columns fits.
+  msgpack::packer<BytesSink> p(buffer);
   p.pack_array(3);
   p.pack_uint64(meta.conflicted ? 1 : 0);
   pack_frontier(p, meta.exist);
@@ -62,16 +69,13 @@ Bytes encode_meta(const RowMeta& meta) {
     else
       pack_frontier(p, f);
   }
-  const auto* d = reinterpret_cast<const std::uint8_t*>(buffer.data());
-  return Bytes(d, d + buffer.size());
+  return std::move(buffer.out);
 }
 
 RowMeta decode_meta(std::string_view bytes, const std::string& where) {
   try {
     std::size_t off = 0;
-    bool referenced = false;  // Column names point into `bytes`, which outlives `h`.
-    auto h = msgpack::unpack(bytes.data(), bytes.size(), off, referenced,
-                             [](msgpack::type::object_type, std::size_t, void*) { return true; }, nullptr, kLimits);
+    const util::Unpacked h(bytes, off, kLimits);  // Column names point into `bytes`, which outlives `h`.
     const auto& top = array_of(h.get());
     if (top.size != 3 || off != bytes.size()) throw msgpack::type_error();
     RowMeta meta;
