@@ -106,10 +106,12 @@ TEST_CASE("a locked or read-only database exits 5 and says why", "[e2e]") {
   prepared(ferry, "a.db", "a");
   SECTION("locked by another writer") {
     const std::string db = ferry.dir.file("a.db");
-    const auto r = test::run("python3 -c \"import sqlite3, time; c = sqlite3.connect('" + db +
-                             "', isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); "
-                             "time.sleep(3)\" & sleep 0.5; cd " + test::shell_quote(ferry.dir.path()) +
-                             " && FERRY_BUSY_TIMEOUT_MS=100 " FERRY_BINARY " status a.db; code=$?; wait; exit $code");
+    // The holder says when it has the lock (a file appears), however slowly a loaded machine starts it.
+    const auto r = test::run("cd " + test::shell_quote(ferry.dir.path()) +
+                             "; python3 -c \"import sqlite3, time; c = sqlite3.connect('" + db +
+                             "', isolation_level=None); c.execute('BEGIN IMMEDIATE'); open('holding', 'w').close(); "
+                             "time.sleep(3)\" & for i in $(seq 300); do [ -e holding ] && break; sleep 0.05; done; "
+                             "FERRY_BUSY_TIMEOUT_MS=100 " FERRY_BINARY " status a.db; code=$?; wait; exit $code");
     CHECK(r.status == 5);
     CHECK_THAT(r.out, Catch::Contains("another program holds the database"));
   }
