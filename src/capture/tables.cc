@@ -1,6 +1,8 @@
 #include "capture/tables.h"
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <numeric>
 #include <set>
 
@@ -30,6 +32,23 @@ std::vector<std::string> decode_names(const Bytes& b, const std::string& where) 
     out.push_back(v.as_text());
   }
   return out;
+}
+
+// Whether a column of this declared type can hold an integer and a real that
+// compare equal (1 and 1.0), following SQLite's affinity rules
+// (sqlite.org/datatype3.html, 3.1): INTEGER and NUMERIC affinity store a real
+// with an integer value as that integer, REAL affinity stores integers as
+// reals, TEXT affinity stores numbers as text. BLOB affinity (no type, or
+// BLOB) keeps both, and so does a STRICT table's ANY; any other NUMERIC-affinity
+// name is treated the same way, to be safe.
+bool may_hold_equal_numbers_of_two_types(std::string type) {
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  auto has = [&](const char* s) { return type.find(s) != std::string::npos; };
+  if (has("INT")) return false;
+  if (has("CHAR") || has("CLOB") || has("TEXT")) return false;
+  if (has("BLOB") || type.empty()) return true;
+  if (has("REAL") || has("FLOA") || has("DOUB")) return false;
+  return true;
 }
 
 void finish(TrackedTable& t) {
@@ -182,10 +201,17 @@ void Registry::drop_triggers(const std::string& name) {
 
 void Registry::create_triggers(const TrackedTable& t) {
   const std::string table = quote_identifier(t.name), no = std::to_string(t.no);
+  std::map<std::string, std::string> declared;  // Column name -> declared type.
+  auto types = db_.prepare("SELECT name, type FROM pragma_table_xinfo(?)");
+  types.bind(1, t.name);
+  while (types.step()) declared[types.text(0)] = types.text(1);
   auto col = [&](const char* row, std::size_t i) { return std::string(row) + "." + quote_identifier(t.columns[i]); };
+  // Byte for byte: BINARY, not the column's collation (NOCASE would hide 'a' -> 'A'),
+  // and by type where the column's affinity lets 1 and 1.0 both be stored.
   auto changed = [&](std::size_t i) {
-    return "(" + col("OLD", i) + " IS NOT " + col("NEW", i) + " OR typeof(" + col("OLD", i) + ")<>typeof(" +
-           col("NEW", i) + "))";
+    const std::string differ = col("OLD", i) + " IS NOT " + col("NEW", i) + " COLLATE BINARY";
+    if (!may_hold_equal_numbers_of_two_types(declared[t.columns[i]])) return "(" + differ + ")";
+    return "(" + differ + " OR typeof(" + col("OLD", i) + ")<>typeof(" + col("NEW", i) + "))";
   };
   std::string key_changed;
   for (int k : t.key_positions) key_changed += std::string(key_changed.empty() ? "" : " OR ") + changed(static_cast<std::size_t>(k));

@@ -83,6 +83,7 @@ Engine Engine::init(const std::string& path, const std::string& device_name) {
     engine::set_meta(db, "sign_key", blob(identity.sign));
     engine::set_meta(db, "box_key", blob(identity.box));
     engine::set_meta(db, "trust_policy", Value::text("tofu"));
+    engine::set_meta(db, "capture_triggers", Value::integer(capture::kTriggerVersion));
     auto st = db.prepare("INSERT INTO ferry_devices(id, name, sign_key, box_key, trust) VALUES(?, ?, ?, ?, 'self')");
     st.bind_blob(1, id.bytes.data(), 16).bind(2, device_name).bind_blob(3, identity.sign.data(), 32).bind_blob(
         4, identity.box.data(), 32);

@@ -22,7 +22,17 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
       lamport(load_lamport(database)),
       writer(devices, log, merger, self_id, lamport) {}
 
-std::size_t Session::seal() { return capture::seal(db, tables, writer); }
+std::size_t Session::seal() {
+  const std::size_t sealed = capture::seal(db, tables, writer);
+  // Triggers written by an older ferry are replaced once, after what they captured is sealed.
+  const auto built = get_meta(db, "capture_triggers");
+  if (!built || built->type() != Value::Type::integer || built->as_integer() < capture::kTriggerVersion) {
+    tables.suspend_triggers();
+    tables.restore_triggers();
+    set_meta(db, "capture_triggers", Value::integer(capture::kTriggerVersion));
+  }
+  return sealed;
+}
 
 void Session::finish() {
   merger.flush();

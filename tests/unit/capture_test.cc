@@ -186,6 +186,58 @@ TEST_CASE("an UPDATE records only the columns that changed, a DELETE only the ke
   CHECK(ops[3].key == std::vector<Value>{Value::integer(1)});
 }
 
+TEST_CASE("an UPDATE is compared byte for byte, whatever the column's collation or declared type", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(k TEXT COLLATE NOCASE PRIMARY KEY, a TEXT COLLATE NOCASE, b TEXT COLLATE RTRIM, "
+                   "i INTEGER, r REAL, n DECIMAL(10,2), x)");
+  auto e = Engine::init(path);
+  e.track("t");
+  test::exec(path, "INSERT INTO t VALUES('k', 'abc', 'a', 1, 1.5, 2, 3)");
+  SECTION("a change only a collation hides is recorded") {
+    test::exec(path, "UPDATE t SET a='ABC', b='a '");
+    const auto ops = oldest_first(e);
+    REQUIRE(ops.size() == 2);
+    REQUIRE(ops[1].columns.size() == 2);
+    CHECK(*column(ops[1], "a") == Value::text("ABC"));
+    CHECK(*column(ops[1], "b") == Value::text("a "));
+  }
+  SECTION("a key that changes only in case moves the whole row") {
+    test::exec(path, "UPDATE t SET k='K'");
+    const auto ops = oldest_first(e);
+    REQUIRE(ops.size() == 3);
+    CHECK(ops[1].kind == OpKind::remove);
+    CHECK(ops[1].key[0] == Value::text("k"));
+    CHECK(ops[2].kind == OpKind::insert);
+    CHECK(ops[2].key[0] == Value::text("K"));
+    CHECK(ops[2].columns.size() == 7);
+    CHECK(*column(ops[2], "a") == Value::text("abc"));
+  }
+  SECTION("a value the column's affinity stores unchanged is no change; an untyped column keeps its type") {
+    test::exec(path, "UPDATE t SET i=1.0, r=1.5, n=2.0, x=3.0");
+    const auto ops = oldest_first(e);
+    REQUIRE(ops.size() == 2);
+    REQUIRE(ops[1].columns.size() == 1);
+    CHECK(*column(ops[1], "x") == Value::real(3.0));
+  }
+}
+
+TEST_CASE("capture triggers an older ferry wrote are replaced at the next seal", "[capture]") {
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT COLLATE NOCASE)");
+  auto e = Engine::init(path);
+  e.track("t");
+  // As a database from before version 2 of the triggers: here, its update trigger lost.
+  test::exec(path, "DELETE FROM ferry_meta WHERE key='capture_triggers'; DROP TRIGGER \"ferry_capture_t_update\"");
+  test::exec(path, "INSERT INTO t VALUES(1, 'abc')");
+  CHECK(e.seal() == 1);
+  test::exec(path, "UPDATE t SET a='ABC'");
+  const auto ops = oldest_first(e);
+  REQUIRE(ops.size() == 2);
+  CHECK(*column(ops[1], "a") == Value::text("ABC"));
+}
+
 TEST_CASE("rolled-back changes leave no operation; committed ones keep commit order", "[capture]") {
   test::TempDir dir;
   const auto path = dir.file("app.db");
