@@ -51,6 +51,21 @@ bool may_hold_equal_numbers_of_two_types(std::string type) {
   return true;
 }
 
+// Rows are told apart by their key's bytes (bundle_format/ section 8). A key
+// that SQLite compares with another collation would make 'a' and 'A' one row
+// in the table but two to ferry, and devices would keep different rows.
+void refuse_collated_key(sql::Database& db, const std::string& table) {
+  auto st = db.prepare("SELECT x.name, x.coll FROM pragma_index_list(?1) AS l, pragma_index_xinfo(l.name) AS x "
+                       "WHERE l.origin='pk' AND x.key=1 AND x.coll<>'BINARY' COLLATE NOCASE");
+  st.bind(1, table);
+  if (st.step())
+    throw Error(Errc::refused, "table '" + table + "': its primary key column '" + st.text(0) + "' compares with COLLATE " +
+                                   st.text(1) + ", so keys ferry tells apart (such as 'a' and 'A') would be one row "
+                                   "here, and devices could keep different rows without a conflict. Track a table "
+                                   "whose key uses the default BINARY collation (store, say, lower(" + st.text(0) +
+                                   ") in the key)");
+}
+
 void finish(TrackedTable& t) {
   t.sorted_positions.resize(t.columns.size());
   std::iota(t.sorted_positions.begin(), t.sorted_positions.end(), 0);
@@ -109,6 +124,7 @@ TrackedTable introspect(sql::Database& db, const std::string& table) {
                                    "(rebuild the table with one, e.g. id INTEGER PRIMARY KEY)");
   std::sort(key.begin(), key.end());
   for (const auto& k : key) t.key_positions.push_back(k.second);
+  refuse_collated_key(db, table);
   finish(t);
   return t;
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <set>
+#include <tuple>
 
 #include "support/support.h"
 
@@ -166,6 +167,30 @@ TEST_CASE("a table without a declared primary key is refused with a clear messag
   CHECK_THROWS_AS(e.track("ferry_log"), Error);
 }
 
+TEST_CASE("a table whose key compares with a collation other than BINARY is refused, saying why", "[capture]") {
+  // Under NOCASE, 'k' and 'K' are one row of the table but two keys to ferry: two
+  // devices inserting them would each keep their own row, with no conflict recorded.
+  test::TempDir dir;
+  const auto path = dir.file("app.db");
+  test::exec(path, "CREATE TABLE emails(address TEXT COLLATE NOCASE PRIMARY KEY, v); "
+                   "CREATE TABLE parts(a TEXT, b TEXT, v, PRIMARY KEY(a, b COLLATE RTRIM)) WITHOUT ROWID; "
+                   "CREATE TABLE plain(k TEXT COLLATE BINARY PRIMARY KEY, v COLLATE NOCASE)");
+  auto e = Engine::init(path);
+  for (const auto& [table, column, collation] : {std::tuple{"emails", "address", "NOCASE"}, std::tuple{"parts", "b", "RTRIM"}}) {
+    try {
+      e.track(table);
+      FAIL("tracked " << table);
+    } catch (const Error& err) {
+      CHECK(err.code() == Errc::refused);
+      CHECK_THAT(err.what(), Catch::Contains(std::string("column '") + column + "' compares with COLLATE " + collation) &&
+                                 Catch::Contains("BINARY"));
+    }
+  }
+  CHECK(e.tables().empty());
+  e.track("plain");  // An explicit BINARY key, and a collation off the key, are fine.
+  CHECK(e.tables().size() == 1);
+}
+
 TEST_CASE("an UPDATE records only the columns that changed, a DELETE only the key", "[capture]") {
   test::TempDir dir;
   const auto path = dir.file("app.db");
@@ -189,7 +214,7 @@ TEST_CASE("an UPDATE records only the columns that changed, a DELETE only the ke
 TEST_CASE("an UPDATE is compared byte for byte, whatever the column's collation or declared type", "[capture]") {
   test::TempDir dir;
   const auto path = dir.file("app.db");
-  test::exec(path, "CREATE TABLE t(k TEXT COLLATE NOCASE PRIMARY KEY, a TEXT COLLATE NOCASE, b TEXT COLLATE RTRIM, "
+  test::exec(path, "CREATE TABLE t(k TEXT PRIMARY KEY, a TEXT COLLATE NOCASE, b TEXT COLLATE RTRIM, "
                    "i INTEGER, r REAL, n DECIMAL(10,2), x)");
   auto e = Engine::init(path);
   e.track("t");
@@ -202,7 +227,7 @@ TEST_CASE("an UPDATE is compared byte for byte, whatever the column's collation 
     CHECK(*column(ops[1], "a") == Value::text("ABC"));
     CHECK(*column(ops[1], "b") == Value::text("a "));
   }
-  SECTION("a key that changes only in case moves the whole row") {
+  SECTION("a key that changes only in case moves the whole row, other columns unchanged") {
     test::exec(path, "UPDATE t SET k='K'");
     const auto ops = oldest_first(e);
     REQUIRE(ops.size() == 3);
