@@ -22,7 +22,7 @@ namespace {
 
 const char* kSchema =
     "CREATE TABLE t(a INTEGER, b TEXT, x, y REAL, z BLOB, PRIMARY KEY(a, b)) WITHOUT ROWID;"
-    "CREATE TABLE u(id INTEGER PRIMARY KEY, v, w TEXT);";
+    "CREATE TABLE u(id INTEGER PRIMARY KEY, v, w TEXT COLLATE NOCASE);";  // 's1' -> 'S1' is a change.
 
 std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   const char* v = std::getenv(name);
@@ -121,7 +121,7 @@ class Scenario {
       case 1: return std::to_string(pick(-3, 3));
       case 2: return "-0.0";
       case 3: return "0.1";
-      case 4: return "'s" + std::to_string(pick(0, 3)) + "'";
+      case 4: return std::string(chance(50) ? "'s" : "'S") + std::to_string(pick(0, 3)) + "'";
       case 5: return "x'" + std::string(pick(0, 3) * 2, 'a') + "'";
       case 6: return "9223372036854775807";
       default: return "1e300";
@@ -133,7 +133,7 @@ class Scenario {
       const std::string a = std::to_string(pick(1, 3)), b = "'k" + std::to_string(pick(1, 2)) + "'";
       const std::string id = std::to_string(pick(1, 4));
       std::string sql;
-      switch (pick(0, 9)) {
+      switch (pick(0, 10)) {
         case 0: sql = "INSERT OR REPLACE INTO t VALUES(" + a + "," + b + "," + value() + "," + value() + "," + value() + ")"; break;
         case 1: sql = "INSERT OR IGNORE INTO u VALUES(" + id + "," + value() + "," + value() + ")"; break;
         case 2: sql = "UPDATE t SET x=" + value() + " WHERE a=" + a + " AND b=" + b; break;
@@ -143,7 +143,8 @@ class Scenario {
         case 6: sql = "DELETE FROM t WHERE a=" + a + " AND b=" + b; break;
         case 7: sql = "DELETE FROM u WHERE id=" + id; break;
         case 8: sql = "UPDATE OR IGNORE u SET id=" + std::to_string(pick(1, 4)) + " WHERE id=" + id; break;
-        default: sql = "INSERT INTO u VALUES(" + id + ",1,'x') ON CONFLICT(id) DO UPDATE SET v=v+1"; break;
+        case 9: sql = "INSERT INTO u VALUES(" + id + ",1,'x') ON CONFLICT(id) DO UPDATE SET v=v+1"; break;
+        default: sql = std::string("UPDATE u SET w=") + (chance(50) ? "upper(w)" : "lower(w)") + " WHERE id=" + id; break;
       }
       try {
         r.sql(sql);
