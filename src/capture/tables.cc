@@ -266,9 +266,11 @@ void Registry::create_triggers(const TrackedTable& t) {
 void Registry::suspend_triggers() {
   for (const auto& [name, t] : by_name_)
     if (t.tracked) drop_triggers(name);
+  db_.exec("INSERT INTO ferry_meta(key, value) VALUES('applying', 1) ON CONFLICT(key) DO UPDATE SET value=1");
 }
 
 void Registry::restore_triggers() {
+  db_.exec("DELETE FROM ferry_meta WHERE key='applying'");
   for (const auto& [name, t] : by_name_)
     if (t.tracked) create_triggers(t);
 }

@@ -57,6 +57,8 @@ class Registry {
   // Drops every capture trigger, so that rows ferry itself writes (an import)
   // are not captured again; restore() recreates them. Both run inside the
   // caller's transaction, so other connections never see the triggers missing.
+  // In between, ferry_meta holds the key 'applying': the application's own
+  // triggers can test it to stay out of ferry's writes (README, "Your own triggers").
   void suspend_triggers();
   void restore_triggers();
 
