@@ -269,6 +269,14 @@ void Registry::suspend_triggers() {
   db_.exec("INSERT INTO ferry_meta(key, value) VALUES('applying', 1) ON CONFLICT(key) DO UPDATE SET value=1");
 }
 
+void Registry::rebuild_triggers() {
+  for (const auto& [name, t] : by_name_) {
+    if (!t.tracked) continue;
+    drop_triggers(name);
+    create_triggers(t);
+  }
+}
+
 void Registry::restore_triggers() {
   db_.exec("DELETE FROM ferry_meta WHERE key='applying'");
   for (const auto& [name, t] : by_name_)

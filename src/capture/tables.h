@@ -61,6 +61,8 @@ class Registry {
   // triggers can test it to stay out of ferry's writes (README, "Your own triggers").
   void suspend_triggers();
   void restore_triggers();
+  // Replaces the capture triggers of every tracked table with the ones this version writes.
+  void rebuild_triggers();
 
  private:
   void create_triggers(const TrackedTable& t);

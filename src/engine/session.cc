@@ -27,8 +27,7 @@ std::size_t Session::seal() {
   // Triggers written by an older ferry are replaced once, after what they captured is sealed.
   const auto built = get_meta(db, "capture_triggers");
   if (!built || built->type() != Value::Type::integer || built->as_integer() < capture::kTriggerVersion) {
-    tables.suspend_triggers();
-    tables.restore_triggers();
+    tables.rebuild_triggers();
     set_meta(db, "capture_triggers", Value::integer(capture::kTriggerVersion));
   }
   return sealed;

@@ -43,8 +43,8 @@ class Encoder {
   std::string take() { return std::move(sink_.out); }
 
  private:
-  util::StringSink sink_;
-  msgpack::packer<util::StringSink> packer_{sink_};
+  util::AppendSink<std::string> sink_;
+  msgpack::packer<util::AppendSink<std::string>> packer_{sink_};
 };
 
 const msgpack::unpack_limit kLimits(/*array=*/kMaxArray, /*map=*/0, /*str=*/kMaxValueBytes,

@@ -8,10 +8,7 @@
 namespace ferry::merge {
 namespace {
 
-struct BytesSink {
-  Bytes out;
-  void write(const char* p, std::size_t n) { out.insert(out.end(), p, p + n); }
-};
+using BytesSink = util::AppendSink<Bytes>;
 
 void pack_frontier(msgpack::packer<BytesSink>& p, const Frontier& f) {
   p.pack_array(static_cast<std::uint32_t>(f.size()));

@@ -13,14 +13,13 @@ bool reference_input(msgpack::type::object_type, std::size_t, void*) { return tr
 Unpacked::Unpacked(std::string_view bytes, std::size_t& offset, const msgpack::unpack_limit& limits) {
   if (t_zone_busy) {
     own_ = std::make_unique<msgpack::zone>();
-    zone_ = own_.get();
   } else {
-    zone_ = &t_zone;
     t_zone_busy = true;
   }
   try {
     bool referenced = false;
-    object_ = msgpack::unpack(*zone_, bytes.data(), bytes.size(), offset, referenced, reference_input, nullptr, limits);
+    object_ = msgpack::unpack(own_ ? *own_ : t_zone, bytes.data(), bytes.size(), offset, referenced, reference_input,
+                              nullptr, limits);
   } catch (...) {
     if (!own_) {
       t_zone.clear();

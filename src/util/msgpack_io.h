@@ -12,10 +12,12 @@
 
 namespace ferry::util {
 
-// A packer target that appends to a string the caller then moves out.
-struct StringSink {
-  std::string out;
-  void write(const char* p, std::size_t n) { out.append(p, n); }
+// A packer target that appends to `out` (a std::string or Bytes), which the
+// caller then moves out: no fixed first block, no copy at the end.
+template <typename Container>
+struct AppendSink {
+  Container out;
+  void write(const char* p, std::size_t n) { out.insert(out.end(), p, p + n); }
 };
 
 // `bytes` parsed as one msgpack object. Strings and binaries point into
@@ -32,7 +34,6 @@ class Unpacked {
   const msgpack::object& get() const { return object_; }
 
  private:
-  msgpack::zone* zone_;
   std::unique_ptr<msgpack::zone> own_;  // Only while another Unpacked holds this thread's zone.
   msgpack::object object_;
 };
