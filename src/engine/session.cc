@@ -30,10 +30,12 @@ std::size_t Session::seal() {
     tables.rebuild_triggers();
     set_meta(db, "capture_triggers", Value::integer(capture::kTriggerVersion));
   }
+  log.flush();  // What follows a seal may read the log with SQL (a resolution reads a row's past).
   return sealed;
 }
 
 void Session::finish() {
+  log.flush();
   merger.flush();
   devices.save();
   set_meta(db, "lamport", Value::integer(static_cast<std::int64_t>(lamport)));

@@ -19,8 +19,9 @@ struct Session {
 
   // Seals captured changes (capture/sealer.h).
   std::size_t seal();
-  // Writes the merge state held back, saves chain heads and the Lamport time.
-  // Call before committing, and before reading ferry_rows.
+  // Writes the log appends and merge state held back, saves chain heads and
+  // the Lamport time. Call before committing, and before reading ferry_log or
+  // ferry_rows with SQL.
   void finish();
 
   sql::Database& db;

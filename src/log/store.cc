@@ -16,7 +16,7 @@ std::int64_t log_id(std::int64_t device_no, std::uint64_t seq) {
 
 Store::Store(sql::Database& db, const engine::Devices& devices)
     : devices_(devices),
-      insert_(db.prepare("INSERT INTO ferry_log(id, body) VALUES(?, ?)", true)),
+      appends_(db, "ferry_log(id, body)"),
       select_(db.prepare("SELECT body FROM ferry_log WHERE id=?", true)),
       select_base_(db.prepare("SELECT body FROM ferry_base WHERE origin=? AND seq=?", true)),
       insert_base_(db.prepare("INSERT OR IGNORE INTO ferry_base(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {}
@@ -36,12 +36,12 @@ void Store::add_base(const DeviceId& origin, std::uint64_t seq, const Hash& hash
 void Store::append(const DeviceId& origin, std::uint64_t seq, std::string_view body) {
   const auto id = id_of(origin, seq);
   if (!id) throw Error(Errc::internal, "an operation of unknown device " + origin.to_string() + " reached the log");
-  insert_.bind(1, *id).bind_blob_view(2, body.data(), body.size());
-  insert_.run();
+  appends_.add(*id, body);
 }
 
 std::optional<std::string> Store::body(const DeviceId& origin, std::uint64_t seq) {
   if (const auto id = id_of(origin, seq)) {
+    if (const auto gathered = appends_.find(*id)) return std::string(*gathered);
     select_.bind(1, *id);
     if (select_.step()) {
       const Bytes b = select_.blob(0);

@@ -12,6 +12,7 @@
 
 #include "engine/devices.h"
 #include "ferry/reports.h"
+#include "sql/blob_rows.h"
 #include "sql/database.h"
 
 namespace ferry::log {
@@ -24,8 +25,11 @@ std::int64_t log_id(std::int64_t device_no, std::uint64_t seq);
 class Store {
  public:
   Store(sql::Database& db, const engine::Devices& devices);
-  // REQUIRES: origin is a known device.
+  // REQUIRES: origin is a known device. Appends are written in groups
+  // (sql/blob_rows.h): body() and hash() see them at once, SQL after flush().
   void append(const DeviceId& origin, std::uint64_t seq, std::string_view body);
+  // Writes the appends gathered. Call before reading ferry_log with SQL.
+  void flush() { appends_.flush(); }
   // The canonical body and hash of (origin, seq), from the log or, for a database
   // bootstrapped from a snapshot, from the operations the snapshot brought (ferry_base).
   std::optional<std::string> body(const DeviceId& origin, std::uint64_t seq);
@@ -37,7 +41,7 @@ class Store {
   std::optional<std::int64_t> id_of(const DeviceId& origin, std::uint64_t seq) const;
 
   const engine::Devices& devices_;
-  sql::Statement insert_;
+  sql::BlobRows appends_;
   sql::Statement select_;
   sql::Statement select_base_;
   sql::Statement insert_base_;

@@ -10,14 +10,13 @@ RowStore::RowStore(sql::Database& db)
                db.prepare("INSERT INTO ferry_rows(tbl, pk, meta) VALUES(?1, ?2, ?3)", true),
                db.prepare("UPDATE ferry_rows SET meta=?3 WHERE tbl=?1 AND pk=?2", true)} {}
 
-RowStore::Statements& RowStore::integer_keyed(std::int64_t table) {
+RowStore::IntegerKeyed& RowStore::integer_keyed(std::int64_t table) {
   auto it = by_table_.find(table);
   if (it != by_table_.end()) return it->second;
   const std::string name = "ferry_rows_" + std::to_string(table);
   db_.exec("CREATE TABLE IF NOT EXISTS " + name + "(k INTEGER PRIMARY KEY, meta BLOB NOT NULL)");
-  Statements st{db_.prepare("SELECT meta FROM " + name + " WHERE k=?2", true),
-                db_.prepare("INSERT INTO " + name + "(k, meta) VALUES(?2, ?3)", true),
-                db_.prepare("UPDATE " + name + " SET meta=?3 WHERE k=?2", true)};
+  IntegerKeyed st{db_.prepare("SELECT meta FROM " + name + " WHERE k=?1", true),
+                  db_.prepare("UPDATE " + name + " SET meta=?2 WHERE k=?1", true), sql::BlobRows(db_, name + "(k, meta)")};
   auto max = db_.prepare("SELECT max(k) FROM " + name);
   if (max.step() && !max.is_null(0)) st.max_key = max.integer(0), st.any = true;
   return by_table_.emplace(table, std::move(st)).first->second;
@@ -40,16 +39,14 @@ bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowMeta& 
   }
   sql::Statement* chosen = &general_.load;
   if (integer_key(key)) {
-    Statements& s = integer_keyed(table);
+    IntegerKeyed& s = integer_keyed(table);
     if (!s.any || key[0].as_integer() > s.max_key) return false;
     chosen = &s.load;
+    s.load.bind(1, key[0].as_integer());
+  } else {
+    general_.load.bind(1, table).bind_blob_view(2, pk.data(), pk.size());
   }
   sql::Statement& st = *chosen;
-  if (integer_key(key)) {
-    st.bind(2, key[0].as_integer());
-  } else {
-    st.bind(1, table).bind_blob_view(2, pk.data(), pk.size());
-  }
   const bool found = st.step();
   if (found) out = decode_meta(st.blob_view(0), db_.path());
   st.reset();
@@ -77,12 +74,16 @@ void RowStore::save(std::int64_t table, const std::vector<Value>& key, const Row
 
 void RowStore::flush() {
   for (const auto& [where, h] : held_integer_) {
-    Statements& s = integer_keyed(where.first);
-    sql::Statement& st = h.stored ? s.update : s.insert;
-    st.bind(2, where.second).bind_blob_view(3, h.meta.data(), h.meta.size());
-    st.run();
+    IntegerKeyed& s = integer_keyed(where.first);
+    if (h.stored) {
+      s.update.bind(1, where.second).bind_blob_view(2, h.meta.data(), h.meta.size());
+      s.update.run();
+    } else {
+      s.inserts.add(where.second, std::string_view(reinterpret_cast<const char*>(h.meta.data()), h.meta.size()));
+    }
     if (!s.any || where.second > s.max_key) s.max_key = where.second, s.any = true;
   }
+  for (auto& [table, s] : by_table_) s.inserts.flush();
   held_integer_.clear();
   for (const auto& [where, h] : held_general_) {
     sql::Statement& st = h.stored ? general_.update : general_.insert;

@@ -21,6 +21,7 @@
 
 #include "ferry/value.h"
 #include "merge/row_meta.h"
+#include "sql/blob_rows.h"
 #include "sql/database.h"
 
 namespace ferry::merge {
@@ -43,13 +44,17 @@ class RowStore {
  private:
   struct Statements {
     sql::Statement load, insert, update;
-    // Greatest key stored (integer-keyed tables): a greater key has no state, so
-    // rows added in key order -- new rowids -- are never looked up. Exact, since
-    // this connection holds the write lock for the whole session.
+  };
+  struct IntegerKeyed {
+    sql::Statement load, update;
+    sql::BlobRows inserts;  // New rows are written in groups.
+    // Greatest key stored: a greater key has no state, so rows added in key
+    // order -- new rowids -- are never looked up. Exact, since this connection
+    // holds the write lock for the whole session.
     std::int64_t max_key = 0;
     bool any = false;
   };
-  Statements& integer_keyed(std::int64_t table);
+  IntegerKeyed& integer_keyed(std::int64_t table);
   static bool integer_key(const std::vector<Value>& key) {
     return key.size() == 1 && key[0].type() == Value::Type::integer;
   }
@@ -67,7 +72,7 @@ class RowStore {
 
   sql::Database& db_;
   Statements general_;
-  std::map<std::int64_t, Statements> by_table_;
+  std::map<std::int64_t, IntegerKeyed> by_table_;
   std::map<std::pair<std::int64_t, std::int64_t>, Held> held_integer_;  // (table, integer key)
   std::map<std::pair<std::int64_t, std::string>, Held> held_general_;   // (table, encoded key)
 };

@@ -1,0 +1,44 @@
+#pragma once
+// BlobRows: inserts (INTEGER key, BLOB) rows into one table, many to a
+// statement. Each executed statement costs SQLite a fixed amount (binding,
+// opening and closing a cursor, allocating and freeing a record buffer);
+// ferry appends hundreds of thousands of such rows per import (the log, the
+// merge state), so they are written kRowsPerStatement at a time.
+//
+// add() copies the row; it reaches the table when kRowsPerStatement rows have
+// gathered or at flush(). Until then SQL does not see it: find() does.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sql/database.h"
+
+namespace ferry::sql {
+
+class BlobRows {
+ public:
+  // `into`: trusted SQL naming the table and its two columns, "t(k, v)".
+  BlobRows(Database& db, const std::string& into);
+  BlobRows(BlobRows&&) noexcept = default;
+
+  // When a group is full, writes it first, and throws as flush() does (`key` is then not added).
+  void add(std::int64_t key, std::string_view blob);
+  // The blob of a row added with `key` and not yet written. Valid until the next add() or flush().
+  std::optional<std::string_view> find(std::int64_t key) const;
+  // Writes the rows gathered. A failure (a duplicate key) throws, and the rows are dropped.
+  void flush();
+
+ private:
+  static constexpr int kRowsPerStatement = 32;
+  Statement many_;  // kRowsPerStatement rows.
+  Statement one_;
+  std::array<std::int64_t, kRowsPerStatement> keys_{};
+  std::array<std::size_t, kRowsPerStatement + 1> ends_{};  // Blob i is bytes_[ends_[i], ends_[i + 1]).
+  std::string bytes_;
+  int count_ = 0;
+};
+
+}  // namespace ferry::sql

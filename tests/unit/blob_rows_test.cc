@@ -1,0 +1,88 @@
+// BlobRows: (INTEGER, BLOB) rows gathered and inserted many to a statement.
+// What SQL sees is exactly what was added, in groups; find() sees the rest.
+#include <catch2/catch.hpp>
+
+#include "sql/blob_rows.h"
+#include "sql/database.h"
+#include "support/support.h"
+
+using namespace ferry;
+
+namespace {
+
+struct Table {
+  test::TempDir dir;
+  sql::Database db{dir.file("t.db"), sql::Database::Mode::create};
+  Table() { db.exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB NOT NULL)"); }
+
+  std::int64_t rows() {
+    auto st = db.prepare("SELECT count(*) FROM t");
+    st.step();
+    return st.integer(0);
+  }
+  std::string value(std::int64_t k) {
+    auto st = db.prepare("SELECT v FROM t WHERE k=?");
+    st.bind(1, k);
+    return st.step() ? std::string(st.blob_view(0)) : "<missing>";
+  }
+};
+
+std::string blob_for(int i) { return std::string(static_cast<std::size_t>(i % 7), 'x') + std::to_string(i); }
+
+}  // namespace
+
+TEST_CASE("rows reach the table in groups of 32 and at flush, each with its own bytes", "[sql]") {
+  Table t;
+  sql::BlobRows rows(t.db, "t(k, v)");
+  for (int i = 1; i <= 31; ++i) rows.add(i, blob_for(i));
+  CHECK(t.rows() == 0);
+  CHECK(rows.find(7) == std::optional<std::string_view>(blob_for(7)));
+  rows.add(32, blob_for(32));
+  rows.add(33, blob_for(33));  // The 33rd writes the first 32.
+  CHECK(t.rows() == 32);
+  CHECK_FALSE(rows.find(7));
+  CHECK(rows.find(33) == std::optional<std::string_view>(blob_for(33)));
+  rows.flush();
+  CHECK(t.rows() == 33);
+  for (int i = 1; i <= 33; ++i) CHECK(t.value(i) == blob_for(i));
+  CHECK_FALSE(rows.find(33));
+}
+
+TEST_CASE("an empty blob and a blob with zero bytes inside are kept exactly", "[sql]") {
+  Table t;
+  sql::BlobRows rows(t.db, "t(k, v)");
+  rows.add(1, std::string_view());
+  rows.add(2, std::string_view("a\0b", 3));
+  rows.flush();
+  CHECK(t.value(1).empty());
+  CHECK(t.value(2) == std::string("a\0b", 3));
+}
+
+TEST_CASE("a duplicate key fails at flush, drops what was gathered, and the next rows still go in", "[sql]") {
+  Table t;
+  sql::BlobRows rows(t.db, "t(k, v)");
+  rows.add(1, "one");
+  rows.flush();
+  rows.add(2, "two");
+  rows.add(1, "again");
+  CHECK_THROWS_WITH(rows.flush(), Catch::Contains("UNIQUE constraint failed"));
+  CHECK_FALSE(rows.find(2));
+  rows.add(3, "three");
+  rows.flush();
+  CHECK(t.value(1) == "one");
+  CHECK(t.value(3) == "three");
+}
+
+TEST_CASE("a full group with a duplicate key fails whole, and the rows after it still go in", "[sql]") {
+  Table t;
+  sql::BlobRows rows(t.db, "t(k, v)");
+  rows.add(5, "five");
+  rows.flush();
+  for (int i = 1; i <= 32; ++i) rows.add(i, blob_for(i));  // 5 again among them.
+  CHECK_THROWS_WITH(rows.add(33, "33"), Catch::Contains("UNIQUE constraint failed"));
+  CHECK(t.rows() == 1);  // The statement's rows went in together or not at all.
+  rows.add(40, "forty");
+  rows.flush();
+  CHECK(t.rows() == 2);
+  CHECK(t.value(40) == "forty");
+}
