@@ -1,5 +1,7 @@
 #include "engine/schema.h"
 
+#include <algorithm>
+
 namespace ferry::engine {
 namespace {
 
@@ -94,8 +96,14 @@ void configure_connection(sql::Database& db) {
   db.exec("PRAGMA journal_mode=WAL");
   db.exec("PRAGMA synchronous=FULL");
   db.exec("PRAGMA temp_store=MEMORY");
-  db.exec("PRAGMA cache_size=-32768");
   db.exec("PRAGMA trusted_schema=OFF");
+  size_page_cache(db);
+}
+
+void size_page_cache(sql::Database& db) {
+  auto size = db.prepare("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size");
+  const std::int64_t kib = size.step() ? size.integer(0) / 1024 : 0;
+  db.exec("PRAGMA cache_size=-" + std::to_string(std::clamp<std::int64_t>(kib, 8 << 10, 32 << 10)));
 }
 
 void create_schema(sql::Database& db) { db.exec(kSchema); }

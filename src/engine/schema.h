@@ -18,8 +18,15 @@ constexpr int kLocalSchemaVersion = 3;  // 3: device keys and the trust store.
 void create_schema(sql::Database& db);
 // True when init has prepared this database.
 bool has_schema(sql::Database& db);
-// Sets WAL and synchronous=FULL on ferry's connection (the durability ferry promises).
+// Sets WAL and synchronous=FULL on ferry's connection (the durability ferry
+// promises), and sizes its page cache.
 void configure_connection(sql::Database& db);
+// Sizes the page cache to the database, between 8 and 32 MiB. What a cache
+// saves is re-reading pages that already exist; the pages an engine call creates
+// (log, merge state, a fresh replica's rows) are written once. Beyond the
+// database's size, a cache only costs memory, and fresh memory is not free: a
+// page fault per 4 KiB, about 12 us each on the virtual machines measured.
+void size_page_cache(sql::Database& db);
 
 std::optional<Value> get_meta(sql::Database& db, const std::string& key);
 void set_meta(sql::Database& db, const std::string& key, const Value& value);

@@ -20,7 +20,9 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
       log(database, devices),
       merger(database, devices, tables, log),
       lamport(load_lamport(database)),
-      writer(devices, log, merger, self_id, lamport) {}
+      writer(devices, log, merger, self_id, lamport) {
+  engine::size_page_cache(database);  // The database may have grown since the connection opened.
+}
 
 std::size_t Session::seal() {
   const std::size_t sealed = capture::seal(db, tables, writer);
