@@ -21,7 +21,7 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
       merger(database, devices, tables, log),
       lamport(load_lamport(database)),
       writer(devices, log, merger, self_id, lamport) {
-  engine::size_page_cache(database);  // The database may have grown since the connection opened.
+  size_page_cache(database);  // The database may have grown since the connection opened.
 }
 
 std::size_t Session::seal() {
