@@ -9,6 +9,15 @@ std::string values_for(int rows) {
   return out;
 }
 
+void run_or_reset(Statement& st) {
+  try {
+    st.run();
+  } catch (...) {
+    st.reset();  // Ready for the next rows.
+    throw;
+  }
+}
+
 }  // namespace
 
 BlobRows::BlobRows(Database& db, const std::string& into)
@@ -16,7 +25,12 @@ BlobRows::BlobRows(Database& db, const std::string& into)
       one_(db.prepare("INSERT INTO " + into + values_for(1), true)) {}
 
 void BlobRows::add(std::int64_t key, std::string_view blob) {
-  if (count_ == kRowsPerStatement) flush();
+  if (count_ == kRowsPerStatement || bytes_.size() + blob.size() > kMaxGatheredBytes) flush();
+  if (blob.size() > kMaxGatheredBytes) {  // Written at once, without a copy.
+    one_.bind(1, key).bind_blob_view(2, blob.data(), blob.size());
+    run_or_reset(one_);
+    return;
+  }
   keys_[static_cast<std::size_t>(count_)] = key;
   bytes_.append(blob);
   ends_[static_cast<std::size_t>(++count_)] = bytes_.size();
@@ -39,22 +53,14 @@ void BlobRows::flush() {
     const auto n = static_cast<std::size_t>(row);
     st.bind(param, keys_[n]).bind_blob_view(param + 1, bytes_.data() + ends_[n], ends_[n + 1] - ends_[n]);
   };
-  auto run = [](Statement& st) {
-    try {
-      st.run();
-    } catch (...) {
-      st.reset();  // Ready for the next rows.
-      throw;
-    }
-  };
   if (count_ == kRowsPerStatement) {
     for (int i = 0; i < count_; ++i) bind(many_, 2 * i + 1, i);
-    run(many_);
+    run_or_reset(many_);
     return;
   }
   for (int i = 0; i < count_; ++i) {
     bind(one_, 1, i);
-    run(one_);
+    run_or_reset(one_);
   }
 }
 

@@ -5,8 +5,10 @@
 // ferry appends hundreds of thousands of such rows per import (the log, the
 // merge state), so they are written kRowsPerStatement at a time.
 //
-// add() copies the row; it reaches the table when kRowsPerStatement rows have
-// gathered or at flush(). Until then SQL does not see it: find() does.
+// add() copies the row; it reaches the table when kRowsPerStatement rows (or
+// kMaxGatheredBytes) have gathered, or at flush(). Until then SQL does not see
+// it: find() does. A blob larger than kMaxGatheredBytes is written at once,
+// uncopied, so what is held stays bounded whatever the values' sizes.
 
 #include <array>
 #include <cstdint>
@@ -25,6 +27,7 @@ class BlobRows {
   BlobRows(BlobRows&&) noexcept = default;
 
   // When a group is full, writes it first, and throws as flush() does (`key` is then not added).
+  // A failure writing a large blob at once throws the same way.
   void add(std::int64_t key, std::string_view blob);
   // The blob of a row added with `key` and not yet written. Valid until the next add() or flush().
   std::optional<std::string_view> find(std::int64_t key) const;
@@ -33,6 +36,7 @@ class BlobRows {
 
  private:
   static constexpr int kRowsPerStatement = 32;
+  static constexpr std::size_t kMaxGatheredBytes = std::size_t{1} << 20;
   Statement many_;  // kRowsPerStatement rows.
   Statement one_;
   std::array<std::int64_t, kRowsPerStatement> keys_{};

@@ -86,3 +86,24 @@ TEST_CASE("a full group with a duplicate key fails whole, and the rows after it 
   CHECK(t.rows() == 2);
   CHECK(t.value(40) == "forty");
 }
+
+TEST_CASE("what is held stays under a mebibyte: a large blob goes in at once, mid-sized ones in smaller groups",
+          "[sql]") {
+  Table t;
+  sql::BlobRows rows(t.db, "t(k, v)");
+  const std::string large((1 << 20) + 1, 'L'), mid(400 << 10, 'm');
+  rows.add(1, "small");
+  rows.add(2, large);  // Writes the small one gathered before it, then itself.
+  CHECK(t.rows() == 2);
+  CHECK(t.value(2) == large);
+  CHECK_FALSE(rows.find(2));
+  rows.add(3, mid);
+  rows.add(4, mid);
+  CHECK(t.rows() == 2);
+  rows.add(5, mid);  // 1.2 MiB would be held: the two before it are written first.
+  CHECK(t.rows() == 4);
+  CHECK(rows.find(5) == std::optional<std::string_view>(mid));
+  rows.flush();
+  CHECK(t.rows() == 5);
+  CHECK(t.value(1) == "small");
+}
