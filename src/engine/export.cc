@@ -98,11 +98,14 @@ std::pair<DeviceId, PublicKey> recipient(engine::Session& s, trust::Store& store
 }  // namespace
 
 ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions& options) {
+  // Captured changes are sealed and committed first, on their own: every operation a
+  // bundle lets out must already be kept here. Sealed in the export's transaction, a
+  // crash after the bundle appeared would roll them back, and sealing them again would
+  // make different operations under the same numbers: a fork to everyone who imported.
+  seal();
   sql::Database& db = impl_->db;
   sql::Transaction tx(db);
-  engine::Session s(db, impl_->self);
-  s.seal();
-  s.finish();
+  engine::Session s(db, impl_->self);  // Changes captured from here on wait for the next seal.
 
   const engine::Device* peer = nullptr;
   VectorClock has;  // What the peer is known to have.
