@@ -78,12 +78,12 @@ void Writer::start() {
     tables.bind(1, t.name).bind_blob(2, c.data(), c.size()).bind_blob(3, k.data(), k.size());
     tables.run();
   }
-  insert_ = std::make_unique<sql::Statement>(db_->prepare("INSERT INTO ferry_ops VALUES(?, ?, ?)"));
+  ops_.emplace(*db_, "ferry_ops(origin, seq, body)", true);
   content_.update(encode_header(info_));
 }
 
 void Writer::discard() {
-  insert_.reset();
+  ops_.reset();
   db_.reset();
   ::unlink(temp_.c_str());
 }
@@ -94,10 +94,13 @@ Writer::~Writer() {
 
 void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
   if (!bodies_carry_links(info_)) body = log::unlinked(body);
-  insert_->bind_blob_view(1, origin.bytes.data(), 16)
-      .bind(2, static_cast<std::int64_t>(seq))
-      .bind_blob_view(3, body.data(), body.size());
-  writing(target_, [&] { insert_->run(); });
+  writing(target_, [&] {
+    if (origin_ != origin) {
+      ops_->set_leading(std::string_view(reinterpret_cast<const char*>(origin.bytes.data()), origin.bytes.size()));
+      origin_ = origin;
+    }
+    ops_->add(static_cast<std::int64_t>(seq), body);
+  });
   content_.update(hash.data(), hash.size());
   ++added_;
 }
@@ -124,10 +127,11 @@ BundleInfo Writer::finish() {
       .bind_blob(12, info_.exporter_box_key.data(), 32)
       .bind_blob(13, info_.signature.data(), 64);
   writing(target_, [&] {
+    ops_->flush();
     manifest.run();
     db_->exec("COMMIT");
   });
-  insert_.reset();
+  ops_.reset();
   db_.reset();  // Closed: every page is in the file.
   util::publish(temp_, target_, "bundle");
   finished_ = true;

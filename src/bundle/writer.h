@@ -5,11 +5,13 @@
 // file is removed and the target path is untouched.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "ferry/reports.h"
 #include "hash/sha256.h"
+#include "sql/blob_rows.h"
 #include "sql/database.h"
 #include "trust/keys.h"
 
@@ -41,7 +43,8 @@ class Writer {
   BundleInfo info_;
   const trust::KeyPair& signer_;
   std::unique_ptr<sql::Database> db_;
-  std::unique_ptr<sql::Statement> insert_;
+  std::optional<sql::BlobRows> ops_;  // ferry_ops(origin, seq, body), many rows to a statement.
+  std::optional<DeviceId> origin_;     // Of the rows ops_ is gathering.
   hash::Sha256 content_;
   std::size_t added_ = 0;
   bool finished_ = false;

@@ -3,9 +3,12 @@
 namespace ferry::sql {
 namespace {
 
-std::string values_for(int rows) {
-  std::string out = " VALUES(?,?)";
-  for (int i = 1; i < rows; ++i) out += ",(?,?)";
+// A plain ? is numbered one above the highest number so far, so with a leading
+// ?1 row i binds its key and blob to 2i + 2 and 2i + 3.
+std::string values_for(int rows, bool leading) {
+  const std::string row = leading ? "(?1,?,?)" : "(?,?)";
+  std::string out = " VALUES" + row;
+  for (int i = 1; i < rows; ++i) out += "," + row;
   return out;
 }
 
@@ -20,14 +23,21 @@ void run_or_reset(Statement& st) {
 
 }  // namespace
 
-BlobRows::BlobRows(Database& db, const std::string& into)
-    : many_(db.prepare("INSERT INTO " + into + values_for(kRowsPerStatement), true)),
-      one_(db.prepare("INSERT INTO " + into + values_for(1), true)) {}
+BlobRows::BlobRows(Database& db, const std::string& into, bool leading)
+    : first_param_(leading ? 2 : 1),
+      many_(db.prepare("INSERT INTO " + into + values_for(kRowsPerStatement, leading), true)),
+      one_(db.prepare("INSERT INTO " + into + values_for(1, leading), true)) {}
+
+void BlobRows::set_leading(std::string_view blob) {
+  flush();
+  many_.bind_blob(1, blob.data(), blob.size());  // Copied: bindings outlive the caller's bytes.
+  one_.bind_blob(1, blob.data(), blob.size());
+}
 
 void BlobRows::add(std::int64_t key, std::string_view blob) {
   if (count_ == kRowsPerStatement || bytes_.size() + blob.size() > kMaxGatheredBytes) flush();
   if (blob.size() > kMaxGatheredBytes) {  // Written at once, without a copy.
-    one_.bind(1, key).bind_blob_view(2, blob.data(), blob.size());
+    one_.bind(first_param_, key).bind_blob_view(first_param_ + 1, blob.data(), blob.size());
     run_or_reset(one_);
     return;
   }
@@ -54,12 +64,12 @@ void BlobRows::flush() {
     st.bind(param, keys_[n]).bind_blob_view(param + 1, bytes_.data() + ends_[n], ends_[n + 1] - ends_[n]);
   };
   if (count_ == kRowsPerStatement) {
-    for (int i = 0; i < count_; ++i) bind(many_, 2 * i + 1, i);
+    for (int i = 0; i < count_; ++i) bind(many_, 2 * i + first_param_, i);
     run_or_reset(many_);
     return;
   }
   for (int i = 0; i < count_; ++i) {
-    bind(one_, 1, i);
+    bind(one_, first_param_, i);
     run_or_reset(one_);
   }
 }

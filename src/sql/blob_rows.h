@@ -5,6 +5,9 @@
 // ferry appends hundreds of thousands of such rows per import (the log, the
 // merge state), so they are written kRowsPerStatement at a time.
 //
+// A table may have one more column before the key whose value a run of rows
+// shares (the bundle's origin device): set_leading() gives it.
+//
 // add() copies the row; it reaches the table when kRowsPerStatement rows (or
 // kMaxGatheredBytes) have gathered, or at flush(). Until then SQL does not see
 // it: find() does. A blob larger than kMaxGatheredBytes is written at once,
@@ -22,9 +25,14 @@ namespace ferry::sql {
 
 class BlobRows {
  public:
-  // `into`: trusted SQL naming the table and its two columns, "t(k, v)".
-  BlobRows(Database& db, const std::string& into);
+  // `into`: trusted SQL naming the table and its two columns, "t(k, v)", or,
+  // with `leading`, its three: "t(shared, k, v)".
+  BlobRows(Database& db, const std::string& into, bool leading = false);
   BlobRows(BlobRows&&) noexcept = default;
+
+  // The leading column's value for the rows added from now on; writes those
+  // gathered before (and throws as flush() does). REQUIRES: made with `leading`.
+  void set_leading(std::string_view blob);
 
   // When a group is full, writes it first, and throws as flush() does (`key` is then not added).
   // A failure writing a large blob at once throws the same way.
@@ -37,7 +45,8 @@ class BlobRows {
  private:
   static constexpr int kRowsPerStatement = 32;
   static constexpr std::size_t kMaxGatheredBytes = std::size_t{1} << 20;
-  Statement many_;  // kRowsPerStatement rows.
+  int first_param_;  // Of row 0's key: 2 when ?1 is the leading column.
+  Statement many_;   // kRowsPerStatement rows.
   Statement one_;
   std::array<std::int64_t, kRowsPerStatement> keys_{};
   std::array<std::size_t, kRowsPerStatement + 1> ends_{};  // Blob i is bytes_[ends_[i], ends_[i + 1]).

@@ -107,3 +107,26 @@ TEST_CASE("what is held stays under a mebibyte: a large blob goes in at once, mi
   CHECK(t.rows() == 5);
   CHECK(t.value(1) == "small");
 }
+
+TEST_CASE("a leading column holds the value given for each run of rows, in groups and one at a time", "[sql]") {
+  test::TempDir dir;
+  sql::Database db{dir.file("t.db"), sql::Database::Mode::create};
+  db.exec("CREATE TABLE t(d BLOB NOT NULL, k INTEGER NOT NULL, v BLOB NOT NULL, PRIMARY KEY(d, k)) WITHOUT ROWID");
+  sql::BlobRows rows(db, "t(d, k, v)", true);
+  rows.set_leading("first");
+  for (int i = 1; i <= 40; ++i) rows.add(i, blob_for(i));  // One group of 32, then 8 left.
+  rows.set_leading(std::string_view("sec\0nd", 6));         // Writes the 8 under "first".
+  for (int i = 1; i <= 3; ++i) rows.add(i, blob_for(100 + i));
+  rows.add(4, std::string(std::size_t{2} << 20, 'L'));  // Large: written at once, under the second.
+  rows.flush();
+  auto st = db.prepare("SELECT d, k, v FROM t ORDER BY d, k");
+  std::vector<std::string> seen;
+  while (st.step())
+    seen.push_back(std::string(st.blob_view(0)) + "/" + std::to_string(st.integer(1)) + "/" +
+                   std::string(st.blob_view(2)).substr(0, 8));
+  REQUIRE(seen.size() == 44);
+  CHECK(seen[0] == "first/1/" + blob_for(1).substr(0, 8));
+  CHECK(seen[39] == "first/40/" + blob_for(40).substr(0, 8));
+  CHECK(seen[40] == std::string("sec\0nd", 6) + "/1/" + blob_for(101).substr(0, 8));
+  CHECK(seen[43] == std::string("sec\0nd", 6) + "/4/LLLLLLLL");
+}
