@@ -110,11 +110,11 @@ class Engine {
   // refused (Error(refused)).
   AsOfSummary table_as_of(const std::string& table, const PastPoint& at, const std::string& path);
 
-  // Seals and commits captured changes (as seal() does), then writes a bundle
-  // holding the operations the peer lacks. The file appears at `path` complete
-  // or not at all; a failure after the seal leaves the seal committed. With
-  // nothing to send, writes a bundle that only carries this device's clock (an
-  // acknowledgement).
+  // Seals captured changes, then writes a bundle holding the operations the
+  // peer lacks. The file appears at `path` complete, read back and verified, or
+  // not at all, and only once the seal is committed (a failure after that
+  // leaves the seal committed). With nothing to send, writes a bundle that only
+  // carries this device's clock (an acknowledgement).
   ExportSummary export_bundle(const std::string& path, const ExportOptions& options);
   // Validates the bundle, then applies it in one transaction. Throws
   // Error(corrupt) for a damaged or forged bundle and Error(refused) for one

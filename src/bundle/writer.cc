@@ -89,7 +89,7 @@ void Writer::discard() {
 }
 
 Writer::~Writer() {
-  if (!finished_) discard();
+  if (!published_) discard();
 }
 
 void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
@@ -132,12 +132,15 @@ BundleInfo Writer::finish() {
     db_->exec("COMMIT");
   });
   ops_.reset();
-  db_.reset();  // Closed: every page is in the file.
-  util::publish(temp_, target_, "bundle");
-  finished_ = true;
+  db_.reset();  // Closed: every page is in the file (publish() makes it durable).
   struct stat st;
-  if (::stat(target_.c_str(), &st) == 0) info_.bytes = static_cast<std::uint64_t>(st.st_size);
+  if (::stat(temp_.c_str(), &st) == 0) info_.bytes = static_cast<std::uint64_t>(st.st_size);
   return info_;
+}
+
+void Writer::publish() {
+  util::publish(temp_, target_, "bundle");
+  published_ = true;
 }
 
 }  // namespace ferry::bundle

@@ -1,7 +1,7 @@
 #pragma once
 // Writer: builds a bundle in a temporary file beside the target, then makes it
 // appear at the target path whole (fsync, rename, fsync of the folder). If
-// anything fails, or the Writer is destroyed before finish(), the temporary
+// anything fails, or the Writer is destroyed before publish(), the temporary
 // file is removed and the target path is untouched.
 
 #include <memory>
@@ -31,8 +31,12 @@ class Writer {
   // `body` is canonical; `hash` is its hash (it enters the content hash; the file does
   // not store it). A delta bundle stores the body without its link (bodies_carry_links).
   void add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body);
-  // Completes the file and moves it into place. Returns the final metadata.
+  // Completes the file at written(). Returns the final metadata.
   BundleInfo finish();
+  // The complete file, after finish() and until publish().
+  const std::string& written() const { return temp_; }
+  // Makes the complete file durable and moves it to the target path.
+  void publish();
 
  private:
   void start();    // Creates the schema and writes the header tables.
@@ -47,7 +51,7 @@ class Writer {
   std::optional<DeviceId> origin_;     // Of the rows ops_ is gathering.
   hash::Sha256 content_;
   std::size_t added_ = 0;
-  bool finished_ = false;
+  bool published_ = false;
 };
 
 }  // namespace ferry::bundle

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <future>
 #include <optional>
 
 #include "bundle/format.h"
@@ -98,14 +99,11 @@ std::pair<DeviceId, PublicKey> recipient(engine::Session& s, trust::Store& store
 }  // namespace
 
 ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions& options) {
-  // Captured changes are sealed and committed first, on their own: every operation a
-  // bundle lets out must already be kept here. Sealed in the export's transaction, a
-  // crash after the bundle appeared would roll them back, and sealing them again would
-  // make different operations under the same numbers: a fork to everyone who imported.
-  seal();
   sql::Database& db = impl_->db;
   sql::Transaction tx(db);
-  engine::Session s(db, impl_->self);  // Changes captured from here on wait for the next seal.
+  engine::Session s(db, impl_->self);
+  s.seal();
+  s.finish();
 
   const engine::Device* peer = nullptr;
   VectorClock has;  // What the peer is known to have.
@@ -192,23 +190,40 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
                                      "more). No bundle was written.");
   }
   info = writer.finish();
-  try {
-    // Read back what reached the disk: every byte of every operation against the
-    // content hash. The operations themselves came from this verified log.
-    bundle::Reader check(plain);
+  // Read back what reached the disk -- every byte of every operation against the
+  // content hash; the operations came from this verified log -- while the seal commits.
+  auto read_back = std::async(std::launch::async, [&writer] {
+    util::sync_path(writer.written(), "bundle");  // Here, so that publishing has little left to wait for.
+    bundle::Reader check(writer.written());
     check.check_content();
+  });
+  // The bundle appears only once every operation it carries is kept here. Were it
+  // published first, a crash before this commit would roll the seal back, and sealing
+  // the same changes again would make different operations under the same numbers:
+  // a fork, to everyone who imported the bundle.
+  tx.commit();
+  try {
+    read_back.get();
   } catch (const Error& e) {
-    ::unlink(plain.c_str());
-    throw Error(Errc::database, path + ": the bundle read back from the disk does not verify, so it was removed (" +
+    throw Error(Errc::database, path + ": the bundle read back from the disk does not verify, so it was not written (" +
                                     e.what() + ")");
   }
+  writer.publish();
   if (encrypt) {
     trust::seal_envelope(plain, path, encrypt->first, encrypt->second);
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) info.bytes = static_cast<std::uint64_t>(st.st_size);
   }
-  if (peer != nullptr) store_clock(db, "exported_clock", "exported_ms", peer->no, info.clock);
-  tx.commit();
+  if (peer != nullptr) {
+    try {
+      sql::Transaction note(db);
+      store_clock(db, "exported_clock", "exported_ms", peer->no, info.clock);
+      note.commit();
+    } catch (const Error& e) {
+      throw Error(e.code(), path + ": the bundle is complete and verified, but recording the export to " +
+                                peer->id.to_string() + " failed, so `ferry status` will not show it: " + e.what());
+    }
+  }
 
   ExportSummary summary;
   summary.path = path;
