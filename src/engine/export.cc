@@ -205,7 +205,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   try {
     read_back.get();
   } catch (const Error& e) {
-    throw Error(Errc::database, path + ": the bundle read back from the disk does not verify, so it was not written (" +
+    throw Error(Errc::database, path + ": the bundle failed its read-back from the disk, so it was not written (" +
                                     e.what() + ")");
   }
   writer.publish();
