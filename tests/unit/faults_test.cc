@@ -1,6 +1,7 @@
 // I/O faults: a disk that fills up or fails while ferry writes. Every fault
 // gives a clear error, changes nothing, and leaves no partial bundle at the
-// target path; once the disk is healthy again the same command succeeds.
+// target path; once the disk is healthy again the same command succeeds. An
+// export whose own seal cannot commit publishes nothing.
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -56,6 +57,39 @@ TEST_CASE("an export onto a full or failing disk says so and leaves no bundle be
   CHECK_FALSE(leftover_temp_files(out_dir));
   CHECK(a.engine.verify().ok);
   const auto summary = test::export_all(a, target);  // The disk is healthy again.
+  CHECK(summary.operations == 4000);
+  CHECK(verify_bundle(target).ok);
+}
+
+TEST_CASE("an export whose seal cannot be committed publishes no bundle; the changes wait for the next one",
+          "[export][faults]") {
+  test::TempDir dir;
+  test::Replica a(dir, "a", kSchema);
+  write_rows(a);  // 4,000 changes captured, not sealed: the export seals them.
+  const std::string out_dir = dir.file("stick");
+  std::filesystem::create_directory(out_dir);
+  const std::string target = out_dir + "/a.ferry";
+  const auto fault = GENERATE(Fault{SQLITE_FULL, "full"}, Fault{SQLITE_IOERR_WRITE, "I/O error"});
+  const std::int64_t budget = GENERATE(0, 65536, 400000);
+  INFO("error " << fault.error << ", failing after " << budget << " bytes");
+  {
+    // The database's own files: the bundle is complete by the time the seal commits.
+    test::FaultyDisk disk(a.path, budget, fault.error);
+    try {
+      ExportOptions all;
+      all.all = true;
+      (void)Engine::open(a.path).export_bundle(target, all);  // Connections choose their VFS when they open.
+      FAIL("the export succeeded on a failing disk");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains(fault.says));
+    }
+    CHECK(disk.refused() > 0);
+  }
+  CHECK_FALSE(std::filesystem::exists(target));
+  CHECK_FALSE(leftover_temp_files(out_dir));
+  auto fresh = Engine::open(a.path);
+  CHECK(fresh.status().operations == 4000);  // Sealed now, by status, for the first time.
+  const auto summary = test::export_all(a, target);
   CHECK(summary.operations == 4000);
   CHECK(verify_bundle(target).ok);
 }
