@@ -81,6 +81,15 @@ class Engine {
   void untrack(const std::string& table);
   std::vector<TableInfo> tables();
 
+  // Gives this database a new device identity and key pair. Needed when an
+  // import found another database using its identity (StatusReport::
+  // identity_reused: a restored backup, a copied file): until then nothing is
+  // sealed, and export, import, resolve, track, untrack and seal refuse. The
+  // old identity becomes a device like any other: the operations held of it
+  // stay, and the ones missing come from other devices. Changes captured and
+  // not yet sealed are sealed under the new identity.
+  Reidentified reidentify();
+
   // Turns captured changes into operations; returns how many were made.
   std::size_t seal();
   // Recomputes every hash and chain link of the log.

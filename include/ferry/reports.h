@@ -80,6 +80,9 @@ struct StatusReport {
   std::string fingerprint;
   bool strict = false;      // Trust policy: only added devices (true) or trust on first use (false).
   std::vector<ForkEvidence> forks;
+  // Set when an import found another database using this device's identity
+  // (what it found): nothing is sealed until Engine::reidentify.
+  std::string identity_reused;
   VectorClock clock;
   std::vector<std::string> tables;
   std::size_t operations = 0;         // In the log (sealed).
@@ -87,6 +90,16 @@ struct StatusReport {
   std::size_t pending_operations = 0;
   std::size_t conflicts_open = 0;
   std::vector<PeerInfo> peers;
+};
+
+// What Engine::reidentify did.
+struct Reidentified {
+  DeviceId previous;                // The identity this database had: now a device like any other...
+  std::uint64_t previous_head = 0;  // ...whose operations it holds up to here.
+  DeviceId device;                  // The new identity, with a new key pair:
+  std::string public_key;           // what other devices add with `ferry trust add` (strict policy),
+  std::string fingerprint;          // and compare.
+  std::string evidence;             // What the import that stopped the seal found; empty if none did.
 };
 
 struct ExportSummary {

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "engine/engine_impl.h"
+#include "engine/identity.h"
 #include "engine/session.h"
 #include "log/codec.h"
 #include "merge/merger.h"
@@ -145,6 +146,7 @@ Operation settle(engine::Session& s, const Record& r, const std::optional<Value>
 using Chooser = std::function<std::optional<Value>(const Record&, const Operation*&)>;
 
 Operation resolve_with(sql::Database& db, const DeviceId& self, std::int64_t id, const Chooser& choose) {
+  engine::require_own_identity(db);  // A resolution is a new operation of this device.
   sql::Transaction tx(db);
   engine::Session s(db, self);
   s.seal();

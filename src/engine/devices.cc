@@ -67,7 +67,7 @@ const Device& Devices::lookup(const std::string& text) const {
     auto it = no_of_.find(*id);
     if (it != no_of_.end()) return by_no_.at(it->second);
   }
-  const Device* found = nullptr;
+  std::vector<const Device*> found;
   std::string hex;
   for (char c : text)
     if (c != '-') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -77,17 +77,19 @@ const Device& Devices::lookup(const std::string& text) const {
     // Ids are UUIDv7: the first digits are a time, the last ones random; either end may be given.
     const bool part = hex.size() >= 8 && hex.size() <= id_hex.size() &&
                       (id_hex.compare(0, hex.size(), hex) == 0 || id_hex.compare(id_hex.size() - hex.size(), hex.size(), hex) == 0);
-    if (d.name == text || part) {
-      if (found != nullptr && found != &d)
-        throw Error(Errc::invalid_argument, "'" + text + "' matches more than one device; give the full device id");
-      found = &d;
-    }
+    if (d.name == text || part) found.push_back(&d);
   }
-  if (found == nullptr)
+  if (found.size() > 1) {  // Two devices may share a name: one given a new identity by `ferry reidentify`, say.
+    std::string which;
+    for (const Device* d : found) which += (which.empty() ? "" : ", ") + d->id.to_string() + " (holds up to " +
+                                           std::to_string(d->head_seq) + " of its operations)";
+    throw Error(Errc::invalid_argument, "'" + text + "' matches more than one device: " + which + "; give the full id");
+  }
+  if (found.empty())
     throw Error(Errc::not_found, "no known device is called '" + text +
                                      "'; `ferry peers` lists the devices this database knows. For a device never heard "
                                      "from, give its full id (from `ferry status` on it) or use --all");
-  return *found;
+  return *found[0];
 }
 
 void Devices::set_base(Device& device, std::uint64_t seq, const Hash& hash) {

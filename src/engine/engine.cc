@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/engine_impl.h"
+#include "engine/identity.h"
 #include "engine/pending.h"
 #include "engine/schema.h"
 #include "engine/session.h"
@@ -49,6 +50,16 @@ void check_local_format(sql::Database& db) {
                                    std::to_string(format) + ") whose tables this version cannot read; prepare a fresh copy "
                                    "of the application tables with this ferry (`ferry init`, `ferry track`) and sync "
                                    "it from the other devices");
+}
+
+// Seals what was captured, if sealing is not stopped (engine/identity.h): what
+// every method that reads the log does first.
+void seal_captured(sql::Database& db, const DeviceId& self) {
+  sql::Transaction tx(db);
+  engine::Session s(db, self);
+  s.seal();
+  s.finish();
+  tx.commit();
 }
 
 bool file_exists(const std::string& path) {
@@ -122,6 +133,7 @@ std::string Engine::device_name() const { return impl_->name; }
 const std::string& Engine::path() const { return impl_->db.path(); }
 
 std::size_t Engine::track(const std::string& table) {
+  engine::require_own_identity(impl_->db);  // Captured rows must be sealed before the triggers change.
   sql::Transaction tx(impl_->db);
   engine::Session s(impl_->db, impl_->self);
   s.seal();  // Captured rows follow the old layout; seal them before the triggers change.
@@ -147,6 +159,7 @@ std::size_t Engine::track(const std::string& table) {
 }
 
 void Engine::untrack(const std::string& table) {
+  engine::require_own_identity(impl_->db);
   sql::Transaction tx(impl_->db);
   engine::Session s(impl_->db, impl_->self);
   s.seal();
@@ -163,6 +176,7 @@ std::vector<TableInfo> Engine::tables() {
 }
 
 std::size_t Engine::seal() {
+  engine::require_own_identity(impl_->db);
   sql::Transaction tx(impl_->db);
   engine::Session s(impl_->db, impl_->self);
   const std::size_t n = s.seal();
@@ -172,18 +186,18 @@ std::size_t Engine::seal() {
 }
 
 VerifyReport Engine::verify() {
-  seal();
+  seal_captured(impl_->db, impl_->self);
   engine::Devices devices(impl_->db);
   return log::verify_log(impl_->db, devices);
 }
 
 VectorClock Engine::clock() {
-  seal();
+  seal_captured(impl_->db, impl_->self);
   return engine::Devices(impl_->db).clock();
 }
 
 StatusReport Engine::status() {
-  seal();
+  seal_captured(impl_->db, impl_->self);
   StatusReport r;
   r.device = impl_->self;
   r.device_name = impl_->name;
@@ -194,6 +208,7 @@ StatusReport Engine::status() {
   r.fingerprint = trust::fingerprint(impl_->self, identity.sign);
   r.strict = store.strict();
   r.forks = store.forks();
+  r.identity_reused = engine::reuse_evidence(impl_->db).value_or("");
   r.clock = devices.clock();
   for (const auto& t : tables()) r.tables.push_back(t.name);
   r.operations = log::count_operations(impl_->db);
@@ -218,7 +233,7 @@ StatusReport Engine::status() {
 }
 
 Fingerprint Engine::fingerprint() {
-  seal();
+  seal_captured(impl_->db, impl_->self);
   engine::Devices devices(impl_->db);
   capture::Registry tables(impl_->db);
   Fingerprint f = fingerprint::compute(impl_->db, devices, tables);
@@ -229,13 +244,13 @@ Fingerprint Engine::fingerprint() {
 }
 
 InclusionProof Engine::prove(const OperationId& operation) {
-  seal();
+  seal_captured(impl_->db, impl_->self);
   engine::Devices devices(impl_->db);
   return fingerprint::prove(impl_->db, devices, operation);
 }
 
 std::vector<Operation> Engine::log(const LogFilter& filter) {
-  seal();
+  seal_captured(impl_->db, impl_->self);
   std::vector<Operation> out;
   auto st = impl_->db.prepare("SELECT body FROM ferry_log");
   while (st.step()) {

@@ -10,6 +10,7 @@
 #include "bundle/reader.h"
 #include "bundle/writer.h"
 #include "engine/engine_impl.h"
+#include "engine/identity.h"
 #include "engine/session.h"
 #include "engine/snapshot.h"
 #include "log/codec.h"
@@ -100,6 +101,7 @@ std::pair<DeviceId, PublicKey> recipient(engine::Session& s, trust::Store& store
 
 ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions& options) {
   sql::Database& db = impl_->db;
+  engine::require_own_identity(db);
   sql::Transaction tx(db);
   engine::Session s(db, impl_->self);
   s.seal();

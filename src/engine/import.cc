@@ -9,6 +9,7 @@
 #include "bundle/format.h"
 #include "bundle/reader.h"
 #include "engine/engine_impl.h"
+#include "engine/identity.h"
 #include "engine/pending.h"
 #include "engine/session.h"
 #include "engine/snapshot.h"
@@ -68,6 +69,8 @@ ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Read
   std::size_t done = 0;
   sql::Transaction tx(db);
   engine::Session s(db, self);
+  // Before anything is sealed: a bundle showing more of this device's chain than this database means a copy.
+  engine::check_own_chain(reader.info(), s.devices.ensure(self), s.log, reader.path(), db.path());
   s.seal();  // Local changes take part in conflict detection.
   // Every device that signed something in the bundle must be one this database trusts, with the key it knows.
   trust::Store store(db);
@@ -155,11 +158,19 @@ void record_fork(sql::Database& db, const import::Fork& fork, const std::string&
 ImportSummary Engine::import_bundle(const std::string& path, const Progress& progress) {
   // The file, its header, its SQLite structure, its schema and its signatures are
   // checked here; an encrypted bundle is decrypted first, with this device's key.
+  engine::require_own_identity(impl_->db);
   bundle::Reader reader(path, [&](const std::string& sealed, const std::string& plain) {
     trust::open_envelope(sealed, plain, path, impl_->self, impl_->key_pair());
   });
   try {
     return apply_bundle(impl_->db, impl_->self, reader, progress);
+  } catch (const engine::IdentityReused& reused) {
+    try {  // The import rolled back; the evidence stops the seal until `reidentify`.
+      engine::keep_reuse_evidence(impl_->db, path + ": " + reused.evidence);
+    } catch (const Error& e) {
+      throw Error(reused.code(), std::string(reused.what()) + " (Keeping the evidence failed: " + e.what() + ")");
+    }
+    throw;
   } catch (const import::Fork& fork) {
     // The import rolled back; the evidence is kept on its own. If that fails too,
     // the refusal still says what was refused, and why the evidence is missing.

@@ -1,5 +1,6 @@
 #include "engine/session.h"
 
+#include "engine/identity.h"
 #include "engine/schema.h"
 
 namespace ferry::engine {
@@ -20,11 +21,13 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
       log(database, devices),
       merger(database, devices, tables, log),
       lamport(load_lamport(database)),
-      writer(devices, log, merger, self_id, lamport) {
+      writer(devices, log, merger, self_id, lamport),
+      identity_in_doubt(reuse_evidence(database).has_value()) {
   size_page_cache(database);  // The database may have grown since the connection opened.
 }
 
 std::size_t Session::seal() {
+  if (identity_in_doubt) return 0;
   const std::size_t sealed = capture::seal(db, tables, writer);
   // Triggers written by an older ferry are replaced once, after what they captured is sealed.
   const auto built = get_meta(db, "capture_triggers");

@@ -17,7 +17,9 @@ namespace ferry::engine {
 struct Session {
   Session(sql::Database& db, const DeviceId& self);
 
-  // Seals captured changes (capture/sealer.h).
+  // Seals captured changes (capture/sealer.h). Seals nothing, and leaves them
+  // captured, while an import's evidence says another database uses this
+  // device's identity (engine/identity.h).
   std::size_t seal();
   // Writes the log appends and merge state held back, saves chain heads and
   // the Lamport time. Call before committing, and before reading ferry_log or
@@ -32,6 +34,7 @@ struct Session {
   merge::Merger merger;
   std::uint64_t lamport;  // Greatest Lamport time of any operation applied here.
   capture::LocalWriter writer;
+  bool identity_in_doubt;  // Evidence of another database with this identity is kept.
 };
 
 }  // namespace ferry::engine

@@ -1,15 +1,34 @@
 // Engine's trust methods: this device's keys, and which devices it accepts
 // operations from (trust/store.h).
+#include <unistd.h>
+
+#include <exception>
+
 #include "engine/engine_impl.h"
 #include "engine/devices.h"
 #include "trust/store.h"
+#include "util/files.h"
 
 namespace ferry {
 
 const trust::KeyPair& Engine::Impl::key_pair() {
   if (!keys) {
-    const std::string path = trust::key_path(db.path());
-    trust::KeyPair loaded = trust::KeyPair::load(path, self);
+    const std::string path = trust::key_path(db.path()), next = trust::next_key_path(db.path());
+    std::optional<trust::KeyPair> found;
+    try {
+      found.emplace(trust::KeyPair::load(path, self));
+    } catch (const Error&) {
+      // `ferry reidentify` committed a new identity and was stopped before its key replaced the old one.
+      const std::exception_ptr first = std::current_exception();
+      if (::access(next.c_str(), F_OK) != 0) throw;
+      try {
+        found.emplace(trust::KeyPair::load(next, self));
+      } catch (const Error&) {
+        std::rethrow_exception(first);  // Not that: the key file's own problem is the one to report.
+      }
+      util::publish(next, path, "device key");
+    }
+    trust::KeyPair loaded = std::move(*found);
     if (loaded.identity() != trust::Store(db).self_identity())
       throw Error(Errc::refused, path + ": holds keys that are not the ones " + db.path() + " was given at `ferry init`; "
                                         "restore this device's own key file");

@@ -101,7 +101,14 @@ json status(const StatusReport& s) {
               {"trust_policy", s.strict ? "strict" : "tofu"},
               {"clock", to_json(s.clock)}, {"tables", s.tables}, {"operations", s.operations},
               {"pending", s.pending_operations}, {"missing", to_json(s.missing)},
-              {"conflicts_open", s.conflicts_open}, {"forks", forks}, {"peers", peers}};
+              {"conflicts_open", s.conflicts_open}, {"forks", forks},
+              {"identity_reused", s.identity_reused.empty() ? json(nullptr) : json(s.identity_reused)}, {"peers", peers}};
+}
+
+json reidentified(const Reidentified& r) {
+  return json{{"previous", {{"id", r.previous.to_string()}, {"head", r.previous_head}}},
+              {"device", {{"id", r.device.to_string()}, {"public_key", r.public_key}, {"fingerprint", r.fingerprint}}},
+              {"evidence", r.evidence.empty() ? json(nullptr) : json(r.evidence)}};
 }
 
 json conflicts(const std::vector<ConflictInfo>& list) {

@@ -226,5 +226,6 @@ std::array<std::uint8_t, 32> KeyPair::agree(const PublicKey& peer) const {
 }
 
 std::string key_path(const std::string& db_path) { return db_path + ".key"; }
+std::string next_key_path(const std::string& db_path) { return db_path + ".key.next"; }
 
 }  // namespace ferry::trust

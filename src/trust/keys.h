@@ -63,6 +63,8 @@ class KeyPair {
 
 // Where the private keys of the database at `db_path` live: `<db_path>.key`.
 std::string key_path(const std::string& db_path);
+// Where `ferry reidentify` writes the new keys before its commit: `<db_path>.key.next`.
+std::string next_key_path(const std::string& db_path);
 
 // Raises Error(internal) with OpenSSL's own description of its last failure.
 [[noreturn]] void openssl_failed(const char* what);

@@ -67,6 +67,9 @@ int cmd_status(const std::string& db, bool as_json) {
     std::cout << "FORK       device " << f.device.to_string() << " signed two different operations " << f.seq << " ("
               << to_hex(f.held_hash).substr(0, 16) << " held here, " << to_hex(f.other_hash).substr(0, 16) << " in "
               << f.bundle << ", " << iso_time(f.detected_ms) << ")\n";
+  if (!s.identity_reused.empty())
+    std::cout << "STOPPED    another database uses this device's identity (" << s.identity_reused << "); nothing is "
+              << "sealed here until `ferry reidentify " << db << "`\n";
   std::cout << "devices\n";
   for (const auto& p : s.peers) {
     std::cout << "  " << device_label(p.id, p.name) << (p.is_self ? "  (this device)" : "") << "  has up to "

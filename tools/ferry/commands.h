@@ -70,5 +70,6 @@ struct TrustArgs {
   bool json = false;
 };
 int cmd_trust(const TrustArgs& a);
+int cmd_reidentify(const std::string& db, bool json);
 
 }  // namespace ferry::cli

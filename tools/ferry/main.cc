@@ -189,6 +189,12 @@ int main(int argc, char** argv) {
   trust->add_flag("--json", tr.json, "Print JSON (list)");
   trust->callback([&] { run = [&] { return cmd_trust(tr); }; });
 
+  auto* reidentify = app.add_subcommand(
+      "reidentify", "Give this database a new device identity (after a restore from backup or a copy: status says when)");
+  reidentify->add_option("DB", db, "Database")->required();
+  reidentify->add_flag("--json", json, "Print JSON");
+  reidentify->callback([&] { run = [&] { return cmd_reidentify(db, json); }; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

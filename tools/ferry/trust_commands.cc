@@ -1,5 +1,6 @@
 // `ferry trust DB list|add|remove|policy`: which devices this database accepts
-// operations from (bundle_format/README.md, "Signatures").
+// operations from (bundle_format/README.md, "Signatures"); `ferry reidentify
+// DB`: a new identity for a database another one shares its identity with.
 #include <iostream>
 
 #include "commands.h"
@@ -42,6 +43,24 @@ int cmd_trust(const TrustArgs& a) {
       std::cout << device_label(p.id, p.name) << "  " << (p.is_self ? "this device, key " + p.fingerprint : trust_words(p))
                 << "\n";
   }
+  return kOk;
+}
+
+int cmd_reidentify(const std::string& db, bool as_json) {
+  auto e = Engine::open(db);
+  const std::string name = e.device_name();
+  const Reidentified r = e.reidentify();
+  if (as_json) {
+    print(render::reidentified(r));
+    return kOk;
+  }
+  if (!r.evidence.empty()) std::cout << "the import that stopped sealing here found: " << r.evidence << "\n";
+  std::cout << "this database is now device " << device_label(r.device, name) << ", key " << r.fingerprint << "\n"
+            << "its old identity " << r.previous.to_string() << " is a device like any other: this database holds its "
+            << "operations up to " << r.previous_head << ", and the others come from the devices that have them\n"
+            << "changes made here and not yet sealed will be sealed under the new identity at the next export\n"
+            << "next: export to your peers as usual; under the strict trust policy each of them first runs\n"
+            << "  ferry trust THEIR_DB add " << r.device.to_string() << " " << r.public_key << "\n";
   return kOk;
 }
 

@@ -1,0 +1,137 @@
+// Finding that this database's device identity is used elsewhere, stopping
+// the seal until it has a new one, and Engine::reidentify, which gives it one.
+#include "engine/identity.h"
+
+#include <unistd.h>
+
+#include "bundle/format.h"
+#include "engine/engine_impl.h"
+#include "engine/schema.h"
+#include "trust/keys.h"
+#include "util/files.h"
+#include "util/uuid.h"
+
+namespace ferry::engine {
+namespace {
+
+std::string exporter_words(const BundleInfo& info) {
+  return "its exporter, device " + info.exporter.to_string() +
+         (info.exporter_name.empty() ? "" : " (" + info.exporter_name + ")");
+}
+
+std::string what_to_do(const std::string& db_path) {
+  return "ferry seals nothing more here until you run `ferry reidentify " + db_path +
+         "`: it gives this database a new device identity. Changes made here are kept (they wait, captured, until "
+         "then), and the operations it lacks come back from the other devices.";
+}
+
+}  // namespace
+
+IdentityReused::IdentityReused(const std::string& shown, const std::string& db_path, const std::string& evidence_)
+    : Error(Errc::refused, shown + ": " + evidence_ + ": " + db_path +
+                               " is an older or a second copy of this device's database (restored from a backup, "
+                               "copied to another machine, or a VM rolled back), so changes sealed here would clash "
+                               "with operations the device made elsewhere. Nothing was imported. " +
+                               what_to_do(db_path)),
+      evidence(evidence_) {}
+
+void check_own_chain(const BundleInfo& info, const Device& self, log::Store& log, const std::string& shown,
+                     const std::string& db_path) {
+  const std::uint64_t claimed = info.clock.get(self.id);
+  if (claimed > self.head_seq)
+    throw IdentityReused(shown, db_path,
+                         exporter_words(info) + ", holds operations of this device up to " + std::to_string(claimed) +
+                             ", but this database holds them only up to " + std::to_string(self.head_seq));
+  for (std::size_t i = 0; i < info.ranges.size(); ++i) {
+    const SeqRange& r = info.ranges[i];
+    if (r.device != self.id) continue;
+    if (r.last > self.head_seq)
+      throw IdentityReused(shown, db_path,
+                           "it carries operations " + std::to_string(r.first) + "-" + std::to_string(r.last) +
+                               " of this device, which this database never made (it holds up to " +
+                               std::to_string(self.head_seq) + ")");
+    if (log.hash(self.id, r.last) != info.last_hashes[i])
+      throw IdentityReused(shown, db_path,
+                           "its operation " + std::to_string(r.last) + " of this device differs from the one this "
+                           "database made under that number");
+  }
+}
+
+std::optional<std::string> reuse_evidence(sql::Database& db) {
+  const auto v = get_meta(db, kEvidenceKey);
+  if (!v || v->type() != Value::Type::text) return std::nullopt;
+  return v->as_text();
+}
+
+void keep_reuse_evidence(sql::Database& db, const std::string& evidence) {
+  sql::Transaction tx(db);
+  if (!reuse_evidence(db)) set_meta(db, kEvidenceKey, Value::text(evidence));  // The first one found says it.
+  tx.commit();
+}
+
+void require_own_identity(sql::Database& db) {
+  if (const auto evidence = reuse_evidence(db))
+    throw Error(Errc::refused, db.path() + ": an import found that another database uses this device's identity (" +
+                                   *evidence + "). " + what_to_do(db.path()));
+}
+
+}  // namespace ferry::engine
+
+namespace ferry {
+
+Reidentified Engine::reidentify() {
+  sql::Database& db = impl_->db;
+  Reidentified r;
+  r.previous = impl_->self;
+  r.evidence = engine::reuse_evidence(db).value_or("");
+  const trust::KeyPair* old_keys = nullptr;
+  try {
+    old_keys = &impl_->key_pair();
+  } catch (const Error& e) {
+    if (e.code() != Errc::not_found) throw;  // A lost key is one more reason for a new identity.
+  }
+  const trust::KeyPair keys = trust::KeyPair::generate();
+  const trust::Identity identity = keys.identity();
+  r.device = util::make_uuid_v7(util::now_ms());
+  r.public_key = trust::to_text(identity);
+  r.fingerprint = trust::fingerprint(r.device, identity.sign);
+  const std::string next_key_file = trust::next_key_path(db.path());
+  {
+    sql::Transaction tx(db);
+    engine::Devices devices(db);
+    const engine::Device& old = *devices.find(r.previous);
+    r.previous_head = old.head_seq;
+    if (old_keys != nullptr && old.head_seq > 0) {
+      // Signed once more with the old key, so that this database can pass on what it holds of the old chain.
+      const Signature signature = old_keys->sign(bundle::head_message(old.id, old.head_seq, old.head_hash));
+      auto head = db.prepare("INSERT OR REPLACE INTO ferry_heads(device, seq, signature) VALUES(?, ?, ?)");
+      head.bind(1, old.no).bind(2, static_cast<std::int64_t>(old.head_seq)).bind_blob(3, signature.data(), 64);
+      head.run();
+    }
+    auto retire = db.prepare("UPDATE ferry_devices SET trust='added', name=? WHERE no=?");
+    retire.bind(1, impl_->name.empty() ? std::string() : impl_->name + " (old identity)").bind(2, old.no);
+    retire.run();
+    auto add = db.prepare("INSERT INTO ferry_devices(id, name, sign_key, box_key, trust) VALUES(?, ?, ?, ?, 'self')");
+    add.bind_blob(1, r.device.bytes.data(), 16).bind(2, impl_->name).bind_blob(3, identity.sign.data(), 32).bind_blob(
+        4, identity.box.data(), 32);
+    add.run();
+    engine::set_meta(db, "device_id", Value::blob(Bytes(r.device.bytes.begin(), r.device.bytes.end())));
+    engine::set_meta(db, "sign_key", Value::blob(Bytes(identity.sign.begin(), identity.sign.end())));
+    engine::set_meta(db, "box_key", Value::blob(Bytes(identity.box.begin(), identity.box.end())));
+    db.exec(std::string("DELETE FROM ferry_meta WHERE key='") + engine::kEvidenceKey + "'");
+    // The new key waits beside the old one until the commit; Impl::key_pair() finishes the swap if a crash stops it.
+    keys.save(next_key_file, r.device);
+    try {
+      tx.commit();
+    } catch (...) {
+      ::unlink(next_key_file.c_str());
+      throw;
+    }
+  }
+  impl_->self = r.device;
+  impl_->keys.reset();
+  (void)impl_->key_pair();  // Moves the new key into place.
+  return r;
+}
+
+}  // namespace ferry

@@ -1,0 +1,46 @@
+#pragma once
+// When two databases are one device: a database restored from a backup, copied
+// to another machine or rolled back with its VM holds an older state of its
+// device's chain, while the device's later operations live on elsewhere. The
+// next change sealed here would take a sequence number the device already used
+// for another operation: a fork to every receiver, or a change that never
+// leaves. An import finds the evidence (another device holds more of this
+// device's chain than this database, or another version of it), refuses the
+// bundle and keeps the evidence; from then on nothing is sealed here until
+// Engine::reidentify gives this database a new device identity.
+
+#include <optional>
+#include <string>
+
+#include "log/store.h"
+#include "ferry/error.h"
+#include "ferry/reports.h"
+#include "sql/database.h"
+
+namespace ferry::engine {
+
+// The refusal of an import that found this database's identity in use
+// elsewhere; `evidence` (one sentence) is what Engine::import_bundle keeps.
+class IdentityReused : public Error {
+ public:
+  IdentityReused(const std::string& shown, const std::string& db_path, const std::string& evidence);
+  std::string evidence;
+};
+
+// Throws IdentityReused if the bundle described by `info` shows more of this
+// device's (`self`'s) chain than this database holds, or another version of it:
+// in its exporter's clock, in the operations it carries or in their hashes.
+// Call before anything is sealed. `shown` names the bundle.
+void check_own_chain(const BundleInfo& info, const Device& self, log::Store& log, const std::string& shown,
+                     const std::string& db_path);
+
+// Where the evidence is kept: ferry_meta's row of this key.
+constexpr const char* kEvidenceKey = "identity_reused";
+// The evidence kept by the import that found it, if any.
+std::optional<std::string> reuse_evidence(sql::Database& db);
+// Keeps `evidence` in a transaction of its own (the import rolled back).
+void keep_reuse_evidence(sql::Database& db, const std::string& evidence);
+// Throws Error(refused) with the evidence and what to do, while evidence is kept.
+void require_own_identity(sql::Database& db);
+
+}  // namespace ferry::engine

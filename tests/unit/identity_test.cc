@@ -1,0 +1,205 @@
+// A database restored from a backup, or copied to a second machine, is an older
+// or a parallel state of its device. The first bundle that shows it (another
+// device holds more of its chain, or another version of it) is refused, sealing
+// stops so that no operation can clash with one the device already made, and
+// `reidentify` gives the database a new identity after which nothing is lost.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "support/support.h"
+#include "trust/keys.h"
+
+using namespace ferry;
+using test::Replica;
+
+namespace {
+
+const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)";
+
+// A copy of `r`'s database and key file at `path`, as a backup restore or a disk copy makes it.
+Engine copy_of(const Replica& r, const std::string& path) {
+  test::exec(r.path, "VACUUM INTO " + test::shell_quote(path));
+  test::write_file(trust::key_path(path), test::read_file(trust::key_path(r.path)));
+  ::chmod(trust::key_path(path).c_str(), 0600);
+  return Engine::open(path);
+}
+
+std::string send(Engine& from, const DeviceId& to, const std::string& path) {
+  ExportOptions options;
+  options.peer = to.to_string();
+  from.export_bundle(path, options);
+  return path;
+}
+
+std::string send_all(Engine& from, const std::string& path) {
+  ExportOptions all;
+  all.all = true;
+  from.export_bundle(path, all);
+  return path;
+}
+
+// Imports `bundle` into `to`, expecting the refusal that says its identity is used elsewhere.
+std::string refused_as_copy(Engine& to, const std::string& bundle) {
+  const std::string rows = test::dump(to.path(), "items");
+  const auto operations = test::count(to.path(), "SELECT count(*) FROM ferry_log");  // status() would seal.
+  try {
+    (void)to.import_bundle(bundle);
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::refused);
+    CHECK_THAT(e.what(), Catch::Contains(bundle) && Catch::Contains("Nothing was imported") &&
+                             Catch::Contains("ferry reidentify " + to.path()));
+    CHECK(test::dump(to.path(), "items") == rows);
+    CHECK(test::count(to.path(), "SELECT count(*) FROM ferry_log") == operations);
+    return e.what();
+  }
+  FAIL("the bundle was accepted");
+  return "";
+}
+
+template <typename F>
+void refuses_until_reidentified(Engine& e, F&& call) {
+  try {
+    call();
+    FAIL("sealing was not stopped");
+  } catch (const Error& err) {
+    CHECK(err.code() == Errc::refused);
+    CHECK_THAT(err.what(), Catch::Contains("ferry reidentify " + e.path()));
+  }
+}
+
+struct Devices {
+  test::TempDir dir;
+  Replica a{dir, "a", kSchema};
+  Replica b{dir, "b", kSchema};
+  Devices() {
+    a.sql("INSERT INTO items VALUES(1, 'before the backup')");
+    test::exchange(a, b, dir);
+    test::exchange(b, a, dir);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a restored backup stops sealing at the first bundle that shows it, and a new identity loses nothing",
+          "[identity]") {
+  Devices d;
+  auto restored = copy_of(d.a, d.dir.file("restored.db"));  // The backup.
+  d.a.sql("INSERT INTO items VALUES(2, 'after the backup')");
+  test::exchange(d.a, d.b, d.dir);  // Then a's disk dies; the backup is restored and used.
+  test::exec(restored.path(), "INSERT INTO items VALUES(3, 'after the restore')");
+
+  const std::string from_b = send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
+  const std::string why = refused_as_copy(restored, from_b);
+  CHECK_THAT(why, Catch::Contains("holds operations of this device up to 2") &&
+                      Catch::Contains("this database holds them only up to 1"));
+  const StatusReport stopped = restored.status();
+  CHECK_THAT(stopped.identity_reused, Catch::Contains(from_b));
+  CHECK(stopped.operations == 1);  // The change made after the restore waits, captured, not sealed.
+  refuses_until_reidentified(restored, [&] { send(restored, d.b.engine.device_id(), d.dir.file("no.ferry")); });
+  refuses_until_reidentified(restored, [&] { (void)restored.seal(); });
+  refuses_until_reidentified(restored, [&] { (void)restored.import_bundle(from_b); });
+  refuses_until_reidentified(restored, [&] { (void)restored.track("items"); });
+  CHECK(::access(d.dir.file("no.ferry").c_str(), F_OK) != 0);
+  CHECK(restored.status().identity_reused == stopped.identity_reused);  // Kept once: the first evidence says it.
+
+  const Reidentified r = restored.reidentify();
+  CHECK(r.previous == d.a.engine.device_id());
+  CHECK(r.previous_head == 1);
+  CHECK(r.device != r.previous);
+  CHECK(r.device == restored.device_id());
+  CHECK(r.evidence == stopped.identity_reused);
+  CHECK(restored.status().identity_reused.empty());
+  CHECK(trust::KeyPair::load(trust::key_path(restored.path()), r.device).identity() ==
+        trust::parse_identity(r.public_key));
+  CHECK(::access(trust::next_key_path(restored.path()).c_str(), F_OK) != 0);
+
+  // The change made after the restore travels under the new identity; what the backup lacked comes back.
+  const auto at_b = d.b.engine.import_bundle(send(restored, d.b.engine.device_id(), d.dir.file("new-to-b.ferry")));
+  CHECK(at_b.applied == 1);
+  CHECK(at_b.newly_trusted.size() == 1);
+  const auto back = restored.import_bundle(send(d.b.engine, r.device, d.dir.file("b-to-new.ferry")));
+  CHECK(back.applied == 1);
+  CHECK(test::dump(restored.path(), "items") == d.b.dump("items"));
+  CHECK_THAT(d.b.dump("items"), Catch::Contains("after the backup") && Catch::Contains("after the restore"));
+  CHECK(restored.fingerprint().operations == d.b.engine.fingerprint().operations);
+  CHECK(restored.verify().ok);
+  // The old identity is now a device like any other, still trusted with its old key.
+  for (const PeerInfo& p : restored.trusted())
+    if (p.id == r.previous) CHECK(p.trust == Trust::added);
+}
+
+TEST_CASE("a bundle carrying this device's operations that this database never made is refused the same way",
+          "[identity]") {
+  Devices d;
+  auto restored = copy_of(d.a, d.dir.file("restored.db"));
+  d.a.sql("INSERT INTO items VALUES(2, 'after the backup'); INSERT INTO items VALUES(3, 'and more')");
+  test::exchange(d.a, d.b, d.dir);
+  const std::string why = refused_as_copy(restored, send_all(d.b.engine, d.dir.file("all-of-b.ferry")));
+  CHECK_THAT(why, Catch::Contains("holds operations of this device up to 3"));
+  CHECK_THAT(restored.status().identity_reused, Catch::Contains("all-of-b.ferry"));
+}
+
+TEST_CASE("a second copy that went on writing is found by the hash of its own operation", "[identity]") {
+  Devices d;
+  Replica c(d.dir, "c", kSchema);
+  test::exchange(d.a, c, d.dir);
+  test::exchange(c, d.a, d.dir);
+  auto copy = copy_of(d.a, d.dir.file("copy.db"));
+  d.a.sql("INSERT INTO items VALUES(2, 'original')");
+  test::exec(copy.path(), "INSERT INTO items VALUES(2, 'copy')");
+  test::exchange(d.a, d.b, d.dir);
+  (void)c.engine.import_bundle(send(copy, c.engine.device_id(), d.dir.file("copy-to-c.ferry")));
+  // b holds the original's operation 2, the copy its own operation 2: same number, other hash.
+  const std::string why = refused_as_copy(copy, send_all(d.b.engine, d.dir.file("all-of-b.ferry")));
+  CHECK_THAT(why, Catch::Contains("its operation 2 of this device differs from the one this database made"));
+  const Reidentified r = copy.reidentify();
+  CHECK(r.previous_head == 2);
+  test::exec(copy.path(), "INSERT INTO items VALUES(3, 'the copy, as itself')");
+  const auto at_c = c.engine.import_bundle(send(copy, c.engine.device_id(), d.dir.file("copy-as-itself.ferry")));
+  CHECK(at_c.applied == 1);
+}
+
+TEST_CASE("reidentify finishes its key swap after a crash between its commit and the rename", "[identity]") {
+  test::TempDir dir;
+  Replica a(dir, "a", kSchema);
+  const std::string key = trust::key_path(a.path), next = trust::next_key_path(a.path);
+  const auto old_key = test::read_file(key);
+  const Reidentified r = a.engine.reidentify();
+  CHECK(r.evidence.empty());  // Allowed by choice too.
+  // The state a crash after the commit leaves: the new key beside the old one.
+  test::write_file(next, test::read_file(key));
+  ::chmod(next.c_str(), 0600);
+  test::write_file(key, old_key);
+  ::chmod(key.c_str(), 0600);
+  {
+    auto reopened = Engine::open(a.path);
+    CHECK(reopened.device_id() == r.device);
+    a.sql("INSERT INTO items VALUES(1, 'signed with the new key')");
+    Replica b(dir, "b", kSchema);
+    const auto summary = b.engine.import_bundle(send_all(reopened, dir.file("a.ferry")));
+    CHECK(summary.applied == 1);
+  }
+  CHECK(trust::KeyPair::load(key, r.device).identity() == trust::parse_identity(r.public_key));
+  CHECK(::access(next.c_str(), F_OK) != 0);
+
+  SECTION("a stray next key of another device does not hide a missing key") {
+    ::unlink(key.c_str());
+    test::write_file(next, old_key);
+    ::chmod(next.c_str(), 0600);
+    auto reopened = Engine::open(a.path);
+    try {
+      send_all(reopened, dir.file("b.ferry"));
+      FAIL("exported without a key");
+    } catch (const Error& e) {
+      CHECK(e.code() == Errc::not_found);
+      CHECK_THAT(e.what(), Catch::Contains(key + ": the private key of this device is missing"));
+    }
+    SECTION("and a new identity is the way out of a lost key") {
+      const Reidentified again = reopened.reidentify();
+      CHECK(again.previous == r.device);
+      CHECK(send_all(reopened, dir.file("c.ferry")) == dir.file("c.ferry"));
+    }
+  }
+}
