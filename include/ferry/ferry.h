@@ -134,6 +134,12 @@ ferry_code ferry_fingerprint(ferry_db* db, char** json);
 /* This device's public key (128 hex digits) and its fingerprint, the short
  * string people compare by voice; each may be NULL, free with ferry_free. */
 ferry_code ferry_identity(ferry_db* db, char** public_key, char** fingerprint);
+/* Gives this database a new device identity and key pair: the way on after an
+ * import refused a bundle because another database uses this one's identity (a
+ * restored backup, a copied file; status's "identity_reused" says so). What it
+ * did, as JSON in *json (may be NULL; free with ferry_free). ferry_device_id
+ * returns the new id afterwards. */
+ferry_code ferry_reidentify(ferry_db* db, char** json);
 
 #ifdef __cplusplus
 }

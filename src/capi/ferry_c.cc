@@ -285,4 +285,12 @@ ferry_code ferry_identity(ferry_db* db, char** public_key, char** fingerprint) {
   });
 }
 
+ferry_code ferry_reidentify(ferry_db* db, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    const ferry::Reidentified r = e.reidentify();
+    db->device_id = r.device.to_string();
+    if (json) *json = copy_out(ferry::render::reidentified(r).dump());
+  });
+}
+
 }  // extern "C"

@@ -294,3 +294,48 @@ TEST_CASE("history shows every version of a row; as-of copies a table as it was"
   CHECK_THAT(unknown.out, Catch::Contains("never tracked a table called 'nope'"));
   CHECK(ferry("history a.db notes 1 --at yesterday").status == 2);
 }
+
+TEST_CASE("a restored database exits 4 at the import that shows it, says so in status, and reidentify mends it",
+          "[e2e][identity]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  prepared(ferry, "b.db", "b");
+  REQUIRE(ferry("export b.db --all -o hello.ferry").status == 0);
+  REQUIRE(ferry("import a.db hello.ferry").status == 0);
+  ferry.sql("a.db", "INSERT INTO notes VALUES(1, 'kept', '')");
+  REQUIRE(ferry("export a.db --peer b -o a1.ferry").status == 0);
+  REQUIRE(ferry("import b.db a1.ferry").status == 0);
+  test::write_file(ferry.dir.file("backup.db"), test::read_file(ferry.dir.file("a.db")));
+  ferry.sql("a.db", "INSERT INTO notes VALUES(2, 'lost with the disk', '')");
+  REQUIRE(ferry("export a.db --peer b -o a2.ferry").status == 0);
+  REQUIRE(ferry("import b.db a2.ferry").status == 0);
+  // The disk dies; the backup comes back (with its key file, as a backup of the folder would).
+  test::write_file(ferry.dir.file("a.db"), test::read_file(ferry.dir.file("backup.db")));
+  ferry.sql("a.db", "INSERT INTO notes VALUES(3, 'written after the restore', '')");
+  REQUIRE(ferry("export b.db --peer a -o b1.ferry").status == 0);
+
+  const auto refused = ferry("import a.db b1.ferry");
+  CHECK(refused.status == 4);
+  CHECK_THAT(refused.out, Catch::StartsWith("ferry: b1.ferry: its exporter") &&
+                              Catch::Contains("ferry reidentify a.db"));
+  CHECK_THAT(ferry("status a.db").out, Catch::Contains("STOPPED") && Catch::Contains("ferry reidentify a.db"));
+  CHECK(json::parse(ferry("status a.db --json").out)["identity_reused"].is_string());
+  CHECK(ferry("export a.db --peer b -o no.ferry").status == 4);
+
+  const auto mended = ferry("reidentify a.db --json");
+  REQUIRE(mended.status == 0);
+  const json r = json::parse(mended.out);
+  const std::string id = r["device"]["id"];
+  CHECK(r["previous"]["head"] == 1);
+  CHECK(r["evidence"].is_string());
+  CHECK(json::parse(ferry("status a.db --json").out)["identity_reused"].is_null());
+  REQUIRE(ferry("export a.db --peer b -o a3.ferry").status == 0);
+  REQUIRE(ferry("import b.db a3.ferry").status == 0);
+  REQUIRE(ferry("export b.db --peer " + id + " -o b2.ferry").status == 0);
+  REQUIRE(ferry("import a.db b2.ferry").status == 0);
+  CHECK(test::count(ferry.dir.file("a.db"), "SELECT count(*) FROM notes") == 3);
+  CHECK(ferry("diff a.db b.db").status == 0);
+  const auto ambiguous = ferry("export b.db --peer a -o b3.ferry");  // Two devices called a, now.
+  CHECK(ambiguous.status == 2);
+  CHECK_THAT(ambiguous.out, Catch::Contains(id));
+}

@@ -156,6 +156,14 @@ static void errors_carry_ferrys_message(const char* dir) {
   CHECK(fingerprint != NULL && strlen(fingerprint) == 24);
   ferry_free(key);
   ferry_free(fingerprint);
+  {
+    char before[37];
+    snprintf(before, sizeof before, "%s", ferry_device_id(a));
+    OK(a, ferry_reidentify(a, &json));  /* A new identity; the old one is in the JSON. */
+    CHECK(json != NULL && strstr(json, before) != NULL && strstr(json, "\"evidence\":null") != NULL);
+    CHECK(strcmp(ferry_device_id(a), before) != 0 && strstr(json, ferry_device_id(a)) != NULL);
+    ferry_free(json);
+  }
   CHECK(ferry_open("/no/such/dir/x.db", &missing) == FERRY_NOT_FOUND);
   CHECK(missing != NULL && strstr(ferry_errmsg(missing), "/no/such/dir/x.db") != NULL);
   CHECK(ferry_track(missing, "items", NULL) == FERRY_INVALID_ARGUMENT);  /* It still says why it failed. */
