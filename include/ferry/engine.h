@@ -6,7 +6,9 @@
 // Every method that changes something runs in one transaction: if it throws,
 // the database is exactly as it was before the call. Captured changes are
 // sealed into the operations log first by every method that reads or ships
-// the log (seal, verify, status, export, import, conflicts, resolve, log).
+// the log (seal, verify, status, export, import, conflicts, resolve, log),
+// except after an import found another database using this device's identity:
+// then they wait, and the methods that would seal refuse, until reidentify().
 
 #include <cstddef>
 #include <functional>

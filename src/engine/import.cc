@@ -69,13 +69,13 @@ ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Read
   std::size_t done = 0;
   sql::Transaction tx(db);
   engine::Session s(db, self);
-  // Before anything is sealed: a bundle showing more of this device's chain than this database means a copy.
-  engine::check_own_chain(reader.info(), s.devices.ensure(self), s.log, reader.path(), db.path());
-  s.seal();  // Local changes take part in conflict detection.
   // Every device that signed something in the bundle must be one this database trusts, with the key it knows.
   trust::Store store(db);
   const auto newly_trusted = store.admit(reader.info(), reader.path(), s.devices);
   store.remember_heads(reader.info(), s.devices, self);
+  // Before anything is sealed: a bundle showing more of this device's chain than this database means a copy.
+  engine::check_own_chain(reader.info(), s.devices.ensure(self), s.log, reader.path(), db.path());
+  s.seal();  // Local changes take part in conflict detection.
   auto last_conflict = db.prepare("SELECT ifnull(max(id), 0) FROM ferry_conflicts");
   last_conflict.step();
   const std::int64_t conflicts_before = last_conflict.integer(0);

@@ -141,6 +141,22 @@ TEST_CASE("a bundle carrying this device's operations that this database never m
   CHECK_THAT(restored.status().identity_reused, Catch::Contains("all-of-b.ferry"));
 }
 
+TEST_CASE("under the strict policy a stranger's claim is refused before it can stop the seal", "[identity]") {
+  Devices d;
+  auto restored = copy_of(d.a, d.dir.file("restored.db"));
+  restored.set_strict(true);
+  d.a.sql("INSERT INTO items VALUES(2, 'after the backup')");
+  Replica stranger(d.dir, "stranger", kSchema);
+  test::exchange(d.a, stranger, d.dir);  // Its clock now holds more of a's chain than the backup does.
+  try {
+    (void)restored.import_bundle(send_all(stranger.engine, d.dir.file("stranger.ferry")));
+    FAIL("a stranger was accepted under strict");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::untrusted);
+  }
+  CHECK(restored.status().identity_reused.empty());
+}
+
 TEST_CASE("a second copy that went on writing is found by the hash of its own operation", "[identity]") {
   Devices d;
   Replica c(d.dir, "c", kSchema);
