@@ -2,7 +2,8 @@
 // moment leaves all of its work or none of it -- the database passes
 // integrity_check and verify, a bundle is at its path whole or not at all --
 // and running it again completes it; an export never lets out operations its
-// device has not kept. 280 kill points in all.
+// device has not kept; a new identity is taken with its key or not at all.
+// 320 kill points in all.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -264,4 +265,53 @@ TEST_CASE("an export killed at any moment never lets out operations its device c
                    << " left no bundle, " << published << " a bundle its device still stands behind");
   CHECK(absent > 0);
   CHECK(published > 0);
+}
+
+TEST_CASE("reidentify killed at any moment leaves the old identity or the new one, each with its own key",
+          "[identity][crash]") {
+  test::TempDir dir;
+  test::Replica a(dir, "a", kSchema);
+  write_changes(a);
+  (void)a.engine.seal();
+  const DeviceId old_id = a.engine.device_id();
+  auto fresh_copy = [&](const std::string& db) {
+    for (const char* suffix : {"", "-wal", "-shm", ".key", ".key.next"}) std::filesystem::remove(db + suffix);
+    test::exec(a.path, "VACUUM INTO " + test::shell_quote(db));
+    test::write_file(trust::key_path(db), test::read_file(trust::key_path(a.path)));
+    std::filesystem::permissions(trust::key_path(db), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  };
+  const std::string db = dir.file("victim.db");
+  auto reidentify = [&db] { (void)Engine::open(db).reidentify(); };
+  fresh_copy(db);
+  const auto whole = duration_of(reidentify);
+
+  std::mt19937_64 rng(20261202);
+  int kept_old = 0, took_new = 0, swapped_on_reopen = 0;
+  const int kill_points = 40;
+  for (int k = 0; k < kill_points; ++k) {
+    fresh_copy(db);
+    const auto delay = random_delay(rng, whole);
+    const bool done = killed_after(reidentify, delay);
+    INFO("kill point " << k << " after " << delay.count() << " us");
+    check_database_sound(db);
+    const bool next_key_left = std::filesystem::exists(trust::next_key_path(db));
+    auto e = Engine::open(db);
+    const bool renamed = e.device_id() != old_id;
+    if (done) CHECK(renamed);
+    ++(renamed ? took_new : kept_old);
+    if (renamed && next_key_left) ++swapped_on_reopen;
+    CHECK(e.verify().ok);
+    CHECK(e.status().operations == 2000);
+    // Whichever identity the database has, it signs with that identity's key: its bundles verify.
+    const std::string bundle = dir.file("after-" + std::to_string(k) + ".ferry");
+    test::Replica peer(dir, "peer-" + std::to_string(k), kSchema);
+    ExportOptions all;
+    all.all = true;
+    e.export_bundle(bundle, all);
+    CHECK(peer.engine.import_bundle(bundle).applied == 2000);
+    CHECK(trust::KeyPair::load(trust::key_path(db), e.device_id()).identity() == trust::parse_identity(e.public_key()));
+  }
+  WARN(kill_points << " kill points over a " << whole.count() / 1000 << " ms reidentify: " << kept_old
+                   << " kept the old identity, " << took_new << " took the new one (" << swapped_on_reopen
+                   << " of them with the key swap finished on reopening)");
 }
