@@ -1,5 +1,6 @@
 #include "bundle/format.h"
 
+#include <cstdio>
 #include <msgpack.hpp>
 
 #include "log/codec.h"
@@ -66,6 +67,20 @@ std::string bundle_message(const Hash& content_hash) {
   std::string out("ferry-bundle-v2", 16);
   out.append(reinterpret_cast<const char*>(content_hash.data()), 32);
   return out;
+}
+
+std::string shown(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 80)) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + (s.size() > 80 ? "..." : "");
 }
 
 }  // namespace ferry::bundle

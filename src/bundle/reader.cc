@@ -23,21 +23,6 @@ std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
 
-// Escapes a string from the bundle for a message: no control characters reach a terminal.
-std::string shown(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 80)) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + (s.size() > 80 ? "..." : "");
-}
-
 }  // namespace
 
 Reader::Reader(const std::string& path, const Unsealer& unseal) : path_(path) {

@@ -16,7 +16,7 @@ namespace {
 
 std::string exporter_words(const BundleInfo& info) {
   return "its exporter, device " + info.exporter.to_string() +
-         (info.exporter_name.empty() ? "" : " (" + info.exporter_name + ")");
+         (info.exporter_name.empty() ? "" : " (" + bundle::shown(info.exporter_name) + ")");
 }
 
 std::string what_to_do(const std::string& db_path) {

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "bundle/format.h"
 #include "engine/schema.h"
 #include "ferry/error.h"
 
@@ -27,7 +28,7 @@ std::optional<std::array<std::uint8_t, N>> fixed_blob(sql::Statement& st, int co
 }
 
 std::string device_words(const DeviceId& device, const std::string& name) {
-  return "device " + device.to_string() + (name.empty() ? "" : " (" + name + ")");
+  return "device " + device.to_string() + (name.empty() ? "" : " (" + bundle::shown(name) + ")");  // Names come in bundles.
 }
 
 }  // namespace

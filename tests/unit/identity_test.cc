@@ -141,6 +141,20 @@ TEST_CASE("a bundle carrying this device's operations that this database never m
   CHECK_THAT(restored.status().identity_reused, Catch::Contains("all-of-b.ferry"));
 }
 
+TEST_CASE("the refusal names the exporter with the control characters of its name escaped", "[identity]") {
+  Devices d;
+  auto restored = copy_of(d.a, d.dir.file("restored.db"));
+  d.a.sql("INSERT INTO items VALUES(2, 'after the backup')");
+  const std::string hostile = d.dir.file("hostile.db");
+  test::exec(hostile, kSchema);
+  auto named = Engine::init(hostile, "clinic\x1b[2J");
+  named.track("items");
+  (void)named.import_bundle(send_all(d.a.engine, d.dir.file("all-of-a.ferry")));
+  const std::string why = refused_as_copy(restored, send_all(named, d.dir.file("hostile.ferry")));
+  CHECK_THAT(why, Catch::Contains("(clinic\\x1b[2J)"));
+  CHECK(why.find('\x1b') == std::string::npos);
+}
+
 TEST_CASE("under the strict policy a stranger's claim is refused before it can stop the seal", "[identity]") {
   Devices d;
   auto restored = copy_of(d.a, d.dir.file("restored.db"));
