@@ -58,7 +58,7 @@ int cmd_reidentify(const std::string& db, bool as_json) {
   std::cout << "this database is now device " << device_label(r.device, name) << ", key " << r.fingerprint << "\n"
             << "its old identity " << r.previous.to_string() << " is a device like any other: this database holds its "
             << "operations up to " << r.previous_head << ", and the others come from the devices that have them\n"
-            << "changes made here and not yet sealed will be sealed under the new identity at the next export\n"
+            << "changes made here and not yet sealed are sealed under the new identity the next time ferry runs\n"
             << "next: export to your peers as usual; under the strict trust policy each of them first runs\n"
             << "  ferry trust THEIR_DB add " << r.device.to_string() << " " << r.public_key << "\n";
   return kOk;
