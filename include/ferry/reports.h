@@ -106,8 +106,11 @@ struct ExportSummary {
   std::string path;
   std::optional<DeviceId> encrypted_for;  // Set when the bundle was encrypted for that device.
   OperationId bundle_id;
-  std::size_t operations = 0;
-  std::vector<SeqRange> ranges;
+  std::size_t operations = 0;    // Operations the peer lacks, and their ranges:
+  std::vector<SeqRange> ranges;  // the receipt is not among them.
+  // The bundle also carries the peer's newest own operation held here, so that
+  // a restored or copied database finds out (bundle_format/README.md §7).
+  bool receipt = false;
   std::uint64_t bytes = 0;
 };
 

@@ -59,11 +59,38 @@ void sign_ranges(engine::Session& s, trust::Store& store, const trust::KeyPair& 
   }
 }
 
-// Delta ranges: for every device, what the peer lacks (`has`), up to the last signed head.
-void add_delta_ranges(engine::Session& s, trust::Store& store, const VectorClock& has, BundleInfo& info) {
+// The receipt: the peer's own newest operation held here (up to a head it
+// signed), sent back to it when nothing else of its chain goes. A peer that
+// holds another operation under that number, or none, is a restored or copied
+// database and finds out on import (engine/identity.h); any other peer counts
+// it as a duplicate.
+// Returns whether it added one.
+bool add_receipt(engine::Session& s, trust::Store& store, const engine::Device& peer, BundleInfo& info) {
+  const auto head = store.signed_head(peer.no, peer.head_seq);
+  if (!head || head->first <= peer.base_seq) return false;  // Nothing signed, or not held here (a snapshot's base).
+  const std::uint64_t seq = head->first;
+  const auto hash = s.log.hash(peer.id, seq);
+  const auto prev = seq == 1 ? Hash{} : seq - 1 == peer.base_seq ? peer.base_hash : s.log.hash(peer.id, seq - 1);
+  if (!hash || !prev) return false;
+  info.ranges.push_back(SeqRange{peer.id, seq, seq});
+  info.prerequisites.push_back(*prev);
+  info.last_hashes.push_back(*hash);
+  info.operations += 1;
+  return true;
+}
+
+// Delta ranges: for every device, what the peer lacks (`has`), up to the last
+// signed head; for the peer itself at least a receipt. In device order, as the
+// bundle stores them. Returns whether a receipt went in.
+bool add_delta_ranges(engine::Session& s, trust::Store& store, const VectorClock& has, const engine::Device* peer,
+                      BundleInfo& info) {
+  bool receipt = false;
   for (const auto& [device, head] : info.clock.entries()) {
     const std::uint64_t from = has.get(device);
-    if (head <= from) continue;
+    if (head <= from) {
+      if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
+      continue;
+    }
     const engine::Device& d = *s.devices.find(device);
     if (from < d.base_seq)
       throw Error(Errc::refused, "this database started from a snapshot and holds device " + device.to_string() +
@@ -81,6 +108,7 @@ void add_delta_ranges(engine::Session& s, trust::Store& store, const VectorClock
     info.last_hashes.push_back(last == head ? d.head_hash : *s.log.hash(device, last));
     info.operations += last - from;
   }
+  return receipt;
 }
 
 // The device a bundle is encrypted for, and its encryption key.
@@ -138,10 +166,11 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   info.signer_key = keys.identity().sign;
   info.exporter_box_key = keys.identity().box;
   engine::OperationKeys snapshot;
+  bool receipt = false;
   if (options.snapshot) {
     snapshot = engine::add_snapshot(s, info);
   } else {
-    add_delta_ranges(s, store, has, info);
+    receipt = add_delta_ranges(s, store, has, options.all ? nullptr : peer, info);
   }
   sign_ranges(s, store, keys, info);
   info.tables = known_tables(s.tables, db);
@@ -230,8 +259,10 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   ExportSummary summary;
   summary.path = path;
   summary.bundle_id = info.bundle_id;
-  summary.operations = info.operations;
-  summary.ranges = info.ranges;
+  summary.operations = info.operations - (receipt ? 1 : 0);
+  for (const SeqRange& r : info.ranges)
+    if (!receipt || r.device != peer->id) summary.ranges.push_back(r);
+  summary.receipt = receipt;
   summary.bytes = info.bytes;
   if (encrypt) summary.encrypted_for = encrypt->first;
   return summary;

@@ -191,6 +191,34 @@ TEST_CASE("a second copy that went on writing is found by the hash of its own op
   CHECK(at_c.applied == 1);
 }
 
+TEST_CASE("a copy that sealed as many changes as its backup lacked finds out from the receipt in its peer's bundle",
+          "[identity]") {
+  Devices d;
+  auto restored = copy_of(d.a, d.dir.file("restored.db"));
+  d.a.sql("INSERT INTO items VALUES(2, 'after the backup')");
+  test::exchange(d.a, d.b, d.dir);
+  test::exec(restored.path(), "INSERT INTO items VALUES(3, 'after the restore')");
+  CHECK(restored.seal() == 1);  // Operation 2 again, another one: the clocks of a and b now agree.
+  const std::string from_b = send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
+  const BundleInfo info = inspect_bundle(from_b);
+  REQUIRE(info.ranges.size() == 1);  // Nothing new for a: only the receipt, a's operation 2 as b holds it.
+  CHECK(info.ranges[0].device == d.a.engine.device_id());
+  CHECK(info.ranges[0].first == 2);
+  const std::string why = refused_as_copy(restored, from_b);
+  CHECK_THAT(why, Catch::Contains("its operation 2 of this device differs"));
+  // A peer holding the same operation counts the receipt as a duplicate, and the exporter does not count it.
+  ExportOptions to_a;
+  to_a.peer = d.a.engine.device_id().to_string();
+  const auto summary = d.b.engine.export_bundle(d.dir.file("ack.ferry"), to_a);
+  CHECK(summary.operations == 0);
+  CHECK(summary.receipt);
+  CHECK(summary.ranges.empty());
+  const auto ack = d.a.engine.import_bundle(d.dir.file("ack.ferry"));
+  CHECK(ack.applied == 0);
+  CHECK(ack.duplicates == 1);
+  CHECK(d.a.engine.status().identity_reused.empty());
+}
+
 TEST_CASE("reidentify finishes its key swap after a crash between its commit and the rename", "[identity]") {
   test::TempDir dir;
   Replica a(dir, "a", kSchema);
