@@ -52,16 +52,6 @@ void check_local_format(sql::Database& db) {
                                    "it from the other devices");
 }
 
-// Seals what was captured, if sealing is not stopped (engine/identity.h): what
-// every method that reads the log does first.
-void seal_captured(sql::Database& db, const DeviceId& self) {
-  sql::Transaction tx(db);
-  engine::Session s(db, self);
-  s.seal();
-  s.finish();
-  tx.commit();
-}
-
 bool file_exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
@@ -128,6 +118,14 @@ Engine Engine::open(const std::string& path) {
   return Engine(std::move(impl));
 }
 
+void Engine::Impl::seal_captured() {
+  sql::Transaction tx(db);
+  engine::Session s(db, self);
+  s.seal();
+  s.finish();
+  tx.commit();
+}
+
 DeviceId Engine::device_id() const { return impl_->self; }
 std::string Engine::device_name() const { return impl_->name; }
 const std::string& Engine::path() const { return impl_->db.path(); }
@@ -186,18 +184,18 @@ std::size_t Engine::seal() {
 }
 
 VerifyReport Engine::verify() {
-  seal_captured(impl_->db, impl_->self);
+  impl_->seal_captured();
   engine::Devices devices(impl_->db);
   return log::verify_log(impl_->db, devices);
 }
 
 VectorClock Engine::clock() {
-  seal_captured(impl_->db, impl_->self);
+  impl_->seal_captured();
   return engine::Devices(impl_->db).clock();
 }
 
 StatusReport Engine::status() {
-  seal_captured(impl_->db, impl_->self);
+  impl_->seal_captured();
   StatusReport r;
   r.device = impl_->self;
   r.device_name = impl_->name;
@@ -233,7 +231,7 @@ StatusReport Engine::status() {
 }
 
 Fingerprint Engine::fingerprint() {
-  seal_captured(impl_->db, impl_->self);
+  impl_->seal_captured();
   engine::Devices devices(impl_->db);
   capture::Registry tables(impl_->db);
   Fingerprint f = fingerprint::compute(impl_->db, devices, tables);
@@ -244,13 +242,13 @@ Fingerprint Engine::fingerprint() {
 }
 
 InclusionProof Engine::prove(const OperationId& operation) {
-  seal_captured(impl_->db, impl_->self);
+  impl_->seal_captured();
   engine::Devices devices(impl_->db);
   return fingerprint::prove(impl_->db, devices, operation);
 }
 
 std::vector<Operation> Engine::log(const LogFilter& filter) {
-  seal_captured(impl_->db, impl_->self);
+  impl_->seal_captured();
   std::vector<Operation> out;
   auto st = impl_->db.prepare("SELECT body FROM ferry_log");
   while (st.step()) {

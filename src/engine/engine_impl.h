@@ -21,6 +21,9 @@ struct Engine::Impl {
   // This device's private keys (trust/keys.h), checked against the public keys
   // the database holds. Throws if the key file is missing, loose or foreign.
   const trust::KeyPair& key_pair();
+  // Seals what was captured, unless sealing is stopped (engine/identity.h):
+  // what every method that only reads the log does first.
+  void seal_captured();
 };
 
 }  // namespace ferry

@@ -141,7 +141,7 @@ PastPoint PastPoint::parse(const std::string& text) {
 }
 
 std::vector<RowVersion> Engine::history(const std::string& table, const std::vector<Value>& key) {
-  seal();
+  impl_->seal_captured();
   capture::Registry tables(impl_->db);
   const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
   check_key(t, key);
@@ -169,7 +169,7 @@ std::vector<RowVersion> Engine::history(const std::string& table, const std::vec
 
 std::optional<std::vector<ColumnValue>> Engine::row_at(const std::string& table, const std::vector<Value>& key,
                                                        const PastPoint& at) {
-  seal();
+  impl_->seal_captured();
   capture::Registry tables(impl_->db);
   const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
   check_key(t, key);
@@ -184,7 +184,7 @@ std::optional<std::vector<ColumnValue>> Engine::row_at(const std::string& table,
 AsOfSummary Engine::table_as_of(const std::string& table, const PastPoint& at, const std::string& path) {
   if (file_exists(path))
     throw Error(Errc::refused, path + ": already exists; ferry writes the copy to a new file only (choose another name)");
-  seal();
+  impl_->seal_captured();
   capture::Registry tables(impl_->db);
   const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
   // The table's operations up to `at`, sorted by row in a private temporary

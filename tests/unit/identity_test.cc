@@ -102,6 +102,12 @@ TEST_CASE("a restored backup stops sealing at the first bundle that shows it, an
   refuses_until_reidentified(restored, [&] { (void)restored.import_bundle(from_b); });
   refuses_until_reidentified(restored, [&] { (void)restored.track("items"); });
   CHECK(::access(d.dir.file("no.ferry").c_str(), F_OK) != 0);
+  // What only reads goes on working.
+  CHECK(restored.verify().ok);
+  CHECK(restored.log().size() == 1);
+  CHECK(restored.history("items", {Value::integer(1)}).size() == 1);
+  CHECK(restored.conflicts().empty());
+  CHECK(restored.fingerprint().operation_count == 1);
   CHECK(restored.status().identity_reused == stopped.identity_reused);  // Kept once: the first evidence says it.
 
   const Reidentified r = restored.reidentify();
