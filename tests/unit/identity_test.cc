@@ -78,6 +78,13 @@ struct Devices {
     test::exchange(a, b, dir);
     test::exchange(b, a, dir);
   }
+  // A backup of a, taken now; then a goes on with `later` and sends it to b.
+  Engine backup_then(const std::string& later) {
+    Engine backup = copy_of(a, dir.file("restored.db"));
+    a.sql(later);
+    test::exchange(a, b, dir);
+    return backup;
+  }
 };
 
 }  // namespace
@@ -85,9 +92,8 @@ struct Devices {
 TEST_CASE("a restored backup stops sealing at the first bundle that shows it, and a new identity loses nothing",
           "[identity]") {
   Devices d;
-  auto restored = copy_of(d.a, d.dir.file("restored.db"));  // The backup.
-  d.a.sql("INSERT INTO items VALUES(2, 'after the backup')");
-  test::exchange(d.a, d.b, d.dir);  // Then a's disk dies; the backup is restored and used.
+  auto restored = d.backup_then("INSERT INTO items VALUES(2, 'after the backup')");
+  // Then a's disk dies; the backup is restored and used.
   test::exec(restored.path(), "INSERT INTO items VALUES(3, 'after the restore')");
 
   const std::string from_b = send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
@@ -139,9 +145,7 @@ TEST_CASE("a restored backup stops sealing at the first bundle that shows it, an
 TEST_CASE("a bundle carrying this device's operations that this database never made is refused the same way",
           "[identity]") {
   Devices d;
-  auto restored = copy_of(d.a, d.dir.file("restored.db"));
-  d.a.sql("INSERT INTO items VALUES(2, 'after the backup'); INSERT INTO items VALUES(3, 'and more')");
-  test::exchange(d.a, d.b, d.dir);
+  auto restored = d.backup_then("INSERT INTO items VALUES(2, 'after the backup'); INSERT INTO items VALUES(3, 'more')");
   const std::string why = refused_as_copy(restored, send_all(d.b.engine, d.dir.file("all-of-b.ferry")));
   CHECK_THAT(why, Catch::Contains("holds operations of this device up to 3"));
   CHECK_THAT(restored.status().identity_reused, Catch::Contains("all-of-b.ferry"));
@@ -149,8 +153,7 @@ TEST_CASE("a bundle carrying this device's operations that this database never m
 
 TEST_CASE("the refusal names the exporter with the control characters of its name escaped", "[identity]") {
   Devices d;
-  auto restored = copy_of(d.a, d.dir.file("restored.db"));
-  d.a.sql("INSERT INTO items VALUES(2, 'after the backup')");
+  auto restored = d.backup_then("INSERT INTO items VALUES(2, 'after the backup')");
   const std::string hostile = d.dir.file("hostile.db");
   test::exec(hostile, kSchema);
   auto named = Engine::init(hostile, "clinic\x1b[2J");
@@ -200,9 +203,7 @@ TEST_CASE("a second copy that went on writing is found by the hash of its own op
 TEST_CASE("a copy that sealed as many changes as its backup lacked finds out from the receipt in its peer's bundle",
           "[identity]") {
   Devices d;
-  auto restored = copy_of(d.a, d.dir.file("restored.db"));
-  d.a.sql("INSERT INTO items VALUES(2, 'after the backup')");
-  test::exchange(d.a, d.b, d.dir);
+  auto restored = d.backup_then("INSERT INTO items VALUES(2, 'after the backup')");
   test::exec(restored.path(), "INSERT INTO items VALUES(3, 'after the restore')");
   CHECK(restored.seal() == 1);  // Operation 2 again, another one: the clocks of a and b now agree.
   const std::string from_b = send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
