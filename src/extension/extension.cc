@@ -13,6 +13,7 @@
 //   SELECT ferry_resolve_value(id, value)      -> the same, keeping `value` (any SQL value)
 //   SELECT ferry_verify()                      -> JSON
 //   SELECT ferry_fingerprint()                 -> JSON: operations root, data digest, chain heads
+//   SELECT ferry_reidentify()                  -> JSON: a new device identity (after a restore or a copy)
 //
 // Each call opens the connection's main database file on a connection of
 // ferry's own, so call them outside the app's own transactions (a write
@@ -152,6 +153,10 @@ void fn_fingerprint(sqlite3_context* ctx, int, sqlite3_value**) {
   call(ctx, [&] { result_json(ctx, ferry::render::fingerprint(ferry::Engine::open(main_file(ctx)).fingerprint())); });
 }
 
+void fn_reidentify(sqlite3_context* ctx, int, sqlite3_value**) {
+  call(ctx, [&] { result_json(ctx, ferry::render::reidentified(ferry::Engine::open(main_file(ctx)).reidentify())); });
+}
+
 }  // namespace
 
 extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_routines* api) {
@@ -168,7 +173,7 @@ extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_r
       {"ferry_untrack", 1, fn_untrack},  {"ferry_export", 2, fn_export},       {"ferry_export", 3, fn_export},
       {"ferry_import", 1, fn_import},    {"ferry_status", 0, fn_status},       {"ferry_conflicts", 0, fn_conflicts},
       {"ferry_resolve", 2, fn_resolve},  {"ferry_resolve_value", 2, fn_resolve_value}, {"ferry_verify", 0, fn_verify},
-      {"ferry_fingerprint", 0, fn_fingerprint},
+      {"ferry_fingerprint", 0, fn_fingerprint},  {"ferry_reidentify", 0, fn_reidentify},
   };
   for (const auto& f : functions) {
     const int rc = sqlite3_create_function_v2(db, f.name, f.args, SQLITE_UTF8 | SQLITE_DIRECTONLY, nullptr, f.fn, nullptr,

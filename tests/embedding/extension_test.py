@@ -77,6 +77,12 @@ def checks(extension, folder):
         assert fingerprint[held] == other[held], (held, fingerprint, other)
     assert fingerprint["operations"]["count"] == 7, fingerprint
 
+    # A new identity; the old one stays a device whose operations a holds.
+    before = json.loads(a.execute("SELECT ferry_status()").fetchone()[0])["device"]["id"]
+    renamed = json.loads(a.execute("SELECT ferry_reidentify()").fetchone()[0])
+    assert renamed["previous"]["id"] == before and renamed["device"]["id"] != before, renamed
+    assert json.loads(a.execute("SELECT ferry_status()").fetchone()[0])["device"]["id"] == renamed["device"]["id"]
+
     # Errors are SQL errors carrying ferry's message.
     for sql, expected in [("SELECT ferry_import('/no/such.ferry')", "/no/such.ferry: no such file"),
                           ("SELECT ferry_track('nope')", "nope"),
