@@ -75,20 +75,12 @@ Engine Engine::init(const std::string& path, const std::string& device_name) {
     engine::create_schema(db);
     const DeviceId id = util::make_uuid_v7(util::now_ms());
     const trust::KeyPair keys = trust::KeyPair::generate();
-    const trust::Identity identity = keys.identity();
-    auto blob = [](const PublicKey& k) { return Value::blob(Bytes(k.begin(), k.end())); };
     engine::set_meta(db, "format", Value::integer(engine::kLocalSchemaVersion));
-    engine::set_meta(db, "device_id", Value::blob(Bytes(id.bytes.begin(), id.bytes.end())));
     engine::set_meta(db, "device_name", Value::text(device_name));
     engine::set_meta(db, "lamport", Value::integer(0));
-    engine::set_meta(db, "sign_key", blob(identity.sign));
-    engine::set_meta(db, "box_key", blob(identity.box));
     engine::set_meta(db, "trust_policy", Value::text("tofu"));
     engine::set_meta(db, "capture_triggers", Value::integer(capture::kTriggerVersion));
-    auto st = db.prepare("INSERT INTO ferry_devices(id, name, sign_key, box_key, trust) VALUES(?, ?, ?, ?, 'self')");
-    st.bind_blob(1, id.bytes.data(), 16).bind(2, device_name).bind_blob(3, identity.sign.data(), 32).bind_blob(
-        4, identity.box.data(), 32);
-    st.run();
+    engine::become_device(db, id, device_name, keys.identity());
     keys.save(trust::key_path(path), id);  // Before the commit: a device never exists without its key.
   }
   try {
@@ -118,12 +110,13 @@ Engine Engine::open(const std::string& path) {
   return Engine(std::move(impl));
 }
 
-void Engine::Impl::seal_captured() {
+std::size_t Engine::Impl::seal_captured() {
   sql::Transaction tx(db);
   engine::Session s(db, self);
-  s.seal();
+  const std::size_t n = s.seal();
   s.finish();
   tx.commit();
+  return n;
 }
 
 DeviceId Engine::device_id() const { return impl_->self; }
@@ -175,12 +168,7 @@ std::vector<TableInfo> Engine::tables() {
 
 std::size_t Engine::seal() {
   engine::require_own_identity(impl_->db);
-  sql::Transaction tx(impl_->db);
-  engine::Session s(impl_->db, impl_->self);
-  const std::size_t n = s.seal();
-  s.finish();
-  tx.commit();
-  return n;
+  return impl_->seal_captured();
 }
 
 VerifyReport Engine::verify() {

@@ -22,8 +22,8 @@ struct Engine::Impl {
   // the database holds. Throws if the key file is missing, loose or foreign.
   const trust::KeyPair& key_pair();
   // Seals what was captured, unless sealing is stopped (engine/identity.h):
-  // what every method that only reads the log does first.
-  void seal_captured();
+  // what every method that only reads the log does first. Returns how many.
+  std::size_t seal_captured();
 };
 
 }  // namespace ferry

@@ -57,6 +57,17 @@ void check_own_chain(const BundleInfo& info, const Device& self, log::Store& log
   }
 }
 
+void become_device(sql::Database& db, const DeviceId& id, const std::string& name, const trust::Identity& identity) {
+  auto add = db.prepare("INSERT INTO ferry_devices(id, name, sign_key, box_key, trust) VALUES(?, ?, ?, ?, 'self')");
+  add.bind_blob(1, id.bytes.data(), 16).bind(2, name).bind_blob(3, identity.sign.data(), 32).bind_blob(
+      4, identity.box.data(), 32);
+  add.run();
+  auto blob = [](const std::uint8_t* p, std::size_t n) { return Value::blob(Bytes(p, p + n)); };
+  set_meta(db, "device_id", blob(id.bytes.data(), id.bytes.size()));
+  set_meta(db, "sign_key", blob(identity.sign.data(), identity.sign.size()));
+  set_meta(db, "box_key", blob(identity.box.data(), identity.box.size()));
+}
+
 std::optional<std::string> reuse_evidence(sql::Database& db) {
   const auto v = get_meta(db, kEvidenceKey);
   if (!v || v->type() != Value::Type::text) return std::nullopt;
@@ -99,7 +110,11 @@ Reidentified Engine::reidentify() {
   {
     sql::Transaction tx(db);
     engine::Devices devices(db);
-    const engine::Device& old = *devices.find(r.previous);
+    const engine::Device* found = devices.find(r.previous);
+    if (found == nullptr)
+      throw Error(Errc::corrupt, db.path() + ": ferry_devices holds no row for this device " + r.previous.to_string() +
+                                     " (`ferry verify` says more); its identity was not changed");
+    const engine::Device& old = *found;
     r.previous_head = old.head_seq;
     if (old_keys != nullptr && old.head_seq > 0) {
       // Signed once more with the old key, so that this database can pass on what it holds of the old chain.
@@ -111,13 +126,7 @@ Reidentified Engine::reidentify() {
     auto retire = db.prepare("UPDATE ferry_devices SET trust='added', name=? WHERE no=?");
     retire.bind(1, impl_->name.empty() ? std::string() : impl_->name + " (old identity)").bind(2, old.no);
     retire.run();
-    auto add = db.prepare("INSERT INTO ferry_devices(id, name, sign_key, box_key, trust) VALUES(?, ?, ?, ?, 'self')");
-    add.bind_blob(1, r.device.bytes.data(), 16).bind(2, impl_->name).bind_blob(3, identity.sign.data(), 32).bind_blob(
-        4, identity.box.data(), 32);
-    add.run();
-    engine::set_meta(db, "device_id", Value::blob(Bytes(r.device.bytes.begin(), r.device.bytes.end())));
-    engine::set_meta(db, "sign_key", Value::blob(Bytes(identity.sign.begin(), identity.sign.end())));
-    engine::set_meta(db, "box_key", Value::blob(Bytes(identity.box.begin(), identity.box.end())));
+    engine::become_device(db, r.device, impl_->name, identity);
     db.exec(std::string("DELETE FROM ferry_meta WHERE key='") + engine::kEvidenceKey + "'");
     // The new key waits beside the old one until the commit; Impl::key_pair() finishes the swap if a crash stops it.
     keys.save(next_key_file, r.device);
@@ -130,7 +139,13 @@ Reidentified Engine::reidentify() {
   }
   impl_->self = r.device;
   impl_->keys.reset();
-  (void)impl_->key_pair();  // Moves the new key into place.
+  try {
+    (void)impl_->key_pair();  // Moves the new key into place.
+  } catch (const Error& e) {
+    throw Error(e.code(), db.path() + ": is now device " + r.device.to_string() + ", but its new key could not "
+                          "replace the old one yet; it waits in " + next_key_file + " and takes its place the next "
+                          "time ferry needs it (" + e.what() + ")");
+  }
   return r;
 }
 

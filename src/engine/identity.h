@@ -16,6 +16,7 @@
 #include "ferry/error.h"
 #include "ferry/reports.h"
 #include "sql/database.h"
+#include "trust/keys.h"
 
 namespace ferry::engine {
 
@@ -33,6 +34,11 @@ class IdentityReused : public Error {
 // Call before anything is sealed. `shown` names the bundle.
 void check_own_chain(const BundleInfo& info, const Device& self, log::Store& log, const std::string& shown,
                      const std::string& db_path);
+
+// Makes `id`, with the public keys of `identity`, this database's own device:
+// its row in ferry_devices (trust 'self') and ferry_meta's device_id, sign_key
+// and box_key. Used by init and by reidentify.
+void become_device(sql::Database& db, const DeviceId& id, const std::string& name, const trust::Identity& identity);
 
 // Where the evidence is kept: ferry_meta's row of this key.
 constexpr const char* kEvidenceKey = "identity_reused";
