@@ -88,8 +88,10 @@ class Engine {
   // identity_reused: a restored backup, a copied file): until then nothing is
   // sealed, and export, import, resolve, track, untrack and seal refuse. The
   // old identity becomes a device like any other: the operations held of it
-  // stay, and the ones missing come from other devices. Changes captured and
-  // not yet sealed are sealed under the new identity.
+  // up to where other devices share them stay, and the ones missing come from
+  // other devices. Its operations that never left are made again under the new
+  // identity (Reidentified::reissued), then the changes captured meanwhile are
+  // sealed under it, all in one transaction.
   Reidentified reidentify();
 
   // Turns captured changes into operations; returns how many were made.

@@ -95,7 +95,9 @@ struct StatusReport {
 // What Engine::reidentify did.
 struct Reidentified {
   DeviceId previous;                // The identity this database had: now a device like any other...
-  std::uint64_t previous_head = 0;  // ...whose operations it holds up to here.
+  std::uint64_t previous_head = 0;  // ...whose operations it holds up to here, where its chain is shared.
+  std::uint64_t reissued = 0;       // Operations sealed here after that, which never left: made again as
+                                    // the new identity's 1..reissued, with the same changes and past.
   DeviceId device;                  // The new identity, with a new key pair:
   std::string public_key;           // what other devices add with `ferry trust add` (strict policy),
   std::string fingerprint;          // and compare.

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
 #include <optional>
 
@@ -11,6 +12,7 @@
 #include "bundle/writer.h"
 #include "engine/engine_impl.h"
 #include "engine/identity.h"
+#include "engine/reissue.h"
 #include "engine/session.h"
 #include "engine/snapshot.h"
 #include "log/codec.h"
@@ -181,6 +183,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   const std::string plain = encrypt ? folder->file("bundle") : path;
   bundle::Writer writer(plain, info, keys);
   std::size_t written = 0;
+  std::uint64_t own = 0;  // The newest of this device's own operations in the bundle.
   auto wrote_one = [&] {
     if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
   };
@@ -191,6 +194,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
                                      " of device " + origin.to_string() + ", which the log does not hold (`ferry verify` "
                                      "says more). No bundle was written.");
     writer.add(origin, seq, log::hash_of(*body), *body);
+    if (origin == impl_->self) own = std::max(own, seq);
     wrote_one();
   }
   auto ops = db.prepare("SELECT id, body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
@@ -211,6 +215,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
                                        "No bundle was written.");
       prev = log::hash_of(body);
       writer.add(r.device, seq, prev, body);
+      if (r.device == impl_->self) own = std::max(own, seq);
       ++expect;
       wrote_one();
     }
@@ -221,6 +226,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
                                      "more). No bundle was written.");
   }
   info = writer.finish();
+  engine::note_sent(db, own);  // Committed with the seal: what may have left cannot be made again (reidentify).
   // Read back what reached the disk -- every byte of every operation against the
   // content hash; the operations came from this verified log -- while the seal commits.
   auto read_back = std::async(std::launch::async, [&writer] {

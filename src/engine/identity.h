@@ -9,6 +9,7 @@
 // bundle and keeps the evidence; from then on nothing is sealed here until
 // Engine::reidentify gives this database a new device identity.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -24,8 +25,10 @@ namespace ferry::engine {
 // elsewhere; `evidence` (one sentence) is what Engine::import_bundle keeps.
 class IdentityReused : public Error {
  public:
-  IdentityReused(const std::string& shown, const std::string& db_path, const std::string& evidence);
+  IdentityReused(const std::string& shown, const std::string& db_path, const std::string& evidence,
+                 std::uint64_t agreed);
   std::string evidence;
+  std::uint64_t agreed;  // How far the bundle showed this device's chain to be the same as here.
 };
 
 // Throws IdentityReused if the bundle described by `info` shows more of this
@@ -37,15 +40,20 @@ void check_own_chain(const BundleInfo& info, const Device& self, log::Store& log
 
 // Makes `id`, with the public keys of `identity`, this database's own device:
 // its row in ferry_devices (trust 'self') and ferry_meta's device_id, sign_key
-// and box_key. Used by init and by reidentify.
+// and box_key, with nothing of its chain sent yet. Used by init and by reidentify.
 void become_device(sql::Database& db, const DeviceId& id, const std::string& name, const trust::Identity& identity);
 
-// Where the evidence is kept: ferry_meta's row of this key.
+// Where the evidence is kept: ferry_meta's rows of these keys.
 constexpr const char* kEvidenceKey = "identity_reused";
+constexpr const char* kAgreedKey = "identity_agreed";
+// ferry_meta's row counting how far this device's own chain left in bundles (engine/reissue.h).
+constexpr const char* kSentKey = "sent_seq";
 // The evidence kept by the import that found it, if any.
 std::optional<std::string> reuse_evidence(sql::Database& db);
-// Keeps `evidence` in a transaction of its own (the import rolled back).
-void keep_reuse_evidence(sql::Database& db, const std::string& evidence);
+// How far the bundle that found it showed this device's chain to be the same as here; 0 if not at all.
+std::uint64_t reuse_agreed(sql::Database& db);
+// Keeps `reused`'s evidence in a transaction of its own (the import rolled back).
+void keep_reuse_evidence(sql::Database& db, const std::string& bundle, const IdentityReused& reused);
 // Throws Error(refused) with the evidence and what to do, while evidence is kept.
 void require_own_identity(sql::Database& db);
 

@@ -166,7 +166,7 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
     return apply_bundle(impl_->db, impl_->self, reader, progress);
   } catch (const engine::IdentityReused& reused) {
     try {  // The import rolled back; the evidence stops the seal until `reidentify`.
-      engine::keep_reuse_evidence(impl_->db, path + ": " + reused.evidence);
+      engine::keep_reuse_evidence(impl_->db, path, reused);
     } catch (const Error& e) {
       throw Error(reused.code(), std::string(reused.what()) + " (Keeping the evidence failed: " + e.what() + ")");
     }

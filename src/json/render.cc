@@ -108,6 +108,7 @@ json status(const StatusReport& s) {
 json reidentified(const Reidentified& r) {
   return json{{"previous", {{"id", r.previous.to_string()}, {"head", r.previous_head}}},
               {"device", {{"id", r.device.to_string()}, {"public_key", r.public_key}, {"fingerprint", r.fingerprint}}},
+              {"reissued", r.reissued},
               {"evidence", r.evidence.empty() ? json(nullptr) : json(r.evidence)}};
 }
 

@@ -231,6 +231,14 @@ struct Merger::Impl {
     run_write(st, op);
   }
 
+  bool any_open(const std::string& table, const std::string& pk) {
+    count_open.bind(1, table).bind_blob(2, pk.data(), pk.size());
+    count_open.step();
+    const bool any = count_open.integer(0) > 0;
+    count_open.reset();
+    return any;
+  }
+
   // Brings the open conflict records of one cell in line with its frontier.
   void settle_conflicts(const std::string& table, const std::string& pk, const std::string& column,
                                const Frontier& f, const Operation& op) {
@@ -317,12 +325,26 @@ void Merger::apply(const Operation& op, bool write_table) {
     const std::string pk = log::encode_values(op.key);
     for (const std::string* c : touched)
       m.settle_conflicts(op.table, pk, *c, c == &kExistence ? meta.exist : meta.cell(*c), op);
-    m.count_open.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
-    m.count_open.step();
-    meta.conflicted = m.count_open.integer(0) > 0;
-    m.count_open.reset();
+    meta.conflicted = m.any_open(op.table, pk);
   }
   m.rows.save(t->no, op.key, meta, stored);
+}
+
+void Merger::resettle(const Operation& op) {
+  Impl& m = *impl_;
+  const capture::TrackedTable* t = m.tables.find(op.table);
+  RowMeta meta;
+  if (t == nullptr || !t->tracked || !m.rows.load(t->no, op.key, meta)) return;
+  std::vector<const std::string*> cells{&kExistence};
+  for (const auto& [column, frontier] : meta.cols)
+    if (!t->is_key(column)) cells.push_back(&column);
+  const bool now = exists(meta, [&](const Frontier& f) { return m.winner(f); });
+  // Whatever the table holds: a delete of a missing row does nothing, an insert is an upsert.
+  m.write_row(*t, op, meta, /*was=*/!now, now, cells);
+  const std::string pk = log::encode_values(op.key);
+  for (const std::string* c : cells) m.settle_conflicts(op.table, pk, *c, c == &kExistence ? meta.exist : *meta.find(*c), op);
+  meta.conflicted = m.any_open(op.table, pk);
+  m.rows.save(t->no, op.key, meta, true);
 }
 
 }  // namespace ferry::merge

@@ -50,6 +50,11 @@ class Merger {
   // closes are recorded in ferry_conflicts.
   // REQUIRES: every operation op causally follows was applied before.
   void apply(const Operation& op, bool write_table);
+  // Writes the row `op` wrote from its merge state, every cell, and brings the
+  // open conflict records of its cells in line with it; `op` closes what no
+  // longer holds. For a row whose stamps were renamed (engine/reissue.h): a new
+  // device id can change who wins a tie of Lamport times.
+  void resettle(const Operation& op);
   // Writes the merge state apply() holds back (merge/row_store.h). Call before
   // committing, and before anything reads ferry_rows.
   void flush();

@@ -312,11 +312,12 @@ TEST_CASE("a restored database exits 4 at the import that shows it, says so in s
   // The disk dies; the backup comes back (with its key file, as a backup of the folder would).
   test::write_file(ferry.dir.file("a.db"), test::read_file(ferry.dir.file("backup.db")));
   ferry.sql("a.db", "INSERT INTO notes VALUES(3, 'written after the restore', '')");
+  REQUIRE(ferry("status a.db").status == 0);  // Seals it as a's operation 2: the number a already used elsewhere.
   REQUIRE(ferry("export b.db --peer a -o b1.ferry").status == 0);
 
   const auto refused = ferry("import a.db b1.ferry");
   CHECK(refused.status == 4);
-  CHECK_THAT(refused.out, Catch::StartsWith("ferry: b1.ferry: its exporter") &&
+  CHECK_THAT(refused.out, Catch::StartsWith("ferry: b1.ferry: its operation 2 of this device differs") &&
                               Catch::Contains("ferry reidentify a.db"));
   CHECK_THAT(ferry("status a.db").out, Catch::Contains("STOPPED") && Catch::Contains("ferry reidentify a.db"));
   CHECK(json::parse(ferry("status a.db --json").out)["identity_reused"].is_string());
@@ -327,6 +328,7 @@ TEST_CASE("a restored database exits 4 at the import that shows it, says so in s
   const json r = json::parse(mended.out);
   const std::string id = r["device"]["id"];
   CHECK(r["previous"]["head"] == 1);
+  CHECK(r["reissued"] == 1);  // Row 3 travels as the new identity's operation 1.
   CHECK(r["evidence"].is_string());
   CHECK(json::parse(ferry("status a.db --json").out)["identity_reused"].is_null());
   REQUIRE(ferry("export a.db --peer b -o a3.ferry").status == 0);

@@ -304,6 +304,8 @@ TEST_CASE("reidentify killed at any moment leaves the old identity or the new on
     if (renamed && next_key_left) ++swapped_on_reopen;
     CHECK(e.verify().ok);
     CHECK(e.status().operations == 2000);
+    // None of them ever left: a new identity makes them all again as its own, an old one keeps them.
+    CHECK(e.clock().get(e.device_id()) == 2000);
     // Whichever identity the database has, it signs with that identity's key: its bundles verify.
     const std::string bundle = dir.file("after-" + std::to_string(k) + ".ferry");
     test::Replica peer(dir, "peer-" + std::to_string(k), kSchema);

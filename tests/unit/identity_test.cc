@@ -119,6 +119,7 @@ TEST_CASE("a restored backup stops sealing at the first bundle that shows it, an
   const Reidentified r = restored.reidentify();
   CHECK(r.previous == d.a.engine.device_id());
   CHECK(r.previous_head == 1);
+  CHECK(r.reissued == 0);  // The change made after the restore was never sealed under the old identity.
   CHECK(r.device != r.previous);
   CHECK(r.device == restored.device_id());
   CHECK(r.evidence == stopped.identity_reused);
@@ -226,6 +227,117 @@ TEST_CASE("a copy that sealed as many changes as its backup lacked finds out fro
   CHECK(d.a.engine.status().identity_reused.empty());
 }
 
+TEST_CASE("changes a restored backup sealed and never sent are made again under its new identity, and all converge",
+          "[identity]") {
+  Devices d;
+  auto restored = d.backup_then("INSERT INTO items VALUES(2, 'after the backup'); UPDATE items SET name='the original' "
+                                "WHERE id=1");
+  test::exec(restored.path(), "INSERT INTO items VALUES(3, 'after the restore'); UPDATE items SET name='the restored' "
+                              "WHERE id=1");
+  CHECK(restored.seal() == 2);  // Operations 2 and 3 again, other ones.
+  const std::string from_b = send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
+  (void)refused_as_copy(restored, from_b);
+
+  const Reidentified r = restored.reidentify();
+  CHECK(r.previous_head == 1);  // Where the chain is shared: what left before the backup.
+  CHECK(r.reissued == 2);
+  CHECK(restored.verify().ok);
+  CHECK(restored.clock().get(r.previous) == 1);
+  CHECK(restored.clock().get(r.device) == 2);
+  std::size_t moved = 0;
+  for (const Operation& op : restored.log()) {
+    if (op.origin != r.device) continue;
+    ++moved;
+    CHECK(op.clock.get(r.previous) == 1);  // Its past as it was: concurrent with what a made after the backup.
+  }
+  CHECK(moved == 2);
+
+  // The refused bundle now only waits for its past; everything flows, and the clash shows as a conflict everywhere.
+  (void)restored.import_bundle(from_b);
+  test::Replica& a = d.a;
+  auto trade = [&](Engine& from, Engine& to, const std::string& name) {
+    return to.import_bundle(send(from, to.device_id(), d.dir.file(name)));
+  };
+  CHECK(trade(d.b.engine, restored, "b-to-restored.ferry").applied == 2);
+  CHECK(trade(restored, d.b.engine, "restored-to-b.ferry").applied == 2);
+  (void)trade(d.b.engine, a.engine, "b-to-a.ferry");
+  const std::string rows = d.b.dump("items");
+  CHECK_THAT(rows, Catch::Contains("after the backup") && Catch::Contains("after the restore"));
+  for (Engine* e : {&a.engine, &restored}) {
+    CHECK(test::dump(e->path(), "items") == rows);
+    CHECK(e->fingerprint().operations == d.b.engine.fingerprint().operations);
+    CHECK(e->verify().ok);
+    REQUIRE(e->conflicts().size() == 1);
+    CHECK(e->conflicts()[0].column == "name");
+  }
+}
+
+TEST_CASE("a change made again under a new identity takes the new identity's place in a tie it was part of",
+          "[identity]") {
+  Devices d;
+  auto restored = copy_of(d.a, d.dir.file("restored.db"));
+  // The same Lamport time on both sides: a tie, decided by device id. The new id is
+  // the newest, and so the greatest, of all.
+  test::exec(restored.path(), "UPDATE items SET name='the restored' WHERE id=1");
+  CHECK(restored.seal() == 1);
+  d.b.sql("UPDATE items SET name='b' WHERE id=1");
+  (void)restored.import_bundle(send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry")));
+  REQUIRE(restored.conflicts().size() == 1);
+  d.a.sql("INSERT INTO items VALUES(2, 'after the backup')");
+  test::exchange(d.a, d.b, d.dir);
+  (void)refused_as_copy(restored, send(d.b.engine, d.a.engine.device_id(), d.dir.file("shows-it.ferry")));
+
+  const Reidentified r = restored.reidentify();
+  CHECK(r.reissued == 1);
+  CHECK_THAT(test::dump(restored.path(), "items"), Catch::Contains("the restored"));
+  REQUIRE(restored.conflicts().size() == 1);
+  CHECK(restored.conflicts()[0].winner.origin == r.device);
+  test::exchange(d.b, d.a, d.dir);
+  for (int round = 0; round < 2; ++round) {
+    CHECK_NOTHROW(restored.import_bundle(send(d.b.engine, r.device, d.dir.file("b-" + std::to_string(round)))));
+    CHECK_NOTHROW(d.b.engine.import_bundle(send(restored, d.b.engine.device_id(), d.dir.file("r-" + std::to_string(round)))));
+  }
+  CHECK(d.b.dump("items") == test::dump(restored.path(), "items"));
+  REQUIRE(d.b.engine.conflicts().size() == 1);
+  CHECK(d.b.engine.conflicts()[0].winner.origin == r.device);
+}
+
+TEST_CASE("a change typed while sealing was stopped stays, on a row a change made again also wrote", "[identity]") {
+  Devices d;
+  auto restored = d.backup_then("INSERT INTO items VALUES(2, 'after the backup')");
+  test::exec(restored.path(), "UPDATE items SET name='sealed after the restore' WHERE id=1");
+  CHECK(restored.seal() == 1);
+  d.b.sql("UPDATE items SET name='b' WHERE id=1");
+  (void)refused_as_copy(restored, send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry")));
+  test::exec(restored.path(), "UPDATE items SET name='typed while stopped' WHERE id=1");  // Captured, not sealed.
+
+  const Reidentified r = restored.reidentify();
+  CHECK(r.reissued == 1);
+  CHECK(restored.clock().get(r.device) == 2);  // The typed change was sealed after the one made again.
+  CHECK_THAT(test::dump(restored.path(), "items"), Catch::Contains("typed while stopped"));
+  for (int round = 0; round < 2; ++round) {
+    (void)restored.import_bundle(send(d.b.engine, r.device, d.dir.file("b-" + std::to_string(round))));
+    (void)d.b.engine.import_bundle(send(restored, d.b.engine.device_id(), d.dir.file("r-" + std::to_string(round))));
+  }
+  CHECK(d.b.dump("items") == test::dump(restored.path(), "items"));
+  CHECK_THAT(d.b.dump("items"), Catch::Contains("typed while stopped") && Catch::Contains("after the backup"));
+  CHECK(restored.conflicts().size() == d.b.engine.conflicts().size());
+}
+
+TEST_CASE("a restored backup keeps under its old identity what a bundle showed other devices to hold", "[identity]") {
+  Devices d;
+  d.a.sql("INSERT INTO items VALUES(2, 'sealed, not yet sent')");
+  (void)d.a.engine.seal();
+  auto restored = d.backup_then("INSERT INTO items VALUES(3, 'after the backup')");
+  // b's bundle carries a's operation 3; its past, operation 2, has the hash the backup holds.
+  (void)refused_as_copy(restored, send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry")));
+  const Reidentified r = restored.reidentify();
+  CHECK(r.previous_head == 2);
+  CHECK(r.reissued == 0);
+  CHECK(restored.import_bundle(d.dir.file("from-b.ferry")).applied == 1);
+  CHECK(test::dump(restored.path(), "items") == d.b.dump("items"));
+}
+
 TEST_CASE("reidentify finishes its key swap after a crash between its commit and the rename", "[identity]") {
   test::TempDir dir;
   Replica a(dir, "a", kSchema);
@@ -261,9 +373,13 @@ TEST_CASE("reidentify finishes its key swap after a crash between its commit and
       CHECK(e.code() == Errc::not_found);
       CHECK_THAT(e.what(), Catch::Contains(key + ": the private key of this device is missing"));
     }
-    SECTION("and a new identity is the way out of a lost key") {
+    SECTION("and a new identity is the way out of a lost key, taking along what was sealed and never sent") {
+      a.sql("INSERT INTO items VALUES(2, 'sealed, never signed')");
+      (void)reopened.seal();
       const Reidentified again = reopened.reidentify();
       CHECK(again.previous == r.device);
+      CHECK(again.previous_head == 1);
+      CHECK(again.reissued == 1);
       CHECK(send_all(reopened, dir.file("c.ferry")) == dir.file("c.ferry"));
     }
   }

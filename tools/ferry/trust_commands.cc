@@ -57,8 +57,12 @@ int cmd_reidentify(const std::string& db, bool as_json) {
   if (!r.evidence.empty()) std::cout << "the import that stopped sealing here found: " << r.evidence << "\n";
   std::cout << "this database is now device " << device_label(r.device, name) << ", key " << r.fingerprint << "\n"
             << "its old identity " << r.previous.to_string() << " is a device like any other: this database holds its "
-            << "operations up to " << r.previous_head << ", and the others come from the devices that have them\n"
-            << "changes made here and not yet sealed are sealed under the new identity the next time ferry runs\n"
+            << "operations up to " << r.previous_head << ", and the others come from the devices that have them\n";
+  if (r.reissued > 0)
+    std::cout << r.reissued << " operation(s) sealed here under the old identity after that, which never left this "
+              << "database, are now operations 1-" << r.reissued << " of the new one, with the same changes; where "
+              << "the old identity changed the same values elsewhere, every device records a conflict\n";
+  std::cout << "changes made here while sealing was stopped are now sealed under the new identity\n"
             << "next: export to your peers as usual; under the strict trust policy each of them first runs\n"
             << "  ferry trust THEIR_DB add " << r.device.to_string() << " " << r.public_key << "\n";
   return kOk;

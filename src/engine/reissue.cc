@@ -1,0 +1,159 @@
+#include "engine/reissue.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "capture/tables.h"
+#include "engine/devices.h"
+#include "engine/identity.h"
+#include "engine/schema.h"
+#include "engine/session.h"
+#include "ferry/error.h"
+#include "log/codec.h"
+#include "log/store.h"
+#include "merge/row_store.h"
+#include "util/uuid.h"
+
+namespace ferry::engine {
+namespace {
+
+std::uint64_t meta_number(sql::Database& db, const char* key, std::uint64_t fallback) {
+  const auto v = get_meta(db, key);
+  return v && v->type() == Value::Type::integer ? static_cast<std::uint64_t>(v->as_integer()) : fallback;
+}
+
+// The clock of `op` made again as operation `seq` of `now`: the old identity
+// only as far as it is kept, the rest of its past unchanged.
+VectorClock moved_clock(const VectorClock& clock, const DeviceId& old_id, std::uint64_t keep, const DeviceId& now,
+                        std::uint64_t seq) {
+  VectorClock out;
+  for (const auto& [device, n] : clock.entries())
+    if (device != old_id) out.set(device, n);
+  if (keep > 0) out.set(old_id, std::min(keep, clock.get(old_id)));
+  out.set(now, seq);
+  return out;
+}
+
+// Renames the stamps of the moved operations in the merge state of every row they wrote.
+void move_stamps(sql::Database& db, const std::vector<Operation>& moved, std::int64_t old_no, std::int64_t new_no,
+                 std::uint64_t keep) {
+  capture::Registry tables(db);
+  merge::RowStore rows(db);
+  std::set<std::pair<std::int64_t, std::string>> done;  // (table, encoded key)
+  for (const Operation& op : moved) {
+    const capture::TrackedTable* t = tables.find(op.table);
+    merge::RowMeta meta;
+    if (t == nullptr || !done.emplace(t->no, log::encode_values(op.key)).second || !rows.load(t->no, op.key, meta))
+      continue;
+    auto rename = [&](merge::Frontier& f) {
+      for (merge::Stamp& s : f)
+        if (s.device == old_no && s.seq > keep) s.device = new_no, s.seq -= keep;
+    };
+    rename(meta.exist);
+    for (auto& [column, frontier] : meta.cols) rename(frontier);
+    rows.save(t->no, op.key, meta, true);
+  }
+  rows.flush();
+}
+
+void move_conflicts(sql::Database& db, const DeviceId& old_id, const DeviceId& new_id, std::uint64_t keep) {
+  for (const char* who : {"winner", "loser", "closed_by"}) {
+    const std::string origin = std::string(who) + "_origin", seq = std::string(who) + "_seq";
+    auto st = db.prepare("UPDATE ferry_conflicts SET " + origin + "=?1, " + seq + "=" + seq + "-?3 WHERE " + origin +
+                         "=?2 AND " + seq + ">?3");
+    st.bind_blob(1, new_id.bytes.data(), 16).bind_blob(2, old_id.bytes.data(), 16).bind(3, static_cast<std::int64_t>(keep));
+    st.run();
+  }
+}
+
+}  // namespace
+
+std::uint64_t shared_head(sql::Database& db, std::int64_t self_no, const DeviceId& self, std::uint64_t head) {
+  // A database from before ferry counted what it sent: all of it may have left.
+  std::uint64_t shared = std::max(meta_number(db, kSentKey, head), reuse_agreed(db));
+  auto peers = db.prepare("SELECT no FROM ferry_devices WHERE no<>?");
+  peers.bind(1, self_no);
+  while (peers.step()) shared = std::max(shared, stored_clock(db, "announced_clock", peers.integer(0)).get(self));
+  return std::min(shared, head);
+}
+
+void note_sent(sql::Database& db, std::uint64_t seq) {
+  if (seq > meta_number(db, kSentKey, 0)) set_meta(db, kSentKey, Value::integer(static_cast<std::int64_t>(seq)));
+}
+
+std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, const DeviceId& new_id,
+                                     std::uint64_t keep) {
+  Devices devices(db);
+  Device* old = devices.find(old_id);
+  Device* now = devices.find(new_id);
+  if (old == nullptr || now == nullptr || now->head_seq != 0)
+    throw Error(Errc::internal, db.path() + ": operations can move only from a known device to a new one");
+  if (old->head_seq <= keep) return {};
+  log::Store log(db, devices);
+  const Hash keep_hash = keep == 0 ? Hash{} : log.hash(old_id, keep).value_or(Hash{});
+  if (keep > 0 && keep_hash == Hash{})
+    throw Error(Errc::corrupt, db.path() + ": operation " + std::to_string(keep) + " of this device is missing from "
+                                   "the log (`ferry verify` says more); its identity was not changed");
+
+  std::vector<Operation> moved;
+  auto read = db.prepare("SELECT body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
+  read.bind(1, log::log_id(old->no, keep + 1)).bind(2, log::log_id(old->no, old->head_seq));
+  while (read.step()) moved.push_back(log::decode(read.blob_view(0), db.path() + ": log"));
+  read.reset();
+  if (moved.size() != old->head_seq - keep)
+    throw Error(Errc::corrupt, db.path() + ": operations " + std::to_string(keep + 1) + "-" +
+                                   std::to_string(old->head_seq) + " of this device are not all in the log (`ferry "
+                                   "verify` says more); its identity was not changed");
+
+  // The log is append-only, guarded by a trigger; these operations never left, and
+  // leave it only to come back, under the new identity, in this same transaction.
+  db.exec("DROP TRIGGER ferry_log_append_only_delete");
+  auto drop = db.prepare("DELETE FROM ferry_log WHERE id BETWEEN ? AND ?");
+  drop.bind(1, log::log_id(old->no, keep + 1)).bind(2, log::log_id(old->no, old->head_seq));
+  drop.run();
+  create_schema(db);  // Puts the guard back.
+
+  Hash prev{};
+  std::uint64_t seq = 0;
+  std::vector<Operation> again;
+  again.reserve(moved.size());
+  for (const Operation& op : moved) {
+    Operation& made = again.emplace_back(op);
+    made.origin = new_id;
+    made.seq = ++seq;
+    made.id = util::make_operation_id(op.id.unix_ms(), new_id, seq);
+    made.clock = moved_clock(op.clock, old_id, keep, new_id, seq);
+    made.prev_hash = prev;
+    const std::string body = log::encode(made);
+    prev = log::hash_of(body);
+    log.append(new_id, seq, body);
+  }
+  log.flush();
+  old->head_seq = keep;
+  old->head_hash = keep_hash;
+  old->head_dirty = true;
+  now->head_seq = seq;
+  now->head_hash = prev;
+  now->head_dirty = true;
+  devices.save();
+
+  move_stamps(db, again, old->no, now->no, keep);
+  move_conflicts(db, old_id, new_id, keep);
+  auto heads = db.prepare("DELETE FROM ferry_heads WHERE device=? AND seq>?");
+  heads.bind(1, old->no).bind(2, static_cast<std::int64_t>(keep));
+  heads.run();
+  return again;
+}
+
+void resettle(Session& s, const std::vector<Operation>& again) {
+  if (again.empty()) return;
+  s.tables.suspend_triggers();  // The rows written here are not changes of this database's own.
+  std::set<std::pair<std::string, std::string>> done;  // (table, encoded key)
+  for (const Operation& op : again)
+    if (done.emplace(op.table, log::encode_values(op.key)).second) s.merger.resettle(op);
+  s.tables.restore_triggers();
+}
+
+}  // namespace ferry::engine

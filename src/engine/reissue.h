@@ -1,0 +1,41 @@
+#pragma once
+// When a restored or copied database takes a new identity (Engine::reidentify),
+// the operations it sealed under the old one after the backup clash with the
+// ones the device made elsewhere under the same numbers. Those that never left
+// this database are made again under the new identity: the same changes, with
+// the same Lamport times and the same causal past, so every replica merges them
+// as the concurrent changes they were, and the old identity's chain is free to
+// continue here as the device made it elsewhere.
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/session.h"
+#include "ferry/operation.h"
+#include "sql/database.h"
+
+namespace ferry::engine {
+
+// Where this database's own chain is known to be shared: the newest of its own
+// operations that left in a bundle, or that another device holds (its clock
+// said so, or a refused bundle showed the same hash there). Never beyond `head`.
+std::uint64_t shared_head(sql::Database& db, std::int64_t self_no, const DeviceId& self, std::uint64_t head);
+
+// Moves operations keep+1.. of `old_id` to `new_id` (numbered from 1), with the
+// stamps of the merge state and the conflict records that name them, and
+// returns them as made again. REQUIRES: inside a write transaction, `new_id` is
+// already a device here with no operations, and none of the moved operations
+// ever left this database.
+std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, const DeviceId& new_id,
+                                     std::uint64_t keep);
+
+// Then, once the changes captured meanwhile are sealed (the table holds them):
+// writes every row the operations made `again` wrote from its renamed merge
+// state (a new device id can change who wins a tie of Lamport times) and
+// settles the conflict records of its cells.
+void resettle(Session& s, const std::vector<Operation>& again);
+
+// Records that operations of this device up to `seq` left in a bundle.
+void note_sent(sql::Database& db, std::uint64_t seq);
+
+}  // namespace ferry::engine
