@@ -2,19 +2,26 @@
 // tables, the same operations, the same open conflicts and the same
 // fingerprints, whatever the order, duplication or route of the bundles that
 // brought them; and (every tenth scenario) each table rebuilt from the log by
-// the history code is the table itself.
+// the history code is the table itself. In some scenarios a device is restored
+// from a backup (RELIABILITY TI-02): it must find out at its first sync whenever
+// what it did after the backup lives on elsewhere, and take a new identity.
 //
 // Every random choice comes from one seed per scenario. A failure prints the
 // seed; FERRY_SEED=<seed> FERRY_SCENARIOS=1 replays it. FERRY_SCENARIOS sets
 // how many scenarios run (default 1000; tools/convergence.sh runs 100,000).
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <algorithm>
 #include <map>
 #include <random>
 #include <set>
 
 #include "support/support.h"
+#include "trust/keys.h"
 
 using namespace ferry;
 
@@ -46,6 +53,7 @@ class Scenario {
       deliver_some();
       if (chance(30)) resolve_some();
       if (chance(15) && !joined_) join_by_snapshot();
+      if (chance(25)) backup_or_restore();
     }
     deliver_all_mail();
     settle_everything();
@@ -110,6 +118,9 @@ class Scenario {
   }
 
   std::size_t conflicts_seen() const { return conflicts_seen_; }
+  bool restored() const { return restored_; }
+  bool detected() const { return detected_; }
+  std::uint64_t reissued() const { return reissued_; }
 
  private:
   int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
@@ -181,6 +192,60 @@ class Scenario {
     }
     conflicts_seen_ += replicas_.back()->engine.import_bundle(file).conflicts;
     joined_ = replicas_.back().get();
+  }
+
+  // The first time, a device's database (and key file) is backed up; the next time,
+  // the backup is restored over it, as after a dead disk or a VM rolled back, while
+  // what the device sent in between lives on at the others. The restored device
+  // seals some changes, then syncs with every other device before it sends
+  // anything: it must find out exactly when its later operations are held
+  // elsewhere, and a new identity must then bring everything back together.
+  void backup_or_restore() {
+    if (joined_ != nullptr || restored_) return;  // A snapshot's newcomer cannot always send to it.
+    if (backup_of_ == nullptr) {
+      backup_of_ = replicas_[static_cast<std::size_t>(pick(0, static_cast<int>(replicas_.size()) - 1))].get();
+      backup_head_ = backup_of_->engine.clock().get(backup_of_->engine.device_id());  // Seals first.
+      test::exec(backup_of_->path, "VACUUM INTO " + test::shell_quote(dir_.file("backup.db")));
+      test::write_file(dir_.file("backup.key"), test::read_file(trust::key_path(backup_of_->path)));
+      return;
+    }
+    restored_ = true;
+    deliver_all_mail();  // Every bundle it sent has arrived.
+    test::Replica& r = *backup_of_;
+    const DeviceId id = r.engine.device_id();
+    std::uint64_t elsewhere = 0;
+    for (auto& o : replicas_)
+      if (o.get() != &r) elsewhere = std::max(elsewhere, o->engine.clock().get(id));
+    const std::string staged = dir_.file("staged.db");
+    test::write_file(staged, test::read_file(dir_.file("backup.db")));
+    r.engine = Engine::open(staged);  // Closes the database the backup replaces.
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((r.path + suffix).c_str());
+    test::write_file(r.path, test::read_file(dir_.file("backup.db")));
+    test::write_file(trust::key_path(r.path), test::read_file(dir_.file("backup.key")));
+    ::chmod(trust::key_path(r.path).c_str(), 0600);
+    r.engine = Engine::open(r.path);
+    local_edits(r);
+    (void)r.engine.seal();  // Under numbers the device may already have used elsewhere.
+    for (auto& o : replicas_) {
+      if (o.get() == &r) continue;
+      ExportOptions options;
+      options.peer = r.engine.device_id().to_string();
+      const std::string file = dir_.file("sync-" + std::to_string(mail_counter_++) + ".ferry");
+      o->engine.export_bundle(file, options);
+      try {
+        conflicts_seen_ += r.engine.import_bundle(file).conflicts;
+      } catch (const Error& e) {
+        if (e.code() != Errc::refused || std::string(e.what()).find("ferry reidentify") == std::string::npos) throw;
+        detected_ = true;
+        if (chance(50)) local_edits(r);  // Typed while sealing is stopped: captured, sealed by reidentify.
+        reissued_ += r.engine.reidentify().reissued;
+        conflicts_seen_ += r.engine.import_bundle(file).conflicts;
+      }
+    }
+    if (detected_ != (elsewhere > backup_head_))
+      throw std::runtime_error("the restored device held operations up to " + std::to_string(backup_head_) +
+                               ", the others up to " + std::to_string(elsewhere) + ", yet it " +
+                               (detected_ ? "found" : "did not find") + " its identity in use elsewhere");
   }
 
   // Exports, or returns false where the sender started from a snapshot and the
@@ -279,6 +344,10 @@ class Scenario {
   std::vector<std::unique_ptr<test::Replica>> replicas_;
   std::vector<std::pair<test::Replica*, std::string>> mailbox_;
   test::Replica* joined_ = nullptr;  // The device that started from a snapshot, if any.
+  test::Replica* backup_of_ = nullptr;  // The device backed up, if any,
+  std::uint64_t backup_head_ = 0;       // and its own chain's head then.
+  bool restored_ = false, detected_ = false;
+  std::uint64_t reissued_ = 0;  // Operations it sealed after the restore, made again under its new identity.
   int mail_counter_ = 0;
   std::size_t conflicts_seen_ = 0;
 };
@@ -288,7 +357,7 @@ class Scenario {
 TEST_CASE("replicas that saw the same operations converge, whatever the delivery", "[property][convergence]") {
   const std::uint64_t scenarios = env_number("FERRY_SCENARIOS", 1000);
   const std::uint64_t base = env_number("FERRY_SEED", std::random_device{}());
-  std::size_t conflicts = 0;
+  std::size_t conflicts = 0, restores = 0, detections = 0, reissued = 0;
   for (std::uint64_t i = 0; i < scenarios; ++i) {
     const std::uint64_t seed = base + i;
     test::TempDir dir(/*prefer_memory=*/true);
@@ -303,7 +372,13 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
     }
     if (!difference.empty()) FAIL("scenario with FERRY_SEED=" << seed << " diverged: " << difference);
     conflicts += s.conflicts_seen();
+    restores += s.restored();
+    detections += s.detected();
+    reissued += s.reissued();
   }
-  WARN(scenarios << " scenarios from FERRY_SEED=" << base << " converged (" << conflicts << " conflicts opened)");
-  CHECK(conflicts > 0);  // The scenarios do exercise conflicts.
+  WARN(scenarios << " scenarios from FERRY_SEED=" << base << " converged (" << conflicts << " conflicts opened; "
+                 << restores << " devices restored from a backup, " << detections << " of them found out and made "
+                 << reissued << " operations again under a new identity)");
+  CHECK(conflicts > 0);  // The scenarios do exercise conflicts...
+  if (scenarios >= 100) CHECK(detections > 0);  // ...and restores that must be found.
 }
