@@ -21,6 +21,12 @@ enum class Errc {
 // Short stable name of a kind: "corrupt", "refused", ...
 const char* to_string(Errc code) noexcept;
 
+// A string another device wrote (a device name, a table name from a bundle)
+// made safe to print: control characters escaped as \xNN and at most 80 bytes
+// shown (then "..."), so that nothing a stranger wrote can drive a terminal.
+// ferry's messages already show such strings this way.
+std::string printable(const std::string& s);
+
 class Error : public std::runtime_error {
  public:
   Error(Errc code, const std::string& message) : std::runtime_error(message), code_(code) {}

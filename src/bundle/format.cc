@@ -1,8 +1,8 @@
 #include "bundle/format.h"
 
-#include <cstdio>
 #include <msgpack.hpp>
 
+#include "ferry/error.h"
 #include "log/codec.h"
 
 namespace ferry::bundle {
@@ -69,18 +69,6 @@ std::string bundle_message(const Hash& content_hash) {
   return out;
 }
 
-std::string shown(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 80)) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + (s.size() > 80 ? "..." : "");
-}
+std::string shown(const std::string& s) { return printable(s); }
 
 }  // namespace ferry::bundle

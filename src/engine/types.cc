@@ -1,6 +1,6 @@
-// Small value types of the public API: Value, Uuid, VectorClock, Operation helpers, Errc names.
-#include <cstring>
+// Small value types of the public API: Value, Uuid, VectorClock, Operation helpers, Errc names, printable().
 #include <cstdio>
+#include <cstring>
 
 #include "ferry/error.h"
 #include "ferry/ids.h"
@@ -22,6 +22,20 @@ const char* to_string(Errc code) noexcept {
     case Errc::internal: return "internal";
   }
   return "internal";
+}
+
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 80)) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + (s.size() > 80 ? "..." : "");
 }
 
 bool operator==(const Value& a, const Value& b) noexcept {

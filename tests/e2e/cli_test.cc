@@ -341,3 +341,25 @@ TEST_CASE("a restored database exits 4 at the import that shows it, says so in s
   CHECK(ambiguous.status == 2);
   CHECK_THAT(ambiguous.out, Catch::Contains(id));
 }
+
+TEST_CASE("a device name another device chose is printed with its control characters escaped", "[e2e][hostile]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  ferry.sql("b.db", kNotes);
+  {
+    auto b = ferry::Engine::init(ferry.dir.file("b.db"), "clinic\x1b]0;owned\x07\x1b[2J");  // Retitles, then clears, a terminal.
+    b.track("notes");
+  }
+  ferry.sql("b.db", "INSERT INTO notes VALUES(1, 'from b', '')");
+  REQUIRE(ferry("export b.db --all -o b.ferry").status == 0);
+  const std::string escaped = "clinic\\x1b]0;owned\\x07\\x1b[2J";
+  for (const char* command : {"import a.db b.ferry", "status a.db", "peers a.db", "trust a.db list",
+                                     "inspect b.ferry", "history a.db notes 1", "diff a.db b.db"}) {
+    const auto out = ferry(command).out;
+    INFO(command << " printed: " << out);
+    CHECK(out.find('\x1b') == std::string::npos);
+    CHECK(out.find('\x07') == std::string::npos);
+    CHECK_THAT(out, Catch::Contains(escaped));
+  }
+  CHECK(json::parse(ferry("status a.db --json").out)["peers"].dump().find("\\u001b") != std::string::npos);  // JSON keeps it, escaped.
+}

@@ -21,7 +21,7 @@ int cmd_init(const std::string& db, const std::string& name, bool as_json) {
   } else {
     const StatusReport s = e.status();
     std::cout << "ferry is ready in " << db << ": this device is " << e.device_id().to_string()
-              << (e.device_name().empty() ? "" : " (" + e.device_name() + ")") << "\n"
+              << (e.device_name().empty() ? "" : " (" + printable(e.device_name()) + ")") << "\n"
               << "its key fingerprint is " << s.fingerprint << "; its private key is in " << db
               << ".key (keep it private, back it up with the database)\n"
               << "next: ferry track " << db << " TABLE...\n";
@@ -51,7 +51,7 @@ int cmd_status(const std::string& db, bool as_json) {
     print(render::status(s));
     return kOk;
   }
-  std::cout << "device     " << s.device.to_string() << (s.device_name.empty() ? "" : "  " + s.device_name) << "\n";
+  std::cout << "device     " << s.device.to_string() << (s.device_name.empty() ? "" : "  " + printable(s.device_name)) << "\n";
   std::cout << "key        " << s.fingerprint << "  (public key: " << s.public_key << ")\n";
   std::cout << "trust      " << (s.strict ? "strict: only devices added with `ferry trust " + db + " add`"
                                           : "on first use: a new device's key is pinned by its first bundle")
@@ -291,7 +291,7 @@ int cmd_peers(const std::string& db, bool as_json) {
     return kOk;
   }
   for (const auto& p : s.peers)
-    std::cout << p.id.to_string() << "  " << (p.name.empty() ? "-" : p.name) << (p.is_self ? "  (this device)" : "")
+    std::cout << p.id.to_string() << "  " << (p.name.empty() ? "-" : printable(p.name)) << (p.is_self ? "  (this device)" : "")
               << "  operations 1-" << p.head << (p.announced_ms ? "  last heard " + iso_time(p.announced_ms) : "") << "  "
               << trust_words(p) << "\n";
   return kOk;

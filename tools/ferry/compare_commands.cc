@@ -31,7 +31,9 @@ std::string ranges_text(const std::vector<SeqRange>& ranges, const std::map<Devi
 
 json ranges_json(const std::vector<SeqRange>& ranges) { return to_json(ranges); }
 
-std::string holding_title(const Holding& h) { return h.path + " (" + h.kind + (h.label == h.path ? "" : ", " + h.label) + ")"; }
+std::string holding_title(const Holding& h) {
+  return h.path + " (" + h.kind + (h.label == h.path ? "" : ", " + printable(h.label)) + ")";
+}
 
 // A root as typed: 64 hex digits, or at least the 20 that `ferry fingerprint` groups for reading aloud.
 std::string root_digits(const std::string& text) {
@@ -125,7 +127,7 @@ int cmd_network(const std::vector<std::string>& paths, bool as_json) {
   const auto groups = network(holdings);
   auto label = [&](std::size_t i) {
     const Holding& h = holdings[i];
-    return h.label == h.path ? h.path : h.path + " (" + h.label + ")";
+    return h.label == h.path ? h.path : h.path + " (" + printable(h.label) + ")";
   };
   std::map<DeviceId, std::string> names;
   for (const auto& h : holdings)

@@ -11,7 +11,7 @@ namespace ferry::cli {
 std::string short_id(const DeviceId& id) { return id.to_string().substr(28); }  // The random tail: v7 ids start with time.
 
 std::string device_label(const DeviceId& id, const std::string& name) {
-  return name.empty() ? short_id(id) : name + " (" + short_id(id) + ")";
+  return name.empty() ? short_id(id) : printable(name) + " (" + short_id(id) + ")";  // Names come from other devices.
 }
 
 std::string plural(std::size_t n, const char* one, const char* many) {
