@@ -338,6 +338,17 @@ TEST_CASE("a restored backup keeps under its old identity what a bundle showed o
   CHECK(test::dump(restored.path(), "items") == d.b.dump("items"));
 }
 
+TEST_CASE("a database from before ferry counted what it sent keeps its whole chain at reidentify", "[identity]") {
+  test::TempDir dir;
+  Replica a(dir, "a", kSchema);
+  a.sql("INSERT INTO items VALUES(1, 'maybe sent by an older ferry')");
+  (void)a.engine.seal();
+  test::exec(a.path, "DELETE FROM ferry_meta WHERE key='sent_seq'");
+  const Reidentified r = a.engine.reidentify();
+  CHECK(r.previous_head == 1);
+  CHECK(r.reissued == 0);
+}
+
 TEST_CASE("reidentify finishes its key swap after a crash between its commit and the rename", "[identity]") {
   test::TempDir dir;
   Replica a(dir, "a", kSchema);
