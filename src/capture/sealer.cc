@@ -101,7 +101,12 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
       for (int p : t.sorted_positions) {
         const auto pos = static_cast<std::size_t>(p);
         const auto mask = st.integer(l.m[pos / kMaskBits]);
-        if ((mask >> (pos % kMaskBits)) & 1) cols.push_back({t.columns[pos], st.value(l.c[pos])});
+        if (!((mask >> (pos % kMaskBits)) & 1)) continue;
+        Value v = st.value(l.c[pos]);
+        // A REAL zero is flagged whether or not it changed (SQL sees -0.0 == 0.0): kept
+        // only where its bits differ from the value merged so far.
+        if (v.type() == Value::Type::real && v.as_real() == 0.0 && writer.merged(t, new_key, t.columns[pos]) == v) continue;
+        cols.push_back({t.columns[pos], std::move(v)});
       }
       if (!cols.empty()) writer.append(t.name, std::move(new_key), OpKind::update, std::move(cols));
     } else {

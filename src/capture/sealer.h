@@ -8,6 +8,7 @@
 // followed by an insert of the new row, so a replica can reproduce it.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ class LocalWriter {
   Operation append(const std::string& table, std::vector<Value> key, OpKind kind, std::vector<ColumnValue> columns,
                    bool write_table = false);
   std::size_t appended() const { return appended_; }
+  // The value of the cell as merged so far (merge::Merger::current).
+  std::optional<Value> merged(const TrackedTable& table, const std::vector<Value>& key, const std::string& column) {
+    return merger_.current(table, key, column);
+  }
 
  private:
   engine::Devices& devices_;

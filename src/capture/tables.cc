@@ -229,6 +229,14 @@ void Registry::create_triggers(const TrackedTable& t) {
     if (!may_hold_equal_numbers_of_two_types(declared[t.columns[i]])) return "(" + differ + ")";
     return "(" + differ + " OR typeof(" + col("OLD", i) + ")<>typeof(" + col("NEW", i) + "))";
   };
+  // SQL cannot tell -0.0 from 0.0 (=, IS, quote() and printf() all agree), so where
+  // the column can keep a REAL zero's sign, every REAL zero of a non-key column is
+  // flagged and the seal keeps it only if its bits differ from the merged value.
+  auto flagged = [&](std::size_t i) {
+    const bool is_key = std::count(t.key_positions.begin(), t.key_positions.end(), static_cast<int>(i)) > 0;
+    if (is_key || !may_hold_equal_numbers_of_two_types(declared[t.columns[i]])) return changed(i);
+    return "(" + changed(i) + " OR (typeof(" + col("NEW", i) + ")='real' AND " + col("NEW", i) + "=0))";
+  };
   std::string key_changed;
   for (int k : t.key_positions) key_changed += std::string(key_changed.empty() ? "" : " OR ") + changed(static_cast<std::size_t>(k));
   std::string c_names, new_values, update_values;
@@ -239,7 +247,7 @@ void Registry::create_triggers(const TrackedTable& t) {
     // Unchanged non-key values are not copied (an UPDATE of one column of a wide row stays
     // cheap) unless the key changed: then the row moved and the whole row is needed.
     update_values += is_key ? "," + col("NEW", i)
-                            : ",CASE WHEN " + changed(i) + " OR " + key_changed + " THEN " + col("NEW", i) + " END";
+                            : ",CASE WHEN " + flagged(i) + " OR " + key_changed + " THEN " + col("NEW", i) + " END";
   }
   std::string k_names, old_keys;
   for (std::size_t i = 0; i < t.key_positions.size(); ++i) {
@@ -251,7 +259,7 @@ void Registry::create_triggers(const TrackedTable& t) {
     m_names += "," + capture_column('m', m);
     std::string mask;
     for (std::size_t i = m * kMaskBits; i < std::min(t.columns.size(), (m + 1) * kMaskBits); ++i)
-      mask += std::string(mask.empty() ? "" : "|") + "(" + changed(i) + "<<" + std::to_string(i - m * kMaskBits) + ")";
+      mask += std::string(mask.empty() ? "" : "|") + "(" + flagged(i) + "<<" + std::to_string(i - m * kMaskBits) + ")";
     masks += "," + mask;
   }
   db_.exec("CREATE TRIGGER " + trigger_name(t.name, "insert") + " AFTER INSERT ON " + table +

@@ -330,6 +330,19 @@ void Merger::apply(const Operation& op, bool write_table) {
   m.rows.save(t->no, op.key, meta, stored);
 }
 
+std::optional<Value> Merger::current(const capture::TrackedTable& table, const std::vector<Value>& key,
+                                     const std::string& column) {
+  Impl& m = *impl_;
+  RowMeta meta;
+  if (!m.rows.load(table.no, key, meta)) return std::nullopt;
+  const Frontier* f = meta.find(column);
+  if (f == nullptr || f->empty()) return std::nullopt;
+  const Stamp& w = *m.winner(*f);
+  static const Operation kNone;
+  if (w.removes) return std::nullopt;
+  return Impl::column_value(m.operation(w, kNone), column);
+}
+
 void Merger::resettle(const Operation& op) {
   Impl& m = *impl_;
   const capture::TrackedTable* t = m.tables.find(op.table);

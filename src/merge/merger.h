@@ -50,6 +50,10 @@ class Merger {
   // closes are recorded in ferry_conflicts.
   // REQUIRES: every operation op causally follows was applied before.
   void apply(const Operation& op, bool write_table);
+  // The merged value of `column` in the row of `table` with `key`: what the
+  // winner of its frontier wrote; nullopt when no operation wrote it, or a delete won.
+  std::optional<Value> current(const capture::TrackedTable& table, const std::vector<Value>& key,
+                               const std::string& column);
   // Writes the row `op` wrote from its merge state, every cell, and brings the
   // open conflict records of its cells in line with it; `op` closes what no
   // longer holds. For a row whose stamps were renamed (engine/reissue.h): a new

@@ -1,6 +1,7 @@
 // Export and import between devices: only what a peer lacks goes out, and
 // importing brings the receiver to the same rows, whatever the route.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <set>
 
 #include "support/support.h"
@@ -365,4 +366,27 @@ TEST_CASE("operations waiting for their past are settled by a snapshot that cove
   a.sql("UPDATE items SET qty=0 WHERE id=1");
   CHECK(exchange(a, c, dir).applied == 1);  // The chain continues from the snapshot's head.
   CHECK(c.dump("items") == a.dump("items"));
+}
+
+TEST_CASE("a REAL zero whose sign alone changes is captured and arrives bit for bit; an untouched zero is not sent",
+          "[exchange][capture]") {
+  test::TempDir dir;
+  const char* schema = "CREATE TABLE z(id INTEGER PRIMARY KEY, x, n TEXT)";  // x untyped: it keeps -0.0 as it is.
+  Replica a(dir, "a", schema), b(dir, "b", schema);
+  a.sql("INSERT INTO z VALUES(1, 0.0, 'one'), (2, -0.0, 'two')");
+  exchange(a, b, dir);
+  a.sql("UPDATE z SET x=-0.0 WHERE id=1; UPDATE z SET x=0.0 WHERE id=2");  // SQL calls both "no change".
+  a.sql("UPDATE z SET n='uno' WHERE id=1");
+  CHECK(a.engine.seal() == 3);
+  for (const Operation& op : a.engine.log())
+    if (op.seq == 5) CHECK(op.columns.size() == 1);  // The name only: x is still the zero it was.
+  test::exchange(a, b, dir);
+  auto sign_of_x = [](const test::Replica& r, int id) {
+    auto db = test::app(r.path);
+    auto st = db.prepare("SELECT x FROM z WHERE id=" + std::to_string(id));
+    REQUIRE(st.step());
+    return std::signbit(st.value(0).as_real());
+  };
+  CHECK(sign_of_x(b, 1));
+  CHECK_FALSE(sign_of_x(b, 2));
 }
