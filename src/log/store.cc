@@ -76,7 +76,7 @@ namespace {
 
 std::string name_of(const DeviceId& id, const engine::Devices& devices) {
   for (const auto& [no, d] : devices.all())
-    if (d.id == id && !d.name.empty()) return id.to_string() + " (" + d.name + ")";
+    if (d.id == id && !d.name.empty()) return id.to_string() + " (" + printable(d.name) + ")";
   return id.to_string();
 }
 

@@ -291,7 +291,7 @@ void Merger::apply(const Operation& op, bool write_table) {
   const capture::TrackedTable* t = m.tables.find(op.table);
   if (t == nullptr || !t->tracked)
     throw Error(Errc::refused, "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string() +
-                                   " writes table '" + op.table + "', which is not tracked here");
+                                   " writes table '" + printable(op.table) + "', which is not tracked here");
   RowMeta meta;
   const bool stored = m.rows.load(t->no, op.key, meta);
 

@@ -231,6 +231,28 @@ TEST_CASE("a table name made to inject SQL is only ever data", "[bundle][securit
   CHECK(test::count(c.path, "SELECT count(*) FROM items") == 0);
 }
 
+TEST_CASE("table and column names from a bundle are shown escaped in refusals", "[bundle][security]") {
+  test::TempDir dir;
+  const std::string ddl = "CREATE TABLE \"t\x1b[2J\"(id INTEGER PRIMARY KEY, \"c\x07\")";
+  Replica a(dir, "a", ddl), lacks_table(dir, "b", "CREATE TABLE items(id INTEGER PRIMARY KEY)"),
+      lacks_column(dir, "c", "CREATE TABLE \"t\x1b[2J\"(id INTEGER PRIMARY KEY)");
+  a.sql("INSERT INTO \"t\x1b[2J\" VALUES(1, 'x')");
+  ExportOptions all;
+  all.all = true;
+  a.engine.export_bundle(dir.file("h.ferry"), all);
+  for (Replica* r : {&lacks_table, &lacks_column}) {
+    try {
+      (void)r->engine.import_bundle(dir.file("h.ferry"));
+      FAIL("imported a table or column the database lacks");
+    } catch (const Error& e) {
+      INFO(e.what());
+      CHECK(e.code() == Errc::refused);
+      CHECK_THAT(e.what(), Catch::Contains("t\\x1b[2J"));
+      CHECK(std::string(e.what()).find_first_of("\x1b\x07") == std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("an export that fails midway leaves no file and changes nothing", "[bundle][atomic]") {
   Fixture f;
   const auto before = test::read_file(f.good);
