@@ -183,7 +183,6 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   const std::string plain = encrypt ? folder->file("bundle") : path;
   bundle::Writer writer(plain, info, keys);
   std::size_t written = 0;
-  std::uint64_t own = 0;  // The newest of this device's own operations in the bundle.
   auto wrote_one = [&] {
     if (options.progress && (++written % 4096 == 0 || written == info.operations)) options.progress(written, info.operations);
   };
@@ -194,7 +193,6 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
                                      " of device " + origin.to_string() + ", which the log does not hold (`ferry verify` "
                                      "says more). No bundle was written.");
     writer.add(origin, seq, log::hash_of(*body), *body);
-    if (origin == impl_->self) own = std::max(own, seq);
     wrote_one();
   }
   auto ops = db.prepare("SELECT id, body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
@@ -215,7 +213,6 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
                                        "No bundle was written.");
       prev = log::hash_of(body);
       writer.add(r.device, seq, prev, body);
-      if (r.device == impl_->self) own = std::max(own, seq);
       ++expect;
       wrote_one();
     }
@@ -226,7 +223,12 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
                                      "more). No bundle was written.");
   }
   info = writer.finish();
-  engine::note_sent(db, own);  // Committed with the seal: what may have left cannot be made again (reidentify).
+  // Committed with the seal: what may have left cannot be made again (reidentify). A
+  // snapshot's range is a chain head its receiver then holds the chain up to.
+  std::uint64_t own = 0;
+  for (const SeqRange& r : info.ranges)
+    if (r.device == impl_->self) own = std::max(own, r.last);
+  engine::note_sent(db, own);
   // Read back what reached the disk -- every byte of every operation against the
   // content hash; the operations came from this verified log -- while the seal commits.
   auto read_back = std::async(std::launch::async, [&writer] {

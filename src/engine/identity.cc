@@ -93,10 +93,7 @@ std::optional<std::string> reuse_evidence(sql::Database& db) {
   return v->as_text();
 }
 
-std::uint64_t reuse_agreed(sql::Database& db) {
-  const auto v = get_meta(db, kAgreedKey);
-  return v && v->type() == Value::Type::integer ? static_cast<std::uint64_t>(v->as_integer()) : 0;
-}
+std::uint64_t reuse_agreed(sql::Database& db) { return get_meta_count(db, kAgreedKey, 0); }
 
 void keep_reuse_evidence(sql::Database& db, const std::string& bundle, const IdentityReused& reused) {
   sql::Transaction tx(db);
@@ -157,16 +154,15 @@ Reidentified Engine::reidentify() {
       engine::Session s(db, r.device);
       s.seal();
       engine::resettle(s, again);
+      if (old_keys != nullptr && r.previous_head > 0) {
+        // Signed once more with the old key, so that this database can pass on what it holds of the old chain.
+        const Hash head = s.devices.find(old.id)->head_hash;
+        const Signature signature = old_keys->sign(bundle::head_message(old.id, r.previous_head, head));
+        auto sign = db.prepare("INSERT OR REPLACE INTO ferry_heads(device, seq, signature) VALUES(?, ?, ?)");
+        sign.bind(1, old.no).bind(2, static_cast<std::int64_t>(r.previous_head)).bind_blob(3, signature.data(), 64);
+        sign.run();
+      }
       s.finish();
-    }
-    if (old_keys != nullptr && r.previous_head > 0) {
-      // Signed once more with the old key, so that this database can pass on what it holds of the old chain.
-      engine::Devices now(db);
-      const Hash head = now.find(old.id)->head_hash;
-      const Signature signature = old_keys->sign(bundle::head_message(old.id, r.previous_head, head));
-      auto sign = db.prepare("INSERT OR REPLACE INTO ferry_heads(device, seq, signature) VALUES(?, ?, ?)");
-      sign.bind(1, old.no).bind(2, static_cast<std::int64_t>(r.previous_head)).bind_blob(3, signature.data(), 64);
-      sign.run();
     }
     // The new key waits beside the old one until the commit; Impl::key_pair() finishes the swap if a crash stops it.
     keys.save(next_key_file, r.device);

@@ -19,11 +19,6 @@
 namespace ferry::engine {
 namespace {
 
-std::uint64_t meta_number(sql::Database& db, const char* key, std::uint64_t fallback) {
-  const auto v = get_meta(db, key);
-  return v && v->type() == Value::Type::integer ? static_cast<std::uint64_t>(v->as_integer()) : fallback;
-}
-
 // The clock of `op` made again as operation `seq` of `now`: the old identity
 // only as far as it is kept, the rest of its past unchanged.
 VectorClock moved_clock(const VectorClock& clock, const DeviceId& old_id, std::uint64_t keep, const DeviceId& now,
@@ -36,24 +31,31 @@ VectorClock moved_clock(const VectorClock& clock, const DeviceId& old_id, std::u
   return out;
 }
 
+// The first of `ops` to write each row: every row they wrote, once.
+std::vector<const Operation*> rows_written(const std::vector<Operation>& ops) {
+  std::set<std::pair<std::string, std::string>> seen;  // (table, encoded key)
+  std::vector<const Operation*> out;
+  for (const Operation& op : ops)
+    if (seen.emplace(op.table, log::encode_values(op.key)).second) out.push_back(&op);
+  return out;
+}
+
 // Renames the stamps of the moved operations in the merge state of every row they wrote.
 void move_stamps(sql::Database& db, const std::vector<Operation>& moved, std::int64_t old_no, std::int64_t new_no,
                  std::uint64_t keep) {
   capture::Registry tables(db);
   merge::RowStore rows(db);
-  std::set<std::pair<std::int64_t, std::string>> done;  // (table, encoded key)
-  for (const Operation& op : moved) {
-    const capture::TrackedTable* t = tables.find(op.table);
+  for (const Operation* op : rows_written(moved)) {
+    const capture::TrackedTable* t = tables.find(op->table);
     merge::RowMeta meta;
-    if (t == nullptr || !done.emplace(t->no, log::encode_values(op.key)).second || !rows.load(t->no, op.key, meta))
-      continue;
+    if (t == nullptr || !rows.load(t->no, op->key, meta)) continue;
     auto rename = [&](merge::Frontier& f) {
       for (merge::Stamp& s : f)
         if (s.device == old_no && s.seq > keep) s.device = new_no, s.seq -= keep;
     };
     rename(meta.exist);
     for (auto& [column, frontier] : meta.cols) rename(frontier);
-    rows.save(t->no, op.key, meta, true);
+    rows.save(t->no, op->key, meta, true);
   }
   rows.flush();
 }
@@ -72,7 +74,7 @@ void move_conflicts(sql::Database& db, const DeviceId& old_id, const DeviceId& n
 
 std::uint64_t shared_head(sql::Database& db, std::int64_t self_no, const DeviceId& self, std::uint64_t head) {
   // A database from before ferry counted what it sent: all of it may have left.
-  std::uint64_t shared = std::max(meta_number(db, kSentKey, head), reuse_agreed(db));
+  std::uint64_t shared = std::max(get_meta_count(db, kSentKey, head), reuse_agreed(db));
   auto peers = db.prepare("SELECT no FROM ferry_devices WHERE no<>?");
   peers.bind(1, self_no);
   while (peers.step()) shared = std::max(shared, stored_clock(db, "announced_clock", peers.integer(0)).get(self));
@@ -80,7 +82,7 @@ std::uint64_t shared_head(sql::Database& db, std::int64_t self_no, const DeviceI
 }
 
 void note_sent(sql::Database& db, std::uint64_t seq) {
-  if (seq > meta_number(db, kSentKey, 0)) set_meta(db, kSentKey, Value::integer(static_cast<std::int64_t>(seq)));
+  if (seq > get_meta_count(db, kSentKey, 0)) set_meta(db, kSentKey, Value::integer(static_cast<std::int64_t>(seq)));
 }
 
 std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, const DeviceId& new_id,
@@ -150,9 +152,7 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
 void resettle(Session& s, const std::vector<Operation>& again) {
   if (again.empty()) return;
   s.tables.suspend_triggers();  // The rows written here are not changes of this database's own.
-  std::set<std::pair<std::string, std::string>> done;  // (table, encoded key)
-  for (const Operation& op : again)
-    if (done.emplace(op.table, log::encode_values(op.key)).second) s.merger.resettle(op);
+  for (const Operation* op : rows_written(again)) s.merger.resettle(*op);
   s.tables.restore_triggers();
 }
 

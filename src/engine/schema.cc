@@ -121,6 +121,11 @@ std::optional<Value> get_meta(sql::Database& db, const std::string& key) {
   return st.value(0);
 }
 
+std::uint64_t get_meta_count(sql::Database& db, const std::string& key, std::uint64_t fallback) {
+  const auto v = get_meta(db, key);
+  return v && v->type() == Value::Type::integer ? static_cast<std::uint64_t>(v->as_integer()) : fallback;
+}
+
 void set_meta(sql::Database& db, const std::string& key, const Value& value) {
   auto st = db.prepare("INSERT INTO ferry_meta(key, value) VALUES(?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value=excluded.value");

@@ -3,6 +3,7 @@
 // created by init. Their layout is described in bundle_format/README.md,
 // "The operations log inside an application database".
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,8 @@ void configure_connection(sql::Database& db);
 void size_page_cache(sql::Database& db);
 
 std::optional<Value> get_meta(sql::Database& db, const std::string& key);
+// A count kept in ferry_meta (lamport, sent_seq...): `fallback` when absent or not an integer.
+std::uint64_t get_meta_count(sql::Database& db, const std::string& key, std::uint64_t fallback);
 void set_meta(sql::Database& db, const std::string& key, const Value& value);
 
 }  // namespace ferry::engine

@@ -4,15 +4,6 @@
 #include "engine/schema.h"
 
 namespace ferry::engine {
-namespace {
-
-std::uint64_t load_lamport(sql::Database& db) {
-  auto v = get_meta(db, "lamport");
-  return v && v->type() == Value::Type::integer ? static_cast<std::uint64_t>(v->as_integer()) : 0;
-}
-
-}  // namespace
-
 Session::Session(sql::Database& database, const DeviceId& self_id)
     : db(database),
       self(self_id),
@@ -20,7 +11,7 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
       tables(database),
       log(database, devices),
       merger(database, devices, tables, log),
-      lamport(load_lamport(database)),
+      lamport(get_meta_count(database, "lamport", 0)),
       writer(devices, log, merger, self_id, lamport),
       identity_in_doubt(reuse_evidence(database).has_value()) {
   size_page_cache(database);  // The database may have grown since the connection opened.

@@ -338,8 +338,8 @@ std::optional<Value> Merger::current(const capture::TrackedTable& table, const s
   const Frontier* f = meta.find(column);
   if (f == nullptr || f->empty()) return std::nullopt;
   const Stamp& w = *m.winner(*f);
-  static const Operation kNone;
   if (w.removes) return std::nullopt;
+  static const Operation kNone;  // No operation in hand: the winner is read from the log.
   return Impl::column_value(m.operation(w, kNone), column);
 }
 
