@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "bundle_bytes.h"
+#include "floor.h"
 #include "ferry/engine.h"
 
 namespace {
@@ -44,6 +45,7 @@ struct Result {
   double artifact_zstd = 0;      // 0 when zstd is not installed.
   double peak_rss_mib = 0;
   double field_bytes[bench::kFields] = {};  // ferry: per operation, by field of the encoding.
+  bench::Floor floor;                        // ferry: its log and bundle written with nothing of ferry around them.
 };
 
 using Clock = std::chrono::steady_clock;
@@ -252,6 +254,7 @@ Result run_ferry(const std::string& dir, int rows) {
   record_artifact(r, dir + "/ferry.bundle", static_cast<double>(summary.operations));
   const double n = bench::measure_bundle_fields(dir + "/ferry.bundle", r.field_bytes);
   for (double& b : r.field_bytes) b /= n;
+  r.floor = bench::measure_floor(dir + "/ferry.db", dir + "/ferry.bundle", dir);
   return r;
 }
 
@@ -297,6 +300,13 @@ Result median_of(const std::vector<Result>& runs) {
     for (const auto& r : runs) t.push_back(r.seconds[p]);
     m.seconds[p] = median(t);
   }
+  auto median_by = [&](double bench::Floor::*field) {
+    std::vector<double> t;
+    for (const auto& r : runs) t.push_back(r.floor.*field);
+    return median(t);
+  };
+  m.floor.log_seconds = median_by(&bench::Floor::log_seconds);
+  m.floor.bundle_seconds = median_by(&bench::Floor::bundle_seconds);
   std::vector<double> rss;
   for (const auto& r : runs) rss.push_back(r.peak_rss_mib);
   m.peak_rss_mib = *std::max_element(rss.begin(), rss.end());
@@ -338,6 +348,11 @@ void print_table(int rows, std::map<std::string, Result>& m) {
   }
   std::printf("; SQLite storage %.1f. Incompressible: the values themselves.\n",
               f.artifact_bytes / f.ops[3] - body);
+  const double floor = f.floor.log_seconds + f.floor.bundle_seconds;
+  std::printf("ferry    export floor (the same bytes, nothing of ferry around them): log rows durably %.1f ms + "
+              "bundle file %.1f ms = %.1f ms, %.2f x session; ferry's export is %.2f x this floor\n",
+              f.floor.log_seconds * 1e3, f.floor.bundle_seconds * 1e3, floor * 1e3, floor / m["session"].seconds[3],
+              f.seconds[3] / floor);
 }
 
 void print_json(int rows, std::map<std::string, Result>& m) {
@@ -356,7 +371,8 @@ void print_json(int rows, std::map<std::string, Result>& m) {
       std::printf(", \"bytes_per_operation_by_field\": {");
       for (int i = 0; i < bench::kFields; ++i)
         std::printf("%s\"%s\": %.2f", i ? ", " : "", bench::kFieldNames[i], r.field_bytes[i]);
-      std::printf("}");
+      std::printf("}, \"export_floor\": {\"log_seconds\": %.6f, \"bundle_seconds\": %.6f}", r.floor.log_seconds,
+                  r.floor.bundle_seconds);
     }
     std::printf("}");
   }
