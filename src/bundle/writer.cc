@@ -78,7 +78,7 @@ void Writer::start() {
     tables.bind(1, t.name).bind_blob(2, c.data(), c.size()).bind_blob(3, k.data(), k.size());
     tables.run();
   }
-  ops_.emplace(*db_, "ferry_ops(origin, seq, body)", true);
+  ops_.emplace(*db_, "INSERT INTO ferry_ops(origin, seq, body)", true);
   content_.update(encode_header(info_));
 }
 

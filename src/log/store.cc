@@ -16,7 +16,7 @@ std::int64_t log_id(std::int64_t device_no, std::uint64_t seq) {
 
 Store::Store(sql::Database& db, const engine::Devices& devices)
     : devices_(devices),
-      appends_(db, "ferry_log(id, body)"),
+      appends_(db, "INSERT INTO ferry_log(id, body)"),
       select_(db.prepare("SELECT body FROM ferry_log WHERE id=?", true)),
       select_base_(db.prepare("SELECT body FROM ferry_base WHERE origin=? AND seq=?", true)),
       insert_base_(db.prepare("INSERT OR IGNORE INTO ferry_base(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {}

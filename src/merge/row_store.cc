@@ -1,5 +1,8 @@
 #include "merge/row_store.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "log/codec.h"
 
 namespace ferry::merge {
@@ -15,8 +18,10 @@ RowStore::IntegerKeyed& RowStore::integer_keyed(std::int64_t table) {
   if (it != by_table_.end()) return it->second;
   const std::string name = "ferry_rows_" + std::to_string(table);
   db_.exec("CREATE TABLE IF NOT EXISTS " + name + "(k INTEGER PRIMARY KEY, meta BLOB NOT NULL)");
-  IntegerKeyed st{db_.prepare("SELECT meta FROM " + name + " WHERE k=?1", true),
-                  db_.prepare("UPDATE " + name + " SET meta=?2 WHERE k=?1", true), sql::BlobRows(db_, name + "(k, meta)")};
+  IntegerKeyed st{
+      db_.prepare("SELECT meta FROM " + name + " WHERE k=?1", true),
+      db_.prepare("SELECT k, meta FROM " + name + " WHERE k>=?1 ORDER BY k LIMIT " + std::to_string(kWindowRows), true),
+      sql::BlobRows(db_, "INSERT INTO " + name + "(k, meta)"), sql::BlobRows(db_, "INSERT OR REPLACE INTO " + name + "(k, meta)")};
   auto max = db_.prepare("SELECT max(k) FROM " + name);
   if (max.step() && !max.is_null(0)) st.max_key = max.integer(0), st.any = true;
   return by_table_.emplace(table, std::move(st)).first->second;
@@ -37,20 +42,43 @@ bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowMeta& 
     out = decode_meta(std::string_view(reinterpret_cast<const char*>(h->meta.data()), h->meta.size()), db_.path());
     return true;
   }
-  sql::Statement* chosen = &general_.load;
-  if (integer_key(key)) {
-    IntegerKeyed& s = integer_keyed(table);
-    if (!s.any || key[0].as_integer() > s.max_key) return false;
-    chosen = &s.load;
-    s.load.bind(1, key[0].as_integer());
-  } else {
-    general_.load.bind(1, table).bind_blob_view(2, pk.data(), pk.size());
-  }
-  sql::Statement& st = *chosen;
-  const bool found = st.step();
-  if (found) out = decode_meta(st.blob_view(0), db_.path());
-  st.reset();
+  if (integer_key(key)) return load_integer(table, key[0].as_integer(), out);
+  general_.load.bind(1, table).bind_blob_view(2, pk.data(), pk.size());
+  const bool found = general_.load.step();
+  if (found) out = decode_meta(general_.load.blob_view(0), db_.path());
+  general_.load.reset();
   return found;
+}
+
+bool RowStore::load_integer(std::int64_t table, std::int64_t key, RowMeta& out) {
+  IntegerKeyed& s = integer_keyed(table);
+  if (!s.any || key > s.max_key) return false;
+  Window& w = window_;
+  const bool walking = w.table == table && key > w.last && key - w.last <= kWindowRows;
+  const bool inside = w.table == table && key >= w.from && key <= w.to;
+  w.table = table;
+  w.last = key;
+  if (!inside && !walking) {  // Anywhere else: one lookup.
+    s.load.bind(1, key);
+    const bool found = s.load.step();
+    if (found) out = decode_meta(s.load.blob_view(0), db_.path());
+    s.load.reset();
+    return found;
+  }
+  if (!inside) {
+    w.rows.clear();
+    s.window.bind(1, key);
+    while (s.window.step()) w.rows.emplace_back(s.window.integer(0), std::string(s.window.blob_view(1)));
+    s.window.reset();
+    w.from = key;
+    // A short read reached the table's end: no greater key is stored.
+    w.to = static_cast<std::int64_t>(w.rows.size()) < kWindowRows ? std::numeric_limits<std::int64_t>::max()
+                                                                   : w.rows.back().first;
+  }
+  auto it = std::lower_bound(w.rows.begin(), w.rows.end(), key, [](const auto& row, std::int64_t k) { return row.first < k; });
+  if (it == w.rows.end() || it->first != key) return false;
+  out = decode_meta(it->second, db_.path());
+  return true;
 }
 
 template <typename Map, typename Key>
@@ -73,17 +101,15 @@ void RowStore::save(std::int64_t table, const std::vector<Value>& key, const Row
 }
 
 void RowStore::flush() {
+  window_.from = 0, window_.to = -1;  // What it read is about to change.
+  window_.rows.clear();
   for (const auto& [where, h] : held_integer_) {
     IntegerKeyed& s = integer_keyed(where.first);
-    if (h.stored) {
-      s.update.bind(1, where.second).bind_blob_view(2, h.meta.data(), h.meta.size());
-      s.update.run();
-    } else {
-      s.inserts.add(where.second, std::string_view(reinterpret_cast<const char*>(h.meta.data()), h.meta.size()));
-    }
+    const std::string_view meta(reinterpret_cast<const char*>(h.meta.data()), h.meta.size());
+    (h.stored ? s.replaces : s.inserts).add(where.second, meta);
     if (!s.any || where.second > s.max_key) s.max_key = where.second, s.any = true;
   }
-  for (auto& [table, s] : by_table_) s.inserts.flush();
+  for (auto& [table, s] : by_table_) s.inserts.flush(), s.replaces.flush();
   held_integer_.clear();
   for (const auto& [where, h] : held_general_) {
     sql::Statement& st = h.stored ? general_.update : general_.insert;

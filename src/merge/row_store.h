@@ -12,6 +12,12 @@
 // and never reads it back from disk. At most kMaxHeld rows are held (about
 // 25 MB); beyond, everything held is written. Nothing is written without
 // flush(): a session that fails simply drops what it held.
+//
+// A session of more changes than that comes back to rows it has written: a
+// seal or import of a million inserts, then an update of each. When it visits
+// an integer-keyed table in key order, the states are read a window of rows
+// at a time, and written back many to a statement, instead of one statement
+// per row each way.
 
 #include <cstdint>
 #include <functional>
@@ -46,8 +52,9 @@ class RowStore {
     sql::Statement load, insert, update;
   };
   struct IntegerKeyed {
-    sql::Statement load, update;
-    sql::BlobRows inserts;  // New rows are written in groups.
+    sql::Statement load, window;
+    sql::BlobRows inserts;   // New rows are written in groups,
+    sql::BlobRows replaces;  // and so are new states of stored rows.
     // Greatest key stored: a greater key has no state, so rows added in key
     // order -- new rowids -- are never looked up. Exact, since this connection
     // holds the write lock for the whole session.
@@ -64,6 +71,15 @@ class RowStore {
     bool stored;  // A row exists in the table: flush() updates rather than inserts.
   };
   static constexpr std::size_t kMaxHeld = std::size_t{1} << 17;
+  // The states of one integer-keyed table's keys [from, to], as stored: a key
+  // in that range and not here has none. Read while loads walk up the keys.
+  struct Window {
+    std::int64_t table = 0, from = 0, to = -1;
+    std::int64_t last = 0;  // The key loaded last from `table`.
+    std::vector<std::pair<std::int64_t, std::string>> rows;  // By key.
+  };
+  static constexpr std::int64_t kWindowRows = 128;
+  bool load_integer(std::int64_t table, std::int64_t key, RowMeta& out);
   // `pk`: the encoded key, for keys that are not one INTEGER.
   const Held* held(std::int64_t table, const std::vector<Value>& key, const std::string& pk) const;
   // Holds `meta` for `where` in `map`, writing everything held first if too much is.
@@ -75,6 +91,7 @@ class RowStore {
   std::map<std::int64_t, IntegerKeyed> by_table_;
   std::map<std::pair<std::int64_t, std::int64_t>, Held> held_integer_;  // (table, integer key)
   std::map<std::pair<std::int64_t, std::string>, Held> held_general_;   // (table, encoded key)
+  Window window_;
 };
 
 }  // namespace ferry::merge

@@ -23,10 +23,10 @@ void run_or_reset(Statement& st) {
 
 }  // namespace
 
-BlobRows::BlobRows(Database& db, const std::string& into, bool leading)
+BlobRows::BlobRows(Database& db, const std::string& insert_into, bool leading)
     : first_param_(leading ? 2 : 1),
-      many_(db.prepare("INSERT INTO " + into + values_for(kRowsPerStatement, leading), true)),
-      one_(db.prepare("INSERT INTO " + into + values_for(1, leading), true)) {}
+      many_(db.prepare(insert_into + values_for(kRowsPerStatement, leading), true)),
+      one_(db.prepare(insert_into + values_for(1, leading), true)) {}
 
 void BlobRows::set_leading(std::string_view blob) {
   flush();

@@ -1,6 +1,6 @@
 #pragma once
 // BlobRows: inserts (INTEGER key, BLOB) rows into one table, many to a
-// statement. Each executed statement costs SQLite a fixed amount (binding,
+// statement (INSERT, or INSERT OR REPLACE to overwrite rows by key). Each executed statement costs SQLite a fixed amount (binding,
 // opening and closing a cursor, allocating and freeing a record buffer);
 // ferry appends hundreds of thousands of such rows per import (the log, the
 // merge state), so they are written kRowsPerStatement at a time.
@@ -25,9 +25,10 @@ namespace ferry::sql {
 
 class BlobRows {
  public:
-  // `into`: trusted SQL naming the table and its two columns, "t(k, v)", or,
-  // with `leading`, its three: "t(shared, k, v)".
-  BlobRows(Database& db, const std::string& into, bool leading = false);
+  // `insert_into`: trusted SQL up to the column list, naming the table and its
+  // two columns, "INSERT INTO t(k, v)", or, with `leading`, its three:
+  // "INSERT INTO t(shared, k, v)".
+  BlobRows(Database& db, const std::string& insert_into, bool leading = false);
   BlobRows(BlobRows&&) noexcept = default;
 
   // The leading column's value for the rows added from now on; writes those

@@ -33,7 +33,7 @@ std::string blob_for(int i) { return std::string(static_cast<std::size_t>(i % 7)
 
 TEST_CASE("rows reach the table in groups of 32 and at flush, each with its own bytes", "[sql]") {
   Table t;
-  sql::BlobRows rows(t.db, "t(k, v)");
+  sql::BlobRows rows(t.db, "INSERT INTO t(k, v)");
   for (int i = 1; i <= 31; ++i) rows.add(i, blob_for(i));
   CHECK(t.rows() == 0);
   CHECK(rows.find(7) == std::optional<std::string_view>(blob_for(7)));
@@ -50,7 +50,7 @@ TEST_CASE("rows reach the table in groups of 32 and at flush, each with its own 
 
 TEST_CASE("an empty blob and a blob with zero bytes inside are kept exactly", "[sql]") {
   Table t;
-  sql::BlobRows rows(t.db, "t(k, v)");
+  sql::BlobRows rows(t.db, "INSERT INTO t(k, v)");
   rows.add(1, std::string_view());
   rows.add(2, std::string_view("a\0b", 3));
   rows.flush();
@@ -60,7 +60,7 @@ TEST_CASE("an empty blob and a blob with zero bytes inside are kept exactly", "[
 
 TEST_CASE("a duplicate key fails at flush, drops what was gathered, and the next rows still go in", "[sql]") {
   Table t;
-  sql::BlobRows rows(t.db, "t(k, v)");
+  sql::BlobRows rows(t.db, "INSERT INTO t(k, v)");
   rows.add(1, "one");
   rows.flush();
   rows.add(2, "two");
@@ -75,7 +75,7 @@ TEST_CASE("a duplicate key fails at flush, drops what was gathered, and the next
 
 TEST_CASE("a full group with a duplicate key fails whole, and the rows after it still go in", "[sql]") {
   Table t;
-  sql::BlobRows rows(t.db, "t(k, v)");
+  sql::BlobRows rows(t.db, "INSERT INTO t(k, v)");
   rows.add(5, "five");
   rows.flush();
   for (int i = 1; i <= 32; ++i) rows.add(i, blob_for(i));  // 5 again among them.
@@ -90,7 +90,7 @@ TEST_CASE("a full group with a duplicate key fails whole, and the rows after it 
 TEST_CASE("what is held stays under a mebibyte: a large blob goes in at once, mid-sized ones in smaller groups",
           "[sql]") {
   Table t;
-  sql::BlobRows rows(t.db, "t(k, v)");
+  sql::BlobRows rows(t.db, "INSERT INTO t(k, v)");
   const std::string large((1 << 20) + 1, 'L'), mid(400 << 10, 'm');
   rows.add(1, "small");
   rows.add(2, large);  // Writes the small one gathered before it, then itself.
@@ -112,7 +112,7 @@ TEST_CASE("a leading column holds the value given for each run of rows, in group
   test::TempDir dir;
   sql::Database db{dir.file("t.db"), sql::Database::Mode::create};
   db.exec("CREATE TABLE t(d BLOB NOT NULL, k INTEGER NOT NULL, v BLOB NOT NULL, PRIMARY KEY(d, k)) WITHOUT ROWID");
-  sql::BlobRows rows(db, "t(d, k, v)", true);
+  sql::BlobRows rows(db, "INSERT INTO t(d, k, v)", true);
   rows.set_leading("first");
   for (int i = 1; i <= 40; ++i) rows.add(i, blob_for(i));  // One group of 32, then 8 left.
   rows.set_leading(std::string_view("sec\0nd", 6));         // Writes the 8 under "first".
