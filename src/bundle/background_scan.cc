@@ -85,31 +85,35 @@ class Channel {
 
 // The scanning thread: verified operations go to `channel` in batches, then its
 // failure, if any. What was verified before a failure is handed over first, so
-// the applying side sees what it would have seen from scan().
+// the applying side sees what it would have seen from scan(). Nothing escapes
+// it: a failure anywhere here, running out of memory included, is handed over
+// as the scan's failure (an exception leaving a thread would end the process).
 void scan_into(Reader& reader, Channel& channel) {
-  Batch batch;
-  auto hand_over = [&] {
-    if (batch.empty()) return;
-    channel.push(std::move(batch));
-    batch = Batch();
-    batch.reserve(kBatchSize);
-  };
   std::exception_ptr error;
   try {
-    batch.reserve(kBatchSize);
-    reader.scan([&](Operation& op, std::string_view body, const Hash& hash) {
-      batch.push_back(Verified{std::move(op), std::string(body), hash});
-      if (batch.size() == kBatchSize) hand_over();
-    });
-  } catch (const Cancelled&) {
-    channel.finish(nullptr);
-    return;
-  } catch (...) {
-    error = std::current_exception();
-  }
-  try {
+    Batch batch;
+    auto hand_over = [&] {
+      if (batch.empty()) return;
+      channel.push(std::move(batch));
+      batch = Batch();
+      batch.reserve(kBatchSize);
+    };
+    try {
+      batch.reserve(kBatchSize);
+      reader.scan([&](Operation& op, std::string_view body, const Hash& hash) {
+        batch.push_back(Verified{std::move(op), std::string(body), hash});
+        if (batch.size() == kBatchSize) hand_over();
+      });
+    } catch (const Cancelled&) {
+      throw;
+    } catch (...) {
+      error = std::current_exception();
+    }
     hand_over();
   } catch (const Cancelled&) {
+    // The applying side gave up and reads nothing more.
+  } catch (...) {
+    if (!error) error = std::current_exception();
   }
   channel.finish(std::move(error));
 }

@@ -41,7 +41,7 @@ Writer::Writer(const std::string& target, BundleInfo info, const trust::KeyPair&
   if (fd < 0)
     throw Error(Errc::database, target + ": cannot create a file in " + util::folder_of(target) + ": " + std::strerror(errno));
   ::close(fd);
-  temp_ = tmpl;
+  temp_ = std::move(tmpl);  // A copy could fail for memory, leaving the file behind unnamed.
   try {
     writing(target_, [&] { start(); });
   } catch (...) {

@@ -1,5 +1,6 @@
 #include "util/files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -63,8 +64,23 @@ PrivateFolder::PrivateFolder(const std::string& for_what) {
 }
 
 PrivateFolder::~PrivateFolder() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
+  try {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+    return;
+  } catch (...) {
+    // remove_all allocates, and may throw even with an error_code; a destructor must not.
+  }
+  // The folder holds files only: remove them without allocating anything of ours.
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd)) {
+    while (const dirent* entry = ::readdir(dir))
+      if (std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0) ::unlinkat(fd, entry->d_name, 0);
+    ::closedir(dir);
+  } else if (fd >= 0) {
+    ::close(fd);
+  }
+  ::rmdir(path_.c_str());
 }
 
 }  // namespace ferry::util

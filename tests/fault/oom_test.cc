@@ -1,0 +1,192 @@
+// Out of memory (RELIABILITY ST-06): an import or an export whose allocations
+// start failing at the k-th -- in ferry's own code, in SQLite or in OpenSSL;
+// that one only, or from then on -- ends in success or in an exception
+// (ferry::Error, or std::bad_alloc from the C++ API), never in a crash, and
+// leaves nothing half done: the database passes integrity_check and verify,
+// holds all of the work or none of it, and the same call succeeds once memory
+// is back. k runs from 1 until the call no longer reaches the k-th allocation;
+// FERRY_OOM_FROM=k starts there instead, to replay a failure (the message
+// names k and whether the failure was persistent).
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <new>
+
+#include "failing_alloc.h"
+#include "support/support.h"
+#include "trust/keys.h"
+
+using namespace ferry;
+
+namespace {
+
+const char* kSchema = "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, price REAL, data BLOB)";
+constexpr int kRows = 20;
+
+// A database ferry prepared, with its key file: copied afresh for every attempt.
+struct Device {
+  std::string db, key;
+  void copy_to(const std::string& path) const {
+    test::write_file(path, test::read_file(db));
+    test::write_file(trust::key_path(path), test::read_file(key));
+    std::filesystem::permissions(trust::key_path(path), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace);
+  }
+};
+
+Device prepare(const test::TempDir& dir, const std::string& name, int rows) {
+  Device d{dir.file(name + ".db"), ""};
+  {
+    test::Replica r(dir, name, kSchema);
+    for (int i = 1; i <= rows; ++i)
+      r.sql("INSERT INTO t VALUES(" + std::to_string(i) + ", 'row " + std::to_string(i) + "', " + std::to_string(i) +
+            ".25, x'00ff')");
+    if (rows > 0) r.sql("UPDATE t SET price = -0.0 WHERE id = 1; DELETE FROM t WHERE id = 2");
+  }
+  REQUIRE_FALSE(std::filesystem::exists(d.db + "-wal"));  // Closed: the whole database is in its file.
+  REQUIRE(test::count(d.db, "SELECT count(*) FROM t") == std::max(rows - 1, 0));
+  d.key = trust::key_path(d.db);
+  return d;
+}
+
+// Runs `work` with the k-th allocation failing. Returns whether the failure happened.
+template <typename F>
+bool with_failure_at(std::int64_t k, bool persistent, F&& work) {
+  test::oom::arm(k, persistent);
+  try {
+    work();
+  } catch (const Error&) {
+  } catch (const std::bad_alloc&) {
+  }
+  return test::oom::disarm();
+}
+
+// What a database holds: its rows, and how many operations its log has.
+std::string holdings(const std::string& db) {
+  return test::dump(db, "t") + "operations: " + std::to_string(test::count(db, "SELECT count(*) FROM ferry_log"));
+}
+
+void check_sound(const std::string& db) {
+  CHECK(test::count(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'") == 0);
+  CHECK(Engine::open(db).verify().ok);
+}
+
+// The next k: every allocation (an import or export of 20 rows makes about
+// 6,700), or with FERRY_OOM_ALL_UP_TO=n every one up to n and then one in a
+// hundred, as the sanitizer build does (tools/test.sh).
+std::int64_t next(std::int64_t k) {
+  static const std::int64_t all_up_to = [] {
+    const char* n = std::getenv("FERRY_OOM_ALL_UP_TO");
+    return n && *n ? std::atoll(n) : std::numeric_limits<std::int64_t>::max();
+  }();
+  return k < all_up_to ? k + 1 : k + std::max<std::int64_t>(1, k / 100);
+}
+constexpr std::int64_t kGiveUp = 10'000'000;
+
+std::int64_t first_k() {
+  const char* from = std::getenv("FERRY_OOM_FROM");
+  return from && *from ? std::max<std::int64_t>(1, std::atoll(from)) : 1;
+}
+
+}  // namespace
+
+TEST_CASE("an import whose memory runs out at any allocation is all or nothing, and completes when run again",
+          "[fault][oom][import]") {
+  const bool persistent = GENERATE(false, true);
+  INFO((persistent ? "every allocation from the k-th on fails" : "the k-th allocation fails"));
+  test::TempDir dir(true);
+  const Device sender = prepare(dir, "sender", kRows), receiver = prepare(dir, "receiver", 0);
+  const std::string bundle = dir.file("rows.ferry");
+  {
+    auto engine = Engine::open(sender.db);
+    ExportOptions all;
+    all.all = true;
+    (void)engine.export_bundle(bundle, all);
+  }
+  const std::string work = dir.file("work.db");
+  receiver.copy_to(work);
+  const std::string before = holdings(work);
+  (void)Engine::open(work).import_bundle(bundle);
+  const std::string after = holdings(work);
+  REQUIRE(before != after);
+  int failed = 0, applied = 0;
+  std::int64_t k = first_k();
+  for (; k < kGiveUp; k = next(k)) {
+    INFO("k = " << k);
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(work + suffix);
+    receiver.copy_to(work);
+    bool hit;
+    {
+      auto engine = Engine::open(work);
+      hit = with_failure_at(k, persistent, [&] { (void)engine.import_bundle(bundle); });
+    }
+    check_sound(work);
+    const std::string now = holdings(work);
+    CHECK((now == before || now == after));
+    (now == after ? applied : failed) += 1;
+    (void)Engine::open(work).import_bundle(bundle);  // Again, with memory: completes.
+    CHECK(holdings(work) == after);
+    if (!hit) break;
+  }
+  REQUIRE(k < kGiveUp);
+  WARN((persistent ? "persistent" : "one-shot") << " allocation failures at " << failed + applied << " points of an import: "
+                                               << failed << " left nothing, " << applied << " applied everything");
+}
+
+TEST_CASE("an export whose memory runs out at any allocation leaves a whole bundle or none, and its seal whole",
+          "[fault][oom][export]") {
+  const bool persistent = GENERATE(false, true);
+  INFO((persistent ? "every allocation from the k-th on fails" : "the k-th allocation fails"));
+  test::TempDir dir(true);
+  const Device sender = prepare(dir, "sender", kRows);  // Its changes are captured, not yet sealed.
+  const Device blank = prepare(dir, "blank", 0);
+  const std::string work = dir.file("work.db"), bundle = dir.file("out.ferry");
+  int none = 0, whole = 0;
+  std::int64_t k = first_k();
+  for (; k < kGiveUp; k = next(k)) {
+    INFO("k = " << k);
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(work + suffix);
+    std::filesystem::remove(bundle);
+    sender.copy_to(work);
+    bool hit;
+    {
+      auto engine = Engine::open(work);
+      ExportOptions all;
+      all.all = true;
+      hit = with_failure_at(k, persistent, [&] { (void)engine.export_bundle(bundle, all); });
+    }
+    check_sound(work);
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      const bool temporary = entry.path().filename().string().rfind(".ferry-export-", 0) == 0;
+      CHECK_FALSE(temporary);  // No temporary file is left behind...
+      if (temporary) std::filesystem::remove(entry.path());  // ...and one that was counts once.
+    }
+    if (std::filesystem::exists(bundle)) {
+      ++whole;
+      CHECK(verify_bundle(bundle).ok);
+    } else {
+      ++none;
+      ExportOptions all;
+      all.all = true;
+      (void)Engine::open(work).export_bundle(bundle, all);  // Again, with memory.
+    }
+    // Whatever happened, every change was sealed once: a fresh device receives all of it.
+    const std::string peer = dir.file("peer.db");
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(peer + suffix);
+    blank.copy_to(peer);
+    (void)Engine::open(peer).import_bundle(bundle);
+    CHECK(test::dump(peer, "t") == test::dump(work, "t"));
+    if (!hit) break;
+  }
+  REQUIRE(k < kGiveUp);
+  WARN((persistent ? "persistent" : "one-shot") << " allocation failures at " << none + whole << " points of an export: "
+                                               << none << " left no bundle, " << whole << " a whole one");
+}
+
+int main(int argc, char* argv[]) {
+  test::oom::install();
+  return Catch::Session().run(argc, argv);
+}
