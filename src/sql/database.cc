@@ -52,10 +52,9 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
   if (mode == Mode::untrusted_read) {
     // Immutable and read-only: no locks, no journal, no -wal next to the copy.
     flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
-    char* uri = sqlite3_mprintf("file:%s?immutable=1", path.c_str());
-    if (uri == nullptr) throw Error(Errc::internal, "out of memory");
-    target = uri;
-    sqlite3_free(uri);
+    util::Handle<char, sqlite3_free> uri(sqlite3_mprintf("file:%s?immutable=1", path.c_str()));
+    if (!uri) throw Error(Errc::internal, "out of memory");
+    target = uri.get();  // Should this copy run out of memory, `uri` is freed all the same.
     // sqlite3_mprintf does not escape '?' or '#'; the reader only passes paths it created.
   } else {
     flags |= SQLITE_OPEN_READWRITE | (mode == Mode::create ? SQLITE_OPEN_CREATE : 0);
@@ -207,17 +206,28 @@ Value Statement::value(int col) const {
   }
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) {
+  if (db_.transaction_held_)
+    throw Error(Errc::internal, db_.path() + ": a transaction was begun inside another on the same connection");
+  if (db_.in_transaction()) db_.exec("ROLLBACK");  // Left open by a rollback that failed.
+  rollback_.emplace(db_.prepare("ROLLBACK"));
+  db_.exec("BEGIN IMMEDIATE");
+  db_.transaction_held_ = true;
+}
 
 Transaction::~Transaction() {
   if (done_) return;
-  // Never throws: a failed ROLLBACK leaves SQLite to roll back on close.
-  sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  db_.transaction_held_ = false;
+  try {  // Never throws. A failed ROLLBACK leaves the next Transaction, or closing, to roll back.
+    rollback_->step();
+  } catch (...) {
+  }
 }
 
 void Transaction::commit() {
   db_.exec("COMMIT");
   done_ = true;
+  db_.transaction_held_ = false;
 }
 
 std::string quote_identifier(std::string_view name) {

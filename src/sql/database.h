@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,8 +42,10 @@ class Database {
   void check(int rc, std::string_view what) const;
 
  private:
+  friend class Transaction;
   util::Handle<sqlite3, sqlite3_close_v2> db_;
   std::string path_;
+  bool transaction_held_ = false;  // A Transaction object is open on this connection.
 };
 
 class Statement {
@@ -87,6 +90,11 @@ class Statement {
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.
+// The ROLLBACK is prepared before the work starts, so that memory running out
+// as the work fails does not also stop the rollback; should it fail all the
+// same, the transaction it left open is rolled back by the next Transaction on
+// the connection (or by closing it), never committed. One at a time: a
+// Transaction begun inside another throws.
 class Transaction {
  public:
   explicit Transaction(Database& db);
@@ -97,6 +105,7 @@ class Transaction {
 
  private:
   Database& db_;
+  std::optional<Statement> rollback_;
   bool done_ = false;
 };
 
