@@ -68,7 +68,7 @@ class RowStore {
 
   struct Held {
     Bytes meta;
-    bool stored;  // A row exists in the table: flush() updates rather than inserts.
+    bool stored;  // A row exists in the table: flush() replaces it rather than inserts.
   };
   static constexpr std::size_t kMaxHeld = std::size_t{1} << 17;
   // The states of one integer-keyed table's keys [from, to], as stored: a key

@@ -1,7 +1,8 @@
 #pragma once
 // BlobRows: inserts (INTEGER key, BLOB) rows into one table, many to a
-// statement (INSERT, or INSERT OR REPLACE to overwrite rows by key). Each executed statement costs SQLite a fixed amount (binding,
-// opening and closing a cursor, allocating and freeing a record buffer);
+// statement (INSERT, or INSERT OR REPLACE to overwrite rows by key). Each
+// executed statement costs SQLite a fixed amount (binding, opening and closing
+// a cursor, allocating and freeing a record buffer);
 // ferry appends hundreds of thousands of such rows per import (the log, the
 // merge state), so they are written kRowsPerStatement at a time.
 //

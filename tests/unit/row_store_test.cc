@@ -26,6 +26,15 @@ std::int64_t stored_rows(sql::Database& db, const std::string& table) {
   return st.integer(0);
 }
 
+// A database with ferry's tables, a write transaction open on it, and its RowStore.
+struct InTransaction {
+  test::TempDir dir;
+  sql::Database db{dir.file("m.db"), sql::Database::Mode::create};
+  bool prepared = (engine::create_schema(db), true);
+  sql::Transaction tx{db};
+  RowStore rows{db};
+};
+
 }  // namespace
 
 TEST_CASE("saved merge state is read back before and after flush, and written only by flush", "[merge]") {
@@ -62,11 +71,9 @@ TEST_CASE("saved merge state is read back before and after flush, and written on
 }
 
 TEST_CASE("too many held rows are written before more are held, and none is lost", "[merge]") {
-  test::TempDir dir;
-  sql::Database db(dir.file("m.db"), sql::Database::Mode::create);
-  engine::create_schema(db);
-  sql::Transaction tx(db);
-  RowStore rows(db);
+  InTransaction t;
+  sql::Database& db = t.db;
+  RowStore& rows = t.rows;
   const std::int64_t n = (std::int64_t{1} << 17) + 3;  // Three beyond what is held at once.
   for (std::int64_t k = 1; k <= n; ++k) rows.save(4, {Value::integer(k)}, state(static_cast<std::uint64_t>(k)), false);
   CHECK(stored_rows(db, "ferry_rows_4") == n - 3);  // The first 2^17, written when the next came.
@@ -84,11 +91,9 @@ TEST_CASE("too many held rows are written before more are held, and none is lost
 }
 
 TEST_CASE("a session walking back over rows it wrote reads them a window at a time and sees every change", "[merge]") {
-  test::TempDir dir;
-  sql::Database db(dir.file("m.db"), sql::Database::Mode::create);
-  engine::create_schema(db);
-  sql::Transaction tx(db);
-  RowStore rows(db);
+  InTransaction t;
+  sql::Database& db = t.db;
+  RowStore& rows = t.rows;
   auto key = [](std::int64_t k) { return std::vector<Value>{Value::integer(k)}; };
   auto holds = [&](std::int64_t k, std::uint64_t seq) {
     RowMeta out;
