@@ -13,7 +13,7 @@ enum class Errc {
   not_found,         // A file, table, device or conflict that does not exist.
   corrupt,           // Bytes that do not verify: a damaged bundle, a tampered log.
   refused,           // Valid input ferry will not accept (newer format, chain mismatch, schema).
-  untrusted,         // A signature that does not verify, or a device this database does not trust.
+  untrusted,         // An intact bundle from a device this database does not trust (or by another key).
   database,          // SQLite failed (locked, read-only, disk full, I/O error).
   internal,          // A bug or an environment failure (no entropy, OpenSSL failure).
 };

@@ -14,9 +14,12 @@
 //      hash, its chain link, its range and finally the content hash.
 // Between 5 and 6 the signatures are checked (authenticate()): the exporter's
 // over the content hash, each origin's over its range's last hash.
-// Every failure is Error(corrupt) -- Error(untrusted) for a signature,
-// Error(refused) for a newer format -- with a message naming the file and the
-// first problem. An encrypted bundle is decrypted first, by `unseal`, from the
+// Every failure is Error(corrupt) -- Error(untrusted) for an intact bundle
+// vouching for a head its origin never signed, Error(refused) for a newer
+// format -- with a message naming the file and the first problem. Damage is
+// named as damage: before any refusal for a signature or a key, the content
+// hash is checked (check_content()), so that a flipped bit is never taken for
+// a verdict about a device. An encrypted bundle is decrypted first, by `unseal`, from the
 // private copy into the private folder.
 
 #include <functional>

@@ -39,26 +39,36 @@ void Reader::authenticate() {
     return trust::verify(key, message, signature);
   };
 #endif
-  auto untrusted = [&](const std::string& what) { throw Error(Errc::untrusted, path_ + ": " + what); };
+  // Every signed field but the exporter's signature is also under the content
+  // hash, so damage anywhere is named as damage (check_content throws
+  // Error(corrupt)) before a signature or a key that it broke is blamed.
+  auto refuse = [&](Errc code, const std::string& what) {
+    check_content();
+    throw Error(code, path_ + ": " + what);
+  };
   const std::string exporter = "device " + info_.exporter.to_string();
   std::set<PublicKey> keys;
   if (!signed_by(info_.signer_key, bundle_message(info_.content_hash), info_.signature))
-    untrusted("its signature does not verify against the key of " + exporter +
-              " that it names: the bundle was changed after it was signed, or forged. Nothing was imported.");
+    // Failing against the key its own bundle names, it forges nothing: its bytes were changed.
+    refuse(Errc::corrupt, "its signature does not verify against the key of " + exporter +
+                              " that it names: the bundle was changed after it was signed. Nothing was imported.");
   for (std::size_t i = 0; i < info_.ranges.size(); ++i) {
     const SeqRange& r = info_.ranges[i];
     const std::string origin = "device " + r.device.to_string();
     if (r.device == info_.exporter ? info_.origin_keys[i] != info_.signer_key : info_.origin_keys[i] == info_.signer_key)
-      untrusted("the operations of " + origin + " are signed with the key of " +
-                (r.device == info_.exporter ? "another device" : "the exporter, " + exporter) +
-                ": a device may only sign its own operations (forged by whoever passed them on). Nothing was imported.");
+      refuse(Errc::untrusted, "the operations of " + origin + " are signed with the key of " +
+                                  (r.device == info_.exporter ? "another device" : "the exporter, " + exporter) +
+                                  ": a device may only sign its own operations (forged by whoever passed them on). "
+                                  "Nothing was imported.");
     if (!keys.insert(info_.origin_keys[i]).second)
-      untrusted("device " + r.device.to_string() + " presents the key of another device in the bundle: one of them is "
-                "forged. Nothing was imported.");
+      refuse(Errc::untrusted, "device " + r.device.to_string() +
+                                  " presents the key of another device in the bundle: one of them is forged. Nothing "
+                                  "was imported.");
+    // Intact as its exporter signed it: the exporter vouches for a head its origin never signed.
     if (!signed_by(info_.origin_keys[i], head_message(r.device, r.last, info_.last_hashes[i]), info_.head_signatures[i]))
-      untrusted("operations " + std::to_string(r.first) + "-" + std::to_string(r.last) + " of " + origin +
-                " do not carry that device's valid signature: they were changed or forged by whoever passed them on. "
-                "Nothing was imported.");
+      refuse(Errc::untrusted, "operations " + std::to_string(r.first) + "-" + std::to_string(r.last) + " of " + origin +
+                                  " do not carry that device's valid signature: they were changed or forged by whoever "
+                                  "passed them on. Nothing was imported.");
   }
   info_.exporter_fingerprint = trust::fingerprint(info_.exporter, info_.signer_key);
 }

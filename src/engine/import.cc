@@ -154,6 +154,20 @@ void record_fork(sql::Database& db, const import::Fork& fork, const std::string&
   tx.commit();
 }
 
+// Keeps what an import refused for (a bundle showing a copy of this device, or a
+// forked chain), each in a transaction of its own: the import rolled back.
+void keep_evidence(sql::Database& db, const Error& refusal, const std::string& path) {
+  // If keeping it fails too, the refusal still says what was refused, and why the evidence is missing.
+  const auto* reused = dynamic_cast<const engine::IdentityReused*>(&refusal);
+  const auto* fork = dynamic_cast<const import::Fork*>(&refusal);
+  try {
+    if (reused != nullptr) engine::keep_reuse_evidence(db, path, *reused);  // Stops the seal until `reidentify`.
+    if (fork != nullptr) record_fork(db, *fork, path);
+  } catch (const Error& e) {
+    throw Error(refusal.code(), std::string(refusal.what()) + " (Keeping the evidence failed: " + e.what() + ")");
+  }
+}
+
 }  // namespace
 
 ImportSummary Engine::import_bundle(const std::string& path, const Progress& progress) {
@@ -165,21 +179,14 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
   });
   try {
     return apply_bundle(impl_->db, impl_->self, reader, progress);
-  } catch (const engine::IdentityReused& reused) {
-    try {  // The import rolled back; the evidence stops the seal until `reidentify`.
-      engine::keep_reuse_evidence(impl_->db, path, reused);
-    } catch (const Error& e) {
-      throw Error(reused.code(), std::string(reused.what()) + " (Keeping the evidence failed: " + e.what() + ")");
-    }
-    throw;
-  } catch (const import::Fork& fork) {
-    // The import rolled back; the evidence is kept on its own. If that fails too,
-    // the refusal still says what was refused, and why the evidence is missing.
-    try {
-      record_fork(impl_->db, fork, path);
-    } catch (const Error& e) {
-      throw Error(fork.code(), std::string(fork.what()) + " (Keeping the evidence failed: " + e.what() + ")");
-    }
+  } catch (const Error& refusal) {
+    if (refusal.code() != Errc::refused && refusal.code() != Errc::untrusted) throw;
+    // The import rolled back. It may have stopped at a stated clock, a range or an
+    // operation before the content hash was checked at the end: a refusal, and
+    // the evidence it keeps for good, is believed only of a bundle that is what
+    // its signers signed. A damaged one is Error(corrupt) here, and nothing is kept.
+    reader.check_content();
+    keep_evidence(impl_->db, refusal, path);
     throw;
   }
 }

@@ -1,0 +1,15 @@
+#pragma once
+// What a hostile exporter does after editing its own bundle with plain SQL:
+// compute the content hash again and sign it with its own key, so that the
+// bundle is intact as signed and only ferry's other checks stand in the way.
+
+#include <string>
+
+#include "trust/keys.h"
+
+namespace test {
+
+// REQUIRES: `bundle` is a format-3 delta bundle (operations stored without their links).
+void reseal(const std::string& bundle, const ferry::trust::KeyPair& exporter);
+
+}  // namespace test
