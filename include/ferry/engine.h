@@ -123,6 +123,14 @@ class Engine {
   // refused (Error(refused)).
   AsOfSummary table_as_of(const std::string& table, const PastPoint& at, const std::string& path);
 
+  // Refuses, with Error(invalid_argument), an output path that would replace
+  // this database, its -wal, -shm or -journal file or its key file (the same
+  // file under any name), or that exists and is not a regular file (a symbolic
+  // link, a FIFO, a device). export_bundle and table_as_of check their outputs
+  // with it; a program writing another file for its user should do the same.
+  // `what` names the output in the message ("bundle", "proof").
+  void check_output(const std::string& path, const std::string& what) const;
+
   // Seals captured changes, then writes a bundle holding the operations the
   // peer lacks. The file appears at `path` complete, read back and verified, or
   // not at all, and only once the seal is committed (a failure after that

@@ -15,6 +15,7 @@
 #include "log/codec.h"
 #include "trust/keys.h"
 #include "trust/store.h"
+#include "util/files.h"
 #include "util/uuid.h"
 
 namespace ferry {
@@ -122,6 +123,17 @@ std::size_t Engine::Impl::seal_captured() {
 DeviceId Engine::device_id() const { return impl_->self; }
 std::string Engine::device_name() const { return impl_->name; }
 const std::string& Engine::path() const { return impl_->db.path(); }
+
+void Engine::check_output(const std::string& path, const std::string& what) const {
+  const std::string& db = impl_->db.path();
+  util::refuse_precious_output(path,
+                               {{db, "the database"},
+                                {db + "-wal", "the database's write-ahead log"},
+                                {db + "-shm", "the database's shared-memory index"},
+                                {db + "-journal", "the database's rollback journal"},
+                                {trust::key_path(db), "this device's private key"}},
+                               what);
+}
 
 std::size_t Engine::track(const std::string& table) {
   engine::require_own_identity(impl_->db);  // Captured rows must be sealed before the triggers change.

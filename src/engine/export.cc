@@ -131,6 +131,7 @@ std::pair<DeviceId, PublicKey> recipient(engine::Session& s, trust::Store& store
 
 ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions& options) {
   sql::Database& db = impl_->db;
+  check_output(path, "bundle");
   engine::require_own_identity(db);
   sql::Transaction tx(db);
   engine::Session s(db, impl_->self);

@@ -182,6 +182,7 @@ std::optional<std::vector<ColumnValue>> Engine::row_at(const std::string& table,
 }
 
 AsOfSummary Engine::table_as_of(const std::string& table, const PastPoint& at, const std::string& path) {
+  check_output(path, "copy");
   if (file_exists(path))
     throw Error(Errc::refused, path + ": already exists; ferry writes the copy to a new file only (choose another name)");
   impl_->seal_captured();

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <stdlib.h>
@@ -28,6 +29,29 @@ void sync_path(const std::string& path, const std::string& what) {
     throw Error(Errc::database, path + ": cannot flush " + what + " to disk: " + std::strerror(err));
   }
   ::close(fd);
+}
+
+void refuse_precious_output(const std::string& output, const std::vector<Precious>& precious, const std::string& what) {
+  auto refuse = [&](const std::string& why) {
+    throw Error(Errc::invalid_argument, output + ": " + why + "; give the " + what + " another file name. Nothing was written.");
+  };
+  struct stat out;
+  const bool exists = ::lstat(output.c_str(), &out) == 0;
+  if (exists && !S_ISREG(out.st_mode))
+    refuse(std::string("exists and is ") +
+           (S_ISLNK(out.st_mode) ? "a symbolic link" : S_ISDIR(out.st_mode) ? "a folder" : S_ISFIFO(out.st_mode) ? "a FIFO"
+            : S_ISCHR(out.st_mode) || S_ISBLK(out.st_mode) ? "a device" : "not a regular file") +
+           ", which ferry would replace with a regular file");
+  std::error_code ec;
+  const auto canonical_output = std::filesystem::weakly_canonical(output, ec);
+  for (const auto& p : precious) {
+    struct stat st;
+    const bool same_file =
+        exists && ::stat(p.path.c_str(), &st) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino;
+    std::error_code ec2;
+    const bool same_name = !ec && std::filesystem::weakly_canonical(p.path, ec2) == canonical_output && !ec2;
+    if (same_file || same_name) refuse("is " + p.what + " (" + p.path + "), which writing the " + what + " would destroy");
+  }
 }
 
 void write_file_atomically(const std::string& target, const std::string& text, const std::string& what) {

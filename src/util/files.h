@@ -3,6 +3,7 @@
 // the target, flush the folder. A crash leaves the old target or the new one.
 
 #include <string>
+#include <vector>
 
 namespace ferry::util {
 
@@ -15,6 +16,18 @@ void publish(const std::string& temp, const std::string& target, const std::stri
 // Writes `text` to a temporary file beside `target`, then publishes it: `target`
 // is replaced whole or not at all. Throws Error(database) naming `target` and `what`.
 void write_file_atomically(const std::string& target, const std::string& text, const std::string& what);
+
+// A file an output must never replace, and what it is ("the database's key").
+struct Precious {
+  std::string path;
+  std::string what;
+};
+// Refuses, with Error(invalid_argument), an output path that names one of
+// `precious` (the same file under any name: compared by device and inode, and
+// by canonical path for one that does not exist yet), or that exists and is
+// not a regular file (a symbolic link, a FIFO, a device node). ferry replaces an
+// output whole, so it must never be pointed at those. `what` names the output.
+void refuse_precious_output(const std::string& output, const std::vector<Precious>& precious, const std::string& what);
 
 // A folder only this user may enter (mkdtemp: mode 0700) under $TMPDIR or /tmp,
 // removed with everything in it when the object goes. Throws Error(database)

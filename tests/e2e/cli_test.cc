@@ -7,29 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "support/support.h"
-
-namespace {
+#include "e2e/cli.h"
 
 using nlohmann::json;
-
-struct Cli {
-  test::TempDir dir;
-  test::Run operator()(const std::string& args, const std::string& env = "") const {
-    return test::run("cd " + test::shell_quote(dir.path()) + " && " + env + " " FERRY_BINARY " " + args);
-  }
-  void sql(const std::string& db, const std::string& statements) const { test::exec(dir.file(db), statements); }
-};
-
-const char* kNotes = "CREATE TABLE notes(id INTEGER PRIMARY KEY, title TEXT, body TEXT)";
-
-void prepared(const Cli& ferry, const std::string& db, const std::string& name) {
-  ferry.sql(db, kNotes);
-  REQUIRE(ferry("init " + db + " --name " + name).status == 0);
-  REQUIRE(ferry("track " + db + " notes").status == 0);
-}
-
-}  // namespace
+using test::Cli;
+using test::kNotes;
+using test::prepared;
 
 TEST_CASE("every command of the README walkthrough works as written", "[e2e][readme]") {
   std::ifstream readme(FERRY_README);
