@@ -193,7 +193,8 @@ void Reader::read_manifest() {
     auto origin = blob_of(r, 0, 16, "ranges.origin");
     std::memcpy(range.device.bytes.data(), origin.data(), 16);
     const auto first = int_of(r, 1, "ranges.first_seq"), last = int_of(r, 2, "ranges.last_seq");
-    if (first < 1 || last < first) fail("has an invalid sequence range for device " + range.device.to_string());
+    if (first < 1 || last < first || static_cast<std::uint64_t>(last) > log::kMaxCounter)
+      fail("has an invalid sequence range for device " + range.device.to_string());
     range.first = static_cast<std::uint64_t>(first);
     range.last = static_cast<std::uint64_t>(last);
     Hash prev{}, last_hash{};
@@ -253,6 +254,17 @@ void Reader::check_operation(const Operation& op, const DeviceId& origin, std::u
     if (t.name == op.table) table = &t;
   if (table == nullptr) fail(what() + ": writes table '" + shown(op.table) + "', which the bundle does not describe");
   if (op.key.size() != table->key.size()) fail(what() + ": its key does not fit table '" + shown(op.table) + "'");
+  // A Lamport time is one more than the largest in the operation's causal past,
+  // which holds at most as many operations as its clock counts: a larger one was
+  // never reached, and once believed would push the receiver's own past 2^63.
+  std::uint64_t past = 0;
+  for (const auto& [device, s] : op.clock.entries()) {
+    past += s;  // Below lamport + 2^62 < 2^64 when the loop stops: no overflow.
+    if (past >= op.lamport) break;
+  }
+  if (op.lamport > past)
+    fail(what() + ": its Lamport time " + std::to_string(op.lamport) + " is more than the " + std::to_string(past) +
+         " operations its clock says it follows");
   for (const auto& c : op.columns) {
     if (std::find(table->columns.begin(), table->columns.end(), c.name) == table->columns.end())
       fail(what() + ": writes column '" + shown(c.name) + "', which table '" + shown(op.table) + "' does not have");

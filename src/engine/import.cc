@@ -14,6 +14,7 @@
 #include "engine/session.h"
 #include "engine/snapshot.h"
 #include "import/importer.h"
+#include "log/codec.h"
 #include "trust/envelope.h"
 #include "trust/store.h"
 #include "util/uuid.h"
@@ -64,6 +65,20 @@ class SchemaCheck {
   std::map<std::string, std::set<std::string>> checked_;  // Table -> its columns here.
 };
 
+// Refuses a bundle after which this device's next operation would carry a
+// clock naming more devices than any reader accepts (format 3 carries the
+// whole clock in every operation): once sealed, such an operation could never
+// be sent. The import rolls back; the device goes on as before.
+void refuse_unsealable_clock(engine::Session& s, const std::string& bundle) {
+  VectorClock next = s.devices.clock();
+  if (next.get(s.self) == 0) next.set(s.self, 1);
+  if (next.entries().size() <= log::kMaxArray) return;
+  throw Error(Errc::refused, bundle + ": brings operations of so many devices that this database would know " +
+                                 std::to_string(next.entries().size()) + " devices that wrote, more than the " +
+                                 std::to_string(log::kMaxArray) + " an operation's clock can name in bundle format 3, "
+                                 "so nothing it sealed afterwards could be sent. Nothing was imported.");
+}
+
 // Everything import does inside its transaction.
 ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Reader& reader, const Progress& progress) {
   const std::size_t total = reader.info().operations;
@@ -98,11 +113,15 @@ ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Read
   }
   importer.drain();
   s.tables.restore_triggers();
+  refuse_unsealable_clock(s, reader.path());
   const BundleInfo& info = reader.info();
   if (info.exporter != self) {
     engine::Device& exporter = s.devices.ensure(info.exporter);
     VectorClock announced = stored_clock(db, "announced_clock", exporter.no);
     announced.merge(info.clock);
+    // What a peer has only steers what is sent to it: past the limit a clock
+    // can hold, the newest announcement alone (sending more is harmless).
+    if (announced.entries().size() > log::kMaxArray) announced = info.clock;
     store_clock(db, "announced_clock", "announced_ms", exporter.no, announced);
     if (exporter.name.empty() && !info.exporter_name.empty()) {
       auto st = db.prepare("UPDATE ferry_devices SET name=? WHERE no=?");

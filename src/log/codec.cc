@@ -160,7 +160,7 @@ Operation decode(std::string_view bytes, const std::string& where) {
   get_bin(f[2], op.origin.bytes.data(), 16, where, "origin");
   op.seq = get_uint(f[3], where, "seq");
   op.lamport = get_uint(f[4], where, "lamport");
-  if (op.seq == 0 || op.seq > static_cast<std::uint64_t>(INT64_MAX)) bad(where, "seq", "between 1 and 2^63-1");
+  if (op.seq == 0 || op.seq > kMaxCounter) bad(where, "seq", "between 1 and 2^62");
   if (op.lamport == 0 || op.lamport > static_cast<std::uint64_t>(INT64_MAX))
     bad(where, "lamport", "between 1 and 2^63-1");
   const auto& clock = get_array(f[5], where, "clock");
@@ -170,7 +170,7 @@ Operation decode(std::string_view bytes, const std::string& where) {
     DeviceId device;
     get_bin(entry.ptr[0], device.bytes.data(), 16, where, "clock device");
     const auto seq = get_uint(entry.ptr[1], where, "clock seq");
-    if (seq == 0 || seq > static_cast<std::uint64_t>(INT64_MAX)) bad(where, "clock seq", "between 1 and 2^63-1");
+    if (seq == 0 || seq > kMaxCounter) bad(where, "clock seq", "between 1 and 2^62");
     op.clock.set(device, seq);
   }
   op.table = get_str(f[6], where, "table");
@@ -257,8 +257,8 @@ VectorClock decode_clock(std::string_view bytes, const std::string& where) {
     DeviceId device;
     get_bin(entry.ptr[0], device.bytes.data(), 16, where, "clock device");
     const auto seq = get_uint(entry.ptr[1], where, "clock seq");
-    if (seq == 0 || seq > static_cast<std::uint64_t>(INT64_MAX) || out.get(device) != 0)
-      bad(where, "clock", "a list of distinct devices with sequences between 1 and 2^63-1");
+    if (seq == 0 || seq > kMaxCounter || out.get(device) != 0)
+      bad(where, "clock", "a list of distinct devices with sequences between 1 and 2^62");
     out.set(device, seq);
   }
   if (encode_clock(out) != bytes) throw Error(Errc::corrupt, where + ": clock is not canonically encoded");

@@ -23,6 +23,10 @@ constexpr std::uint64_t kOperationFormat = 1;
 // Limits that any operation ferry writes stays under; larger claims are hostile.
 constexpr std::size_t kMaxValueBytes = 64u << 20;  // One TEXT or BLOB value.
 constexpr std::size_t kMaxArray = 4096;            // Clock entries, key values, columns.
+// Sequence numbers and clock values stay at or below 2^62, far beyond any real
+// chain, so that every successor and sum a receiver computes from them still
+// fits in 63 bits.
+constexpr std::uint64_t kMaxCounter = std::uint64_t{1} << 62;
 
 // The canonical bytes of `op`. Throws Error(invalid_argument) if the
 // operation breaks the format's rules (unsorted columns, clock lacking seq).

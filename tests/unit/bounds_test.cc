@@ -1,0 +1,100 @@
+// Nothing enters the log or lasting state that a reader would refuse later:
+// counters that could no longer grow, a clock wider than an operation can
+// carry. A chain, once poisoned, cannot be mended, so such input is refused at
+// the door, by name, and the device goes on working (RELIABILITY section 8,
+// "kept before bounded").
+#include <catch2/catch.hpp>
+
+#include "log/codec.h"
+#include "support/crowd.h"
+#include "support/support.h"
+
+using namespace ferry;
+using test::Replica;
+
+namespace {
+
+const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)";
+
+// Imports `bundle` into `to`, expecting a refusal of kind `code` that leaves `to` as it was.
+Error refused(Replica& to, const std::string& bundle, Errc code) {
+  const std::string rows = to.dump("items");
+  const std::size_t operations = to.engine.status().operations;
+  try {
+    (void)to.engine.import_bundle(bundle);
+  } catch (const Error& e) {
+    CHECK(e.code() == code);
+    CHECK(to.dump("items") == rows);
+    CHECK(to.engine.status().operations == operations);
+    return e;
+  }
+  FAIL("the bundle was accepted");
+  return Error(Errc::internal, "unreachable");
+}
+
+// `from` seals one more row, exports everything to `to`, and `to` takes it.
+void still_syncs(Replica& from, Replica& to, const test::TempDir& dir, int id) {
+  from.sql("INSERT INTO items VALUES(" + std::to_string(id) + ", 'still syncing')");
+  test::exchange(from, to, dir);
+  CHECK(from.dump("items") == to.dump("items"));
+  CHECK(from.engine.verify().ok);
+}
+
+}  // namespace
+
+TEST_CASE("an operation whose Lamport time no chain could have reached is refused as damage", "[bounds]") {
+  test::TempDir dir;
+  Replica b(dir, "b", kSchema);
+  Replica c(dir, "c", kSchema);
+  const std::string bundle = dir.file("crowd.ferry");
+  SECTION("made by hand") {
+    test::write_crowd_bundle(bundle, {1, std::uint64_t{INT64_MAX}});
+  }
+  SECTION("from a device whose own counter was set near the end") {
+    Replica a(dir, "a", kSchema);
+    a.sql("UPDATE ferry_meta SET value = 9223372036854775806 WHERE key = 'lamport'; INSERT INTO items VALUES(1, 'x')");
+    test::export_all(a, bundle);
+  }
+  const Error e = refused(b, bundle, Errc::corrupt);
+  CHECK_THAT(e.what(), Catch::Contains("Lamport time 9223372036854775807 is more than the 1 operations"));
+  CHECK_FALSE(verify_bundle(bundle).ok);
+  // b's own counter can still grow: it seals, exports and c verifies what it sent.
+  still_syncs(b, c, dir, 7);
+}
+
+TEST_CASE("an honest crowd's Lamport times pass, and counters past 2^62 are refused by the decoder", "[bounds]") {
+  test::TempDir dir;
+  Replica b(dir, "b", kSchema);
+  const std::string bundle = dir.file("crowd.ferry");
+  test::write_crowd_bundle(bundle, {3, 1});
+  const ImportSummary s = b.engine.import_bundle(bundle);
+  CHECK(s.applied == 3);
+  Operation op;
+  op.origin.bytes[0] = 1;
+  op.seq = log::kMaxCounter + 1;
+  op.lamport = op.seq;
+  op.clock.set(op.origin, op.seq);
+  op.table = "items";
+  op.key = {Value::integer(1)};
+  CHECK_THROWS_WITH(log::decode(log::encode(op), "op"), Catch::Contains("seq") && Catch::Contains("2^62"));
+  VectorClock clock;
+  clock.set(op.origin, log::kMaxCounter + 1);
+  CHECK_THROWS_WITH(log::decode_clock(log::encode_clock(clock), "clock"), Catch::Contains("2^62"));
+  clock.set(op.origin, log::kMaxCounter);
+  CHECK(log::decode_clock(log::encode_clock(clock), "clock").get(op.origin) == log::kMaxCounter);
+}
+
+TEST_CASE("a bundle that would widen this device's clock past what an operation carries is refused whole",
+          "[bounds]") {
+  test::TempDir dir;
+  Replica b(dir, "b", kSchema);
+  Replica c(dir, "c", kSchema);
+  b.sql("INSERT INTO items VALUES(100000, 'b was here')");
+  (void)b.engine.status();
+  const std::string bundle = dir.file("crowd.ferry");
+  test::write_crowd_bundle(bundle, {log::kMaxArray, 1});  // With b itself, one device too many.
+  const Error e = refused(b, bundle, Errc::refused);
+  CHECK_THAT(e.what(), Catch::Contains("4097 devices") && Catch::Contains("Nothing was imported"));
+  CHECK(b.engine.verify().ok);
+  still_syncs(b, c, dir, 7);
+}
