@@ -73,6 +73,16 @@ struct ForkEvidence {
   std::int64_t detected_ms = 0;
 };
 
+// A row of a tracked table that is not sealed because its operation would be
+// larger than a bundle may carry (a value over 64 MiB): kept out of the log,
+// and sealed as it then is once it fits again. Everything else syncs meanwhile.
+struct HeldRow {
+  std::string table;
+  std::vector<Value> key;
+  std::string reason;        // What is too large, by how much.
+  std::int64_t since_ms = 0;
+};
+
 struct StatusReport {
   DeviceId device;
   std::string device_name;
@@ -90,6 +100,7 @@ struct StatusReport {
   std::size_t pending_operations = 0;
   std::size_t conflicts_open = 0;
   std::vector<PeerInfo> peers;
+  std::vector<HeldRow> held;          // Rows held back from sealing: not sent until they fit.
 };
 
 // What Engine::reidentify did.
@@ -114,6 +125,7 @@ struct ExportSummary {
   // a restored or copied database finds out (bundle_format/README.md §7).
   bool receipt = false;
   std::uint64_t bytes = 0;
+  std::vector<HeldRow> held;  // Rows held back from sealing, so not in this bundle (StatusReport::held).
 };
 
 struct ImportSummary {

@@ -17,7 +17,7 @@ namespace ferry::bundle {
 namespace {
 
 constexpr std::size_t kHeaderSize = 100;
-constexpr int kMaxNameBytes = 1024;
+using log::kMaxNameBytes;
 
 std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
@@ -112,7 +112,7 @@ void Reader::check_header() {
 
 void Reader::open_hardened() {
   db_ = std::make_unique<sql::Database>(copy_, sql::Database::Mode::untrusted_read);
-  sql::harden_for_untrusted(*db_, static_cast<int>(log::kMaxValueBytes + 4096));
+  sql::harden_for_untrusted(*db_, static_cast<int>(log::kMaxBodyBytes));
   try {
     db_->exec("PRAGMA cell_size_check=ON; PRAGMA mmap_size=0");
     auto check = db_->prepare("PRAGMA integrity_check");

@@ -1,5 +1,9 @@
 #include "capture/sealer.h"
 
+#include "capture/held.h"
+
+#include <algorithm>
+
 #include "ferry/error.h"
 #include "log/codec.h"
 #include "util/uuid.h"
@@ -10,24 +14,54 @@ LocalWriter::LocalWriter(engine::Devices& devices, log::Store& log, merge::Merge
                          std::uint64_t& lamport)
     : devices_(devices), log_(log), merger_(merger), self_(self), lamport_(lamport), clock_(devices.clock()) {}
 
+namespace {
+
+// Bytes of the largest TEXT or BLOB the operation carries, in its key or its columns.
+std::size_t largest_value(const Operation& op) {
+  std::size_t largest = 0;
+  auto see = [&](const Value& v) {
+    if (v.type() == Value::Type::text) largest = std::max(largest, v.as_text().size());
+    if (v.type() == Value::Type::blob) largest = std::max(largest, v.as_blob().size());
+  };
+  for (const auto& v : op.key) see(v);
+  for (const auto& c : op.columns) see(c.value);
+  return largest;
+}
+
+}  // namespace
+
 Operation LocalWriter::append(const std::string& table, std::vector<Value> key, OpKind kind,
                               std::vector<ColumnValue> columns, bool write_table) {
+  auto made = try_append(table, std::move(key), kind, std::move(columns), write_table);
+  if (std::get_if<std::size_t>(&made) != nullptr)
+    throw Error(Errc::refused, "a change to table '" + printable(table) + "' would make an operation larger than a "
+                               "bundle may carry (a value of at most " + std::to_string(log::kMaxValueBytes) +
+                               " bytes, an operation of at most " + std::to_string(log::kMaxBodyBytes) + ")");
+  return std::get<Operation>(std::move(made));
+}
+
+std::variant<Operation, std::size_t> LocalWriter::try_append(const std::string& table, std::vector<Value> key,
+                                                             OpKind kind, std::vector<ColumnValue> columns,
+                                                             bool write_table) {
   engine::Device& me = devices_.ensure(self_);
   Operation op;
   op.origin = self_;
   op.seq = me.head_seq + 1;
   op.id = util::make_operation_id(util::now_ms(), self_, op.seq);
-  op.lamport = ++lamport_;
-  clock_.set(self_, op.seq);
+  op.lamport = lamport_ + 1;
   op.clock = clock_;
+  op.clock.set(self_, op.seq);
   op.table = table;
   op.key = std::move(key);
   op.kind = kind;
   op.columns = std::move(columns);
   op.prev_hash = me.head_hash;
   const std::string body = log::encode(op);
+  if (body.size() > log::kMaxBodyBytes || largest_value(op) > log::kMaxValueBytes) return body.size();
   const Hash hash = log::hash_of(body);
   log_.append(self_, op.seq, body);
+  lamport_ = op.lamport;
+  clock_.set(self_, op.seq);
   me.head_seq = op.seq;
   me.head_hash = hash;
   me.head_dirty = true;
@@ -64,6 +98,7 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
   std::map<std::string, int> index;
   for (int i = 0; i < st.column_count(); ++i) index[st.column_name(i)] = i;
   std::map<std::int64_t, CaptureLayout> layouts;
+  Held held(db);
   const std::size_t before = writer.appended();
   while (st.step()) {
     const TrackedTable& t = tables.by_no(st.integer(1));
@@ -84,17 +119,23 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
       for (int p : t.sorted_positions) cols.push_back({t.columns[static_cast<std::size_t>(p)], st.value(l.c[static_cast<std::size_t>(p)])});
       return cols;
     };
+    // A change to a held row is not sealed on its own: Held::retry seals the row as it then is.
+    auto seal_whole = [&](std::vector<Value> key, OpKind op_kind, std::vector<ColumnValue> cols) {
+      if (held.contains(t.no, key)) return;
+      auto made = writer.try_append(t.name, key, op_kind, cols);
+      if (const auto* size = std::get_if<std::size_t>(&made)) held.hold(t, key, cols, *size);
+    };
     if (kind == 0) {
-      writer.append(t.name, read_key('c'), OpKind::insert, all_columns());
+      seal_whole(read_key('c'), OpKind::insert, all_columns());
     } else if (kind == 2) {
-      writer.append(t.name, read_key('k'), OpKind::remove, {});
+      seal_whole(read_key('k'), OpKind::remove, {});
     } else if (kind == 1) {
       std::vector<Value> old_key = read_key('k'), new_key = read_key('c');
       if (old_key != new_key) {
         // The row moved: its old key is gone and the whole row exists under the new key
         // (the trigger copies every column when a key column changes).
-        writer.append(t.name, std::move(old_key), OpKind::remove, {});
-        writer.append(t.name, std::move(new_key), OpKind::insert, all_columns());
+        seal_whole(std::move(old_key), OpKind::remove, {});
+        seal_whole(std::move(new_key), OpKind::insert, all_columns());
         continue;
       }
       std::vector<ColumnValue> cols;
@@ -108,11 +149,12 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
         if (v.type() == Value::Type::real && v.as_real() == 0.0 && writer.merged(t, new_key, t.columns[pos]) == v) continue;
         cols.push_back({t.columns[pos], std::move(v)});
       }
-      if (!cols.empty()) writer.append(t.name, std::move(new_key), OpKind::update, std::move(cols));
+      if (!cols.empty()) seal_whole(std::move(new_key), OpKind::update, std::move(cols));
     } else {
       throw Error(Errc::corrupt, db.path() + ": ferry_capture holds a change of unknown kind " + std::to_string(kind));
     }
   }
+  held.retry(tables, writer);
   db.exec("DELETE FROM ferry_capture");
   return writer.appended() - before;
 }

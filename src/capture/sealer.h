@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "capture/tables.h"
@@ -27,8 +28,14 @@ class LocalWriter {
               std::uint64_t& lamport);
   // REQUIRES: columns sorted by name. The change is already in the table
   // unless write_table (a resolution written by ferry itself).
+  // Throws Error(refused) for an operation larger than a bundle may carry.
   Operation append(const std::string& table, std::vector<Value> key, OpKind kind, std::vector<ColumnValue> columns,
                    bool write_table = false);
+  // As append, but an operation larger than any reader accepts (a value over
+  // log::kMaxValueBytes, an encoding over log::kMaxBodyBytes) is not made:
+  // nothing changes, and the return value holds its encoded size instead.
+  std::variant<Operation, std::size_t> try_append(const std::string& table, std::vector<Value> key, OpKind kind,
+                                                  std::vector<ColumnValue> columns, bool write_table = false);
   std::size_t appended() const { return appended_; }
   // The value of the cell as merged so far (merge::Merger::current).
   std::optional<Value> merged(const TrackedTable& table, const std::vector<Value>& key, const std::string& column) {
@@ -46,7 +53,9 @@ class LocalWriter {
 };
 
 // Seals everything in ferry_capture and empties it. Returns the number of operations made.
-// REQUIRES: inside a write transaction.
+// A row whose operation would be larger than a bundle may carry is held back
+// instead (capture/held.h), and every held row is sealed as it then is once it
+// fits again. REQUIRES: inside a write transaction.
 std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer);
 
 }  // namespace ferry::capture

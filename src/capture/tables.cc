@@ -95,6 +95,28 @@ int TrackedTable::position(const std::string& column) const {
 
 TableInfo TrackedTable::info() const { return TableInfo{name, columns, key_names()}; }
 
+namespace {
+
+// Names and widths are sealed into every operation and read back by every
+// receiver: what a reader would refuse must never be tracked (bundle_format/README.md §6, "Limits").
+void refuse_what_bundles_cannot_carry(const TrackedTable& t) {
+  const std::string limit = std::to_string(log::kMaxNameBytes) + " bytes a bundle may carry in a name";
+  if (t.name.size() > log::kMaxNameBytes)
+    throw Error(Errc::refused, "table '" + printable(t.name) + "': its name is " + std::to_string(t.name.size()) +
+                                   " bytes, more than the " + limit + "; rename it (ALTER TABLE ... RENAME TO) and "
+                                   "track it under the shorter name");
+  for (const auto& c : t.columns)
+    if (c.size() > log::kMaxNameBytes)
+      throw Error(Errc::refused, "table '" + printable(t.name) + "': column '" + printable(c) + "' has a name of " +
+                                     std::to_string(c.size()) + " bytes, more than the " + limit +
+                                     "; rename it (ALTER TABLE ... RENAME COLUMN) and track the table again");
+  if (t.columns.size() > log::kMaxArray)
+    throw Error(Errc::refused, "table '" + printable(t.name) + "' has " + std::to_string(t.columns.size()) +
+                                   " columns, more than the " + std::to_string(log::kMaxArray) + " an operation may carry");
+}
+
+}  // namespace
+
 TrackedTable introspect(sql::Database& db, const std::string& table) {
   if (table.rfind("ferry_", 0) == 0 || table.rfind("sqlite_", 0) == 0)
     throw Error(Errc::refused, "table '" + table + "' belongs to ferry or SQLite and cannot be tracked");
@@ -124,6 +146,7 @@ TrackedTable introspect(sql::Database& db, const std::string& table) {
                                    "(rebuild the table with one, e.g. id INTEGER PRIMARY KEY)");
   std::sort(key.begin(), key.end());
   for (const auto& k : key) t.key_positions.push_back(k.second);
+  refuse_what_bundles_cannot_carry(t);
   refuse_collated_key(db, table);
   finish(t);
   return t;

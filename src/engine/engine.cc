@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "capture/held.h"
 #include "engine/engine_impl.h"
 #include "engine/identity.h"
 #include "engine/pending.h"
@@ -67,6 +68,10 @@ Engine::~Engine() = default;
 
 Engine Engine::init(const std::string& path, const std::string& device_name) {
   if (path.empty()) throw Error(Errc::invalid_argument, "a database path is needed");
+  if (device_name.size() > log::kMaxNameBytes)  // It travels in every bundle's manifest, whose readers refuse more.
+    throw Error(Errc::invalid_argument, "the device name is " + std::to_string(device_name.size()) +
+                                            " bytes, more than the " + std::to_string(log::kMaxNameBytes) +
+                                            " a bundle may carry; choose a shorter --name");
   sql::Database db(path, sql::Database::Mode::create);
   engine::configure_connection(db);
   sql::Transaction tx(db);
@@ -216,6 +221,7 @@ StatusReport Engine::status() {
   auto open = impl_->db.prepare("SELECT count(*) FROM ferry_conflicts WHERE closed_ms IS NULL");
   open.step();
   r.conflicts_open = static_cast<std::size_t>(open.integer(0));
+  r.held = capture::Held::list(impl_->db, capture::Registry(impl_->db));
   auto peers = impl_->db.prepare(
       "SELECT no, announced_clock, announced_ms, exported_clock, exported_ms FROM ferry_devices ORDER BY no");
   while (peers.step()) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "bundle/format.h"
+#include "capture/held.h"
 #include "bundle/reader.h"
 #include "bundle/writer.h"
 #include "engine/engine_impl.h"
@@ -137,6 +138,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   engine::Session s(db, impl_->self);
   s.seal();
   s.finish();
+  std::vector<HeldRow> held = capture::Held::list(db, s.tables);  // Not in the bundle: said in the summary.
 
   const engine::Device* peer = nullptr;
   VectorClock has;  // What the peer is known to have.
@@ -274,6 +276,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   summary.receipt = receipt;
   summary.bytes = info.bytes;
   if (encrypt) summary.encrypted_for = encrypt->first;
+  summary.held = std::move(held);
   return summary;
 }
 

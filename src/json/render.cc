@@ -40,6 +40,16 @@ json to_json(const Operation& op) {
               {"key", key}, {"kind", to_string(op.kind)}, {"columns", columns}};
 }
 
+json to_json(const std::vector<HeldRow>& held) {
+  json out = json::array();
+  for (const auto& h : held) {
+    json key = json::array();
+    for (const auto& v : h.key) key.push_back(to_json(v));
+    out.push_back({{"table", h.table}, {"key", key}, {"reason", h.reason}, {"since", iso_time(h.since_ms)}});
+  }
+  return out;
+}
+
 json to_json(const std::vector<SeqRange>& ranges) {
   json out = json::array();
   for (const auto& r : ranges) out.push_back(to_json(r));
@@ -102,7 +112,8 @@ json status(const StatusReport& s) {
               {"clock", to_json(s.clock)}, {"tables", s.tables}, {"operations", s.operations},
               {"pending", s.pending_operations}, {"missing", to_json(s.missing)},
               {"conflicts_open", s.conflicts_open}, {"forks", forks},
-              {"identity_reused", s.identity_reused.empty() ? json(nullptr) : json(s.identity_reused)}, {"peers", peers}};
+              {"identity_reused", s.identity_reused.empty() ? json(nullptr) : json(s.identity_reused)}, {"peers", peers},
+              {"held", to_json(s.held)}};
 }
 
 json reidentified(const Reidentified& r) {
@@ -131,7 +142,8 @@ json conflicts(const std::vector<ConflictInfo>& list) {
 json export_summary(const ExportSummary& s) {
   return json{{"file", s.path}, {"bundle_id", s.bundle_id.to_string()}, {"operations", s.operations},
               {"ranges", to_json(s.ranges)}, {"receipt", s.receipt}, {"bytes", s.bytes},
-              {"encrypted_for", s.encrypted_for ? json(s.encrypted_for->to_string()) : json(nullptr)}};
+              {"encrypted_for", s.encrypted_for ? json(s.encrypted_for->to_string()) : json(nullptr)},
+              {"held", to_json(s.held)}};
 }
 
 json import_summary(const ImportSummary& s) {

@@ -22,6 +22,9 @@ namespace ferry::log {
 constexpr std::uint64_t kOperationFormat = 1;
 // Limits that any operation ferry writes stays under; larger claims are hostile.
 constexpr std::size_t kMaxValueBytes = 64u << 20;  // One TEXT or BLOB value.
+// One encoded operation: what a bundle's reader accepts in a row of ferry_ops.
+constexpr std::size_t kMaxBodyBytes = kMaxValueBytes + 4096;
+constexpr std::size_t kMaxNameBytes = 1024;  // A table, column or device name.
 constexpr std::size_t kMaxArray = 4096;            // Clock entries, key values, columns.
 // Sequence numbers and clock values stay at or below 2^62, far beyond any real
 // chain, so that every successor and sum a receiver computes from them still

@@ -98,3 +98,61 @@ TEST_CASE("a bundle that would widen this device's clock past what an operation 
   CHECK(b.engine.verify().ok);
   still_syncs(b, c, dir, 7);
 }
+
+TEST_CASE("a value larger than a bundle may carry is held back, listed and sealed once it fits; the rest syncs",
+          "[bounds][held]") {
+  test::TempDir dir;
+  const char* schema = "CREATE TABLE files(id INTEGER PRIMARY KEY, data BLOB, note TEXT)";
+  Replica a(dir, "a", schema);
+  Replica b(dir, "b", schema);
+  const std::string over = "zeroblob(" + std::to_string(log::kMaxValueBytes + 1) + ")";
+  a.sql("INSERT INTO files VALUES(1, " + over + ", 'too big'), (2, x'00', 'fine')");
+  SECTION("held while too big, and sealed as it then is once smaller") {
+    test::exchange(a, b, dir);
+    StatusReport s = a.engine.status();
+    REQUIRE(s.held.size() == 1);
+    CHECK(s.held[0].table == "files");
+    CHECK(s.held[0].key == std::vector<Value>{Value::integer(1)});
+    CHECK_THAT(s.held[0].reason, Catch::Contains("column 'data' holds 67108865 bytes") &&
+                                     Catch::Contains("67108864 a value may have"));
+    CHECK(b.dump("files") == "2|x'00'|'fine'\n");  // Everything else went.
+    a.sql("UPDATE files SET note = 'still too big' WHERE id = 1");
+    ExportOptions all;
+    all.all = true;
+    const ExportSummary e = a.engine.export_bundle(dir.file("held.ferry"), all);
+    CHECK(e.held.size() == 1);
+    a.sql("UPDATE files SET data = x'0102' WHERE id = 1");
+    test::exchange(a, b, dir);
+    CHECK(a.engine.status().held.empty());
+    CHECK(b.dump("files") == a.dump("files"));
+  }
+  SECTION("gone again before it was ever sent") {
+    a.sql("DELETE FROM files WHERE id = 1");
+    test::exchange(a, b, dir);
+    CHECK(a.engine.status().held.empty());
+    CHECK(b.dump("files") == "2|x'00'|'fine'\n");
+  }
+  CHECK(a.engine.verify().ok);
+  CHECK(b.engine.verify().ok);
+}
+
+TEST_CASE("names longer than a bundle may carry are refused at init and track, by name", "[bounds]") {
+  test::TempDir dir;
+  const std::string long_name(log::kMaxNameBytes + 1, 'n');
+  CHECK_THROWS_WITH(Engine::init(dir.file("x.db"), long_name), Catch::Contains("1025 bytes") && Catch::Contains("--name"));
+  Replica a(dir, "a", kSchema);
+  a.sql("CREATE TABLE " + long_name + "(id INTEGER PRIMARY KEY); CREATE TABLE wide(id INTEGER PRIMARY KEY, " + long_name +
+        " TEXT)");
+  try {
+    (void)a.engine.track(long_name);
+    FAIL("tracked");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::refused);
+    CHECK_THAT(e.what(), Catch::Contains("its name is 1025 bytes") && Catch::Contains("RENAME TO"));
+  }
+  CHECK_THROWS_WITH(a.engine.track("wide"), Catch::Contains("has a name of 1025 bytes") && Catch::Contains("RENAME COLUMN"));
+  CHECK(a.engine.tables().size() == 1);
+  ExportOptions all;
+  all.all = true;
+  (void)a.engine.export_bundle(dir.file("a.ferry"), all);
+}

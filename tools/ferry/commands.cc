@@ -44,6 +44,17 @@ int cmd_track(const std::string& db, const std::vector<std::string>& tables, boo
   return kOk;
 }
 
+namespace {
+
+// "table 'items' key (7): <reason>", for a row held back from sealing.
+std::string held_row(const HeldRow& h) {
+  std::string key;
+  for (const auto& v : h.key) key += (key.empty() ? "" : ", ") + printable(v.to_display());
+  return "table '" + printable(h.table) + "' key (" + key + "): " + h.reason;
+}
+
+}  // namespace
+
 int cmd_status(const std::string& db, bool as_json) {
   auto e = Engine::open(db);
   const StatusReport s = e.status();
@@ -67,6 +78,8 @@ int cmd_status(const std::string& db, bool as_json) {
     std::cout << "FORK       device " << f.device.to_string() << " signed two different operations " << f.seq << " ("
               << to_hex(f.held_hash).substr(0, 16) << " held here, " << to_hex(f.other_hash).substr(0, 16) << " in "
               << f.bundle << ", " << iso_time(f.detected_ms) << ")\n";
+  for (const auto& h : s.held)
+    std::cout << "HELD       " << held_row(h) << "; not sent until it fits (since " << iso_time(h.since_ms) << ")\n";
   if (!s.identity_reused.empty())
     std::cout << "STOPPED    another database uses this device's identity (" << s.identity_reused << "); nothing is "
               << "sealed here until `ferry reidentify " << db << "`\n";
@@ -104,6 +117,9 @@ int cmd_export(const ExportArgs& a) {
   }
   if (!a.json && s.encrypted_for)
     std::cout << "encrypted: only device " << s.encrypted_for->to_string() << " can read it\n";
+  for (const auto& h : s.held)
+    std::cerr << "ferry: warning: not sent, held back: " << held_row(h) << "; make it smaller and export again "
+              << "(`ferry status " << a.db << "` lists every held row)\n";
   return kOk;
 }
 

@@ -1,0 +1,127 @@
+#include "capture/held.h"
+
+#include "ferry/error.h"
+#include "log/codec.h"
+#include "util/uuid.h"
+
+namespace ferry::capture {
+namespace {
+
+constexpr const char* kCreate =
+    "CREATE TABLE IF NOT EXISTS ferry_held(tbl INTEGER NOT NULL, pk BLOB NOT NULL, reason TEXT NOT NULL, "
+    "since_ms INTEGER NOT NULL, PRIMARY KEY(tbl, pk)) WITHOUT ROWID";
+
+bool table_exists(sql::Database& db) {
+  auto st = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'ferry_held'");
+  st.step();
+  return st.integer(0) == 1;
+}
+
+std::string reason_for(const std::vector<Value>& key, const std::vector<ColumnValue>& columns, std::size_t size) {
+  std::string largest;
+  std::size_t largest_bytes = 0;
+  auto see = [&](const std::string& name, const Value& v) {
+    const std::size_t bytes = v.type() == Value::Type::text   ? v.as_text().size()
+                              : v.type() == Value::Type::blob ? v.as_blob().size()
+                                                              : 0;
+    if (bytes > largest_bytes) largest = name, largest_bytes = bytes;
+  };
+  for (const auto& v : key) see("its key", v);
+  for (const auto& c : columns) see("column '" + printable(c.name) + "'", c.value);
+  if (largest_bytes > log::kMaxValueBytes)
+    return largest + " holds " + std::to_string(largest_bytes) + " bytes, more than the " +
+           std::to_string(log::kMaxValueBytes) + " a value may have in a bundle";
+  return "its operation would be " + std::to_string(size) + " bytes, more than the " +
+         std::to_string(log::kMaxBodyBytes) + " a bundle may carry";
+}
+
+}  // namespace
+
+Held::Held(sql::Database& db) : db_(db), any_(false) {
+  if (!table_exists(db_)) return;
+  auto st = db_.prepare("SELECT EXISTS(SELECT 1 FROM ferry_held)");
+  st.step();
+  any_ = st.integer(0) != 0;
+}
+
+bool Held::contains(std::int64_t table_no, const std::vector<Value>& key) {
+  if (!any_) return false;
+  auto st = db_.prepare("SELECT 1 FROM ferry_held WHERE tbl = ? AND pk = ?");
+  const std::string pk = log::encode_values(key);
+  st.bind(1, table_no).bind_blob(2, pk.data(), pk.size());
+  return st.step();
+}
+
+void Held::hold(const TrackedTable& table, const std::vector<Value>& key, const std::vector<ColumnValue>& columns,
+                std::size_t size) {
+  db_.exec(kCreate);
+  auto st = db_.prepare("INSERT INTO ferry_held(tbl, pk, reason, since_ms) VALUES(?, ?, ?, ?) "
+                        "ON CONFLICT(tbl, pk) DO UPDATE SET reason = excluded.reason");
+  const std::string pk = log::encode_values(key);
+  st.bind(1, table.no).bind_blob(2, pk.data(), pk.size()).bind(3, reason_for(key, columns, size)).bind(4, util::now_ms());
+  st.run();
+  any_ = true;
+}
+
+void Held::retry(const Registry& tables, LocalWriter& writer) {
+  if (!any_) return;
+  struct Row {
+    std::int64_t tbl;
+    std::string pk;
+  };
+  std::vector<Row> rows;
+  {
+    auto st = db_.prepare("SELECT tbl, pk FROM ferry_held ORDER BY since_ms, tbl, pk");
+    while (st.step()) rows.push_back({st.integer(0), std::string(st.blob_view(1))});
+  }
+  auto release = db_.prepare("DELETE FROM ferry_held WHERE tbl = ? AND pk = ?");
+  for (const auto& row : rows) {
+    auto forget = [&] {
+      release.bind(1, row.tbl).bind_blob(2, row.pk.data(), row.pk.size());
+      release.run();
+    };
+    const TrackedTable& t = tables.by_no(row.tbl);
+    if (!t.tracked) {  // Untracked: nothing of it is sealed any more.
+      forget();
+      continue;
+    }
+    const std::vector<Value> key = log::decode_values(row.pk, db_.path() + ": ferry_held");
+    std::string columns, where;
+    for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + sql::quote_identifier(c);
+    for (int k : t.key_positions)
+      where += (where.empty() ? "" : " AND ") + sql::quote_identifier(t.columns[static_cast<std::size_t>(k)]) + " IS ?";
+    auto current = db_.prepare("SELECT " + columns + " FROM " + sql::quote_identifier(t.name) + " WHERE " + where);
+    for (std::size_t i = 0; i < key.size(); ++i) current.bind(static_cast<int>(i + 1), key[i]);
+    if (!current.step()) {
+      // Gone: whatever peers hold of it goes too. A key too large to send was never sent.
+      (void)writer.try_append(t.name, key, OpKind::remove, {});
+      forget();
+      continue;
+    }
+    std::vector<ColumnValue> values;
+    for (int p : t.sorted_positions) values.push_back({t.columns[static_cast<std::size_t>(p)], current.value(p)});
+    auto made = writer.try_append(t.name, key, OpKind::insert, values);
+    if (const auto* size = std::get_if<std::size_t>(&made)) {
+      hold(t, key, values, *size);
+    } else {
+      forget();
+    }
+  }
+}
+
+std::vector<HeldRow> Held::list(sql::Database& db, const Registry& tables) {
+  std::vector<HeldRow> out;
+  if (!table_exists(db)) return out;
+  auto st = db.prepare("SELECT tbl, pk, reason, since_ms FROM ferry_held ORDER BY since_ms, tbl, pk");
+  while (st.step()) {
+    HeldRow row;
+    row.table = tables.by_no(st.integer(0)).name;
+    row.key = log::decode_values(st.blob_view(1), db.path() + ": ferry_held");
+    row.reason = st.text(2);
+    row.since_ms = st.integer(3);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace ferry::capture
