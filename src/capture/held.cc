@@ -17,7 +17,9 @@ bool table_exists(sql::Database& db) {
   return st.integer(0) == 1;
 }
 
-std::string reason_for(const std::vector<Value>& key, const std::vector<ColumnValue>& columns, std::size_t size) {
+}  // namespace
+
+std::string Held::too_large(const std::vector<Value>& key, const std::vector<ColumnValue>& columns, std::size_t size) {
   std::string largest;
   std::size_t largest_bytes = 0;
   auto see = [&](const std::string& name, const Value& v) {
@@ -35,8 +37,6 @@ std::string reason_for(const std::vector<Value>& key, const std::vector<ColumnVa
          std::to_string(log::kMaxBodyBytes) + " a bundle may carry";
 }
 
-}  // namespace
-
 Held::Held(sql::Database& db) : db_(db), any_(false) {
   if (!table_exists(db_)) return;
   auto st = db_.prepare("SELECT EXISTS(SELECT 1 FROM ferry_held)");
@@ -52,13 +52,12 @@ bool Held::contains(std::int64_t table_no, const std::vector<Value>& key) {
   return st.step();
 }
 
-void Held::hold(const TrackedTable& table, const std::vector<Value>& key, const std::vector<ColumnValue>& columns,
-                std::size_t size) {
+void Held::hold(const TrackedTable& table, const std::vector<Value>& key, const std::string& reason) {
   db_.exec(kCreate);
   auto st = db_.prepare("INSERT INTO ferry_held(tbl, pk, reason, since_ms) VALUES(?, ?, ?, ?) "
                         "ON CONFLICT(tbl, pk) DO UPDATE SET reason = excluded.reason");
   const std::string pk = log::encode_values(key);
-  st.bind(1, table.no).bind_blob(2, pk.data(), pk.size()).bind(3, reason_for(key, columns, size)).bind(4, util::now_ms());
+  st.bind(1, table.no).bind_blob(2, pk.data(), pk.size()).bind(3, reason).bind(4, util::now_ms());
   st.run();
   any_ = true;
 }
@@ -86,23 +85,31 @@ void Held::retry(const Registry& tables, LocalWriter& writer) {
       continue;
     }
     const std::vector<Value> key = log::decode_values(row.pk, db_.path() + ": ferry_held");
+    const std::string ambiguity = KeyIdentity(db_, t).ambiguity(key);
     std::string columns, where;
     for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + sql::quote_identifier(c);
     for (int k : t.key_positions)
       where += (where.empty() ? "" : " AND ") + sql::quote_identifier(t.columns[static_cast<std::size_t>(k)]) + " IS ?";
     auto current = db_.prepare("SELECT " + columns + " FROM " + sql::quote_identifier(t.name) + " WHERE " + where);
     for (std::size_t i = 0; i < key.size(); ++i) current.bind(static_cast<int>(i + 1), key[i]);
-    if (!current.step()) {
-      // Gone: whatever peers hold of it goes too. A key too large to send was never sent.
-      (void)writer.try_append(t.name, key, OpKind::remove, {});
+    // SQLite finds the row by comparing (0.0 IS 0): it is this row only if its key's bytes are these.
+    auto same_key = [&] {
+      for (std::size_t i = 0; i < key.size(); ++i)
+        if (current.value(t.key_positions[i]) != key[i]) return false;
+      return true;
+    };
+    if (!current.step() || !same_key()) {
+      // Gone: whatever peers hold of it goes too. A key too large or too loose to send was never sent.
+      if (ambiguity.empty()) (void)writer.try_append(t.name, key, OpKind::remove, {});
       forget();
       continue;
     }
+    if (!ambiguity.empty()) continue;  // Still there, still unsendable.
     std::vector<ColumnValue> values;
     for (int p : t.sorted_positions) values.push_back({t.columns[static_cast<std::size_t>(p)], current.value(p)});
     auto made = writer.try_append(t.name, key, OpKind::insert, values);
     if (const auto* size = std::get_if<std::size_t>(&made)) {
-      hold(t, key, values, *size);
+      hold(t, key, too_large(key, values, *size));
     } else {
       forget();
     }

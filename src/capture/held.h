@@ -2,7 +2,8 @@
 // Rows held back from sealing. A change whose operation would be larger than
 // any reader accepts (log::kMaxBodyBytes: a value over 64 MiB written by the
 // application) never enters the log, where it would stop every later export
-// for good. Its row is listed in ferry_held with the reason instead, and
+// for good; nor does one whose key SQLite would not tell apart as ferry does
+// (KeyIdentity). Its row is listed in ferry_held with the reason instead, and
 // nothing else stops: other rows seal and travel. Later changes to a held row
 // are not sealed one by one; at every seal, each held row is looked at again
 // as it now is in its table: once it fits, it is sealed whole (an insert of
@@ -25,9 +26,11 @@ class Held {
   explicit Held(sql::Database& db);
 
   bool contains(std::int64_t table_no, const std::vector<Value>& key);
-  // Keeps the row out of the log, saying why (`size`: its operation's bytes).
-  void hold(const TrackedTable& table, const std::vector<Value>& key, const std::vector<ColumnValue>& columns,
-            std::size_t size);
+  // Keeps the row out of the log, saying why.
+  void hold(const TrackedTable& table, const std::vector<Value>& key, const std::string& reason);
+  // The reason for a row whose operation would be `size` bytes (LocalWriter::try_append).
+  static std::string too_large(const std::vector<Value>& key, const std::vector<ColumnValue>& columns,
+                               std::size_t size);
   // Seals every held row that fits now; the rest stay, with their reason renewed.
   void retry(const Registry& tables, LocalWriter& writer);
 

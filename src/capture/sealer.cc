@@ -76,15 +76,17 @@ namespace {
 // resolved once per table rather than once per value.
 struct CaptureLayout {
   std::vector<int> c, k, m;  // Result-column index of c<i>, k<i>, m<i>.
+  KeyIdentity identity;      // Which keys SQLite and ferry might tell apart differently.
 };
 
-CaptureLayout layout_of(const TrackedTable& t, const std::map<std::string, int>& index, const std::string& path) {
+CaptureLayout layout_of(sql::Database& db, const TrackedTable& t, const std::map<std::string, int>& index) {
+  const std::string& path = db.path();
   auto column = [&](char kind, std::size_t i) {
     auto it = index.find(capture_column(kind, i));
     if (it == index.end()) throw Error(Errc::corrupt, path + ": ferry_capture lacks column " + capture_column(kind, i));
     return it->second;
   };
-  CaptureLayout l;
+  CaptureLayout l{{}, {}, {}, KeyIdentity(db, t)};
   for (std::size_t i = 0; i < t.columns.size(); ++i) l.c.push_back(column('c', i));
   for (std::size_t i = 0; i < t.key_positions.size(); ++i) l.k.push_back(column('k', i));
   for (std::size_t i = 0; i < (t.columns.size() + kMaskBits - 1) / kMaskBits; ++i) l.m.push_back(column('m', i));
@@ -103,7 +105,7 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
   while (st.step()) {
     const TrackedTable& t = tables.by_no(st.integer(1));
     auto found = layouts.find(t.no);
-    if (found == layouts.end()) found = layouts.emplace(t.no, layout_of(t, index, db.path())).first;
+    if (found == layouts.end()) found = layouts.emplace(t.no, layout_of(db, t, index)).first;
     const CaptureLayout& l = found->second;
     const auto kind = st.integer(2);
     auto read_key = [&](char from) {
@@ -122,8 +124,9 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
     // A change to a held row is not sealed on its own: Held::retry seals the row as it then is.
     auto seal_whole = [&](std::vector<Value> key, OpKind op_kind, std::vector<ColumnValue> cols) {
       if (held.contains(t.no, key)) return;
+      if (std::string why = l.identity.ambiguity(key); !why.empty()) return held.hold(t, key, why);
       auto made = writer.try_append(t.name, key, op_kind, cols);
-      if (const auto* size = std::get_if<std::size_t>(&made)) held.hold(t, key, cols, *size);
+      if (const auto* size = std::get_if<std::size_t>(&made)) held.hold(t, key, Held::too_large(key, cols, *size));
     };
     if (kind == 0) {
       seal_whole(read_key('c'), OpKind::insert, all_columns());

@@ -75,6 +75,23 @@ class Registry {
 
 std::string capture_column(char kind, std::size_t index);  // "c3", "k0", "m1".
 
+// ferry tells rows apart by their key's bytes, SQLite by comparing values.
+// The two agree except for a NULL in the key (a rowid table lets several in,
+// each a row of its own) and a REAL with an integer value in a key column that
+// keeps numbers as given (BLOB affinity: 1 and 1.0, 0.0 and -0.0 are one row
+// to SQLite and two to ferry). INTEGER, NUMERIC and REAL affinity convert such
+// values on the way in, and TEXT keys compare by bytes (collations are refused).
+class KeyIdentity {
+ public:
+  KeyIdentity(sql::Database& db, const TrackedTable& table);
+  // Why SQLite might see the row with `key` as another than ferry does; empty if it cannot.
+  std::string ambiguity(const std::vector<Value>& key) const;
+
+ private:
+  std::vector<std::string> names_;  // Of the key columns, in key order.
+  std::vector<bool> keeps_type_;    // Per key column: can hold 1 and 1.0 both.
+};
+
 // The version of the triggers create_triggers writes (ferry_meta.capture_triggers);
 // engine::Session::seal replaces older ones. 2: changes compared byte for byte
 // (COLLATE BINARY), by type only where the column's affinity needs it. 3: REAL
