@@ -3,6 +3,7 @@
 // closed set (what the CLI turns into an exit code) and a message a person can
 // act on, in the form "<where>: <what happened>[: <detail>]".
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
@@ -22,10 +23,12 @@ enum class Errc {
 const char* to_string(Errc code) noexcept;
 
 // A string another device wrote (a device name, a table name from a bundle)
-// made safe to print: control characters escaped as \xNN and at most 80 bytes
-// shown (then "..."), so that nothing a stranger wrote can drive a terminal.
-// ferry's messages already show such strings this way.
-std::string printable(const std::string& s);
+// made safe to print: control characters (C0, DEL, C1) and bytes that are not
+// well-formed UTF-8 escaped as \xNN, and at most `max_bytes` shown (then
+// "..."), so that nothing a stranger wrote can drive a terminal. ferry's
+// messages already show such strings this way; a program printing a whole
+// message (which may quote SQLite's words on a file) can pass it through too.
+std::string printable(const std::string& s, std::size_t max_bytes = 80);
 
 class Error : public std::runtime_error {
  public:

@@ -50,8 +50,9 @@ void Reader::copy_privately(const std::string& path) {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) fail("is not a regular file, so it cannot be a bundle");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw Error(Errc::invalid_argument, path + ": is " + util::kind_of_file(st.st_mode) + ", not a file ferry reads");
   if (static_cast<std::uint64_t>(st.st_size) > kMaxBundleBytes)
     fail("is " + std::to_string(st.st_size) + " bytes, more than the " + std::to_string(kMaxBundleBytes >> 20) +
          " MiB a bundle may hold");
@@ -66,6 +67,13 @@ void Reader::copy_privately(const std::string& path) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail(std::string("read failed: ") + std::strerror(errno));
     if (n == 0) break;
+    if (size_ == 0) {
+      // Before copying anything: a file that does not start as a bundle is refused
+      // here, not after a copy of all of it (a 2 GiB sparse file costs nothing).
+      const std::string_view head(buf.data(), static_cast<std::size_t>(n));
+      if (head.substr(0, 8) != "FERRYENC" && head.substr(0, 16) != std::string_view("SQLite format 3\0", 16))
+        fail("is not a ferry bundle (it does not begin as a SQLite file or an encrypted bundle does)");
+    }
     size_ += static_cast<std::uint64_t>(n);
     if (size_ > kMaxBundleBytes) fail("grew past the size limit while being read");
     if (::write(out, buf.data(), static_cast<std::size_t>(n)) != n)

@@ -84,7 +84,7 @@ void Held::retry(const Registry& tables, LocalWriter& writer) {
       forget();
       continue;
     }
-    const std::vector<Value> key = log::decode_values(row.pk, db_.path() + ": ferry_held");
+    std::vector<Value> key = log::decode_values(row.pk, db_.path() + ": ferry_held");
     const std::string ambiguity = KeyIdentity(db_, t).ambiguity(key);
     std::string columns, where;
     for (const auto& c : t.columns) columns += (columns.empty() ? "" : ", ") + sql::quote_identifier(c);
@@ -100,16 +100,16 @@ void Held::retry(const Registry& tables, LocalWriter& writer) {
     };
     if (!current.step() || !same_key()) {
       // Gone: whatever peers hold of it goes too. A key too large or too loose to send was never sent.
-      if (ambiguity.empty()) (void)writer.try_append(t.name, key, OpKind::remove, {});
+      if (ambiguity.empty()) (void)writer.try_append(t.name, std::move(key), OpKind::remove, {});
       forget();
       continue;
     }
     if (!ambiguity.empty()) continue;  // Still there, still unsendable.
     std::vector<ColumnValue> values;
     for (int p : t.sorted_positions) values.push_back({t.columns[static_cast<std::size_t>(p)], current.value(p)});
-    auto made = writer.try_append(t.name, key, OpKind::insert, values);
-    if (const auto* size = std::get_if<std::size_t>(&made)) {
-      hold(t, key, too_large(key, values, *size));
+    auto made = writer.try_append(t.name, std::move(key), OpKind::insert, std::move(values));
+    if (const auto* big = std::get_if<LocalWriter::TooLarge>(&made)) {
+      hold(t, big->key, too_large(big->key, big->columns, big->bytes));
     } else {
       forget();
     }

@@ -33,16 +33,17 @@ std::size_t largest_value(const Operation& op) {
 Operation LocalWriter::append(const std::string& table, std::vector<Value> key, OpKind kind,
                               std::vector<ColumnValue> columns, bool write_table) {
   auto made = try_append(table, std::move(key), kind, std::move(columns), write_table);
-  if (std::get_if<std::size_t>(&made) != nullptr)
+  if (std::get_if<TooLarge>(&made) != nullptr)
     throw Error(Errc::refused, "a change to table '" + printable(table) + "' would make an operation larger than a "
                                "bundle may carry (a value of at most " + std::to_string(log::kMaxValueBytes) +
                                " bytes, an operation of at most " + std::to_string(log::kMaxBodyBytes) + ")");
   return std::get<Operation>(std::move(made));
 }
 
-std::variant<Operation, std::size_t> LocalWriter::try_append(const std::string& table, std::vector<Value> key,
-                                                             OpKind kind, std::vector<ColumnValue> columns,
-                                                             bool write_table) {
+std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std::string& table,
+                                                                      std::vector<Value> key, OpKind kind,
+                                                                      std::vector<ColumnValue> columns,
+                                                                      bool write_table) {
   engine::Device& me = devices_.ensure(self_);
   Operation op;
   op.origin = self_;
@@ -57,7 +58,8 @@ std::variant<Operation, std::size_t> LocalWriter::try_append(const std::string& 
   op.columns = std::move(columns);
   op.prev_hash = me.head_hash;
   const std::string body = log::encode(op);
-  if (body.size() > log::kMaxBodyBytes || largest_value(op) > log::kMaxValueBytes) return body.size();
+  if (body.size() > log::kMaxBodyBytes || largest_value(op) > log::kMaxValueBytes)
+    return TooLarge{body.size(), std::move(op.key), std::move(op.columns)};
   const Hash hash = log::hash_of(body);
   log_.append(self_, op.seq, body);
   lamport_ = op.lamport;
@@ -125,8 +127,9 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
     auto seal_whole = [&](std::vector<Value> key, OpKind op_kind, std::vector<ColumnValue> cols) {
       if (held.contains(t.no, key)) return;
       if (std::string why = l.identity.ambiguity(key); !why.empty()) return held.hold(t, key, why);
-      auto made = writer.try_append(t.name, key, op_kind, cols);
-      if (const auto* size = std::get_if<std::size_t>(&made)) held.hold(t, key, Held::too_large(key, cols, *size));
+      auto made = writer.try_append(t.name, std::move(key), op_kind, std::move(cols));
+      if (const auto* big = std::get_if<LocalWriter::TooLarge>(&made))
+        held.hold(t, big->key, Held::too_large(big->key, big->columns, big->bytes));
     };
     if (kind == 0) {
       seal_whole(read_key('c'), OpKind::insert, all_columns());

@@ -31,11 +31,17 @@ class LocalWriter {
   // Throws Error(refused) for an operation larger than a bundle may carry.
   Operation append(const std::string& table, std::vector<Value> key, OpKind kind, std::vector<ColumnValue> columns,
                    bool write_table = false);
+  // An operation try_append did not make, given back whole.
+  struct TooLarge {
+    std::size_t bytes = 0;  // Its encoding.
+    std::vector<Value> key;
+    std::vector<ColumnValue> columns;
+  };
   // As append, but an operation larger than any reader accepts (a value over
   // log::kMaxValueBytes, an encoding over log::kMaxBodyBytes) is not made:
-  // nothing changes, and the return value holds its encoded size instead.
-  std::variant<Operation, std::size_t> try_append(const std::string& table, std::vector<Value> key, OpKind kind,
-                                                  std::vector<ColumnValue> columns, bool write_table = false);
+  // nothing changes, and the change comes back as TooLarge.
+  std::variant<Operation, TooLarge> try_append(const std::string& table, std::vector<Value> key, OpKind kind,
+                                               std::vector<ColumnValue> columns, bool write_table = false);
   std::size_t appended() const { return appended_; }
   // The value of the cell as merged so far (merge::Merger::current).
   std::optional<Value> merged(const TrackedTable& table, const std::vector<Value>& key, const std::string& column) {

@@ -1,6 +1,5 @@
 // Fingerprint files: `ferry fingerprint --out FILE` writes one, `ferry diff`
 // and the network view read them (bundle_format/README.md, "Fingerprints").
-#include <fstream>
 
 #include "compare/fingerprint_file.h"
 #include "ferry/compare.h"
@@ -44,12 +43,8 @@ void write_fingerprint(const Fingerprint& fingerprint, const std::string& path) 
 }
 
 Fingerprint read_fingerprint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(Errc::not_found, path + ": cannot read it (check the path)");
-  std::string text(kMaxFileBytes + 1, '\0');  // One byte more than allowed: enough to see a file is too large.
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  return fingerprint::parse_file(text, path);
+  // One byte more than allowed: enough to see a file is too large.
+  return fingerprint::parse_file(util::read_head(path, kMaxFileBytes + 1), path);
 }
 
 namespace fingerprint {

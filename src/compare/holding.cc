@@ -3,13 +3,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "engine/devices.h"
 #include "ferry/compare.h"
 #include "ferry/engine.h"
 #include "log/store.h"
 #include "sql/database.h"
+#include "util/files.h"
 
 namespace ferry {
 namespace {
@@ -18,14 +18,11 @@ enum class Kind { database, bundle, fingerprint, other };
 
 Kind kind_of(const std::string& path) {
   if (looks_like_bundle(path)) return Kind::bundle;
-  std::ifstream in(path, std::ios::binary);
-  char header[16] = {};
-  in.read(header, sizeof header);
-  const auto n = in.gcount();
-  if (n == sizeof header && std::string(header, 15) == "SQLite format 3") return Kind::database;
-  for (std::streamsize i = 0; i < n; ++i) {
-    if (header[i] == '{') return Kind::fingerprint;
-    if (header[i] != ' ' && header[i] != '\n' && header[i] != '\r' && header[i] != '\t') break;
+  const std::string header = util::read_head(path, 16);  // Never blocks: a FIFO is refused.
+  if (header == std::string("SQLite format 3\0", 16)) return Kind::database;
+  for (char c : header) {
+    if (c == '{') return Kind::fingerprint;
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') break;
   }
   return Kind::other;
 }

@@ -105,6 +105,10 @@ Engine Engine::init(const std::string& path, const std::string& device_name) {
 Engine Engine::open(const std::string& path) {
   if (!file_exists(path))
     throw Error(Errc::not_found, path + ": no such database (check the path, or create one with `ferry init " + path + "`)");
+  const std::string head = util::read_head(path, 16);  // Never blocks: a FIFO or a device is refused.
+  if (!head.empty() && head != std::string("SQLite format 3\0", 16))
+    throw Error(Errc::invalid_argument, path + ": is not a SQLite database (it begins with " +
+                                            printable(head.substr(0, 8)) + "); give the path of a database ferry prepared");
   sql::Database db(path, sql::Database::Mode::open);
   if (!engine::has_schema(db))
     throw Error(Errc::refused, path + ": this database is not prepared for ferry; run `ferry init " + path + "` first");

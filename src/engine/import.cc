@@ -1,7 +1,6 @@
 // Engine::import_bundle, and the database-free inspect_bundle and verify_bundle.
 #include <sys/stat.h>
 
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -17,6 +16,7 @@
 #include "log/codec.h"
 #include "trust/envelope.h"
 #include "trust/store.h"
+#include "util/files.h"
 #include "util/uuid.h"
 
 namespace ferry {
@@ -211,14 +211,12 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
 }
 
 bool looks_like_bundle(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char header[72] = {};
-  in.read(header, sizeof header);
-  if (in.gcount() >= 8 && std::string(header, 8) == "FERRYENC") return true;  // Encrypted (trust/envelope.h).
+  const std::string header = util::read_head(path, 72);
+  if (header.compare(0, 8, "FERRYENC") == 0) return true;  // Encrypted (trust/envelope.h).
+  if (header.size() < 72 || header.compare(0, 16, std::string("SQLite format 3\0", 16)) != 0) return false;
   std::uint32_t app_id = 0;  // Big-endian at offset 68 of the SQLite header (bundle/format.h).
-  for (int i = 68; i < 72; ++i) app_id = app_id << 8 | static_cast<std::uint8_t>(header[i]);
-  return in.gcount() == sizeof header && std::string(header, 15) == "SQLite format 3" &&
-         app_id == static_cast<std::uint32_t>(bundle::kApplicationId);
+  for (int i = 68; i < 72; ++i) app_id = app_id << 8 | static_cast<std::uint8_t>(header[static_cast<std::size_t>(i)]);
+  return app_id == static_cast<std::uint32_t>(bundle::kApplicationId);
 }
 
 BundleInfo inspect_bundle(const std::string& path) {

@@ -8,6 +8,7 @@
 #include "ferry/value.h"
 #include "ferry/vector_clock.h"
 #include "util/hex.h"
+#include "util/utf8.h"
 
 namespace ferry {
 
@@ -24,19 +25,7 @@ const char* to_string(Errc code) noexcept {
   return "internal";
 }
 
-std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 80)) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + (s.size() > 80 ? "..." : "");
-}
+std::string printable(const std::string& s, std::size_t max_bytes) { return util::escaped(s, max_bytes); }
 
 bool operator==(const Value& a, const Value& b) noexcept {
   if (a.rep_.index() != b.rep_.index()) return false;

@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <ctime>
 
+#include "util/hex.h"
+#include "util/utf8.h"
+
 namespace ferry::render {
 
 json to_json(const Value& v) {
@@ -14,7 +17,9 @@ json to_json(const Value& v) {
     case Value::Type::real:
       if (!std::isfinite(v.as_real())) return json{{"real", v.as_real() > 0 ? "inf" : "-inf"}};
       return v.as_real();
-    case Value::Type::text: return v.as_text();
+    case Value::Type::text:  // TEXT may hold any bytes: what is not UTF-8 is given exactly, in hex.
+      if (util::is_utf8(v.as_text())) return v.as_text();
+      return json{{"text", util::hex(reinterpret_cast<const std::uint8_t*>(v.as_text().data()), v.as_text().size())}};
     case Value::Type::blob: {
       const std::string lit = v.to_display();  // x'....'
       return json{{"blob", lit.substr(2, lit.size() - 3)}};

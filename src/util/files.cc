@@ -31,6 +31,41 @@ void sync_path(const std::string& path, const std::string& what) {
   ::close(fd);
 }
 
+const char* kind_of_file(unsigned mode) {
+  return S_ISLNK(mode)                    ? "a symbolic link"
+         : S_ISDIR(mode)                  ? "a folder"
+         : S_ISFIFO(mode)                 ? "a FIFO"
+         : S_ISSOCK(mode)                 ? "a socket"
+         : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+                                          : "not a regular file";
+}
+
+std::string read_head(const std::string& path, std::size_t n) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) throw Error(Errc::not_found, path + ": no such file");
+    throw Error(Errc::not_found, path + ": cannot open: " + std::strerror(err));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const mode_t mode = st.st_mode;
+    ::close(fd);
+    throw Error(Errc::invalid_argument, path + ": is " + kind_of_file(mode) + ", not a file ferry reads");
+  }
+  std::string out(n, '\0');
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::read(fd, out.data() + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  ::close(fd);
+  out.resize(got);
+  return out;
+}
+
 void refuse_precious_output(const std::string& output, const std::vector<Precious>& precious, const std::string& what) {
   auto refuse = [&](const std::string& why) {
     throw Error(Errc::invalid_argument, output + ": " + why + "; give the " + what + " another file name. Nothing was written.");
@@ -38,10 +73,7 @@ void refuse_precious_output(const std::string& output, const std::vector<Preciou
   struct stat out;
   const bool exists = ::lstat(output.c_str(), &out) == 0;
   if (exists && !S_ISREG(out.st_mode))
-    refuse(std::string("exists and is ") +
-           (S_ISLNK(out.st_mode) ? "a symbolic link" : S_ISDIR(out.st_mode) ? "a folder" : S_ISFIFO(out.st_mode) ? "a FIFO"
-            : S_ISCHR(out.st_mode) || S_ISBLK(out.st_mode) ? "a device" : "not a regular file") +
-           ", which ferry would replace with a regular file");
+    refuse(std::string("exists and is ") + kind_of_file(out.st_mode) + ", which ferry would replace with a regular file");
   std::error_code ec;
   const auto canonical_output = std::filesystem::weakly_canonical(output, ec);
   for (const auto& p : precious) {

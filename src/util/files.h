@@ -17,6 +17,15 @@ void publish(const std::string& temp, const std::string& target, const std::stri
 // is replaced whole or not at all. Throws Error(database) naming `target` and `what`.
 void write_file_atomically(const std::string& target, const std::string& text, const std::string& what);
 
+// What a file of this st_mode is, for a refusal: "a FIFO", "a folder", ...
+const char* kind_of_file(unsigned mode);
+
+// The first `n` bytes of the file at `path` (fewer if it is shorter), read
+// without ever blocking: a path that is not a regular file (a FIFO, a device,
+// a folder) is refused with Error(invalid_argument) saying what it is, before
+// anything is read. Throws Error(not_found) for a path that does not exist.
+std::string read_head(const std::string& path, std::size_t n);
+
 // A file an output must never replace, and what it is ("the database's key").
 struct Precious {
   std::string path;

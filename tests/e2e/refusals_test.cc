@@ -48,3 +48,54 @@ TEST_CASE("-o never replaces the database, its journal files or its key, nor any
   CHECK(ferry("export a.db --all -o out.ferry").status == 0);
   CHECK(ferry("export a.db --all -o out.ferry").status == 0);
 }
+
+TEST_CASE("odd files are refused at once, by what they are: no hang, no advice to init them, no raw SQL",
+          "[e2e][odd-files]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  REQUIRE(::mkfifo(ferry.dir.file("fifo").c_str(), 0600) == 0);
+  test::write_file(ferry.dir.file("empty.ferry"), {});
+  test::write_file(ferry.dir.file("notes.txt"), {'C', 'R', 'E', 'A', 'T', 'E', ' ', 'T', 'A', 'B', 'L', 'E', '\n'});
+  for (const char* command : {"verify fifo", "diff a.db fifo", "network a.db fifo", "import a.db fifo",
+                                     "inspect fifo", "status fifo"}) {
+    INFO(command);
+    const auto r = test::run("cd " + test::shell_quote(ferry.dir.path()) + " && timeout 10 " FERRY_BINARY " " + std::string(command));
+    CHECK(r.status != 124);  // timeout(1) says 124 when it had to stop a hang.
+    CHECK(r.status != 0);
+    CHECK_THAT(r.out, Catch::Contains("fifo: is a FIFO"));
+  }
+  for (const std::string file : {"empty.ferry", "notes.txt", "/dev/zero"}) {
+    INFO(file);
+    const auto r = ferry("verify " + file);
+    CHECK((r.status == 3 || r.status == 2));
+    CHECK_THAT(r.out, !Catch::Contains("ferry init") && !Catch::Contains("SELECT"));
+  }
+  CHECK_THAT(ferry("verify empty.ferry").out, Catch::Contains("it is empty"));
+  CHECK_THAT(ferry("status notes.txt").out, Catch::Contains("is not a SQLite database"));
+}
+
+TEST_CASE("a large file that is not a bundle is refused before it is copied", "[e2e][odd-files]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  test::write_file(ferry.dir.file("sparse.ferry"), {});
+  REQUIRE(::truncate(ferry.dir.file("sparse.ferry").c_str(), std::int64_t{2} << 30) == 0);  // 2 GiB of holes.
+  const auto r = ferry("import a.db sparse.ferry", "TMPDIR=" + test::shell_quote(ferry.dir.path()));
+  CHECK(r.status == 3);
+  CHECK_THAT(r.out, Catch::Contains("is not a ferry bundle"));
+  CHECK(ferry("verify a.db").status == 0);
+}
+
+TEST_CASE("TEXT that is not UTF-8 comes out of --json exactly, and names are escaped in messages", "[e2e][json]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  ferry.sql("a.db", "INSERT INTO notes VALUES(1, CAST(x'fffe41' AS TEXT), 'ok')");
+  const auto log = ferry("log a.db --json");
+  REQUIRE(log.status == 0);
+  const auto entry = nlohmann::json::parse(log.out).at(0);
+  CHECK(entry.at("columns").at("title") == nlohmann::json{{"text", "fffe41"}});
+  CHECK(entry.at("columns").at("body") == "ok");
+  // A message quoting a name with bytes a terminal would act on shows them escaped.
+  const auto missing = ferry("track a.db " + test::shell_quote("no\x1b[2Jpe\xff"));
+  CHECK(missing.status == 2);
+  CHECK_THAT(missing.out, Catch::Contains("no\\x1b[2Jpe\\xff"));
+}

@@ -212,7 +212,18 @@ int cmd_inspect(const std::string& file, bool as_json) {
 }
 
 int cmd_verify(const std::string& target, bool as_json) {
-  const bool bundle = looks_like_bundle(target);
+  const bool bundle = looks_like_bundle(target);  // Refuses a FIFO or a device without reading it.
+  if (!bundle) {
+    // Only a ferry database is verified as one: anything else is damage, never a database to prepare.
+    std::ifstream in(target, std::ios::binary);
+    char head[16] = {};
+    in.read(head, sizeof head);
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (n < sizeof head || std::string(head, sizeof head) != std::string("SQLite format 3\0", 16))
+      throw Error(Errc::corrupt, target + ": is neither a ferry bundle nor a database (" +
+                                     (n == 0 ? std::string("it is empty") : "it begins with " + printable(std::string(head, std::min<std::size_t>(n, 8)))) +
+                                     "): a bundle cut short or damaged on the way? Copy it again.");
+  }
   const VerifyReport r = bundle ? verify_bundle(target) : Engine::open(target).verify();
   if (as_json) {
     print(render::verify(r, bundle ? "bundle" : "database"));

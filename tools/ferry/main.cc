@@ -204,13 +204,14 @@ int main(int argc, char** argv) {
   try {
     return run();
   } catch (const ferry::Error& e) {
-    std::cerr << "ferry: " << e.what() << "\n";
+    // Escaped whole: a message may quote a name a stranger chose or SQLite's words on a hostile file.
+    std::cerr << "ferry: " << ferry::printable(e.what(), std::string::npos) << "\n";
     return exit_code(e.code());
   } catch (const std::bad_alloc&) {
     std::cerr << "ferry: out of memory\n";
     return kInternal;
   } catch (const std::exception& e) {
-    std::cerr << "ferry: internal error (please report it): " << e.what() << "\n";
+    std::cerr << "ferry: internal error (please report it): " << ferry::printable(e.what(), std::string::npos) << "\n";
     return kInternal;
   }
 }

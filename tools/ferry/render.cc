@@ -36,7 +36,8 @@ std::string spoken(const Hash& h) {
          hex.substr(16, 4);
 }
 
-void print(const json& j) { std::cout << j.dump(2) << "\n"; }
+// Names other devices chose may hold any bytes: what is not UTF-8 is shown as U+FFFD, never an error.
+void print(const json& j) { std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n"; }
 
 std::string trust_words(const PeerInfo& p) {
   std::string out;
