@@ -124,6 +124,7 @@ struct ExportSummary {
   // The bundle also carries the peer's newest own operation held here, so that
   // a restored or copied database finds out (bundle_format/README.md §7).
   bool receipt = false;
+  std::size_t carried = 0;  // Every operation the file holds: `operations`, and the receipt if any.
   std::uint64_t bytes = 0;
   std::vector<HeldRow> held;  // Rows held back from sealing, so not in this bundle (StatusReport::held).
 };

@@ -274,6 +274,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   for (const SeqRange& r : info.ranges)
     if (!receipt || r.device != peer->id) summary.ranges.push_back(r);
   summary.receipt = receipt;
+  summary.carried = info.operations;
   summary.bytes = info.bytes;
   if (encrypt) summary.encrypted_for = encrypt->first;
   summary.held = std::move(held);

@@ -7,6 +7,7 @@
 #include "ferry/operation.h"
 #include "ferry/value.h"
 #include "ferry/vector_clock.h"
+#include "log/codec.h"
 #include "util/hex.h"
 #include "util/utf8.h"
 
@@ -226,12 +227,19 @@ VectorClock VectorClock::parse(const std::string& text) {
     const std::string item = text.substr(start, end - start);
     const auto colon = item.rfind(':');
     auto id = colon == std::string::npos ? std::nullopt : Uuid::parse(item.substr(0, colon));
-    if (!id) throw Error(Errc::invalid_argument, "'" + item + "' is not DEVICE-ID:SEQ (a clock is DEVICE-ID:SEQ,DEVICE-ID:SEQ...)");
-    try {
-      clock.set(*id, std::stoull(item.substr(colon + 1)));
-    } catch (const std::exception&) {
-      throw Error(Errc::invalid_argument, "'" + item + "' does not end in a sequence number");
-    }
+    if (!id)
+      throw Error(Errc::invalid_argument,
+                  "'" + printable(item) + "' is not DEVICE-ID:SEQ (a clock is DEVICE-ID:SEQ,DEVICE-ID:SEQ...)");
+    // Digits only: stoull would take "-1" for 2^64 - 1.
+    const std::string digits = item.substr(colon + 1);
+    const bool number = !digits.empty() && digits.size() <= 19 &&
+                        digits.find_first_not_of("0123456789") == std::string::npos;
+    const std::uint64_t seq = number ? std::stoull(digits) : 0;
+    if (!number || seq > log::kMaxCounter)
+      throw Error(Errc::invalid_argument, "'" + printable(item) + "' does not end in a sequence number (0 to 2^62)");
+    if (clock.get(*id) != 0)
+      throw Error(Errc::invalid_argument, "'" + printable(text) + "' names device " + id->to_string() + " twice");
+    clock.set(*id, seq);
     start = end + 1;
   }
   return clock;

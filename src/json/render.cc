@@ -146,7 +146,7 @@ json conflicts(const std::vector<ConflictInfo>& list) {
 
 json export_summary(const ExportSummary& s) {
   return json{{"file", s.path}, {"bundle_id", s.bundle_id.to_string()}, {"operations", s.operations},
-              {"ranges", to_json(s.ranges)}, {"receipt", s.receipt}, {"bytes", s.bytes},
+              {"ranges", to_json(s.ranges)}, {"receipt", s.receipt}, {"carried", s.carried}, {"bytes", s.bytes},
               {"encrypted_for", s.encrypted_for ? json(s.encrypted_for->to_string()) : json(nullptr)},
               {"held", to_json(s.held)}};
 }

@@ -99,3 +99,19 @@ TEST_CASE("TEXT that is not UTF-8 comes out of --json exactly, and names are esc
   CHECK(missing.status == 2);
   CHECK_THAT(missing.out, Catch::Contains("no\\x1b[2Jpe\\xff"));
 }
+
+TEST_CASE("a malformed clock after --since is refused, naming the part that is wrong", "[e2e][usage]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  const auto status = nlohmann::json::parse(ferry("status a.db --json").out);
+  const std::string id = status.at("device").at("id");
+  for (const std::string& since : {id + ":-1", id + ":", id + ":x1", id + ":99999999999999999999",
+                                   id + ":1," + id + ":2", std::string("nobody:1")}) {
+    INFO(since);
+    const auto r = ferry("export a.db --since " + test::shell_quote(since) + " -o s.ferry");
+    CHECK(r.status == 2);
+    CHECK_THAT(r.out, Catch::Contains("does not end in a sequence number") || Catch::Contains("twice") ||
+                          Catch::Contains("is not DEVICE-ID:SEQ"));
+  }
+  CHECK(ferry("export a.db --since " + id + ":0 -o s.ferry").status == 0);
+}

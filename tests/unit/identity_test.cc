@@ -220,6 +220,7 @@ TEST_CASE("a copy that sealed as many changes as its backup lacked finds out fro
   const auto summary = d.b.engine.export_bundle(d.dir.file("ack.ferry"), to_a);
   CHECK(summary.operations == 0);
   CHECK(summary.receipt);
+  CHECK(summary.carried == 1);  // What the file holds is said too.
   CHECK(summary.ranges.empty());
   const auto ack = d.a.engine.import_bundle(d.dir.file("ack.ferry"));
   CHECK(ack.applied == 0);

@@ -111,7 +111,9 @@ int cmd_export(const ExportArgs& a) {
     std::cout << "wrote snapshot " << s.path << ": the current state (" << plural(s.operations, "operation", "operations")
               << ") and the chain heads of " << plural(s.ranges.size(), "device", "devices") << ", " << s.bytes << " bytes\n";
   } else if (s.operations == 0) {
-    std::cout << "nothing to send: " << s.path << " only tells the peer what this device has (" << s.bytes << " bytes)\n";
+    std::cout << "nothing to send: " << s.path << " only tells the peer what this device has"
+              << (s.receipt ? " and returns the peer's newest operation to it (a receipt)" : "") << " (" << s.bytes
+              << " bytes)\n";
   } else {
     std::cout << "wrote " << s.path << ": " << plural(s.operations, "operation", "operations") << ", " << s.bytes << " bytes\n";
   }
