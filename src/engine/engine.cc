@@ -109,10 +109,12 @@ Engine Engine::open(const std::string& path) {
   if (!head.empty() && head != std::string("SQLite format 3\0", 16))
     throw Error(Errc::invalid_argument, path + ": is not a SQLite database (it begins with " +
                                             printable(head.substr(0, 8)) + "); give the path of a database ferry prepared");
-  sql::Database db(path, sql::Database::Mode::open);
+  // What this process cannot write it can still show and verify (status, log, verify on a read-only mount).
+  const bool writable = ::access(path.c_str(), W_OK) == 0 && ::access(util::folder_of(path).c_str(), W_OK) == 0;
+  sql::Database db(path, writable ? sql::Database::Mode::open : sql::Database::Mode::read_only);
   if (!engine::has_schema(db))
     throw Error(Errc::refused, path + ": this database is not prepared for ferry; run `ferry init " + path + "` first");
-  engine::configure_connection(db);
+  if (!db.read_only()) engine::configure_connection(db);
   check_local_format(db);
   auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}, {}});
   impl->self = load_self(impl->db);
@@ -121,6 +123,7 @@ Engine Engine::open(const std::string& path) {
 }
 
 std::size_t Engine::Impl::seal_captured() {
+  if (db.read_only()) return 0;  // Shown as sealed so far: nothing here can be written.
   sql::Transaction tx(db);
   engine::Session s(db, self);
   const std::size_t n = s.seal();

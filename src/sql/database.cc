@@ -1,5 +1,7 @@
 #include "sql/database.h"
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -56,12 +58,26 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
     if (!uri) throw Error(Errc::internal, "out of memory");
     target = uri.get();  // Should this copy run out of memory, `uri` is freed all the same.
     // sqlite3_mprintf does not escape '?' or '#'; the reader only passes paths it created.
+  } else if (mode == Mode::read_only) {
+    flags |= SQLITE_OPEN_READONLY;
   } else {
     flags |= SQLITE_OPEN_READWRITE | (mode == Mode::create ? SQLITE_OPEN_CREATE : 0);
   }
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(target.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(target.c_str(), &raw, flags, nullptr);
   db_.reset(raw);  // Owned before the check: the handle carries the message.
+  if (rc == SQLITE_OK && mode == Mode::read_only && !readable()) {
+    // A WAL database whose -shm cannot be made here. Immutable is exact only if no -wal holds changes.
+    struct stat wal;
+    if (::stat((path + "-wal").c_str(), &wal) == 0 && wal.st_size > 0)
+      throw Error(Errc::database, path + ": is read-only here and has changes in its write-ahead log (" + path +
+                                      "-wal) that only a writable copy can read; copy both files somewhere writable");
+    util::Handle<char, sqlite3_free> uri(sqlite3_mprintf("file:%s?immutable=1", path.c_str()));
+    if (!uri) throw Error(Errc::internal, "out of memory");
+    raw = nullptr;
+    rc = sqlite3_open_v2(uri.get(), &raw, flags | SQLITE_OPEN_URI, nullptr);
+    db_.reset(raw);
+  }
   if (rc != SQLITE_OK) {
     const std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
     throw Error(rc == SQLITE_CANTOPEN ? Errc::not_found : errc_for(rc),
@@ -70,6 +86,15 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, busy_timeout_ms());
 }
+
+bool Database::readable() {
+  sqlite3_stmt* raw = nullptr;
+  const int rc = sqlite3_prepare_v2(db_.get(), "SELECT count(*) FROM sqlite_schema", -1, &raw, nullptr);
+  util::Handle<sqlite3_stmt, sqlite3_finalize> st(raw);
+  return rc == SQLITE_OK && sqlite3_step(raw) == SQLITE_ROW;
+}
+
+bool Database::read_only() const { return sqlite3_db_readonly(db_.get(), "main") == 1; }
 
 void Database::check(int rc, std::string_view what) const {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
@@ -207,6 +232,10 @@ Value Statement::value(int col) const {
 }
 
 Transaction::Transaction(Database& db) : db_(db) {
+  if (db_.read_only())
+    throw Error(Errc::database, db_.path() + ": is read-only (a read-only mount, or no write permission on the file or "
+                                             "its folder): ferry can show and verify it, but not change it; copy it "
+                                             "somewhere writable, with its key file");
   if (db_.transaction_held_)
     throw Error(Errc::internal, db_.path() + ": a transaction was begun inside another on the same connection");
   if (db_.in_transaction()) db_.exec("ROLLBACK");  // Left open by a rollback that failed.

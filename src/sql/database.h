@@ -26,8 +26,15 @@ class Database {
     open,            // An existing file, read-write.
     create,          // Read-write, created if missing.
     untrusted_read,  // A file from a stranger: read-only, immutable, hardened (bundle/reader).
+    // An existing file this process cannot write (a read-only mount, no write
+    // permission on it or its folder): read-only; where a WAL database's -shm
+    // cannot be made, read as immutable, which is exact while no -wal file
+    // holds anything (otherwise Error(database) says to copy it somewhere writable).
+    read_only,
   };
   Database(const std::string& path, Mode mode);
+  // True for a connection that cannot write (Mode::read_only, untrusted_read).
+  bool read_only() const;
   Database(Database&&) noexcept = default;
   Database& operator=(Database&&) noexcept = default;
 
@@ -42,6 +49,7 @@ class Database {
   void check(int rc, std::string_view what) const;
 
  private:
+  bool readable();  // True when the schema can be read (a read-only WAL database may not be).
   friend class Transaction;
   util::Handle<sqlite3, sqlite3_close_v2> db_;
   std::string path_;

@@ -115,3 +115,40 @@ TEST_CASE("a malformed clock after --since is refused, naming the part that is w
   }
   CHECK(ferry("export a.db --since " + id + ":0 -o s.ferry").status == 0);
 }
+
+TEST_CASE("a database on a read-only mount can be shown and verified; a change is refused saying read-only",
+          "[e2e][read-only]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  ferry.sql("a.db", "INSERT INTO notes VALUES(1, 'kept', 'here')");
+  REQUIRE(ferry("export a.db --all -o a.ferry").status == 0);
+  const std::string ro = ferry.dir.file("ro");
+  REQUIRE(::mkdir(ro.c_str(), 0755) == 0);
+  // A real read-only mount where this process may make one (root, as in CI); else files and folder without write
+  // permission, which an unprivileged process cannot write either.
+  const bool mounted = ::geteuid() == 0 && test::run("mount -t tmpfs -o size=8m tmpfs " + ro).status == 0;
+  struct Unmount {  // Also when a check below stops the test: no mount outlives it.
+    std::string path;
+    ~Unmount() {
+      if (!path.empty()) (void)test::run("umount " + path);
+    }
+  } unmount{mounted ? ro : ""};
+  REQUIRE(test::run("cp " + ferry.dir.file("a.db") + " " + ferry.dir.file("a.db.key") + " " + ro).status == 0);
+  if (mounted) {
+    REQUIRE(test::run("mount -o remount,ro " + ro).status == 0);
+  } else {
+    REQUIRE(::geteuid() != 0);  // Root ignores permissions: only a mount makes a file read-only for it.
+    REQUIRE(test::run("chmod a-w " + ro + "/a.db " + ro).status == 0);
+  }
+  const auto status = ferry("status ro/a.db");
+  CHECK(status.status == 0);
+  CHECK_THAT(status.out, Catch::Contains("operations 1"));
+  CHECK(ferry("verify ro/a.db").status == 0);
+  CHECK(ferry("log ro/a.db").status == 0);
+  for (const char* change : {"import ro/a.db a.ferry", "export ro/a.db --all -o out.ferry", "track ro/a.db notes"}) {
+    INFO(change);
+    const auto r = ferry(change);
+    CHECK(r.status == 5);
+    CHECK_THAT(r.out, Catch::Contains("is read-only") && !Catch::Contains("SELECT") && !Catch::Contains("cannot prepare"));
+  }
+}
