@@ -239,7 +239,12 @@ void open_envelope(const std::string& sealed, const std::string& plain, const st
                                    self.to_string() + ", which cannot read it. Import it on the device it was made for.");
   if (eh.recipient_box != keys.identity().box)
     throw Error(Errc::refused, shown + ": is encrypted for another key of this device than the one it holds now");
-  auto shared = keys.agree(eh.ephemeral);
+  std::array<std::uint8_t, 32> shared{};
+  try {
+    shared = keys.agree(eh.ephemeral);
+  } catch (const Error& e) {  // A low-order or malformed ephemeral key: name the file it came in.
+    throw Error(e.code(), shown + ": its encryption header is damaged or forged (" + e.what() + ")");
+  }
   Key key = derive_key(shared, eh);
   OPENSSL_cleanse(shared.data(), shared.size());
   Fd out(::open(plain.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));

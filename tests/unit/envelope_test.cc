@@ -3,6 +3,7 @@
 // in it is used.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <functional>
 
 #include "support/support.h"
@@ -123,6 +124,14 @@ TEST_CASE("the header names the recipient and its key; changing either is refuse
     const Error e = f.refusal(f.changed([](auto& bytes) { bytes[40] ^= 1; }));
     CHECK_THAT(e.what(), Catch::Contains("another key of this device"));
   }
+}
+
+TEST_CASE("an unusable ephemeral key in the header is refused, naming the file", "[envelope]") {
+  Fixture f;
+  // All zeros: a point of low order, whose agreement OpenSSL refuses.
+  const Error e = f.refusal(f.changed([](auto& bytes) { std::fill(bytes.begin() + 60, bytes.begin() + 92, 0); }));
+  CHECK(e.code() == Errc::corrupt);
+  CHECK_THAT(e.what(), Catch::StartsWith(f.dir.file("changed.ferry")) && Catch::Contains("encryption header is damaged"));
 }
 
 TEST_CASE("encrypting for a device whose encryption key is unknown says how to learn it", "[envelope]") {
