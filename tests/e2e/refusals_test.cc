@@ -152,3 +152,29 @@ TEST_CASE("a database on a read-only mount can be shown and verified; a change i
     CHECK_THAT(r.out, Catch::Contains("is read-only") && !Catch::Contains("SELECT") && !Catch::Contains("cannot prepare"));
   }
 }
+
+TEST_CASE("import of several bundles reports each: imported, or refused with the reason; the rest are still tried",
+          "[e2e][import]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  prepared(ferry, "b.db", "b");
+  prepared(ferry, "c.db", "c");
+  ferry.sql("a.db", "INSERT INTO notes VALUES(1, 'from a', '')");
+  ferry.sql("c.db", "INSERT INTO notes VALUES(3, 'from c', '')");
+  REQUIRE(ferry("export a.db --all -o a1.ferry").status == 0);
+  REQUIRE(ferry("export c.db --all -o c1.ferry").status == 0);
+  auto bytes = test::read_file(ferry.dir.file("a1.ferry"));
+  bytes.resize(5000);
+  test::write_file(ferry.dir.file("bad.ferry"), bytes);
+  const auto r = ferry("import b.db a1.ferry bad.ferry c1.ferry --json");
+  CHECK(r.status == 3);  // The first failure's exit code.
+  const auto out = nlohmann::json::parse(r.out.substr(0, r.out.rfind('}') + 1));
+  REQUIRE(out.at("files").size() == 3);
+  CHECK(out["files"][0]["outcome"] == "imported");
+  CHECK(out["files"][1]["outcome"] == "refused");
+  CHECK(out["files"][1]["error"] == "corrupt");
+  CHECK_THAT(out["files"][1]["message"].get<std::string>(), Catch::Contains("bad.ferry: is truncated"));
+  CHECK(out["files"][2]["outcome"] == "imported");
+  CHECK(out["applied"] == 2);
+  CHECK(test::count(ferry.dir.file("b.db"), "SELECT count(*) FROM notes") == 2);
+}

@@ -129,9 +129,34 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
   auto e = Engine::open(db);
   ImportSummary total;
   json per_file = json::array();
+  // Each bundle is imported on its own, in its own transaction: one that is refused
+  // (damaged, untrusted, not for this database) is reported and the next one is
+  // tried. A database error (disk full, locked) stops the rest, reported as not
+  // tried. The exit code is that of the first failure. This is the one verb that
+  // handles errors itself, because its result is one outcome per file.
+  int exit = kOk;
+  bool stopped = false;
   for (const auto& f : files) {
-    ProgressBar bar("importing " + f);
-    const ImportSummary s = e.import_bundle(f, bar.callback());
+    if (stopped) {
+      if (as_json) per_file.push_back({{"file", f}, {"outcome", "not tried"}});
+      if (!as_json) std::cerr << "ferry: " << f << ": not tried (stopped at the error above)\n";
+      continue;
+    }
+    ImportSummary s;
+    try {
+      ProgressBar bar("importing " + f);
+      s = e.import_bundle(f, bar.callback());
+    } catch (const Error& err) {
+      if (exit == kOk) exit = exit_code(err.code());
+      stopped = err.code() == Errc::database || err.code() == Errc::internal;
+      if (as_json) {
+        per_file.push_back({{"file", f}, {"outcome", "refused"}, {"error", to_string(err.code())},
+                            {"message", printable(err.what(), std::string::npos)}});
+      } else {
+        std::cerr << "ferry: " << printable(err.what(), std::string::npos) << "\n";
+      }
+      continue;
+    }
     total.applied += s.applied;
     total.duplicates += s.duplicates;
     total.conflicts += s.conflicts;
@@ -141,6 +166,7 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
     if (as_json) {
       json entry = render::import_summary(s);
       entry["file"] = f;
+      entry["outcome"] = "imported";
       per_file.push_back(entry);
     } else {
       std::cout << f << ": " << s.applied << " applied, " << s.duplicates << " duplicates, " << s.pending << " pending, "
@@ -155,7 +181,7 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
     print(json{{"applied", total.applied}, {"duplicates", total.duplicates}, {"pending", total.pending},
                {"conflicts", total.conflicts}, {"missing", to_json(total.missing)},
                {"foreign_key_violations", total.foreign_key_violations}, {"files", per_file}});
-    return kOk;
+    return exit;
   }
   auto names = total.missing.empty() ? std::map<DeviceId, std::string>() : device_names(e);
   for (const auto& m : total.missing)
@@ -165,7 +191,7 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
   if (total.foreign_key_violations)
     std::cout << total.foreign_key_violations << " rows now refer to rows that are missing here (foreign keys are not "
               << "enforced while merging); `sqlite3 " << db << " \"PRAGMA foreign_key_check\"` lists them\n";
-  return kOk;
+  return exit;
 }
 
 int cmd_inspect(const std::string& file, bool as_json) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "ferry/error.h"
+
 namespace ferry::cli {
 
 // Exit codes (README, "Exit codes").
@@ -14,6 +16,9 @@ enum Exit : int {
   kOk = 0, kInternal = 1, kUsage = 2, kCorrupt = 3, kRefused = 4, kDatabase = 5, kUntrusted = 6,
   kDiffer = 7,  // diff, network: compared, and not in sync.
 };
+
+// The exit code of an error of this kind (main.cc).
+int exit_code(Errc code);
 
 int cmd_init(const std::string& db, const std::string& name, bool json);
 int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack);

@@ -7,9 +7,7 @@
 #include "commands.h"
 #include "ferry/error.h"
 
-namespace {
-
-using namespace ferry::cli;
+namespace ferry::cli {
 
 int exit_code(ferry::Errc code) {
   switch (code) {
@@ -24,7 +22,9 @@ int exit_code(ferry::Errc code) {
   return kInternal;
 }
 
-}  // namespace
+}  // namespace ferry::cli
+
+using namespace ferry::cli;
 
 int main(int argc, char** argv) {
   CLI::App app{"ferry: offline sync for SQLite databases through bundle files (USB stick, email)."};
