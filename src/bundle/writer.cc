@@ -36,7 +36,7 @@ Writer::Writer(const std::string& target, BundleInfo info, const trust::KeyPair&
   struct stat st;
   if (::stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw Error(Errc::invalid_argument, target + ": is a folder; give a file name for the bundle");
-  std::string tmpl = util::folder_of(target) + "/.ferry-export-XXXXXX";
+  std::string tmpl = util::temp_template(util::folder_of(target), ".ferry-export-");
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0)
     throw Error(Errc::database, target + ": cannot create a file in " + util::folder_of(target) + ": " + std::strerror(errno));

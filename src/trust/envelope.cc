@@ -189,7 +189,7 @@ void seal_envelope(const std::string& plain, const std::string& target, const De
   Key key = derive_key(shared, eh);
   OPENSSL_cleanse(shared.data(), shared.size());
 
-  std::string temp = util::folder_of(target) + "/.ferry-envelope-XXXXXX";
+  std::string temp = util::temp_template(util::folder_of(target), ".ferry-envelope-");
   Fd out(::mkstemp(temp.data()));
   if (out.get() < 0) throw Error(Errc::database, target + ": cannot create the encrypted bundle: " + std::strerror(errno));
   try {

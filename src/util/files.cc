@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,9 +113,30 @@ void publish(const std::string& temp, const std::string& target, const std::stri
   sync_path(folder_of(target), "the folder");
 }
 
+std::string temp_template(const std::string& folder, const std::string& prefix) {
+  if (DIR* dir = ::opendir(folder.c_str())) {
+    const uid_t me = ::geteuid();
+    while (const dirent* entry = ::readdir(dir)) {
+      const std::string name = entry->d_name;
+      if (name.compare(0, prefix.size(), prefix) != 0) continue;
+      char* end = nullptr;
+      const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+      if (pid <= 0 || end == nullptr || *end != '-') continue;
+      if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // Alive, or not ours to judge.
+      const std::string path = folder + "/" + name;
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) != 0 || st.st_uid != me) continue;
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+    ::closedir(dir);
+  }
+  return folder + "/" + prefix + std::to_string(::getpid()) + "-XXXXXX";
+}
+
 PrivateFolder::PrivateFolder(const std::string& for_what) {
   const char* tmp = std::getenv("TMPDIR");
-  path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/ferry-XXXXXX";
+  path_ = temp_template(tmp && *tmp ? tmp : "/tmp", "ferry-");
   if (::mkdtemp(path_.data()) == nullptr)
     throw Error(Errc::database, "cannot create a private folder " + for_what + ": " + std::strerror(errno));
 }

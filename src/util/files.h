@@ -38,8 +38,15 @@ struct Precious {
 // output whole, so it must never be pointed at those. `what` names the output.
 void refuse_precious_output(const std::string& output, const std::vector<Precious>& precious, const std::string& what);
 
+// A template for mkstemp or mkdtemp: `<folder>/<prefix><pid>-XXXXXX`. First it
+// removes what a dead process left there (killed mid-export or mid-import):
+// entries of `folder` named `<prefix><pid>-...` that this user owns and whose
+// process no longer runs. A process still running keeps its files.
+std::string temp_template(const std::string& folder, const std::string& prefix);
+
 // A folder only this user may enter (mkdtemp: mode 0700) under $TMPDIR or /tmp,
-// removed with everything in it when the object goes. Throws Error(database)
+// removed with everything in it when the object goes, or by the next one made
+// if this process is killed first (temp_template). Throws Error(database)
 // saying it was needed `for` what.
 class PrivateFolder {
  public:

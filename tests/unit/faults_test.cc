@@ -2,7 +2,11 @@
 // gives a clear error, changes nothing, and leaves no partial bundle at the
 // target path; once the disk is healthy again the same command succeeds. An
 // export whose own seal cannot commit publishes nothing.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 
 #include "support/faulty_vfs.h"
@@ -124,4 +128,46 @@ TEST_CASE("an import onto a full or failing disk says so and changes nothing", "
   CHECK(fresh.status().operations == 1);  // Only b's own insert.
   const auto again = fresh.import_bundle(bundle);
   CHECK(again.applied == 4000);
+}
+
+TEST_CASE("what a killed import or export left behind is removed by the next one; a running one's is kept",
+          "[faults][litter]") {
+  test::TempDir dir;
+  const std::string tmp = dir.file("tmp"), stick = dir.file("stick");
+  std::filesystem::create_directories(tmp);
+  std::filesystem::create_directories(stick);
+  REQUIRE(::setenv("TMPDIR", tmp.c_str(), 1) == 0);
+  test::Replica a(dir, "a", kSchema);
+  test::Replica b(dir, "b", kSchema);
+  write_rows(a);
+  const std::string bundle = dir.file("a.ferry");
+  test::export_all(a, bundle);
+  // A process that has ended, as a kill leaves one: its pid no longer runs.
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  REQUIRE(::waitpid(dead, nullptr, 0) == dead);
+  const std::string d = std::to_string(dead), live = std::to_string(::getpid());
+  for (const std::string& folder : {tmp + "/ferry-" + d + "-Ab12Cd", tmp + "/ferry-" + live + "-Ef34Gh"}) {
+    std::filesystem::create_directories(folder);
+    test::write_file(folder + "/bundle", {1, 2, 3});
+  }
+  for (const std::string& file : {stick + "/.ferry-export-" + d + "-Ij56Kl", stick + "/.ferry-envelope-" + d + "-Mn78Op",
+                                   stick + "/.ferry-export-" + live + "-Qr90St"})
+    test::write_file(file, {1, 2, 3});
+  (void)b.engine.import_bundle(bundle);
+  CHECK_FALSE(std::filesystem::exists(tmp + "/ferry-" + d + "-Ab12Cd"));
+  CHECK(std::filesystem::exists(tmp + "/ferry-" + live + "-Ef34Gh"));  // This process runs: not litter.
+  ExportOptions all;
+  all.all = true;
+  (void)b.engine.export_bundle(stick + "/b.ferry", all);
+  CHECK_FALSE(std::filesystem::exists(stick + "/.ferry-export-" + d + "-Ij56Kl"));
+  CHECK(std::filesystem::exists(stick + "/.ferry-export-" + live + "-Qr90St"));
+  // The envelope's temporary file goes at the next encrypted export into the same folder.
+  ExportOptions sealed;
+  sealed.peer = "a";
+  sealed.encrypt_for = "a";
+  test::exchange(a, b, dir);
+  (void)b.engine.export_bundle(stick + "/for-a.ferry", sealed);
+  CHECK_FALSE(std::filesystem::exists(stick + "/.ferry-envelope-" + d + "-Mn78Op"));
+  ::unsetenv("TMPDIR");
 }
