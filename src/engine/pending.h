@@ -1,8 +1,13 @@
 #pragma once
 // Pending operations (ferry_pending): received, verified, but not applied yet
-// because an operation they follow has not arrived. What they wait for is
-// reported as sequence ranges per device.
+// because an operation they follow has not arrived. Only the first pending
+// operation of each device can be next, so what is read of the pending set is
+// one operation per device (a lookup by (origin, seq)), never the whole set:
+// memory and time do not grow with how many operations wait.
 
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "engine/devices.h"
@@ -11,8 +16,26 @@
 
 namespace ferry::engine {
 
+// One pending operation, as stored.
+struct PendingOperation {
+  Operation op;
+  std::string body;
+  Hash hash{};
+};
+
+// The devices that have pending operations, in id order: one index seek each.
+std::vector<DeviceId> pending_devices(sql::Database& db);
+
+// The pending operation of `device` with the smallest seq, if any; its stored
+// hash is checked against its body (Error(corrupt) otherwise).
+std::optional<PendingOperation> first_pending(sql::Database& db, const DeviceId& device);
+
 struct PendingState {
   std::size_t operations = 0;
+  // What the pending operations wait for now: for each device whose first
+  // pending operation is not next, the gap before it; for one that is next but
+  // not ready, what its clock needs of devices with nothing pending. Once those
+  // arrive, later operations may say they need more.
   std::vector<SeqRange> missing;
 };
 

@@ -1,6 +1,7 @@
 #include "engine/snapshot.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "log/codec.h"
 #include "merge/row_meta.h"
@@ -49,22 +50,33 @@ void import_snapshot(Session& s, bundle::Reader& reader, const std::function<voi
                                                  "a snapshot can only start a device that is new to the others");
     s.devices.set_base(s.devices.ensure(info.ranges[i].device), info.ranges[i].last, info.last_hashes[i]);
   }
-  struct Held {
-    Operation op;
-    std::string body;
-    Hash hash;
-  };
-  std::vector<Held> held;
-  reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) {
-    check(op);
-    held.push_back(Held{op, std::string(body), hash});
-  });
-  std::sort(held.begin(), held.end(), [](const Held& a, const Held& b) {
-    return a.op.lamport != b.op.lamport ? a.op.lamport < b.op.lamport : a.op.origin < b.op.origin;
-  });
-  for (const auto& h : held) {
-    s.log.add_base(h.op.origin, h.op.seq, h.hash, h.body);
-    importer.apply_from_snapshot(h.op);
+  // Applied in (Lamport time, origin) order: sorted on disk, in a private
+  // temporary database, so memory does not grow with the snapshot.
+  sql::Database scratch("", sql::Database::Mode::create);
+  scratch.exec("CREATE TABLE held(lamport INTEGER, origin BLOB, seq INTEGER, hash BLOB, body BLOB, "
+               "PRIMARY KEY(lamport, origin, seq)) WITHOUT ROWID");
+  {
+    sql::Transaction fill(scratch);
+    auto add = scratch.prepare("INSERT INTO held VALUES(?, ?, ?, ?, ?)");
+    reader.scan([&](const Operation& op, std::string_view body, const Hash& hash) {
+      check(op);
+      add.bind(1, static_cast<std::int64_t>(op.lamport))
+          .bind_blob_view(2, op.origin.bytes.data(), 16)
+          .bind(3, static_cast<std::int64_t>(op.seq))
+          .bind_blob_view(4, hash.data(), hash.size())
+          .bind_blob_view(5, body.data(), body.size());
+      add.run();
+    });
+    fill.commit();
+  }
+  auto held = scratch.prepare("SELECT hash, body FROM held ORDER BY lamport, origin, seq");
+  while (held.step()) {
+    const std::string body(held.blob_view(1));
+    const Operation op = log::decode(body, reader.path() + ": snapshot operation");
+    Hash hash{};
+    std::memcpy(hash.data(), held.blob_view(0).data(), hash.size());
+    s.log.add_base(op.origin, op.seq, hash, body);
+    importer.apply_from_snapshot(op);
   }
 }
 

@@ -1,16 +1,14 @@
 #include "import/importer.h"
 
 #include <cstring>
+#include <map>
 
+#include "engine/pending.h"
 #include "ferry/error.h"
 #include "log/codec.h"
 
 namespace ferry::import {
 namespace {
-
-std::string describe(const Operation& op) {
-  return "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string();
-}
 
 // `other` (with `other_body`, empty if the bundle does not hold it) arrived
 // where this database holds `held`: two histories of one device.
@@ -107,60 +105,52 @@ void Importer::offer(const Operation& op, std::string_view body, const Hash& has
 }
 
 void Importer::drain() {
-  struct Held {
-    Operation op;
-    std::string body;
-    Hash hash{};
-  };
-  std::map<DeviceId, std::map<std::uint64_t, Held>> queues;
-  {
-    auto st = s_.db.prepare("SELECT hash, body FROM ferry_pending");
-    while (st.step()) {
-      Held h;
-      const Bytes hash = st.blob(0), body = st.blob(1);
-      h.body.assign(body.begin(), body.end());
-      h.op = log::decode(h.body, s_.db.path() + ": pending operation");
-      h.hash = log::hash_of(h.body);
-      if (hash.size() != h.hash.size() || std::memcmp(hash.data(), h.hash.data(), h.hash.size()) != 0)
-        throw Error(Errc::corrupt, s_.db.path() + ": a pending " + describe(h.op) + " does not match its hash");
-      queues[h.op.origin].emplace(h.op.seq, std::move(h));
-    }
-  }
+  // Only a device's first pending operation can be next: one candidate per
+  // device, looked up by key, so memory and time follow the devices and the
+  // operations applied, never the size of the pending set.
+  std::map<DeviceId, engine::PendingOperation> next;
   auto remove = s_.db.prepare("DELETE FROM ferry_pending WHERE origin=? AND seq=?");
-  for (auto& [device, queue] : queues) {
-    // Entries that arrived since by another route, or that a snapshot's base now covers.
-    const engine::Device* d = s_.devices.find(device);
-    while (!queue.empty() && d != nullptr && queue.begin()->first <= d->head_seq) {
-      const Held& stale = queue.begin()->second;
-      check_held(*d, stale.op.seq, stale.hash, stale.body);
-      remove.bind_blob(1, device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(stale.op.seq));
-      remove.run();
-      queue.erase(queue.begin());
+  auto take = [&](const DeviceId& device, std::uint64_t seq) {
+    remove.bind_blob(1, device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
+    remove.run();
+  };
+  // Loads `device`'s candidate, first settling entries that arrived since by
+  // another route or that a snapshot's base now covers.
+  auto load = [&](const DeviceId& device) {
+    next.erase(device);
+    for (;;) {
+      auto first = engine::first_pending(s_.db, device);
+      if (!first) return;
+      const engine::Device* d = s_.devices.find(device);
+      if (d == nullptr || first->op.seq > d->head_seq) {
+        next.emplace(device, std::move(*first));
+        return;
+      }
+      check_held(*d, first->op.seq, first->hash, first->body);
+      take(device, first->op.seq);
     }
-  }
+  };
+  if (may_be_pending_)
+    for (const DeviceId& device : engine::pending_devices(s_.db)) load(device);
   for (;;) {
-    const Held* best = nullptr;
-    for (const auto& [device, queue] : queues) {
-      if (queue.empty()) continue;
-      const Held& first = queue.begin()->second;
+    const engine::PendingOperation* best = nullptr;
+    for (const auto& [device, candidate] : next) {
       const engine::Device* d = s_.devices.find(device);
       const std::uint64_t head = d ? d->head_seq : 0;
-      if (first.op.seq != head + 1 || !ready(first.op)) continue;
-      if (best == nullptr || first.op.lamport < best->op.lamport ||
-          (first.op.lamport == best->op.lamport && first.op.origin < best->op.origin))
-        best = &first;
+      if (candidate.op.seq != head + 1 || !ready(candidate.op)) continue;
+      if (best == nullptr || candidate.op.lamport < best->op.lamport ||
+          (candidate.op.lamport == best->op.lamport && candidate.op.origin < best->op.origin))
+        best = &candidate;
     }
     if (best == nullptr) break;
     const DeviceId origin = best->op.origin;
-    const std::uint64_t seq = best->op.seq;
     apply(best->op, best->body, best->hash);
-    remove.bind_blob(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
-    remove.run();
-    queues[origin].erase(seq);
+    take(origin, best->op.seq);
+    load(origin);
   }
-  std::size_t left = 0;
-  for (const auto& [device, queue] : queues) left += queue.size();
-  summary_.pending = left;
+  auto left = s_.db.prepare("SELECT count(*) FROM ferry_pending");
+  left.step();
+  summary_.pending = static_cast<std::size_t>(left.integer(0));
 }
 
 }  // namespace ferry::import
