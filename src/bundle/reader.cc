@@ -52,7 +52,7 @@ void Reader::copy_privately(const std::string& path) {
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-    throw Error(Errc::invalid_argument, path + ": is " + util::kind_of_file(st.st_mode) + ", not a file ferry reads");
+    throw Error(Errc::invalid_argument, path + ": is " + util::kind_of_file(st.st_mode) + ", not a regular file ferry can read");
   if (static_cast<std::uint64_t>(st.st_size) > kMaxBundleBytes)
     fail("is " + std::to_string(st.st_size) + " bytes, more than the " + std::to_string(kMaxBundleBytes >> 20) +
          " MiB a bundle may hold");
@@ -72,7 +72,7 @@ void Reader::copy_privately(const std::string& path) {
       // here, not after a copy of all of it (a 2 GiB sparse file costs nothing).
       const std::string_view head(buf.data(), static_cast<std::size_t>(n));
       if (head.substr(0, 8) != "FERRYENC" && head.substr(0, 16) != std::string_view("SQLite format 3\0", 16))
-        fail("is not a ferry bundle (it does not begin as a SQLite file or an encrypted bundle does)");
+        fail("is not a ferry bundle (not a SQLite file, nor an encrypted bundle)");
     }
     size_ += static_cast<std::uint64_t>(n);
     if (size_ > kMaxBundleBytes) fail("grew past the size limit while being read");

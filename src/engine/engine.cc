@@ -105,14 +105,22 @@ Engine Engine::init(const std::string& path, const std::string& device_name) {
 Engine Engine::open(const std::string& path) {
   if (!file_exists(path))
     throw Error(Errc::not_found, path + ": no such database (check the path, or create one with `ferry init " + path + "`)");
-  const std::string head = util::read_head(path, 16);  // Never blocks: a FIFO or a device is refused.
-  if (!head.empty() && head != std::string("SQLite format 3\0", 16))
-    throw Error(Errc::invalid_argument, path + ": is not a SQLite database (it begins with " +
-                                            printable(head.substr(0, 8)) + "); give the path of a database ferry prepared");
+  // Never opened by hand: closing a descriptor of a database file drops the POSIX locks
+  // of every SQLite connection to it in this process (an application's, say).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw Error(Errc::invalid_argument, path + ": is " + util::kind_of_file(st.st_mode) + ", not a database");
   // What this process cannot write it can still show and verify (status, log, verify on a read-only mount).
   const bool writable = ::access(path.c_str(), W_OK) == 0 && ::access(util::folder_of(path).c_str(), W_OK) == 0;
   sql::Database db(path, writable ? sql::Database::Mode::open : sql::Database::Mode::read_only);
-  if (!engine::has_schema(db))
+  bool prepared = false;
+  try {
+    prepared = engine::has_schema(db);
+  } catch (const Error& e) {
+    if (e.code() != Errc::corrupt) throw;  // SQLITE_NOTADB: SQLite read the header, and it is not one.
+    throw Error(Errc::invalid_argument, path + ": is not a SQLite database; give the path of a database ferry prepared");
+  }
+  if (!prepared)
     throw Error(Errc::refused, path + ": this database is not prepared for ferry; run `ferry init " + path + "` first");
   if (!db.read_only()) engine::configure_connection(db);
   check_local_format(db);

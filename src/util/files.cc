@@ -52,7 +52,7 @@ std::string read_head(const std::string& path, std::size_t n) {
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     const mode_t mode = st.st_mode;
     ::close(fd);
-    throw Error(Errc::invalid_argument, path + ": is " + kind_of_file(mode) + ", not a file ferry reads");
+    throw Error(Errc::invalid_argument, path + ": is " + kind_of_file(mode) + ", not a regular file ferry can read");
   }
   std::string out(n, '\0');
   std::size_t got = 0;
