@@ -7,6 +7,7 @@
 
 #include "log/codec.h"
 #include "support/crowd.h"
+#include "support/refusal.h"
 #include "support/support.h"
 
 using namespace ferry;
@@ -16,21 +17,7 @@ namespace {
 
 const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)";
 
-// Imports `bundle` into `to`, expecting a refusal of kind `code` that leaves `to` as it was.
-Error refused(Replica& to, const std::string& bundle, Errc code) {
-  const std::string rows = to.dump("items");
-  const std::size_t operations = to.engine.status().operations;
-  try {
-    (void)to.engine.import_bundle(bundle);
-  } catch (const Error& e) {
-    CHECK(e.code() == code);
-    CHECK(to.dump("items") == rows);
-    CHECK(to.engine.status().operations == operations);
-    return e;
-  }
-  FAIL("the bundle was accepted");
-  return Error(Errc::internal, "unreachable");
-}
+using test::expect_refusal;
 
 // `from` seals one more row, exports everything to `to`, and `to` takes it.
 void still_syncs(Replica& from, Replica& to, const test::TempDir& dir, int id) {
@@ -55,7 +42,7 @@ TEST_CASE("an operation whose Lamport time no chain could have reached is refuse
     a.sql("UPDATE ferry_meta SET value = 9223372036854775806 WHERE key = 'lamport'; INSERT INTO items VALUES(1, 'x')");
     test::export_all(a, bundle);
   }
-  const Error e = refused(b, bundle, Errc::corrupt);
+  const Error e = expect_refusal(b, bundle, Errc::corrupt);
   CHECK_THAT(e.what(), Catch::Contains("Lamport time 9223372036854775807 is more than the 1 operations"));
   CHECK_FALSE(verify_bundle(bundle).ok);
   // b's own counter can still grow: it seals, exports and c verifies what it sent.
@@ -93,7 +80,7 @@ TEST_CASE("a bundle that would widen this device's clock past what an operation 
   (void)b.engine.status();
   const std::string bundle = dir.file("crowd.ferry");
   test::write_crowd_bundle(bundle, {log::kMaxArray, 1});  // With b itself, one device too many.
-  const Error e = refused(b, bundle, Errc::refused);
+  const Error e = expect_refusal(b, bundle, Errc::refused);
   CHECK_THAT(e.what(), Catch::Contains("4097 devices") && Catch::Contains("Nothing was imported"));
   CHECK(b.engine.verify().ok);
   still_syncs(b, c, dir, 7);

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "bundle/format.h"
+#include "support/refusal.h"
 #include "support/reseal.h"
 #include "support/support.h"
 #include "trust/keys.h"
@@ -28,22 +29,12 @@ std::string bundle_of(Replica& from, const test::TempDir& dir, const std::string
   return path;
 }
 
-// Imports `bundle` into `to` expecting a refusal of kind `code`; checks that nothing changed.
+// Imports `bundle` into `to` expecting a refusal of kind `code` that changes nothing and names the bundle.
 Error refusal(Replica& to, const std::string& bundle, Errc code) {
-  const std::string rows = to.dump("items");
-  const std::size_t operations = to.engine.status().operations;
-  try {
-    (void)to.engine.import_bundle(bundle);
-  } catch (const Error& e) {
-    CHECK(e.code() == code);
-    CHECK_THAT(e.what(), Catch::Contains(bundle));
-    if (code != Errc::corrupt) CHECK_THAT(e.what(), Catch::Contains("Nothing was imported"));
-    CHECK(to.dump("items") == rows);
-    CHECK(to.engine.status().operations == operations);
-    return e;
-  }
-  FAIL("the bundle was accepted");
-  return Error(Errc::internal, "unreachable");
+  const Error e = test::expect_refusal(to, bundle, code);
+  CHECK_THAT(e.what(), Catch::Contains(bundle));
+  if (code != Errc::corrupt) CHECK_THAT(e.what(), Catch::Contains("Nothing was imported"));
+  return e;
 }
 
 std::string blob_hex(const std::uint8_t* p, std::size_t n) {
