@@ -108,7 +108,7 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
     const TrackedTable& t = tables.by_no(st.integer(1));
     auto found = layouts.find(t.no);
     if (found == layouts.end()) found = layouts.emplace(t.no, layout_of(db, t, index)).first;
-    const CaptureLayout& l = found->second;
+    CaptureLayout& l = found->second;
     const auto kind = st.integer(2);
     auto read_key = [&](char from) {
       std::vector<Value> key;

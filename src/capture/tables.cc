@@ -96,26 +96,27 @@ int TrackedTable::position(const std::string& column) const {
 
 TableInfo TrackedTable::info() const { return TableInfo{name, columns, key_names()}; }
 
-KeyIdentity::KeyIdentity(sql::Database& db, const TrackedTable& table) : names_(table.key_names()) {
-  auto type = db.prepare("SELECT type FROM pragma_table_xinfo(?) WHERE name = ?");
-  for (const auto& name : names_) {
-    type.bind(1, table.name).bind(2, name);
-    keeps_type_.push_back(type.step() && may_hold_equal_numbers_of_two_types(type.text(0)));
-    type.reset();
-  }
-}
-
-std::string KeyIdentity::ambiguity(const std::vector<Value>& key) const {
-  for (std::size_t i = 0; i < key.size() && i < names_.size(); ++i) {
+std::string KeyIdentity::ambiguity(const std::vector<Value>& key) {
+  for (std::size_t i = 0; i < key.size() && i < table_->key_positions.size(); ++i) {
     const Value& v = key[i];
-    const std::string column = "key column '" + printable(names_[i]) + "'";
+    if (!v.is_null() && v.type() != Value::Type::real) continue;  // Told apart alike: the common case, no lookup.
+    const std::string column =
+        "key column '" + printable(table_->columns[static_cast<std::size_t>(table_->key_positions[i])]) + "'";
     if (v.is_null())
       return column + " is NULL, and SQLite keeps every row with a NULL key apart where ferry cannot: give the row a "
                       "key (declaring the column NOT NULL keeps this from happening again)";
     // Integers are exact in a double up to 2^63 in magnitude; -0.0 is integral too.
     const bool integral = v.type() == Value::Type::real && v.as_real() == std::trunc(v.as_real()) &&
                           v.as_real() >= -9223372036854775808.0 && v.as_real() < 9223372036854775808.0;
-    if (keeps_type_[i] && integral)
+    if (integral && keeps_type_.empty()) {
+      auto type = db_->prepare("SELECT type FROM pragma_table_xinfo(?) WHERE name = ?");
+      for (int p : table_->key_positions) {
+        type.bind(1, table_->name).bind(2, table_->columns[static_cast<std::size_t>(p)]);
+        keeps_type_.push_back(type.step() && may_hold_equal_numbers_of_two_types(type.text(0)));
+        type.reset();
+      }
+    }
+    if (integral && keeps_type_[i])
       return column + " holds the REAL " + v.to_display() + ", which SQLite takes for the same row as the INTEGER " +
              std::to_string(static_cast<std::int64_t>(v.as_real())) + " (and -0.0 as 0.0) while ferry would not: store the key "
              "as an INTEGER, or declare the column INTEGER or REAL";

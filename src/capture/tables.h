@@ -83,13 +83,16 @@ std::string capture_column(char kind, std::size_t index);  // "c3", "k0", "m1".
 // values on the way in, and TEXT keys compare by bytes (collations are refused).
 class KeyIdentity {
  public:
-  KeyIdentity(sql::Database& db, const TrackedTable& table);
-  // Why SQLite might see the row with `key` as another than ferry does; empty if it cannot.
-  std::string ambiguity(const std::vector<Value>& key) const;
+  // REQUIRES: `db` and `table` outlive this object.
+  KeyIdentity(sql::Database& db, const TrackedTable& table) : db_(&db), table_(&table) {}
+  // Why SQLite might see the row with `key` as another than ferry does; empty if
+  // it cannot. The column types are read only for a key holding a REAL.
+  std::string ambiguity(const std::vector<Value>& key);
 
  private:
-  std::vector<std::string> names_;  // Of the key columns, in key order.
-  std::vector<bool> keeps_type_;    // Per key column: can hold 1 and 1.0 both.
+  sql::Database* db_;
+  const TrackedTable* table_;
+  std::vector<bool> keeps_type_;  // Per key column: can hold 1 and 1.0 both. Read when first needed.
 };
 
 // The version of the triggers create_triggers writes (ferry_meta.capture_triggers);

@@ -8,35 +8,43 @@
 
 namespace ferry::engine {
 
-std::vector<DeviceId> pending_devices(sql::Database& db) {
+PendingReader::PendingReader(sql::Database& db)
+    : db_(db),
+      next_device_(db.prepare("SELECT origin FROM ferry_pending WHERE origin > ? ORDER BY origin LIMIT 1")),
+      first_(db.prepare("SELECT hash, body FROM ferry_pending WHERE origin = ? ORDER BY seq LIMIT 1")) {}
+
+std::vector<DeviceId> PendingReader::devices() {
   std::vector<DeviceId> out;
-  auto next = db.prepare("SELECT origin FROM ferry_pending WHERE origin > ? ORDER BY origin LIMIT 1");
   std::string after;  // The empty BLOB sorts before every origin.
   for (;;) {
-    next.bind_blob(1, after.data(), after.size());
-    if (!next.step()) break;
-    const std::string_view id = next.blob_view(0);
+    next_device_.bind_blob(1, after.data(), after.size());
+    if (!next_device_.step()) break;
+    const std::string_view id = next_device_.blob_view(0);
     DeviceId device;
-    if (id.size() != device.bytes.size()) throw Error(Errc::corrupt, db.path() + ": ferry_pending holds a malformed origin");
+    if (id.size() != device.bytes.size()) throw Error(Errc::corrupt, db_.path() + ": ferry_pending holds a malformed origin");
     std::memcpy(device.bytes.data(), id.data(), id.size());
     out.push_back(device);
     after.assign(id.data(), id.size());
-    next.reset();
+    next_device_.reset();
   }
+  next_device_.reset();
   return out;
 }
 
-std::optional<PendingOperation> first_pending(sql::Database& db, const DeviceId& device) {
-  auto st = db.prepare("SELECT hash, body FROM ferry_pending WHERE origin = ? ORDER BY seq LIMIT 1");
-  st.bind_blob(1, device.bytes.data(), device.bytes.size());
-  if (!st.step()) return std::nullopt;
+std::optional<PendingOperation> PendingReader::first(const DeviceId& device) {
+  first_.bind_blob(1, device.bytes.data(), device.bytes.size());
+  if (!first_.step()) {
+    first_.reset();
+    return std::nullopt;
+  }
   PendingOperation p;
-  p.body = std::string(st.blob_view(1));
-  p.op = log::decode(p.body, db.path() + ": pending operation");
+  p.body = std::string(first_.blob_view(1));
+  const std::string stored(first_.blob_view(0));
+  first_.reset();
+  p.op = log::decode(p.body, db_.path() + ": pending operation");
   p.hash = log::hash_of(p.body);
-  const std::string_view stored = st.blob_view(0);
   if (stored.size() != p.hash.size() || std::memcmp(stored.data(), p.hash.data(), p.hash.size()) != 0)
-    throw Error(Errc::corrupt, db.path() + ": pending operation " + std::to_string(p.op.seq) + " of device " +
+    throw Error(Errc::corrupt, db_.path() + ": pending operation " + std::to_string(p.op.seq) + " of device " +
                                    device.to_string() + " does not match its hash");
   return p;
 }
@@ -48,10 +56,11 @@ PendingState pending_state(sql::Database& db, const Devices& devices) {
   state.operations = static_cast<std::size_t>(count.integer(0));
   if (state.operations == 0) return state;
   const VectorClock heads = devices.clock();
-  const std::vector<DeviceId> waiting = pending_devices(db);
+  PendingReader pending(db);
+  const std::vector<DeviceId> waiting = pending.devices();
   std::map<DeviceId, std::uint64_t> needed;  // Of devices with nothing pending: up to which seq.
   for (const DeviceId& device : waiting) {
-    const auto first = first_pending(db, device);
+    const auto first = pending.first(device);
     if (!first) continue;
     const std::uint64_t head = heads.get(device);
     if (first->op.seq > head + 1) {

@@ -23,12 +23,21 @@ struct PendingOperation {
   Hash hash{};
 };
 
-// The devices that have pending operations, in id order: one index seek each.
-std::vector<DeviceId> pending_devices(sql::Database& db);
+// Reads ferry_pending by key, with statements prepared once.
+class PendingReader {
+ public:
+  explicit PendingReader(sql::Database& db);
+  // The devices that have pending operations, in id order: one index seek each.
+  std::vector<DeviceId> devices();
+  // The pending operation of `device` with the smallest seq, if any; its stored
+  // hash is checked against its body (Error(corrupt) otherwise).
+  std::optional<PendingOperation> first(const DeviceId& device);
 
-// The pending operation of `device` with the smallest seq, if any; its stored
-// hash is checked against its body (Error(corrupt) otherwise).
-std::optional<PendingOperation> first_pending(sql::Database& db, const DeviceId& device);
+ private:
+  sql::Database& db_;
+  sql::Statement next_device_;
+  sql::Statement first_;
+};
 
 struct PendingState {
   std::size_t operations = 0;

@@ -105,10 +105,15 @@ void Importer::offer(const Operation& op, std::string_view body, const Hash& has
 }
 
 void Importer::drain() {
+  if (!may_be_pending_) {  // Nothing was pending, and this import added nothing.
+    summary_.pending = 0;
+    return;
+  }
   // Only a device's first pending operation can be next: one candidate per
   // device, looked up by key, so memory and time follow the devices and the
   // operations applied, never the size of the pending set.
   std::map<DeviceId, engine::PendingOperation> next;
+  engine::PendingReader pending(s_.db);
   auto remove = s_.db.prepare("DELETE FROM ferry_pending WHERE origin=? AND seq=?");
   auto take = [&](const DeviceId& device, std::uint64_t seq) {
     remove.bind_blob(1, device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
@@ -119,7 +124,7 @@ void Importer::drain() {
   auto load = [&](const DeviceId& device) {
     next.erase(device);
     for (;;) {
-      auto first = engine::first_pending(s_.db, device);
+      auto first = pending.first(device);
       if (!first) return;
       const engine::Device* d = s_.devices.find(device);
       if (d == nullptr || first->op.seq > d->head_seq) {
@@ -130,8 +135,7 @@ void Importer::drain() {
       take(device, first->op.seq);
     }
   };
-  if (may_be_pending_)
-    for (const DeviceId& device : engine::pending_devices(s_.db)) load(device);
+  for (const DeviceId& device : pending.devices()) load(device);
   for (;;) {
     const engine::PendingOperation* best = nullptr;
     for (const auto& [device, candidate] : next) {

@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "ferry/error.h"
+#include "util/handle.h"
 
 namespace ferry::util {
 
@@ -114,9 +115,10 @@ void publish(const std::string& temp, const std::string& target, const std::stri
 }
 
 std::string temp_template(const std::string& folder, const std::string& prefix) {
-  if (DIR* dir = ::opendir(folder.c_str())) {
+  // Closed however the scan ends (std::string and remove_all may throw, out of memory).
+  if (const Handle<DIR, ::closedir> dir{::opendir(folder.c_str())}) {
     const uid_t me = ::geteuid();
-    while (const dirent* entry = ::readdir(dir)) {
+    while (const dirent* entry = ::readdir(dir.get())) {
       const std::string name = entry->d_name;
       if (name.compare(0, prefix.size(), prefix) != 0) continue;
       char* end = nullptr;
@@ -129,7 +131,6 @@ std::string temp_template(const std::string& folder, const std::string& prefix) 
       std::error_code ec;
       std::filesystem::remove_all(path, ec);
     }
-    ::closedir(dir);
   }
   return folder + "/" + prefix + std::to_string(::getpid()) + "-XXXXXX";
 }

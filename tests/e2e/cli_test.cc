@@ -152,7 +152,7 @@ TEST_CASE("JSON output carries the documented keys", "[e2e][json]") {
   CHECK(fa["heads"].size() == 1);
 }
 
-TEST_CASE("trust: a stranger exits 6 under strict until added; keys and fingerprints are shown", "[e2e][trust]") {
+TEST_CASE("trust: a stranger exits 6 under strict until added, keys and fingerprints are shown", "[e2e][trust]") {
   Cli ferry;
   prepared(ferry, "a.db", "a");
   prepared(ferry, "b.db", "b");
@@ -183,7 +183,7 @@ TEST_CASE("trust: a stranger exits 6 under strict until added; keys and fingerpr
   CHECK_THAT(ferry("peers b.db").out, Catch::Contains("NOT trusted (removed)"));
 }
 
-TEST_CASE("export --encrypt-for writes a bundle only the recipient reads; inspect shows only the recipient", "[e2e][trust]") {
+TEST_CASE("export --encrypt-for writes a bundle only the recipient reads, inspect shows only the recipient", "[e2e][trust]") {
   Cli ferry;
   prepared(ferry, "a.db", "a");
   prepared(ferry, "b.db", "b");
@@ -251,7 +251,7 @@ TEST_CASE("diff, network, prove and check-proof compare devices that never meet"
   CHECK(test::run("cd " + test::shell_quote(ferry.dir.path()) + " && ls op.proof*").out == "op.proof\n");  // No temp file.
 }
 
-TEST_CASE("history shows every version of a row; as-of copies a table as it was", "[e2e][history]") {
+TEST_CASE("history shows every version of a row, as-of copies a table as it was", "[e2e][history]") {
   Cli ferry;
   prepared(ferry, "a.db", "alpha");
   ferry.sql("a.db", "INSERT INTO notes VALUES(1, 'milk', 'two litres')");

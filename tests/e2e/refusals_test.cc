@@ -116,7 +116,7 @@ TEST_CASE("a malformed clock after --since is refused, naming the part that is w
   CHECK(ferry("export a.db --since " + id + ":0 -o s.ferry").status == 0);
 }
 
-TEST_CASE("a database on a read-only mount can be shown and verified; a change is refused saying read-only",
+TEST_CASE("a database on a read-only mount can be shown and verified, a change is refused saying read-only",
           "[e2e][read-only]") {
   Cli ferry;
   prepared(ferry, "a.db", "a");
@@ -153,7 +153,7 @@ TEST_CASE("a database on a read-only mount can be shown and verified; a change i
   }
 }
 
-TEST_CASE("import of several bundles reports each: imported, or refused with the reason; the rest are still tried",
+TEST_CASE("import of several bundles reports each: imported, or refused with the reason, the rest are still tried",
           "[e2e][import]") {
   Cli ferry;
   prepared(ferry, "a.db", "a");

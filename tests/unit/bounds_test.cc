@@ -86,7 +86,7 @@ TEST_CASE("a bundle that would widen this device's clock past what an operation 
   still_syncs(b, c, dir, 7);
 }
 
-TEST_CASE("a value larger than a bundle may carry is held back, listed and sealed once it fits; the rest syncs",
+TEST_CASE("a value larger than a bundle may carry is held back, listed and sealed once it fits, the rest syncs",
           "[bounds][held]") {
   test::TempDir dir;
   const char* schema = "CREATE TABLE files(id INTEGER PRIMARY KEY, data BLOB, note TEXT)";

@@ -263,7 +263,7 @@ TEST_CASE("capture triggers an older ferry wrote are replaced at the next seal",
   CHECK(*column(ops[1], "a") == Value::text("ABC"));
 }
 
-TEST_CASE("rolled-back changes leave no operation; committed ones keep commit order", "[capture]") {
+TEST_CASE("rolled-back changes leave no operation, committed ones keep commit order", "[capture]") {
   test::TempDir dir;
   const auto path = dir.file("app.db");
   test::exec(path, "CREATE TABLE t(id INTEGER PRIMARY KEY, v); CREATE TABLE u(id TEXT PRIMARY KEY, w)");

@@ -76,7 +76,7 @@ TEST_CASE("an audit path leads every leaf to the root, and nothing else does", "
   }
 }
 
-TEST_CASE("a device proves one of its operations; the proof checks without the database and fails on any change",
+TEST_CASE("a device proves one of its operations, the proof checks without the database and fails on any change",
           "[compare][proof]") {
   test::TempDir dir;
   Replica a(dir, "a", kSchema), b(dir, "b", kSchema);
@@ -133,7 +133,7 @@ TEST_CASE("a device proves one of its operations; the proof checks without the d
   }
 }
 
-TEST_CASE("a fingerprint file round-trips; a damaged one is refused naming the field", "[compare][file]") {
+TEST_CASE("a fingerprint file round-trips, a damaged one is refused naming the field", "[compare][file]") {
   test::TempDir dir;
   Replica a(dir, "a", kSchema);
   a.sql("INSERT INTO items VALUES(1, 'bolt', 0.1)");

@@ -113,7 +113,7 @@ TEST_CASE("an encrypted bundle cut short, even at a chunk boundary, is refused",
   CHECK(e.code() == Errc::corrupt);
 }
 
-TEST_CASE("the header names the recipient and its key; changing either is refused", "[envelope]") {
+TEST_CASE("the header names the recipient and its key, changing either is refused", "[envelope]") {
   Fixture f;
   SECTION("recipient id") {
     const Error e = f.refusal(f.changed([](auto& bytes) { bytes[20] ^= 1; }));

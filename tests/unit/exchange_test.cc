@@ -368,7 +368,7 @@ TEST_CASE("operations waiting for their past are settled by a snapshot that cove
   CHECK(c.dump("items") == a.dump("items"));
 }
 
-TEST_CASE("a REAL zero whose sign alone changes is captured and arrives bit for bit; an untouched zero is not sent",
+TEST_CASE("a REAL zero whose sign alone changes is captured and arrives bit for bit, an untouched zero is not sent",
           "[exchange][capture]") {
   test::TempDir dir;
   const char* schema = "CREATE TABLE z(id INTEGER PRIMARY KEY, x, n TEXT)";  // x untyped: it keeps -0.0 as it is.

@@ -65,7 +65,7 @@ TEST_CASE("an export onto a full or failing disk says so and leaves no bundle be
   CHECK(verify_bundle(target).ok);
 }
 
-TEST_CASE("an export whose seal cannot be committed publishes no bundle; the changes wait for the next one",
+TEST_CASE("an export whose seal cannot be committed publishes no bundle, the changes wait for the next one",
           "[export][faults]") {
   test::TempDir dir;
   test::Replica a(dir, "a", kSchema);
@@ -130,7 +130,7 @@ TEST_CASE("an import onto a full or failing disk says so and changes nothing", "
   CHECK(again.applied == 4000);
 }
 
-TEST_CASE("what a killed import or export left behind is removed by the next one; a running one's is kept",
+TEST_CASE("what a killed import or export left behind is removed by the next one, a running one's is kept",
           "[faults][litter]") {
   test::TempDir dir;
   const std::string tmp = dir.file("tmp"), stick = dir.file("stick");

@@ -248,7 +248,7 @@ TEST_CASE("a device claiming another's id without its key is refused", "[trust]"
   CHECK_THAT(e.what(), Catch::Contains("ferry trust " + d.c.path + " add " + a.to_string()));
 }
 
-TEST_CASE("trust on first use pins a new device's key and says so; strict accepts only added devices", "[trust]") {
+TEST_CASE("trust on first use pins a new device's key and says so, strict accepts only added devices", "[trust]") {
   Devices d;
   const std::string bundle = bundle_of(d.a, d.dir, "a.ferry");
   SECTION("trust on first use, the default") {
