@@ -136,9 +136,12 @@ TEST_CASE("a database on a read-only mount can be shown and verified, a change i
   REQUIRE(test::run("cp " + ferry.dir.file("a.db") + " " + ferry.dir.file("a.db.key") + " " + ro).status == 0);
   if (mounted) {
     REQUIRE(test::run("mount -o remount,ro " + ro).status == 0);
-  } else {
-    REQUIRE(::geteuid() != 0);  // Root ignores permissions: only a mount makes a file read-only for it.
+  } else if (::geteuid() != 0) {
     REQUIRE(test::run("chmod a-w " + ro + "/a.db " + ro).status == 0);
+  } else {
+    // Root ignores permissions, so only a mount makes a file read-only for it (a container may forbid mounts).
+    WARN("root without permission to mount: the read-only mount case is not run here");
+    return;
   }
   const auto status = ferry("status ro/a.db");
   CHECK(status.status == 0);
