@@ -158,7 +158,12 @@ class Engine {
   // Lets the device's operations in, signed with `public_key` (128 hex digits,
   // or 64: the signing key alone), replacing any key pinned before. Throws
   // Error(invalid_argument) for a malformed key or this device's own id.
-  void trust_add(const std::string& device, const std::string& public_key, const std::string& name = "");
+  // Replacing a signing key under which operations of the device were admitted
+  // here throws Error(refused), changing nothing, unless `forget_held`: then
+  // those operations are forgotten, as not the device's (TrustAdded says what
+  // left), and the device's own can come in.
+  TrustAdded trust_add(const std::string& device, const std::string& public_key, const std::string& name = "",
+                       bool forget_held = false);
   // Refuses the device's operations from now on (also when others relay them).
   void trust_remove(const std::string& device);
   // Every device whose key is known, this one first.

@@ -60,6 +60,20 @@ struct PeerInfo {
   std::int64_t exported_ms = 0;
 };
 
+// What Engine::trust_add did. When the key it pins replaces another signing
+// key under which operations of the device were admitted here, and the caller
+// said to forget them, they are removed (bundle_format/README.md §14, "A key
+// replaced"): the device's own operations under those numbers can then come in.
+struct TrustAdded {
+  bool replaced = false;              // Another signing key was pinned for the device.
+  std::string previous_fingerprint;   // Its fingerprint, when replaced.
+  std::uint64_t forgotten = 0;        // Operations of the device admitted under it, removed from the log.
+  std::uint64_t forgotten_up_to = 0;  // The greatest sequence number among them.
+  std::uint64_t rows = 0;             // Rows they wrote, rebuilt from the operations left.
+  std::uint64_t followers = 0;        // Operations of other devices held here whose clocks name them,
+  std::uint64_t followed_up_to = 0;   // up to this number: they apply elsewhere once the device's own are that far.
+};
+
 // Evidence that a device's history forked: two different operations with the
 // same origin and sequence number, both as received.
 struct ForkEvidence {

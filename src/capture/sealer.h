@@ -43,6 +43,12 @@ class LocalWriter {
   std::variant<Operation, TooLarge> try_append(const std::string& table, std::vector<Value> key, OpKind kind,
                                                std::vector<ColumnValue> columns, bool write_table = false);
   std::size_t appended() const { return appended_; }
+  // Operations held here follow `device`'s up to `seq`, which this database
+  // does not hold (a forgotten chain, engine/forget.h): the operations made
+  // here follow them too, so that every clock stays transitively closed.
+  void claim(const DeviceId& device, std::uint64_t seq) {
+    if (clock_.get(device) < seq) clock_.set(device, seq);
+  }
   // The value of the cell as merged so far (merge::Merger::current).
   std::optional<Value> merged(const TrackedTable& table, const std::vector<Value>& key, const std::string& column) {
     return merger_.current(table, key, column);

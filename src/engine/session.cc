@@ -1,5 +1,6 @@
 #include "engine/session.h"
 
+#include "engine/forget.h"
 #include "engine/identity.h"
 #include "engine/schema.h"
 
@@ -15,6 +16,7 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
       writer(devices, log, merger, self_id, lamport),
       identity_in_doubt(reuse_evidence(database).has_value()) {
   size_page_cache(database);  // The database may have grown since the connection opened.
+  expect_late(*this);
 }
 
 std::size_t Session::seal() {

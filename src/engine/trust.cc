@@ -6,6 +6,8 @@
 
 #include "engine/engine_impl.h"
 #include "engine/devices.h"
+#include "engine/forget.h"
+#include "engine/session.h"
 #include "trust/store.h"
 #include "util/files.h"
 
@@ -39,18 +41,43 @@ const trust::KeyPair& Engine::Impl::key_pair() {
 
 std::string Engine::public_key() { return trust::to_text(trust::Store(impl_->db).self_identity()); }
 
-void Engine::trust_add(const std::string& device, const std::string& public_key, const std::string& name) {
+TrustAdded Engine::trust_add(const std::string& device, const std::string& public_key, const std::string& name,
+                             bool forget_held) {
   auto identity = trust::parse_identity(public_key);
   if (!identity && public_key.size() == 64) identity = trust::parse_identity(public_key + std::string(64, '0'));
   if (!identity)
     throw Error(Errc::invalid_argument, "'" + public_key.substr(0, 140) + "' is not a device key: give the 128 hex digits "
                                         "`ferry status` shows on that device (or the first 64, its signing key)");
-  sql::Transaction tx(impl_->db);
-  engine::Devices devices(impl_->db);
+  sql::Database& db = impl_->db;
+  sql::Transaction tx(db);
+  engine::Session s(db, impl_->self);
   const auto id = Uuid::parse(device);
-  const DeviceId target = id ? *id : devices.lookup(device).id;
-  trust::Store(impl_->db).add(devices, target, *identity, name);
+  const DeviceId target = id ? *id : s.devices.lookup(device).id;
+  trust::Store store(db);
+  const auto held = store.identity(target);
+  store.add(s.devices, target, *identity, name);  // Refuses this device's own id.
+  TrustAdded r;
+  r.replaced = held && held->sign != identity->sign;
+  const engine::Device* d = s.devices.find(target);
+  if (r.replaced && d != nullptr && d->head_seq > 0) {
+    const std::string numbers = d->head_seq == 1 ? "operation 1" : "operations 1-" + std::to_string(d->head_seq);
+    if (!forget_held)
+      throw Error(Errc::refused,
+                  db.path() + " holds " + numbers + " of device " + target.to_string() + ", admitted under the key "
+                  "pinned for it until now, " + trust::fingerprint(target, held->sign) + ". If the key given is the "
+                  "device's own (its owner read it from `ferry status`), those operations are not its: someone else "
+                  "signed them first (trust on first use pinned their key), or a wrong key was added. To let the "
+                  "device's own operations in, run this again with --forget: its " + numbers + " leave " + db.path() +
+                  ", the rows they wrote go back to what the other devices wrote, and every other change stays. "
+                  "`ferry log " + db.path() + " --device " + target.to_string() + "` lists them. Nothing was changed.");
+    s.seal();
+    r = engine::forget_chain(s, target);
+    r.replaced = true;
+  }
+  if (r.replaced) r.previous_fingerprint = trust::fingerprint(target, held->sign);
+  s.finish();
   tx.commit();
+  return r;
 }
 
 void Engine::trust_remove(const std::string& device) {

@@ -128,6 +128,13 @@ json reidentified(const Reidentified& r) {
               {"evidence", r.evidence.empty() ? json(nullptr) : json(r.evidence)}};
 }
 
+json trust_added(const TrustAdded& r) {
+  return json{{"replaced", r.replaced},
+              {"previous_fingerprint", r.replaced ? json(r.previous_fingerprint) : json(nullptr)},
+              {"forgotten", r.forgotten}, {"forgotten_up_to", r.forgotten_up_to}, {"rows", r.rows},
+              {"followers", r.followers}, {"followed_up_to", r.followed_up_to}};
+}
+
 json conflicts(const std::vector<ConflictInfo>& list) {
   auto side = [](const Operation& op, const std::optional<Value>& v) {
     return json{{"device", op.origin.to_string()}, {"seq", op.seq}, {"lamport", op.lamport},

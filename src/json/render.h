@@ -29,6 +29,7 @@ std::optional<std::int64_t> parse_iso_time(const std::string& text);
 json peer(const PeerInfo& p);
 json status(const StatusReport& s);
 json reidentified(const Reidentified& r);
+json trust_added(const TrustAdded& r);
 json conflicts(const std::vector<ConflictInfo>& list);
 json export_summary(const ExportSummary& s);
 // One import's summary (the tool adds the file name and totals).

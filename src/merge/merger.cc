@@ -40,6 +40,7 @@ struct Merger::Impl {
   std::map<std::string, sql::Statement, std::less<>> writes;  // Application-table statements by (kind, table, columns).
   std::string write_key;  // Reused: looking a statement up allocates nothing.
   std::map<std::pair<std::int64_t, std::uint64_t>, Operation> decoded;  // Winners read back from the log.
+  std::map<std::int64_t, std::uint64_t> late;  // expect_late(), by device number.
 
   Impl(sql::Database& d, engine::Devices& dev, const capture::Registry& t, log::Store& l)
       : db(d), devices(dev), tables(t), log(l),
@@ -63,16 +64,21 @@ struct Merger::Impl {
   }
 
   // Adds op's stamp; drops every stamp op causally follows. Returns true if the winner changed.
-  bool advance(Frontier& f, const Stamp& stamp, const Operation& op) {
+  // A late operation (expect_late) that a stamp already follows drops what it follows, and stays out.
+  bool advance(Frontier& f, const Stamp& stamp, const Operation& op, bool is_late) {
+    const bool followed = is_late && std::any_of(f.begin(), f.end(), [&](const Stamp& s) {
+      return operation(s, op).clock.get(op.origin) >= op.seq;
+    });
     const Stamp* before = winner(f);
     const Stamp old = before ? *before : Stamp{};
     const bool had = before != nullptr;
     f.erase(std::remove_if(f.begin(), f.end(),
                            [&](const Stamp& s) { return op.clock.get(id_of(s.device)) >= s.seq; }),
             f.end());
-    f.push_back(stamp);
+    if (!followed) f.push_back(stamp);
     const Stamp* after = winner(f);
-    return !had || !(*after == old);
+    if (after == nullptr || !had) return had != (after != nullptr);
+    return !(*after == old);
   }
 
   const Operation& operation(const Stamp& s, const Operation& current) {
@@ -164,6 +170,32 @@ struct Merger::Impl {
           .bind_blob(5, op.origin.bytes.data(), 16).bind(6, static_cast<std::int64_t>(op.seq))
           .bind(7, util::now_ms()).bind(8, detail);
       record.run();
+    }
+  }
+
+  // Adds `op` to the frontiers of the cells it writes. `touched`: the names of
+  // those cells (kExistence, the table's own column names, or op's); `changed`:
+  // those whose winner changed.
+  void step(RowMeta& meta, const capture::TrackedTable& t, const Operation& op, std::vector<const std::string*>& touched,
+            std::vector<const std::string*>& changed) {
+    const Stamp stamp{devices.ensure(op.origin).no, op.seq, op.lamport, op.kind == OpKind::remove};
+    auto l = late.empty() ? late.end() : late.find(stamp.device);
+    const bool is_late = l != late.end() && op.seq <= l->second;
+    touched.reserve(t.columns.size() + 1);
+    changed.reserve(t.columns.size() + 1);
+    if (op.kind != OpKind::update) {
+      touched.push_back(&kExistence);
+      if (advance(meta.exist, stamp, op, is_late)) changed.push_back(&kExistence);
+    }
+    auto write_cell = [&](const std::string& column) {
+      if (t.is_key(column)) return;  // Only existence can differ (capture::TrackedTable::is_key).
+      touched.push_back(&column);
+      if (advance(meta.cell(column), stamp, op, is_late)) changed.push_back(&column);
+    };
+    if (op.kind == OpKind::remove) {
+      for (const auto& c : t.columns) write_cell(c);
+    } else {
+      for (const auto& c : op.columns) write_cell(c.name);
     }
   }
 
@@ -296,25 +328,8 @@ void Merger::apply(const Operation& op, bool write_table) {
   const bool stored = m.rows.load(t->no, op.key, meta);
 
   const bool was = exists(meta, [&](const Frontier& f) { return m.winner(f); });
-  const Stamp stamp{m.devices.ensure(op.origin).no, op.seq, op.lamport, op.kind == OpKind::remove};
-  // Names of cells: kExistence, the table's own column names, or op's.
   std::vector<const std::string*> touched, changed;
-  touched.reserve(t->columns.size() + 1);
-  changed.reserve(t->columns.size() + 1);
-  if (op.kind != OpKind::update) {
-    touched.push_back(&kExistence);
-    if (m.advance(meta.exist, stamp, op)) changed.push_back(&kExistence);
-  }
-  auto write_cell = [&](const std::string& column) {
-    if (t->is_key(column)) return;  // Only existence can differ (capture::TrackedTable::is_key).
-    touched.push_back(&column);
-    if (m.advance(meta.cell(column), stamp, op)) changed.push_back(&column);
-  };
-  if (op.kind == OpKind::remove) {
-    for (const auto& c : t->columns) write_cell(c);
-  } else {
-    for (const auto& c : op.columns) write_cell(c.name);
-  }
+  m.step(meta, *t, op, touched, changed);
   const bool now = exists(meta, [&](const Frontier& f) { return m.winner(f); });
   if (write_table) m.write_row(*t, op, meta, was, now, changed);
 
@@ -341,6 +356,32 @@ std::optional<Value> Merger::current(const capture::TrackedTable& table, const s
   if (w.removes) return std::nullopt;
   static const Operation kNone;  // No operation in hand: the winner is read from the log.
   return Impl::column_value(m.operation(w, kNone), column);
+}
+
+void Merger::expect_late(std::int64_t device_no, std::uint64_t up_to) {
+  std::uint64_t& at = impl_->late[device_no];
+  at = std::max(at, up_to);
+}
+
+void Merger::rebuild(const capture::TrackedTable& table, const std::vector<Value>& key,
+                     const std::vector<Operation>& ops) {
+  Impl& m = *impl_;
+  RowMeta old, meta;
+  const bool stored = m.rows.load(table.no, key, old);
+  std::vector<const std::string*> touched, changed;
+  for (const Operation& op : ops) {
+    touched.clear();
+    m.step(meta, table, op, touched, changed);
+  }
+  const std::string pk = log::encode_values(key);
+  auto forget = m.db.prepare("DELETE FROM ferry_conflicts WHERE tbl=? AND pk=?");
+  forget.bind(1, table.name).bind_blob(2, pk.data(), pk.size());
+  forget.run();
+  m.rows.save(table.no, key, meta, stored);
+  Operation none;  // No operation left: resettle deletes the row.
+  none.table = table.name;
+  none.key = key;
+  resettle(ops.empty() ? none : ops.back());
 }
 
 void Merger::resettle(const Operation& op) {

@@ -59,6 +59,19 @@ class Merger {
   // longer holds. For a row whose stamps were renamed (engine/reissue.h): a new
   // device id can change who wins a tie of Lamport times.
   void resettle(const Operation& op);
+  // Operations of device `device_no` up to `up_to` may arrive after operations
+  // that follow them: this database forgot a chain under those numbers that
+  // others had followed (engine/forget.h). Such an operation drops from a
+  // frontier what it follows, as any does, and enters only frontiers no
+  // member of which follows it -- as if it had come first -- so the frontier
+  // stays a function of the set applied.
+  void expect_late(std::int64_t device_no, std::uint64_t up_to);
+  // Rebuilds the merge state of one row from `ops`, every operation held that
+  // wrote it, in (Lamport time, origin) order (any order that puts an operation
+  // after those it follows), after others that wrote it left the log; writes
+  // the row (deleted when no operation is left) and records its open conflicts
+  // afresh (its closed ones are not kept).
+  void rebuild(const capture::TrackedTable& table, const std::vector<Value>& key, const std::vector<Operation>& ops);
   // Writes the merge state apply() holds back (merge/row_store.h). Call before
   // committing, and before anything reads ferry_rows.
   void flush();

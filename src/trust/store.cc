@@ -154,9 +154,13 @@ void Store::add(engine::Devices& devices, const DeviceId& device, const Identity
   const engine::Device& d = devices.ensure(device);
   if (const auto held = this->identity(device); held && held->sign != identity.sign) {
     // Heads signed with the old key would be refused by whoever pins the new one: not passed on any more.
+    // Pending operations were checked against the old key: they wait for no one now.
     auto forget = db_.prepare("DELETE FROM ferry_heads WHERE device=?");
     forget.bind(1, d.no);
     forget.run();
+    auto pending = db_.prepare("DELETE FROM ferry_pending WHERE origin=?");
+    pending.bind_blob(1, device.bytes.data(), 16);
+    pending.run();
   }
   auto st = db_.prepare("UPDATE ferry_devices SET sign_key=?, box_key=?, trust='added', name=iif(?='', name, ?) "
                         "WHERE no=?");

@@ -4,7 +4,11 @@
 // brought them; and (every tenth scenario) each table rebuilt from the log by
 // the history code is the table itself. In some scenarios a device is restored
 // from a backup (RELIABILITY TI-02): it must find out at its first sync whenever
-// what it did after the backup lives on elsewhere, and take a new identity.
+// what it did after the backup lives on elsewhere, and take a new identity. In
+// others an impostor's bundle, claiming device d1's id under its own key, comes
+// first to some devices (trust on first use pins its key); they build on it and
+// pass it on, and each device that pinned that key later replaces it with
+// `trust add --forget` (bundle_format/README.md §14, "A key replaced").
 //
 // Every random choice comes from one seed per scenario. A failure prints the
 // seed; FERRY_SEED=<seed> FERRY_SCENARIOS=1 replays it. FERRY_SCENARIOS sets
@@ -20,6 +24,7 @@
 #include <random>
 #include <set>
 
+#include "support/impostor.h"
 #include "support/support.h"
 #include "trust/keys.h"
 
@@ -42,9 +47,11 @@ class Scenario {
     const int devices = pick(4, 6);
     for (int i = 0; i < devices; ++i)
       replicas_.push_back(std::make_unique<test::Replica>(dir, "d" + std::to_string(i), kSchema));
+    if (chance(20)) victim_ = replicas_[1].get();
   }
 
   void run() {
+    if (victim_ != nullptr) impostor_strikes();
     const int rounds = pick(2, 6);
     for (int r = 0; r < rounds; ++r) {
       for (auto& rep : replicas_)
@@ -52,10 +59,23 @@ class Scenario {
       for (int k = pick(1, 6); k > 0; --k) send();
       deliver_some();
       if (chance(30)) resolve_some();
+      if (victim_ != nullptr) {
+        if (chance(40)) recover_from_impostor();
+        continue;  // Snapshots and restores are exercised in the other scenarios.
+      }
       if (chance(15) && !joined_) join_by_snapshot();
       if (chance(25)) backup_or_restore();
     }
     deliver_all_mail();
+    if (victim_ != nullptr) {
+      recover_from_impostor();
+      // Operations that followed the impostor's name its numbers: they apply
+      // where the impostor's chain never was once d1's own chain is that long.
+      for (int n = 0; victim_->engine.clock().get(victim_->engine.device_id()) < impostor_head_; ++n) {
+        if (n == 1000) throw std::runtime_error("d1 made no change in 1,000 attempts");
+        local_edits(*victim_);
+      }
+    }
     settle_everything();
   }
 
@@ -78,7 +98,14 @@ class Scenario {
       } else if (operations(r) != ref_ops) {
         return "operation sets differ on " + r.name;
       }
-      if (open_conflicts(r) != ref_conflicts) return "open conflicts differ on " + r.name;
+      if (const auto here = open_conflicts(r); here != ref_conflicts) {
+        std::string diff;
+        for (const auto& c : here)
+          if (!ref_conflicts.count(c)) diff += "\n  only on " + r.name + ": " + c;
+        for (const auto& c : ref_conflicts)
+          if (!here.count(c)) diff += "\n  only on d0: " + c;
+        return "open conflicts differ on " + r.name + ":" + diff;
+      }
     }
     for (auto& r : replicas_)
       if (!r->engine.verify().ok) return "verify fails on " + r->name;
@@ -118,6 +145,8 @@ class Scenario {
   }
 
   std::size_t conflicts_seen() const { return conflicts_seen_; }
+  std::uint64_t forgotten() const { return forgotten_; }
+  std::uint64_t followers() const { return followers_; }
   bool restored() const { return restored_; }
   bool detected() const { return detected_; }
   std::uint64_t reissued() const { return reissued_; }
@@ -161,6 +190,36 @@ class Scenario {
         r.sql(sql);
       } catch (const Error&) {
         // A constraint the application's own statement broke: the application sees the error.
+      }
+    }
+  }
+
+  // The impostor writes as d1 and its bundle reaches some of the others first.
+  void impostor_strikes() {
+    test::Replica fake(dir_, "impostor", kSchema);
+    test::pose_as(fake.path, victim_->engine.device_id());
+    Engine as_victim = Engine::open(fake.path);
+    local_edits(fake);
+    impostor_head_ = as_victim.clock().get(victim_->engine.device_id());
+    ExportOptions all;
+    all.all = true;
+    const std::string file = dir_.file("impostor.ferry");
+    as_victim.export_bundle(file, all);
+    for (auto& r : replicas_)
+      if (r.get() != victim_ && chance(50)) mailbox_.push_back({r.get(), file});
+  }
+
+  // Every device that pinned the impostor's key for d1 takes d1's own, forgetting the impostor's chain.
+  void recover_from_impostor() {
+    const std::string key = victim_->engine.public_key();
+    const DeviceId id = victim_->engine.device_id();
+    for (auto& r : replicas_) {
+      if (r.get() == victim_) continue;
+      for (const PeerInfo& p : r->engine.trusted()) {
+        if (p.id != id || p.public_key.empty() || p.public_key.substr(0, 64) == key.substr(0, 64)) continue;
+        const TrustAdded t = r->engine.trust_add(id.to_string(), key, "", /*forget_held=*/true);
+        forgotten_ += t.forgotten;
+        followers_ += t.followers;
       }
     }
   }
@@ -277,7 +336,15 @@ class Scenario {
   void deliver(std::size_t index) {
     auto [to, file] = mailbox_[index];
     mailbox_.erase(mailbox_.begin() + static_cast<std::ptrdiff_t>(index));
-    conflicts_seen_ += to->engine.import_bundle(file).conflicts;
+    try {
+      conflicts_seen_ += to->engine.import_bundle(file).conflicts;
+    } catch (const Error& e) {
+      // Where the impostor's key and d1's meet, the one pinned second is refused; that mail is lost.
+      const std::string why = e.what();
+      if (victim_ == nullptr || e.code() != Errc::untrusted ||
+          (why.find("impersonating") == std::string::npos && why.find("this device's own id") == std::string::npos))
+        throw;
+    }
   }
 
   void deliver_some() {
@@ -344,6 +411,9 @@ class Scenario {
   std::vector<std::unique_ptr<test::Replica>> replicas_;
   std::vector<std::pair<test::Replica*, std::string>> mailbox_;
   test::Replica* joined_ = nullptr;  // The device that started from a snapshot, if any.
+  test::Replica* victim_ = nullptr;  // The device an impostor claims to be, if any,
+  std::uint64_t impostor_head_ = 0;  // and how many operations the impostor wrote as it.
+  std::uint64_t forgotten_ = 0, followers_ = 0;
   test::Replica* backup_of_ = nullptr;  // The device backed up, if any,
   std::uint64_t backup_head_ = 0;       // and its own chain's head then.
   bool restored_ = false, detected_ = false;
@@ -358,6 +428,7 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
   const std::uint64_t scenarios = env_number("FERRY_SCENARIOS", 1000);
   const std::uint64_t base = env_number("FERRY_SEED", std::random_device{}());
   std::size_t conflicts = 0, restores = 0, detections = 0, reissued = 0;
+  std::uint64_t forgotten = 0, followers = 0;
   for (std::uint64_t i = 0; i < scenarios; ++i) {
     const std::uint64_t seed = base + i;
     test::TempDir dir(/*prefer_memory=*/true);
@@ -375,10 +446,14 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
     restores += s.restored();
     detections += s.detected();
     reissued += s.reissued();
+    forgotten += s.forgotten();
+    followers += s.followers();
   }
   WARN(scenarios << " scenarios from FERRY_SEED=" << base << " converged (" << conflicts << " conflicts opened; "
                  << restores << " devices restored from a backup, " << detections << " of them found out and made "
-                 << reissued << " operations again under a new identity)");
+                 << reissued << " operations again under a new identity; " << forgotten << " operations of "
+                 << "impostors forgotten, which " << followers << " operations of others had followed)");
   CHECK(conflicts > 0);  // The scenarios do exercise conflicts...
-  if (scenarios >= 500) CHECK(detections > 0);  // ...and restores that must be found (about 6%).
+  if (scenarios >= 500) CHECK(detections > 0);  // ...and restores that must be found (about 6%),
+  if (scenarios >= 500) CHECK(followers > 0);   // and impostors others had built on.
 }

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "bundle/format.h"
+#include "support/impostor.h"
 #include "support/refusal.h"
 #include "support/reseal.h"
 #include "support/support.h"
@@ -232,11 +233,7 @@ TEST_CASE("a device claiming another's id without its key is refused", "[trust]"
   // An impostor database that calls itself a, with keys of its own.
   Replica impostor(d.dir, "impostor", kSchema);
   const auto a = d.a.engine.device_id();
-  const auto a_blob = "x'" + blob_hex(a.bytes.data(), 16) + "'";
-  trust::KeyPair keys = keys_of(impostor);
-  impostor.sql("UPDATE ferry_meta SET value = " + a_blob + " WHERE key = 'device_id'; UPDATE ferry_devices SET id = " +
-               a_blob + " WHERE trust = 'self'");
-  keys.save(trust::key_path(impostor.path), a);
+  test::pose_as(impostor.path, a);
   auto as_a = Engine::open(impostor.path);
   impostor.sql("INSERT INTO items VALUES(1, 'forged'), (2, 'forged'), (3, 'forged')");
   ExportOptions all;
@@ -345,11 +342,17 @@ TEST_CASE("a replayed old bundle changes nothing", "[trust]") {
   CHECK(d.c.dump("items") == rows);
 }
 
-TEST_CASE("after a device's key is replaced, its operations are passed on only under the new key", "[trust]") {
+TEST_CASE("a key that replaces the one a device's operations were admitted under is taken only with them forgotten",
+          "[trust]") {
   Devices d;
   test::exchange(d.a, d.c, d.dir);
   const trust::KeyPair other = trust::KeyPair::generate();
-  d.c.engine.trust_add(d.a.engine.device_id().to_string(), trust::to_text(other.identity()));
+  const std::string a = d.a.engine.device_id().to_string();
+  CHECK_THROWS_WITH(d.c.engine.trust_add(a, trust::to_text(other.identity())),
+                    Catch::Contains("holds operations 1-2 of device " + a) && Catch::Contains("--forget"));
+  CHECK(d.c.engine.trusted()[1].public_key == d.a.engine.public_key());
+  CHECK(d.c.engine.trust_add(a, trust::to_text(other.identity()), "", true).forgotten == 2);
+  CHECK(d.c.dump("items").empty());
   ExportOptions all;
   all.all = true;
   const auto summary = d.c.engine.export_bundle(d.dir.file("from-c.ferry"), all);

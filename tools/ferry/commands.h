@@ -72,6 +72,7 @@ struct TrustArgs {
   std::string db, action;          // list, add, remove, policy
   std::vector<std::string> args;   // add: DEVICE KEY; remove: DEVICE; policy: strict|tofu
   std::string name;                // add --name
+  bool forget = false;             // add --forget: the operations admitted under a key replaced are not the device's
   bool json = false;
 };
 int cmd_trust(const TrustArgs& a);

@@ -186,7 +186,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"list", "add", "remove", "policy"}));
   trust->add_option("ARGS", tr.args, "What the action needs");
   trust->add_option("--name", tr.name, "add: a name for the device");
-  trust->add_flag("--json", tr.json, "Print JSON (list)");
+  trust->add_flag("--forget", tr.forget,
+                  "add: the key replaces one under which this database admitted operations of the device; they were "
+                  "not the device's: remove them, and rebuild the rows they wrote from the other devices' operations");
+  trust->add_flag("--json", tr.json, "Print JSON (list, add)");
   trust->callback([&] { run = [&] { return cmd_trust(tr); }; });
 
   auto* reidentify = app.add_subcommand(

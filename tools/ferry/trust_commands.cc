@@ -16,8 +16,22 @@ int cmd_trust(const TrustArgs& a) {
   };
   auto e = Engine::open(a.db);
   if (a.action == "add") {
-    want(2, "DEVICE KEY [--name NAME]   (KEY: the public key `ferry status` shows on that device)");
-    e.trust_add(a.args[0], a.args[1], a.name);
+    want(2, "DEVICE KEY [--name NAME] [--forget]   (KEY: the public key `ferry status` shows on that device)");
+    const TrustAdded r = e.trust_add(a.args[0], a.args[1], a.name, a.forget);
+    if (a.json) {
+      print(render::trust_added(r));
+      return kOk;
+    }
+    if (r.replaced) std::cout << "replaced key " << r.previous_fingerprint << "\n";
+    if (r.forgotten > 0 || r.forgotten_up_to > 0) {
+      std::cout << "forgot operations 1-" << r.forgotten_up_to << " of device " << a.args[0] << " (" << r.forgotten
+                << " held here), signed with that key; " << r.rows
+                << " row(s) they wrote now hold what the other devices wrote\n";
+      if (r.followers > 0)
+        std::cout << r.followers << " operation(s) of other devices held here had followed them and stay; their clocks "
+                  << "still name those numbers, so a database that never held them applies them once it holds the "
+                  << "device's own operations up to " << r.followed_up_to << "\n";
+    }
     std::cout << "trusting device " << a.args[0] << " with the key given; its bundles are accepted from now on\n";
   } else if (a.action == "remove") {
     want(1, "DEVICE");

@@ -1,0 +1,171 @@
+#include "engine/forget.h"
+
+#include <algorithm>
+
+#include "engine/schema.h"
+#include "log/codec.h"
+
+namespace ferry::engine {
+namespace {
+
+const std::string kForgottenKey = "forgotten ";  // + device id: the greatest seq forgotten.
+
+// The clock without `device`'s entry.
+VectorClock without(const VectorClock& clock, const DeviceId& device) {
+  VectorClock out;
+  for (const auto& [d, n] : clock.entries())
+    if (d != device) out.set(d, n);
+  return out;
+}
+
+// Step 1's first half: the rows the chain wrote, into temp.ferry_forget_rows.
+std::uint64_t collect_rows(Session& s, const Device& d) {
+  sql::Database& db = s.db;
+  db.exec("CREATE TEMP TABLE ferry_forget_rows(tbl TEXT NOT NULL, pk BLOB NOT NULL, PRIMARY KEY(tbl, pk)) WITHOUT ROWID");
+  auto add = db.prepare("INSERT OR IGNORE INTO temp.ferry_forget_rows(tbl, pk) VALUES(?, ?)");
+  auto read = db.prepare("SELECT body FROM ferry_log WHERE id BETWEEN ? AND ? UNION ALL "
+                         "SELECT body FROM ferry_base WHERE origin=?");
+  read.bind(1, log::log_id(d.no, 1)).bind(2, log::log_id(d.no, d.head_seq)).bind_blob(3, d.id.bytes.data(), 16);
+  std::uint64_t count = 0;
+  while (read.step()) {
+    const Operation op = log::decode(read.blob_view(0), db.path() + ": log");
+    const std::string pk = log::encode_values(op.key);
+    add.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
+    add.run();
+    ++count;
+  }
+  return count;
+}
+
+// What the operations left say about the chain and about time.
+struct Left {
+  std::uint64_t followers = 0;  // Operations whose clocks name the chain,
+  std::uint64_t followed = 0;   // the greatest number they name,
+  std::uint64_t lamport = 0;    // the greatest Lamport time of all.
+};
+
+// Step 2's input: every operation left that wrote one of those rows, into
+// temp.ferry_forget_ops.
+Left collect_operations(Session& s, const DeviceId& device) {
+  sql::Database& db = s.db;
+  db.exec("CREATE TEMP TABLE ferry_forget_ops(tbl TEXT NOT NULL, pk BLOB NOT NULL, lamport INTEGER NOT NULL, "
+          "origin BLOB NOT NULL, body BLOB NOT NULL)");
+  auto wrote = db.prepare("SELECT 1 FROM temp.ferry_forget_rows WHERE tbl=? AND pk=?");
+  auto add = db.prepare("INSERT INTO temp.ferry_forget_ops(tbl, pk, lamport, origin, body) VALUES(?, ?, ?, ?, ?)");
+  auto read = db.prepare("SELECT body FROM ferry_base UNION ALL SELECT body FROM ferry_log");
+  Left left;
+  while (read.step()) {
+    const std::string_view body = read.blob_view(0);
+    const Operation op = log::decode(body, db.path() + ": log");
+    const std::uint64_t named = op.clock.get(device);
+    if (named > 0) ++left.followers;
+    left.followed = std::max(left.followed, named);
+    left.lamport = std::max(left.lamport, op.lamport);
+    const std::string pk = log::encode_values(op.key);
+    wrote.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
+    const bool affected = wrote.step();
+    wrote.reset();
+    if (!affected) continue;
+    add.bind(1, op.table).bind_blob(2, pk.data(), pk.size()).bind(3, static_cast<std::int64_t>(op.lamport))
+        .bind_blob(4, op.origin.bytes.data(), 16).bind_blob_view(5, body.data(), body.size());
+    add.run();
+  }
+  db.exec("CREATE INDEX temp.ferry_forget_ops_row ON ferry_forget_ops(tbl, pk, lamport, origin)");
+  return left;
+}
+
+// Step 2: each row rebuilt from what is left, one row in memory at a time.
+std::uint64_t rebuild_rows(Session& s) {
+  sql::Database& db = s.db;
+  auto rows = db.prepare("SELECT tbl, pk FROM temp.ferry_forget_rows ORDER BY tbl, pk");
+  auto ops = db.prepare("SELECT body FROM temp.ferry_forget_ops WHERE tbl=? AND pk=? ORDER BY lamport, origin");
+  std::uint64_t count = 0;
+  s.tables.suspend_triggers();  // The rows written here are not changes of this database's own.
+  while (rows.step()) {
+    const capture::TrackedTable* t = s.tables.find(rows.text(0));
+    if (t == nullptr) continue;
+    const std::vector<Value> key = log::decode_values(rows.blob_view(1), db.path() + ": log");
+    std::vector<Operation> left;
+    ops.bind(1, t->name).bind_blob_view(2, rows.blob_view(1).data(), rows.blob_view(1).size());
+    while (ops.step()) left.push_back(log::decode(ops.blob_view(0), db.path() + ": log"));
+    ops.reset();
+    s.merger.rebuild(*t, key, left);
+    ++count;
+  }
+  s.tables.restore_triggers();
+  return count;
+}
+
+// Step 3.
+void forget_announcements(sql::Database& db, const DeviceId& device) {
+  for (const char* column : {"announced_clock", "exported_clock"}) {
+    auto read = db.prepare(std::string("SELECT no, ") + column + " FROM ferry_devices WHERE " + column + " IS NOT NULL");
+    auto write = db.prepare(std::string("UPDATE ferry_devices SET ") + column + "=? WHERE no=?");
+    while (read.step()) {
+      const VectorClock clock = log::decode_clock(read.blob_view(1), db.path() + ": ferry_devices");
+      if (clock.get(device) == 0) continue;
+      const std::string kept = log::encode_clock(without(clock, device));
+      write.bind_blob(1, kept.data(), kept.size()).bind(2, read.integer(0));
+      write.run();
+    }
+  }
+}
+
+}  // namespace
+
+TrustAdded forget_chain(Session& s, const DeviceId& device) {
+  sql::Database& db = s.db;
+  Device& d = s.devices.ensure(device);
+  TrustAdded r;
+  r.forgotten_up_to = d.head_seq;
+  db.exec("DROP TABLE IF EXISTS temp.ferry_forget_rows; DROP TABLE IF EXISTS temp.ferry_forget_ops");
+  r.forgotten = collect_rows(s, d);
+
+  // Step 1.
+  if (d.head_seq > 0) remove_from_log(db, log::log_id(d.no, 1), log::log_id(d.no, d.head_seq));
+  for (const char* sql : {"DELETE FROM ferry_base WHERE origin=?", "DELETE FROM ferry_forks WHERE device=?"}) {
+    auto drop = db.prepare(sql);
+    drop.bind_blob(1, device.bytes.data(), 16);
+    drop.run();
+  }
+  auto unflag = db.prepare("UPDATE ferry_devices SET forked=0, base_seq=0, base_hash=NULL WHERE no=?");
+  unflag.bind(1, d.no);
+  unflag.run();
+  d.head_seq = d.base_seq = 0;
+  d.head_hash = d.base_hash = Hash{};
+  d.head_dirty = true;
+
+  // Step 2. The Lamport time goes back to what the operations left reached: the
+  // next one made here must stay within the operations its clock names (§6).
+  const Left left = collect_operations(s, device);
+  r.followers = left.followers;
+  r.followed_up_to = left.followed;
+  s.lamport = left.lamport;
+  r.rows = rebuild_rows(s);
+  db.exec("DROP TABLE temp.ferry_forget_rows; DROP TABLE temp.ferry_forget_ops");
+
+  // Steps 3 and 4.
+  forget_announcements(db, device);
+  const std::string key = kForgottenKey + device.to_string();
+  const std::uint64_t up_to = std::max(get_meta_count(db, key, 0), left.followed);
+  if (up_to > 0) {
+    set_meta(db, key, Value::integer(static_cast<std::int64_t>(up_to)));
+    s.merger.expect_late(d.no, up_to);
+    s.writer.claim(device, up_to);
+  }
+  return r;
+}
+
+void expect_late(Session& s) {
+  auto st = s.db.prepare("SELECT key, value FROM ferry_meta WHERE key > ? AND key < ?");
+  st.bind(1, kForgottenKey).bind(2, kForgottenKey + "~");
+  while (st.step()) {
+    const auto device = Uuid::parse(st.text(0).substr(kForgottenKey.size()));
+    const Device* d = device ? s.devices.find(*device) : nullptr;
+    if (d == nullptr || st.is_null(1)) continue;
+    s.merger.expect_late(d->no, static_cast<std::uint64_t>(st.integer(1)));
+    s.writer.claim(*device, static_cast<std::uint64_t>(st.integer(1)));
+  }
+}
+
+}  // namespace ferry::engine

@@ -1,0 +1,67 @@
+// Recovering through the CLI after an impostor's bundle won the first-use race
+// (bundle_format/README.md §14, "A key replaced"): every step tells the person
+// at the keyboard what happened and what to run next, and the end is the real
+// device's rows.
+#include <nlohmann/json.hpp>
+
+#include "e2e/cli.h"
+#include "ferry/engine.h"
+#include "support/impostor.h"
+
+using test::Cli;
+
+namespace {
+
+std::string status_key(const Cli& ferry, const std::string& db) {
+  const auto r = ferry("status " + db + " --json");
+  REQUIRE(r.status == 0);
+  return nlohmann::json::parse(r.out)["device"]["public_key"].get<std::string>();
+}
+
+std::string device_id(const Cli& ferry, const std::string& db) {
+  return ferry::Engine::open(ferry.dir.file(db)).device_id().to_string();
+}
+
+}  // namespace
+
+TEST_CASE("the CLI walks a person from an impostor's pinned key to the real device's rows", "[cli][trust]") {
+  Cli ferry;
+  test::prepared(ferry, "a.db", "field-laptop");
+  test::prepared(ferry, "b.db", "office");
+  test::prepared(ferry, "m.db", "mallory");
+  const std::string a = device_id(ferry, "a.db");
+  test::pose_as(ferry.dir.file("m.db"), ferry::Uuid::parse(a).value());
+  ferry.sql("m.db", "INSERT INTO notes VALUES(1, 'forged', 'pay mallory')");
+  REQUIRE(ferry("export m.db --all -o m.ferry").status == 0);
+  const auto first = ferry("import b.db m.ferry");
+  REQUIRE(first.status == 0);
+  CHECK_THAT(first.out, Catch::Contains("fingerprint"));
+
+  ferry.sql("a.db", "INSERT INTO notes VALUES(1, 'real', 'the visit on Monday')");
+  REQUIRE(ferry("export a.db --all -o a.ferry").status == 0);
+  const auto refused = ferry("import b.db a.ferry");
+  CHECK(refused.status == 6);
+  CHECK_THAT(refused.out, Catch::Contains("someone is impersonating it") && Catch::Contains("trust b.db add " + a));
+
+  const std::string key = status_key(ferry, "a.db");
+  const auto asked = ferry("trust b.db add " + a + " " + key);
+  CHECK(asked.status == 4);
+  CHECK_THAT(asked.out, Catch::Contains("operation 1 of device " + a) && Catch::Contains("--forget") &&
+                            Catch::Contains("Nothing was changed"));
+  CHECK(test::dump(ferry.dir.file("b.db"), "notes") == "1|'forged'|'pay mallory'\n");
+
+  const auto forgot = ferry("trust b.db add " + a + " " + key + " --forget --json");
+  REQUIRE(forgot.status == 0);
+  const auto summary = nlohmann::json::parse(forgot.out);
+  CHECK(summary["replaced"] == true);
+  CHECK(summary["forgotten"] == 1);
+  CHECK(summary["rows"] == 1);
+  CHECK(test::dump(ferry.dir.file("b.db"), "notes").empty());
+
+  const auto imported = ferry("import b.db a.ferry");
+  CHECK(imported.status == 0);
+  CHECK(test::dump(ferry.dir.file("b.db"), "notes") == "1|'real'|'the visit on Monday'\n");
+  const auto status = ferry("status b.db");
+  CHECK(status.status == 0);
+  CHECK_THAT(status.out, !Catch::Contains("fork"));
+}
