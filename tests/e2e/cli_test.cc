@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "e2e/cli.h"
+#include "util/utf8.h"
 
 using nlohmann::json;
 using test::Cli;
@@ -350,4 +351,29 @@ TEST_CASE("a device name another device chose is printed with its control charac
     CHECK_THAT(out, Catch::Contains(escaped));
   }
   CHECK(json::parse(ferry("status a.db --json").out)["peers"].dump().find("\\u001b") != std::string::npos);  // JSON keeps it, escaped.
+}
+
+TEST_CASE("values another device wrote are printed by log, history and conflicts with nothing a terminal acts on",
+          "[e2e][hostile]") {
+  Cli ferry;
+  prepared(ferry, "a.db", "a");
+  prepared(ferry, "b.db", "b");
+  // A C1 control (CSI, as UTF-8), bytes that are not UTF-8, and a three-byte character across the 60th byte.
+  const std::string hostile = "\xc2\x9b" "2J\xff\xfe" + std::string(53, 'x') + "\xe2\x82\xac" + "tail";
+  ferry.sql("a.db", "INSERT INTO notes VALUES(1, 'mine', '')");
+  ferry.sql("b.db", "INSERT INTO notes VALUES(1, CAST(x'" + [&] {
+    std::string hex;
+    for (unsigned char c : hostile) hex += "0123456789abcdef"[c >> 4], hex += "0123456789abcdef"[c & 15];
+    return hex;
+  }() + "' AS TEXT), '')");
+  REQUIRE(ferry("export b.db --all -o b.ferry").status == 0);
+  REQUIRE(ferry("import a.db b.ferry").status == 0);
+  for (const char* command : {"log a.db", "history a.db notes 1", "conflicts a.db"}) {
+    const auto out = ferry(command).out;
+    INFO(command << " printed: " << out);
+    CHECK(out.find("\xc2\x9b") == std::string::npos);
+    CHECK(out.find('\xff') == std::string::npos);
+    CHECK_THAT(out, Catch::Contains("\\xc2\\x9b2J\\xff\\xfe"));
+    CHECK(ferry::util::is_utf8(out));
+  }
 }

@@ -274,7 +274,7 @@ int cmd_conflicts(const std::string& db, bool as_json) {
   if (list.empty()) std::cout << "no open conflicts\n";
   auto names = device_names(e);
   auto shown = [&](const std::optional<Value>& v, const Operation& op) {
-    return (v ? v->to_display() : std::string("(row deleted)")) + "  by " + device_label(op.origin, names[op.origin]) +
+    return (v ? printable(v->to_display()) : std::string("(row deleted)")) + "  by " + device_label(op.origin, names[op.origin]) +
            ", operation " + std::to_string(op.seq) + " at " + iso_time(op.id.unix_ms());
   };
   for (const auto& c : list) {
@@ -329,8 +329,8 @@ int cmd_log(const LogArgs& a) {
   }
   for (const auto& op : ops) {
     std::cout << iso_time(op.id.unix_ms()) << "  " << short_id(op.origin) << " #" << op.seq << "  " << to_string(op.kind)
-              << " " << op.table << " [" << key_text(op.key) << "]";
-    for (const auto& c : op.columns) std::cout << " " << c.name << "=" << c.value.to_display().substr(0, 60);
+              << " " << printable(op.table) << " [" << key_text(op.key) << "]";
+    for (const auto& c : op.columns) std::cout << " " << printable(c.name) << "=" << printable(c.value.to_display(), 60);
     std::cout << "\n";
   }
   return kOk;

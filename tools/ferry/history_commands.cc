@@ -22,7 +22,7 @@ json values_json(const std::vector<ColumnValue>& values) {
 
 std::string values_text(const std::vector<ColumnValue>& values) {
   std::string out;
-  for (const auto& c : values) out += (out.empty() ? "" : "  ") + c.name + "=" + c.value.to_display().substr(0, 60);
+  for (const auto& c : values) out += (out.empty() ? "" : "  ") + printable(c.name) + "=" + printable(c.value.to_display(), 60);
   return out;
 }
 

@@ -20,7 +20,7 @@ std::string plural(std::size_t n, const char* one, const char* many) {
 
 std::string key_text(const std::vector<Value>& key) {
   std::string out;
-  for (const auto& k : key) out += (out.empty() ? "" : ", ") + k.to_display();
+  for (const auto& k : key) out += (out.empty() ? "" : ", ") + printable(k.to_display());  // Values come from other devices.
   return out;
 }
 
