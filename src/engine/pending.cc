@@ -49,11 +49,27 @@ std::optional<PendingOperation> PendingReader::first(const DeviceId& device) {
   return p;
 }
 
-PendingState pending_state(sql::Database& db, const Devices& devices) {
-  PendingState state;
+std::size_t count_pending(sql::Database& db) {
+  auto kept = db.prepare("SELECT value FROM ferry_meta WHERE key='pending_count'");
+  if (kept.step() && kept.integer(0) >= 0) return static_cast<std::size_t>(kept.integer(0));
   auto count = db.prepare("SELECT count(*) FROM ferry_pending");
   count.step();
-  state.operations = static_cast<std::size_t>(count.integer(0));
+  return static_cast<std::size_t>(count.integer(0));
+}
+
+void keep_pending_count(sql::Database& db) {
+  auto kept = db.prepare("SELECT 1 FROM ferry_meta WHERE key='pending_count'");
+  if (kept.step()) return;
+  db.exec("CREATE TRIGGER IF NOT EXISTS ferry_pending_counted AFTER INSERT ON ferry_pending "
+          "BEGIN UPDATE ferry_meta SET value=value+1 WHERE key='pending_count'; END;"
+          "CREATE TRIGGER IF NOT EXISTS ferry_pending_uncounted AFTER DELETE ON ferry_pending "
+          "BEGIN UPDATE ferry_meta SET value=value-1 WHERE key='pending_count'; END;"
+          "INSERT INTO ferry_meta(key, value) SELECT 'pending_count', count(*) FROM ferry_pending");
+}
+
+PendingState pending_state(sql::Database& db, const Devices& devices) {
+  PendingState state;
+  state.operations = count_pending(db);
   if (state.operations == 0) return state;
   const VectorClock heads = devices.clock();
   PendingReader pending(db);

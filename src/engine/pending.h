@@ -50,4 +50,11 @@ struct PendingState {
 
 PendingState pending_state(sql::Database& db, const Devices& devices);
 
+// How many operations are pending, without reading them: ferry_meta
+// 'pending_count', kept by two triggers on ferry_pending whoever inserts or
+// deletes. A database from before the count was kept is counted once.
+std::size_t count_pending(sql::Database& db);
+// Starts keeping the count, if it is not kept yet. REQUIRES: inside a write transaction.
+void keep_pending_count(sql::Database& db);
+
 }  // namespace ferry::engine

@@ -28,6 +28,7 @@ Importer::Importer(engine::Session& session, std::string where)
       where_(std::move(where)),
       find_pending_(session.db.prepare("SELECT hash FROM ferry_pending WHERE origin=? AND seq=?", true)),
       add_pending_(session.db.prepare("INSERT INTO ferry_pending(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {
+  engine::keep_pending_count(session.db);
   auto any = session.db.prepare("SELECT EXISTS(SELECT 1 FROM ferry_pending)");
   any.step();
   may_be_pending_ = any.integer(0) != 0;
@@ -152,9 +153,7 @@ void Importer::drain() {
     take(origin, best->op.seq);
     load(origin);
   }
-  auto left = s_.db.prepare("SELECT count(*) FROM ferry_pending");
-  left.step();
-  summary_.pending = static_cast<std::size_t>(left.integer(0));
+  summary_.pending = engine::count_pending(s_.db);
 }
 
 }  // namespace ferry::import
