@@ -15,6 +15,15 @@ if [[ ${FERRY_SANITIZE:-0} == 1 ]]; then
 else
   build=${FERRY_BUILD_DIR:-build}
 fi
+node_setup=""
+if [[ ${FERRY_SANITIZE:-0} != 1 ]]; then
+  # better-sqlite3 for the extension's Node test, built while ferry builds.
+  export FERRY_NODE_MODULES=${FERRY_NODE_MODULES:-${XDG_CACHE_HOME:-$HOME/.cache}/ferry/node}
+  options+=("-DFERRY_NODE_MODULES=$FERRY_NODE_MODULES/node_modules")
+  bash tools/setup_node.sh &
+  node_setup=$!
+fi
 cmake -S . -B "$build" "${options[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
+if [[ -n $node_setup ]]; then wait "$node_setup"; fi
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"

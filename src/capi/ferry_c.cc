@@ -15,6 +15,7 @@
 
 #include "ferry/engine.h"
 #include "json/render.h"
+#include "sql/database.h"
 #include "util/files.h"
 
 struct ferry_db {
@@ -146,8 +147,8 @@ ferry_code ferry_open(const char* path, ferry_db** out) {
 ferry_code ferry_open_connection(void* connection, ferry_db** out) {
   return open_with(out, [&] {
     require(connection, "the connection");
-    const char* file = sqlite3_db_filename(static_cast<sqlite3*>(connection), "main");
-    if (file == nullptr || *file == '\0')
+    const std::string file = ferry::sql::main_file(static_cast<sqlite3*>(connection));
+    if (file.empty())
       throw ferry::Error(ferry::Errc::invalid_argument,
                          "the connection's main database is in memory or temporary; ferry needs a database file");
     return ferry::Engine::open(file);

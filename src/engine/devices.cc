@@ -36,7 +36,7 @@ Device& Devices::ensure(const DeviceId& id) {
   st.bind_blob(1, id.bytes.data(), 16);
   st.run();
   Device d;
-  d.no = sqlite3_last_insert_rowid(db_.handle());
+  d.no = db_.last_insert_rowid();
   d.id = id;
   no_of_[id] = d.no;
   return by_no_[d.no] = d;

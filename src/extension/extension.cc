@@ -15,24 +15,27 @@
 //   SELECT ferry_fingerprint()                 -> JSON: operations root, data digest, chain heads
 //   SELECT ferry_reidentify()                  -> JSON: a new device identity (after a restore or a copy)
 //
-// Each call opens the connection's main database file on a connection of
-// ferry's own, so call them outside the app's own transactions (a write
-// transaction held by the app makes ferry wait, then fail with "locked").
+// ferry runs on the host's SQLite, the one that loaded it (sql/sqlite.h): the
+// library links none of its own. Each call opens the connection's main
+// database file on a connection of ferry's own, so call them outside the
+// app's own transactions (a write transaction held by the app makes ferry
+// wait, then fail with "locked").
 // Errors are SQL errors carrying ferry's message.
-#include <sqlite3ext.h>
-SQLITE_EXTENSION_INIT1
+#include "sql/sqlite.h"
+SQLITE_EXTENSION_INIT1  // The host's SQLite, set by the entry point: the only one this library calls.
 
 #include <cstring>
 #include <string>
 
 #include "ferry/engine.h"
 #include "json/render.h"
+#include "sql/database.h"
 
 namespace {
 
 std::string main_file(sqlite3_context* ctx) {
-  const char* file = sqlite3_db_filename(sqlite3_context_db_handle(ctx), "main");
-  if (file == nullptr || *file == '\0')
+  const std::string file = ferry::sql::main_file(sqlite3_context_db_handle(ctx));
+  if (file.empty())
     throw ferry::Error(ferry::Errc::invalid_argument,
                        "ferry needs a database file; this connection's main database is in memory or temporary");
   return file;

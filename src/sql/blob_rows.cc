@@ -1,5 +1,7 @@
 #include "sql/blob_rows.h"
 
+#include "sql/sqlite.h"
+
 namespace ferry::sql {
 namespace {
 

@@ -1,5 +1,7 @@
 #include "sql/database.h"
 
+#include "sql/sqlite.h"
+
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -7,6 +9,10 @@
 
 namespace ferry::sql {
 namespace {
+
+struct FreeText {
+  void operator()(char* p) const noexcept { sqlite3_free(p); }
+};
 
 // How long a writer waits for another connection's lock before giving up:
 // 10 s, or FERRY_BUSY_TIMEOUT_MS when that is a whole number of milliseconds
@@ -48,13 +54,21 @@ std::string hint_for(int rc) {
 
 }  // namespace
 
+void CloseConnection::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+void FinalizeStatement::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+
+std::string main_file(sqlite3* connection) {
+  const char* file = sqlite3_db_filename(connection, "main");
+  return file == nullptr ? std::string() : std::string(file);
+}
+
 Database::Database(const std::string& path, Mode mode) : path_(path) {
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   std::string target = path;
   if (mode == Mode::untrusted_read) {
     // Immutable and read-only: no locks, no journal, no -wal next to the copy.
     flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
-    util::Handle<char, sqlite3_free> uri(sqlite3_mprintf("file:%s?immutable=1", path.c_str()));
+    std::unique_ptr<char, FreeText> uri(sqlite3_mprintf("file:%s?immutable=1", path.c_str()));
     if (!uri) throw Error(Errc::internal, "out of memory");
     target = uri.get();  // Should this copy run out of memory, `uri` is freed all the same.
     // sqlite3_mprintf does not escape '?' or '#'; the reader only passes paths it created.
@@ -72,7 +86,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
     if (::stat((path + "-wal").c_str(), &wal) == 0 && wal.st_size > 0)
       throw Error(Errc::database, path + ": is read-only here and has changes in its write-ahead log (" + path +
                                       "-wal) that only a writable copy can read; copy both files somewhere writable");
-    util::Handle<char, sqlite3_free> uri(sqlite3_mprintf("file:%s?immutable=1", path.c_str()));
+    std::unique_ptr<char, FreeText> uri(sqlite3_mprintf("file:%s?immutable=1", path.c_str()));
     if (!uri) throw Error(Errc::internal, "out of memory");
     raw = nullptr;
     rc = sqlite3_open_v2(uri.get(), &raw, flags | SQLITE_OPEN_URI, nullptr);
@@ -90,7 +104,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
 bool Database::readable() {
   sqlite3_stmt* raw = nullptr;
   const int rc = sqlite3_prepare_v2(db_.get(), "SELECT count(*) FROM sqlite_schema", -1, &raw, nullptr);
-  util::Handle<sqlite3_stmt, sqlite3_finalize> st(raw);
+  std::unique_ptr<sqlite3_stmt, FinalizeStatement> st(raw);
   return rc == SQLITE_OK && sqlite3_step(raw) == SQLITE_ROW;
 }
 
@@ -105,7 +119,7 @@ void Database::check(int rc, std::string_view what) const {
 void Database::exec(const std::string& sql) {
   char* err = nullptr;
   const int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &err);
-  util::Handle<char, sqlite3_free> owned(err);
+  std::unique_ptr<char, FreeText> owned(err);
   if (rc != SQLITE_OK) {
     std::string msg = path_ + ": " + (err ? err : sqlite3_errstr(rc)) + hint_for(rc);
     throw Error(errc_for(rc), msg + " (in: " + sql.substr(0, 200) + ")");
@@ -122,6 +136,7 @@ Statement Database::prepare(std::string_view sql, bool persistent) {
 }
 
 std::int64_t Database::changes() const { return sqlite3_changes64(db_.get()); }
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
 bool Database::in_transaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
 
 Statement& Statement::bind(int index, std::int64_t v) {

@@ -1,24 +1,37 @@
 #pragma once
 // The SQLite boundary: Database (a connection), Statement (a prepared
 // statement with typed binds and reads), Transaction (BEGIN IMMEDIATE ...
-// COMMIT, rolled back unless committed). Only src/sql/ calls sqlite3_*.
+// COMMIT, rolled back unless committed). Only src/sql/ calls sqlite3_*, and
+// through sql/sqlite.h: this header names SQLite's types and constants only.
 // SQLite failures become ferry::Error: corrupt for SQLITE_CORRUPT/NOTADB,
 // database for the rest, with SQLite's message and the statement.
 
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "ferry/error.h"
 #include "ferry/value.h"
-#include "util/handle.h"
 
 namespace ferry::sql {
 
 class Statement;
+
+// Close and finalize through sql/sqlite.h, out of line: a deleter named here
+// would call the SQLite this header was compiled against, not the one in use.
+struct CloseConnection {
+  void operator()(sqlite3* db) const noexcept;
+};
+struct FinalizeStatement {
+  void operator()(sqlite3_stmt* stmt) const noexcept;
+};
+
+// The file of `connection`'s main database; empty when it is in memory or temporary.
+std::string main_file(sqlite3* connection);
 
 class Database {
  public:
@@ -41,6 +54,7 @@ class Database {
   void exec(const std::string& sql);
   Statement prepare(std::string_view sql, bool persistent = false);
   std::int64_t changes() const;
+  std::int64_t last_insert_rowid() const;
   bool in_transaction() const;
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_.get(); }
@@ -51,7 +65,7 @@ class Database {
  private:
   bool readable();  // True when the schema can be read (a read-only WAL database may not be).
   friend class Transaction;
-  util::Handle<sqlite3, sqlite3_close_v2> db_;
+  std::unique_ptr<sqlite3, CloseConnection> db_;
   std::string path_;
   bool transaction_held_ = false;  // A Transaction object is open on this connection.
 };
@@ -94,7 +108,7 @@ class Statement {
 
  private:
   Database* db_;
-  util::Handle<sqlite3_stmt, sqlite3_finalize> stmt_;
+  std::unique_ptr<sqlite3_stmt, FinalizeStatement> stmt_;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.
