@@ -20,7 +20,10 @@
 // database file on a connection of ferry's own, so call them outside the
 // app's own transactions (a write transaction held by the app makes ferry
 // wait, then fail with "locked").
-// Errors are SQL errors carrying ferry's message.
+// Errors are SQL errors carrying ferry's message, with a result code by kind:
+// SQLITE_CORRUPT (damaged), SQLITE_AUTH (untrusted), SQLITE_CONSTRAINT
+// (refused), SQLITE_MISMATCH (a bad argument), SQLITE_NOTFOUND (no such file,
+// table, device or conflict), SQLITE_ERROR (SQLite failed), SQLITE_INTERNAL.
 #include "sql/sqlite.h"
 SQLITE_EXTENSION_INIT1  // The host's SQLite, set by the entry point: the only one this library calls.
 
@@ -68,13 +71,30 @@ void result_json(sqlite3_context* ctx, const ferry::render::json& j) {
   sqlite3_result_text(ctx, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
 
-// Runs one SQL function; every failure becomes an SQL error with ferry's message.
+// The SQLite result code for each kind of ferry error, so that an app can
+// branch on the code, not the message (README, "Embedding").
+int result_code(ferry::Errc code) {
+  switch (code) {
+    case ferry::Errc::corrupt: return SQLITE_CORRUPT;             // A damaged bundle or log.
+    case ferry::Errc::untrusted: return SQLITE_AUTH;              // An untrusted device or key.
+    case ferry::Errc::refused: return SQLITE_CONSTRAINT;          // Valid input ferry will not accept.
+    case ferry::Errc::invalid_argument: return SQLITE_MISMATCH;   // An argument of the wrong kind or value.
+    case ferry::Errc::not_found: return SQLITE_NOTFOUND;          // No such file, table, device or conflict.
+    case ferry::Errc::database: return SQLITE_ERROR;              // SQLite failed; the message says how.
+    case ferry::Errc::internal: return SQLITE_INTERNAL;
+  }
+  return SQLITE_ERROR;
+}
+
+// Runs one SQL function; every failure becomes an SQL error with ferry's
+// message and the result code of its kind.
 template <typename F>
 void call(sqlite3_context* ctx, F&& body) {
   try {
     body();
   } catch (const ferry::Error& e) {
     sqlite3_result_error(ctx, e.what(), -1);
+    sqlite3_result_error_code(ctx, result_code(e.code()));
   } catch (const std::bad_alloc&) {
     sqlite3_result_error_nomem(ctx);
   } catch (const std::exception& e) {

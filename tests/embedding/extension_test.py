@@ -83,22 +83,32 @@ def checks(extension, folder):
     assert renamed["previous"]["id"] == before and renamed["device"]["id"] != before, renamed
     assert json.loads(a.execute("SELECT ferry_status()").fetchone()[0])["device"]["id"] == renamed["device"]["id"]
 
-    # Errors are SQL errors carrying ferry's message.
-    for sql, expected in [("SELECT ferry_import('/no/such.ferry')", "/no/such.ferry: no such file"),
-                          ("SELECT ferry_track('nope')", "nope"),
-                          ("SELECT ferry_resolve(1, 'both')", "'winner' or 'loser'"),
-                          ("SELECT ferry_export('nobody', 'x.ferry')", "no known device is called 'nobody'")]:
+    # Errors are SQL errors carrying ferry's message, and a result code by kind.
+    damaged = os.path.join(folder, "damaged.ferry")
+    with open(os.path.join(folder, "a3.ferry"), "rb") as f:
+        good = f.read()
+    with open(damaged, "wb") as f:
+        f.write(good[:len(good) // 2])  # Cut short, as by a pulled USB stick.
+    SQLITE_CORRUPT, SQLITE_NOTFOUND, SQLITE_MISMATCH = 11, 12, 20
+    for sql, expected, code in [("SELECT ferry_import('/no/such.ferry')", "/no/such.ferry: no such file", SQLITE_NOTFOUND),
+                                ("SELECT ferry_track('nope')", "nope", SQLITE_NOTFOUND),
+                                ("SELECT ferry_resolve(1, 'both')", "'winner' or 'loser'", SQLITE_MISMATCH),
+                                ("SELECT ferry_export('nobody', 'x.ferry')", "no known device is called 'nobody'",
+                                 SQLITE_NOTFOUND),
+                                ("SELECT ferry_import('" + damaged + "')", damaged, SQLITE_CORRUPT)]:
         try:
             a.execute(sql)
             raise AssertionError(sql + " did not fail")
-        except sqlite3.OperationalError as e:
+        except sqlite3.Error as e:
             assert expected in str(e), (sql, str(e))
+            assert getattr(e, "sqlite_errorcode", code) & 0xff == code, (sql, e.sqlite_errorcode, str(e))
     memory = connect(extension, ":memory:")
     try:
         memory.execute("SELECT ferry_init()")
         raise AssertionError("ferry_init on :memory: did not fail")
-    except sqlite3.OperationalError as e:
+    except sqlite3.Error as e:
         assert "needs a database file" in str(e), str(e)
+        assert getattr(e, "sqlite_errorcode", SQLITE_MISMATCH) == SQLITE_MISMATCH, e.sqlite_errorcode
 
 
 def main():
