@@ -63,6 +63,13 @@ class Engine {
   // Opens a database that init() has prepared. Throws Error(not_found) if the
   // file does not exist, Error(refused) if ferry never set it up.
   static Engine open(const std::string& path);
+  // The same, on the caller's open SQLite connection (a `sqlite3*`, passed as
+  // void* so that this header needs no SQLite): ferry works inside it, as it is
+  // set up, and never closes it. Each call is one transaction of its own, or,
+  // when the caller holds a transaction, a SAVEPOINT in it: the work commits
+  // or rolls back with the caller's. The connection must outlive the Engine.
+  // Exporting and reidentify need their own durable commits: use open() for them.
+  static Engine on_connection(void* connection);
 
   Engine(Engine&&) noexcept;
   Engine& operator=(Engine&&) noexcept;

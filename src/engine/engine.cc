@@ -113,6 +113,18 @@ Engine Engine::open(const std::string& path) {
   // What this process cannot write it can still show and verify (status, log, verify on a read-only mount).
   const bool writable = ::access(path.c_str(), W_OK) == 0 && ::access(util::folder_of(path).c_str(), W_OK) == 0;
   sql::Database db(path, writable ? sql::Database::Mode::open : sql::Database::Mode::read_only);
+  auto impl = Impl::adopt(std::move(db));
+  if (!impl->db.read_only()) engine::configure_connection(impl->db);
+  return Engine(std::move(impl));
+}
+
+Engine Engine::on_connection(void* connection) {
+  if (connection == nullptr) throw Error(Errc::invalid_argument, "no connection was given");
+  return Engine(Impl::adopt(sql::Database(static_cast<sqlite3*>(connection))));
+}
+
+std::unique_ptr<Engine::Impl> Engine::Impl::adopt(sql::Database db) {
+  const std::string path = db.path();
   bool prepared = false;
   try {
     prepared = engine::has_schema(db);
@@ -122,12 +134,11 @@ Engine Engine::open(const std::string& path) {
   }
   if (!prepared)
     throw Error(Errc::refused, path + ": this database is not prepared for ferry; run `ferry init " + path + "` first");
-  if (!db.read_only()) engine::configure_connection(db);
   check_local_format(db);
   auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}, {}});
   impl->self = load_self(impl->db);
   impl->name = load_name(impl->db);
-  return Engine(std::move(impl));
+  return impl;
 }
 
 std::size_t Engine::Impl::seal_captured() {

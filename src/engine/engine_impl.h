@@ -3,6 +3,7 @@
 // (engine.cc: identity, tracking, log, status; exchange.cc: export and import;
 // conflicts.cc: listing and resolving conflicts).
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,10 @@ struct Engine::Impl {
   DeviceId self;
   std::string name;
   std::optional<trust::KeyPair> keys;  // Read from the key file when first needed.
+
+  // Checks that the connection's database is one ferry prepared, in a format
+  // this version reads, and makes the Impl around it.
+  static std::unique_ptr<Impl> adopt(sql::Database db);
 
   // This device's private keys (trust/keys.h), checked against the public keys
   // the database holds. Throws if the key file is missing, loose or foreign.

@@ -101,6 +101,7 @@ void configure_connection(sql::Database& db) {
 }
 
 void size_page_cache(sql::Database& db) {
+  if (db.borrowed()) return;  // The caller's connection keeps the cache it was given.
   auto size = db.prepare("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size");
   const std::int64_t kib = size.step() ? size.integer(0) / 1024 : 0;
   db.exec("PRAGMA cache_size=-" + std::to_string(std::clamp<std::int64_t>(kib, 8 << 10, 32 << 10)));

@@ -16,10 +16,12 @@
 //   SELECT ferry_reidentify()                  -> JSON: a new device identity (after a restore or a copy)
 //
 // ferry runs on the host's SQLite, the one that loaded it (sql/sqlite.h): the
-// library links none of its own. Each call opens the connection's main
-// database file on a connection of ferry's own, so call them outside the
-// app's own transactions (a write transaction held by the app makes ferry
-// wait, then fail with "locked").
+// library links none of its own. Each function works on the connection it is
+// called on, in a transaction of its own or, inside the caller's, in a
+// SAVEPOINT that commits or rolls back with it -- except ferry_init,
+// ferry_export and ferry_reidentify, whose commits must be durable before
+// they go on: they use a connection of ferry's own and are refused at once
+// inside a transaction ("commit first").
 // Errors are SQL errors carrying ferry's message, with a result code by kind:
 // SQLITE_CORRUPT (damaged), SQLITE_AUTH (untrusted), SQLITE_CONSTRAINT
 // (refused), SQLITE_MISMATCH (a bad argument), SQLITE_NOTFOUND (no such file,
@@ -36,11 +38,27 @@ SQLITE_EXTENSION_INIT1  // The host's SQLite, set by the entry point: the only o
 
 namespace {
 
-std::string main_file(sqlite3_context* ctx) {
-  const std::string file = ferry::sql::main_file(sqlite3_context_db_handle(ctx));
+// ferry on the calling connection: its work is a transaction of its own, or a
+// SAVEPOINT in the caller's (Engine::on_connection).
+ferry::Engine on_caller(sqlite3_context* ctx) {
+  return ferry::Engine::on_connection(sqlite3_context_db_handle(ctx));
+}
+
+// ferry on a connection of its own to the calling connection's database, for
+// the verbs whose commits must be durable before they go on (a bundle appears
+// only after its operations are in the log; a new key only with its identity):
+// refused at once inside the caller's transaction, which would hold them back.
+std::string own_connection_file(sqlite3_context* ctx, const char* function) {
+  sqlite3* caller = sqlite3_context_db_handle(ctx);
+  const std::string file = ferry::sql::main_file(caller);
   if (file.empty())
     throw ferry::Error(ferry::Errc::invalid_argument,
                        "ferry needs a database file; this connection's main database is in memory or temporary");
+  if (sqlite3_get_autocommit(caller) == 0)
+    throw ferry::Error(ferry::Errc::refused,
+                       std::string(function) + " cannot run inside an open transaction: what it writes must be durable "
+                       "before it goes on, and your transaction could still roll back. Commit (or roll back) first, "
+                       "then call it");
   return file;
 }
 
@@ -105,21 +123,21 @@ void call(sqlite3_context* ctx, F&& body) {
 void fn_init(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   call(ctx, [&] {
     const std::string name = argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL ? text_arg(argv[0], "the name") : "";
-    const std::string id = ferry::Engine::init(main_file(ctx), name).device_id().to_string();
+    const std::string id = ferry::Engine::init(own_connection_file(ctx, "ferry_init"), name).device_id().to_string();
     sqlite3_result_text(ctx, id.c_str(), -1, SQLITE_TRANSIENT);
   });
 }
 
 void fn_track(sqlite3_context* ctx, int, sqlite3_value** argv) {
   call(ctx, [&] {
-    const auto n = ferry::Engine::open(main_file(ctx)).track(text_arg(argv[0], "the table"));
+    const auto n = on_caller(ctx).track(text_arg(argv[0], "the table"));
     sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(n));
   });
 }
 
 void fn_untrack(sqlite3_context* ctx, int, sqlite3_value** argv) {
   call(ctx, [&] {
-    ferry::Engine::open(main_file(ctx)).untrack(text_arg(argv[0], "the table"));
+    on_caller(ctx).untrack(text_arg(argv[0], "the table"));
     sqlite3_result_null(ctx);
   });
 }
@@ -130,24 +148,24 @@ void fn_export(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL) options.all = true;
     else options.peer = text_arg(argv[0], "the peer");
     if (argc > 2 && sqlite3_value_type(argv[2]) != SQLITE_NULL) options.encrypt_for = text_arg(argv[2], "encrypt_for");
-    auto engine = ferry::Engine::open(main_file(ctx));
+    auto engine = ferry::Engine::open(own_connection_file(ctx, "ferry_export"));
     result_json(ctx, ferry::render::export_summary(engine.export_bundle(text_arg(argv[1], "the bundle path"), options)));
   });
 }
 
 void fn_import(sqlite3_context* ctx, int, sqlite3_value** argv) {
   call(ctx, [&] {
-    auto engine = ferry::Engine::open(main_file(ctx));
+    auto engine = on_caller(ctx);
     result_json(ctx, ferry::render::import_summary(engine.import_bundle(text_arg(argv[0], "the bundle path"))));
   });
 }
 
 void fn_status(sqlite3_context* ctx, int, sqlite3_value**) {
-  call(ctx, [&] { result_json(ctx, ferry::render::status(ferry::Engine::open(main_file(ctx)).status())); });
+  call(ctx, [&] { result_json(ctx, ferry::render::status(on_caller(ctx).status())); });
 }
 
 void fn_conflicts(sqlite3_context* ctx, int, sqlite3_value**) {
-  call(ctx, [&] { result_json(ctx, ferry::render::conflicts(ferry::Engine::open(main_file(ctx)).conflicts())); });
+  call(ctx, [&] { result_json(ctx, ferry::render::conflicts(on_caller(ctx).conflicts())); });
 }
 
 void fn_resolve(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -155,7 +173,7 @@ void fn_resolve(sqlite3_context* ctx, int, sqlite3_value** argv) {
     const std::string keep = text_arg(argv[1], "what to keep");
     if (keep != "winner" && keep != "loser")
       throw ferry::Error(ferry::Errc::invalid_argument, "say what to keep: 'winner' or 'loser' (or use ferry_resolve_value)");
-    auto engine = ferry::Engine::open(main_file(ctx));
+    auto engine = on_caller(ctx);
     const auto op = engine.resolve(sqlite3_value_int64(argv[0]), keep == "winner" ? ferry::Keep::winner : ferry::Keep::loser);
     result_json(ctx, ferry::render::to_json(op));
   });
@@ -163,21 +181,24 @@ void fn_resolve(sqlite3_context* ctx, int, sqlite3_value** argv) {
 
 void fn_resolve_value(sqlite3_context* ctx, int, sqlite3_value** argv) {
   call(ctx, [&] {
-    auto engine = ferry::Engine::open(main_file(ctx));
+    auto engine = on_caller(ctx);
     result_json(ctx, ferry::render::to_json(engine.resolve(sqlite3_value_int64(argv[0]), value_of(argv[1]))));
   });
 }
 
 void fn_verify(sqlite3_context* ctx, int, sqlite3_value**) {
-  call(ctx, [&] { result_json(ctx, ferry::render::verify(ferry::Engine::open(main_file(ctx)).verify(), "database")); });
+  call(ctx, [&] { result_json(ctx, ferry::render::verify(on_caller(ctx).verify(), "database")); });
 }
 
 void fn_fingerprint(sqlite3_context* ctx, int, sqlite3_value**) {
-  call(ctx, [&] { result_json(ctx, ferry::render::fingerprint(ferry::Engine::open(main_file(ctx)).fingerprint())); });
+  call(ctx, [&] { result_json(ctx, ferry::render::fingerprint(on_caller(ctx).fingerprint())); });
 }
 
 void fn_reidentify(sqlite3_context* ctx, int, sqlite3_value**) {
-  call(ctx, [&] { result_json(ctx, ferry::render::reidentified(ferry::Engine::open(main_file(ctx)).reidentify())); });
+  call(ctx, [&] {
+    auto engine = ferry::Engine::open(own_connection_file(ctx, "ferry_reidentify"));
+    result_json(ctx, ferry::render::reidentified(engine.reidentify()));
+  });
 }
 
 }  // namespace

@@ -54,7 +54,9 @@ std::string hint_for(int rc) {
 
 }  // namespace
 
-void CloseConnection::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+void CloseConnection::operator()(sqlite3* db) const noexcept {
+  if (owned) sqlite3_close_v2(db);
+}
 void FinalizeStatement::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
 
 std::string main_file(sqlite3* connection) {
@@ -99,6 +101,12 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, busy_timeout_ms());
+}
+
+Database::Database(sqlite3* borrowed) : db_(borrowed, CloseConnection{false}), path_(main_file(borrowed)) {
+  if (path_.empty())
+    throw Error(Errc::invalid_argument,
+                "ferry needs a database file; this connection's main database is in memory or temporary");
 }
 
 bool Database::readable() {
@@ -253,9 +261,10 @@ Transaction::Transaction(Database& db) : db_(db) {
                                              "somewhere writable, with its key file");
   if (db_.transaction_held_)
     throw Error(Errc::internal, db_.path() + ": a transaction was begun inside another on the same connection");
-  if (db_.in_transaction()) db_.exec("ROLLBACK");  // Left open by a rollback that failed.
-  rollback_.emplace(db_.prepare("ROLLBACK"));
-  db_.exec("BEGIN IMMEDIATE");
+  savepoint_ = db_.borrowed() && db_.in_transaction();  // The caller's transaction, not one left open.
+  if (!savepoint_ && db_.in_transaction()) db_.exec("ROLLBACK");  // Left open by a rollback that failed.
+  rollback_.emplace(db_.prepare(savepoint_ ? "ROLLBACK TO ferry_work" : "ROLLBACK"));
+  db_.exec(savepoint_ ? "SAVEPOINT ferry_work" : "BEGIN IMMEDIATE");
   db_.transaction_held_ = true;
 }
 
@@ -264,12 +273,13 @@ Transaction::~Transaction() {
   db_.transaction_held_ = false;
   try {  // Never throws. A failed ROLLBACK leaves the next Transaction, or closing, to roll back.
     rollback_->step();
+    if (savepoint_) db_.exec("RELEASE ferry_work");  // Rolled back to it: releasing it keeps nothing.
   } catch (...) {
   }
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  db_.exec(savepoint_ ? "RELEASE ferry_work" : "COMMIT");
   done_ = true;
   db_.transaction_held_ = false;
 }

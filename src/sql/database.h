@@ -24,6 +24,7 @@ class Statement;
 // Close and finalize through sql/sqlite.h, out of line: a deleter named here
 // would call the SQLite this header was compiled against, not the one in use.
 struct CloseConnection {
+  bool owned = true;  // False for a connection borrowed from the caller: never closed here.
   void operator()(sqlite3* db) const noexcept;
 };
 struct FinalizeStatement {
@@ -46,6 +47,12 @@ class Database {
     read_only,
   };
   Database(const std::string& path, Mode mode);
+  // The caller's own connection (the extension's SQL functions): used as it is
+  // set up, never closed. Transactions on it commit with the caller's when it
+  // holds one (Transaction). Throws Error(invalid_argument) when its main
+  // database is in memory or temporary.
+  explicit Database(sqlite3* borrowed);
+  bool borrowed() const { return !db_.get_deleter().owned; }
   // True for a connection that cannot write (Mode::read_only, untrusted_read).
   bool read_only() const;
   Database(Database&&) noexcept = default;
@@ -112,6 +119,9 @@ class Statement {
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.
+// On a borrowed connection inside the caller's own transaction, a SAVEPOINT
+// instead, released by commit() and rolled back to otherwise: the work then
+// commits or rolls back with the caller's transaction.
 // The ROLLBACK is prepared before the work starts, so that memory running out
 // as the work fails does not also stop the rollback; should it fail all the
 // same, the transaction it left open is rolled back by the next Transaction on
@@ -128,6 +138,7 @@ class Transaction {
  private:
   Database& db_;
   std::optional<Statement> rollback_;
+  bool savepoint_ = false;
   bool done_ = false;
 };
 

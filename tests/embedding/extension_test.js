@@ -64,5 +64,32 @@ for (let round = 0; round < 5 && !failed; round++) {
     failed = true;
   }
 }
+// Inside the app's own transaction: an import commits with it, or rolls back with it.
+if (!failed) {
+  const c = device('c');
+  const everything = path.join(dir, 'everything.ferry');
+  a.prepare('SELECT ferry_export(NULL, ?)').pluck().get(everything);
+  const importing = () => c.prepare('SELECT ferry_import(?)').pluck().get(everything);
+  try {
+    c.transaction(() => {
+      importing();
+      throw new Error('rolled back on purpose');
+    })();
+  } catch (e) {
+    if (e.message !== 'rolled back on purpose') {
+      console.log('import inside a transaction: ' + e.message);
+      failed = true;
+    }
+  }
+  if (count(c) !== 0) {
+    console.log('a rolled-back import left ' + count(c) + ' rows');
+    failed = true;
+  }
+  c.transaction(importing)();
+  if (rows(c) !== rows(a)) {
+    console.log('a committed import left c with other rows than a');
+    failed = true;
+  }
+}
 console.log(failed ? 'extension from node: FAILED' : 'extension from node: all checks passed');
 process.exit(failed ? 1 : 0);

@@ -9,6 +9,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 
 SCHEMA = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price REAL, photo BLOB)"
 
@@ -111,6 +112,47 @@ def checks(extension, folder):
         assert getattr(e, "sqlite_errorcode", SQLITE_MISMATCH) == SQLITE_MISMATCH, e.sqlite_errorcode
 
 
+def inside_transactions(extension, folder):
+    """ferry's functions inside the app's own transaction: their work commits or
+    rolls back with it; those that must commit on their own say so at once."""
+    source, app = device(extension, folder, "source"), device(extension, folder, "app")
+    source.execute("INSERT INTO items VALUES(1, 'bolt', 0.1, NULL), (2, 'nut', NULL, NULL)")
+    bundle = os.path.join(folder, "source.ferry")
+    source.execute("SELECT ferry_export(NULL, ?)", (bundle,))
+    count = "SELECT count(*) FROM items"
+
+    app.execute("BEGIN")
+    app.execute("INSERT INTO items VALUES(10, 'mine', 1.0, NULL)")
+    started = time.monotonic()
+    assert json.loads(app.execute("SELECT ferry_import(?)", (bundle,)).fetchone()[0])["applied"] == 2
+    assert time.monotonic() - started < 2, "the import waited for a lock its caller holds"
+    assert app.execute(count).fetchone()[0] == 3
+    app.execute("ROLLBACK")
+    assert app.execute(count).fetchone()[0] == 0
+    assert json.loads(app.execute("SELECT ferry_status()").fetchone()[0])["operations"] == 0
+
+    app.execute("BEGIN")
+    app.execute("INSERT INTO items VALUES(10, 'mine', 1.0, NULL)")
+    app.execute("SELECT ferry_import(?)", (bundle,))
+    app.execute("COMMIT")
+    assert app.execute(count).fetchone()[0] == 3
+    assert json.loads(app.execute("SELECT ferry_status()").fetchone()[0])["operations"] == 3  # Its own insert, sealed.
+
+    app.execute("BEGIN")
+    started = time.monotonic()
+    try:
+        app.execute("SELECT ferry_export(NULL, ?)", (os.path.join(folder, "app.ferry"),))
+        raise AssertionError("ferry_export ran inside a transaction")
+    except sqlite3.Error as e:
+        assert "Commit (or roll back) first" in str(e), str(e)
+        assert getattr(e, "sqlite_errorcode", 19) & 0xff == 19, e.sqlite_errorcode  # SQLITE_CONSTRAINT: refused.
+    assert time.monotonic() - started < 2
+    app.execute("ROLLBACK")
+    assert not os.path.exists(os.path.join(folder, "app.ferry"))
+    assert json.loads(app.execute("SELECT ferry_export(NULL, ?)", (os.path.join(folder, "app.ferry"),)).fetchone()[0])[
+        "operations"] == 3
+
+
 def main():
     extension, folder = sys.argv[1], sys.argv[2]
     probe = sqlite3.connect(":memory:")
@@ -121,6 +163,7 @@ def main():
         scenario(extension, folder)
     else:
         checks(extension, folder)
+        inside_transactions(extension, folder)
         print("extension: all checks passed")
     return 0
 
