@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferry/compare.h"
@@ -149,6 +150,11 @@ class Engine {
   // that cannot apply here (chain mismatch, unknown table or column); in both
   // cases the database is untouched.
   [[nodiscard]] ImportSummary import_bundle(const std::string& path, const Progress& progress = {});
+  // The same through memory, for apps that carry bundles themselves: the
+  // bundle's bytes, written to and read from a private file that is removed
+  // after (a bundle in memory is as large as its file).
+  std::string export_to_memory(const ExportOptions& options, ExportSummary* summary = nullptr);
+  [[nodiscard]] ImportSummary import_from_memory(std::string_view bundle, const Progress& progress = {});
 
   std::vector<ConflictInfo> conflicts();
   // Settles an open conflict by writing a new operation that follows both
@@ -195,5 +201,8 @@ BundleInfo inspect_bundle(const std::string& path);
 // Checks everything that can be checked without a database: format, SQLite
 // integrity, schema, every hash and chain link, the content hash.
 [[nodiscard]] VerifyReport verify_bundle(const std::string& path);
+
+// This library's version, "MAJOR.MINOR.PATCH" (ferry_version() in SQL and C).
+const char* version() noexcept;
 
 }  // namespace ferry

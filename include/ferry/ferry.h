@@ -141,6 +141,27 @@ ferry_code ferry_identity(ferry_db* db, char** public_key, char** fingerprint);
  * returns the new id afterwards. */
 ferry_code ferry_reidentify(ferry_db* db, char** json);
 
+/* Trust (bundle_format/README.md §14), as `ferry trust DB ...` does it. The
+ * devices whose keys are known, as a JSON array in *json. */
+ferry_code ferry_trust_list(ferry_db* db, char** json);
+/* Accepts `device`'s operations signed with `key` (the 128 hex digits its
+ * ferry_identity gives, or the first 64); `name` may be NULL. Replacing a key
+ * under which operations of the device were admitted here is FERRY_REFUSED
+ * unless `forget` is non-zero: they are then forgotten as not the device's.
+ * What it did, as JSON in *json (may be NULL; free with ferry_free). */
+ferry_code ferry_trust_add(ferry_db* db, const char* device, const char* key, const char* name, int forget,
+                           char** json);
+/* Refuses `device`'s operations from now on, also when others relay them. */
+ferry_code ferry_trust_remove(ferry_db* db, const char* device);
+/* Sets the trust policy: "strict" (only added devices) or "tofu" (trust on first use). */
+ferry_code ferry_trust_policy(ferry_db* db, const char* policy);
+/* Every device this database knows, with what it announced, as a JSON array. */
+ferry_code ferry_peers(ferry_db* db, char** json);
+/* The operations held, newest first, at most `limit` (0: all), as a JSON array. */
+ferry_code ferry_log(ferry_db* db, size_t limit, char** json);
+/* This library's version, "MAJOR.MINOR.PATCH"; static, never freed. */
+const char* ferry_version(void);
+
 #ifdef __cplusplus
 }
 #endif

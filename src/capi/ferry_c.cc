@@ -7,8 +7,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <new>
 #include <optional>
 #include <string>
@@ -16,7 +14,6 @@
 #include "ferry/engine.h"
 #include "json/render.h"
 #include "sql/database.h"
-#include "util/files.h"
 
 struct ferry_db {
   std::optional<ferry::Engine> engine;
@@ -193,11 +190,8 @@ ferry_code ferry_export_to_memory(ferry_db* db, const ferry_export_options* opti
   return guarded(db, [&](ferry::Engine& e) {
     require(data, "data");
     require(size, "size");
-    const ferry::util::PrivateFolder scratch("for a bundle in memory");
-    const ferry::ExportSummary s = e.export_bundle(scratch.file("bundle.ferry"), options_of(options));
-    std::ifstream in(scratch.file("bundle.ferry"), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) throw ferry::Error(ferry::Errc::database, "cannot read back the bundle written");
+    ferry::ExportSummary s;
+    const std::string bytes = e.export_to_memory(options_of(options), &s);
     void* buffer = std::malloc(bytes.size() ? bytes.size() : 1);
     if (buffer == nullptr) throw std::bad_alloc();
     std::memcpy(buffer, bytes.data(), bytes.size());
@@ -219,13 +213,8 @@ ferry_code ferry_import_from_memory(ferry_db* db, const void* data, size_t size,
                                     void* progress_user, ferry_import_summary* summary) {
   return guarded(db, [&](ferry::Engine& e) {
     require(data, "data");
-    const ferry::util::PrivateFolder scratch("for a bundle in memory");
-    {
-      std::ofstream out(scratch.file("bundle.ferry"), std::ios::binary);
-      out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-      if (!out) throw ferry::Error(ferry::Errc::database, "cannot write the bundle to a private file");
-    }
-    fill(summary, e.import_bundle(scratch.file("bundle.ferry"), progress_of(progress, progress_user)));
+    const std::string_view bytes(static_cast<const char*>(data), size);
+    fill(summary, e.import_from_memory(bytes, progress_of(progress, progress_user)));
   });
 }
 
@@ -293,5 +282,64 @@ ferry_code ferry_reidentify(ferry_db* db, char** json) {
     if (json) *json = copy_out(ferry::render::reidentified(r).dump());
   });
 }
+
+
+ferry_code ferry_trust_list(ferry_db* db, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(json, "json");
+    ferry::render::json out = ferry::render::json::array();
+    for (const auto& p : e.trusted()) out.push_back(ferry::render::peer(p));
+    *json = copy_out(out.dump());
+  });
+}
+
+ferry_code ferry_trust_add(ferry_db* db, const char* device, const char* key, const char* name, int forget,
+                           char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(device, "the device");
+    require(key, "the key");
+    const ferry::TrustAdded r = e.trust_add(device, key, name ? name : "", forget != 0);
+    if (json) *json = copy_out(ferry::render::trust_added(r).dump());
+  });
+}
+
+ferry_code ferry_trust_remove(ferry_db* db, const char* device) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(device, "the device");
+    e.trust_remove(device);
+  });
+}
+
+ferry_code ferry_trust_policy(ferry_db* db, const char* policy) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(policy, "the policy");
+    const std::string p = policy;
+    if (p != "strict" && p != "tofu")
+      throw ferry::Error(ferry::Errc::invalid_argument, "the trust policy is \"strict\" or \"tofu\"");
+    e.set_strict(p == "strict");
+  });
+}
+
+ferry_code ferry_peers(ferry_db* db, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(json, "json");
+    ferry::render::json out = ferry::render::json::array();
+    for (const auto& p : e.status().peers) out.push_back(ferry::render::peer(p));
+    *json = copy_out(out.dump());
+  });
+}
+
+ferry_code ferry_log(ferry_db* db, size_t limit, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(json, "json");
+    ferry::LogFilter filter;
+    filter.limit = limit;
+    ferry::render::json out = ferry::render::json::array();
+    for (const auto& op : e.log(filter)) out.push_back(ferry::render::to_json(op));
+    *json = copy_out(out.dump());
+  });
+}
+
+const char* ferry_version(void) { return ferry::version(); }
 
 }  // extern "C"

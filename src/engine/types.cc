@@ -245,4 +245,6 @@ VectorClock VectorClock::parse(const std::string& text) {
   return clock;
 }
 
+const char* version() noexcept { return FERRY_VERSION; }
+
 }  // namespace ferry

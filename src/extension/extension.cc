@@ -14,6 +14,15 @@
 //   SELECT ferry_verify()                      -> JSON
 //   SELECT ferry_fingerprint()                 -> JSON: operations root, data digest, chain heads
 //   SELECT ferry_reidentify()                  -> JSON: a new device identity (after a restore or a copy)
+//   SELECT ferry_export_blob(peer [, encrypt_for]) -> the bundle as a BLOB; ferry_import_blob(blob) -> summary
+//   SELECT ferry_trust_list()                  -> JSON: the devices whose keys are known
+//   SELECT ferry_trust_add(device, key [, name [, forget]]) -> JSON (Engine::trust_add)
+//   SELECT ferry_trust_remove(device);  ferry_trust_policy(['strict'|'tofu']) -> the policy
+//   SELECT ferry_peers()                       -> JSON: every device known, with what it announced
+//   SELECT ferry_log([limit])                  -> JSON: operations held, newest first
+//   SELECT ferry_history(table, key...)        -> JSON: every version of one row
+//   SELECT ferry_as_of(table, when, file)      -> JSON: the table as it was, written to `file`
+//   SELECT ferry_version()                     -> '0.3.0'
 //
 // ferry runs on the host's SQLite, the one that loaded it (sql/sqlite.h): the
 // library links none of its own. Each function works on the connection it is
@@ -31,6 +40,8 @@ SQLITE_EXTENSION_INIT1  // The host's SQLite, set by the entry point: the only o
 
 #include <cstring>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "ferry/engine.h"
 #include "json/render.h"
@@ -142,14 +153,128 @@ void fn_untrack(sqlite3_context* ctx, int, sqlite3_value** argv) {
   });
 }
 
+// What to export: `peer` (NULL: everything), and the device to encrypt for, if any.
+ferry::ExportOptions export_options(sqlite3_value* peer, sqlite3_value* encrypt_for) {
+  ferry::ExportOptions options;
+  if (sqlite3_value_type(peer) == SQLITE_NULL) options.all = true;
+  else options.peer = text_arg(peer, "the peer");
+  if (encrypt_for != nullptr && sqlite3_value_type(encrypt_for) != SQLITE_NULL)
+    options.encrypt_for = text_arg(encrypt_for, "encrypt_for");
+  return options;
+}
+
 void fn_export(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   call(ctx, [&] {
-    ferry::ExportOptions options;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) options.all = true;
-    else options.peer = text_arg(argv[0], "the peer");
-    if (argc > 2 && sqlite3_value_type(argv[2]) != SQLITE_NULL) options.encrypt_for = text_arg(argv[2], "encrypt_for");
+    const ferry::ExportOptions options = export_options(argv[0], argc > 2 ? argv[2] : nullptr);
     auto engine = ferry::Engine::open(own_connection_file(ctx, "ferry_export"));
     result_json(ctx, ferry::render::export_summary(engine.export_bundle(text_arg(argv[1], "the bundle path"), options)));
+  });
+}
+
+void fn_export_blob(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  call(ctx, [&] {
+    const ferry::ExportOptions options = export_options(argv[0], argc > 1 ? argv[1] : nullptr);
+    const std::string bundle =
+        ferry::Engine::open(own_connection_file(ctx, "ferry_export_blob")).export_to_memory(options);
+    sqlite3_result_blob64(ctx, bundle.data(), bundle.size(), SQLITE_TRANSIENT);
+  });
+}
+
+void fn_import_blob(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  call(ctx, [&] {
+    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB)
+      throw ferry::Error(ferry::Errc::invalid_argument, "ferry_import_blob takes a bundle as a BLOB");
+    const std::string_view bundle(static_cast<const char*>(sqlite3_value_blob(argv[0])),
+                                  static_cast<std::size_t>(sqlite3_value_bytes(argv[0])));
+    result_json(ctx, ferry::render::import_summary(on_caller(ctx).import_from_memory(bundle)));
+  });
+}
+
+void fn_version(sqlite3_context* ctx, int, sqlite3_value**) {
+  sqlite3_result_text(ctx, ferry::version(), -1, SQLITE_STATIC);
+}
+
+void fn_trust_list(sqlite3_context* ctx, int, sqlite3_value**) {
+  call(ctx, [&] {
+    ferry::render::json out = ferry::render::json::array();
+    for (const auto& p : on_caller(ctx).trusted()) out.push_back(ferry::render::peer(p));
+    result_json(ctx, out);
+  });
+}
+
+void fn_trust_add(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  call(ctx, [&] {
+    const std::string name = argc > 2 && sqlite3_value_type(argv[2]) != SQLITE_NULL ? text_arg(argv[2], "the name") : "";
+    const bool forget = argc > 3 && sqlite3_value_int64(argv[3]) != 0;
+    auto engine = on_caller(ctx);
+    result_json(ctx, ferry::render::trust_added(engine.trust_add(text_arg(argv[0], "the device"),
+                                                                 text_arg(argv[1], "the key"), name, forget)));
+  });
+}
+
+void fn_trust_remove(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  call(ctx, [&] {
+    on_caller(ctx).trust_remove(text_arg(argv[0], "the device"));
+    sqlite3_result_null(ctx);
+  });
+}
+
+// ferry_trust_policy(): 'tofu' or 'strict'; ferry_trust_policy(policy) sets it first.
+void fn_trust_policy(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  call(ctx, [&] {
+    auto engine = on_caller(ctx);
+    if (argc > 0) {
+      const std::string policy = text_arg(argv[0], "the policy");
+      if (policy != "strict" && policy != "tofu")
+        throw ferry::Error(ferry::Errc::invalid_argument, "the trust policy is 'strict' or 'tofu', not '" +
+                                                              ferry::printable(policy) + "'");
+      engine.set_strict(policy == "strict");
+    }
+    sqlite3_result_text(ctx, engine.status().strict ? "strict" : "tofu", -1, SQLITE_STATIC);
+  });
+}
+
+void fn_peers(sqlite3_context* ctx, int, sqlite3_value**) {
+  call(ctx, [&] {
+    ferry::render::json out = ferry::render::json::array();
+    for (const auto& p : on_caller(ctx).status().peers) out.push_back(ferry::render::peer(p));
+    result_json(ctx, out);
+  });
+}
+
+// ferry_log([limit]): the operations held, newest first.
+void fn_log(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  call(ctx, [&] {
+    ferry::LogFilter filter;
+    if (argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+      const sqlite3_int64 limit = sqlite3_value_int64(argv[0]);
+      if (limit < 1) throw ferry::Error(ferry::Errc::invalid_argument, "the limit must be at least 1");
+      filter.limit = static_cast<std::size_t>(limit);
+    }
+    ferry::render::json out = ferry::render::json::array();
+    for (const auto& op : on_caller(ctx).log(filter)) out.push_back(ferry::render::to_json(op));
+    result_json(ctx, out);
+  });
+}
+
+// ferry_history(table, key...): every version of one row, oldest first.
+void fn_history(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  call(ctx, [&] {
+    if (argc < 2)
+      throw ferry::Error(ferry::Errc::invalid_argument, "ferry_history takes the table, then each column of the key");
+    std::vector<ferry::Value> key;
+    for (int i = 1; i < argc; ++i) key.push_back(value_of(argv[i]));
+    result_json(ctx, ferry::render::history(on_caller(ctx).history(text_arg(argv[0], "the table"), key)));
+  });
+}
+
+// ferry_as_of(table, when, file): the table as it was, written to a new database.
+void fn_as_of(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  call(ctx, [&] {
+    const auto at = ferry::PastPoint::parse(text_arg(argv[1], "the point in time (a UTC time or a clock)"));
+    auto engine = on_caller(ctx);
+    result_json(ctx, ferry::render::as_of(engine.table_as_of(text_arg(argv[0], "the table"), at,
+                                                             text_arg(argv[2], "the file to write"))));
   });
 }
 
@@ -218,6 +343,14 @@ extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_r
       {"ferry_import", 1, fn_import},    {"ferry_status", 0, fn_status},       {"ferry_conflicts", 0, fn_conflicts},
       {"ferry_resolve", 2, fn_resolve},  {"ferry_resolve_value", 2, fn_resolve_value}, {"ferry_verify", 0, fn_verify},
       {"ferry_fingerprint", 0, fn_fingerprint},  {"ferry_reidentify", 0, fn_reidentify},
+      {"ferry_export_blob", 1, fn_export_blob},  {"ferry_export_blob", 2, fn_export_blob},
+      {"ferry_import_blob", 1, fn_import_blob},  {"ferry_version", 0, fn_version},
+      {"ferry_trust_list", 0, fn_trust_list},    {"ferry_trust_add", 2, fn_trust_add},
+      {"ferry_trust_add", 3, fn_trust_add},      {"ferry_trust_add", 4, fn_trust_add},
+      {"ferry_trust_remove", 1, fn_trust_remove}, {"ferry_trust_policy", 0, fn_trust_policy},
+      {"ferry_trust_policy", 1, fn_trust_policy}, {"ferry_peers", 0, fn_peers},
+      {"ferry_log", 0, fn_log},                  {"ferry_log", 1, fn_log},
+      {"ferry_history", -1, fn_history},         {"ferry_as_of", 3, fn_as_of},
   };
   for (const auto& f : functions) {
     const int rc = sqlite3_create_function_v2(db, f.name, f.args, SQLITE_UTF8 | SQLITE_DIRECTONLY, nullptr, f.fn, nullptr,

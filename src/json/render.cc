@@ -135,6 +135,28 @@ json trust_added(const TrustAdded& r) {
               {"followers", r.followers}, {"followed_up_to", r.followed_up_to}};
 }
 
+json values(const std::vector<ColumnValue>& values) {
+  json out = json::object();
+  for (const auto& c : values) out[c.name] = to_json(c.value);
+  return out;
+}
+
+json history(const std::vector<RowVersion>& versions) {
+  json out = json::array();
+  for (const auto& v : versions) {
+    json concurrent = json::array();
+    for (const auto& op : v.concurrent)
+      concurrent.push_back({{"device", op.origin.to_string()}, {"seq", op.seq}, {"id", op.id.to_string()}});
+    out.push_back({{"operation", to_json(v.operation)}, {"exists", v.exists},
+                   {"values", v.exists ? values(v.values) : json(nullptr)}, {"concurrent", concurrent}});
+  }
+  return out;
+}
+
+json as_of(const AsOfSummary& s) {
+  return json{{"rows", s.rows}, {"operations", s.operations}, {"skipped", s.skipped}};
+}
+
 json conflicts(const std::vector<ConflictInfo>& list) {
   auto side = [](const Operation& op, const std::optional<Value>& v) {
     return json{{"device", op.origin.to_string()}, {"seq", op.seq}, {"lamport", op.lamport},

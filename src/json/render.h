@@ -30,6 +30,11 @@ json peer(const PeerInfo& p);
 json status(const StatusReport& s);
 json reidentified(const Reidentified& r);
 json trust_added(const TrustAdded& r);
+// Non-key columns by name, as merged (RowVersion::values, Engine::row_at).
+json values(const std::vector<ColumnValue>& values);
+// Every version of a row (Engine::history), oldest first.
+json history(const std::vector<RowVersion>& versions);
+json as_of(const AsOfSummary& s);
 json conflicts(const std::vector<ConflictInfo>& list);
 json export_summary(const ExportSummary& s);
 // One import's summary (the tool adds the file name and totals).

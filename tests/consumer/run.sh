@@ -13,6 +13,9 @@ for f in lib/libferry.a include/ferry/engine.h include/ferry/ferry.h lib/cmake/f
   [[ -e $work/prefix/$f ]] || { echo "consumer: the install lacks $f" >&2; exit 1; }
 done
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+# pkg-config names the extension (loaded as `.../ferry`; SQLite adds the suffix).
+extension=$(pkg-config --variable=extension ferry)
+[[ -e $extension.so ]] || { echo "consumer: pkg-config's extension variable, $extension, names no ferry.so" >&2; exit 1; }
 cmake -S "$here" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/build" >/dev/null
 mkdir "$work/run"

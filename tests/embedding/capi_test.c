@@ -189,6 +189,48 @@ static void opens_an_apps_connection(const char* dir) {
   sqlite3_close(app);
 }
 
+/* Trust, peers, the log and the version, as the CLI has them. */
+static void the_rest_of_the_cli(const char* dir) {
+  ferry_db* office = device(dir, "t-office");
+  ferry_db* clinic = device(dir, "t-clinic");
+  char office_path[4096], bundle[4096];
+  char* key = NULL;
+  char* json = NULL;
+  ferry_export_options all;
+  memset(&all, 0, sizeof all);
+  all.all = 1;
+  path_in(office_path, sizeof office_path, dir, "t-office.db");
+  path_in(bundle, sizeof bundle, dir, "t-office.ferry");
+  sql(office_path, "INSERT INTO items VALUES(1, 'bolt', 0.1, NULL)");
+  OK(office, ferry_export(office, bundle, &all, NULL));
+  OK(clinic, ferry_trust_policy(clinic, "strict"));
+  CHECK(ferry_import(clinic, bundle, NULL, NULL, NULL) == FERRY_UNTRUSTED);
+  CHECK(ferry_trust_policy(clinic, "sometimes") == FERRY_INVALID_ARGUMENT);
+  OK(office, ferry_identity(office, &key, NULL));
+  OK(clinic, ferry_trust_add(clinic, ferry_device_id(office), key, "office", 0, &json));
+  CHECK(json != NULL && strstr(json, "\"replaced\":false") != NULL);
+  ferry_free(json);
+  ferry_free(key);
+  OK(clinic, ferry_import(clinic, bundle, NULL, NULL, NULL));
+  OK(clinic, ferry_trust_list(clinic, &json));
+  CHECK(json != NULL && strstr(json, "\"trust\":\"added\"") != NULL && strstr(json, "office") != NULL);
+  ferry_free(json);
+  OK(clinic, ferry_peers(clinic, &json));
+  CHECK(json != NULL && strstr(json, ferry_device_id(office)) != NULL);
+  ferry_free(json);
+  OK(clinic, ferry_log(clinic, 1, &json));
+  CHECK(json != NULL && strstr(json, "\"kind\":\"insert\"") != NULL);
+  ferry_free(json);
+  OK(clinic, ferry_trust_remove(clinic, ferry_device_id(office)));
+  sql(office_path, "UPDATE items SET price = 0.2 WHERE id = 1");
+  OK(office, ferry_export(office, bundle, &all, NULL));
+  CHECK(ferry_import(clinic, bundle, NULL, NULL, NULL) == FERRY_UNTRUSTED);
+  CHECK(strstr(ferry_errmsg(clinic), "removed") != NULL);
+  CHECK(ferry_version() != NULL && strchr(ferry_version(), '.') != NULL);
+  ferry_close(office);
+  ferry_close(clinic);
+}
+
 static void* thread_scenario(void* dir) {
   scenario((const char*)dir);
   return NULL;
@@ -226,6 +268,7 @@ int main(int argc, char** argv) {
     round_trip_through_memory(argv[1]);
     errors_carry_ferrys_message(argv[1]);
     opens_an_apps_connection(argv[1]);
+    the_rest_of_the_cli(argv[1]);
     two_threads_two_databases(argv[1]);
   }
   if (failures) fprintf(stderr, "%d checks failed\n", failures);

@@ -153,6 +153,53 @@ def inside_transactions(extension, folder):
         "operations"] == 3
 
 
+def whole_api(extension, folder):
+    """What the CLI does, from SQL: trust, peers, log, history, as-of, bundles as BLOBs, the version."""
+    SQLITE_AUTH = 23
+    office, clinic = device(extension, folder, "office"), device(extension, folder, "clinic")
+    version = office.execute("SELECT ferry_version()").fetchone()[0]
+    assert len(version.split(".")) == 3 and all(p.isdigit() for p in version.split(".")), version
+    office_id = json.loads(office.execute("SELECT ferry_status()").fetchone()[0])["device"]["id"]
+    office_key = json.loads(office.execute("SELECT ferry_status()").fetchone()[0])["device"]["public_key"]
+
+    assert clinic.execute("SELECT ferry_trust_policy()").fetchone()[0] == "tofu"
+    assert clinic.execute("SELECT ferry_trust_policy('strict')").fetchone()[0] == "strict"
+    office.execute("INSERT INTO items VALUES(1, 'bolt', 0.1, NULL)")
+    bundle = office.execute("SELECT ferry_export_blob(NULL)").fetchone()[0]
+    assert isinstance(bundle, bytes) and bundle.startswith(b"SQLite format 3"), bundle[:16]
+    try:
+        clinic.execute("SELECT ferry_import_blob(?)", (bundle,))
+        raise AssertionError("strict accepted a device it never added")
+    except sqlite3.Error as e:
+        assert office_id in str(e) and getattr(e, "sqlite_errorcode", SQLITE_AUTH) == SQLITE_AUTH, str(e)
+    added = json.loads(clinic.execute("SELECT ferry_trust_add(?, ?, 'office')", (office_id, office_key)).fetchone()[0])
+    assert added["replaced"] is False and added["forgotten"] == 0, added
+    assert json.loads(clinic.execute("SELECT ferry_import_blob(?)", (bundle,)).fetchone()[0])["applied"] == 1
+    listed = json.loads(clinic.execute("SELECT ferry_trust_list()").fetchone()[0])
+    assert [p["trust"] for p in listed] == ["self", "added"], listed
+    peers = json.loads(clinic.execute("SELECT ferry_peers()").fetchone()[0])
+    assert any(p["id"] == office_id and p["head"] == 1 for p in peers), peers
+
+    office.execute("UPDATE items SET price = 0.2 WHERE id = 1")
+    clinic.execute("SELECT ferry_import_blob(?)", (office.execute("SELECT ferry_export_blob(NULL)").fetchone()[0],))
+    log = json.loads(clinic.execute("SELECT ferry_log(1)").fetchone()[0])
+    assert len(log) == 1 and log[0]["kind"] == "update", log
+    history = json.loads(clinic.execute("SELECT ferry_history('items', 1)").fetchone()[0])
+    assert [v["values"]["price"] for v in history] == [0.1, 0.2], history
+    copy = os.path.join(folder, "items-then.db")
+    clock = office_id + ":1"  # After office's first operation: the insert.
+    assert json.loads(clinic.execute("SELECT ferry_as_of('items', ?, ?)", (clock, copy)).fetchone()[0])["rows"] == 1
+    assert sqlite3.connect(copy).execute("SELECT price FROM items").fetchone()[0] == 0.1
+
+    clinic.execute("SELECT ferry_trust_remove(?)", (office_id,))
+    office.execute("UPDATE items SET price = 0.3 WHERE id = 1")
+    try:
+        clinic.execute("SELECT ferry_import_blob(?)", (office.execute("SELECT ferry_export_blob(NULL)").fetchone()[0],))
+        raise AssertionError("a removed device's bundle was accepted")
+    except sqlite3.Error as e:
+        assert "removed" in str(e) and getattr(e, "sqlite_errorcode", SQLITE_AUTH) == SQLITE_AUTH, str(e)
+
+
 def main():
     extension, folder = sys.argv[1], sys.argv[2]
     probe = sqlite3.connect(":memory:")
@@ -164,6 +211,7 @@ def main():
     else:
         checks(extension, folder)
         inside_transactions(extension, folder)
+        whole_api(extension, folder)
         print("extension: all checks passed")
     return 0
 

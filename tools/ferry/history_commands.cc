@@ -14,12 +14,6 @@ std::vector<Value> key_of(const HistoryArgs& a) {
   return key;
 }
 
-json values_json(const std::vector<ColumnValue>& values) {
-  json out = json::object();
-  for (const auto& c : values) out[c.name] = to_json(c.value);
-  return out;
-}
-
 std::string values_text(const std::vector<ColumnValue>& values) {
   std::string out;
   for (const auto& c : values) out += (out.empty() ? "" : "  ") + printable(c.name) + "=" + printable(c.value.to_display(), 60);
@@ -34,7 +28,7 @@ int cmd_history(const HistoryArgs& a) {
   if (!a.at.empty()) {
     const auto row = e.row_at(a.table, key, PastPoint::parse(a.at));
     if (a.json) {
-      print({{"table", a.table}, {"at", a.at}, {"exists", row.has_value()}, {"values", row ? values_json(*row) : json(nullptr)}});
+      print({{"table", a.table}, {"at", a.at}, {"exists", row.has_value()}, {"values", row ? render::values(*row) : json(nullptr)}});
       return kOk;
     }
     std::cout << a.table << " [" << key_text(key) << "] at " << a.at << ": "
@@ -43,14 +37,7 @@ int cmd_history(const HistoryArgs& a) {
   }
   const auto versions = e.history(a.table, key);
   if (a.json) {
-    json out = json::array();
-    for (const auto& v : versions) {
-      json concurrent = json::array();
-      for (const auto& op : v.concurrent) concurrent.push_back({{"device", op.origin.to_string()}, {"seq", op.seq}, {"id", op.id.to_string()}});
-      out.push_back({{"operation", to_json(v.operation)}, {"exists", v.exists},
-                     {"values", v.exists ? values_json(v.values) : json(nullptr)}, {"concurrent", concurrent}});
-    }
-    print(out);
+    print(render::history(versions));
     return kOk;
   }
   if (versions.empty())
@@ -71,8 +58,11 @@ int cmd_as_of(const HistoryArgs& a) {
   auto e = Engine::open(a.db);
   const AsOfSummary s = e.table_as_of(a.table, PastPoint::parse(a.at), a.output);
   if (a.json) {
-    print({{"file", a.output}, {"table", a.table}, {"at", a.at}, {"rows", s.rows}, {"operations", s.operations},
-           {"skipped", s.skipped}});
+    json out = render::as_of(s);
+    out["file"] = a.output;
+    out["table"] = a.table;
+    out["at"] = a.at;
+    print(out);
     return kOk;
   }
   std::cout << "wrote " << a.output << ": " << plural(s.rows, "row", "rows") << " of " << a.table << " as of " << a.at

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "ferry/engine.h"
 #include "ferry/error.h"
 
 namespace ferry::cli {
@@ -29,7 +30,7 @@ using namespace ferry::cli;
 int main(int argc, char** argv) {
   CLI::App app{"ferry: offline sync for SQLite databases through bundle files (USB stick, email)."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ferry 0.3.0 (bundle format 3.0; reads 2.0)");
+  app.set_version_flag("--version", std::string("ferry ") + ferry::version() + " (bundle format 3.0; reads 2.0)");
   std::function<int()> run;
   bool json = false;
   std::string db, name, file;
