@@ -112,6 +112,23 @@ def checks(extension, folder):
         assert getattr(e, "sqlite_errorcode", SQLITE_MISMATCH) == SQLITE_MISMATCH, e.sqlite_errorcode
 
 
+def many_rounds(extension, folder):
+    """As an app works: each device writes 200 rows in a transaction, then the two
+    exchange bundles both ways, five rounds; every row arrives on both."""
+    north, south = device(extension, folder, "north"), device(extension, folder, "south")
+    for round_ in range(5):
+        for conn, base in ((north, 1000), (south, 100000)):
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO items VALUES(?, ?, ?, NULL)",
+                             [(base + round_ * 1000 + i, "round %d" % round_, i) for i in range(200)])
+            conn.execute("COMMIT")
+        for src, dst, name in ((north, south, "n"), (south, north, "s")):
+            send(src, dst, os.path.join(folder, "%s%d.ferry" % (name, round_)))
+        rows = "SELECT id, name, price FROM items ORDER BY id"
+        assert north.execute("SELECT count(*) FROM items").fetchone()[0] == (round_ + 1) * 400
+        assert north.execute(rows).fetchall() == south.execute(rows).fetchall(), round_
+
+
 def inside_transactions(extension, folder):
     """ferry's functions inside the app's own transaction: their work commits or
     rolls back with it; those that must commit on their own say so at once."""
@@ -210,6 +227,7 @@ def main():
         scenario(extension, folder)
     else:
         checks(extension, folder)
+        many_rounds(extension, folder)
         inside_transactions(extension, folder)
         whole_api(extension, folder)
         print("extension: all checks passed")
