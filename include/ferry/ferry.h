@@ -159,6 +159,14 @@ ferry_code ferry_trust_policy(ferry_db* db, const char* policy);
 ferry_code ferry_peers(ferry_db* db, char** json);
 /* The operations held, newest first, at most `limit` (0: all), as a JSON array. */
 ferry_code ferry_log(ferry_db* db, size_t limit, char** json);
+/* Every version of one row, oldest first, as a JSON array: `key` holds the
+ * `key_count` values of its primary key, each a literal as ferry_resolve_value
+ * takes it (42, 'text', x'00ff'...). */
+ferry_code ferry_history(ferry_db* db, const char* table, const char* const* key, size_t key_count, char** json);
+/* Writes `table` as it was at `when` (a UTC time "2026-12-01T10:00:00Z" or a
+ * clock "DEVICE-ID:SEQ,...") into a new database at `path`; what it wrote as
+ * JSON in *json (may be NULL; free with ferry_free). */
+ferry_code ferry_as_of(ferry_db* db, const char* table, const char* when, const char* path, char** json);
 /* This library's version, "MAJOR.MINOR.PATCH"; static, never freed. */
 const char* ferry_version(void);
 

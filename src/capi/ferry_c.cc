@@ -10,6 +10,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ferry/engine.h"
 #include "json/render.h"
@@ -337,6 +338,30 @@ ferry_code ferry_log(ferry_db* db, size_t limit, char** json) {
     ferry::render::json out = ferry::render::json::array();
     for (const auto& op : e.log(filter)) out.push_back(ferry::render::to_json(op));
     *json = copy_out(out.dump());
+  });
+}
+
+ferry_code ferry_history(ferry_db* db, const char* table, const char* const* key, size_t key_count, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(table, "the table");
+    require(json, "json");
+    if (key_count > 0) require(key, "the key");
+    std::vector<ferry::Value> values;
+    for (size_t i = 0; i < key_count; ++i) {
+      require(key[i], "a key value");
+      values.push_back(ferry::Value::parse(key[i]));
+    }
+    *json = copy_out(ferry::render::history(e.history(table, values)).dump());
+  });
+}
+
+ferry_code ferry_as_of(ferry_db* db, const char* table, const char* when, const char* path, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(table, "the table");
+    require(when, "the point in time");
+    require(path, "the file to write");
+    const ferry::AsOfSummary s = e.table_as_of(table, ferry::PastPoint::parse(when), path);
+    if (json) *json = copy_out(ferry::render::as_of(s).dump());
   });
 }
 

@@ -221,6 +221,20 @@ static void the_rest_of_the_cli(const char* dir) {
   OK(clinic, ferry_log(clinic, 1, &json));
   CHECK(json != NULL && strstr(json, "\"kind\":\"insert\"") != NULL);
   ferry_free(json);
+  {
+    const char* key_of_row[] = {"1"};
+    char when[128], copy[4096];
+    OK(clinic, ferry_history(clinic, "items", key_of_row, 1, &json));
+    CHECK(json != NULL && strstr(json, "\"exists\":true") != NULL && strstr(json, "\"bolt\"") != NULL);
+    ferry_free(json);
+    snprintf(when, sizeof when, "%s:1", ferry_device_id(office));
+    path_in(copy, sizeof copy, dir, "t-items-then.db");
+    OK(clinic, ferry_as_of(clinic, "items", when, copy, &json));
+    CHECK(json != NULL && strstr(json, "\"rows\":1") != NULL);
+    ferry_free(json);
+    CHECK(count_rows(copy) == 1);
+    CHECK(ferry_history(clinic, "items", NULL, 1, &json) == FERRY_INVALID_ARGUMENT);
+  }
   OK(clinic, ferry_trust_remove(clinic, ferry_device_id(office)));
   sql(office_path, "UPDATE items SET price = 0.2 WHERE id = 1");
   OK(office, ferry_export(office, bundle, &all, NULL));

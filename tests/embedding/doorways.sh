@@ -75,3 +75,27 @@ for way in "${ways[@]}"; do
   fi
   echo "doorways: $way: $(wc -l < "$work/$way.a") rows, identical"
 done
+
+# What the CLI shows and what the extension's SQL functions return, of the same
+# database, are the same JSON: trust, peers, the log, a row's history.
+if [[ $which == all ]]; then
+  db=$work/shell/a.db
+  same() {
+    local what=$1 sql=$2; shift 2
+    "$ferry" "$@" --json > "$work/cli.json"
+    sqlite3 "$db" ".load $extension" "$sql" > "$work/sql.json"
+    if ! "$python" -c 'import json, sys; a, b = (json.load(open(f)) for f in sys.argv[1:]); sys.exit(a != b)' \
+         "$work/cli.json" "$work/sql.json"; then
+      echo "doorways: $what: the CLI and $sql differ" >&2
+      diff "$work/cli.json" "$work/sql.json" >&2 || true
+      exit 1
+    fi
+  }
+  same "trust" "SELECT ferry_trust_list()" trust "$db" list
+  same "peers" "SELECT ferry_peers()" peers "$db"
+  same "the log" "SELECT ferry_log()" log "$db"
+  same "a row's history" "SELECT ferry_history('items', 1)" history "$db" items 1
+  [[ $(sqlite3 "$db" ".load $extension" "SELECT ferry_version()") == "$("$ferry" --version | cut -d' ' -f2)" ]] || {
+    echo "doorways: ferry_version() is not the tool's version" >&2; exit 1; }
+  echo "doorways: trust, peers, log and history: the same JSON from the CLI and from SQL"
+fi
