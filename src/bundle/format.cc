@@ -69,6 +69,5 @@ std::string bundle_message(const Hash& content_hash) {
   return out;
 }
 
-std::string shown(const std::string& s) { return printable(s); }
 
 }  // namespace ferry::bundle

@@ -25,10 +25,6 @@ inline bool bodies_carry_links(const BundleInfo& info) { return info.snapshot ||
 // but the hash itself, the ranges and the tables (see the spec, "Content hash").
 std::string encode_header(const BundleInfo& info);
 
-// A string from a bundle made safe for a message: control characters escaped
-// (\xNN), at most 80 bytes shown, so nothing a stranger wrote drives a terminal.
-std::string shown(const std::string& s);
-
 // What an origin signs to vouch for its chain up to `seq`: "ferry-head-v1\0" |
 // origin (16 bytes) | seq (u64 big-endian) | hash of operation seq (32 bytes).
 std::string head_message(const DeviceId& origin, std::uint64_t seq, const Hash& hash);

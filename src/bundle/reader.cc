@@ -129,7 +129,7 @@ void Reader::open_hardened() {
     while (check.step()) {
       if (rows++ == 0) first = check.text(0);
     }
-    if (rows != 1 || first != "ok") throw Error(Errc::corrupt, "integrity check failed: " + shown(first));
+    if (rows != 1 || first != "ok") throw Error(Errc::corrupt, "integrity check failed: " + printable(first));
   } catch (const Error& e) {
     throw Error(Errc::corrupt, path_ + ": is damaged (SQLite " + e.what() + ")");
   }
@@ -147,8 +147,8 @@ void Reader::check_schema() {
     if (!a) throw Error(Errc::corrupt, path_ + ": lacks the " + expected.text(0) + " " + expected.text(1));
     if (!e || actual.text(0) != expected.text(0) || actual.text(1) != expected.text(1) ||
         actual.text(2) != expected.text(2) || actual.text(3) != expected.text(3))
-      throw Error(Errc::corrupt, path_ + ": holds a schema object a bundle may not have: " + shown(actual.text(0)) + " '" +
-                                     shown(actual.text(1)) + "' (a bundle holds exactly the tables of bundle_format/schema.sql)");
+      throw Error(Errc::corrupt, path_ + ": holds a schema object a bundle may not have: " + printable(actual.text(0)) + " '" +
+                                     printable(actual.text(1)) + "' (a bundle holds exactly the tables of bundle_format/schema.sql)");
   }
 }
 
@@ -234,19 +234,19 @@ void Reader::read_manifest() {
     if (t.column_type(0) != SQLITE_TEXT || t.text(0).empty() || t.text(0).size() > kMaxNameBytes)
       fail("has a table name that is empty, too long or not text");
     table.name = t.text(0);
-    const std::string where = path_ + ": table '" + shown(table.name) + "'";
+    const std::string where = path_ + ": table '" + printable(table.name) + "'";
     for (int col = 1; col <= 2; ++col) {
       const Bytes b = blob_of(t, col, 0, col == 1 ? "tables.columns" : "tables.key");
       for (const auto& v : log::decode_values(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), where)) {
         if (v.type() != Value::Type::text || v.as_text().empty() || v.as_text().size() > kMaxNameBytes)
-          fail("table '" + shown(table.name) + "' has a column name that is empty, too long or not text");
+          fail("table '" + printable(table.name) + "' has a column name that is empty, too long or not text");
         (col == 1 ? table.columns : table.key).push_back(v.as_text());
       }
     }
-    if (table.key.empty()) fail("table '" + shown(table.name) + "' has no primary key");
+    if (table.key.empty()) fail("table '" + printable(table.name) + "' has no primary key");
     for (const auto& k : table.key)
       if (std::find(table.columns.begin(), table.columns.end(), k) == table.columns.end())
-        fail("table '" + shown(table.name) + "' has a key column that is not one of its columns");
+        fail("table '" + printable(table.name) + "' has a key column that is not one of its columns");
     info_.tables.push_back(std::move(table));
   }
   info_.bytes = size_;
@@ -260,8 +260,8 @@ void Reader::check_operation(const Operation& op, const DeviceId& origin, std::u
   const TableInfo* table = nullptr;
   for (const auto& t : info_.tables)
     if (t.name == op.table) table = &t;
-  if (table == nullptr) fail(what() + ": writes table '" + shown(op.table) + "', which the bundle does not describe");
-  if (op.key.size() != table->key.size()) fail(what() + ": its key does not fit table '" + shown(op.table) + "'");
+  if (table == nullptr) fail(what() + ": writes table '" + printable(op.table) + "', which the bundle does not describe");
+  if (op.key.size() != table->key.size()) fail(what() + ": its key does not fit table '" + printable(op.table) + "'");
   // A Lamport time is one more than the largest in the operation's causal past,
   // which holds at most as many operations as its clock counts: a larger one was
   // never reached, and once believed would push the receiver's own past 2^63.
@@ -275,7 +275,7 @@ void Reader::check_operation(const Operation& op, const DeviceId& origin, std::u
          " operations its clock says it follows");
   for (const auto& c : op.columns) {
     if (std::find(table->columns.begin(), table->columns.end(), c.name) == table->columns.end())
-      fail(what() + ": writes column '" + shown(c.name) + "', which table '" + shown(op.table) + "' does not have");
+      fail(what() + ": writes column '" + printable(c.name) + "', which table '" + printable(op.table) + "' does not have");
   }
 }
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "ferry/engine.h"
-#include "json/render.h"
+#include "ferry/json.h"
 #include "sql/database.h"
 
 struct ferry_db {

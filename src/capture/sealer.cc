@@ -10,7 +10,7 @@
 
 namespace ferry::capture {
 
-LocalWriter::LocalWriter(engine::Devices& devices, log::Store& log, merge::Merger& merger, const DeviceId& self,
+LocalWriter::LocalWriter(replica::Devices& devices, log::Store& log, Applier& merger, const DeviceId& self,
                          std::uint64_t& lamport)
     : devices_(devices), log_(log), merger_(merger), self_(self), lamport_(lamport), clock_(devices.clock()) {}
 
@@ -44,7 +44,7 @@ std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std
                                                                       std::vector<Value> key, OpKind kind,
                                                                       std::vector<ColumnValue> columns,
                                                                       bool write_table) {
-  engine::Device& me = devices_.ensure(self_);
+  replica::Device& me = devices_.ensure(self_);
   Operation op;
   op.origin = self_;
   op.seq = me.head_seq + 1;
@@ -64,9 +64,7 @@ std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std
   log_.append(self_, op.seq, body);
   lamport_ = op.lamport;
   clock_.set(self_, op.seq);
-  me.head_seq = op.seq;
-  me.head_hash = hash;
-  me.head_dirty = true;
+  devices_.move_head(me, op.seq, hash);
   merger_.apply(op, write_table);
   ++appended_;
   return op;

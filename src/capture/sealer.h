@@ -13,18 +13,18 @@
 #include <variant>
 #include <vector>
 
+#include "capture/applier.h"
 #include "capture/tables.h"
-#include "engine/devices.h"
+#include "replica/devices.h"
 #include "ferry/operation.h"
 #include "log/store.h"
-#include "merge/merger.h"
 
 namespace ferry::capture {
 
-// Appends operations of this device to the log and the merge state.
+// Appends operations of this device to the log, and hands each to the merge state.
 class LocalWriter {
  public:
-  LocalWriter(engine::Devices& devices, log::Store& log, merge::Merger& merger, const DeviceId& self,
+  LocalWriter(replica::Devices& devices, log::Store& log, Applier& merger, const DeviceId& self,
               std::uint64_t& lamport);
   // REQUIRES: columns sorted by name. The change is already in the table
   // unless write_table (a resolution written by ferry itself).
@@ -44,20 +44,20 @@ class LocalWriter {
                                                std::vector<ColumnValue> columns, bool write_table = false);
   std::size_t appended() const { return appended_; }
   // Operations held here follow `device`'s up to `seq`, which this database
-  // does not hold (a forgotten chain, engine/forget.h): the operations made
+  // does not hold (a forgotten chain, identity/forget.h): the operations made
   // here follow them too, so that every clock stays transitively closed.
   void claim(const DeviceId& device, std::uint64_t seq) {
     if (clock_.get(device) < seq) clock_.set(device, seq);
   }
-  // The value of the cell as merged so far (merge::Merger::current).
+  // The value of the cell as merged so far (Applier::current).
   std::optional<Value> merged(const TrackedTable& table, const std::vector<Value>& key, const std::string& column) {
     return merger_.current(table, key, column);
   }
 
  private:
-  engine::Devices& devices_;
+  replica::Devices& devices_;
   log::Store& log_;
-  merge::Merger& merger_;
+  Applier& merger_;
   DeviceId self_;
   std::uint64_t& lamport_;
   VectorClock clock_;  // Current clock; only this device's entry moves while sealing.

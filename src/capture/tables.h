@@ -96,7 +96,7 @@ class KeyIdentity {
 };
 
 // The version of the triggers create_triggers writes (ferry_meta.capture_triggers);
-// engine::Session::seal replaces older ones. 2: changes compared byte for byte
+// session::Session::seal replaces older ones. 2: changes compared byte for byte
 // (COLLATE BINARY), by type only where the column's affinity needs it. 3: REAL
 // zeros of such columns flagged for the seal to compare bit for bit (-0.0).
 constexpr int kTriggerVersion = 3;

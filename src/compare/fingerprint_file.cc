@@ -4,7 +4,7 @@
 #include "compare/fingerprint_file.h"
 #include "ferry/compare.h"
 #include "ferry/error.h"
-#include "json/render.h"
+#include "ferry/json.h"
 #include "util/files.h"
 #include "util/hex.h"
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "engine/devices.h"
+#include "replica/devices.h"
 #include "ferry/compare.h"
 #include "ferry/engine.h"
 #include "log/store.h"
@@ -36,7 +36,7 @@ std::vector<Holding::Chain> chains_of(const Fingerprint& f) {
 // Hash lookups in a database's log, on a connection of their own.
 struct LogReader {
   sql::Database db;
-  engine::Devices devices;
+  replica::Devices devices;
   log::Store store;
   explicit LogReader(const std::string& path)
       : db(path, sql::Database::Mode::open), devices(db), store(db, devices) {}

@@ -3,8 +3,8 @@
 #include <functional>
 
 #include "engine/engine_impl.h"
-#include "engine/identity.h"
-#include "engine/session.h"
+#include "identity/identity.h"
+#include "session/session.h"
 #include "log/codec.h"
 #include "merge/merger.h"
 #include "util/uuid.h"
@@ -32,7 +32,7 @@ Operation load_op(log::Store& log, sql::Statement& st, int col, const std::strin
   return log::decode(*body, where);
 }
 
-std::vector<Record> open_records(engine::Session& s, std::optional<std::int64_t> only) {
+std::vector<Record> open_records(session::Session& s, std::optional<std::int64_t> only) {
   auto st = s.db.prepare(
       "SELECT id, tbl, pk, col, winner_origin, winner_seq, loser_origin, loser_seq, detected_ms, kind, detail "
       "FROM ferry_conflicts "
@@ -65,7 +65,7 @@ std::optional<Value> side_value(const Operation& op, const std::string& column) 
 
 // The newest value of every column of a row, from the log: what a deleted row
 // held before it was deleted (used when a resolution brings it back).
-std::vector<ColumnValue> last_known_row(engine::Session& s, const capture::TrackedTable& t, const std::vector<Value>& key) {
+std::vector<ColumnValue> last_known_row(session::Session& s, const capture::TrackedTable& t, const std::vector<Value>& key) {
   std::map<std::string, std::pair<const Operation*, Value>> best;
   std::vector<Operation> ops;
   auto st = s.db.prepare("SELECT body FROM ferry_log");
@@ -102,7 +102,7 @@ bool row_exists(sql::Database& db, const capture::TrackedTable& t, const std::ve
 
 std::vector<ConflictInfo> Engine::conflicts() {
   sql::Transaction tx(impl_->db);
-  engine::Session s(impl_->db, impl_->self);
+  session::Session s(impl_->db, impl_->self);
   s.seal();
   s.finish();
   std::vector<ConflictInfo> out;
@@ -127,7 +127,7 @@ std::vector<ConflictInfo> Engine::conflicts() {
 
 namespace {
 
-Operation settle(engine::Session& s, const Record& r, const std::optional<Value>& chosen, const Operation& side) {
+Operation settle(session::Session& s, const Record& r, const std::optional<Value>& chosen, const Operation& side) {
   const capture::TrackedTable* t = s.tables.find(r.table);
   if (t == nullptr || !t->tracked)
     throw Error(Errc::refused, "conflict " + std::to_string(r.id) + " is on table '" + r.table +
@@ -146,9 +146,9 @@ Operation settle(engine::Session& s, const Record& r, const std::optional<Value>
 using Chooser = std::function<std::optional<Value>(const Record&, const Operation*&)>;
 
 Operation resolve_with(sql::Database& db, const DeviceId& self, std::int64_t id, const Chooser& choose) {
-  engine::require_own_identity(db);  // A resolution is a new operation of this device.
+  identity::require_own_identity(db);  // A resolution is a new operation of this device.
   sql::Transaction tx(db);
-  engine::Session s(db, self);
+  session::Session s(db, self);
   s.seal();
   auto records = open_records(s, id);
   if (records.empty())

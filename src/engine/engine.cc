@@ -1,3 +1,4 @@
+#include "replica/meta.h"
 #include "ferry/engine.h"
 
 #include <sys/stat.h>
@@ -8,10 +9,10 @@
 
 #include "capture/held.h"
 #include "engine/engine_impl.h"
-#include "engine/identity.h"
-#include "engine/pending.h"
-#include "engine/schema.h"
-#include "engine/session.h"
+#include "identity/identity.h"
+#include "exchange/pending.h"
+#include "replica/schema.h"
+#include "session/session.h"
 #include "fingerprint/fingerprint.h"
 #include "log/codec.h"
 #include "trust/keys.h"
@@ -23,7 +24,7 @@ namespace ferry {
 namespace {
 
 DeviceId load_self(sql::Database& db) {
-  auto v = engine::get_meta(db, "device_id");
+  auto v = replica::get_meta(db, "device_id");
   if (!v || v->type() != Value::Type::blob || v->as_blob().size() != 16)
     throw Error(Errc::corrupt, db.path() + ": ferry_meta holds no valid device id");
   DeviceId id;
@@ -32,7 +33,7 @@ DeviceId load_self(sql::Database& db) {
 }
 
 std::string load_name(sql::Database& db) {
-  auto v = engine::get_meta(db, "device_name");
+  auto v = replica::get_meta(db, "device_name");
   return v && v->type() == Value::Type::text ? v->as_text() : "";
 }
 
@@ -42,12 +43,12 @@ VectorClock decode_clock(const Bytes& b, const std::string& where) {
 
 // Refuses a database whose ferry tables this version cannot read.
 void check_local_format(sql::Database& db) {
-  const auto v = engine::get_meta(db, "format");
+  const auto v = replica::get_meta(db, "format");
   const std::int64_t format = v && v->type() == Value::Type::integer ? v->as_integer() : -1;
-  if (format > engine::kLocalSchemaVersion || format < 0)
+  if (format > replica::kLocalSchemaVersion || format < 0)
     throw Error(Errc::refused, db.path() + ": was prepared by a newer ferry (local format " +
                                    (v ? v->to_display() : "?") + "); upgrade ferry to open it");
-  if (format < engine::kLocalSchemaVersion)
+  if (format < replica::kLocalSchemaVersion)
     throw Error(Errc::refused, db.path() + ": was prepared by a pre-release ferry (local format " +
                                    std::to_string(format) + ") whose tables this version cannot read; prepare a fresh copy "
                                    "of the application tables with this ferry (`ferry init`, `ferry track`) and sync "
@@ -73,20 +74,20 @@ Engine Engine::init(const std::string& path, const std::string& device_name) {
                                             " bytes, more than the " + std::to_string(log::kMaxNameBytes) +
                                             " a bundle may carry; choose a shorter --name");
   sql::Database db(path, sql::Database::Mode::create);
-  engine::configure_connection(db);
+  replica::configure_connection(db);
   sql::Transaction tx(db);
   bool fresh = false;
-  if (!engine::has_schema(db)) {
+  if (!replica::has_schema(db)) {
     fresh = true;
-    engine::create_schema(db);
+    replica::create_schema(db);
     const DeviceId id = util::make_uuid_v7(util::now_ms());
     const trust::KeyPair keys = trust::KeyPair::generate();
-    engine::set_meta(db, "format", Value::integer(engine::kLocalSchemaVersion));
-    engine::set_meta(db, "device_name", Value::text(device_name));
-    engine::set_meta(db, "lamport", Value::integer(0));
-    engine::set_meta(db, "trust_policy", Value::text("tofu"));
-    engine::set_meta(db, "capture_triggers", Value::integer(capture::kTriggerVersion));
-    engine::become_device(db, id, device_name, keys.identity());
+    replica::set_meta(db, "format", Value::integer(replica::kLocalSchemaVersion));
+    replica::set_meta(db, "device_name", Value::text(device_name));
+    replica::set_meta(db, "lamport", Value::integer(0));
+    replica::set_meta(db, "trust_policy", Value::text("tofu"));
+    replica::set_meta(db, "capture_triggers", Value::integer(capture::kTriggerVersion));
+    identity::become_device(db, id, device_name, keys.identity());
     keys.save(trust::key_path(path), id);  // Before the commit: a device never exists without its key.
   }
   try {
@@ -114,7 +115,7 @@ Engine Engine::open(const std::string& path) {
   const bool writable = ::access(path.c_str(), W_OK) == 0 && ::access(util::folder_of(path).c_str(), W_OK) == 0;
   sql::Database db(path, writable ? sql::Database::Mode::open : sql::Database::Mode::read_only);
   auto impl = Impl::adopt(std::move(db));
-  if (!impl->db.read_only()) engine::configure_connection(impl->db);
+  if (!impl->db.read_only()) replica::configure_connection(impl->db);
   return Engine(std::move(impl));
 }
 
@@ -127,7 +128,7 @@ std::unique_ptr<Engine::Impl> Engine::Impl::adopt(sql::Database db) {
   const std::string path = db.path();
   bool prepared = false;
   try {
-    prepared = engine::has_schema(db);
+    prepared = replica::has_schema(db);
   } catch (const Error& e) {
     if (e.code() != Errc::corrupt) throw;  // SQLITE_NOTADB: SQLite read the header, and it is not one.
     throw Error(Errc::invalid_argument, path + ": is not a SQLite database; give the path of a database ferry prepared");
@@ -144,7 +145,7 @@ std::unique_ptr<Engine::Impl> Engine::Impl::adopt(sql::Database db) {
 std::size_t Engine::Impl::seal_captured() {
   if (db.read_only()) return 0;  // Shown as sealed so far: nothing here can be written.
   sql::Transaction tx(db);
-  engine::Session s(db, self);
+  session::Session s(db, self);
   const std::size_t n = s.seal();
   s.finish();
   tx.commit();
@@ -167,9 +168,9 @@ void Engine::check_output(const std::string& path, const std::string& what) cons
 }
 
 std::size_t Engine::track(const std::string& table) {
-  engine::require_own_identity(impl_->db);  // Captured rows must be sealed before the triggers change.
+  identity::require_own_identity(impl_->db);  // Captured rows must be sealed before the triggers change.
   sql::Transaction tx(impl_->db);
-  engine::Session s(impl_->db, impl_->self);
+  session::Session s(impl_->db, impl_->self);
   s.seal();  // Captured rows follow the old layout; seal them before the triggers change.
   auto t = capture::introspect(impl_->db, table);
   const bool is_new = s.tables.track(t);
@@ -193,9 +194,9 @@ std::size_t Engine::track(const std::string& table) {
 }
 
 void Engine::untrack(const std::string& table) {
-  engine::require_own_identity(impl_->db);
+  identity::require_own_identity(impl_->db);
   sql::Transaction tx(impl_->db);
-  engine::Session s(impl_->db, impl_->self);
+  session::Session s(impl_->db, impl_->self);
   s.seal();
   s.tables.untrack(table);
   s.finish();
@@ -210,19 +211,19 @@ std::vector<TableInfo> Engine::tables() {
 }
 
 std::size_t Engine::seal() {
-  engine::require_own_identity(impl_->db);
+  identity::require_own_identity(impl_->db);
   return impl_->seal_captured();
 }
 
 VerifyReport Engine::verify() {
   impl_->seal_captured();
-  engine::Devices devices(impl_->db);
+  replica::Devices devices(impl_->db);
   return log::verify_log(impl_->db, devices);
 }
 
 VectorClock Engine::clock() {
   impl_->seal_captured();
-  return engine::Devices(impl_->db).clock();
+  return replica::Devices(impl_->db).clock();
 }
 
 StatusReport Engine::status() {
@@ -230,18 +231,18 @@ StatusReport Engine::status() {
   StatusReport r;
   r.device = impl_->self;
   r.device_name = impl_->name;
-  engine::Devices devices(impl_->db);
+  replica::Devices devices(impl_->db);
   trust::Store store(impl_->db);
   const trust::Identity identity = store.self_identity();
   r.public_key = trust::to_text(identity);
   r.fingerprint = trust::fingerprint(impl_->self, identity.sign);
   r.strict = store.strict();
   r.forks = store.forks();
-  r.identity_reused = engine::reuse_evidence(impl_->db).value_or("");
+  r.identity_reused = replica::reuse_evidence(impl_->db).value_or("");
   r.clock = devices.clock();
   for (const auto& t : tables()) r.tables.push_back(t.name);
   r.operations = log::count_operations(impl_->db);
-  const auto pending = engine::pending_state(impl_->db, devices);
+  const auto pending = exchange::pending_state(impl_->db, devices);
   r.missing = pending.missing;
   r.pending_operations = pending.operations;
   auto open = impl_->db.prepare("SELECT count(*) FROM ferry_conflicts WHERE closed_ms IS NULL");
@@ -251,7 +252,7 @@ StatusReport Engine::status() {
   auto peers = impl_->db.prepare(
       "SELECT no, announced_clock, announced_ms, exported_clock, exported_ms FROM ferry_devices ORDER BY no");
   while (peers.step()) {
-    const engine::Device& d = devices.by_no(peers.integer(0));
+    const replica::Device& d = devices.by_no(peers.integer(0));
     PeerInfo p = store.describe(d);
     if (!peers.is_null(1)) p.announced = decode_clock(peers.blob(1), impl_->db.path());
     p.announced_ms = peers.integer(2);
@@ -264,7 +265,7 @@ StatusReport Engine::status() {
 
 Fingerprint Engine::fingerprint() {
   impl_->seal_captured();
-  engine::Devices devices(impl_->db);
+  replica::Devices devices(impl_->db);
   capture::Registry tables(impl_->db);
   Fingerprint f = fingerprint::compute(impl_->db, devices, tables);
   f.device = impl_->self;
@@ -275,7 +276,7 @@ Fingerprint Engine::fingerprint() {
 
 InclusionProof Engine::prove(const OperationId& operation) {
   impl_->seal_captured();
-  engine::Devices devices(impl_->db);
+  replica::Devices devices(impl_->db);
   return fingerprint::prove(impl_->db, devices, operation);
 }
 

@@ -12,10 +12,10 @@
 #include "bundle/reader.h"
 #include "bundle/writer.h"
 #include "engine/engine_impl.h"
-#include "engine/identity.h"
-#include "engine/reissue.h"
-#include "engine/session.h"
-#include "engine/snapshot.h"
+#include "identity/identity.h"
+#include "identity/reissue.h"
+#include "session/session.h"
+#include "exchange/snapshot.h"
 #include "log/codec.h"
 #include "trust/envelope.h"
 #include "trust/store.h"
@@ -25,8 +25,8 @@
 namespace ferry {
 namespace {
 
-using engine::store_clock;
-using engine::stored_clock;
+using replica::store_clock;
+using replica::stored_clock;
 
 // Every table this device has tracked, as bundles describe them.
 std::vector<TableInfo> known_tables(const capture::Registry& tables, sql::Database& db) {
@@ -40,7 +40,7 @@ std::vector<TableInfo> known_tables(const capture::Registry& tables, sql::Databa
 // Where each range ends and who vouches for it: this device signs its own head
 // now; another device's operations go out only up to a head that device signed
 // (kept from the bundle that brought them), so a receiver can check every one.
-void sign_ranges(engine::Session& s, trust::Store& store, const trust::KeyPair& keys, BundleInfo& info) {
+void sign_ranges(session::Session& s, trust::Store& store, const trust::KeyPair& keys, BundleInfo& info) {
   const trust::Identity self = keys.identity();
   for (std::size_t i = 0; i < info.ranges.size(); ++i) {
     const SeqRange& r = info.ranges[i];
@@ -68,7 +68,7 @@ void sign_ranges(engine::Session& s, trust::Store& store, const trust::KeyPair& 
 // database and finds out on import (engine/identity.h); any other peer counts
 // it as a duplicate.
 // Returns whether it added one.
-bool add_receipt(engine::Session& s, trust::Store& store, const engine::Device& peer, BundleInfo& info) {
+bool add_receipt(session::Session& s, trust::Store& store, const replica::Device& peer, BundleInfo& info) {
   const auto head = store.signed_head(peer.no, peer.head_seq);
   if (!head || head->first <= peer.base_seq) return false;  // Nothing signed, or not held here (a snapshot's base).
   const std::uint64_t seq = head->first;
@@ -85,7 +85,7 @@ bool add_receipt(engine::Session& s, trust::Store& store, const engine::Device& 
 // Delta ranges: for every device, what the peer lacks (`has`), up to the last
 // signed head; for the peer itself at least a receipt. In device order, as the
 // bundle stores them. Returns whether a receipt went in.
-bool add_delta_ranges(engine::Session& s, trust::Store& store, const VectorClock& has, const engine::Device* peer,
+bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorClock& has, const replica::Device* peer,
                       BundleInfo& info) {
   bool receipt = false;
   for (const auto& [device, head] : info.clock.entries()) {
@@ -94,7 +94,7 @@ bool add_delta_ranges(engine::Session& s, trust::Store& store, const VectorClock
       if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
       continue;
     }
-    const engine::Device& d = *s.devices.find(device);
+    const replica::Device& d = *s.devices.find(device);
     if (from < d.base_seq)
       throw Error(Errc::refused, "this database started from a snapshot and holds device " + device.to_string() +
                                      "'s operations only after " + std::to_string(d.base_seq) +
@@ -115,8 +115,8 @@ bool add_delta_ranges(engine::Session& s, trust::Store& store, const VectorClock
 }
 
 // The device a bundle is encrypted for, and its encryption key.
-std::pair<DeviceId, PublicKey> recipient(engine::Session& s, trust::Store& store, const std::string& who) {
-  const engine::Device& d = s.devices.lookup(who);
+std::pair<DeviceId, PublicKey> recipient(session::Session& s, trust::Store& store, const std::string& who) {
+  const replica::Device& d = s.devices.lookup(who);
   if (d.id == s.self) throw Error(Errc::invalid_argument, "cannot encrypt a bundle for this device itself");
   const auto identity = store.identity(d.id);
   if (!identity || identity->box == PublicKey{})
@@ -133,14 +133,14 @@ std::pair<DeviceId, PublicKey> recipient(engine::Session& s, trust::Store& store
 ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions& options) {
   sql::Database& db = impl_->db;
   check_output(path, "bundle");
-  engine::require_own_identity(db);
+  identity::require_own_identity(db);
   sql::Transaction tx(db);
-  engine::Session s(db, impl_->self);
+  session::Session s(db, impl_->self);
   s.seal();
   s.finish();
   std::vector<HeldRow> held = capture::Held::list(db, s.tables);  // Not in the bundle: said in the summary.
 
-  const engine::Device* peer = nullptr;
+  const replica::Device* peer = nullptr;
   VectorClock has;  // What the peer is known to have.
   if (!options.peer.empty()) {
     if (auto id = Uuid::parse(options.peer); id && s.devices.find(*id) == nullptr) {
@@ -170,10 +170,10 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   info.clock = s.devices.clock();
   info.signer_key = keys.identity().sign;
   info.exporter_box_key = keys.identity().box;
-  engine::OperationKeys snapshot;
+  exchange::OperationKeys snapshot;
   bool receipt = false;
   if (options.snapshot) {
-    snapshot = engine::add_snapshot(s, info);
+    snapshot = exchange::add_snapshot(s, info);
   } else {
     receipt = add_delta_ranges(s, store, has, options.all ? nullptr : peer, info);
   }
@@ -231,7 +231,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   std::uint64_t own = 0;
   for (const SeqRange& r : info.ranges)
     if (r.device == impl_->self) own = std::max(own, r.last);
-  engine::note_sent(db, own);
+  identity::note_sent(db, own);
   // Read back what reached the disk -- every byte of every operation against the
   // content hash; the operations came from this verified log -- while the seal commits.
   auto read_back = std::async(std::launch::async, [&writer] {

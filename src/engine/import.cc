@@ -8,11 +8,11 @@
 #include "bundle/format.h"
 #include "bundle/reader.h"
 #include "engine/engine_impl.h"
-#include "engine/identity.h"
-#include "engine/pending.h"
-#include "engine/session.h"
-#include "engine/snapshot.h"
-#include "import/importer.h"
+#include "identity/identity.h"
+#include "exchange/pending.h"
+#include "session/session.h"
+#include "exchange/snapshot.h"
+#include "exchange/importer.h"
 #include "log/codec.h"
 #include "trust/envelope.h"
 #include "trust/store.h"
@@ -22,8 +22,8 @@
 namespace ferry {
 namespace {
 
-using engine::store_clock;
-using engine::stored_clock;
+using replica::store_clock;
+using replica::stored_clock;
 
 // Refuses, before it is applied, an operation that needs a table or column
 // this database lacks. Remembers what it has checked, so the cost per
@@ -69,7 +69,7 @@ class SchemaCheck {
 // clock naming more devices than any reader accepts (format 3 carries the
 // whole clock in every operation): once sealed, such an operation could never
 // be sent. The import rolls back; the device goes on as before.
-void refuse_unsealable_clock(engine::Session& s, const std::string& bundle) {
+void refuse_unsealable_clock(session::Session& s, const std::string& bundle) {
   VectorClock next = s.devices.clock();
   if (next.get(s.self) == 0) next.set(s.self, 1);
   if (next.entries().size() <= log::kMaxArray) return;
@@ -84,26 +84,26 @@ ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Read
   const std::size_t total = reader.info().operations;
   std::size_t done = 0;
   sql::Transaction tx(db);
-  engine::Session s(db, self);
+  session::Session s(db, self);
   // Every device that signed something in the bundle must be one this database trusts, with the key it knows.
   trust::Store store(db);
   const auto newly_trusted = store.admit(reader.info(), reader.path(), s.devices);
   store.remember_heads(reader.info(), s.devices, self);
   // Before anything is sealed: a bundle showing more of this device's chain than this database means a copy.
-  engine::check_own_chain(reader.info(), s.devices.ensure(self), s.log, reader.path(), db.path());
+  identity::check_own_chain(reader.info(), s.devices.ensure(self), s.log, reader.path(), db.path());
   s.seal();  // Local changes take part in conflict detection.
   auto last_conflict = db.prepare("SELECT ifnull(max(id), 0) FROM ferry_conflicts");
   last_conflict.step();
   const std::int64_t conflicts_before = last_conflict.integer(0);
   s.tables.suspend_triggers();  // Rows written by the import are not captured again.
   SchemaCheck schema(reader, s.tables, db.path());
-  import::Importer importer(s, reader.path());
+  exchange::Importer importer(s, reader.path());
   // One pass: every operation is verified (hash, encoding, chain, range) -- on a
   // second thread, while earlier ones are applied here -- before it is offered; the
   // content hash is checked after the last one. All of it runs in this transaction,
   // so a bundle that fails anywhere leaves the database untouched.
   if (reader.info().snapshot) {
-    engine::import_snapshot(s, reader, [&](const Operation& op) { schema.check(op); }, importer);
+    exchange::import_snapshot(s, reader, [&](const Operation& op) { schema.check(op); }, importer);
   } else {
     bundle::scan_in_background(reader, [&](const Operation& op, std::string_view body, const Hash& hash) {
       schema.check(op);
@@ -116,7 +116,7 @@ ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Read
   refuse_unsealable_clock(s, reader.path());
   const BundleInfo& info = reader.info();
   if (info.exporter != self) {
-    engine::Device& exporter = s.devices.ensure(info.exporter);
+    replica::Device& exporter = s.devices.ensure(info.exporter);
     VectorClock announced = stored_clock(db, "announced_clock", exporter.no);
     announced.merge(info.clock);
     // What a peer has only steers what is sent to it: past the limit a clock
@@ -144,16 +144,16 @@ ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Read
     fk.bind(1, t->name);
     if (fk.step()) summary.foreign_key_violations += static_cast<std::size_t>(fk.integer(0));
   }
-  summary.missing = engine::pending_state(db, s.devices).missing;
+  summary.missing = exchange::pending_state(db, s.devices).missing;
   summary.newly_trusted = newly_trusted;
   tx.commit();
   return summary;
 }
 
 // Keeps the evidence of a forked history (both operations) and flags the device.
-void record_fork(sql::Database& db, const import::Fork& fork, const std::string& path) {
+void record_fork(sql::Database& db, const exchange::Fork& fork, const std::string& path) {
   sql::Transaction tx(db);
-  engine::Devices devices(db);
+  replica::Devices devices(db);
   log::Store log(db, devices);
   ForkEvidence e;
   e.device = fork.device;
@@ -177,10 +177,10 @@ void record_fork(sql::Database& db, const import::Fork& fork, const std::string&
 // forked chain), each in a transaction of its own: the import rolled back.
 void keep_evidence(sql::Database& db, const Error& refusal, const std::string& path) {
   // If keeping it fails too, the refusal still says what was refused, and why the evidence is missing.
-  const auto* reused = dynamic_cast<const engine::IdentityReused*>(&refusal);
-  const auto* fork = dynamic_cast<const import::Fork*>(&refusal);
+  const auto* reused = dynamic_cast<const identity::IdentityReused*>(&refusal);
+  const auto* fork = dynamic_cast<const exchange::Fork*>(&refusal);
   try {
-    if (reused != nullptr) engine::keep_reuse_evidence(db, path, *reused);  // Stops the seal until `reidentify`.
+    if (reused != nullptr) identity::keep_reuse_evidence(db, path, *reused);  // Stops the seal until `reidentify`.
     if (fork != nullptr) record_fork(db, *fork, path);
   } catch (const Error& e) {
     throw Error(refusal.code(), std::string(refusal.what()) + " (Keeping the evidence failed: " + e.what() + ")");
@@ -192,7 +192,7 @@ void keep_evidence(sql::Database& db, const Error& refusal, const std::string& p
 ImportSummary Engine::import_bundle(const std::string& path, const Progress& progress) {
   // The file, its header, its SQLite structure, its schema and its signatures are
   // checked here; an encrypted bundle is decrypted first, with this device's key.
-  engine::require_own_identity(impl_->db);
+  identity::require_own_identity(impl_->db);
   bundle::Reader reader(path, [&](const std::string& sealed, const std::string& plain) {
     trust::open_envelope(sealed, plain, path, impl_->self, impl_->key_pair());
   });

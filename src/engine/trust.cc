@@ -5,9 +5,9 @@
 #include <exception>
 
 #include "engine/engine_impl.h"
-#include "engine/devices.h"
-#include "engine/forget.h"
-#include "engine/session.h"
+#include "replica/devices.h"
+#include "identity/forget.h"
+#include "session/session.h"
 #include "trust/store.h"
 #include "util/files.h"
 
@@ -50,7 +50,7 @@ TrustAdded Engine::trust_add(const std::string& device, const std::string& publi
                                         "`ferry status` shows on that device (or the first 64, its signing key)");
   sql::Database& db = impl_->db;
   sql::Transaction tx(db);
-  engine::Session s(db, impl_->self);
+  session::Session s(db, impl_->self);
   const auto id = Uuid::parse(device);
   const DeviceId target = id ? *id : s.devices.lookup(device).id;
   trust::Store store(db);
@@ -58,7 +58,7 @@ TrustAdded Engine::trust_add(const std::string& device, const std::string& publi
   store.add(s.devices, target, *identity, name);  // Refuses this device's own id.
   TrustAdded r;
   r.replaced = held && held->sign != identity->sign;
-  const engine::Device* d = s.devices.find(target);
+  const replica::Device* d = s.devices.find(target);
   if (r.replaced && d != nullptr && d->head_seq > 0) {
     const std::string numbers = d->head_seq == 1 ? "operation 1" : "operations 1-" + std::to_string(d->head_seq);
     if (!forget_held)
@@ -71,7 +71,7 @@ TrustAdded Engine::trust_add(const std::string& device, const std::string& publi
                   ", the rows they wrote go back to what the other devices wrote, and every other change stays. "
                   "`ferry log " + db.path() + " --device " + target.to_string() + "` lists them. Nothing was changed.");
     s.seal();
-    r = engine::forget_chain(s, target);
+    r = identity::forget_chain(s, target);
     r.replaced = true;
   }
   if (r.replaced) r.previous_fingerprint = trust::fingerprint(target, held->sign);
@@ -82,13 +82,13 @@ TrustAdded Engine::trust_add(const std::string& device, const std::string& publi
 
 void Engine::trust_remove(const std::string& device) {
   sql::Transaction tx(impl_->db);
-  engine::Devices devices(impl_->db);
+  replica::Devices devices(impl_->db);
   trust::Store(impl_->db).remove(devices.lookup(device));
   tx.commit();
 }
 
 std::vector<PeerInfo> Engine::trusted() {
-  engine::Devices devices(impl_->db);
+  replica::Devices devices(impl_->db);
   trust::Store store(impl_->db);
   std::vector<PeerInfo> out;
   for (const auto& [no, d] : devices.all()) {

@@ -44,7 +44,7 @@ SQLITE_EXTENSION_INIT1  // The host's SQLite, set by the entry point: the only o
 #include <vector>
 
 #include "ferry/engine.h"
-#include "json/render.h"
+#include "ferry/json.h"
 #include "sql/database.h"
 
 namespace {

@@ -13,13 +13,13 @@ namespace {
 
 // Calls `each` with the body of every operation in the log, by (device id bytes, seq):
 // the order of the tree's leaves.
-void for_each_operation(sql::Database& db, const engine::Devices& devices,
-                        const std::function<void(const engine::Device&, std::string_view)>& each) {
-  std::vector<const engine::Device*> by_id;
+void for_each_operation(sql::Database& db, const replica::Devices& devices,
+                        const std::function<void(const replica::Device&, std::string_view)>& each) {
+  std::vector<const replica::Device*> by_id;
   for (const auto& [no, d] : devices.all()) by_id.push_back(&d);
   std::sort(by_id.begin(), by_id.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
   auto st = db.prepare("SELECT body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
-  for (const engine::Device* d : by_id) {
+  for (const replica::Device* d : by_id) {
     st.bind(1, log::log_id(d->no, 0)).bind(2, log::log_id(d->no + 1, 0) - 1);
     while (st.step()) each(*d, st.blob_view(0));
     st.reset();
@@ -64,10 +64,10 @@ Hash state(sql::Database& db, const capture::Registry& tables, std::vector<Table
 
 }  // namespace
 
-Fingerprint compute(sql::Database& db, const engine::Devices& devices, const capture::Registry& tables) {
+Fingerprint compute(sql::Database& db, const replica::Devices& devices, const capture::Registry& tables) {
   Fingerprint f;
   MerkleTree tree;
-  for_each_operation(db, devices, [&](const engine::Device&, std::string_view body) { tree.add(log::hash_of(body)); });
+  for_each_operation(db, devices, [&](const replica::Device&, std::string_view body) { tree.add(log::hash_of(body)); });
   for (const auto& [no, d] : devices.all())
     if (d.head_seq > 0) f.heads.push_back(ChainHead{d.id, d.head_seq, d.head_hash, d.base_seq});
   std::sort(f.heads.begin(), f.heads.end(), [](const ChainHead& a, const ChainHead& b) { return a.device < b.device; });
@@ -77,10 +77,10 @@ Fingerprint compute(sql::Database& db, const engine::Devices& devices, const cap
   return f;
 }
 
-InclusionProof prove(sql::Database& db, const engine::Devices& devices, const OperationId& id) {
+InclusionProof prove(sql::Database& db, const replica::Devices& devices, const OperationId& id) {
   std::vector<Hash> leaves;
   std::optional<std::uint64_t> index;
-  for_each_operation(db, devices, [&](const engine::Device&, std::string_view body) {
+  for_each_operation(db, devices, [&](const replica::Device&, std::string_view body) {
     if (!index && log::has_id(body, id)) index = leaves.size();
     leaves.push_back(log::hash_of(body));
   });

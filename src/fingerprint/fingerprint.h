@@ -5,7 +5,7 @@
 // and inclusion proofs for single operations under that root.
 
 #include "capture/tables.h"
-#include "engine/devices.h"
+#include "replica/devices.h"
 #include "ferry/compare.h"
 #include "ferry/reports.h"
 #include "sql/database.h"
@@ -13,10 +13,10 @@
 namespace ferry::fingerprint {
 
 // Everything but the device and the time, which the caller knows.
-Fingerprint compute(sql::Database& db, const engine::Devices& devices, const capture::Registry& tables);
+Fingerprint compute(sql::Database& db, const replica::Devices& devices, const capture::Registry& tables);
 
 // The inclusion proof of operation `id` under the operations root. Throws
 // Error(not_found) when the log does not hold it.
-InclusionProof prove(sql::Database& db, const engine::Devices& devices, const OperationId& id);
+InclusionProof prove(sql::Database& db, const replica::Devices& devices, const OperationId& id);
 
 }  // namespace ferry::fingerprint

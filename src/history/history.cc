@@ -11,7 +11,7 @@
 #include "engine/engine_impl.h"
 #include "ferry/engine.h"
 #include "history/replay.h"
-#include "json/render.h"
+#include "ferry/json.h"
 #include "log/codec.h"
 #include "util/files.h"
 

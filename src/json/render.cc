@@ -1,4 +1,4 @@
-#include "json/render.h"
+#include "ferry/json.h"
 
 #include <cctype>
 #include <cmath>

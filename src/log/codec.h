@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "util/counters.h"
 #include "ferry/operation.h"
 #include "ferry/value.h"
 
@@ -29,7 +30,7 @@ constexpr std::size_t kMaxArray = 4096;            // Clock entries, key values,
 // Sequence numbers and clock values stay at or below 2^62, far beyond any real
 // chain, so that every successor and sum a receiver computes from them still
 // fits in 63 bits.
-constexpr std::uint64_t kMaxCounter = std::uint64_t{1} << 62;
+constexpr std::uint64_t kMaxCounter = util::kMaxCounter;
 
 // The canonical bytes of `op`. Throws Error(invalid_argument) if the
 // operation breaks the format's rules (unsorted columns, clock lacking seq).

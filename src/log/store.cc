@@ -4,6 +4,7 @@
 
 #include "ferry/error.h"
 #include "log/codec.h"
+#include "replica/schema.h"
 
 namespace ferry::log {
 
@@ -14,7 +15,7 @@ std::int64_t log_id(std::int64_t device_no, std::uint64_t seq) {
   return (device_no << kSeqBits) | static_cast<std::int64_t>(seq);
 }
 
-Store::Store(sql::Database& db, const engine::Devices& devices)
+Store::Store(sql::Database& db, const replica::Devices& devices)
     : devices_(devices),
       appends_(db, "INSERT INTO ferry_log(id, body)"),
       select_(db.prepare("SELECT body FROM ferry_log WHERE id=?", true)),
@@ -22,7 +23,7 @@ Store::Store(sql::Database& db, const engine::Devices& devices)
       insert_base_(db.prepare("INSERT OR IGNORE INTO ferry_base(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {}
 
 std::optional<std::int64_t> Store::id_of(const DeviceId& origin, std::uint64_t seq) const {
-  const engine::Device* d = devices_.find(origin);
+  const replica::Device* d = devices_.find(origin);
   if (d == nullptr) return std::nullopt;
   return log_id(d->no, seq);
 }
@@ -72,9 +73,49 @@ std::size_t count_operations(sql::Database& db) {
   return static_cast<std::size_t>(st.integer(0));
 }
 
+void for_each_held(sql::Database& db, const BodyVisitor& visit) {
+  auto st = db.prepare("SELECT body FROM ferry_base UNION ALL SELECT body FROM ferry_log");
+  while (st.step()) visit(st.blob_view(0));
+}
+
+void for_each_logged(sql::Database& db, const BodyVisitor& visit) {
+  auto st = db.prepare("SELECT body FROM ferry_log");
+  while (st.step()) visit(st.blob_view(0));
+}
+
+void for_each_in_chain(sql::Database& db, std::int64_t device_no, std::uint64_t first, std::uint64_t last,
+                       const SeqVisitor& visit) {
+  if (first > last) return;
+  auto st = db.prepare("SELECT id, body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
+  const std::int64_t zero = log_id(device_no, 0);
+  st.bind(1, log_id(device_no, first)).bind(2, log_id(device_no, last));
+  while (st.step()) visit(static_cast<std::uint64_t>(st.integer(0) - zero), st.blob_view(1));
+}
+
+void for_each_in_base(sql::Database& db, const DeviceId& origin, const BodyVisitor& visit) {
+  auto st = db.prepare("SELECT body FROM ferry_base WHERE origin=? ORDER BY seq");
+  st.bind_blob(1, origin.bytes.data(), 16);
+  while (st.step()) visit(st.blob_view(0));
+}
+
+void remove(sql::Database& db, std::int64_t device_no, std::uint64_t first, std::uint64_t last) {
+  if (first > last) return;
+  db.exec("DROP TRIGGER ferry_log_append_only_delete");
+  auto drop = db.prepare("DELETE FROM ferry_log WHERE id BETWEEN ? AND ?");
+  drop.bind(1, log_id(device_no, first)).bind(2, log_id(device_no, last));
+  drop.run();
+  replica::create_schema(db);  // Puts the guard back.
+}
+
+void remove_base(sql::Database& db, const DeviceId& origin) {
+  auto st = db.prepare("DELETE FROM ferry_base WHERE origin=?");
+  st.bind_blob(1, origin.bytes.data(), 16);
+  st.run();
+}
+
 namespace {
 
-std::string name_of(const DeviceId& id, const engine::Devices& devices) {
+std::string name_of(const DeviceId& id, const replica::Devices& devices) {
   for (const auto& [no, d] : devices.all())
     if (d.id == id && !d.name.empty()) return id.to_string() + " (" + printable(d.name) + ")";
   return id.to_string();
@@ -82,7 +123,7 @@ std::string name_of(const DeviceId& id, const engine::Devices& devices) {
 
 }  // namespace
 
-VerifyReport verify_log(sql::Database& db, const engine::Devices& devices) {
+VerifyReport verify_log(sql::Database& db, const replica::Devices& devices) {
   VerifyReport report;
   auto fail = [&](const std::string& what) {
     report.ok = false;

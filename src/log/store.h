@@ -7,10 +7,11 @@
 // verify_log() recomputes every hash and link and compares the chain heads
 // with ferry_devices.
 
+#include <functional>
 #include <optional>
 #include <string>
 
-#include "engine/devices.h"
+#include "replica/devices.h"
 #include "ferry/reports.h"
 #include "sql/blob_rows.h"
 #include "sql/database.h"
@@ -24,7 +25,7 @@ std::int64_t log_id(std::int64_t device_no, std::uint64_t seq);
 
 class Store {
  public:
-  Store(sql::Database& db, const engine::Devices& devices);
+  Store(sql::Database& db, const replica::Devices& devices);
   // REQUIRES: origin is a known device. Appends are written in groups
   // (sql/blob_rows.h): body() and hash() see them at once, SQL after flush().
   void append(const DeviceId& origin, std::uint64_t seq, std::string_view body);
@@ -40,7 +41,7 @@ class Store {
  private:
   std::optional<std::int64_t> id_of(const DeviceId& origin, std::uint64_t seq) const;
 
-  const engine::Devices& devices_;
+  const replica::Devices& devices_;
   sql::BlobRows appends_;
   sql::Statement select_;
   sql::Statement select_base_;
@@ -49,7 +50,33 @@ class Store {
 
 std::size_t count_operations(sql::Database& db);
 
+// Reading many operations at once. Each visits bodies as stored (the canonical
+// encoding, log/codec.h); a view is valid only during its call. REQUIRES:
+// appends flushed (Store::flush).
+using BodyVisitor = std::function<void(std::string_view body)>;
+using SeqVisitor = std::function<void(std::uint64_t seq, std::string_view body)>;
+// Every operation held: those a snapshot brought (ferry_base), then the log's.
+void for_each_held(sql::Database& db, const BodyVisitor& visit);
+// Every operation of the log, without the snapshot's.
+void for_each_logged(sql::Database& db, const BodyVisitor& visit);
+// The operations first..last of device `device_no` the log holds, in seq order.
+// A gap is skipped, not reported: the caller checks the numbers it is given.
+void for_each_in_chain(sql::Database& db, std::int64_t device_no, std::uint64_t first, std::uint64_t last,
+                       const SeqVisitor& visit);
+// The operations of `origin` a snapshot brought (ferry_base).
+void for_each_in_base(sql::Database& db, const DeviceId& origin, const BodyVisitor& visit);
+
+// The one exception to the log's append-only guard: deletes operations
+// first..last of device `device_no` from the log, inside the caller's
+// transaction, and puts the guard back. Only for a chain this database stops
+// holding as it was: operations made again under a new identity
+// (identity/reissue.h), or a chain admitted under a key its device's owner
+// disowned (identity/forget.h).
+void remove(sql::Database& db, std::int64_t device_no, std::uint64_t first, std::uint64_t last);
+// Forgets the operations of `origin` a snapshot brought (ferry_base), for the same reason.
+void remove_base(sql::Database& db, const DeviceId& origin);
+
 // Checks every chain. Expected failures are reported, not thrown.
-VerifyReport verify_log(sql::Database& db, const engine::Devices& devices);
+VerifyReport verify_log(sql::Database& db, const replica::Devices& devices);
 
 }  // namespace ferry::log

@@ -29,7 +29,7 @@ const Value kNull;
 
 struct Merger::Impl {
   sql::Database& db;
-  engine::Devices& devices;
+  replica::Devices& devices;
   const capture::Registry& tables;
   log::Store& log;
   RowStore rows;
@@ -42,7 +42,7 @@ struct Merger::Impl {
   std::map<std::pair<std::int64_t, std::uint64_t>, Operation> decoded;  // Winners read back from the log.
   std::map<std::int64_t, std::uint64_t> late;  // expect_late(), by device number.
 
-  Impl(sql::Database& d, engine::Devices& dev, const capture::Registry& t, log::Store& l)
+  Impl(sql::Database& d, replica::Devices& dev, const capture::Registry& t, log::Store& l)
       : db(d), devices(dev), tables(t), log(l),
         rows(d),
         open_conflicts(d.prepare("SELECT id, winner_origin, winner_seq, loser_origin, loser_seq FROM ferry_conflicts "
@@ -289,7 +289,7 @@ struct Merger::Impl {
         const Bytes b = open_conflicts.blob(col);
         DeviceId id;
         if (b.size() == 16) std::memcpy(id.bytes.data(), b.data(), 16);
-        const engine::Device* d = devices.find(id);
+        const replica::Device* d = devices.find(id);
         return d ? d->no : -1;
       };
       auto key = std::make_pair(std::make_pair(dev_no(1), static_cast<std::uint64_t>(open_conflicts.integer(2))),
@@ -312,7 +312,7 @@ struct Merger::Impl {
   }
 };
 
-Merger::Merger(sql::Database& db, engine::Devices& devices, const capture::Registry& tables, log::Store& log)
+Merger::Merger(sql::Database& db, replica::Devices& devices, const capture::Registry& tables, log::Store& log)
     : impl_(std::make_unique<Impl>(db, devices, tables, log)) {}
 Merger::~Merger() = default;
 

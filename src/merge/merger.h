@@ -26,8 +26,9 @@
 #include <string>
 #include <vector>
 
+#include "capture/applier.h"
 #include "capture/tables.h"
-#include "engine/devices.h"
+#include "replica/devices.h"
 #include "ferry/operation.h"
 #include "log/store.h"
 #include "merge/row_meta.h"
@@ -39,21 +40,21 @@ namespace ferry::merge {
 // The one place the winner rule lives.
 bool winner_order(std::uint64_t a_lamport, const DeviceId& a_device, std::uint64_t b_lamport, const DeviceId& b_device);
 
-class Merger {
+class Merger : public capture::Applier {
  public:
-  Merger(sql::Database& db, engine::Devices& devices, const capture::Registry& tables, log::Store& log);
-  ~Merger();
+  Merger(sql::Database& db, replica::Devices& devices, const capture::Registry& tables, log::Store& log);
+  ~Merger() override;
 
   // Applies `op` to the merge state. With write_table, also brings the
   // application table to the new state (an imported operation); without, the
   // table already holds it (a local change being sealed). Conflicts it opens or
   // closes are recorded in ferry_conflicts.
   // REQUIRES: every operation op causally follows was applied before.
-  void apply(const Operation& op, bool write_table);
+  void apply(const Operation& op, bool write_table) override;
   // The merged value of `column` in the row of `table` with `key`: what the
   // winner of its frontier wrote; nullopt when no operation wrote it, or a delete won.
   std::optional<Value> current(const capture::TrackedTable& table, const std::vector<Value>& key,
-                               const std::string& column);
+                               const std::string& column) override;
   // Writes the row `op` wrote from its merge state, every cell, and brings the
   // open conflict records of its cells in line with it; `op` closes what no
   // longer holds. For a row whose stamps were renamed (engine/reissue.h): a new

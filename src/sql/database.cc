@@ -36,6 +36,20 @@ Errc errc_for(int rc) {
   }
 }
 
+bool is_row_constraint(int extended) {
+  switch (extended) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_NOTNULL:
+    case SQLITE_CONSTRAINT_CHECK:
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+    case SQLITE_CONSTRAINT_ROWID:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string hint_for(int rc) {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
@@ -120,7 +134,10 @@ bool Database::read_only() const { return sqlite3_db_readonly(db_.get(), "main")
 
 void Database::check(int rc, std::string_view what) const {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
-  std::string msg = path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_.get()) + hint_for(rc);
+  const std::string said = sqlite3_errmsg(db_.get());
+  std::string msg = path_ + ": " + std::string(what) + ": " + said + hint_for(rc);
+  const int extended = sqlite3_extended_errcode(db_.get());
+  if (is_row_constraint(extended)) throw ConstraintFailed(msg, extended, said);
   throw Error(errc_for(rc), msg);
 }
 

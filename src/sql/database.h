@@ -1,10 +1,13 @@
 #pragma once
 // The SQLite boundary: Database (a connection), Statement (a prepared
 // statement with typed binds and reads), Transaction (BEGIN IMMEDIATE ...
-// COMMIT, rolled back unless committed). Only src/sql/ calls sqlite3_*, and
-// through sql/sqlite.h: this header names SQLite's types and constants only.
+// COMMIT, rolled back unless committed). Only src/sql/ and the SQLite
+// extension's entry points (src/extension/, src/capi/) call sqlite3_*, through
+// sql/sqlite.h: this header names SQLite's types and constants only.
 // SQLite failures become ferry::Error: corrupt for SQLITE_CORRUPT/NOTADB,
-// database for the rest, with SQLite's message and the statement.
+// database for the rest, with SQLite's message and the statement; a write
+// that breaks a constraint of the row is ConstraintFailed, classified by
+// SQLite's extended result code.
 
 #include <sqlite3.h>
 
@@ -13,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "ferry/error.h"
 #include "ferry/value.h"
@@ -20,6 +24,18 @@
 namespace ferry::sql {
 
 class Statement;
+
+// A write refused by a constraint on the row it writes -- UNIQUE or PRIMARY
+// KEY, NOT NULL, CHECK, FOREIGN KEY, or a duplicate rowid -- told apart by
+// SQLite's extended result code (SQLITE_CONSTRAINT_*), never by its message.
+// A trigger's RAISE and the other constraint codes stay plain Errors.
+class ConstraintFailed : public Error {
+ public:
+  ConstraintFailed(const std::string& message, int extended_code_, std::string constraint_)
+      : Error(Errc::database, message), extended_code(extended_code_), constraint(std::move(constraint_)) {}
+  int extended_code;       // SQLITE_CONSTRAINT_UNIQUE, ...
+  std::string constraint;  // SQLite's words for it: "UNIQUE constraint failed: users.email".
+};
 
 // Close and finalize through sql/sqlite.h, out of line: a deleter named here
 // would call the SQLite this header was compiled against, not the one in use.

@@ -31,6 +31,7 @@ constexpr sqlite3_api_routines linked() {
   r.errmsg = sqlite3_errmsg;
   r.errstr = sqlite3_errstr;
   r.exec = sqlite3_exec;
+  r.extended_errcode = sqlite3_extended_errcode;
   r.extended_result_codes = sqlite3_extended_result_codes;
   r.finalize = sqlite3_finalize;
   r.free = sqlite3_free;

@@ -2,8 +2,7 @@
 
 #include <cstring>
 
-#include "bundle/format.h"
-#include "engine/schema.h"
+#include "replica/meta.h"
 #include "ferry/error.h"
 
 namespace ferry::trust {
@@ -28,7 +27,7 @@ std::optional<std::array<std::uint8_t, N>> fixed_blob(sql::Statement& st, int co
 }
 
 std::string device_words(const DeviceId& device, const std::string& name) {
-  return "device " + device.to_string() + (name.empty() ? "" : " (" + bundle::shown(name) + ")");  // Names come in bundles.
+  return "device " + device.to_string() + (name.empty() ? "" : " (" + printable(name) + ")");  // Names come in bundles.
 }
 
 }  // namespace
@@ -41,14 +40,14 @@ const char* to_string(Trust trust) noexcept { return trust::kTrustNames[static_c
 namespace ferry::trust {
 
 bool Store::strict() {
-  const auto v = engine::get_meta(db_, "trust_policy");
+  const auto v = replica::get_meta(db_, "trust_policy");
   return v && v->type() == Value::Type::text && v->as_text() == "strict";
 }
 
-void Store::set_strict(bool strict) { engine::set_meta(db_, "trust_policy", Value::text(strict ? "strict" : "tofu")); }
+void Store::set_strict(bool strict) { replica::set_meta(db_, "trust_policy", Value::text(strict ? "strict" : "tofu")); }
 
 Identity Store::self_identity() {
-  const auto sign = engine::get_meta(db_, "sign_key"), box = engine::get_meta(db_, "box_key");
+  const auto sign = replica::get_meta(db_, "sign_key"), box = replica::get_meta(db_, "box_key");
   if (!sign || !box || sign->type() != Value::Type::blob || box->type() != Value::Type::blob ||
       sign->as_blob().size() != 32 || box->as_blob().size() != 32)
     throw Error(Errc::corrupt, db_.path() + ": ferry_meta holds no valid public keys for this device");
@@ -73,7 +72,7 @@ Trust Store::trust_of(const DeviceId& device) {
   return st.step() ? parse_trust(st.text(0)) : Trust::none;
 }
 
-std::vector<PeerInfo> Store::admit(const BundleInfo& info, const std::string& shown, engine::Devices& devices) {
+std::vector<PeerInfo> Store::admit(const BundleInfo& info, const std::string& shown, replica::Devices& devices) {
   std::vector<PeerInfo> pinned;
   check(shown, devices, info.exporter, info.signer_key, &info.exporter_box_key, info.exporter_name, pinned);
   for (std::size_t i = 0; i < info.ranges.size(); ++i)
@@ -82,9 +81,9 @@ std::vector<PeerInfo> Store::admit(const BundleInfo& info, const std::string& sh
   return pinned;
 }
 
-void Store::check(const std::string& shown, engine::Devices& devices, const DeviceId& device, const PublicKey& sign,
+void Store::check(const std::string& shown, replica::Devices& devices, const DeviceId& device, const PublicKey& sign,
                   const PublicKey* box, const std::string& name, std::vector<PeerInfo>& pinned) {
-  const engine::Device& d = devices.ensure(device);
+  const replica::Device& d = devices.ensure(device);
   const std::string who = device_words(device, d.name.empty() ? name : d.name);
   const Trust trust = trust_of(device);
   const auto held = identity(device);
@@ -128,7 +127,7 @@ void Store::check(const std::string& shown, engine::Devices& devices, const Devi
   if (pinned.back().name.empty()) pinned.back().name = name;
 }
 
-void Store::remember_heads(const BundleInfo& info, engine::Devices& devices, const DeviceId& self) {
+void Store::remember_heads(const BundleInfo& info, replica::Devices& devices, const DeviceId& self) {
   auto st = db_.prepare("INSERT OR IGNORE INTO ferry_heads(device, seq, signature) VALUES(?, ?, ?)");
   for (std::size_t i = 0; i < info.ranges.size(); ++i) {
     if (info.ranges[i].device == self) continue;
@@ -148,10 +147,10 @@ std::optional<std::pair<std::uint64_t, Signature>> Store::signed_head(std::int64
   return std::make_pair(static_cast<std::uint64_t>(st.integer(0)), *signature);
 }
 
-void Store::add(engine::Devices& devices, const DeviceId& device, const Identity& identity, const std::string& name) {
+void Store::add(replica::Devices& devices, const DeviceId& device, const Identity& identity, const std::string& name) {
   if (trust_of(device) == Trust::self)
     throw Error(Errc::invalid_argument, device.to_string() + " is this device itself; it always trusts its own key");
-  const engine::Device& d = devices.ensure(device);
+  const replica::Device& d = devices.ensure(device);
   if (const auto held = this->identity(device); held && held->sign != identity.sign) {
     // Heads signed with the old key would be refused by whoever pins the new one: not passed on any more.
     // Pending operations were checked against the old key: they wait for no one now.
@@ -170,7 +169,7 @@ void Store::add(engine::Devices& devices, const DeviceId& device, const Identity
   st.run();
 }
 
-void Store::remove(const engine::Device& device) {
+void Store::remove(const replica::Device& device) {
   if (trust_of(device.id) == Trust::self)
     throw Error(Errc::invalid_argument, device.id.to_string() + " is this device itself; it cannot stop trusting itself");
   auto st = db_.prepare("UPDATE ferry_devices SET trust='removed' WHERE no=?");
@@ -178,7 +177,7 @@ void Store::remove(const engine::Device& device) {
   st.run();
 }
 
-PeerInfo Store::describe(const engine::Device& device) {
+PeerInfo Store::describe(const replica::Device& device) {
   PeerInfo p;
   p.id = device.id;
   p.name = device.name;
@@ -234,6 +233,12 @@ std::vector<ForkEvidence> Store::forks() {
     out.push_back(std::move(e));
   }
   return out;
+}
+
+void Store::drop_forks(const DeviceId& device) {
+  auto st = db_.prepare("DELETE FROM ferry_forks WHERE device=?");
+  st.bind_blob(1, device.bytes.data(), 16);
+  st.run();
 }
 
 }  // namespace ferry::trust

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/devices.h"
+#include "replica/devices.h"
 #include "ferry/reports.h"
 #include "sql/database.h"
 #include "trust/keys.h"
@@ -34,24 +34,26 @@ class Store {
   // the pinned one, or (policy strict) that it does not know, refuses the
   // bundle with Error(untrusted). Under trust on first use, pins the keys of
   // devices seen for the first time and returns them.
-  std::vector<PeerInfo> admit(const BundleInfo& info, const std::string& shown, engine::Devices& devices);
+  std::vector<PeerInfo> admit(const BundleInfo& info, const std::string& shown, replica::Devices& devices);
   // Keeps the bundle's head signatures, to pass them on with the operations.
-  void remember_heads(const BundleInfo& info, engine::Devices& devices, const DeviceId& self);
+  void remember_heads(const BundleInfo& info, replica::Devices& devices, const DeviceId& self);
   // The greatest seq <= up_to at which `device_no`'s chain head was signed, and that signature.
   std::optional<std::pair<std::uint64_t, Signature>> signed_head(std::int64_t device_no, std::uint64_t up_to);
 
   // `trust add`: pins `identity` (a box key of zeros: only the signing key is
   // known) for the device, replacing any earlier key, and marks it added.
-  void add(engine::Devices& devices, const DeviceId& device, const Identity& identity, const std::string& name);
+  void add(replica::Devices& devices, const DeviceId& device, const Identity& identity, const std::string& name);
   // `trust remove`: its operations are refused from now on; its key stays pinned.
-  void remove(const engine::Device& device);
-  PeerInfo describe(const engine::Device& device);
+  void remove(const replica::Device& device);
+  PeerInfo describe(const replica::Device& device);
 
   void record_fork(const ForkEvidence& evidence);
   std::vector<ForkEvidence> forks();
+  // Forgets the fork evidence of `device` (its chain was forgotten, identity/forget.h).
+  void drop_forks(const DeviceId& device);
 
  private:
-  void check(const std::string& shown, engine::Devices& devices, const DeviceId& device, const PublicKey& sign,
+  void check(const std::string& shown, replica::Devices& devices, const DeviceId& device, const PublicKey& sign,
              const PublicKey* box, const std::string& name, std::vector<PeerInfo>& pinned);
   sql::Database& db_;
 };

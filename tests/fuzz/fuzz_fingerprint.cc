@@ -11,7 +11,7 @@
 #include "compare/fingerprint_file.h"
 #include "ferry/compare.h"
 #include "ferry/error.h"
-#include "json/render.h"
+#include "ferry/json.h"
 
 namespace {
 

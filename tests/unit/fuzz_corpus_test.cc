@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "compare/fingerprint_file.h"
-#include "json/render.h"
+#include "ferry/json.h"
 #include "log/codec.h"
 #include "support/support.h"
 

@@ -2,7 +2,7 @@
 // flush() -- once per row, and all of it when too many rows are held.
 #include <catch2/catch.hpp>
 
-#include "engine/schema.h"
+#include "replica/schema.h"
 #include "merge/row_store.h"
 #include "sql/database.h"
 #include "support/support.h"
@@ -30,7 +30,7 @@ std::int64_t stored_rows(sql::Database& db, const std::string& table) {
 struct InTransaction {
   test::TempDir dir;
   sql::Database db{dir.file("m.db"), sql::Database::Mode::create};
-  bool prepared = (engine::create_schema(db), true);
+  bool prepared = (replica::create_schema(db), true);
   sql::Transaction tx{db};
   RowStore rows{db};
 };
@@ -40,7 +40,7 @@ struct InTransaction {
 TEST_CASE("saved merge state is read back before and after flush, and written only by flush", "[merge]") {
   test::TempDir dir;
   sql::Database db(dir.file("m.db"), sql::Database::Mode::create);
-  engine::create_schema(db);
+  replica::create_schema(db);
   const std::vector<Value> five{Value::integer(5)}, text_key{Value::text("k"), Value::integer(2)};
   {
     RowStore rows(db);

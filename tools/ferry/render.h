@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "ferry/engine.h"
-#include "json/render.h"
+#include "ferry/json.h"
 
 namespace ferry::cli {
 

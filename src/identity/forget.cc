@@ -1,14 +1,14 @@
-#include "engine/forget.h"
+#include "identity/forget.h"
 
 #include <algorithm>
 
-#include "engine/schema.h"
+#include "log/store.h"
+#include "replica/meta.h"
+#include "trust/store.h"
 #include "log/codec.h"
 
-namespace ferry::engine {
+namespace ferry::identity {
 namespace {
-
-const std::string kForgottenKey = "forgotten ";  // + device id: the greatest seq forgotten.
 
 // The clock without `device`'s entry.
 VectorClock without(const VectorClock& clock, const DeviceId& device) {
@@ -19,21 +19,20 @@ VectorClock without(const VectorClock& clock, const DeviceId& device) {
 }
 
 // Step 1's first half: the rows the chain wrote, into temp.ferry_forget_rows.
-std::uint64_t collect_rows(Session& s, const Device& d) {
+std::uint64_t collect_rows(session::Session& s, const replica::Device& d) {
   sql::Database& db = s.db;
   db.exec("CREATE TEMP TABLE ferry_forget_rows(tbl TEXT NOT NULL, pk BLOB NOT NULL, PRIMARY KEY(tbl, pk)) WITHOUT ROWID");
   auto add = db.prepare("INSERT OR IGNORE INTO temp.ferry_forget_rows(tbl, pk) VALUES(?, ?)");
-  auto read = db.prepare("SELECT body FROM ferry_log WHERE id BETWEEN ? AND ? UNION ALL "
-                         "SELECT body FROM ferry_base WHERE origin=?");
-  read.bind(1, log::log_id(d.no, 1)).bind(2, log::log_id(d.no, d.head_seq)).bind_blob(3, d.id.bytes.data(), 16);
   std::uint64_t count = 0;
-  while (read.step()) {
-    const Operation op = log::decode(read.blob_view(0), db.path() + ": log");
+  auto note = [&](std::string_view body) {
+    const Operation op = log::decode(body, db.path() + ": log");
     const std::string pk = log::encode_values(op.key);
     add.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
     add.run();
     ++count;
-  }
+  };
+  log::for_each_in_chain(db, d.no, 1, d.head_seq, [&](std::uint64_t, std::string_view body) { note(body); });
+  log::for_each_in_base(db, d.id, note);
   return count;
 }
 
@@ -46,16 +45,14 @@ struct Left {
 
 // Step 2's input: every operation left that wrote one of those rows, into
 // temp.ferry_forget_ops.
-Left collect_operations(Session& s, const DeviceId& device) {
+Left collect_operations(session::Session& s, const DeviceId& device) {
   sql::Database& db = s.db;
   db.exec("CREATE TEMP TABLE ferry_forget_ops(tbl TEXT NOT NULL, pk BLOB NOT NULL, lamport INTEGER NOT NULL, "
           "origin BLOB NOT NULL, body BLOB NOT NULL)");
   auto wrote = db.prepare("SELECT 1 FROM temp.ferry_forget_rows WHERE tbl=? AND pk=?");
   auto add = db.prepare("INSERT INTO temp.ferry_forget_ops(tbl, pk, lamport, origin, body) VALUES(?, ?, ?, ?, ?)");
-  auto read = db.prepare("SELECT body FROM ferry_base UNION ALL SELECT body FROM ferry_log");
   Left left;
-  while (read.step()) {
-    const std::string_view body = read.blob_view(0);
+  log::for_each_held(db, [&](std::string_view body) {
     const Operation op = log::decode(body, db.path() + ": log");
     const std::uint64_t named = op.clock.get(device);
     if (named > 0) ++left.followers;
@@ -65,17 +62,17 @@ Left collect_operations(Session& s, const DeviceId& device) {
     wrote.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
     const bool affected = wrote.step();
     wrote.reset();
-    if (!affected) continue;
+    if (!affected) return;
     add.bind(1, op.table).bind_blob(2, pk.data(), pk.size()).bind(3, static_cast<std::int64_t>(op.lamport))
         .bind_blob(4, op.origin.bytes.data(), 16).bind_blob_view(5, body.data(), body.size());
     add.run();
-  }
+  });
   db.exec("CREATE INDEX temp.ferry_forget_ops_row ON ferry_forget_ops(tbl, pk, lamport, origin)");
   return left;
 }
 
 // Step 2: each row rebuilt from what is left, one row in memory at a time.
-std::uint64_t rebuild_rows(Session& s) {
+std::uint64_t rebuild_rows(session::Session& s) {
   sql::Database& db = s.db;
   auto rows = db.prepare("SELECT tbl, pk FROM temp.ferry_forget_rows ORDER BY tbl, pk");
   auto ops = db.prepare("SELECT body FROM temp.ferry_forget_ops WHERE tbl=? AND pk=? ORDER BY lamport, origin");
@@ -113,27 +110,19 @@ void forget_announcements(sql::Database& db, const DeviceId& device) {
 
 }  // namespace
 
-TrustAdded forget_chain(Session& s, const DeviceId& device) {
+TrustAdded forget_chain(session::Session& s, const DeviceId& device) {
   sql::Database& db = s.db;
-  Device& d = s.devices.ensure(device);
+  replica::Device& d = s.devices.ensure(device);
   TrustAdded r;
   r.forgotten_up_to = d.head_seq;
   db.exec("DROP TABLE IF EXISTS temp.ferry_forget_rows; DROP TABLE IF EXISTS temp.ferry_forget_ops");
   r.forgotten = collect_rows(s, d);
 
   // Step 1.
-  if (d.head_seq > 0) remove_from_log(db, log::log_id(d.no, 1), log::log_id(d.no, d.head_seq));
-  for (const char* sql : {"DELETE FROM ferry_base WHERE origin=?", "DELETE FROM ferry_forks WHERE device=?"}) {
-    auto drop = db.prepare(sql);
-    drop.bind_blob(1, device.bytes.data(), 16);
-    drop.run();
-  }
-  auto unflag = db.prepare("UPDATE ferry_devices SET forked=0, base_seq=0, base_hash=NULL WHERE no=?");
-  unflag.bind(1, d.no);
-  unflag.run();
-  d.head_seq = d.base_seq = 0;
-  d.head_hash = d.base_hash = Hash{};
-  d.head_dirty = true;
+  log::remove(db, d.no, 1, d.head_seq);
+  log::remove_base(db, device);
+  trust::Store(db).drop_forks(device);
+  s.devices.drop_chain(d);
 
   // Step 2. The Lamport time goes back to what the operations left reached: the
   // next one made here must stay within the operations its clock names (§6).
@@ -146,26 +135,15 @@ TrustAdded forget_chain(Session& s, const DeviceId& device) {
 
   // Steps 3 and 4.
   forget_announcements(db, device);
-  const std::string key = kForgottenKey + device.to_string();
-  const std::uint64_t up_to = std::max(get_meta_count(db, key, 0), left.followed);
+  const auto before = replica::forgotten(db);
+  const auto was = before.find(device);
+  const std::uint64_t up_to = std::max(was == before.end() ? 0 : was->second, left.followed);
   if (up_to > 0) {
-    set_meta(db, key, Value::integer(static_cast<std::int64_t>(up_to)));
+    replica::set_forgotten(db, device, up_to);
     s.merger.expect_late(d.no, up_to);
     s.writer.claim(device, up_to);
   }
   return r;
 }
 
-void expect_late(Session& s) {
-  auto st = s.db.prepare("SELECT key, value FROM ferry_meta WHERE key > ? AND key < ?");
-  st.bind(1, kForgottenKey).bind(2, kForgottenKey + "~");
-  while (st.step()) {
-    const auto device = Uuid::parse(st.text(0).substr(kForgottenKey.size()));
-    const Device* d = device ? s.devices.find(*device) : nullptr;
-    if (d == nullptr || st.is_null(1)) continue;
-    s.merger.expect_late(d->no, static_cast<std::uint64_t>(st.integer(1)));
-    s.writer.claim(*device, static_cast<std::uint64_t>(st.integer(1)));
-  }
-}
-
-}  // namespace ferry::engine
+}  // namespace ferry::identity

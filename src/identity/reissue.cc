@@ -1,4 +1,4 @@
-#include "engine/reissue.h"
+#include "identity/reissue.h"
 
 #include <algorithm>
 #include <set>
@@ -6,17 +6,15 @@
 #include <vector>
 
 #include "capture/tables.h"
-#include "engine/devices.h"
-#include "engine/identity.h"
-#include "engine/schema.h"
-#include "engine/session.h"
 #include "ferry/error.h"
 #include "log/codec.h"
 #include "log/store.h"
 #include "merge/row_store.h"
+#include "replica/devices.h"
+#include "replica/meta.h"
 #include "util/uuid.h"
 
-namespace ferry::engine {
+namespace ferry::identity {
 namespace {
 
 // The clock of `op` made again as operation `seq` of `now`: the old identity
@@ -74,22 +72,23 @@ void move_conflicts(sql::Database& db, const DeviceId& old_id, const DeviceId& n
 
 std::uint64_t shared_head(sql::Database& db, std::int64_t self_no, const DeviceId& self, std::uint64_t head) {
   // A database from before ferry counted what it sent: all of it may have left.
-  std::uint64_t shared = std::max(get_meta_count(db, kSentKey, head), reuse_agreed(db));
+  std::uint64_t shared = std::max(replica::get_meta_count(db, replica::kSentKey, head), replica::reuse_agreed(db));
   auto peers = db.prepare("SELECT no FROM ferry_devices WHERE no<>?");
   peers.bind(1, self_no);
-  while (peers.step()) shared = std::max(shared, stored_clock(db, "announced_clock", peers.integer(0)).get(self));
+  while (peers.step()) shared = std::max(shared, replica::stored_clock(db, "announced_clock", peers.integer(0)).get(self));
   return std::min(shared, head);
 }
 
 void note_sent(sql::Database& db, std::uint64_t seq) {
-  if (seq > get_meta_count(db, kSentKey, 0)) set_meta(db, kSentKey, Value::integer(static_cast<std::int64_t>(seq)));
+  if (seq > replica::get_meta_count(db, replica::kSentKey, 0))
+    replica::set_meta(db, replica::kSentKey, Value::integer(static_cast<std::int64_t>(seq)));
 }
 
 std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, const DeviceId& new_id,
                                      std::uint64_t keep) {
-  Devices devices(db);
-  Device* old = devices.find(old_id);
-  Device* now = devices.find(new_id);
+  replica::Devices devices(db);
+  replica::Device* old = devices.find(old_id);
+  replica::Device* now = devices.find(new_id);
   if (old == nullptr || now == nullptr || now->head_seq != 0)
     throw Error(Errc::internal, db.path() + ": operations can move only from a known device to a new one");
   if (old->head_seq <= keep) return {};
@@ -100,10 +99,9 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
                                    "the log (`ferry verify` says more); its identity was not changed");
 
   std::vector<Operation> moved;
-  auto read = db.prepare("SELECT body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
-  read.bind(1, log::log_id(old->no, keep + 1)).bind(2, log::log_id(old->no, old->head_seq));
-  while (read.step()) moved.push_back(log::decode(read.blob_view(0), db.path() + ": log"));
-  read.reset();
+  log::for_each_in_chain(db, old->no, keep + 1, old->head_seq, [&](std::uint64_t, std::string_view body) {
+    moved.push_back(log::decode(body, db.path() + ": log"));
+  });
   if (moved.size() != old->head_seq - keep)
     throw Error(Errc::corrupt, db.path() + ": operations " + std::to_string(keep + 1) + "-" +
                                    std::to_string(old->head_seq) + " of this device are not all in the log (`ferry "
@@ -111,7 +109,7 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
 
   // These operations never left, and leave the append-only log only to come
   // back, under the new identity, in this same transaction.
-  remove_from_log(db, log::log_id(old->no, keep + 1), log::log_id(old->no, old->head_seq));
+  log::remove(db, old->no, keep + 1, old->head_seq);
 
   Hash prev{};
   std::uint64_t seq = 0;
@@ -129,12 +127,8 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
     log.append(new_id, seq, body);
   }
   log.flush();
-  old->head_seq = keep;
-  old->head_hash = keep_hash;
-  old->head_dirty = true;
-  now->head_seq = seq;
-  now->head_hash = prev;
-  now->head_dirty = true;
+  devices.move_head(*old, keep, keep_hash);
+  devices.move_head(*now, seq, prev);
   devices.save();
 
   move_stamps(db, again, old->no, now->no, keep);
@@ -145,11 +139,11 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
   return again;
 }
 
-void resettle(Session& s, const std::vector<Operation>& again) {
+void resettle(session::Session& s, const std::vector<Operation>& again) {
   if (again.empty()) return;
   s.tables.suspend_triggers();  // The rows written here are not changes of this database's own.
   for (const Operation* op : rows_written(again)) s.merger.resettle(*op);
   s.tables.restore_triggers();
 }
 
-}  // namespace ferry::engine
+}  // namespace ferry::identity

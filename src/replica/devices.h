@@ -11,7 +11,7 @@
 #include "ferry/operation.h"
 #include "sql/database.h"
 
-namespace ferry::engine {
+namespace ferry::replica {
 
 struct Device {
   std::int64_t no = 0;
@@ -45,8 +45,13 @@ class Devices {
   VectorClock clock() const;
   // Writes changed heads back to ferry_devices.
   void save();
+  // The one place a chain head moves: `device`'s chain held here now ends at
+  // operation `seq` with `hash` (0 and zeros: nothing held). Saved by save().
+  void move_head(Device& device, std::uint64_t seq, const Hash& hash);
   // Records that this database holds `device`'s chain from seq+1 on (a snapshot's head).
   void set_base(Device& device, std::uint64_t seq, const Hash& hash);
+  // This database holds nothing of `device`'s chain any more, and no fork of it (identity/forget.h).
+  void drop_chain(Device& device);
   const std::map<std::int64_t, Device>& all() const { return by_no_; }
 
  private:
@@ -64,4 +69,4 @@ VectorClock stored_clock(sql::Database& db, const char* column, std::int64_t dev
 void store_clock(sql::Database& db, const char* clock_column, const char* ms_column, std::int64_t device_no,
                  const VectorClock& clock);
 
-}  // namespace ferry::engine
+}  // namespace ferry::replica

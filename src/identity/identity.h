@@ -19,7 +19,7 @@
 #include "sql/database.h"
 #include "trust/keys.h"
 
-namespace ferry::engine {
+namespace ferry::identity {
 
 // The refusal of an import that found this database's identity in use
 // elsewhere; `evidence` (one sentence) is what Engine::import_bundle keeps.
@@ -35,7 +35,7 @@ class IdentityReused : public Error {
 // device's (`self`'s) chain than this database holds, or another version of it:
 // in its exporter's clock, in the operations it carries or in their hashes.
 // Call before anything is sealed. `shown` names the bundle.
-void check_own_chain(const BundleInfo& info, const Device& self, log::Store& log, const std::string& shown,
+void check_own_chain(const BundleInfo& info, const replica::Device& self, log::Store& log, const std::string& shown,
                      const std::string& db_path);
 
 // Makes `id`, with the public keys of `identity`, this database's own device:
@@ -43,18 +43,9 @@ void check_own_chain(const BundleInfo& info, const Device& self, log::Store& log
 // and box_key, with nothing of its chain sent yet. Used by init and by reidentify.
 void become_device(sql::Database& db, const DeviceId& id, const std::string& name, const trust::Identity& identity);
 
-// Where the evidence is kept: ferry_meta's rows of these keys.
-constexpr const char* kEvidenceKey = "identity_reused";
-constexpr const char* kAgreedKey = "identity_agreed";
-// ferry_meta's row counting how far this device's own chain left in bundles (engine/reissue.h).
-constexpr const char* kSentKey = "sent_seq";
-// The evidence kept by the import that found it, if any.
-std::optional<std::string> reuse_evidence(sql::Database& db);
-// How far the bundle that found it showed this device's chain to be the same as here; 0 if not at all.
-std::uint64_t reuse_agreed(sql::Database& db);
 // Keeps `reused`'s evidence in a transaction of its own (the import rolled back).
 void keep_reuse_evidence(sql::Database& db, const std::string& bundle, const IdentityReused& reused);
 // Throws Error(refused) with the evidence and what to do, while evidence is kept.
 void require_own_identity(sql::Database& db);
 
-}  // namespace ferry::engine
+}  // namespace ferry::identity

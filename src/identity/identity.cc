@@ -1,26 +1,25 @@
-// Finding that this database's device identity is used elsewhere, stopping
-// the seal until it has a new one, and Engine::reidentify, which gives it one.
-#include "engine/identity.h"
-
-#include <unistd.h>
+// Finding that this database's device identity is used elsewhere, and
+// stopping the seal until it has a new one (engine/reidentify.cc gives it one).
+#include "identity/identity.h"
 
 #include <algorithm>
 
-#include "bundle/format.h"
-#include "engine/engine_impl.h"
-#include "engine/reissue.h"
-#include "engine/schema.h"
-#include "engine/session.h"
+#include "replica/meta.h"
 #include "trust/keys.h"
-#include "util/files.h"
-#include "util/uuid.h"
 
-namespace ferry::engine {
+namespace ferry::identity {
+
+using replica::kAgreedKey;
+using replica::kEvidenceKey;
+using replica::kSentKey;
+using replica::reuse_evidence;
+using replica::set_meta;
+
 namespace {
 
 std::string exporter_words(const BundleInfo& info) {
   return "its exporter, device " + info.exporter.to_string() +
-         (info.exporter_name.empty() ? "" : " (" + bundle::shown(info.exporter_name) + ")");
+         (info.exporter_name.empty() ? "" : " (" + printable(info.exporter_name) + ")");
 }
 
 std::string what_to_do(const std::string& db_path) {
@@ -41,7 +40,7 @@ IdentityReused::IdentityReused(const std::string& shown, const std::string& db_p
       evidence(evidence_),
       agreed(agreed_) {}
 
-void check_own_chain(const BundleInfo& info, const Device& self, log::Store& log, const std::string& shown,
+void check_own_chain(const BundleInfo& info, const replica::Device& self, log::Store& log, const std::string& shown,
                      const std::string& db_path) {
   // How far the bundle's version of this chain is provably this one: the hashes agree there.
   std::uint64_t agreed = 0;
@@ -87,14 +86,6 @@ void become_device(sql::Database& db, const DeviceId& id, const std::string& nam
   set_meta(db, kSentKey, Value::integer(0));
 }
 
-std::optional<std::string> reuse_evidence(sql::Database& db) {
-  const auto v = get_meta(db, kEvidenceKey);
-  if (!v || v->type() != Value::Type::text) return std::nullopt;
-  return v->as_text();
-}
-
-std::uint64_t reuse_agreed(sql::Database& db) { return get_meta_count(db, kAgreedKey, 0); }
-
 void keep_reuse_evidence(sql::Database& db, const std::string& bundle, const IdentityReused& reused) {
   sql::Transaction tx(db);
   if (!reuse_evidence(db)) {  // The first one found says it.
@@ -110,79 +101,4 @@ void require_own_identity(sql::Database& db) {
                                    *evidence + "). " + what_to_do(db.path()));
 }
 
-}  // namespace ferry::engine
-
-namespace ferry {
-
-Reidentified Engine::reidentify() {
-  sql::Database& db = impl_->db;
-  Reidentified r;
-  r.previous = impl_->self;
-  r.evidence = engine::reuse_evidence(db).value_or("");
-  const trust::KeyPair* old_keys = nullptr;
-  try {
-    old_keys = &impl_->key_pair();
-  } catch (const Error& e) {
-    if (e.code() != Errc::not_found) throw;  // A lost key is one more reason for a new identity.
-  }
-  const trust::KeyPair keys = trust::KeyPair::generate();
-  const trust::Identity identity = keys.identity();
-  r.device = util::make_uuid_v7(util::now_ms());
-  r.public_key = trust::to_text(identity);
-  r.fingerprint = trust::fingerprint(r.device, identity.sign);
-  const std::string next_key_file = trust::next_key_path(db.path());
-  {
-    sql::Transaction tx(db);
-    engine::Devices devices(db);
-    const engine::Device* found = devices.find(r.previous);
-    if (found == nullptr)
-      throw Error(Errc::corrupt, db.path() + ": ferry_devices holds no row for this device " + r.previous.to_string() +
-                                     " (`ferry verify` says more); its identity was not changed");
-    const engine::Device old = *found;
-    // What never left is made again under the new identity; the old chain stops where it is shared.
-    r.previous_head = engine::shared_head(db, old.no, old.id, old.head_seq);
-    auto retire = db.prepare("UPDATE ferry_devices SET trust='added', name=? WHERE no=?");
-    retire.bind(1, impl_->name.empty() ? std::string() : impl_->name + " (old identity)").bind(2, old.no);
-    retire.run();
-    engine::become_device(db, r.device, impl_->name, identity);
-    db.exec(std::string("DELETE FROM ferry_meta WHERE key IN ('") + engine::kEvidenceKey + "', '" + engine::kAgreedKey +
-            "')");
-    const std::vector<Operation> again = engine::reissue_after(db, old.id, r.device, r.previous_head);
-    r.reissued = again.size();
-    {
-      // Then what was captured meanwhile, after them; then the rows they wrote, from their merge state.
-      engine::Session s(db, r.device);
-      s.seal();
-      engine::resettle(s, again);
-      if (old_keys != nullptr && r.previous_head > 0) {
-        // Signed once more with the old key, so that this database can pass on what it holds of the old chain.
-        const Hash head = s.devices.find(old.id)->head_hash;
-        const Signature signature = old_keys->sign(bundle::head_message(old.id, r.previous_head, head));
-        auto sign = db.prepare("INSERT OR REPLACE INTO ferry_heads(device, seq, signature) VALUES(?, ?, ?)");
-        sign.bind(1, old.no).bind(2, static_cast<std::int64_t>(r.previous_head)).bind_blob(3, signature.data(), 64);
-        sign.run();
-      }
-      s.finish();
-    }
-    // The new key waits beside the old one until the commit; Impl::key_pair() finishes the swap if a crash stops it.
-    keys.save(next_key_file, r.device);
-    try {
-      tx.commit();
-    } catch (...) {
-      ::unlink(next_key_file.c_str());
-      throw;
-    }
-  }
-  impl_->self = r.device;
-  impl_->keys.reset();
-  try {
-    (void)impl_->key_pair();  // Moves the new key into place.
-  } catch (const Error& e) {
-    throw Error(e.code(), db.path() + ": is now device " + r.device.to_string() + ", but its new key could not "
-                          "replace the old one yet; it waits in " + next_key_file + " and takes its place the next "
-                          "time ferry needs it (" + e.what() + ")");
-  }
-  return r;
-}
-
-}  // namespace ferry
+}  // namespace ferry::identity

@@ -8,21 +8,21 @@
 #include <utility>
 
 #include "bundle/reader.h"
-#include "engine/session.h"
-#include "import/importer.h"
+#include "session/session.h"
+#include "exchange/importer.h"
 
-namespace ferry::engine {
+namespace ferry::exchange {
 
 using OperationKeys = std::set<std::pair<DeviceId, std::uint64_t>>;
 
 // Fills a snapshot's ranges (the chain heads) and returns its operations: every
 // operation some cell's frontier holds, in the order bundles store them.
-OperationKeys add_snapshot(Session& s, BundleInfo& info);
+OperationKeys add_snapshot(session::Session& s, BundleInfo& info);
 
 // Bootstraps an empty device from a snapshot: chain bases at the heads, then the
 // operations the state depends on, applied in Lamport order (which respects
 // causality). `check` sees every operation before it is applied.
-void import_snapshot(Session& s, bundle::Reader& reader, const std::function<void(const Operation&)>& check,
-                     import::Importer& importer);
+void import_snapshot(session::Session& s, bundle::Reader& reader, const std::function<void(const Operation&)>& check,
+                     exchange::Importer& importer);
 
-}  // namespace ferry::engine
+}  // namespace ferry::exchange

@@ -4,12 +4,11 @@
 // "The operations log inside an application database".
 
 #include <cstdint>
-#include <optional>
 #include <string>
 
 #include "sql/database.h"
 
-namespace ferry::engine {
+namespace ferry::replica {
 
 // 2: ferry_log keyed by (device number, seq) with no hash column; merge state of
 //    integer keys in ferry_rows_<n>. Databases of version 1 (a pre-release) are refused.
@@ -17,12 +16,6 @@ constexpr int kLocalSchemaVersion = 3;  // 3: device keys and the trust store.
 
 // Creates every ferry_ table, index and guard trigger; harmless when they exist.
 void create_schema(sql::Database& db);
-// The one exception to the log's append-only guard: deletes the ferry_log rows
-// with ids first..last (log/store.h, log_id), inside the caller's transaction,
-// and puts the guard back. Only for a chain this database stops holding as it
-// was: operations made again under a new identity (engine/reissue.h), or a
-// chain admitted under a key its device's owner disowned (engine/forget.h).
-void remove_from_log(sql::Database& db, std::int64_t first, std::int64_t last);
 // True when init has prepared this database.
 bool has_schema(sql::Database& db);
 // Sets WAL and synchronous=FULL on ferry's connection (the durability ferry
@@ -35,9 +28,4 @@ void configure_connection(sql::Database& db);
 // page fault per 4 KiB, about 12 us each on the virtual machines measured.
 void size_page_cache(sql::Database& db);
 
-std::optional<Value> get_meta(sql::Database& db, const std::string& key);
-// A count kept in ferry_meta (lamport, sent_seq...): `fallback` when absent or not an integer.
-std::uint64_t get_meta_count(sql::Database& db, const std::string& key, std::uint64_t fallback);
-void set_meta(sql::Database& db, const std::string& key, const Value& value);
-
-}  // namespace ferry::engine
+}  // namespace ferry::replica

@@ -1,13 +1,13 @@
-#include "import/importer.h"
+#include "exchange/importer.h"
 
 #include <cstring>
 #include <map>
 
-#include "engine/pending.h"
+#include "exchange/pending.h"
 #include "ferry/error.h"
 #include "log/codec.h"
 
-namespace ferry::import {
+namespace ferry::exchange {
 namespace {
 
 // `other` (with `other_body`, empty if the bundle does not hold it) arrived
@@ -23,18 +23,18 @@ namespace {
 
 }  // namespace
 
-Importer::Importer(engine::Session& session, std::string where)
+Importer::Importer(session::Session& session, std::string where)
     : s_(session),
       where_(std::move(where)),
       find_pending_(session.db.prepare("SELECT hash FROM ferry_pending WHERE origin=? AND seq=?", true)),
       add_pending_(session.db.prepare("INSERT INTO ferry_pending(origin, seq, hash, body) VALUES(?, ?, ?, ?)", true)) {
-  engine::keep_pending_count(session.db);
+  exchange::keep_pending_count(session.db);
   auto any = session.db.prepare("SELECT EXISTS(SELECT 1 FROM ferry_pending)");
   any.step();
   may_be_pending_ = any.integer(0) != 0;
 }
 
-void Importer::check_held(const engine::Device& d, std::uint64_t seq, const Hash& hash, std::string_view body) const {
+void Importer::check_held(const replica::Device& d, std::uint64_t seq, const Hash& hash, std::string_view body) const {
   const auto held = s_.log.hash(d.id, seq);
   if (held == hash) return;                              // The same operation.
   if (seq == d.base_seq && d.base_hash == hash) return;  // A snapshot's base itself.
@@ -45,19 +45,17 @@ void Importer::check_held(const engine::Device& d, std::uint64_t seq, const Hash
 bool Importer::ready(const Operation& op) const {
   for (const auto& [device, seq] : op.clock.entries()) {
     if (device == op.origin) continue;
-    const engine::Device* d = s_.devices.find(device);
+    const replica::Device* d = s_.devices.find(device);
     if (d == nullptr || d->head_seq < seq) return false;
   }
   return true;
 }
 
 void Importer::apply(const Operation& op, std::string_view body, const Hash& hash) {
-  engine::Device& d = s_.devices.ensure(op.origin);
+  replica::Device& d = s_.devices.ensure(op.origin);
   if (op.prev_hash != d.head_hash) forked(where_, op.origin, op.seq - 1, d.head_hash, op.prev_hash, {});
   s_.log.append(op.origin, op.seq, body);
-  d.head_seq = op.seq;
-  d.head_hash = hash;
-  d.head_dirty = true;
+  s_.devices.move_head(d, op.seq, hash);
   if (op.lamport > s_.lamport) s_.lamport = op.lamport;
   s_.merger.apply(op, /*write_table=*/true);
   ++summary_.applied;
@@ -70,7 +68,7 @@ void Importer::apply_from_snapshot(const Operation& op) {
 }
 
 void Importer::offer(const Operation& op, std::string_view body, const Hash& hash) {
-  engine::Device& d = s_.devices.ensure(op.origin);
+  replica::Device& d = s_.devices.ensure(op.origin);
   if (op.seq <= d.head_seq) {
     check_held(d, op.seq, hash, body);
     ++summary_.duplicates;
@@ -113,8 +111,8 @@ void Importer::drain() {
   // Only a device's first pending operation can be next: one candidate per
   // device, looked up by key, so memory and time follow the devices and the
   // operations applied, never the size of the pending set.
-  std::map<DeviceId, engine::PendingOperation> next;
-  engine::PendingReader pending(s_.db);
+  std::map<DeviceId, exchange::PendingOperation> next;
+  exchange::PendingReader pending(s_.db);
   auto remove = s_.db.prepare("DELETE FROM ferry_pending WHERE origin=? AND seq=?");
   auto take = [&](const DeviceId& device, std::uint64_t seq) {
     remove.bind_blob(1, device.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq));
@@ -127,7 +125,7 @@ void Importer::drain() {
     for (;;) {
       auto first = pending.first(device);
       if (!first) return;
-      const engine::Device* d = s_.devices.find(device);
+      const replica::Device* d = s_.devices.find(device);
       if (d == nullptr || first->op.seq > d->head_seq) {
         next.emplace(device, std::move(*first));
         return;
@@ -138,9 +136,9 @@ void Importer::drain() {
   };
   for (const DeviceId& device : pending.devices()) load(device);
   for (;;) {
-    const engine::PendingOperation* best = nullptr;
+    const exchange::PendingOperation* best = nullptr;
     for (const auto& [device, candidate] : next) {
-      const engine::Device* d = s_.devices.find(device);
+      const replica::Device* d = s_.devices.find(device);
       const std::uint64_t head = d ? d->head_seq : 0;
       if (candidate.op.seq != head + 1 || !ready(candidate.op)) continue;
       if (best == nullptr || candidate.op.lamport < best->op.lamport ||
@@ -153,7 +151,7 @@ void Importer::drain() {
     take(origin, best->op.seq);
     load(origin);
   }
-  summary_.pending = engine::count_pending(s_.db);
+  summary_.pending = exchange::count_pending(s_.db);
 }
 
-}  // namespace ferry::import
+}  // namespace ferry::exchange

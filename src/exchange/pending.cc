@@ -1,4 +1,4 @@
-#include "engine/pending.h"
+#include "exchange/pending.h"
 
 #include <algorithm>
 #include <cstring>
@@ -6,7 +6,7 @@
 
 #include "log/codec.h"
 
-namespace ferry::engine {
+namespace ferry::exchange {
 
 PendingReader::PendingReader(sql::Database& db)
     : db_(db),
@@ -67,7 +67,7 @@ void keep_pending_count(sql::Database& db) {
           "INSERT INTO ferry_meta(key, value) SELECT 'pending_count', count(*) FROM ferry_pending");
 }
 
-PendingState pending_state(sql::Database& db, const Devices& devices) {
+PendingState pending_state(sql::Database& db, const replica::Devices& devices) {
   PendingState state;
   state.operations = count_pending(db);
   if (state.operations == 0) return state;
@@ -95,4 +95,4 @@ PendingState pending_state(sql::Database& db, const Devices& devices) {
   return state;
 }
 
-}  // namespace ferry::engine
+}  // namespace ferry::exchange

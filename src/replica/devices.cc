@@ -1,4 +1,4 @@
-#include "engine/devices.h"
+#include "replica/devices.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +8,7 @@
 #include "log/codec.h"
 #include "util/uuid.h"
 
-namespace ferry::engine {
+namespace ferry::replica {
 
 Devices::Devices(sql::Database& db) : db_(db) {
   auto st = db_.prepare("SELECT no, id, name, head_seq, head_hash, base_seq, base_hash FROM ferry_devices");
@@ -98,9 +98,22 @@ void Devices::set_base(Device& device, std::uint64_t seq, const Hash& hash) {
   st.run();
   device.base_seq = seq;
   device.base_hash = hash;
+  move_head(device, seq, hash);
+}
+
+void Devices::move_head(Device& device, std::uint64_t seq, const Hash& hash) {
   device.head_seq = seq;
   device.head_hash = hash;
   device.head_dirty = true;
+}
+
+void Devices::drop_chain(Device& device) {
+  auto st = db_.prepare("UPDATE ferry_devices SET forked=0, base_seq=0, base_hash=NULL WHERE no=?");
+  st.bind(1, device.no);
+  st.run();
+  device.base_seq = 0;
+  device.base_hash = Hash{};
+  move_head(device, 0, Hash{});
 }
 
 VectorClock Devices::clock() const {
@@ -138,4 +151,4 @@ void store_clock(sql::Database& db, const char* clock_column, const char* ms_col
 }
 
 
-}  // namespace ferry::engine
+}  // namespace ferry::replica

@@ -13,11 +13,11 @@
 #include <map>
 #include <string_view>
 
-#include "engine/session.h"
+#include "session/session.h"
 #include "ferry/error.h"
 #include "ferry/reports.h"
 
-namespace ferry::import {
+namespace ferry::exchange {
 
 // A forked chain: `other` arrived where `held` is held, for one device and seq.
 class Fork : public Error {
@@ -35,7 +35,7 @@ class Fork : public Error {
 class Importer {
  public:
   // `where` names the bundle in messages.
-  Importer(engine::Session& session, std::string where);
+  Importer(session::Session& session, std::string where);
   void offer(const Operation& op, std::string_view body, const Hash& hash);
   void drain();
   // Applies an operation a snapshot brought: its chain is vouched for by the
@@ -48,10 +48,10 @@ class Importer {
   // For an operation at or below device `d`'s head: throws Fork unless this
   // database holds the same one, or a snapshot's base vouches for it (below the
   // base, operations are vouched for but not all kept).
-  void check_held(const engine::Device& d, std::uint64_t seq, const Hash& hash, std::string_view body) const;
+  void check_held(const replica::Device& d, std::uint64_t seq, const Hash& hash, std::string_view body) const;
   void apply(const Operation& op, std::string_view body, const Hash& hash);
 
-  engine::Session& s_;
+  session::Session& s_;
   std::string where_;
   sql::Statement find_pending_;
   sql::Statement add_pending_;
@@ -59,4 +59,4 @@ class Importer {
   bool may_be_pending_;  // False while ferry_pending is empty: no lookup needed per operation.
 };
 
-}  // namespace ferry::import
+}  // namespace ferry::exchange

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/devices.h"
+#include "replica/devices.h"
 #include "ferry/reports.h"
 #include "sql/database.h"
 
-namespace ferry::engine {
+namespace ferry::exchange {
 
 // One pending operation, as stored.
 struct PendingOperation {
@@ -48,7 +48,7 @@ struct PendingState {
   std::vector<SeqRange> missing;
 };
 
-PendingState pending_state(sql::Database& db, const Devices& devices);
+PendingState pending_state(sql::Database& db, const replica::Devices& devices);
 
 // How many operations are pending, without reading them: ferry_meta
 // 'pending_count', kept by two triggers on ferry_pending whoever inserts or
@@ -57,4 +57,4 @@ std::size_t count_pending(sql::Database& db);
 // Starts keeping the count, if it is not kept yet. REQUIRES: inside a write transaction.
 void keep_pending_count(sql::Database& db);
 
-}  // namespace ferry::engine
+}  // namespace ferry::exchange

@@ -10,11 +10,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/session.h"
+#include "session/session.h"
 #include "ferry/operation.h"
 #include "sql/database.h"
 
-namespace ferry::engine {
+namespace ferry::identity {
 
 // Where this database's own chain is known to be shared: the newest of its own
 // operations that left in a bundle, or that another device holds (its clock
@@ -33,9 +33,9 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
 // writes every row the operations made `again` wrote from its renamed merge
 // state (a new device id can change who wins a tie of Lamport times) and
 // settles the conflict records of its cells.
-void resettle(Session& s, const std::vector<Operation>& again);
+void resettle(session::Session& s, const std::vector<Operation>& again);
 
 // Records that operations of this device up to `seq` left in a bundle.
 void note_sent(sql::Database& db, std::uint64_t seq);
 
-}  // namespace ferry::engine
+}  // namespace ferry::identity

@@ -7,12 +7,12 @@
 
 #include "capture/sealer.h"
 #include "capture/tables.h"
-#include "engine/devices.h"
+#include "replica/devices.h"
 #include "log/store.h"
 #include "merge/merger.h"
 #include "sql/database.h"
 
-namespace ferry::engine {
+namespace ferry::session {
 
 struct Session {
   Session(sql::Database& db, const DeviceId& self);
@@ -28,7 +28,7 @@ struct Session {
 
   sql::Database& db;
   DeviceId self;
-  Devices devices;
+  replica::Devices devices;
   capture::Registry tables;
   log::Store log;
   merge::Merger merger;
@@ -37,4 +37,4 @@ struct Session {
   bool identity_in_doubt;  // Evidence of another database with this identity is kept.
 };
 
-}  // namespace ferry::engine
+}  // namespace ferry::session

@@ -18,22 +18,18 @@
 //      own operations up to it may now arrive after operations that follow
 //      them, and each session tells its merger so; and operations made here
 //      follow what those operations follow, so clocks stay transitively
-//      closed (expect_late). The Lamport time goes back to the greatest of the
+//      closed (session/session.h reads the record). The Lamport time goes back to the greatest of the
 //      operations left.
 
-#include "engine/session.h"
+#include "session/session.h"
 #include "ferry/reports.h"
 
-namespace ferry::engine {
+namespace ferry::identity {
 
 // Steps 1-4 for `device`. Fills TrustAdded's forgotten, forgotten_up_to, rows,
 // followers and followed_up_to. REQUIRES: inside a write transaction, in a
 // session whose captured changes are sealed and that makes no operation after
 // it (its writer's clock still names the chain); the caller pins the new key.
-TrustAdded forget_chain(Session& s, const DeviceId& device);
+TrustAdded forget_chain(session::Session& s, const DeviceId& device);
 
-// Tells the session's merger and local writer which chains were forgotten
-// here, and how far operations held follow them (step 4).
-void expect_late(Session& s);
-
-}  // namespace ferry::engine
+}  // namespace ferry::identity

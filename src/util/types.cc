@@ -7,7 +7,7 @@
 #include "ferry/operation.h"
 #include "ferry/value.h"
 #include "ferry/vector_clock.h"
-#include "log/codec.h"
+#include "util/counters.h"
 #include "util/hex.h"
 #include "util/utf8.h"
 
@@ -235,7 +235,7 @@ VectorClock VectorClock::parse(const std::string& text) {
     const bool number = !digits.empty() && digits.size() <= 19 &&
                         digits.find_first_not_of("0123456789") == std::string::npos;
     const std::uint64_t seq = number ? std::stoull(digits) : 0;
-    if (!number || seq > log::kMaxCounter)
+    if (!number || seq > util::kMaxCounter)
       throw Error(Errc::invalid_argument, "'" + printable(item) + "' does not end in a sequence number (0 to 2^62)");
     if (clock.get(*id) != 0)
       throw Error(Errc::invalid_argument, "'" + printable(text) + "' names device " + id->to_string() + " twice");

@@ -1,8 +1,8 @@
-#include "engine/schema.h"
+#include "replica/schema.h"
 
 #include <algorithm>
 
-namespace ferry::engine {
+namespace ferry::replica {
 namespace {
 
 const char* const kSchema = R"sql(
@@ -109,37 +109,10 @@ void size_page_cache(sql::Database& db) {
 
 void create_schema(sql::Database& db) { db.exec(kSchema); }
 
-void remove_from_log(sql::Database& db, std::int64_t first, std::int64_t last) {
-  db.exec("DROP TRIGGER ferry_log_append_only_delete");
-  auto drop = db.prepare("DELETE FROM ferry_log WHERE id BETWEEN ? AND ?");
-  drop.bind(1, first).bind(2, last);
-  drop.run();
-  create_schema(db);  // Puts the guard back.
-}
-
 bool has_schema(sql::Database& db) {
   auto st = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='ferry_meta'");
   st.step();
   return st.integer(0) == 1;
 }
 
-std::optional<Value> get_meta(sql::Database& db, const std::string& key) {
-  auto st = db.prepare("SELECT value FROM ferry_meta WHERE key=?");
-  st.bind(1, key);
-  if (!st.step()) return std::nullopt;
-  return st.value(0);
-}
-
-std::uint64_t get_meta_count(sql::Database& db, const std::string& key, std::uint64_t fallback) {
-  const auto v = get_meta(db, key);
-  return v && v->type() == Value::Type::integer ? static_cast<std::uint64_t>(v->as_integer()) : fallback;
-}
-
-void set_meta(sql::Database& db, const std::string& key, const Value& value) {
-  auto st = db.prepare("INSERT INTO ferry_meta(key, value) VALUES(?, ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
-  st.bind(1, key).bind(2, value);
-  st.run();
-}
-
-}  // namespace ferry::engine
+}  // namespace ferry::replica

@@ -1,4 +1,4 @@
-#include "engine/snapshot.h"
+#include "exchange/snapshot.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,12 +7,12 @@
 #include "merge/row_meta.h"
 #include "merge/row_store.h"
 
-namespace ferry::engine {
+namespace ferry::exchange {
 namespace {
 
 // Every operation some cell's frontier holds: what the current state depends on
 // (merge/merger.h). Sorted by (origin, seq), as bundles store operations.
-OperationKeys snapshot_operations(Session& s) {
+OperationKeys snapshot_operations(session::Session& s) {
   OperationKeys out;
   merge::RowStore::for_each(s.db, [&](const merge::RowMeta& meta) {
     auto add = [&](const merge::Frontier& f) {
@@ -26,7 +26,7 @@ OperationKeys snapshot_operations(Session& s) {
 
 }  // namespace
 
-OperationKeys add_snapshot(Session& s, BundleInfo& info) {
+OperationKeys add_snapshot(session::Session& s, BundleInfo& info) {
   info.snapshot = true;
   for (const auto& [device, head] : info.clock.entries()) {
     info.ranges.push_back(SeqRange{device, head, head});
@@ -38,8 +38,8 @@ OperationKeys add_snapshot(Session& s, BundleInfo& info) {
   return operations;
 }
 
-void import_snapshot(Session& s, bundle::Reader& reader, const std::function<void(const Operation&)>& check,
-                     import::Importer& importer) {
+void import_snapshot(session::Session& s, bundle::Reader& reader, const std::function<void(const Operation&)>& check,
+                     exchange::Importer& importer) {
   if (log::count_operations(s.db) > 0 || s.devices.clock().get(s.self) > 0)
     throw Error(Errc::refused, reader.path() + ": is a snapshot, which starts a new device; " + s.db.path() +
                                    " already holds operations, so import ordinary bundles into it instead");
@@ -80,4 +80,4 @@ void import_snapshot(Session& s, bundle::Reader& reader, const std::function<voi
   }
 }
 
-}  // namespace ferry::engine
+}  // namespace ferry::exchange

@@ -1,0 +1,52 @@
+#include "replica/meta.h"
+
+namespace ferry::replica {
+namespace {
+
+const std::string kForgottenKey = "forgotten ";  // + device id.
+
+}  // namespace
+
+std::optional<Value> get_meta(sql::Database& db, const std::string& key) {
+  auto st = db.prepare("SELECT value FROM ferry_meta WHERE key=?");
+  st.bind(1, key);
+  if (!st.step()) return std::nullopt;
+  return st.value(0);
+}
+
+std::uint64_t get_meta_count(sql::Database& db, const std::string& key, std::uint64_t fallback) {
+  const auto v = get_meta(db, key);
+  return v && v->type() == Value::Type::integer ? static_cast<std::uint64_t>(v->as_integer()) : fallback;
+}
+
+void set_meta(sql::Database& db, const std::string& key, const Value& value) {
+  auto st = db.prepare("INSERT INTO ferry_meta(key, value) VALUES(?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+  st.bind(1, key).bind(2, value);
+  st.run();
+}
+
+std::optional<std::string> reuse_evidence(sql::Database& db) {
+  const auto v = get_meta(db, kEvidenceKey);
+  if (!v || v->type() != Value::Type::text) return std::nullopt;
+  return v->as_text();
+}
+
+std::uint64_t reuse_agreed(sql::Database& db) { return get_meta_count(db, kAgreedKey, 0); }
+
+std::map<DeviceId, std::uint64_t> forgotten(sql::Database& db) {
+  std::map<DeviceId, std::uint64_t> out;
+  auto st = db.prepare("SELECT key, value FROM ferry_meta WHERE key > ? AND key < ?");
+  st.bind(1, kForgottenKey).bind(2, kForgottenKey + "~");
+  while (st.step()) {
+    const auto device = Uuid::parse(st.text(0).substr(kForgottenKey.size()));
+    if (device && st.value(1).type() == Value::Type::integer) out[*device] = static_cast<std::uint64_t>(st.integer(1));
+  }
+  return out;
+}
+
+void set_forgotten(sql::Database& db, const DeviceId& device, std::uint64_t up_to) {
+  set_meta(db, kForgottenKey + device.to_string(), Value::integer(static_cast<std::int64_t>(up_to)));
+}
+
+}  // namespace ferry::replica

@@ -1,0 +1,36 @@
+#pragma once
+// ferry_meta: the small facts a database keeps about itself, one row each
+// (bundle_format/README.md §11). The keys several stages read are named here.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "ferry/operation.h"
+#include "sql/database.h"
+
+namespace ferry::replica {
+
+std::optional<Value> get_meta(sql::Database& db, const std::string& key);
+// A count kept in ferry_meta (lamport, sent_seq...): `fallback` when absent or not an integer.
+std::uint64_t get_meta_count(sql::Database& db, const std::string& key, std::uint64_t fallback);
+void set_meta(sql::Database& db, const std::string& key, const Value& value);
+
+// Evidence that another database uses this device's identity (identity/identity.h),
+// and how far the bundle that showed it agreed with this chain.
+constexpr const char* kEvidenceKey = "identity_reused";
+constexpr const char* kAgreedKey = "identity_agreed";
+// How far this device's own chain left in bundles (identity/reissue.h).
+constexpr const char* kSentKey = "sent_seq";
+// The evidence kept by the import that found it, if any.
+std::optional<std::string> reuse_evidence(sql::Database& db);
+// How far the bundle that found it showed this device's chain to be the same as here; 0 if not at all.
+std::uint64_t reuse_agreed(sql::Database& db);
+
+// Chains forgotten here (identity/forget.h): for each device, the greatest of
+// its numbers that operations held here follow.
+std::map<DeviceId, std::uint64_t> forgotten(sql::Database& db);
+void set_forgotten(sql::Database& db, const DeviceId& device, std::uint64_t up_to);
+
+}  // namespace ferry::replica
