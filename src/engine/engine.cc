@@ -1,3 +1,6 @@
+#include "log/store.h"
+#include "merge/conflicts.h"
+#include "merge/rules.h"
 #include "replica/meta.h"
 #include "ferry/engine.h"
 
@@ -245,9 +248,7 @@ StatusReport Engine::status() {
   const auto pending = exchange::pending_state(impl_->db, devices);
   r.missing = pending.missing;
   r.pending_operations = pending.operations;
-  auto open = impl_->db.prepare("SELECT count(*) FROM ferry_conflicts WHERE closed_ms IS NULL");
-  open.step();
-  r.conflicts_open = static_cast<std::size_t>(open.integer(0));
+  r.conflicts_open = merge::count_open(impl_->db);
   r.held = capture::Held::list(impl_->db, capture::Registry(impl_->db));
   auto peers = impl_->db.prepare(
       "SELECT no, announced_clock, announced_ms, exported_clock, exported_ms FROM ferry_devices ORDER BY no");
@@ -283,20 +284,15 @@ InclusionProof Engine::prove(const OperationId& operation) {
 std::vector<Operation> Engine::log(const LogFilter& filter) {
   impl_->seal_captured();
   std::vector<Operation> out;
-  auto st = impl_->db.prepare("SELECT body FROM ferry_log");
-  while (st.step()) {
-    const Bytes b = st.blob(0);
-    Operation op = log::decode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()),
-                               impl_->db.path() + ": log");
-    if (filter.table && op.table != *filter.table) continue;
-    if (filter.key && op.key != *filter.key) continue;
-    if (filter.device && op.origin != *filter.device) continue;
+  log::for_each_logged(impl_->db, [&](std::string_view body) {
+    Operation op = log::decode(body, impl_->db.path() + ": log");
+    if (filter.table && op.table != *filter.table) return;
+    if (filter.key && op.key != *filter.key) return;
+    if (filter.device && op.origin != *filter.device) return;
     out.push_back(std::move(op));
-  }
-  std::sort(out.begin(), out.end(), [](const Operation& a, const Operation& b) {
-    if (a.lamport != b.lamport) return a.lamport > b.lamport;
-    return b.origin < a.origin;
   });
+  // Newest first: the reverse of the causal order.
+  std::sort(out.begin(), out.end(), [](const Operation& a, const Operation& b) { return merge::causal_less(b, a); });
   if (filter.limit && out.size() > filter.limit) out.resize(filter.limit);
   return out;
 }

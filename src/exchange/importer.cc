@@ -1,3 +1,4 @@
+#include "merge/rules.h"
 #include "exchange/importer.h"
 
 #include <cstring>
@@ -141,9 +142,7 @@ void Importer::drain() {
       const replica::Device* d = s_.devices.find(device);
       const std::uint64_t head = d ? d->head_seq : 0;
       if (candidate.op.seq != head + 1 || !ready(candidate.op)) continue;
-      if (best == nullptr || candidate.op.lamport < best->op.lamport ||
-          (candidate.op.lamport == best->op.lamport && candidate.op.origin < best->op.origin))
-        best = &candidate;
+      if (best == nullptr || merge::causal_less(candidate.op, best->op)) best = &candidate;
     }
     if (best == nullptr) break;
     const DeviceId origin = best->op.origin;

@@ -1,3 +1,4 @@
+#include "merge/rules.h"
 #include "exchange/snapshot.h"
 
 #include <algorithm>
@@ -69,7 +70,7 @@ void import_snapshot(session::Session& s, bundle::Reader& reader, const std::fun
     });
     fill.commit();
   }
-  auto held = scratch.prepare("SELECT hash, body FROM held ORDER BY lamport, origin, seq");
+  auto held = scratch.prepare(std::string("SELECT hash, body FROM held ORDER BY ") + merge::kCausalOrderSql + ", seq");
   while (held.step()) {
     const std::string body(held.blob_view(1));
     const Operation op = log::decode(body, reader.path() + ": snapshot operation");

@@ -1,6 +1,5 @@
-// Engine::history, row_at and table_as_of: past versions rebuilt from the
-// operations log (history/replay.h). Nothing here writes to the database.
-#include <sys/stat.h>
+#include "history/history.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,28 +7,24 @@
 #include <map>
 
 #include "capture/tables.h"
-#include "engine/engine_impl.h"
-#include "ferry/engine.h"
-#include "history/replay.h"
 #include "ferry/json.h"
+#include "history/replay.h"
 #include "log/codec.h"
+#include "log/store.h"
+#include "merge/rules.h"
 #include "util/files.h"
 
-namespace ferry {
+namespace ferry::history {
 namespace {
-
-using history::OperationRef;
-using history::RowReplay;
 
 // Every operation held, of one table, with its canonical body: those a snapshot
 // brought, then the log's.
 void for_each_operation(sql::Database& db, const std::string& table,
                         const std::function<void(Operation&&, std::string_view)>& each) {
-  auto st = db.prepare("SELECT body FROM ferry_base UNION ALL SELECT body FROM ferry_log");
-  while (st.step()) {
-    Operation op = log::decode(st.blob_view(0), db.path() + ": log");
-    if (op.table == table) each(std::move(op), st.blob_view(0));
-  }
+  log::for_each_held(db, [&](std::string_view body) {
+    Operation op = log::decode(body, db.path() + ": log");
+    if (op.table == table) each(std::move(op), body);
+  });
 }
 
 const capture::TrackedTable& find_table(const capture::Registry& tables, const std::string& name, const std::string& db) {
@@ -49,15 +44,7 @@ void check_key(const capture::TrackedTable& t, const std::vector<Value>& key) {
                                           std::to_string(key.size()));
 }
 
-bool by_lamport(const OperationRef& a, const OperationRef& b) {
-  if (a->lamport != b->lamport) return a->lamport < b->lamport;
-  return a->origin < b->origin;
-}
-
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
+bool by_lamport(const OperationRef& a, const OperationRef& b) { return merge::causal_less(*a, *b); }
 
 // Writes into a new database at `path` the rows of `t` that exist after the
 // operations `sorted` yields, which come grouped by row and in (Lamport time,
@@ -92,9 +79,8 @@ AsOfSummary write_copy(sql::Database& source, const capture::TrackedTable& t, sq
     try {
       it->second.run();
       ++summary.rows;
-    } catch (const Error& e) {
+    } catch (const sql::ConstraintFailed&) {
       it->second.reset();
-      if (std::string(e.what()).find("constraint failed") == std::string::npos) throw;
       ++summary.skipped;
     }
   };
@@ -119,6 +105,9 @@ AsOfSummary write_copy(sql::Database& source, const capture::TrackedTable& t, sq
 }
 
 }  // namespace
+}  // namespace ferry::history
+
+namespace ferry {
 
 bool PastPoint::includes(const Operation& op) const {
   if (clock) return op.seq <= clock->get(op.origin);
@@ -140,13 +129,16 @@ PastPoint PastPoint::parse(const std::string& text) {
                                       "a clock (DEVICE-ID:SEQ,..., as `ferry status --json` prints it)");
 }
 
-std::vector<RowVersion> Engine::history(const std::string& table, const std::vector<Value>& key) {
-  impl_->seal_captured();
-  capture::Registry tables(impl_->db);
-  const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
+}  // namespace ferry
+
+namespace ferry::history {
+
+std::vector<RowVersion> row_history(sql::Database& db, const std::string& table, const std::vector<Value>& key) {
+  capture::Registry tables(db);
+  const capture::TrackedTable& t = find_table(tables, table, db.path());
   check_key(t, key);
   std::vector<OperationRef> ops;
-  for_each_operation(impl_->db, table, [&](Operation&& op, std::string_view) {
+  for_each_operation(db, table, [&](Operation&& op, std::string_view) {
     if (op.key == key) ops.push_back(std::make_shared<const Operation>(std::move(op)));
   });
   std::sort(ops.begin(), ops.end(), by_lamport);  // A causal order: Lamport times grow along every chain of causes.
@@ -167,27 +159,22 @@ std::vector<RowVersion> Engine::history(const std::string& table, const std::vec
   return out;
 }
 
-std::optional<std::vector<ColumnValue>> Engine::row_at(const std::string& table, const std::vector<Value>& key,
-                                                       const PastPoint& at) {
-  impl_->seal_captured();
-  capture::Registry tables(impl_->db);
-  const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
+std::optional<std::vector<ColumnValue>> row_at(sql::Database& db, const std::string& table,
+                                               const std::vector<Value>& key, const PastPoint& at) {
+  capture::Registry tables(db);
+  const capture::TrackedTable& t = find_table(tables, table, db.path());
   check_key(t, key);
   RowReplay replay(t);
-  for_each_operation(impl_->db, table, [&](Operation&& op, std::string_view) {
+  for_each_operation(db, table, [&](Operation&& op, std::string_view) {
     if (op.key == key && at.includes(op)) replay.add(std::make_shared<const Operation>(std::move(op)));
   });
   if (!replay.exists()) return std::nullopt;
   return replay.values();
 }
 
-AsOfSummary Engine::table_as_of(const std::string& table, const PastPoint& at, const std::string& path) {
-  check_output(path, "copy");
-  if (file_exists(path))
-    throw Error(Errc::refused, path + ": already exists; ferry writes the copy to a new file only (choose another name)");
-  impl_->seal_captured();
-  capture::Registry tables(impl_->db);
-  const capture::TrackedTable& t = find_table(tables, table, impl_->db.path());
+AsOfSummary table_as_of(sql::Database& db, const std::string& table, const PastPoint& at, const std::string& path) {
+  capture::Registry tables(db);
+  const capture::TrackedTable& t = find_table(tables, table, db.path());
   // The table's operations up to `at`, sorted by row in a private temporary
   // database (deleted when closed), so that rows are rebuilt one at a time.
   sql::Database scratch("", sql::Database::Mode::create);
@@ -196,7 +183,7 @@ AsOfSummary Engine::table_as_of(const std::string& table, const PastPoint& at, c
   {
     sql::Transaction fill(scratch);
     auto add = scratch.prepare("INSERT INTO ops VALUES(?, ?, ?, ?, ?)");
-    for_each_operation(impl_->db, table, [&](Operation&& op, std::string_view body) {
+    for_each_operation(db, table, [&](Operation&& op, std::string_view body) {
       if (!at.includes(op)) return;
       const std::string pk = log::encode_values(op.key);
       add.bind_blob(1, pk.data(), pk.size()).bind(2, static_cast<std::int64_t>(op.lamport))
@@ -206,12 +193,12 @@ AsOfSummary Engine::table_as_of(const std::string& table, const PastPoint& at, c
     });
     fill.commit();
   }
-  auto sorted = scratch.prepare("SELECT pk, body FROM ops ORDER BY pk, lamport, origin, seq");
+  auto sorted = scratch.prepare(std::string("SELECT pk, body FROM ops ORDER BY pk, ") + merge::kCausalOrderSql + ", seq");
   const std::string temp = path + ".ferry-tmp";
   ::unlink(temp.c_str());
   AsOfSummary summary;
   try {
-    summary = write_copy(impl_->db, t, sorted, temp);
+    summary = write_copy(db, t, sorted, temp);
     util::publish(temp, path, "copy of " + table);
   } catch (...) {
     ::unlink(temp.c_str());
@@ -221,4 +208,4 @@ AsOfSummary Engine::table_as_of(const std::string& table, const PastPoint& at, c
   return summary;
 }
 
-}  // namespace ferry
+}  // namespace ferry::history

@@ -2,30 +2,9 @@
 
 #include <algorithm>
 
-#include "merge/merger.h"
+#include "merge/rules.h"
 
 namespace ferry::history {
-
-std::vector<std::string> RowReplay::cells(const Operation& op, const capture::TrackedTable& table) {
-  std::vector<std::string> out;
-  if (op.kind != OpKind::update) out.push_back("");
-  if (op.kind == OpKind::remove) {
-    for (const auto& c : table.columns)
-      if (!table.is_key(c)) out.push_back(c);
-  } else {
-    for (const auto& c : op.columns)
-      if (!table.is_key(c.name)) out.push_back(c.name);
-  }
-  return out;
-}
-
-std::optional<Value> RowReplay::written(const Operation& op, const std::string& cell) {
-  if (op.kind == OpKind::remove) return std::nullopt;
-  if (cell.empty()) return Value::integer(1);
-  for (const auto& c : op.columns)
-    if (c.name == cell) return c.value;
-  return Value();  // As the merger: an insert whose schema lacked the column wrote NULL.
-}
 
 RowReplay::Cell& RowReplay::cell(const std::string& name) {
   for (auto& c : cells_)
@@ -35,27 +14,28 @@ RowReplay::Cell& RowReplay::cell(const std::string& name) {
 }
 
 const Operation* RowReplay::winner(const std::vector<OperationRef>& frontier) {
-  const Operation* best = nullptr;
-  for (const auto& op : frontier)
-    if (best == nullptr || merge::winner_order(op->lamport, op->origin, best->lamport, best->origin)) best = op.get();
-  return best;
+  const OperationRef* best = merge::winner_of(
+      frontier, [](const OperationRef& op) { return op->lamport; },
+      [](const OperationRef& op) -> const DeviceId& { return op->origin; });
+  return best == nullptr ? nullptr : best->get();
 }
 
 std::vector<OperationRef> RowReplay::add(const OperationRef& op) {
   std::vector<OperationRef> rivals;
-  for (const std::string& name : cells(*op, *table_)) {
+  merge::for_each_cell(*op, *table_, [&](const std::string& name) {
     auto& frontier = cell(name).frontier;
-    // Already followed by an operation added earlier (a set need not arrive in causal order).
-    if (std::any_of(frontier.begin(), frontier.end(), [&](const OperationRef& f) { return happened_before(*op, *f); }))
-      continue;
-    frontier.erase(std::remove_if(frontier.begin(), frontier.end(),
-                                  [&](const OperationRef& f) { return happened_before(*f, *op); }),
-                   frontier.end());
-    const auto mine = written(*op, name);
+    const auto mine = merge::written(*op, name);
+    std::vector<OperationRef> met;  // Neither before nor after op: what it meets if it enters.
     for (const auto& f : frontier)
-      if (written(*f, name) != mine && std::find(rivals.begin(), rivals.end(), f) == rivals.end()) rivals.push_back(f);
-    frontier.push_back(op);
-  }
+      if (!merge::happened_before(*f, *op) && merge::written(*f, name) != mine) met.push_back(f);
+    // A set need not arrive in causal order: an operation added earlier may follow op.
+    const bool entered = merge::enter_frontier(
+        frontier, op, [&](const OperationRef& f) { return merge::happened_before(*f, *op); },
+        [&](const OperationRef& f) { return merge::happened_before(*op, *f); }, /*check_late=*/true);
+    if (!entered) return;
+    for (const auto& f : met)
+      if (std::find(rivals.begin(), rivals.end(), f) == rivals.end()) rivals.push_back(f);
+  });
   return rivals;
 }
 
@@ -73,7 +53,7 @@ std::vector<ColumnValue> RowReplay::values() const {
   for (const auto& c : cells_) {
     if (c.name.empty() || c.frontier.empty()) continue;
     const Operation* w = winner(c.frontier);
-    if (auto v = written(*w, c.name)) out.push_back(ColumnValue{c.name, std::move(*v)});
+    if (auto v = merge::written(*w, c.name)) out.push_back(ColumnValue{c.name, std::move(*v)});
   }
   std::sort(out.begin(), out.end(), [](const ColumnValue& a, const ColumnValue& b) { return a.name < b.name; });
   return out;

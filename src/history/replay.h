@@ -4,7 +4,7 @@
 // `ferry history` and `ferry as-of` show. It keeps, per cell, the frontier of
 // the operations added (those no other added operation follows), so the result
 // depends only on which operations were added, not on their order -- the same
-// property the merger has.
+// property the merger has, by the same rules (merge/rules.h).
 
 #include <memory>
 #include <optional>
@@ -34,11 +34,6 @@ class RowReplay {
 
 
  private:
-  // The cells an operation writes ("" is the row's existence) and the value it
-  // writes to one (nullopt: deleted).
-  static std::vector<std::string> cells(const Operation& op, const capture::TrackedTable& table);
-  static std::optional<Value> written(const Operation& op, const std::string& cell);
-
   struct Cell {
     std::string name;
     std::vector<OperationRef> frontier;
@@ -49,8 +44,5 @@ class RowReplay {
   const capture::TrackedTable* table_;
   std::vector<Cell> cells_;  // A handful per row.
 };
-
-// True when `a` happened before `b` (b's clock includes a).
-inline bool happened_before(const Operation& a, const Operation& b) { return b.clock.get(a.origin) >= a.seq; }
 
 }  // namespace ferry::history

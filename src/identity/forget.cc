@@ -1,3 +1,4 @@
+#include "merge/rules.h"
 #include "identity/forget.h"
 
 #include <algorithm>
@@ -75,7 +76,8 @@ Left collect_operations(session::Session& s, const DeviceId& device) {
 std::uint64_t rebuild_rows(session::Session& s) {
   sql::Database& db = s.db;
   auto rows = db.prepare("SELECT tbl, pk FROM temp.ferry_forget_rows ORDER BY tbl, pk");
-  auto ops = db.prepare("SELECT body FROM temp.ferry_forget_ops WHERE tbl=? AND pk=? ORDER BY lamport, origin");
+  auto ops = db.prepare(std::string("SELECT body FROM temp.ferry_forget_ops WHERE tbl=? AND pk=? ORDER BY ") +
+                        merge::kCausalOrderSql);
   std::uint64_t count = 0;
   s.tables.suspend_triggers();  // The rows written here are not changes of this database's own.
   while (rows.step()) {

@@ -1,3 +1,4 @@
+#include "merge/conflicts.h"
 #include "identity/reissue.h"
 
 #include <algorithm>
@@ -56,16 +57,6 @@ void move_stamps(sql::Database& db, const std::vector<Operation>& moved, std::in
     rows.save(t->no, op->key, meta, true);
   }
   rows.flush();
-}
-
-void move_conflicts(sql::Database& db, const DeviceId& old_id, const DeviceId& new_id, std::uint64_t keep) {
-  for (const char* who : {"winner", "loser", "closed_by"}) {
-    const std::string origin = std::string(who) + "_origin", seq = std::string(who) + "_seq";
-    auto st = db.prepare("UPDATE ferry_conflicts SET " + origin + "=?1, " + seq + "=" + seq + "-?3 WHERE " + origin +
-                         "=?2 AND " + seq + ">?3");
-    st.bind_blob(1, new_id.bytes.data(), 16).bind_blob(2, old_id.bytes.data(), 16).bind(3, static_cast<std::int64_t>(keep));
-    st.run();
-  }
 }
 
 }  // namespace
@@ -132,7 +123,7 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
   devices.save();
 
   move_stamps(db, again, old->no, now->no, keep);
-  move_conflicts(db, old_id, new_id, keep);
+  merge::rename_origin(db, old_id, new_id, keep);
   auto heads = db.prepare("DELETE FROM ferry_heads WHERE device=? AND seq>?");
   heads.bind(1, old->no).bind(2, static_cast<std::int64_t>(keep));
   heads.run();

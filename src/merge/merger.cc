@@ -7,23 +7,18 @@
 
 #include "ferry/error.h"
 #include "log/codec.h"
+#include "merge/conflicts.h"
 #include "merge/row_meta.h"
 #include "merge/row_store.h"
+#include "merge/rules.h"
 #include "util/uuid.h"
 
 namespace ferry::merge {
-
-bool winner_order(std::uint64_t a_lamport, const DeviceId& a_device, std::uint64_t b_lamport, const DeviceId& b_device) {
-  if (a_lamport != b_lamport) return a_lamport > b_lamport;
-  return b_device < a_device;
-}
 
 namespace {
 
 // A cell's value as far as conflicts are concerned: nullopt for "deleted".
 using CellValue = std::optional<Value>;
-const std::string kExistence;  // The row-existence cell is named "".
-const Value kNull;
 
 }  // namespace
 
@@ -33,10 +28,7 @@ struct Merger::Impl {
   const capture::Registry& tables;
   log::Store& log;
   RowStore rows;
-  sql::Statement open_conflicts;
-  sql::Statement insert_conflict;
-  sql::Statement close_conflict;
-  sql::Statement count_open;
+  ConflictStore conflicts;
   std::map<std::string, sql::Statement, std::less<>> writes;  // Application-table statements by (kind, table, columns).
   std::string write_key;  // Reused: looking a statement up allocates nothing.
   std::map<std::pair<std::int64_t, std::uint64_t>, Operation> decoded;  // Winners read back from the log.
@@ -45,37 +37,23 @@ struct Merger::Impl {
   Impl(sql::Database& d, replica::Devices& dev, const capture::Registry& t, log::Store& l)
       : db(d), devices(dev), tables(t), log(l),
         rows(d),
-        open_conflicts(d.prepare("SELECT id, winner_origin, winner_seq, loser_origin, loser_seq FROM ferry_conflicts "
-                                 "WHERE tbl=? AND pk=? AND col=? AND closed_ms IS NULL AND kind='value'", true)),
-        insert_conflict(d.prepare("INSERT INTO ferry_conflicts(tbl, pk, col, winner_origin, winner_seq, loser_origin, "
-                                  "loser_seq, detected_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)", true)),
-        close_conflict(d.prepare("UPDATE ferry_conflicts SET closed_ms=?, closed_by_origin=?, closed_by_seq=? WHERE id=?",
-                                 true)),
-        count_open(d.prepare("SELECT count(*) FROM ferry_conflicts WHERE tbl=? AND pk=? AND closed_ms IS NULL AND kind='value'",
-                               true)) {}
+        conflicts(d) {}
 
   const DeviceId& id_of(std::int64_t no) const { return devices.by_no(no).id; }
 
   const Stamp* winner(const Frontier& f) const {
-    const Stamp* best = nullptr;
-    for (const auto& s : f)
-      if (best == nullptr || winner_order(s.lamport, id_of(s.device), best->lamport, id_of(best->device))) best = &s;
-    return best;
+    return winner_of(f, [](const Stamp& s) { return s.lamport; }, [&](const Stamp& s) -> const DeviceId& { return id_of(s.device); });
   }
 
-  // Adds op's stamp; drops every stamp op causally follows. Returns true if the winner changed.
-  // A late operation (expect_late) that a stamp already follows drops what it follows, and stays out.
+  // Enters op's stamp by the frontier rule (merge/rules.h); only a late
+  // operation (expect_late) can be followed already. Returns true if the winner changed.
   bool advance(Frontier& f, const Stamp& stamp, const Operation& op, bool is_late) {
-    const bool followed = is_late && std::any_of(f.begin(), f.end(), [&](const Stamp& s) {
-      return operation(s, op).clock.get(op.origin) >= op.seq;
-    });
     const Stamp* before = winner(f);
     const Stamp old = before ? *before : Stamp{};
     const bool had = before != nullptr;
-    f.erase(std::remove_if(f.begin(), f.end(),
-                           [&](const Stamp& s) { return op.clock.get(id_of(s.device)) >= s.seq; }),
-            f.end());
-    if (!followed) f.push_back(stamp);
+    enter_frontier(
+        f, stamp, [&](const Stamp& s) { return follows(op.clock, id_of(s.device), s.seq); },
+        [&](const Stamp& s) { return follows(operation(s, op).clock, op.origin, op.seq); }, is_late);
     const Stamp* after = winner(f);
     if (after == nullptr || !had) return had != (after != nullptr);
     return !(*after == old);
@@ -95,17 +73,9 @@ struct Merger::Impl {
     return decoded.emplace(key, log::decode(*body, db.path() + ": log")).first->second;
   }
 
-  // The value `op` wrote to `column`: NULL for an insert whose schema lacked the column.
-  static const Value& column_value(const Operation& op, const std::string& column) {
-    for (const auto& c : op.columns)
-      if (c.name == column) return c.value;
-    return kNull;
-  }
-
   CellValue cell_value(const Stamp& s, const std::string& column, const Operation& current) {
-    if (s.removes) return std::nullopt;
-    if (column == kExistence) return Value::integer(1);
-    return column_value(operation(s, current), column);
+    if (s.removes) return std::nullopt;  // Without reading the operation: written() says the same.
+    return written(operation(s, current), column);
   }
 
   // The statement writing `positions` of `t` (kind: 'I' insert, 'U' update, 'D' delete),
@@ -152,24 +122,9 @@ struct Merger::Impl {
   void run_write(sql::Statement& st, const Operation& op) {
     try {
       st.run();
-    } catch (const Error& e) {
+    } catch (const sql::ConstraintFailed& e) {
       st.reset();
-      const std::string message = e.what();
-      const auto at = message.find("constraint failed");
-      if (at == std::string::npos) throw;
-      const auto start = message.rfind(": ", at);
-      const auto end = message.find('"', at);  // The statement text follows; keep the constraint.
-      const std::string detail = message.substr(start == std::string::npos ? 0 : start + 2,
-                                                end == std::string::npos ? std::string::npos : end - start - 2);
-      const std::string pk = log::encode_values(op.key);
-      auto record = db.prepare(
-          "INSERT INTO ferry_conflicts(tbl, pk, col, winner_origin, winner_seq, loser_origin, loser_seq, detected_ms, "
-          "kind, detail) VALUES(?, ?, '', ?, ?, ?, ?, ?, 'constraint', ?)");
-      record.bind(1, op.table).bind_blob(2, pk.data(), pk.size())
-          .bind_blob(3, op.origin.bytes.data(), 16).bind(4, static_cast<std::int64_t>(op.seq))
-          .bind_blob(5, op.origin.bytes.data(), 16).bind(6, static_cast<std::int64_t>(op.seq))
-          .bind(7, util::now_ms()).bind(8, detail);
-      record.run();
+      conflicts.record_constraint(op, log::encode_values(op.key), e.constraint, util::now_ms());
     }
   }
 
@@ -183,20 +138,10 @@ struct Merger::Impl {
     const bool is_late = l != late.end() && op.seq <= l->second;
     touched.reserve(t.columns.size() + 1);
     changed.reserve(t.columns.size() + 1);
-    if (op.kind != OpKind::update) {
-      touched.push_back(&kExistence);
-      if (advance(meta.exist, stamp, op, is_late)) changed.push_back(&kExistence);
-    }
-    auto write_cell = [&](const std::string& column) {
-      if (t.is_key(column)) return;  // Only existence can differ (capture::TrackedTable::is_key).
-      touched.push_back(&column);
-      if (advance(meta.cell(column), stamp, op, is_late)) changed.push_back(&column);
-    };
-    if (op.kind == OpKind::remove) {
-      for (const auto& c : t.columns) write_cell(c);
-    } else {
-      for (const auto& c : op.columns) write_cell(c.name);
-    }
+    for_each_cell(op, t, [&](const std::string& cell) {
+      touched.push_back(&cell);
+      if (advance(&cell == &kExistence ? meta.exist : meta.cell(cell), stamp, op, is_late)) changed.push_back(&cell);
+    });
   }
 
   std::string where_key(const capture::TrackedTable& t, int first_param) const {
@@ -231,7 +176,7 @@ struct Merger::Impl {
       if (w.removes) return;  // The winner is a delete: the column keeps its default.
       // Another operation's value is copied: reading a further winner may evict it from `decoded`.
       const Operation& source = operation(w, op);
-      const Value& v = column_value(source, column);
+      const Value& v = carried(source, column);
       positions.push_back(position);
       values.push_back(&source == &op ? &v : &held.emplace_back(v));
     };
@@ -263,14 +208,6 @@ struct Merger::Impl {
     run_write(st, op);
   }
 
-  bool any_open(const std::string& table, const std::string& pk) {
-    count_open.bind(1, table).bind_blob(2, pk.data(), pk.size());
-    count_open.step();
-    const bool any = count_open.integer(0) > 0;
-    count_open.reset();
-    return any;
-  }
-
   // Brings the open conflict records of one cell in line with its frontier.
   void settle_conflicts(const std::string& table, const std::string& pk, const std::string& column,
                                const Frontier& f, const Operation& op) {
@@ -282,33 +219,15 @@ struct Merger::Impl {
         if (!(s == w) && cell_value(s, column, op) != wv)
           desired.insert({{w.device, w.seq}, {s.device, s.seq}});
     }
-    open_conflicts.bind(1, table).bind_blob(2, pk.data(), pk.size()).bind(3, column);
-    std::vector<std::int64_t> to_close;
-    while (open_conflicts.step()) {
-      auto dev_no = [&](int col) {
-        const Bytes b = open_conflicts.blob(col);
-        DeviceId id;
-        if (b.size() == 16) std::memcpy(id.bytes.data(), b.data(), 16);
-        const replica::Device* d = devices.find(id);
-        return d ? d->no : -1;
-      };
-      auto key = std::make_pair(std::make_pair(dev_no(1), static_cast<std::uint64_t>(open_conflicts.integer(2))),
-                                std::make_pair(dev_no(3), static_cast<std::uint64_t>(open_conflicts.integer(4))));
-      if (desired.erase(key) == 0) to_close.push_back(open_conflicts.integer(0));
-    }
-    open_conflicts.reset();
+    auto stamp_of = [&](const OperationKey& k) {
+      const replica::Device* d = devices.find(k.origin);
+      return std::make_pair(d ? d->no : -1, k.seq);
+    };
     const std::int64_t now = util::now_ms();
-    for (auto id : to_close) {
-      close_conflict.bind(1, now).bind_blob(2, op.origin.bytes.data(), 16).bind(3, static_cast<std::int64_t>(op.seq)).bind(4, id);
-      close_conflict.run();
-    }
-    for (const auto& [w, l] : desired) {
-      insert_conflict.bind(1, table).bind_blob(2, pk.data(), pk.size()).bind(3, column)
-          .bind_blob(4, id_of(w.first).bytes.data(), 16).bind(5, static_cast<std::int64_t>(w.second))
-          .bind_blob(6, id_of(l.first).bytes.data(), 16).bind(7, static_cast<std::int64_t>(l.second))
-          .bind(8, now);
-      insert_conflict.run();
-    }
+    for (const ConflictRecord& r : conflicts.open_in_cell(table, pk, column))
+      if (desired.erase({stamp_of(r.winner), stamp_of(r.loser)}) == 0) conflicts.close(r.id, {op.origin, op.seq}, now);
+    for (const auto& [w, l] : desired)
+      conflicts.open(table, pk, column, {id_of(w.first), w.second}, {id_of(l.first), l.second}, now);
   }
 };
 
@@ -340,7 +259,7 @@ void Merger::apply(const Operation& op, bool write_table) {
     const std::string pk = log::encode_values(op.key);
     for (const std::string* c : touched)
       m.settle_conflicts(op.table, pk, *c, c == &kExistence ? meta.exist : meta.cell(*c), op);
-    meta.conflicted = m.any_open(op.table, pk);
+    meta.conflicted = m.conflicts.any_open(op.table, pk);
   }
   m.rows.save(t->no, op.key, meta, stored);
 }
@@ -355,7 +274,7 @@ std::optional<Value> Merger::current(const capture::TrackedTable& table, const s
   const Stamp& w = *m.winner(*f);
   if (w.removes) return std::nullopt;
   static const Operation kNone;  // No operation in hand: the winner is read from the log.
-  return Impl::column_value(m.operation(w, kNone), column);
+  return carried(m.operation(w, kNone), column);
 }
 
 void Merger::expect_late(std::int64_t device_no, std::uint64_t up_to) {
@@ -374,9 +293,7 @@ void Merger::rebuild(const capture::TrackedTable& table, const std::vector<Value
     m.step(meta, table, op, touched, changed);
   }
   const std::string pk = log::encode_values(key);
-  auto forget = m.db.prepare("DELETE FROM ferry_conflicts WHERE tbl=? AND pk=?");
-  forget.bind(1, table.name).bind_blob(2, pk.data(), pk.size());
-  forget.run();
+  m.conflicts.forget_row(table.name, pk);
   m.rows.save(table.no, key, meta, stored);
   Operation none;  // No operation left: resettle deletes the row.
   none.table = table.name;
@@ -397,7 +314,7 @@ void Merger::resettle(const Operation& op) {
   m.write_row(*t, op, meta, /*was=*/!now, now, cells);
   const std::string pk = log::encode_values(op.key);
   for (const std::string* c : cells) m.settle_conflicts(op.table, pk, *c, c == &kExistence ? meta.exist : *meta.find(*c), op);
-  meta.conflicted = m.any_open(op.table, pk);
+  meta.conflicted = m.conflicts.any_open(op.table, pk);
   m.rows.save(t->no, op.key, meta, true);
 }
 

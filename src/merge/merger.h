@@ -10,7 +10,8 @@
 // columns they changed; deletes write existence and every column.
 //   - the row exists when the winner of its existence frontier is an insert;
 //   - a column's value is the value written by the winner of its frontier;
-//   - the winner is the greatest (lamport, origin device id) -- winner_order();
+//   - the winner is the greatest (lamport, origin device id) -- winner_order(),
+//     with the frontier rule itself in merge/rules.h;
 //   - a frontier of two or more operations whose values differ is an open
 //     conflict, recorded as one (winner, loser) pair per loser; it closes when
 //     a later write follows all of them (a resolution, or any new edit).
@@ -32,13 +33,10 @@
 #include "ferry/operation.h"
 #include "log/store.h"
 #include "merge/row_meta.h"
+#include "merge/rules.h"
 #include "sql/database.h"
 
 namespace ferry::merge {
-
-// True when `a` wins over `b`: greater Lamport time, then greater origin device id (bytes).
-// The one place the winner rule lives.
-bool winner_order(std::uint64_t a_lamport, const DeviceId& a_device, std::uint64_t b_lamport, const DeviceId& b_device);
 
 class Merger : public capture::Applier {
  public:
@@ -57,12 +55,12 @@ class Merger : public capture::Applier {
                                const std::string& column) override;
   // Writes the row `op` wrote from its merge state, every cell, and brings the
   // open conflict records of its cells in line with it; `op` closes what no
-  // longer holds. For a row whose stamps were renamed (engine/reissue.h): a new
+  // longer holds. For a row whose stamps were renamed (identity/reissue.h): a new
   // device id can change who wins a tie of Lamport times.
   void resettle(const Operation& op);
   // Operations of device `device_no` up to `up_to` may arrive after operations
   // that follow them: this database forgot a chain under those numbers that
-  // others had followed (engine/forget.h). Such an operation drops from a
+  // others had followed (identity/forget.h). Such an operation drops from a
   // frontier what it follows, as any does, and enters only frontiers no
   // member of which follows it -- as if it had come first -- so the frontier
   // stays a function of the set applied.

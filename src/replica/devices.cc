@@ -107,6 +107,13 @@ void Devices::move_head(Device& device, std::uint64_t seq, const Hash& hash) {
   device.head_dirty = true;
 }
 
+void Devices::rename(Device& device, const std::string& name) {
+  auto st = db_.prepare("UPDATE ferry_devices SET name=? WHERE no=?");
+  st.bind(1, name).bind(2, device.no);
+  st.run();
+  device.name = name;
+}
+
 void Devices::drop_chain(Device& device) {
   auto st = db_.prepare("UPDATE ferry_devices SET forked=0, base_seq=0, base_hash=NULL WHERE no=?");
   st.bind(1, device.no);

@@ -50,6 +50,8 @@ class Devices {
   void move_head(Device& device, std::uint64_t seq, const Hash& hash);
   // Records that this database holds `device`'s chain from seq+1 on (a snapshot's head).
   void set_base(Device& device, std::uint64_t seq, const Hash& hash);
+  // Names a device that had no name here (from a bundle it exported).
+  void rename(Device& device, const std::string& name);
   // This database holds nothing of `device`'s chain any more, and no fork of it (identity/forget.h).
   void drop_chain(Device& device);
   const std::map<std::int64_t, Device>& all() const { return by_no_; }

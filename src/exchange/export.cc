@@ -1,0 +1,127 @@
+#include "exchange/export.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "bundle/reader.h"
+#include "log/codec.h"
+#include "trust/envelope.h"
+
+namespace ferry::exchange {
+namespace {
+
+// Writes the planned delta ranges, each checked against its chain: a damaged log
+// is caught here, by name, rather than by whoever imports the bundle.
+void write_ranges(session::Session& s, const BundleInfo& info, bundle::Writer& writer,
+                  const std::function<void()>& wrote_one) {
+  sql::Database& db = s.db;
+  for (std::size_t i = 0; i < info.ranges.size(); ++i) {
+    const SeqRange& r = info.ranges[i];
+    std::uint64_t expect = r.first;
+    Hash prev = info.prerequisites[i];
+    auto damaged = [&](const std::string& what) {
+      return Error(Errc::corrupt, db.path() + ": operation " + std::to_string(expect) + " of device " +
+                                      r.device.to_string() + " " + what + " (`ferry verify` says more). No bundle "
+                                      "was written.");
+    };
+    log::for_each_in_chain(db, s.devices.find(r.device)->no, r.first, r.last, [&](std::uint64_t seq, std::string_view body) {
+      if (seq != expect || !log::links_to(body, prev))
+        throw damaged("in this database's log is missing or does not continue its chain (the log was changed behind "
+                      "ferry's back)");
+      prev = log::hash_of(body);
+      writer.add(r.device, seq, prev, body);
+      ++expect;
+      wrote_one();
+    });
+    if (expect != r.last + 1) throw damaged("is missing from this database's log");
+  }
+}
+
+}  // namespace
+
+BundleExport::BundleExport(session::Session& s, ExportPlan plan, const trust::KeyPair& keys, const std::string& path,
+                           const Progress& progress)
+    : plan_(std::move(plan)), path_(path) {
+  // An encrypted bundle is written plain into a private folder first.
+  if (plan_.encrypt_for) folder_.emplace("for the bundle to encrypt");
+  plain_ = folder_ ? folder_->file("bundle") : path;
+  writer_ = std::make_unique<bundle::Writer>(plain_, plan_.info, keys);
+  const std::size_t total = plan_.info.operations;
+  std::size_t written = 0;
+  auto wrote_one = [&] {
+    if (progress && (++written % 4096 == 0 || written == total)) progress(written, total);
+  };
+  for (const auto& [origin, seq] : plan_.snapshot) {
+    const auto body = s.log.body(origin, seq);
+    if (!body)
+      throw Error(Errc::corrupt, s.db.path() + ": the merge state refers to operation " + std::to_string(seq) +
+                                     " of device " + origin.to_string() + ", which the log does not hold (`ferry "
+                                     "verify` says more). No bundle was written.");
+    writer_->add(origin, seq, log::hash_of(*body), *body);
+    wrote_one();
+  }
+  if (!plan_.info.snapshot) write_ranges(s, plan_.info, *writer_, wrote_one);
+  plan_.info = writer_->finish();
+}
+
+std::uint64_t BundleExport::own_head_carried() const {
+  std::uint64_t own = 0;
+  for (const SeqRange& r : plan_.info.ranges)
+    if (r.device == plan_.info.exporter) own = std::max(own, r.last);
+  return own;
+}
+
+void BundleExport::start_read_back() {
+  // Every byte of every operation against the content hash; the operations came from this verified log.
+  read_back_ = std::async(std::launch::async, [w = writer_.get()] {
+    util::sync_path(w->written(), "bundle");  // Here, so that publishing has little left to wait for.
+    bundle::Reader check(w->written());
+    check.check_content();
+  });
+}
+
+void BundleExport::publish() {
+  try {
+    read_back_.get();
+  } catch (const Error& e) {
+    throw Error(Errc::database, path_ + ": the bundle failed its read-back from the disk, so it was not written (" +
+                                    e.what() + ")");
+  }
+  writer_->publish();
+  if (plan_.encrypt_for) {
+    trust::seal_envelope(plain_, path_, plan_.encrypt_for->first, plan_.encrypt_for->second);
+    struct stat st;
+    if (::stat(path_.c_str(), &st) == 0) plan_.info.bytes = static_cast<std::uint64_t>(st.st_size);
+  }
+}
+
+void BundleExport::note_exported(sql::Database& db) {
+  if (plan_.peer == nullptr) return;
+  try {
+    sql::Transaction note(db);
+    replica::store_clock(db, "exported_clock", "exported_ms", plan_.peer->no, plan_.info.clock);
+    note.commit();
+  } catch (const Error& e) {
+    throw Error(e.code(), path_ + ": the bundle is complete and verified, but recording the export to " +
+                              plan_.peer->id.to_string() + " failed, so `ferry status` will not show it: " + e.what());
+  }
+}
+
+ExportSummary BundleExport::summary(std::vector<HeldRow> held) const {
+  const BundleInfo& info = plan_.info;
+  ExportSummary summary;
+  summary.path = path_;
+  summary.bundle_id = info.bundle_id;
+  summary.operations = info.operations - (plan_.receipt ? 1 : 0);
+  for (const SeqRange& r : info.ranges)
+    if (!plan_.receipt || r.device != plan_.peer->id) summary.ranges.push_back(r);
+  summary.receipt = plan_.receipt;
+  summary.carried = info.operations;
+  summary.bytes = info.bytes;
+  if (plan_.encrypt_for) summary.encrypted_for = plan_.encrypt_for->first;
+  summary.held = std::move(held);
+  return summary;
+}
+
+}  // namespace ferry::exchange

@@ -1,0 +1,47 @@
+#pragma once
+// Export, steps 2 to 5, after the plan (exchange/export_plan.h):
+//   2. write: every planned operation, read from the verified log and checked
+//      against its chain, into the bundle file (plain, in a private folder
+//      when it is to be encrypted), not yet visible under its name;
+//   3. read back: every byte against the content hash, on a thread, while
+//      the caller commits the seal -- the bundle appears only once every
+//      operation it carries is kept here;
+//   4. publish: the file under its name, encrypted if planned;
+//   5. note: what the peer was sent, for `ferry status`.
+
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bundle/writer.h"
+#include "exchange/export_plan.h"
+#include "util/files.h"
+
+namespace ferry::exchange {
+
+class BundleExport {
+ public:
+  // Step 2. REQUIRES: inside the export's transaction.
+  BundleExport(session::Session& s, ExportPlan plan, const trust::KeyPair& keys, const std::string& path,
+               const Progress& progress);
+  // The greatest operation of this device's own chain the bundle carries (0: none).
+  std::uint64_t own_head_carried() const;
+  // Step 3: starts the read-back. Call before committing the seal.
+  void start_read_back();
+  // Step 4. Call after committing; throws if the read-back failed, and then nothing is published.
+  void publish();
+  // Step 5, in a transaction of its own.
+  void note_exported(sql::Database& db);
+  ExportSummary summary(std::vector<HeldRow> held) const;
+
+ private:
+  ExportPlan plan_;
+  std::string path_;
+  std::optional<util::PrivateFolder> folder_;  // For the plain bundle to encrypt.
+  std::string plain_;                          // Where the writer publishes: path_, or in folder_.
+  std::unique_ptr<bundle::Writer> writer_;
+  std::future<void> read_back_;
+};
+
+}  // namespace ferry::exchange

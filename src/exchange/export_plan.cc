@@ -1,0 +1,149 @@
+#include "exchange/export_plan.h"
+
+#include "bundle/format.h"
+#include "util/uuid.h"
+
+namespace ferry::exchange {
+namespace {
+
+// Every table this device has tracked, as bundles describe them.
+std::vector<TableInfo> known_tables(const capture::Registry& tables, sql::Database& db) {
+  std::vector<TableInfo> out;
+  auto st = db.prepare("SELECT name FROM ferry_tables ORDER BY name");
+  while (st.step())
+    if (const auto* t = tables.find(st.text(0))) out.push_back(t->info());
+  return out;
+}
+
+// Where each range ends and who vouches for it: this device signs its own head
+// now; another device's operations go out only up to a head that device signed
+// (kept from the bundle that brought them), so a receiver can check every one.
+void sign_ranges(session::Session& s, trust::Store& store, const trust::KeyPair& keys, BundleInfo& info) {
+  const trust::Identity self = keys.identity();
+  for (std::size_t i = 0; i < info.ranges.size(); ++i) {
+    const SeqRange& r = info.ranges[i];
+    if (r.device == s.self) {
+      info.origin_keys.push_back(self.sign);
+      info.head_signatures.push_back(keys.sign(bundle::head_message(r.device, r.last, info.last_hashes[i])));
+      continue;
+    }
+    const auto identity = store.identity(r.device);
+    const auto head = store.signed_head(s.devices.find(r.device)->no, r.last);
+    // Only a snapshot can get here without one: its ranges are the heads themselves.
+    if (!identity || !head || head->first != r.last)
+      throw Error(Errc::refused, "cannot vouch for operation " + std::to_string(r.last) + " of device " +
+                                     r.device.to_string() + ": that device's signature of it has not arrived here "
+                                     "(later operations of it wait for others). Import the missing bundles "
+                                     "(`ferry status` lists them), then export the snapshot again.");
+    info.origin_keys.push_back(identity->sign);
+    info.head_signatures.push_back(head->second);
+  }
+}
+
+// The receipt: the peer's own newest operation held here (up to a head it
+// signed), sent back to it when nothing else of its chain goes. A peer that
+// holds another operation under that number, or none, is a restored or copied
+// database and finds out on import (identity/identity.h); any other peer counts
+// it as a duplicate.
+// Returns whether it added one.
+bool add_receipt(session::Session& s, trust::Store& store, const replica::Device& peer, BundleInfo& info) {
+  const auto head = store.signed_head(peer.no, peer.head_seq);
+  if (!head || head->first <= peer.base_seq) return false;  // Nothing signed, or not held here (a snapshot's base).
+  const std::uint64_t seq = head->first;
+  const auto hash = s.log.hash(peer.id, seq);
+  const auto prev = seq == 1 ? Hash{} : seq - 1 == peer.base_seq ? peer.base_hash : s.log.hash(peer.id, seq - 1);
+  if (!hash || !prev) return false;
+  info.ranges.push_back(SeqRange{peer.id, seq, seq});
+  info.prerequisites.push_back(*prev);
+  info.last_hashes.push_back(*hash);
+  info.operations += 1;
+  return true;
+}
+
+// Delta ranges: for every device, what the peer lacks (`has`), up to the last
+// signed head; for the peer itself at least a receipt. In device order, as the
+// bundle stores them. Returns whether a receipt went in.
+bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorClock& has, const replica::Device* peer,
+                      BundleInfo& info) {
+  bool receipt = false;
+  for (const auto& [device, head] : info.clock.entries()) {
+    const std::uint64_t from = has.get(device);
+    if (head <= from) {
+      if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
+      continue;
+    }
+    const replica::Device& d = *s.devices.find(device);
+    if (from < d.base_seq)
+      throw Error(Errc::refused, "this database started from a snapshot and holds device " + device.to_string() +
+                                     "'s operations only after " + std::to_string(d.base_seq) +
+                                     "; the peer lacks earlier ones: send it a snapshot (ferry export --snapshot)");
+    std::uint64_t last = head;
+    if (device != s.self) {
+      // Normally the head itself; lower only while later operations wait for another device's.
+      const auto signed_head = store.signed_head(d.no, head);
+      if (!signed_head || signed_head->first <= from) continue;
+      last = signed_head->first;
+    }
+    info.ranges.push_back(SeqRange{device, from + 1, last});
+    info.prerequisites.push_back(from == 0 ? Hash{} : from == d.base_seq ? d.base_hash : *s.log.hash(device, from));
+    info.last_hashes.push_back(last == head ? d.head_hash : *s.log.hash(device, last));
+    info.operations += last - from;
+  }
+  return receipt;
+}
+
+// The device a bundle is encrypted for, and its encryption key.
+std::pair<DeviceId, PublicKey> recipient(session::Session& s, trust::Store& store, const std::string& who) {
+  const replica::Device& d = s.devices.lookup(who);
+  if (d.id == s.self) throw Error(Errc::invalid_argument, "cannot encrypt a bundle for this device itself");
+  const auto identity = store.identity(d.id);
+  if (!identity || identity->box == PublicKey{})
+    throw Error(Errc::not_found, "the encryption key of device " + d.id.to_string() +
+                                     " is not known here: import a bundle it exported first, or add its full key "
+                                     "(`ferry trust DB add " + d.id.to_string() + " KEY`, KEY from `ferry status` on it)");
+  if (store.trust_of(d.id) == Trust::removed)
+    throw Error(Errc::refused, "device " + d.id.to_string() + " was removed from the trusted devices; not encrypting for it");
+  return {d.id, identity->box};
+}
+
+}  // namespace
+
+ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::KeyPair& keys, const std::string& self_name,
+                       const ExportOptions& options) {
+  ExportPlan plan;
+  VectorClock has;  // What the peer is known to have.
+  if (!options.peer.empty()) {
+    if (auto id = Uuid::parse(options.peer); id && s.devices.find(*id) == nullptr) {
+      plan.peer = &s.devices.ensure(*id);  // A device never heard from: it gets everything.
+    } else {
+      plan.peer = &s.devices.lookup(options.peer);
+    }
+    if (plan.peer->id == s.self) throw Error(Errc::invalid_argument, "cannot export to this device itself");
+    if (!options.all) has = replica::stored_clock(s.db, "announced_clock", plan.peer->no);
+  } else if (!options.all && !options.since && !options.snapshot) {
+    throw Error(Errc::invalid_argument, "say who the bundle is for (--peer) or export everything (--all)");
+  }
+  if (options.since) has = *options.since;
+  if (!options.encrypt_for.empty()) plan.encrypt_for = recipient(s, store, options.encrypt_for);
+
+  BundleInfo& info = plan.info;
+  info.format_major = bundle::kFormatMajor;
+  info.format_minor = bundle::kFormatMinor;
+  info.bundle_id = util::make_uuid_v7(util::now_ms());
+  info.exporter = s.self;
+  info.exporter_name = self_name;
+  info.created_ms = util::now_ms();
+  info.clock = s.devices.clock();
+  info.signer_key = keys.identity().sign;
+  info.exporter_box_key = keys.identity().box;
+  if (options.snapshot) {
+    plan.snapshot = add_snapshot(s, info);
+  } else {
+    plan.receipt = add_delta_ranges(s, store, has, options.all ? nullptr : plan.peer, info);
+  }
+  sign_ranges(s, store, keys, info);
+  info.tables = known_tables(s.tables, s.db);
+  return plan;
+}
+
+}  // namespace ferry::exchange

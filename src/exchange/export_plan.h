@@ -1,0 +1,33 @@
+#pragma once
+// Export, step 1: the plan -- which ranges of which chains a peer lacks, each
+// vouched for by its origin's signature, or a snapshot's chain heads and the
+// operations the current state depends on -- and who the bundle is encrypted
+// for (bundle_format/README.md §5 and §9).
+
+#include <optional>
+#include <utility>
+
+#include "exchange/snapshot.h"
+#include "ferry/engine.h"
+#include "session/session.h"
+#include "trust/keys.h"
+#include "trust/store.h"
+
+namespace ferry::exchange {
+
+struct ExportPlan {
+  BundleInfo info;          // The header, ranges and signatures, before the writer adds its counts.
+  OperationKeys snapshot;   // A snapshot's operations; empty for a delta.
+  bool receipt = false;     // A range holds only the peer's own newest operation (a receipt).
+  const replica::Device* peer = nullptr;  // The device it is for, if named.
+  std::optional<std::pair<DeviceId, PublicKey>> encrypt_for;
+};
+
+// Plans a bundle of what the peer of `options` lacks (or a snapshot), signed
+// with `keys`. REQUIRES: inside the export's transaction, captured changes sealed.
+// Throws Error(invalid_argument) for a bundle for nobody or for this device,
+// Error(refused) when a range cannot be vouched for.
+ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::KeyPair& keys, const std::string& self_name,
+                       const ExportOptions& options);
+
+}  // namespace ferry::exchange
