@@ -2,6 +2,9 @@
 // The JSON form of ferry's reports, shared by every front end that speaks JSON
 // (the ferry tool's --json, the C API, the SQLite extension), so a key means
 // the same everywhere. The keys are documented in the README ("JSON keys").
+// The one public header that needs a library beyond the standard one:
+// nlohmann-json's header (Debian: nlohmann-json3-dev); ferry/ferry.h does not
+// include it.
 
 #include <nlohmann/json.hpp>
 #include <optional>

@@ -1,6 +1,6 @@
 #pragma once
 // Reader: opens a bundle from a stranger without trusting it
-// (../shared/RELIABILITY.md section 5, bundle_format/README.md "Reading a bundle safely"):
+// (bundle_format/README.md, "Reading a bundle safely"):
 //   0. the path is opened once (no symlink, regular file, size cap) and copied
 //      into a private folder; the original is never read again;
 //   1. the SQLite header is checked by hand (magic, page size, no WAL, size,

@@ -107,7 +107,7 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
     auto found = layouts.find(t.no);
     if (found == layouts.end()) found = layouts.emplace(t.no, layout_of(db, t, index)).first;
     CaptureLayout& l = found->second;
-    const auto kind = st.integer(2);
+    const auto kind = static_cast<CaptureKind>(st.integer(2));
     auto read_key = [&](char from) {
       std::vector<Value> key;
       key.reserve(t.key_positions.size());
@@ -129,11 +129,11 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
       if (const auto* big = std::get_if<LocalWriter::TooLarge>(&made))
         held.hold(t, big->key, Held::too_large(big->key, big->columns, big->bytes));
     };
-    if (kind == 0) {
+    if (kind == CaptureKind::insert) {
       seal_whole(read_key('c'), OpKind::insert, all_columns());
-    } else if (kind == 2) {
+    } else if (kind == CaptureKind::remove) {
       seal_whole(read_key('k'), OpKind::remove, {});
-    } else if (kind == 1) {
+    } else if (kind == CaptureKind::update) {
       std::vector<Value> old_key = read_key('k'), new_key = read_key('c');
       if (old_key != new_key) {
         // The row moved: its old key is gone and the whole row exists under the new key
@@ -155,7 +155,8 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
       }
       if (!cols.empty()) seal_whole(std::move(new_key), OpKind::update, std::move(cols));
     } else {
-      throw Error(Errc::corrupt, db.path() + ": ferry_capture holds a change of unknown kind " + std::to_string(kind));
+      throw Error(Errc::corrupt,
+                  db.path() + ": ferry_capture holds a change of unknown kind " + std::to_string(st.integer(2)));
     }
   }
   held.retry(tables, writer);

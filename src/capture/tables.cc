@@ -315,12 +315,24 @@ void Registry::create_triggers(const TrackedTable& t) {
     masks += "," + mask;
   }
   db_.exec("CREATE TRIGGER " + trigger_name(t.name, "insert") + " AFTER INSERT ON " + table +
-           " BEGIN INSERT INTO ferry_capture(tbl,kind" + c_names + ") VALUES(" + no + ",0" + new_values + "); END");
+           " BEGIN INSERT INTO ferry_capture(tbl,kind" + c_names + ") VALUES(" + no + "," + sql_of(CaptureKind::insert) + new_values + "); END");
   db_.exec("CREATE TRIGGER " + trigger_name(t.name, "update") + " AFTER UPDATE ON " + table +
-           " BEGIN INSERT INTO ferry_capture(tbl,kind" + m_names + k_names + c_names + ") VALUES(" + no + ",1" +
+           " BEGIN INSERT INTO ferry_capture(tbl,kind" + m_names + k_names + c_names + ") VALUES(" + no + "," + sql_of(CaptureKind::update) +
            masks + old_keys + update_values + "); END");
   db_.exec("CREATE TRIGGER " + trigger_name(t.name, "delete") + " AFTER DELETE ON " + table +
-           " BEGIN INSERT INTO ferry_capture(tbl,kind" + k_names + ") VALUES(" + no + ",2" + old_keys + "); END");
+           " BEGIN INSERT INTO ferry_capture(tbl,kind" + k_names + ") VALUES(" + no + "," + sql_of(CaptureKind::remove) + old_keys + "); END");
+}
+
+void Registry::capture_existing_rows(const TrackedTable& t) {
+  std::string cols, values, order;
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    cols += "," + capture_column('c', i);
+    values += "," + sql::quote_identifier(t.columns[i]);
+  }
+  for (int p : t.key_positions)
+    order += std::string(order.empty() ? "" : ",") + sql::quote_identifier(t.columns[static_cast<std::size_t>(p)]);
+  db_.exec("INSERT INTO ferry_capture(tbl,kind" + cols + ") SELECT " + std::to_string(t.no) + "," +
+           sql_of(CaptureKind::insert) + values + " FROM " + sql::quote_identifier(t.name) + " ORDER BY " + order);
 }
 
 void Registry::suspend_triggers() {

@@ -21,6 +21,12 @@ namespace ferry::capture {
 
 constexpr int kMaskBits = 62;  // Columns per changed-mask column (fits a positive int64).
 
+// The kinds of change ferry_capture records in its `kind` column, as the
+// triggers write them and the seal reads them (capture/sealer.h).
+enum class CaptureKind : int { insert = 0, update = 1, remove = 2 };
+// The kind as SQL writes it: "0", "1" or "2".
+inline std::string sql_of(CaptureKind kind) { return std::to_string(static_cast<int>(kind)); }
+
 struct TrackedTable {
   std::int64_t no = 0;
   std::string name;
@@ -52,6 +58,9 @@ class Registry {
   // Records `table` as tracked (new or re-tracked), widens ferry_capture and
   // (re)creates its triggers. Returns true if the table was not tracked before.
   bool track(TrackedTable table);
+  // Captures every row `table` holds now as an insert, in primary-key order:
+  // what a table tracked for the first time brings to the log at its next seal.
+  void capture_existing_rows(const TrackedTable& table);
   void untrack(const std::string& name);
 
   // Drops every capture trigger, so that rows ferry itself writes (an import)

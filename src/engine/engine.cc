@@ -179,16 +179,7 @@ std::size_t Engine::track(const std::string& table) {
   const bool is_new = s.tables.track(t);
   std::size_t backfilled = 0;
   if (is_new) {
-    const capture::TrackedTable& tracked = *s.tables.find(table);
-    std::string cols, values, order;
-    for (std::size_t i = 0; i < tracked.columns.size(); ++i) {
-      cols += "," + capture::capture_column('c', i);
-      values += "," + sql::quote_identifier(tracked.columns[i]);
-    }
-    for (int p : tracked.key_positions)
-      order += std::string(order.empty() ? "" : ",") + sql::quote_identifier(tracked.columns[static_cast<std::size_t>(p)]);
-    impl_->db.exec("INSERT INTO ferry_capture(tbl,kind" + cols + ") SELECT " + std::to_string(tracked.no) + ",0" +
-                   values + " FROM " + sql::quote_identifier(table) + " ORDER BY " + order);
+    s.tables.capture_existing_rows(*s.tables.find(table));
     backfilled = s.seal();
   }
   s.finish();

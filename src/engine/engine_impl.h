@@ -1,7 +1,9 @@
 #pragma once
-// Engine::Impl, shared by the files that implement Engine's methods
-// (engine.cc: identity, tracking, log, status; exchange.cc: export and import;
-// conflicts.cc: listing and resolving conflicts).
+// Engine::Impl, shared by the files that implement Engine's methods, one
+// group each: engine.cc (opening, tracking, log, status), export.cc,
+// import.cc, in_memory.cc, conflicts.cc, history.cc, trust.cc, reidentify.cc.
+// Each method opens its transaction and session and calls the stages below
+// (src/README.md); none holds a rule of its own.
 
 #include <memory>
 #include <optional>
@@ -26,7 +28,7 @@ struct Engine::Impl {
   // This device's private keys (trust/keys.h), checked against the public keys
   // the database holds. Throws if the key file is missing, loose or foreign.
   const trust::KeyPair& key_pair();
-  // Seals what was captured, unless sealing is stopped (engine/identity.h):
+  // Seals what was captured, unless sealing is stopped (identity/identity.h):
   // what every method that only reads the log does first. Returns how many.
   std::size_t seal_captured();
 };

@@ -1,3 +1,4 @@
+#include "log/peer_clocks.h"
 #include "exchange/export.h"
 
 #include <sys/stat.h>
@@ -100,7 +101,7 @@ void BundleExport::note_exported(sql::Database& db) {
   if (plan_.peer == nullptr) return;
   try {
     sql::Transaction note(db);
-    replica::store_clock(db, "exported_clock", "exported_ms", plan_.peer->no, plan_.info.clock);
+    log::store_clock(db, "exported_clock", "exported_ms", plan_.peer->no, plan_.info.clock);
     note.commit();
   } catch (const Error& e) {
     throw Error(e.code(), path_ + ": the bundle is complete and verified, but recording the export to " +

@@ -1,3 +1,4 @@
+#include "log/peer_clocks.h"
 #include "exchange/export_plan.h"
 
 #include "bundle/format.h"
@@ -119,7 +120,7 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
       plan.peer = &s.devices.lookup(options.peer);
     }
     if (plan.peer->id == s.self) throw Error(Errc::invalid_argument, "cannot export to this device itself");
-    if (!options.all) has = replica::stored_clock(s.db, "announced_clock", plan.peer->no);
+    if (!options.all) has = log::stored_clock(s.db, "announced_clock", plan.peer->no);
   } else if (!options.all && !options.since && !options.snapshot) {
     throw Error(Errc::invalid_argument, "say who the bundle is for (--peer) or export everything (--all)");
   }

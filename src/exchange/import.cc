@@ -1,3 +1,4 @@
+#include "log/peer_clocks.h"
 #include "exchange/import.h"
 
 #include "bundle/background_scan.h"
@@ -52,12 +53,12 @@ void refuse_unsealable_clock(session::Session& s, const std::string& bundle) {
 void note_exporter(session::Session& s, const BundleInfo& info) {
   if (info.exporter == s.self) return;
   replica::Device& exporter = s.devices.ensure(info.exporter);
-  VectorClock announced = replica::stored_clock(s.db, "announced_clock", exporter.no);
+  VectorClock announced = log::stored_clock(s.db, "announced_clock", exporter.no);
   announced.merge(info.clock);
   // What a peer has only steers what is sent to it: past the limit a clock
   // can hold, the newest announcement alone (sending more is harmless).
   if (announced.entries().size() > log::kMaxArray) announced = info.clock;
-  replica::store_clock(s.db, "announced_clock", "announced_ms", exporter.no, announced);
+  log::store_clock(s.db, "announced_clock", "announced_ms", exporter.no, announced);
   if (exporter.name.empty() && !info.exporter_name.empty()) s.devices.rename(exporter, info.exporter_name);
 }
 

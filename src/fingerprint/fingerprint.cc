@@ -18,12 +18,9 @@ void for_each_operation(sql::Database& db, const replica::Devices& devices,
   std::vector<const replica::Device*> by_id;
   for (const auto& [no, d] : devices.all()) by_id.push_back(&d);
   std::sort(by_id.begin(), by_id.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
-  auto st = db.prepare("SELECT body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
-  for (const replica::Device* d : by_id) {
-    st.bind(1, log::log_id(d->no, 0)).bind(2, log::log_id(d->no + 1, 0) - 1);
-    while (st.step()) each(*d, st.blob_view(0));
-    st.reset();
-  }
+  constexpr std::uint64_t kLastSeq = (std::uint64_t{1} << log::kSeqBits) - 1;
+  for (const replica::Device* d : by_id)
+    log::for_each_in_chain(db, d->no, 0, kLastSeq, [&](std::uint64_t, std::string_view body) { each(*d, body); });
 }
 
 // SHA-256 over every tracked table, by name: [name, columns by name], then each

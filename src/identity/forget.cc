@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "log/peer_clocks.h"
 #include "log/store.h"
 #include "replica/meta.h"
 #include "trust/store.h"
@@ -10,14 +11,6 @@
 
 namespace ferry::identity {
 namespace {
-
-// The clock without `device`'s entry.
-VectorClock without(const VectorClock& clock, const DeviceId& device) {
-  VectorClock out;
-  for (const auto& [d, n] : clock.entries())
-    if (d != device) out.set(d, n);
-  return out;
-}
 
 // Step 1's first half: the rows the chain wrote, into temp.ferry_forget_rows.
 std::uint64_t collect_rows(session::Session& s, const replica::Device& d) {
@@ -95,21 +88,6 @@ std::uint64_t rebuild_rows(session::Session& s) {
   return count;
 }
 
-// Step 3.
-void forget_announcements(sql::Database& db, const DeviceId& device) {
-  for (const char* column : {"announced_clock", "exported_clock"}) {
-    auto read = db.prepare(std::string("SELECT no, ") + column + " FROM ferry_devices WHERE " + column + " IS NOT NULL");
-    auto write = db.prepare(std::string("UPDATE ferry_devices SET ") + column + "=? WHERE no=?");
-    while (read.step()) {
-      const VectorClock clock = log::decode_clock(read.blob_view(1), db.path() + ": ferry_devices");
-      if (clock.get(device) == 0) continue;
-      const std::string kept = log::encode_clock(without(clock, device));
-      write.bind_blob(1, kept.data(), kept.size()).bind(2, read.integer(0));
-      write.run();
-    }
-  }
-}
-
 }  // namespace
 
 TrustAdded forget_chain(session::Session& s, const DeviceId& device) {
@@ -136,7 +114,7 @@ TrustAdded forget_chain(session::Session& s, const DeviceId& device) {
   db.exec("DROP TABLE temp.ferry_forget_rows; DROP TABLE temp.ferry_forget_ops");
 
   // Steps 3 and 4.
-  forget_announcements(db, device);
+  log::forget_in_stored_clocks(db, device);
   const auto before = replica::forgotten(db);
   const auto was = before.find(device);
   const std::uint64_t up_to = std::max(was == before.end() ? 0 : was->second, left.followed);

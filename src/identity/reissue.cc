@@ -1,3 +1,4 @@
+#include "log/peer_clocks.h"
 #include "merge/conflicts.h"
 #include "identity/reissue.h"
 
@@ -66,7 +67,7 @@ std::uint64_t shared_head(sql::Database& db, std::int64_t self_no, const DeviceI
   std::uint64_t shared = std::max(replica::get_meta_count(db, replica::kSentKey, head), replica::reuse_agreed(db));
   auto peers = db.prepare("SELECT no FROM ferry_devices WHERE no<>?");
   peers.bind(1, self_no);
-  while (peers.step()) shared = std::max(shared, replica::stored_clock(db, "announced_clock", peers.integer(0)).get(self));
+  while (peers.step()) shared = std::max(shared, log::stored_clock(db, "announced_clock", peers.integer(0)).get(self));
   return std::min(shared, head);
 }
 

@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "ferry/error.h"
-#include "log/codec.h"
 #include "util/uuid.h"
 
 namespace ferry::replica {
@@ -139,23 +138,5 @@ void Devices::save() {
     d.head_dirty = false;
   }
 }
-
-
-VectorClock stored_clock(sql::Database& db, const char* column, std::int64_t device_no) {
-  auto st = db.prepare(std::string("SELECT ") + column + " FROM ferry_devices WHERE no=?");
-  st.bind(1, device_no);
-  if (!st.step() || st.is_null(0)) return {};
-  const Bytes b = st.blob(0);
-  return log::decode_clock(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), db.path() + ": ferry_devices");
-}
-
-void store_clock(sql::Database& db, const char* clock_column, const char* ms_column, std::int64_t device_no,
-                 const VectorClock& clock) {
-  const std::string enc = log::encode_clock(clock);
-  auto st = db.prepare(std::string("UPDATE ferry_devices SET ") + clock_column + "=?, " + ms_column + "=? WHERE no=?");
-  st.bind_blob(1, enc.data(), enc.size()).bind(2, util::now_ms()).bind(3, device_no);
-  st.run();
-}
-
 
 }  // namespace ferry::replica

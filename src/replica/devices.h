@@ -65,10 +65,4 @@ class Devices {
   mutable const Device* last_ = nullptr;
 };
 
-// A clock kept in a column of ferry_devices (announced_clock, exported_clock);
-// empty if none. store_clock also sets the matching time column.
-VectorClock stored_clock(sql::Database& db, const char* column, std::int64_t device_no);
-void store_clock(sql::Database& db, const char* clock_column, const char* ms_column, std::int64_t device_no,
-                 const VectorClock& clock);
-
 }  // namespace ferry::replica

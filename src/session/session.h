@@ -19,7 +19,7 @@ struct Session {
 
   // Seals captured changes (capture/sealer.h). Seals nothing, and leaves them
   // captured, while an import's evidence says another database uses this
-  // device's identity (engine/identity.h).
+  // device's identity (identity/identity.h).
   std::size_t seal();
   // Writes the log appends and merge state held back, saves chain heads and
   // the Lamport time. Call before committing, and before reading ferry_log or

@@ -1,6 +1,6 @@
 #pragma once
 // How the tool shows ferry's values to people; the JSON forms (--json) are the
-// library's (json/render.h), shared with the C API and the SQLite extension.
+// library's (ferry/json.h), shared with the C API and the SQLite extension.
 
 #include <map>
 #include <string>
