@@ -15,9 +15,9 @@
 
 #include "capture/applier.h"
 #include "capture/tables.h"
-#include "replica/devices.h"
 #include "ferry/operation.h"
 #include "log/store.h"
+#include "replica/devices.h"
 
 namespace ferry::capture {
 

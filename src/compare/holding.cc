@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
-#include "replica/devices.h"
 #include "ferry/compare.h"
 #include "ferry/engine.h"
 #include "log/store.h"
+#include "replica/devices.h"
 #include "sql/database.h"
 #include "util/files.h"
 

@@ -1,7 +1,3 @@
-#include "log/store.h"
-#include "merge/conflicts.h"
-#include "merge/rules.h"
-#include "replica/meta.h"
 #include "ferry/engine.h"
 
 #include <sys/stat.h>
@@ -12,12 +8,17 @@
 
 #include "capture/held.h"
 #include "engine/engine_impl.h"
-#include "identity/identity.h"
 #include "exchange/pending.h"
+#include "fingerprint/fingerprint.h"
+#include "identity/identity.h"
+#include "log/codec.h"
+#include "log/peer_clocks.h"
+#include "log/store.h"
+#include "merge/conflicts.h"
+#include "merge/rules.h"
+#include "replica/meta.h"
 #include "replica/schema.h"
 #include "session/session.h"
-#include "fingerprint/fingerprint.h"
-#include "log/codec.h"
 #include "trust/keys.h"
 #include "trust/store.h"
 #include "util/files.h"
@@ -25,38 +26,6 @@
 
 namespace ferry {
 namespace {
-
-DeviceId load_self(sql::Database& db) {
-  auto v = replica::get_meta(db, "device_id");
-  if (!v || v->type() != Value::Type::blob || v->as_blob().size() != 16)
-    throw Error(Errc::corrupt, db.path() + ": ferry_meta holds no valid device id");
-  DeviceId id;
-  std::memcpy(id.bytes.data(), v->as_blob().data(), 16);
-  return id;
-}
-
-std::string load_name(sql::Database& db) {
-  auto v = replica::get_meta(db, "device_name");
-  return v && v->type() == Value::Type::text ? v->as_text() : "";
-}
-
-VectorClock decode_clock(const Bytes& b, const std::string& where) {
-  return log::decode_clock(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), where + ": ferry_devices");
-}
-
-// Refuses a database whose ferry tables this version cannot read.
-void check_local_format(sql::Database& db) {
-  const auto v = replica::get_meta(db, "format");
-  const std::int64_t format = v && v->type() == Value::Type::integer ? v->as_integer() : -1;
-  if (format > replica::kLocalSchemaVersion || format < 0)
-    throw Error(Errc::refused, db.path() + ": was prepared by a newer ferry (local format " +
-                                   (v ? v->to_display() : "?") + "); upgrade ferry to open it");
-  if (format < replica::kLocalSchemaVersion)
-    throw Error(Errc::refused, db.path() + ": was prepared by a pre-release ferry (local format " +
-                                   std::to_string(format) + ") whose tables this version cannot read; prepare a fresh copy "
-                                   "of the application tables with this ferry (`ferry init`, `ferry track`) and sync "
-                                   "it from the other devices");
-}
 
 bool file_exists(const std::string& path) {
   struct stat st;
@@ -99,10 +68,10 @@ Engine Engine::init(const std::string& path, const std::string& device_name) {
     if (fresh) ::unlink(trust::key_path(path).c_str());
     throw;
   }
-  check_local_format(db);
+  replica::check_format(db);
   auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}, {}});
-  impl->self = load_self(impl->db);
-  impl->name = load_name(impl->db);
+  impl->self = replica::own_device_id(impl->db);
+  impl->name = replica::own_device_name(impl->db);
   return Engine(std::move(impl));
 }
 
@@ -138,10 +107,10 @@ std::unique_ptr<Engine::Impl> Engine::Impl::adopt(sql::Database db) {
   }
   if (!prepared)
     throw Error(Errc::refused, path + ": this database is not prepared for ferry; run `ferry init " + path + "` first");
-  check_local_format(db);
+  replica::check_format(db);
   auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}, {}});
-  impl->self = load_self(impl->db);
-  impl->name = load_name(impl->db);
+  impl->self = replica::own_device_id(impl->db);
+  impl->name = replica::own_device_name(impl->db);
   return impl;
 }
 
@@ -241,15 +210,12 @@ StatusReport Engine::status() {
   r.pending_operations = pending.operations;
   r.conflicts_open = merge::count_open(impl_->db);
   r.held = capture::Held::list(impl_->db, capture::Registry(impl_->db));
-  auto peers = impl_->db.prepare(
-      "SELECT no, announced_clock, announced_ms, exported_clock, exported_ms FROM ferry_devices ORDER BY no");
-  while (peers.step()) {
-    const replica::Device& d = devices.by_no(peers.integer(0));
-    PeerInfo p = store.describe(d);
-    if (!peers.is_null(1)) p.announced = decode_clock(peers.blob(1), impl_->db.path());
-    p.announced_ms = peers.integer(2);
-    if (!peers.is_null(3)) p.exported = decode_clock(peers.blob(3), impl_->db.path());
-    p.exported_ms = peers.integer(4);
+  for (const log::PeerClocks& c : log::all_peer_clocks(impl_->db)) {
+    PeerInfo p = store.describe(devices.by_no(c.device_no));
+    p.announced = c.announced;
+    p.announced_ms = c.announced_ms;
+    p.exported = c.exported;
+    p.exported_ms = c.exported_ms;
     r.peers.push_back(std::move(p));
   }
   return r;

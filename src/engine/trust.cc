@@ -5,8 +5,8 @@
 #include <exception>
 
 #include "engine/engine_impl.h"
-#include "replica/devices.h"
 #include "identity/forget.h"
+#include "replica/devices.h"
 #include "session/session.h"
 #include "trust/store.h"
 #include "util/files.h"

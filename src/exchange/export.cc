@@ -1,4 +1,3 @@
-#include "log/peer_clocks.h"
 #include "exchange/export.h"
 
 #include <sys/stat.h>
@@ -7,6 +6,7 @@
 
 #include "bundle/reader.h"
 #include "log/codec.h"
+#include "log/peer_clocks.h"
 #include "trust/envelope.h"
 
 namespace ferry::exchange {

@@ -1,7 +1,7 @@
-#include "log/peer_clocks.h"
 #include "exchange/export_plan.h"
 
 #include "bundle/format.h"
+#include "log/peer_clocks.h"
 #include "util/uuid.h"
 
 namespace ferry::exchange {

@@ -1,4 +1,3 @@
-#include "log/peer_clocks.h"
 #include "exchange/import.h"
 
 #include "bundle/background_scan.h"
@@ -8,6 +7,7 @@
 #include "exchange/snapshot.h"
 #include "identity/identity.h"
 #include "log/codec.h"
+#include "log/peer_clocks.h"
 #include "merge/conflicts.h"
 #include "session/session.h"
 #include "trust/store.h"
@@ -47,7 +47,6 @@ void refuse_unsealable_clock(session::Session& s, const std::string& bundle) {
                                  std::to_string(log::kMaxArray) + " an operation's clock can name in bundle format 3, "
                                  "so nothing it sealed afterwards could be sent. Nothing was imported.");
 }
-
 
 // Step 6.
 void note_exporter(session::Session& s, const BundleInfo& info) {
@@ -135,6 +134,5 @@ void keep_evidence(sql::Database& db, const Error& refusal, const std::string& p
     throw Error(refusal.code(), std::string(refusal.what()) + " (Keeping the evidence failed: " + e.what() + ")");
   }
 }
-
 
 }  // namespace ferry::exchange

@@ -1,4 +1,3 @@
-#include "merge/rules.h"
 #include "exchange/importer.h"
 
 #include <cstring>
@@ -7,6 +6,7 @@
 #include "exchange/pending.h"
 #include "ferry/error.h"
 #include "log/codec.h"
+#include "merge/rules.h"
 
 namespace ferry::exchange {
 namespace {

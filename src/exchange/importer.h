@@ -13,9 +13,9 @@
 #include <map>
 #include <string_view>
 
-#include "session/session.h"
 #include "ferry/error.h"
 #include "ferry/reports.h"
+#include "session/session.h"
 
 namespace ferry::exchange {
 

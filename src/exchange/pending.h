@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "replica/devices.h"
 #include "ferry/reports.h"
+#include "replica/devices.h"
 #include "sql/database.h"
 
 namespace ferry::exchange {

@@ -1,4 +1,3 @@
-#include "merge/rules.h"
 #include "exchange/snapshot.h"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include "log/codec.h"
 #include "merge/row_meta.h"
 #include "merge/row_store.h"
+#include "merge/rules.h"
 
 namespace ferry::exchange {
 namespace {

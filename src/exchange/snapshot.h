@@ -8,8 +8,8 @@
 #include <utility>
 
 #include "bundle/reader.h"
-#include "session/session.h"
 #include "exchange/importer.h"
+#include "session/session.h"
 
 namespace ferry::exchange {
 

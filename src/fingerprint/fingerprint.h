@@ -5,9 +5,9 @@
 // and inclusion proofs for single operations under that root.
 
 #include "capture/tables.h"
-#include "replica/devices.h"
 #include "ferry/compare.h"
 #include "ferry/reports.h"
+#include "replica/devices.h"
 #include "sql/database.h"
 
 namespace ferry::fingerprint {

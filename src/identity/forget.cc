@@ -1,13 +1,13 @@
-#include "merge/rules.h"
 #include "identity/forget.h"
 
 #include <algorithm>
 
+#include "log/codec.h"
 #include "log/peer_clocks.h"
 #include "log/store.h"
+#include "merge/rules.h"
 #include "replica/meta.h"
 #include "trust/store.h"
-#include "log/codec.h"
 
 namespace ferry::identity {
 namespace {

@@ -21,8 +21,8 @@
 //      closed (session/session.h reads the record). The Lamport time goes back to the greatest of the
 //      operations left.
 
-#include "session/session.h"
 #include "ferry/reports.h"
+#include "session/session.h"
 
 namespace ferry::identity {
 

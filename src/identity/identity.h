@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "log/store.h"
 #include "ferry/error.h"
 #include "ferry/reports.h"
+#include "log/store.h"
 #include "sql/database.h"
 #include "trust/keys.h"
 

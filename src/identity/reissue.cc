@@ -1,5 +1,3 @@
-#include "log/peer_clocks.h"
-#include "merge/conflicts.h"
 #include "identity/reissue.h"
 
 #include <algorithm>
@@ -10,7 +8,9 @@
 #include "capture/tables.h"
 #include "ferry/error.h"
 #include "log/codec.h"
+#include "log/peer_clocks.h"
 #include "log/store.h"
+#include "merge/conflicts.h"
 #include "merge/row_store.h"
 #include "replica/devices.h"
 #include "replica/meta.h"

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "session/session.h"
 #include "ferry/operation.h"
+#include "session/session.h"
 #include "sql/database.h"
 
 namespace ferry::identity {

@@ -14,9 +14,9 @@
 #include <string>
 #include <string_view>
 
-#include "util/counters.h"
 #include "ferry/operation.h"
 #include "ferry/value.h"
+#include "util/counters.h"
 
 namespace ferry::log {
 

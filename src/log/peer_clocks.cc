@@ -20,6 +20,22 @@ void store_clock(sql::Database& db, const char* clock_column, const char* ms_col
   st.run();
 }
 
+std::vector<PeerClocks> all_peer_clocks(sql::Database& db) {
+  auto st = db.prepare("SELECT no, announced_clock, announced_ms, exported_clock, exported_ms FROM ferry_devices "
+                       "ORDER BY no");
+  std::vector<PeerClocks> out;
+  while (st.step()) {
+    PeerClocks c;
+    c.device_no = st.integer(0);
+    if (!st.is_null(1)) c.announced = decode_clock(st.blob_view(1), db.path() + ": ferry_devices");
+    c.announced_ms = st.integer(2);
+    if (!st.is_null(3)) c.exported = decode_clock(st.blob_view(3), db.path() + ": ferry_devices");
+    c.exported_ms = st.integer(4);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 void forget_in_stored_clocks(sql::Database& db, const DeviceId& device) {
   for (const char* column : {"announced_clock", "exported_clock"}) {
     auto read = db.prepare(std::string("SELECT no, ") + column + " FROM ferry_devices WHERE " + column + " IS NOT NULL");

@@ -5,6 +5,7 @@
 // codec's clock encoding (log/codec.h). They only steer what is sent.
 
 #include <cstdint>
+#include <vector>
 
 #include "ferry/vector_clock.h"
 #include "sql/database.h"
@@ -17,6 +18,13 @@ VectorClock stored_clock(sql::Database& db, const char* column, std::int64_t dev
 // Keeps `clock` there, and the time now in `ms_column` (announced_ms, exported_ms).
 void store_clock(sql::Database& db, const char* clock_column, const char* ms_column, std::int64_t device_no,
                  const VectorClock& clock);
+// Every device's kept clocks, by local device number.
+struct PeerClocks {
+  std::int64_t device_no = 0;
+  VectorClock announced, exported;  // Empty if none.
+  std::int64_t announced_ms = 0, exported_ms = 0;
+};
+std::vector<PeerClocks> all_peer_clocks(sql::Database& db);
 // Removes `device`'s entry from every kept clock (its chain was forgotten, identity/forget.h).
 void forget_in_stored_clocks(sql::Database& db, const DeviceId& device);
 

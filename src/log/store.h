@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "replica/devices.h"
 #include "ferry/reports.h"
+#include "replica/devices.h"
 #include "sql/blob_rows.h"
 #include "sql/database.h"
 

@@ -29,11 +29,11 @@
 
 #include "capture/applier.h"
 #include "capture/tables.h"
-#include "replica/devices.h"
 #include "ferry/operation.h"
 #include "log/store.h"
 #include "merge/row_meta.h"
 #include "merge/rules.h"
+#include "replica/devices.h"
 #include "sql/database.h"
 
 namespace ferry::merge {

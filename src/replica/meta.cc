@@ -1,5 +1,7 @@
 #include "replica/meta.h"
 
+#include <cstring>
+
 namespace ferry::replica {
 namespace {
 
@@ -33,6 +35,26 @@ std::optional<std::string> reuse_evidence(sql::Database& db) {
 }
 
 std::uint64_t reuse_agreed(sql::Database& db) { return get_meta_count(db, kAgreedKey, 0); }
+
+void clear_reuse_evidence(sql::Database& db) {
+  auto st = db.prepare("DELETE FROM ferry_meta WHERE key IN (?, ?)");
+  st.bind(1, kEvidenceKey).bind(2, kAgreedKey);
+  st.run();
+}
+
+DeviceId own_device_id(sql::Database& db) {
+  auto v = get_meta(db, "device_id");
+  if (!v || v->type() != Value::Type::blob || v->as_blob().size() != 16)
+    throw Error(Errc::corrupt, db.path() + ": ferry_meta holds no valid device id");
+  DeviceId id;
+  std::memcpy(id.bytes.data(), v->as_blob().data(), 16);
+  return id;
+}
+
+std::string own_device_name(sql::Database& db) {
+  auto v = get_meta(db, "device_name");
+  return v && v->type() == Value::Type::text ? v->as_text() : "";
+}
 
 std::map<DeviceId, std::uint64_t> forgotten(sql::Database& db) {
   std::map<DeviceId, std::uint64_t> out;

@@ -27,6 +27,12 @@ constexpr const char* kSentKey = "sent_seq";
 std::optional<std::string> reuse_evidence(sql::Database& db);
 // How far the bundle that found it showed this device's chain to be the same as here; 0 if not at all.
 std::uint64_t reuse_agreed(sql::Database& db);
+// Forgets the evidence (the database has a new identity).
+void clear_reuse_evidence(sql::Database& db);
+
+// This database's own device id (Error(corrupt) when missing) and name.
+DeviceId own_device_id(sql::Database& db);
+std::string own_device_name(sql::Database& db);
 
 // Chains forgotten here (identity/forget.h): for each device, the greatest of
 // its numbers that operations held here follow.

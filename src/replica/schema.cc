@@ -1,5 +1,7 @@
 #include "replica/schema.h"
 
+#include "replica/meta.h"
+
 #include <algorithm>
 
 namespace ferry::replica {
@@ -108,6 +110,19 @@ void size_page_cache(sql::Database& db) {
 }
 
 void create_schema(sql::Database& db) { db.exec(kSchema); }
+
+void check_format(sql::Database& db) {
+  const auto v = get_meta(db, "format");
+  const std::int64_t format = v && v->type() == Value::Type::integer ? v->as_integer() : -1;
+  if (format > kLocalSchemaVersion || format < 0)
+    throw Error(Errc::refused, db.path() + ": was prepared by a newer ferry (local format " +
+                                   (v ? v->to_display() : "?") + "); upgrade ferry to open it");
+  if (format < kLocalSchemaVersion)
+    throw Error(Errc::refused, db.path() + ": was prepared by a pre-release ferry (local format " +
+                                   std::to_string(format) + ") whose tables this version cannot read; prepare a fresh copy "
+                                   "of the application tables with this ferry (`ferry init`, `ferry track`) and sync "
+                                   "it from the other devices");
+}
 
 bool has_schema(sql::Database& db) {
   auto st = db.prepare("SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='ferry_meta'");

@@ -18,6 +18,8 @@ constexpr int kLocalSchemaVersion = 3;  // 3: device keys and the trust store.
 void create_schema(sql::Database& db);
 // True when init has prepared this database.
 bool has_schema(sql::Database& db);
+// Refuses (Error(refused)) a database whose ferry tables this version cannot read.
+void check_format(sql::Database& db);
 // Sets WAL and synchronous=FULL on ferry's connection (the durability ferry
 // promises), and sizes its page cache.
 void configure_connection(sql::Database& db);

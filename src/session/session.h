@@ -7,9 +7,9 @@
 
 #include "capture/sealer.h"
 #include "capture/tables.h"
-#include "replica/devices.h"
 #include "log/store.h"
 #include "merge/merger.h"
+#include "replica/devices.h"
 #include "sql/database.h"
 
 namespace ferry::session {

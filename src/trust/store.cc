@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "replica/meta.h"
 #include "ferry/error.h"
+#include "replica/meta.h"
 
 namespace ferry::trust {
 namespace {
@@ -138,6 +138,12 @@ void Store::remember_heads(const BundleInfo& info, replica::Devices& devices, co
   }
 }
 
+void Store::keep_signed_head(std::int64_t device_no, std::uint64_t seq, const Signature& signature) {
+  auto st = db_.prepare("INSERT OR REPLACE INTO ferry_heads(device, seq, signature) VALUES(?, ?, ?)");
+  st.bind(1, device_no).bind(2, static_cast<std::int64_t>(seq)).bind_blob(3, signature.data(), 64);
+  st.run();
+}
+
 std::optional<std::pair<std::uint64_t, Signature>> Store::signed_head(std::int64_t device_no, std::uint64_t up_to) {
   auto st = db_.prepare("SELECT seq, signature FROM ferry_heads WHERE device=? AND seq<=? ORDER BY seq DESC LIMIT 1");
   st.bind(1, device_no).bind(2, static_cast<std::int64_t>(up_to));
@@ -166,6 +172,12 @@ void Store::add(replica::Devices& devices, const DeviceId& device, const Identit
   st.bind_blob(1, identity.sign.data(), 32).bind(3, name).bind(4, name).bind(5, d.no);
   if (identity.box != PublicKey{}) st.bind_blob(2, identity.box.data(), 32);
   else st.bind_null(2);
+  st.run();
+}
+
+void Store::retire(const replica::Device& device, const std::string& name) {
+  auto st = db_.prepare("UPDATE ferry_devices SET trust='added', name=? WHERE no=?");
+  st.bind(1, name).bind(2, device.no);
   st.run();
 }
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "replica/devices.h"
 #include "ferry/reports.h"
+#include "replica/devices.h"
 #include "sql/database.h"
 #include "trust/keys.h"
 
@@ -39,12 +39,16 @@ class Store {
   void remember_heads(const BundleInfo& info, replica::Devices& devices, const DeviceId& self);
   // The greatest seq <= up_to at which `device_no`'s chain head was signed, and that signature.
   std::optional<std::pair<std::uint64_t, Signature>> signed_head(std::int64_t device_no, std::uint64_t up_to);
+  // Keeps `signature` as device `device_no`'s signature of its chain up to `seq`, replacing any.
+  void keep_signed_head(std::int64_t device_no, std::uint64_t seq, const Signature& signature);
 
   // `trust add`: pins `identity` (a box key of zeros: only the signing key is
   // known) for the device, replacing any earlier key, and marks it added.
   void add(replica::Devices& devices, const DeviceId& device, const Identity& identity, const std::string& name);
   // `trust remove`: its operations are refused from now on; its key stays pinned.
   void remove(const replica::Device& device);
+  // This database's former own identity becomes an ordinary device here ('added'), named `name`.
+  void retire(const replica::Device& device, const std::string& name);
   PeerInfo describe(const replica::Device& device);
 
   void record_fork(const ForkEvidence& evidence);
