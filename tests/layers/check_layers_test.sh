@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The layer check passes on the tree as it is, and fails, naming the file, on
-# a copy with each kind of fault: a folder including one above it, a stage
-# calling SQLite directly, the tool including a private header.
+# a copy with each kind of fault: a folder including one above it or beside
+# it, a stage calling SQLite directly or opening the Engine it serves, the
+# tool including a private header.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 check="$here/tools/check_layers.sh"
@@ -25,5 +26,7 @@ expect_failure "same-level include" src/history/replay.h '#include "identity/ide
   "src/history includes src/identity"
 expect_failure "SQLite called outside src/sql" src/log/store.cc 'int f(sqlite3* d) { return sqlite3_changes(d); }' \
   "calls SQLite outside src/sql/"
+expect_failure "a stage opens the facade" src/history/history.cc 'static auto e = ferry::Engine::open("x");' \
+  "opens an Engine below src/engine/"
 expect_failure "tool includes a private header" tools/ferry/render.h '#include "log/codec.h"' \
   "tools/ferry includes"
