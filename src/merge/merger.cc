@@ -73,9 +73,11 @@ struct Merger::Impl {
     return decoded.emplace(key, log::decode(*body, db.path() + ": log")).first->second;
   }
 
+  // written(), without reading the operation from the log where its stamp says enough.
   CellValue cell_value(const Stamp& s, const std::string& column, const Operation& current) {
-    if (s.removes) return std::nullopt;  // Without reading the operation: written() says the same.
-    return written(operation(s, current), column);
+    if (s.removes) return std::nullopt;
+    if (column == kExistence) return Value::integer(1);
+    return carried(operation(s, current), column);
   }
 
   // The statement writing `positions` of `t` (kind: 'I' insert, 'U' update, 'D' delete),

@@ -1,7 +1,9 @@
 #pragma once
 // Session: everything one engine call needs inside its transaction -- the
 // device registry, the tracked tables, the log, the merge state and the local
-// writer -- loaded at the start and saved by finish().
+// writer, which hands what it seals to the merger -- loaded at the start and
+// saved by finish(). Chains forgotten here (identity/forget.h) are made known
+// to the merger and the writer when it opens.
 
 #include <cstdint>
 
