@@ -7,6 +7,7 @@
 #include "bundle/reader.h"
 #include "log/codec.h"
 #include "log/peer_clocks.h"
+#include "log/store.h"
 #include "trust/envelope.h"
 
 namespace ferry::exchange {
@@ -17,6 +18,7 @@ namespace {
 void write_ranges(session::Session& s, const BundleInfo& info, bundle::Writer& writer,
                   const std::function<void()>& wrote_one) {
   sql::Database& db = s.db;
+  log::ChainReader chains(db);
   for (std::size_t i = 0; i < info.ranges.size(); ++i) {
     const SeqRange& r = info.ranges[i];
     std::uint64_t expect = r.first;
@@ -26,7 +28,7 @@ void write_ranges(session::Session& s, const BundleInfo& info, bundle::Writer& w
                                       r.device.to_string() + " " + what + " (`ferry verify` says more). No bundle "
                                       "was written.");
     };
-    log::for_each_in_chain(db, s.devices.find(r.device)->no, r.first, r.last, [&](std::uint64_t seq, std::string_view body) {
+    chains.read(s.devices.find(r.device)->no, r.first, r.last, [&](std::uint64_t seq, std::string_view body) {
       if (seq != expect || !log::links_to(body, prev))
         throw damaged("in this database's log is missing or does not continue its chain (the log was changed behind "
                       "ferry's back)");

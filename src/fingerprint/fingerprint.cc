@@ -19,8 +19,9 @@ void for_each_operation(sql::Database& db, const replica::Devices& devices,
   for (const auto& [no, d] : devices.all()) by_id.push_back(&d);
   std::sort(by_id.begin(), by_id.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
   constexpr std::uint64_t kLastSeq = (std::uint64_t{1} << log::kSeqBits) - 1;
+  log::ChainReader chains(db);
   for (const replica::Device* d : by_id)
-    log::for_each_in_chain(db, d->no, 0, kLastSeq, [&](std::uint64_t, std::string_view body) { each(*d, body); });
+    chains.read(d->no, 0, kLastSeq, [&](std::uint64_t, std::string_view body) { each(*d, body); });
 }
 
 // SHA-256 over every tracked table, by name: [name, columns by name], then each

@@ -83,13 +83,20 @@ void for_each_logged(sql::Database& db, const BodyVisitor& visit) {
   while (st.step()) visit(st.blob_view(0));
 }
 
+ChainReader::ChainReader(sql::Database& db)
+    : range_(db.prepare("SELECT id, body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id")) {}
+
+void ChainReader::read(std::int64_t device_no, std::uint64_t first, std::uint64_t last, const SeqVisitor& visit) {
+  if (first > last) return;
+  const std::int64_t zero = log_id(device_no, 0);
+  range_.bind(1, log_id(device_no, first)).bind(2, log_id(device_no, last));
+  while (range_.step()) visit(static_cast<std::uint64_t>(range_.integer(0) - zero), range_.blob_view(1));
+  range_.reset();
+}
+
 void for_each_in_chain(sql::Database& db, std::int64_t device_no, std::uint64_t first, std::uint64_t last,
                        const SeqVisitor& visit) {
-  if (first > last) return;
-  auto st = db.prepare("SELECT id, body FROM ferry_log WHERE id BETWEEN ? AND ? ORDER BY id");
-  const std::int64_t zero = log_id(device_no, 0);
-  st.bind(1, log_id(device_no, first)).bind(2, log_id(device_no, last));
-  while (st.step()) visit(static_cast<std::uint64_t>(st.integer(0) - zero), st.blob_view(1));
+  ChainReader(db).read(device_no, first, last, visit);
 }
 
 void for_each_in_base(sql::Database& db, const DeviceId& origin, const BodyVisitor& visit) {

@@ -59,8 +59,19 @@ using SeqVisitor = std::function<void(std::uint64_t seq, std::string_view body)>
 void for_each_held(sql::Database& db, const BodyVisitor& visit);
 // Every operation of the log, without the snapshot's.
 void for_each_logged(sql::Database& db, const BodyVisitor& visit);
-// The operations first..last of device `device_no` the log holds, in seq order.
-// A gap is skipped, not reported: the caller checks the numbers it is given.
+// Reads runs of chains with one statement, prepared once: what to use in a
+// loop over devices or ranges.
+class ChainReader {
+ public:
+  explicit ChainReader(sql::Database& db);
+  // The operations first..last of device `device_no` the log holds, in seq order.
+  // A gap is skipped, not reported: the caller checks the numbers it is given.
+  void read(std::int64_t device_no, std::uint64_t first, std::uint64_t last, const SeqVisitor& visit);
+
+ private:
+  sql::Statement range_;
+};
+// ChainReader::read, once.
 void for_each_in_chain(sql::Database& db, std::int64_t device_no, std::uint64_t first, std::uint64_t last,
                        const SeqVisitor& visit);
 // The operations of `origin` a snapshot brought (ferry_base).
