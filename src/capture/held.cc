@@ -46,10 +46,12 @@ Held::Held(sql::Database& db) : db_(db), any_(false) {
 
 bool Held::contains(std::int64_t table_no, const std::vector<Value>& key) {
   if (!any_) return false;
-  auto st = db_.prepare("SELECT 1 FROM ferry_held WHERE tbl = ? AND pk = ?");
+  if (!find_) find_.emplace(db_.prepare("SELECT 1 FROM ferry_held WHERE tbl = ? AND pk = ?"));
   const std::string pk = log::encode_values(key);
-  st.bind(1, table_no).bind_blob(2, pk.data(), pk.size());
-  return st.step();
+  find_->bind(1, table_no).bind_blob(2, pk.data(), pk.size());
+  const bool found = find_->step();
+  find_->reset();
+  return found;
 }
 
 void Held::hold(const TrackedTable& table, const std::vector<Value>& key, const std::string& reason) {

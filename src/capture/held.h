@@ -10,6 +10,7 @@
 // the current row, or a delete if it is gone) and leaves the list.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ class Held {
  private:
   sql::Database& db_;
   bool any_;  // False while ferry_held is empty: no lookup needed per change.
+  std::optional<sql::Statement> find_;  // contains()'s lookup, prepared once it is needed.
 };
 
 }  // namespace ferry::capture
