@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "bundle_bytes.h"
+#include "fleet.h"
 #include "floor.h"
 #include "ferry/engine.h"
 
@@ -379,11 +380,26 @@ void print_json(int rows, std::map<std::string, Result>& m) {
   std::printf("}}\n");
 }
 
+// "2,100,1000" -> {2, 100, 1000}; empty on anything else.
+std::vector<int> parse_sizes(const std::string& list) {
+  std::vector<int> sizes;
+  std::size_t at = 0;
+  while (at <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', at), list.size());
+    const std::string item = list.substr(at, comma - at);
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos || item.size() > 7) return {};
+    sizes.push_back(std::stoi(item));
+    at = comma + 1;
+  }
+  return sizes;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rows = 100000, reps = 3;
-  bool json = false, scale = false;
+  int rows = 0, reps = 3;  // rows: 100,000, or 2,000 with --fleet.
+  bool json = false, scale = false, fleet = false;
+  std::vector<int> fleet_sizes{2, 100, 1000, 10000};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--rows" && i + 1 < argc) rows = std::atoi(argv[++i]);
@@ -391,14 +407,25 @@ int main(int argc, char** argv) {
     else if (a == "--json") json = true;
     else if (a == "--scale") scale = true;
     else if (a == "--same-note") same_note = true;
+    else if (a == "--fleet") fleet = true;
+    else if (a == "--devices" && i + 1 < argc) fleet_sizes = parse_sizes(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: ferry_bench [--rows N] [--reps R] [--scale] [--same-note] [--json]\n");
+      std::fprintf(stderr, "usage: ferry_bench [--rows N] [--reps R] [--scale] [--same-note] [--json]\n"
+                           "       ferry_bench --fleet [--devices D1,D2,...] [--rows N] [--json]\n");
       return 2;
     }
   }
+  if (rows == 0) rows = fleet ? 2000 : 100000;
   if (rows < 10 || reps < 1) {
     std::fprintf(stderr, "ferry_bench: --rows must be at least 10 and --reps at least 1\n");
     return 2;
+  }
+  if (fleet) {
+    if (fleet_sizes.empty() || *std::min_element(fleet_sizes.begin(), fleet_sizes.end()) < 2) {
+      std::fprintf(stderr, "ferry_bench: --devices takes sizes of at least 2, separated by commas\n");
+      return 2;
+    }
+    return bench::run_fleet(fleet_sizes, rows, json);
   }
   const std::vector<int> sizes = scale ? std::vector<int>{10000, 100000, 1000000} : std::vector<int>{rows};
   for (int n : sizes) {

@@ -1,0 +1,193 @@
+#include "fleet.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+
+#include "ferry/engine.h"
+#include "ferry/error.h"
+
+namespace bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER, price REAL, note TEXT)";
+
+// One application connection, for the writes ferry's triggers capture.
+class Db {
+ public:
+  explicit Db(const std::string& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) fail("open " + path);
+  }
+  ~Db() { sqlite3_close(db_); }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  void exec(const std::string& sql) {
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
+  }
+  // Sum of one integer query's first column over its rows.
+  double sum(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) fail(sql);
+    double total = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) total += sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return total;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) {
+    throw std::runtime_error(what + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
+  }
+  sqlite3* db_ = nullptr;
+};
+
+// A database with the items table, prepared by ferry and tracking it.
+ferry::Engine new_device(const std::string& path, const std::string& name) {
+  Db(path).exec(std::string("PRAGMA journal_mode=WAL; ") + kSchema);
+  auto engine = ferry::Engine::init(path, name);
+  engine.track("items");
+  return engine;
+}
+
+void insert_rows(const std::string& path, int first, int count) {
+  Db db(path);
+  db.exec("BEGIN");
+  db.exec("WITH RECURSIVE n(i) AS (SELECT " + std::to_string(first) + " UNION ALL SELECT i + 1 FROM n WHERE i < " +
+          std::to_string(first + count - 1) +
+          ") INSERT INTO items SELECT i, 'item-' || i, i % 1000, i * 0.01, printf('%040d', i * 7919) FROM n");
+  db.exec("COMMIT");
+}
+
+// Bytes on disk of a closed database (its WAL checkpointed away on close).
+double disk_bytes(const std::string& path) {
+  double n = static_cast<double>(fs::file_size(path));
+  if (fs::exists(path + "-wal")) n += static_cast<double>(fs::file_size(path + "-wal"));
+  return n;
+}
+
+struct FleetResult {
+  int devices = 0;
+  double bytes_per_op = 0, export_us = 0, import_us = 0, growth_per_op = 0;
+  double log_bytes = 0, rows_bytes = 0, meta_bytes = 0;  // The hub's ferry_* tables, by what they hold.
+  double build_seconds = 0;
+};
+
+FleetResult measure(const std::string& dir, int devices, int rows) {
+  FleetResult r;
+  r.devices = devices;
+  const auto build = Clock::now();
+  const std::string hub_path = dir + "/hub.db", receiver_path = dir + "/d1/d1.db";
+  std::optional<ferry::Engine> hub(new_device(hub_path, "hub"));
+  // D − 1 devices write one row each and send it to the hub; d1 is kept as the receiver.
+  for (int i = 1; i < devices; ++i) {
+    const std::string sub = dir + "/d" + std::to_string(i), path = sub + "/d" + std::to_string(i) + ".db";
+    fs::create_directories(sub);
+    {
+      auto device = new_device(path, "d" + std::to_string(i));
+      insert_rows(path, 1000000000 + i, 1);
+      ferry::ExportOptions all;
+      all.all = true;
+      device.export_bundle(sub + "/out.ferry", all);
+    }
+    (void)hub->import_bundle(sub + "/out.ferry");
+    if (i != 1) fs::remove_all(sub);
+  }
+  {  // The receiver gets the fleet and says so, so the hub sends it only what it lacks.
+    ferry::ExportOptions all;
+    all.all = true;
+    hub->export_bundle(dir + "/fleet.ferry", all);
+    auto receiver = ferry::Engine::open(receiver_path);
+    (void)receiver.import_bundle(dir + "/fleet.ferry");
+    ferry::ExportOptions ack;
+    ack.peer = "hub";
+    receiver.export_bundle(dir + "/ack.ferry", ack);
+  }
+  (void)hub->import_bundle(dir + "/ack.ferry");
+  r.build_seconds = since(build);
+
+  insert_rows(hub_path, 1, rows);
+  ferry::ExportOptions to_receiver;
+  to_receiver.peer = "d1";
+  auto t = Clock::now();
+  const auto sent = hub->export_bundle(dir + "/rows.ferry", to_receiver);  // Seals, then writes: one step.
+  r.export_us = since(t) * 1e6 / rows;
+  if (sent.operations != static_cast<std::size_t>(rows))
+    throw std::runtime_error("the hub sent " + std::to_string(sent.operations) + " operations, not " +
+                             std::to_string(rows));
+  r.bytes_per_op = static_cast<double>(sent.bytes) / rows;
+  const double before = disk_bytes(receiver_path);
+  {
+    auto receiver = ferry::Engine::open(receiver_path);
+    t = Clock::now();
+    const auto got = receiver.import_bundle(dir + "/rows.ferry");
+    r.import_us = since(t) * 1e6 / rows;
+    if (got.applied != static_cast<std::size_t>(rows))
+      throw std::runtime_error("the receiver applied " + std::to_string(got.applied) + " operations");
+  }
+  r.growth_per_op = (disk_bytes(receiver_path) - before) / rows;
+
+  hub.reset();  // Its tables are read as they are on disk.
+  Db db(hub_path);
+  const std::string by_table =
+      "SELECT sum(d.pgsize) FROM dbstat d JOIN sqlite_master m ON m.name = d.name WHERE m.tbl_name ";
+  r.log_bytes = db.sum(by_table + "= 'ferry_log'");
+  r.rows_bytes = db.sum(by_table + "LIKE 'ferry\\_rows%' ESCAPE '\\'");
+  r.meta_bytes = db.sum(by_table + "LIKE 'ferry\\_%' ESCAPE '\\' AND m.tbl_name != 'ferry_log' AND m.tbl_name "
+                                   "NOT LIKE 'ferry\\_rows%' ESCAPE '\\'");
+  return r;
+}
+
+}  // namespace
+
+int run_fleet(const std::vector<int>& fleet_sizes, int rows, bool json) {
+  std::vector<FleetResult> results;
+  int status = 0;
+  if (!json)
+    std::printf("fleet: D devices that ever wrote; the hub writes %d rows and sends them to one device\n"
+                "%8s %10s %8s %10s %8s %10s %8s %12s %8s %14s %9s\n",
+                rows, "D", "bytes/op", "x D=2", "export us", "x D=2", "import us", "x D=2", "growth B/op", "x D=2",
+                "hub meta B/dev", "build s");
+  for (int d : fleet_sizes) {
+    char tmpl[] = "/tmp/ferry-fleet-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    try {
+      results.push_back(measure(dir, d, rows));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ferry_bench --fleet: D = %d could not be measured: %s\n", d, e.what());
+      status = 1;
+      fs::remove_all(dir);
+      continue;
+    }
+    fs::remove_all(dir);
+    const FleetResult& r = results.back();
+    const FleetResult& base = results.front();
+    if (json) {
+      std::printf("{\"fleet\": %d, \"rows\": %d, \"bytes_per_op\": %.1f, \"export_us_per_op\": %.2f, "
+                  "\"import_us_per_op\": %.2f, \"receiver_growth_per_op\": %.1f, \"hub_log_bytes\": %.0f, "
+                  "\"hub_rows_bytes\": %.0f, \"hub_meta_bytes\": %.0f, \"build_seconds\": %.1f}\n",
+                  r.devices, rows, r.bytes_per_op, r.export_us, r.import_us, r.growth_per_op, r.log_bytes,
+                  r.rows_bytes, r.meta_bytes, r.build_seconds);
+    } else {
+      std::printf("%8d %10.1f %8.2f %10.2f %8.2f %10.2f %8.2f %12.1f %8.2f %14.1f %9.1f\n", r.devices, r.bytes_per_op,
+                  r.bytes_per_op / base.bytes_per_op, r.export_us, r.export_us / base.export_us, r.import_us,
+                  r.import_us / base.import_us, r.growth_per_op, r.growth_per_op / base.growth_per_op,
+                  r.meta_bytes / r.devices, r.build_seconds);
+    }
+    std::fflush(stdout);
+  }
+  if (!json && !results.empty())
+    std::printf("ratios are to the first D measured; the target is at most 1.3 at every D. hub meta: its ferry_* "
+                "tables other than the log and the rows' merge state (devices, keys, clocks, heads), per device\n");
+  return status;
+}
+
+}  // namespace bench

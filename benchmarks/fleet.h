@@ -1,0 +1,21 @@
+#pragma once
+// ferry_bench --fleet: what one operation costs as the fleet grows.
+//
+// For each D: D − 1 devices each write one row and send it to a hub; the hub
+// sends everything to one of them (the receiver), which acknowledges; so the
+// hub has seen D devices that wrote. Then the hub writes N rows, and one step
+// is timed: seal + export for the receiver; then the receiver's import.
+// Reported per operation: bundle bytes, seal+export µs, import µs, the
+// receiver's growth on disk, each with its ratio to D = 2 (the target: within
+// 1.3× at every D); and the hub's ferry_* tables beyond the log, per device.
+#include <string>
+#include <vector>
+
+namespace bench {
+
+// Runs the fleet measurement for each D in `fleet_sizes` (each ≥ 2) with `rows`
+// hub writes, printing a table (or one JSON object per D with `json`).
+// Returns 0, or 1 after printing why a size could not be measured.
+int run_fleet(const std::vector<int>& fleet_sizes, int rows, bool json);
+
+}  // namespace bench
