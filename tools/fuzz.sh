@@ -18,8 +18,8 @@ flags="$flags -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION"
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_BUILD_FUZZERS=ON \
   -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_TOOLS=OFF -DFERRY_BUILD_BENCHMARKS=OFF -DFERRY_WERROR=ON \
   "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_C_FLAGS=$flags" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_bundle fuzz_fingerprint fuzz_operation
-for harness in bundle fingerprint operation; do
+cmake --build "$build" -j"$(nproc)" --target fuzz_bundle fuzz_fingerprint fuzz_operation fuzz_segment
+for harness in bundle fingerprint operation segment; do
   corpus=$(mktemp -d)
   trap 'rm -rf "$corpus"' EXIT
   cp tests/fuzz/corpus/$harness/* "$corpus"/

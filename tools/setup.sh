@@ -2,7 +2,7 @@
 # Installs, idempotently, the Debian packages ferry needs to build and test.
 # Called first by both of the README's commands and by .ci/run.
 set -euo pipefail
-packages=(g++ cmake make libsqlite3-dev sqlite3 libmsgpack-cxx-dev libssl-dev catch2
+packages=(g++ cmake make libsqlite3-dev sqlite3 libmsgpack-cxx-dev libssl-dev libzstd-dev catch2
           libcli11-dev nlohmann-json3-dev python3 clang libclang-rt-14-dev pkgconf)
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "bundle/segment.h"
 #include "compare/fingerprint_file.h"
 #include "ferry/json.h"
 #include "log/codec.h"
@@ -58,6 +59,26 @@ TEST_CASE("every operation in the fuzz corpus decodes to something that re-encod
       CHECK(log::encode(log::decode(body, file)) == body);
     } catch (const Error&) {
     }
+  }
+}
+
+TEST_CASE("every segment in the fuzz corpus decompresses to the size it states, or is refused with an Error", "[fuzz]") {
+  const auto files = inputs("segment");
+  REQUIRE(files.size() >= 3);
+  bundle::SegmentDecompressor decompressor;
+  for (const auto& file : files) {
+    INFO(file);
+    const auto bytes = test::read_file(file);
+    const std::string input(bytes.begin(), bytes.end());
+    REQUIRE(input.size() >= 4);
+    std::size_t stated = 0;
+    for (int i = 3; i >= 0; --i) stated = stated << 8 | static_cast<unsigned char>(input[i]);
+    std::size_t got = stated;
+    try {
+      got = decompressor.decompress(input.substr(4), stated, bundle::kMaxSegmentBytes, file).size();
+    } catch (const Error&) {
+    }
+    CHECK(got == stated);
   }
 }
 
