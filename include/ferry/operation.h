@@ -28,11 +28,19 @@ struct ColumnValue {
 };
 
 struct Operation {
+  // The encoding (bundle_format/README.md §3): 1, the operations of bundle
+  // formats 2.0 and 3.0; 2, those of format 4.0 (bundle_format/format4.md §3),
+  // whose clock holds only what grew since the chain's previous operation and
+  // whose id is not carried but follows from origin, seq and its time part.
+  std::uint8_t format = 1;
   OperationId id;                    // UUIDv7; its time part is when the change was sealed.
   DeviceId origin;                   // The device where the change was made.
   std::uint64_t seq = 0;             // 1, 2, 3... per origin, without gaps.
   std::uint64_t lamport = 0;         // Greater than the Lamport time of everything it follows.
-  VectorClock clock;                 // What the origin had seen; clock.get(origin) == seq.
+  // Format 1: what the origin had seen, clock.get(origin) == seq. Format 2:
+  // the entries of that clock that grew since the origin's previous operation
+  // ("deps"), never the origin's own; the whole clock follows from the chain.
+  VectorClock clock;
   std::string table;
   std::vector<Value> key;            // Primary-key values, in primary-key order.
   OpKind kind = OpKind::insert;

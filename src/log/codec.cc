@@ -6,6 +6,7 @@
 #include "ferry/error.h"
 #include "hash/sha256.h"
 #include "util/msgpack_io.h"
+#include "util/uuid.h"
 
 namespace ferry::log {
 namespace {
@@ -117,22 +118,11 @@ void encode_clock(Encoder& e, const VectorClock& clock) {
   }
 }
 
-}  // namespace
-
-std::string encode(const Operation& op) {
-  if (op.clock.get(op.origin) != op.seq)
-    throw Error(Errc::invalid_argument, "operation clock must hold its own sequence number");
+// What follows the causal fields in both formats: table, key, kind, columns, prev_hash.
+void encode_change(Encoder& e, const Operation& op) {
   for (std::size_t i = 1; i < op.columns.size(); ++i)
     if (!(op.columns[i - 1].name < op.columns[i].name))
       throw Error(Errc::invalid_argument, "operation columns must be sorted and unique");
-  Encoder e;
-  e.array(11);
-  e.uint(kOperationFormat);
-  e.bin(op.id.bytes.data(), 16);
-  e.bin(op.origin.bytes.data(), 16);
-  e.uint(op.seq);
-  e.uint(op.lamport);
-  encode_clock(e, op.clock);
   e.str(op.table);
   e.array(op.key.size());
   for (const auto& v : op.key) e.value(v);
@@ -144,25 +134,102 @@ std::string encode(const Operation& op) {
     e.value(c.value);
   }
   e.bin(op.prev_hash.data(), op.prev_hash.size());
-  return e.take();
 }
 
-Operation decode(std::string_view bytes, const std::string& where) {
-  const auto handle = parse_exactly(bytes, where);
-  const auto& top = get_array(handle->get(), where, "operation");
-  if (top.size != 11) bad(where, "operation", "an array of 11 fields");
-  const msgpack::object* f = top.ptr;
-  if (get_uint(f[0], where, "format") != kOperationFormat)
-    throw Error(Errc::refused, where + ": operation format " + std::to_string(f[0].via.u64) +
-                                   " is newer than this ferry understands; upgrade ferry");
-  Operation op;
-  get_bin(f[1], op.id.bytes.data(), 16, where, "id");
-  get_bin(f[2], op.origin.bytes.data(), 16, where, "origin");
-  op.seq = get_uint(f[3], where, "seq");
-  op.lamport = get_uint(f[4], where, "lamport");
+// `f` points at the five fields encode_change writes.
+void decode_change(const msgpack::object* f, Operation& op, const std::string& where) {
+  op.table = get_str(f[0], where, "table");
+  const auto& key = get_array(f[1], where, "key");
+  op.key.reserve(key.size);
+  for (std::uint32_t i = 0; i < key.size; ++i) op.key.push_back(get_value(key.ptr[i], where, "key"));
+  const auto kind = get_uint(f[2], where, "kind");
+  if (kind > 2) bad(where, "kind", "0 (insert), 1 (update) or 2 (delete)");
+  op.kind = static_cast<OpKind>(kind);
+  const auto& columns = get_array(f[3], where, "columns");
+  op.columns.reserve(columns.size);
+  for (std::uint32_t i = 0; i < columns.size; ++i) {
+    const auto& pair = get_array(columns.ptr[i], where, "column");
+    if (pair.size != 2) bad(where, "column", "a [name, value] pair");
+    op.columns.push_back({get_str(pair.ptr[0], where, "column name"), get_value(pair.ptr[1], where, "column value")});
+  }
+  get_bin(f[4], op.prev_hash.data(), 32, where, "prev_hash");
+  if (op.key.empty()) bad(where, "key", "a non-empty list of primary-key values");
+  if (op.kind == OpKind::remove && !op.columns.empty()) bad(where, "columns", "empty for a delete");
+  for (std::size_t i = 1; i < op.columns.size(); ++i)
+    if (!(op.columns[i - 1].name < op.columns[i].name)) bad(where, "columns", "sorted by name without duplicates");
+}
+
+void decode_counters(const msgpack::object& seq, const msgpack::object& lamport, Operation& op,
+                     const std::string& where) {
+  op.seq = get_uint(seq, where, "seq");
+  op.lamport = get_uint(lamport, where, "lamport");
   if (op.seq == 0 || op.seq > kMaxCounter) bad(where, "seq", "between 1 and 2^62");
   if (op.lamport == 0 || op.lamport > static_cast<std::uint64_t>(INT64_MAX))
     bad(where, "lamport", "between 1 and 2^63-1");
+}
+
+// The 48-bit Unix-millisecond time at the start of a UUIDv7.
+std::uint64_t time_of(const OperationId& id) {
+  std::uint64_t ms = 0;
+  for (int i = 0; i < 6; ++i) ms = ms << 8 | id.bytes[static_cast<std::size_t>(i)];
+  return ms;
+}
+
+// Scopes other than the shared one ("") come with scoped sync (bundle_format/format4.md §2).
+void shared_scope_only(const msgpack::object& scope, const std::string& where, const char* field) {
+  if (!get_str(scope, where, field).empty())
+    throw Error(Errc::refused, where + ": field '" + field +
+                                   "' names a scope; scoped sync is newer than this ferry understands; upgrade ferry");
+}
+
+std::string encode1(const Operation& op) {
+  if (op.clock.get(op.origin) != op.seq)
+    throw Error(Errc::invalid_argument, "operation clock must hold its own sequence number");
+  Encoder e;
+  e.array(11);
+  e.uint(1);
+  e.bin(op.id.bytes.data(), 16);
+  e.bin(op.origin.bytes.data(), 16);
+  e.uint(op.seq);
+  e.uint(op.lamport);
+  encode_clock(e, op.clock);
+  encode_change(e, op);
+  return e.take();
+}
+
+std::string encode2(const Operation& op) {
+  if (op.clock.get(op.origin) != 0)
+    throw Error(Errc::invalid_argument, "a format 2 operation's deps never name its own chain");
+  const std::uint64_t time_ms = time_of(op.id);
+  if (op.id != util::make_operation_id(static_cast<std::int64_t>(time_ms), op.origin, op.seq))
+    throw Error(Errc::invalid_argument, "a format 2 operation's id must be the one its origin, seq and time give");
+  Encoder e;
+  e.array(12);
+  e.uint(2);
+  e.bin(op.origin.bytes.data(), 16);
+  e.str("");
+  e.uint(op.seq);
+  e.uint(op.lamport);
+  e.uint(time_ms);
+  e.array(op.clock.entries().size());
+  for (const auto& [device, seq] : op.clock.entries()) {
+    e.array(3);
+    e.bin(device.bytes.data(), 16);
+    e.str("");
+    e.uint(seq);
+  }
+  encode_change(e, op);
+  return e.take();
+}
+
+Operation decode1(const msgpack::object_array& top, const std::string& where) {
+  if (top.size != 11) bad(where, "operation", "an array of 11 fields");
+  const msgpack::object* f = top.ptr;
+  Operation op;
+  op.format = 1;
+  get_bin(f[1], op.id.bytes.data(), 16, where, "id");
+  get_bin(f[2], op.origin.bytes.data(), 16, where, "origin");
+  decode_counters(f[3], f[4], op, where);
   const auto& clock = get_array(f[5], where, "clock");
   for (std::uint32_t i = 0; i < clock.size; ++i) {
     const auto& entry = get_array(clock.ptr[i], where, "clock entry");
@@ -173,27 +240,62 @@ Operation decode(std::string_view bytes, const std::string& where) {
     if (seq == 0 || seq > kMaxCounter) bad(where, "clock seq", "between 1 and 2^62");
     op.clock.set(device, seq);
   }
-  op.table = get_str(f[6], where, "table");
-  const auto& key = get_array(f[7], where, "key");
-  op.key.reserve(key.size);
-  for (std::uint32_t i = 0; i < key.size; ++i) op.key.push_back(get_value(key.ptr[i], where, "key"));
-  const auto kind = get_uint(f[8], where, "kind");
-  if (kind > 2) bad(where, "kind", "0 (insert), 1 (update) or 2 (delete)");
-  op.kind = static_cast<OpKind>(kind);
-  const auto& columns = get_array(f[9], where, "columns");
-  op.columns.reserve(columns.size);
-  for (std::uint32_t i = 0; i < columns.size; ++i) {
-    const auto& pair = get_array(columns.ptr[i], where, "column");
-    if (pair.size != 2) bad(where, "column", "a [name, value] pair");
-    op.columns.push_back({get_str(pair.ptr[0], where, "column name"), get_value(pair.ptr[1], where, "column value")});
-  }
-  get_bin(f[10], op.prev_hash.data(), 32, where, "prev_hash");
-  if (op.key.empty()) bad(where, "key", "a non-empty list of primary-key values");
+  decode_change(f + 6, op, where);
   if (op.clock.get(op.origin) != op.seq) bad(where, "clock", "holding the operation's own seq for its origin");
   if (op.clock.entries().size() != clock.size) bad(where, "clock", "free of duplicate devices");
-  if (op.kind == OpKind::remove && !op.columns.empty()) bad(where, "columns", "empty for a delete");
-  for (std::size_t i = 1; i < op.columns.size(); ++i)
-    if (!(op.columns[i - 1].name < op.columns[i].name)) bad(where, "columns", "sorted by name without duplicates");
+  return op;
+}
+
+Operation decode2(const msgpack::object_array& top, const std::string& where) {
+  if (top.size != 12) bad(where, "operation", "an array of 12 fields");
+  const msgpack::object* f = top.ptr;
+  Operation op;
+  op.format = 2;
+  get_bin(f[1], op.origin.bytes.data(), 16, where, "origin");
+  shared_scope_only(f[2], where, "scope");
+  decode_counters(f[3], f[4], op, where);
+  const std::uint64_t time_ms = get_uint(f[5], where, "time_ms");
+  if (time_ms > kMaxTimeMs) bad(where, "time_ms", "at most 2^48-1");
+  op.id = util::make_operation_id(static_cast<std::int64_t>(time_ms), op.origin, op.seq);
+  const auto& deps = get_array(f[6], where, "deps");
+  for (std::uint32_t i = 0; i < deps.size; ++i) {
+    const auto& entry = get_array(deps.ptr[i], where, "deps entry");
+    if (entry.size != 3) bad(where, "deps entry", "a [device, scope, seq] triple");
+    DeviceId device;
+    get_bin(entry.ptr[0], device.bytes.data(), 16, where, "deps device");
+    shared_scope_only(entry.ptr[1], where, "deps scope");
+    const auto seq = get_uint(entry.ptr[2], where, "deps seq");
+    if (seq == 0 || seq > kMaxCounter) bad(where, "deps seq", "between 1 and 2^62");
+    if (device == op.origin) bad(where, "deps", "free of the operation's own chain");
+    op.clock.set(device, seq);
+  }
+  if (op.clock.entries().size() != deps.size) bad(where, "deps", "free of duplicate chains");
+  decode_change(f + 7, op, where);
+  return op;
+}
+
+}  // namespace
+
+std::string encode(const Operation& op) {
+  switch (op.format) {
+    case 1: return encode1(op);
+    case 2: return encode2(op);
+    default: throw Error(Errc::invalid_argument, "operation format " + std::to_string(op.format) + " does not exist");
+  }
+}
+
+Operation decode(std::string_view bytes, const std::string& where, std::uint8_t newest_format) {
+  const auto handle = parse_exactly(bytes, where);
+  const auto& top = get_array(handle->get(), where, "operation");
+  if (top.size == 0) bad(where, "operation", "a non-empty array");
+  const std::uint64_t format = get_uint(top.ptr[0], where, "format");
+  if (format > kNewestOperationFormat)
+    throw Error(Errc::refused, where + ": operation format " + std::to_string(format) +
+                                   " is newer than this ferry understands; upgrade ferry");
+  if (format == 0 || format > newest_format)
+    throw Error(Errc::corrupt, where + ": operation format " + std::to_string(format) +
+                                   (format == 0 ? " does not exist" : " does not belong where it was found"));
+  Operation op = format == 1 ? decode1(top, where) : decode2(top, where);
   // One operation, one byte string: anything the encoder would write differently is refused.
   if (encode(op) != bytes) throw Error(Errc::corrupt, where + ": operation is not canonically encoded");
   return op;

@@ -1,15 +1,22 @@
 #pragma once
 // Canonical msgpack encoding of an Operation and the guarded decoder for it.
 //
-// operation := array(11) [ format=1, id bin16, origin bin16, seq uint, lamport uint,
-//                          clock array[ array[bin16 device, uint seq] ] (devices ascending),
-//                          table str, key array[value], kind uint(0 insert,1 update,2 delete),
-//                          columns array[ array[str name, value] ] (names ascending, unique),
-//                          prev_hash bin32 ]
+// operation  := operation1 | operation2
+// operation1 := array(11) [ 1, id bin16, origin bin16, seq uint, lamport uint,
+//                           clock array[ array(2)[bin16 device, uint seq] ] (devices ascending),
+//                           table str, key array[value], kind uint(0 insert,1 update,2 delete),
+//                           columns array[ array(2)[str name, value] ] (names ascending, unique),
+//                           prev_hash bin32 ]
+// operation2 := array(12) [ 2, origin bin16, scope str, seq uint, lamport uint, time_ms uint,
+//                           deps array[ array(3)[bin16 device, str scope, uint seq] ]
+//                                (by device, then scope, ascending; never the origin's own chain),
+//                           table str, key array[value], kind uint, columns (as above), prev_hash bin32 ]
 // value := nil | int (shortest form) | float64 (always 0xcb + 8 bytes) | str | bin
 //
-// The full grammar and its rules are in bundle_format/README.md ("Canonical
-// encoding"). The hash of an operation is SHA-256 over exactly these bytes.
+// Format 1 is the operation of bundle formats 2.0 and 3.0 (grammar and rules
+// in bundle_format/README.md, "Canonical encoding"); format 2 that of 4.0
+// (bundle_format/format4.md §3), where every scope is "" (the shared scope)
+// until scoped sync. The hash of an operation is SHA-256 over exactly these bytes.
 
 #include <string>
 #include <string_view>
@@ -20,7 +27,10 @@
 
 namespace ferry::log {
 
-constexpr std::uint64_t kOperationFormat = 1;
+constexpr std::uint8_t kOperationFormat = 1;  // What bundle formats 2.0 and 3.0 carry.
+constexpr std::uint8_t kNewestOperationFormat = 2;  // What bundle format 4.0 may carry too.
+// A format 2 operation's time, in Unix milliseconds, fills the 48 bits of its id's time.
+constexpr std::uint64_t kMaxTimeMs = (std::uint64_t{1} << 48) - 1;
 // Limits that any operation ferry writes stays under; larger claims are hostile.
 constexpr std::size_t kMaxValueBytes = 64u << 20;  // One TEXT or BLOB value.
 // One encoded operation: what a bundle's reader accepts in a row of ferry_ops.
@@ -32,14 +42,19 @@ constexpr std::size_t kMaxArray = 4096;            // Clock entries, key values,
 // fits in 63 bits.
 constexpr std::uint64_t kMaxCounter = util::kMaxCounter;
 
-// The canonical bytes of `op`. Throws Error(invalid_argument) if the
-// operation breaks the format's rules (unsorted columns, clock lacking seq).
+// The canonical bytes of `op`, in its format. Throws Error(invalid_argument)
+// if the operation breaks the format's rules (unsorted columns; format 1: a
+// clock lacking seq; format 2: deps naming the origin, an id other than the
+// one origin, seq and time give).
 std::string encode(const Operation& op);
 
 // Decodes canonical bytes; `where` prefixes every message ("bundle x.ferry: operation 12").
 // Throws Error(corrupt) naming the field for anything that is not exactly
-// the canonical encoding of a well-formed operation.
-Operation decode(std::string_view bytes, const std::string& where);
+// the canonical encoding of a well-formed operation, or whose format is newer
+// than `newest_format` but known (an operation of format 2 in a bundle of
+// format 3.0 is damage); Error(refused) for a format this ferry does not know,
+// and for a scope other than the shared one (scoped sync is not built yet).
+Operation decode(std::string_view bytes, const std::string& where, std::uint8_t newest_format = kOperationFormat);
 
 // Canonical encoding of a list of values (used for primary keys as lookup keys).
 std::string encode_values(const std::vector<Value>& values);
@@ -59,6 +74,7 @@ std::string_view unlinked(std::string_view encoded);
 void relink(std::string_view unlinked_body, const Hash& prev, std::string& out);
 // True when the canonical body `encoded` is that of operation `id` (the id is
 // the second field), again without decoding.
+// REQUIRES: `encoded` is a format 1 body (format 2 bodies carry no id).
 bool has_id(std::string_view encoded, const OperationId& id);
 
 // A vector clock as array[array[bin16 device, uint seq]], devices ascending (the

@@ -1,4 +1,4 @@
-// libFuzzer harness: the operation decoder, fed arbitrary bytes as an
+// libFuzzer harness: the operation decoder (both formats), fed arbitrary bytes as an
 // operation body. Findings are: a crash or sanitizer report; any exception
 // other than ferry::Error; a body that decodes but is not canonical (encoding
 // the decoded operation must give back exactly the input, since the hash is
@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   ferry::Operation op;
   try {
-    op = ferry::log::decode(body, "fuzz input");
+    op = ferry::log::decode(body, "fuzz input", ferry::log::kNewestOperationFormat);
   } catch (const ferry::Error&) {
     return 0;
   }

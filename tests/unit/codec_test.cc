@@ -9,6 +9,7 @@
 
 #include "ferry/error.h"
 #include "log/codec.h"
+#include "util/uuid.h"
 
 using namespace ferry;
 
@@ -85,6 +86,29 @@ std::map<std::string, Operation> golden_operations() {
   del.kind = OpKind::remove;
   del.prev_hash.fill(0x01);
   ops["delete"] = del;
+
+  // Format 2 (bundle_format/format4.md §3): no id carried, deps instead of the whole clock.
+  const DeviceId c = device(32);
+  auto format2 = [](Operation op, std::int64_t time_ms) {
+    op.format = 2;
+    op.id = util::make_operation_id(time_ms, op.origin, op.seq);
+    return op;
+  };
+  Operation ins2 = ins;
+  ins2.clock = VectorClock();
+  ops["insert2"] = format2(ins2, 1764806400000);
+  Operation upd2 = upd;
+  upd2.lamport = 301;
+  upd2.clock = VectorClock();
+  upd2.clock.set(c, 7);
+  upd2.clock.set(b, 300);
+  ops["update2"] = format2(upd2, 1764806400123);
+  Operation del2 = del;
+  del2.seq = std::uint64_t{1} << 62;
+  del2.lamport = static_cast<std::uint64_t>(INT64_MAX);
+  del2.clock = VectorClock();
+  del2.clock.set(a, std::uint64_t{1} << 32);
+  ops["delete2"] = format2(del2, (std::int64_t{1} << 48) - 1);
   return ops;
 }
 
@@ -106,10 +130,10 @@ TEST_CASE("operations encode to the golden bytes and hashes of an independent en
     const std::string encoded = log::encode(ops[name]);
     CHECK(hex(encoded) == bytes_hex);
     CHECK(to_hex(log::hash_of(encoded)) == hash_hex);
-    CHECK(log::decode(unhex(bytes_hex), "golden") == ops[name]);
+    CHECK(log::decode(unhex(bytes_hex), "golden", log::kNewestOperationFormat) == ops[name]);
     ++checked;
   }
-  CHECK(checked == 3);
+  CHECK(checked == 6);
 }
 
 TEST_CASE("REAL values survive encoding bit for bit", "[log][encoding]") {
@@ -161,8 +185,61 @@ TEST_CASE("the decoder refuses what is not exactly a canonical operation", "[log
   SECTION("deep nesting") { CHECK(refused(std::string(10000, '\x91')) != "accepted"); }
   SECTION("a newer format is refused as such") {
     std::string bytes = good;
-    bytes[1] = 2;
+    bytes[1] = 3;
     CHECK_THAT(refused(bytes), Catch::Contains("newer"));
+  }
+}
+
+TEST_CASE("an operation of format 2 is read only where format 4.0 allows it, and only as canonical", "[log][encoding]") {
+  const auto ops = golden_operations();
+  const std::string good = log::encode(ops.at("update2"));
+  auto refused = [](const std::string& bytes, Errc code) {
+    try {
+      (void)log::decode(bytes, "bundle b.ferry: operation 2", log::kNewestOperationFormat);
+      return std::string("accepted");
+    } catch (const Error& e) {
+      CHECK(e.code() == code);
+      return std::string(e.what());
+    }
+  };
+  SECTION("in a bundle of format 3.0 it is damage") {
+    CHECK_THROWS_WITH(log::decode(good, "bundle b.ferry: operation 2"),
+                      Catch::Contains("operation format 2 does not belong where it was found"));
+  }
+  SECTION("its deps never name its own chain") {
+    Operation op = ops.at("update2");
+    op.clock.set(op.origin, 1);
+    CHECK_THROWS_AS(log::encode(op), Error);
+    std::string bytes = good;  // The deps entry for device c, rewritten to name the origin (a).
+    const std::string c_id = std::string(1, '\xc4') + '\x10' + std::string("\x20\x21\x22\x23\x24\x25\x26\x27\x28\x29\x2a\x2b\x2c\x2d\x2e\x2f", 16);
+    const auto at = bytes.find(c_id);
+    REQUIRE(at != std::string::npos);
+    for (int i = 0; i < 16; ++i) bytes[at + 2 + i] = static_cast<char>(i);
+    CHECK_THAT(refused(bytes, Errc::corrupt), Catch::Contains("deps") && Catch::Contains("own chain"));
+  }
+  SECTION("an id other than the one origin, seq and time give cannot be written") {
+    Operation op = ops.at("update2");
+    op.id.bytes[15] ^= 1;
+    CHECK_THROWS_WITH(log::encode(op), Catch::Contains("id must be the one"));
+  }
+  SECTION("a scope other than the shared one waits for a ferry that has scoped sync") {
+    std::string bytes = good;
+    const auto at = bytes.find('\xa0');  // The origin's scope, "".
+    REQUIRE(at == 20);  // After the array header, the format and the origin.
+    bytes.replace(at, 1, std::string("\xa1x", 2));
+    CHECK_THAT(refused(bytes, Errc::refused), Catch::Contains("scope") && Catch::Contains("upgrade ferry"));
+  }
+  SECTION("deps out of order, or a time beyond 48 bits, are refused") {
+    Operation op = ops.at("update2");
+    std::string bytes = log::encode(op);
+    const auto b_at = bytes.find(std::string("\x93\xc4\x10\x10", 4)), c_at = bytes.find(std::string("\x93\xc4\x10\x20", 4));
+    REQUIRE(b_at < c_at);
+    const std::string b_entry = bytes.substr(b_at, c_at - b_at), c_entry = bytes.substr(c_at, 1 + 18 + 1 + 1);
+    bytes.replace(b_at, b_entry.size() + c_entry.size(), c_entry + b_entry);
+    CHECK_THAT(refused(bytes, Errc::corrupt), Catch::Contains("not canonically encoded"));
+    std::string late = good;
+    late.replace(25, 9, std::string("\xcf\x00\x01\x00\x00\x00\x00\x00\x00", 9));  // time_ms = 2^48.
+    CHECK_THAT(refused(late, Errc::corrupt), Catch::Contains("time_ms"));
   }
 }
 
