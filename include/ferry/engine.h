@@ -76,6 +76,12 @@ class Engine {
   Engine& operator=(Engine&&) noexcept;
   ~Engine();
 
+  // The local format the database had when this Engine opened it and upgraded
+  // it in place to the current one (bundle_format/format4.md §8), in one
+  // transaction, keeping every operation's hash and signature; 0 when it was
+  // already current. Tell the user: the file no longer opens with an older ferry.
+  int upgraded_from() const;
+
   DeviceId device_id() const;
   std::string device_name() const;
   const std::string& path() const;

@@ -61,7 +61,7 @@ std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std
   if (body.size() > log::kMaxBodyBytes || largest_value(op) > log::kMaxValueBytes)
     return TooLarge{body.size(), std::move(op.key), std::move(op.columns)};
   const Hash hash = log::hash_of(body);
-  log_.append(self_, op.seq, body);
+  log_.append(op, body);
   lamport_ = op.lamport;
   clock_.set(self_, op.seq);
   devices_.move_head(me, op.seq, hash);

@@ -14,6 +14,7 @@
 #include "log/codec.h"
 #include "log/peer_clocks.h"
 #include "log/store.h"
+#include "log/upgrade.h"
 #include "merge/conflicts.h"
 #include "merge/rules.h"
 #include "replica/meta.h"
@@ -68,11 +69,7 @@ Engine Engine::init(const std::string& path, const std::string& device_name) {
     if (fresh) ::unlink(trust::key_path(path).c_str());
     throw;
   }
-  replica::check_format(db);
-  auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}, {}});
-  impl->self = replica::own_device_id(impl->db);
-  impl->name = replica::own_device_name(impl->db);
-  return Engine(std::move(impl));
+  return Engine(Impl::adopt(std::move(db)));
 }
 
 Engine Engine::open(const std::string& path) {
@@ -107,12 +104,27 @@ std::unique_ptr<Engine::Impl> Engine::Impl::adopt(sql::Database db) {
   }
   if (!prepared)
     throw Error(Errc::refused, path + ": this database is not prepared for ferry; run `ferry init " + path + "` first");
-  replica::check_format(db);
-  auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}, {}});
+  const int format = replica::check_format(db);
+  int upgraded_from = 0;
+  if (format < replica::kLocalSchemaVersion) {
+    if (db.read_only())
+      throw Error(Errc::refused, path + ": was prepared by an earlier ferry (local format " + std::to_string(format) +
+                                     "); open it once where it can be written, and this ferry upgrades it in place");
+    sql::Transaction tx(db);
+    const int now = replica::check_format(db);  // Another process may have upgraded it meanwhile.
+    if (now < replica::kLocalSchemaVersion) {
+      log::upgrade(db, now);
+      upgraded_from = now;
+    }
+    tx.commit();
+  }
+  auto impl = std::make_unique<Impl>(Impl{std::move(db), {}, {}, {}, upgraded_from});
   impl->self = replica::own_device_id(impl->db);
   impl->name = replica::own_device_name(impl->db);
   return impl;
 }
+
+int Engine::upgraded_from() const { return impl_->upgraded_from; }
 
 std::size_t Engine::Impl::seal_captured() {
   if (db.read_only()) return 0;  // Shown as sealed so far: nothing here can be written.

@@ -20,9 +20,10 @@ struct Engine::Impl {
   DeviceId self;
   std::string name;
   std::optional<trust::KeyPair> keys;  // Read from the key file when first needed.
+  int upgraded_from = 0;  // The local format open() found and upgraded (log/upgrade.h), or 0.
 
   // Checks that the connection's database is one ferry prepared, in a format
-  // this version reads, and makes the Impl around it.
+  // this version reads or upgrades (then upgrades it), and makes the Impl around it.
   static std::unique_ptr<Impl> adopt(sql::Database db);
 
   // This device's private keys (trust/keys.h), checked against the public keys

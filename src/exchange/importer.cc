@@ -55,7 +55,7 @@ bool Importer::ready(const Operation& op) const {
 void Importer::apply(const Operation& op, std::string_view body, const Hash& hash) {
   replica::Device& d = s_.devices.ensure(op.origin);
   if (op.prev_hash != d.head_hash) forked(where_, op.origin, op.seq - 1, d.head_hash, op.prev_hash, {});
-  s_.log.append(op.origin, op.seq, body);
+  s_.log.append(op, body);
   s_.devices.move_head(d, op.seq, hash);
   if (op.lamport > s_.lamport) s_.lamport = op.lamport;
   s_.merger.apply(op, /*write_table=*/true);

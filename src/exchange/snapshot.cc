@@ -76,7 +76,7 @@ void import_snapshot(session::Session& s, bundle::Reader& reader, const std::fun
     const Operation op = log::decode(body, reader.path() + ": snapshot operation");
     Hash hash{};
     std::memcpy(hash.data(), held.blob_view(0).data(), hash.size());
-    s.log.add_base(op.origin, op.seq, hash, body);
+    s.log.add_base(op, hash, body);
     importer.apply_from_snapshot(op);
   }
 }

@@ -100,7 +100,7 @@ TrustAdded forget_chain(session::Session& s, const DeviceId& device) {
 
   // Step 1.
   log::remove(db, d.no, 1, d.head_seq);
-  log::remove_base(db, device);
+  log::remove_base(db, device, d.no);
   trust::Store(db).drop_forks(device);
   s.devices.drop_chain(d);
 

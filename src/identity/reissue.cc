@@ -116,7 +116,7 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
     made.prev_hash = prev;
     const std::string body = log::encode(made);
     prev = log::hash_of(body);
-    log.append(new_id, seq, body);
+    log.append(made, body);
   }
   log.flush();
   devices.move_head(*old, keep, keep_hash);

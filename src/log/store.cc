@@ -16,7 +16,9 @@ std::int64_t log_id(std::int64_t device_no, std::uint64_t seq) {
 }
 
 Store::Store(sql::Database& db, const replica::Devices& devices)
-    : devices_(devices),
+    : db_(db),
+      devices_(devices),
+      index_(db),
       appends_(db, "INSERT INTO ferry_log(id, body)"),
       select_(db.prepare("SELECT body FROM ferry_log WHERE id=?", true)),
       select_base_(db.prepare("SELECT body FROM ferry_base WHERE origin=? AND seq=?", true)),
@@ -28,16 +30,30 @@ std::optional<std::int64_t> Store::id_of(const DeviceId& origin, std::uint64_t s
   return log_id(d->no, seq);
 }
 
-void Store::add_base(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
-  insert_base_.bind_blob_view(1, origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(seq))
-      .bind_blob_view(3, hash.data(), 32).bind_blob_view(4, body.data(), body.size());
-  insert_base_.run();
+std::int64_t Store::number_of(const DeviceId& device) const {
+  const replica::Device* d = devices_.find(device);
+  if (d == nullptr) throw Error(Errc::internal, "an operation naming unknown device " + device.to_string() + " reached the log");
+  return d->no;
 }
 
-void Store::append(const DeviceId& origin, std::uint64_t seq, std::string_view body) {
-  const auto id = id_of(origin, seq);
-  if (!id) throw Error(Errc::internal, "an operation of unknown device " + origin.to_string() + " reached the log");
-  appends_.add(*id, body);
+void Store::add_base(const Operation& op, const Hash& hash, std::string_view body) {
+  insert_base_.bind_blob_view(1, op.origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(op.seq))
+      .bind_blob_view(3, hash.data(), 32).bind_blob_view(4, body.data(), body.size());
+  insert_base_.run();
+  // INSERT OR IGNORE: an operation a snapshot carries twice is recorded once.
+  if (db_.changes() > 0)
+    index_.record(number_of(op.origin), op, [this](const DeviceId& d) { return number_of(d); });
+}
+
+void Store::append(const Operation& op, std::string_view body) {
+  const std::int64_t chain = number_of(op.origin);
+  appends_.add(log_id(chain, op.seq), body);
+  index_.record(chain, op, [this](const DeviceId& d) { return number_of(d); });
+}
+
+std::uint64_t Store::clock_entry(const DeviceId& origin, std::uint64_t seq, const DeviceId& of) {
+  const replica::Device* d = devices_.find(of);
+  return d == nullptr ? 0 : index_.entry(number_of(origin), seq, d->no);
 }
 
 std::optional<std::string> Store::body(const DeviceId& origin, std::uint64_t seq) {
@@ -112,12 +128,20 @@ void remove(sql::Database& db, std::int64_t device_no, std::uint64_t first, std:
   drop.bind(1, log_id(device_no, first)).bind(2, log_id(device_no, last));
   drop.run();
   replica::create_schema(db);  // Puts the guard back.
+  CausalIndex(db).remove(device_no, first, last);
 }
 
-void remove_base(sql::Database& db, const DeviceId& origin) {
-  auto st = db.prepare("DELETE FROM ferry_base WHERE origin=?");
+void remove_base(sql::Database& db, const DeviceId& origin, std::int64_t device_no) {
+  auto st = db.prepare("SELECT seq FROM ferry_base WHERE origin=?");
   st.bind_blob(1, origin.bytes.data(), 16);
-  st.run();
+  CausalIndex index(db);
+  while (st.step()) {
+    const auto seq = static_cast<std::uint64_t>(st.integer(0));
+    index.remove(device_no, seq, seq);
+  }
+  auto drop = db.prepare("DELETE FROM ferry_base WHERE origin=?");
+  drop.bind_blob(1, origin.bytes.data(), 16);
+  drop.run();
 }
 
 namespace {

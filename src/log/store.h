@@ -12,6 +12,7 @@
 #include <string>
 
 #include "ferry/reports.h"
+#include "log/causal_index.h"
 #include "replica/devices.h"
 #include "sql/blob_rows.h"
 #include "sql/database.h"
@@ -26,22 +27,29 @@ std::int64_t log_id(std::int64_t device_no, std::uint64_t seq);
 class Store {
  public:
   Store(sql::Database& db, const replica::Devices& devices);
-  // REQUIRES: origin is a known device. Appends are written in groups
+  // Appends `op`, whose canonical encoding is `body`, and records it in the
+  // causal index (log/causal_index.h). REQUIRES: its origin and every device
+  // its clock names are known. Appends are written in groups
   // (sql/blob_rows.h): body() and hash() see them at once, SQL after flush().
-  void append(const DeviceId& origin, std::uint64_t seq, std::string_view body);
+  void append(const Operation& op, std::string_view body);
   // Writes the appends gathered. Call before reading ferry_log with SQL.
   void flush() { appends_.flush(); }
   // The canonical body and hash of (origin, seq), from the log or, for a database
   // bootstrapped from a snapshot, from the operations the snapshot brought (ferry_base).
   std::optional<std::string> body(const DeviceId& origin, std::uint64_t seq);
   std::optional<Hash> hash(const DeviceId& origin, std::uint64_t seq);
-  // Keeps an operation a snapshot brought (its hash already verified).
-  void add_base(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body);
+  // Keeps an operation a snapshot brought (its hash already verified), and records it in the causal index.
+  void add_base(const Operation& op, const Hash& hash, std::string_view body);
+  // The entry for `of` of the whole clock of operation `seq` of `origin` (log/causal_index.h).
+  std::uint64_t clock_entry(const DeviceId& origin, std::uint64_t seq, const DeviceId& of);
 
  private:
   std::optional<std::int64_t> id_of(const DeviceId& origin, std::uint64_t seq) const;
+  std::int64_t number_of(const DeviceId& device) const;
 
+  sql::Database& db_;
   const replica::Devices& devices_;
+  CausalIndex index_;
   sql::BlobRows appends_;
   sql::Statement select_;
   sql::Statement select_base_;
@@ -78,14 +86,15 @@ void for_each_in_chain(sql::Database& db, std::int64_t device_no, std::uint64_t 
 void for_each_in_base(sql::Database& db, const DeviceId& origin, const BodyVisitor& visit);
 
 // The one exception to the log's append-only guard: deletes operations
-// first..last of device `device_no` from the log, inside the caller's
+// first..last of device `device_no` from the log and the causal index, inside the caller's
 // transaction, and puts the guard back. Only for a chain this database stops
 // holding as it was: operations made again under a new identity
 // (identity/reissue.h), or a chain admitted under a key its device's owner
 // disowned (identity/forget.h).
 void remove(sql::Database& db, std::int64_t device_no, std::uint64_t first, std::uint64_t last);
-// Forgets the operations of `origin` a snapshot brought (ferry_base), for the same reason.
-void remove_base(sql::Database& db, const DeviceId& origin);
+// Forgets the operations of `origin`, numbered `device_no` here, that a snapshot
+// brought (ferry_base, and their rows of the causal index), for the same reason.
+void remove_base(sql::Database& db, const DeviceId& origin, std::int64_t device_no);
 
 // Checks every chain. Expected failures are reported, not thrown.
 VerifyReport verify_log(sql::Database& db, const replica::Devices& devices);

@@ -57,6 +57,12 @@ CREATE TRIGGER IF NOT EXISTS ferry_log_append_only_update BEFORE UPDATE ON ferry
 BEGIN SELECT RAISE(ABORT, 'ferry_log is append-only: an operation cannot be changed'); END;
 CREATE TRIGGER IF NOT EXISTS ferry_log_append_only_delete BEFORE DELETE ON ferry_log
 BEGIN SELECT RAISE(ABORT, 'ferry_log is append-only: an operation cannot be deleted'); END;
+CREATE TABLE IF NOT EXISTS ferry_deps(
+  chain INTEGER NOT NULL,    -- Local number of the operation's origin device.
+  dep INTEGER NOT NULL,      -- Local number of a device its clock names.
+  seq INTEGER NOT NULL,      -- The operation's sequence number.
+  dep_seq INTEGER NOT NULL,  -- From this operation on, its origin had seen dep up to dep_seq.
+  PRIMARY KEY(chain, dep, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ferry_base(
   origin BLOB NOT NULL,
   seq INTEGER NOT NULL,
@@ -111,17 +117,18 @@ void size_page_cache(sql::Database& db) {
 
 void create_schema(sql::Database& db) { db.exec(kSchema); }
 
-void check_format(sql::Database& db) {
+int check_format(sql::Database& db) {
   const auto v = get_meta(db, "format");
   const std::int64_t format = v && v->type() == Value::Type::integer ? v->as_integer() : -1;
   if (format > kLocalSchemaVersion || format < 0)
     throw Error(Errc::refused, db.path() + ": was prepared by a newer ferry (local format " +
                                    (v ? v->to_display() : "?") + "); upgrade ferry to open it");
-  if (format < kLocalSchemaVersion)
+  if (format < kOldestUpgradableVersion)
     throw Error(Errc::refused, db.path() + ": was prepared by a pre-release ferry (local format " +
                                    std::to_string(format) + ") whose tables this version cannot read; prepare a fresh copy "
                                    "of the application tables with this ferry (`ferry init`, `ferry track`) and sync "
                                    "it from the other devices");
+  return static_cast<int>(format);
 }
 
 bool has_schema(sql::Database& db) {

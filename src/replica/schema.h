@@ -12,14 +12,19 @@ namespace ferry::replica {
 
 // 2: ferry_log keyed by (device number, seq) with no hash column; merge state of
 //    integer keys in ferry_rows_<n>. Databases of version 1 (a pre-release) are refused.
-constexpr int kLocalSchemaVersion = 3;  // 3: device keys and the trust store.
+// 3: device keys and the trust store. 4: the causal index (ferry_deps, log/causal_index.h).
+constexpr int kLocalSchemaVersion = 4;
+// The oldest version this one upgrades in place (log/upgrade.h); older ones are refused.
+constexpr int kOldestUpgradableVersion = 3;
 
 // Creates every ferry_ table, index and guard trigger; harmless when they exist.
 void create_schema(sql::Database& db);
 // True when init has prepared this database.
 bool has_schema(sql::Database& db);
-// Refuses (Error(refused)) a database whose ferry tables this version cannot read.
-void check_format(sql::Database& db);
+// The database's local format: kLocalSchemaVersion, or one from
+// kOldestUpgradableVersion on that log/upgrade.h brings up to date. Refuses
+// (Error(refused)) a database whose ferry tables this version cannot read.
+int check_format(sql::Database& db);
 // Sets WAL and synchronous=FULL on ferry's connection (the durability ferry
 // promises), and sizes its page cache.
 void configure_connection(sql::Database& db);

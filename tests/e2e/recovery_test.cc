@@ -1,7 +1,10 @@
 // Recovering through the CLI after an impostor's bundle won the first-use race
 // (bundle_format/README.md §14, "A key replaced"): every step tells the person
 // at the keyboard what happened and what to run next, and the end is the real
-// device's rows.
+// device's rows. And recovering a database an older ferry prepared: it is
+// upgraded in place, and the tool says so.
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
 #include "e2e/cli.h"
@@ -64,4 +67,22 @@ TEST_CASE("the CLI walks a person from an impostor's pinned key to the real devi
   const auto status = ferry("status b.db");
   CHECK(status.status == 0);
   CHECK_THAT(status.out, !Catch::Contains("fork"));
+}
+
+TEST_CASE("a database ferry 3.x prepared is upgraded by the first command that opens it, which says so once",
+          "[e2e][upgrade]") {
+  Cli ferry;
+  for (const std::string file : {"office.db", "office.db.key"}) {
+    const std::string from = std::string(FERRY_GOLDEN_DIR) + "/local3/" + file;
+    test::write_file(ferry.dir.file(file), test::read_file(from));
+    REQUIRE(::chmod(ferry.dir.file(file).c_str(), 0600) == 0);
+  }
+  const auto first = ferry("status office.db 2>&1 >/dev/null");  // Only what goes to stderr.
+  CHECK(first.status == 0);
+  CHECK_THAT(first.out, Catch::Contains("office.db: upgraded in place from local format 3") &&
+                            Catch::Contains("every operation, hash and signature is unchanged"));
+  const auto again = ferry("verify office.db 2>&1 >/dev/null");
+  CHECK(again.status == 0);
+  CHECK(again.out.empty());
+  CHECK_THAT(ferry("verify office.db").out, Catch::Contains("7 operations from 2 devices verified"));
 }

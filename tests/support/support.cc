@@ -31,6 +31,10 @@ ferry::sql::Database app(const std::string& path) {
 
 void exec(const std::string& path, const std::string& sql) { app(path).exec(sql); }
 
+void as_left_by_ferry_3(const std::string& path) {
+  exec(path, "DROP TABLE ferry_deps; UPDATE ferry_meta SET value = 3 WHERE key = 'format'");
+}
+
 std::int64_t count(const std::string& path, const std::string& sql) {
   auto db = app(path);
   auto st = db.prepare(sql);

@@ -2,8 +2,9 @@
 // moment leaves all of its work or none of it -- the database passes
 // integrity_check and verify, a bundle is at its path whole or not at all --
 // and running it again completes it; an export never lets out operations its
-// device has not kept; a new identity is taken with its key or not at all.
-// 320 kill points in all.
+// device has not kept; a new identity is taken with its key or not at all; a
+// database of an older local format is upgraded wholly or not at all.
+// 350 kill points in all.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -318,4 +319,52 @@ TEST_CASE("reidentify killed at any moment leaves the old identity or the new on
   WARN(kill_points << " kill points over a " << whole.count() / 1000 << " ms reidentify: " << kept_old
                    << " kept the old identity, " << took_new << " took the new one (" << swapped_on_reopen
                    << " of them with the key swap finished on reopening)");
+}
+
+TEST_CASE("an upgrade killed at any moment leaves local format 3 or 4, never between, and the next open completes it",
+          "[upgrade][crash]") {
+  test::TempDir dir;
+  const std::string pristine = dir.file("pristine.db");
+  {
+    test::Replica a(dir, "a", kSchema), b(dir, "b", kSchema);
+    write_changes(a);
+    (void)test::exchange(a, b, dir);
+    b.sql("UPDATE items SET name = 'b' WHERE id % 3 = 0");
+    (void)test::exchange(b, a, dir);
+    a.sql("UPDATE items SET qty = 0 WHERE id % 5 = 0");
+    (void)a.engine.seal();
+  }
+  test::as_left_by_ferry_3(dir.file("a.db"));
+  std::filesystem::copy_file(dir.file("a.db"), pristine);
+  auto open = [](const std::string& db) { return [db] { (void)Engine::open(db); }; };
+
+  const std::string timing = dir.file("timing.db");
+  std::filesystem::copy_file(pristine, timing);
+  const auto whole = duration_of(open(timing));
+  const std::string index = test::dump(timing, "ferry_deps");
+  REQUIRE(!index.empty());
+
+  std::mt19937_64 rng(20261204);
+  int old_format = 0, upgraded = 0;
+  const int kill_points = 30;
+  for (int k = 0; k < kill_points; ++k) {
+    const std::string db = dir.file("victim-" + std::to_string(k) + ".db");
+    std::filesystem::copy_file(pristine, db);
+    const auto delay = random_delay(rng, whole);
+    (void)killed_after(open(db), delay);
+    INFO("kill point " << k << " after " << delay.count() << " us");
+    check_database_sound(db);
+    const auto format = test::count(db, "SELECT value FROM ferry_meta WHERE key = 'format'");
+    const auto tables = test::count(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'ferry_deps'");
+    CHECK(((format == 3 && tables == 0) || (format == 4 && test::dump(db, "ferry_deps") == index)));
+    (format == 3 ? old_format : upgraded) += 1;
+    auto e = Engine::open(db);
+    CHECK(e.upgraded_from() == (format == 3 ? 3 : 0));
+    CHECK(e.verify().ok);
+    CHECK(test::dump(db, "ferry_deps") == index);
+    std::filesystem::remove(db);
+  }
+  WARN(kill_points << " kill points over a " << whole.count() / 1000 << " ms open with upgrade: " << old_format
+                   << " left local format 3, " << upgraded << " the upgrade whole; none left a part");
+  CHECK(old_format > 0);
 }

@@ -11,8 +11,22 @@
 
 namespace ferry::cli {
 
+namespace {
+
+Engine announced(Engine e, const std::string& db) {
+  if (e.upgraded_from() != 0)
+    std::cerr << "ferry: " << printable(db) << ": upgraded in place from local format " << e.upgraded_from()
+              << ": every operation, hash and signature is unchanged; older ferry versions can no longer open it\n";
+  return e;
+}
+
+}  // namespace
+
+Engine open_engine(const std::string& db) { return announced(Engine::open(db), db); }
+Engine init_engine(const std::string& db, const std::string& name) { return announced(Engine::init(db, name), db); }
+
 int cmd_init(const std::string& db, const std::string& name, bool as_json) {
-  auto e = Engine::init(db, name);
+  auto e = init_engine(db, name);
   if (as_json) {
     const StatusReport s = e.status();
     print(json{{"database", db},
@@ -30,7 +44,7 @@ int cmd_init(const std::string& db, const std::string& name, bool as_json) {
 }
 
 int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack) {
-  auto e = Engine::open(db);
+  auto e = open_engine(db);
   for (const auto& t : tables) {
     if (untrack) {
       e.untrack(t);
@@ -56,7 +70,7 @@ std::string held_row(const HeldRow& h) {
 }  // namespace
 
 int cmd_status(const std::string& db, bool as_json) {
-  auto e = Engine::open(db);
+  auto e = open_engine(db);
   const StatusReport s = e.status();
   if (as_json) {
     print(render::status(s));
@@ -95,7 +109,7 @@ int cmd_status(const std::string& db, bool as_json) {
 }
 
 int cmd_export(const ExportArgs& a) {
-  auto e = Engine::open(a.db);
+  auto e = open_engine(a.db);
   ExportOptions options;
   options.peer = a.peer;
   options.all = a.all;
@@ -126,7 +140,7 @@ int cmd_export(const ExportArgs& a) {
 }
 
 int cmd_import(const std::string& db, const std::vector<std::string>& files, bool as_json) {
-  auto e = Engine::open(db);
+  auto e = open_engine(db);
   ImportSummary total;
   json per_file = json::array();
   // Each bundle is imported on its own, in its own transaction: one that is refused
@@ -252,7 +266,7 @@ int cmd_verify(const std::string& target, bool as_json) {
                                      (n == 0 ? std::string("it is empty") : "it begins with " + printable(std::string(head, std::min<std::size_t>(n, 8)))) +
                                      "): a bundle cut short or damaged on the way? Copy it again.");
   }
-  const VerifyReport r = bundle ? verify_bundle(target) : Engine::open(target).verify();
+  const VerifyReport r = bundle ? verify_bundle(target) : open_engine(target).verify();
   if (as_json) {
     print(render::verify(r, bundle ? "bundle" : "database"));
   } else if (r.ok) {
@@ -265,7 +279,7 @@ int cmd_verify(const std::string& target, bool as_json) {
 }
 
 int cmd_conflicts(const std::string& db, bool as_json) {
-  auto e = Engine::open(db);
+  auto e = open_engine(db);
   const auto list = e.conflicts();
   if (as_json) {
     print(render::conflicts(list));
@@ -295,7 +309,7 @@ int cmd_conflicts(const std::string& db, bool as_json) {
 }
 
 int cmd_resolve(const ResolveArgs& a) {
-  auto e = Engine::open(a.db);
+  auto e = open_engine(a.db);
   Operation op;
   if (a.value) op = e.resolve(a.id, Value::parse(*a.value));
   else if (a.keep == "winner" || a.keep == "loser") op = e.resolve(a.id, a.keep == "winner" ? Keep::winner : Keep::loser);
@@ -306,7 +320,7 @@ int cmd_resolve(const ResolveArgs& a) {
 }
 
 int cmd_log(const LogArgs& a) {
-  auto e = Engine::open(a.db);
+  auto e = open_engine(a.db);
   LogFilter f;
   if (!a.table.empty()) f.table = a.table;
   if (!a.key.empty()) {
@@ -337,7 +351,7 @@ int cmd_log(const LogArgs& a) {
 }
 
 int cmd_peers(const std::string& db, bool as_json) {
-  auto e = Engine::open(db);
+  auto e = open_engine(db);
   const auto s = e.status();
   if (as_json) {
     json out = json::array();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/engine.h"
 #include "ferry/error.h"
 
 namespace ferry::cli {
@@ -19,6 +20,10 @@ enum Exit : int {
 
 // The exit code of an error of this kind (main.cc).
 int exit_code(Errc code);
+// Engine::open and Engine::init, saying on stderr when the database was
+// upgraded in place from an older local format (bundle_format/format4.md §8).
+Engine open_engine(const std::string& db);
+Engine init_engine(const std::string& db, const std::string& name);
 
 int cmd_init(const std::string& db, const std::string& name, bool json);
 int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack);

@@ -54,7 +54,7 @@ std::string root_digits(const std::string& text) {
 }  // namespace
 
 int cmd_fingerprint(const std::string& db, const std::string& out, bool as_json) {
-  auto e = Engine::open(db);
+  auto e = open_engine(db);
   if (!out.empty()) e.check_output(out, "fingerprint");
   const Fingerprint f = e.fingerprint();
   if (!out.empty()) {
@@ -171,7 +171,7 @@ int cmd_prove(const std::string& db, const std::string& operation, const std::st
   if (!id)
     throw Error(Errc::invalid_argument, "'" + operation.substr(0, 80) + "' is not an operation id (`ferry log " + db +
                                             " --json` shows each operation's id)");
-  auto e = Engine::open(db);
+  auto e = open_engine(db);
   if (!out.empty()) e.check_output(out, "proof");
   const InclusionProof p = e.prove(*id);
   const Hash root = *root_of(p);

@@ -23,7 +23,7 @@ std::string values_text(const std::vector<ColumnValue>& values) {
 }  // namespace
 
 int cmd_history(const HistoryArgs& a) {
-  auto e = Engine::open(a.db);
+  auto e = open_engine(a.db);
   const auto key = key_of(a);
   if (!a.at.empty()) {
     const auto row = e.row_at(a.table, key, PastPoint::parse(a.at));
@@ -55,7 +55,7 @@ int cmd_history(const HistoryArgs& a) {
 }
 
 int cmd_as_of(const HistoryArgs& a) {
-  auto e = Engine::open(a.db);
+  auto e = open_engine(a.db);
   const AsOfSummary s = e.table_as_of(a.table, PastPoint::parse(a.at), a.output);
   if (a.json) {
     json out = render::as_of(s);

@@ -14,7 +14,7 @@ int cmd_trust(const TrustArgs& a) {
     if (a.args.size() != n)
       throw Error(Errc::invalid_argument, std::string("usage: ferry trust ") + a.db + " " + a.action + " " + usage);
   };
-  auto e = Engine::open(a.db);
+  auto e = open_engine(a.db);
   if (a.action == "add") {
     want(2, "DEVICE KEY [--name NAME] [--forget]   (KEY: the public key `ferry status` shows on that device)");
     const TrustAdded r = e.trust_add(a.args[0], a.args[1], a.name, a.forget);
@@ -61,7 +61,7 @@ int cmd_trust(const TrustArgs& a) {
 }
 
 int cmd_reidentify(const std::string& db, bool as_json) {
-  auto e = Engine::open(db);
+  auto e = open_engine(db);
   const std::string name = e.device_name();
   const Reidentified r = e.reidentify();
   if (as_json) {

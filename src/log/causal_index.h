@@ -1,0 +1,46 @@
+#pragma once
+// The causal index (ferry_deps): what each operation held had seen, kept as
+// the clock entries that grew along its chain, so that "had B seen A?" is one
+// index seek and the table is sized by clock advances, never by devices ×
+// operations (bundle_format/format4.md §4).
+//
+// For operation `seq` of the device numbered `chain` here, the whole clock's
+// entry for device `dep` is `seq` itself when dep == chain, else the dep_seq
+// of the row (chain, dep, s) with the greatest s ≤ seq, or 0 when there is
+// none. A format 2 operation adds its deps as rows; a format 1 operation,
+// which carries its whole clock, adds the entries above what the rows already
+// give. Clocks grow along a chain, so the answer is exact in whatever order
+// the operations of a chain are recorded.
+
+#include <cstdint>
+#include <functional>
+
+#include "ferry/operation.h"
+#include "sql/database.h"
+
+namespace ferry::log {
+
+class CausalIndex {
+ public:
+  explicit CausalIndex(sql::Database& db);
+  // Records operation `op`, of the device numbered `chain`; `number_of` gives
+  // the local number of each device its clock names (all known here: an
+  // operation is applied only once its causal past is).
+  void record(std::int64_t chain, const Operation& op, const std::function<std::int64_t(const DeviceId&)>& number_of);
+  // The entry for device `dep` of the whole clock of operation `seq` of `chain`.
+  std::uint64_t entry(std::int64_t chain, std::uint64_t seq, std::int64_t dep);
+  // Forgets the rows of operations first..last of `chain` (their operations left the log).
+  void remove(std::int64_t chain, std::uint64_t first, std::uint64_t last);
+
+ private:
+  sql::Statement lookup_;
+  sql::Statement insert_;
+  sql::Statement remove_;
+  // The whole clock of the format 1 operation recorded last, so that the next
+  // one of its chain is compared in memory rather than by a seek per entry.
+  std::int64_t last_chain_ = 0;
+  std::uint64_t last_seq_ = 0;
+  VectorClock last_clock_;
+};
+
+}  // namespace ferry::log

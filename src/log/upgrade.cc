@@ -1,0 +1,47 @@
+#include "log/upgrade.h"
+
+#include "ferry/error.h"
+#include "log/codec.h"
+#include "log/store.h"
+#include "replica/devices.h"
+#include "replica/meta.h"
+#include "replica/schema.h"
+
+namespace ferry::log {
+
+namespace {
+
+// 3 -> 4: every operation held enters the causal index as it would have on arrival.
+void add_causal_index(sql::Database& db) {
+  replica::create_schema(db);  // Creates ferry_deps; everything else exists.
+  replica::Devices devices(db);
+  CausalIndex index(db);
+  ChainReader chains(db);
+  auto number_of = [&](const DeviceId& id) {
+    const replica::Device* d = devices.find(id);
+    if (d == nullptr)
+      throw Error(Errc::corrupt, db.path() + ": an operation names device " + id.to_string() +
+                                     ", which this database does not know; `ferry verify` says more");
+    return d->no;
+  };
+  const std::string where = db.path() + ": log";
+  for (const auto& [no, device] : devices.all()) {
+    for_each_in_base(db, device.id, [&](std::string_view body) { index.record(no, decode(body, where), number_of); });
+    chains.read(no, device.base_seq + 1, device.head_seq,
+                [&](std::uint64_t, std::string_view body) { index.record(no, decode(body, where), number_of); });
+  }
+}
+
+}  // namespace
+
+void upgrade(sql::Database& db, int from) {
+  if (from == 3) {
+    add_causal_index(db);
+    from = 4;
+  }
+  if (from != replica::kLocalSchemaVersion)
+    throw Error(Errc::internal, db.path() + ": no upgrade leads from local format " + std::to_string(from));
+  replica::set_meta(db, "format", Value::integer(replica::kLocalSchemaVersion));
+}
+
+}  // namespace ferry::log

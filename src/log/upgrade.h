@@ -1,0 +1,20 @@
+#pragma once
+// Bringing a database ferry prepared in an older local format up to date, in
+// place (bundle_format/format4.md §8). What an upgrade adds is derived from
+// the operations held; no body is rewritten, so every hash and signature
+// stays valid.
+//
+//   3 -> 4: the causal index (log/causal_index.h), filled from the clocks of
+//           every operation held, each chain read once in seq order.
+
+#include "sql/database.h"
+
+namespace ferry::log {
+
+// Brings the database from local format `from` (replica::check_format) to
+// replica::kLocalSchemaVersion inside the caller's transaction, so that a
+// crash leaves it as it was or wholly upgraded. Throws Error(corrupt) for an
+// operation that does not decode, changing nothing once rolled back.
+void upgrade(sql::Database& db, int from);
+
+}  // namespace ferry::log
