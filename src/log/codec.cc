@@ -1,113 +1,14 @@
 #include "log/codec.h"
 
 #include <cstring>
-#include <msgpack.hpp>
 
 #include "ferry/error.h"
 #include "hash/sha256.h"
-#include "util/msgpack_io.h"
+#include "log/fields.h"
 #include "util/uuid.h"
 
 namespace ferry::log {
 namespace {
-
-class Encoder {
- public:
-  Encoder() { sink_.out.reserve(256); }  // Most operations fit.
-  void array(std::size_t n) { packer_.pack_array(static_cast<std::uint32_t>(n)); }
-  void uint(std::uint64_t v) { packer_.pack_uint64(v); }
-  void bin(const void* p, std::size_t n) {
-    packer_.pack_bin(static_cast<std::uint32_t>(n));
-    packer_.pack_bin_body(static_cast<const char*>(p), static_cast<std::uint32_t>(n));
-  }
-  void str(std::string_view s) {
-    packer_.pack_str(static_cast<std::uint32_t>(s.size()));
-    packer_.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
-  }
-  void value(const Value& v) {
-    switch (v.type()) {
-      case Value::Type::null: packer_.pack_nil(); break;
-      case Value::Type::integer: packer_.pack_int64(v.as_integer()); break;
-      case Value::Type::real: real(v.as_real()); break;
-      case Value::Type::text: str(v.as_text()); break;
-      case Value::Type::blob: bin(v.as_blob().data(), v.as_blob().size()); break;
-    }
-  }
-  // msgpack::pack(double) writes integral doubles as integers (and loses -0.0): never use it.
-  void real(double v) {
-    std::uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    char out[9] = {static_cast<char>(0xcb)};
-    for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
-    sink_.write(out, sizeof out);
-  }
-  std::string take() { return std::move(sink_.out); }
-
- private:
-  util::AppendSink<std::string> sink_;
-  msgpack::packer<util::AppendSink<std::string>> packer_{sink_};
-};
-
-const msgpack::unpack_limit kLimits(/*array=*/kMaxArray, /*map=*/0, /*str=*/kMaxValueBytes,
-                                    /*bin=*/kMaxValueBytes, /*ext=*/0, /*depth=*/4);
-
-// REQUIRES: `bytes` outlives the returned object (its strings point into it).
-std::unique_ptr<util::Unpacked> parse_exactly(std::string_view bytes, const std::string& where) {
-  std::size_t offset = 0;
-  std::unique_ptr<util::Unpacked> handle;
-  try {
-    handle = std::make_unique<util::Unpacked>(bytes, offset, kLimits);
-  } catch (const std::exception& e) {
-    throw Error(Errc::corrupt, where + ": not valid msgpack: " + e.what());
-  }
-  if (offset != bytes.size())
-    throw Error(Errc::corrupt, where + ": " + std::to_string(bytes.size() - offset) +
-                                   " unexpected bytes after the encoded operation");
-  return handle;
-}
-
-[[noreturn]] void bad(const std::string& where, const char* field, const char* expected) {
-  throw Error(Errc::corrupt, where + ": field '" + field + "' is not " + expected);
-}
-
-std::uint64_t get_uint(const msgpack::object& o, const std::string& where, const char* field) {
-  if (o.type != msgpack::type::POSITIVE_INTEGER) bad(where, field, "an unsigned integer");
-  return o.via.u64;
-}
-
-const msgpack::object_array& get_array(const msgpack::object& o, const std::string& where,
-                                       const char* field) {
-  if (o.type != msgpack::type::ARRAY) bad(where, field, "an array");
-  return o.via.array;
-}
-
-void get_bin(const msgpack::object& o, std::uint8_t* out, std::size_t n, const std::string& where,
-             const char* field) {
-  if (o.type != msgpack::type::BIN || o.via.bin.size != n) bad(where, field, "a binary of the right length");
-  std::memcpy(out, o.via.bin.ptr, n);
-}
-
-std::string get_str(const msgpack::object& o, const std::string& where, const char* field) {
-  if (o.type != msgpack::type::STR) bad(where, field, "a string");
-  return std::string(o.via.str.ptr, o.via.str.size);
-}
-
-Value get_value(const msgpack::object& o, const std::string& where, const char* field) {
-  switch (o.type) {
-    case msgpack::type::NIL: return Value();
-    case msgpack::type::POSITIVE_INTEGER:
-      if (o.via.u64 > static_cast<std::uint64_t>(INT64_MAX)) bad(where, field, "a 64-bit signed integer");
-      return Value::integer(static_cast<std::int64_t>(o.via.u64));
-    case msgpack::type::NEGATIVE_INTEGER: return Value::integer(o.via.i64);
-    case msgpack::type::FLOAT64: return Value::real(o.via.f64);
-    case msgpack::type::STR: return Value::text(std::string(o.via.str.ptr, o.via.str.size));
-    case msgpack::type::BIN: {
-      const auto* p = reinterpret_cast<const std::uint8_t*>(o.via.bin.ptr);
-      return Value::blob(Bytes(p, p + o.via.bin.size));
-    }
-    default: bad(where, field, "a SQLite value (nil, integer, float64, string or binary)");
-  }
-}
 
 void encode_clock(Encoder& e, const VectorClock& clock) {
   e.array(clock.entries().size());

@@ -1,0 +1,160 @@
+#include "bundle/stored.h"
+
+#include <algorithm>
+
+#include "ferry/error.h"
+#include "log/codec.h"
+#include "log/fields.h"
+#include "util/uuid.h"
+
+namespace ferry::bundle {
+
+namespace {
+
+std::string id_key(const DeviceId& id) { return std::string(reinterpret_cast<const char*>(id.bytes.data()), 16); }
+
+// The 48-bit Unix-millisecond time at the start of a UUIDv7.
+std::uint64_t time_of(const OperationId& id) {
+  std::uint64_t ms = 0;
+  for (int i = 0; i < 6; ++i) ms = ms << 8 | id.bytes[static_cast<std::size_t>(i)];
+  return ms;
+}
+
+}  // namespace
+
+StoredForms::StoredForms(std::vector<DeviceId> chains, std::vector<TableShape> tables)
+    : chains_(std::move(chains)), tables_(std::move(tables)) {
+  for (std::size_t i = 0; i < chains_.size(); ++i) chain_numbers_.emplace(id_key(chains_[i]), i + 1);
+  for (std::size_t i = 0; i < tables_.size(); ++i) table_numbers_.emplace(tables_[i].name, i + 1);
+}
+
+void StoredForms::encode(const Operation& op, const Position& at, std::string& out) const {
+  log::Encoder e;
+  if (op.format == 1) {
+    e.array(2);
+    e.nil();
+    const std::string body = log::encode(op);
+    const std::string_view unlinked = log::unlinked(body);
+    e.bin(unlinked.data(), unlinked.size());
+    e.append_to(out);
+    return;
+  }
+  const auto table = table_numbers_.find(op.table);
+  if (table == table_numbers_.end())
+    throw Error(Errc::invalid_argument, "table " + op.table + " is not among the bundle's tables");
+  const TableShape& shape = tables_[table->second - 1];
+  const std::uint64_t time_ms = time_of(op.id);
+  e.array(7);
+  e.uint(op.lamport - at.prev_lamport);
+  e.integer(static_cast<std::int64_t>(time_ms) - static_cast<std::int64_t>(at.prev_time_ms));
+  e.array(op.clock.entries().size());
+  for (const auto& [device, seq] : op.clock.entries()) {  // By device: the chains' numbering order.
+    const auto chain = chain_numbers_.find(id_key(device));
+    if (chain == chain_numbers_.end())
+      throw Error(Errc::invalid_argument, "chain " + device.to_string() + " is not among the bundle's chains");
+    e.array(2);
+    e.uint(chain->second);
+    e.uint(seq);
+  }
+  e.uint(table->second);
+  e.array(op.key.size());
+  for (const auto& v : op.key) e.value(v);
+  e.uint(static_cast<std::uint64_t>(op.kind));
+  std::vector<std::pair<std::size_t, const Value*>> columns;
+  columns.reserve(op.columns.size());
+  for (const auto& c : op.columns) {
+    const auto at_column = std::find(shape.columns.begin(), shape.columns.end(), c.name);
+    if (at_column == shape.columns.end())
+      throw Error(Errc::invalid_argument, "column " + c.name + " is not among table " + op.table + "'s columns");
+    columns.emplace_back(static_cast<std::size_t>(at_column - shape.columns.begin()), &c.value);
+  }
+  std::sort(columns.begin(), columns.end());
+  e.array(columns.size());
+  for (const auto& [number, value] : columns) {
+    e.array(2);
+    e.uint(number);
+    e.value(*value);
+  }
+  e.append_to(out);
+}
+
+Operation StoredForms::decode(std::string_view segment, std::size_t& offset, const Position& at,
+                              std::string& canonical, const std::string& where) const {
+  const std::size_t start = offset;
+  const auto handle = log::parse_next(segment, offset, where);
+  const auto& top = log::get_array(handle->get(), where, "stored operation");
+  Operation op;
+  if (top.size == 2 && top.ptr[0].type == msgpack::type::NIL) {  // stored1: a 3.0 body without its link.
+    if (top.ptr[1].type != msgpack::type::BIN) log::bad(where, "stored operation", "[nil, bin] for format 1");
+    log::relink(std::string_view(top.ptr[1].via.bin.ptr, top.ptr[1].via.bin.size), at.prev_hash, canonical);
+    op = log::decode(canonical, where, 1);
+  } else {
+    if (top.size != 7) log::bad(where, "stored operation", "an array of 7 fields, or [nil, bin]");
+    const msgpack::object* f = top.ptr;
+    op.format = 2;
+    op.origin = at.origin;
+    op.seq = at.seq;
+    op.prev_hash = at.prev_hash;
+    const std::uint64_t step = log::get_uint(f[0], where, "lamport step");
+    if (step == 0 || step > static_cast<std::uint64_t>(INT64_MAX) - at.prev_lamport)
+      log::bad(where, "lamport step", "at least 1, with a Lamport time below 2^63");
+    op.lamport = at.prev_lamport + step;
+    const msgpack::object& time_step = f[1];
+    std::int64_t delta = 0;
+    if (time_step.type == msgpack::type::POSITIVE_INTEGER && time_step.via.u64 <= log::kMaxTimeMs)
+      delta = static_cast<std::int64_t>(time_step.via.u64);
+    else if (time_step.type == msgpack::type::NEGATIVE_INTEGER && time_step.via.i64 >= -static_cast<std::int64_t>(log::kMaxTimeMs))
+      delta = time_step.via.i64;
+    else
+      log::bad(where, "time step", "an integer within 48 bits");
+    const std::int64_t time_ms = static_cast<std::int64_t>(at.prev_time_ms) + delta;
+    if (time_ms < 0 || static_cast<std::uint64_t>(time_ms) > log::kMaxTimeMs)
+      log::bad(where, "time step", "one that keeps the time between 0 and 2^48-1");
+    op.id = util::make_operation_id(time_ms, op.origin, op.seq);
+    const auto& deps = log::get_array(f[2], where, "deps");
+    for (std::uint32_t i = 0; i < deps.size; ++i) {
+      const auto& entry = log::get_array(deps.ptr[i], where, "deps entry");
+      if (entry.size != 2) log::bad(where, "deps entry", "a [chain, seq] pair");
+      const std::uint64_t chain = log::get_uint(entry.ptr[0], where, "deps chain");
+      if (chain == 0 || chain > chains_.size()) log::bad(where, "deps chain", "a chain the bundle numbers");
+      const std::uint64_t seq = log::get_uint(entry.ptr[1], where, "deps seq");
+      if (seq == 0 || seq > log::kMaxCounter) log::bad(where, "deps seq", "between 1 and 2^62");
+      op.clock.set(chains_[chain - 1], seq);
+    }
+    const std::uint64_t table = log::get_uint(f[3], where, "table");
+    if (table == 0 || table > tables_.size()) log::bad(where, "table", "a table the bundle numbers");
+    const TableShape& shape = tables_[table - 1];
+    op.table = shape.name;
+    const auto& key = log::get_array(f[4], where, "key");
+    for (std::uint32_t i = 0; i < key.size; ++i) op.key.push_back(log::get_value(key.ptr[i], where, "key"));
+    const std::uint64_t kind = log::get_uint(f[5], where, "kind");
+    if (kind > 2) log::bad(where, "kind", "0 (insert), 1 (update) or 2 (delete)");
+    op.kind = static_cast<OpKind>(kind);
+    const auto& columns = log::get_array(f[6], where, "columns");
+    for (std::uint32_t i = 0; i < columns.size; ++i) {
+      const auto& pair = log::get_array(columns.ptr[i], where, "column");
+      if (pair.size != 2) log::bad(where, "column", "a [number, value] pair");
+      const std::uint64_t number = log::get_uint(pair.ptr[0], where, "column number");
+      if (number >= shape.columns.size()) log::bad(where, "column number", "a column of the table");
+      op.columns.push_back({shape.columns[number], log::get_value(pair.ptr[1], where, "column value")});
+    }
+    std::sort(op.columns.begin(), op.columns.end(),
+              [](const ColumnValue& a, const ColumnValue& b) { return a.name < b.name; });
+    // The canonical decoder checks everything else (deps free of the origin, a key, no columns on a delete).
+    try {
+      canonical = log::encode(op);
+    } catch (const Error& e) {
+      if (e.code() != Errc::invalid_argument) throw;
+      throw Error(Errc::corrupt, where + ": " + e.what());
+    }
+    op = log::decode(canonical, where, log::kNewestOperationFormat);
+  }
+  // One operation, one stored form.
+  std::string again;
+  encode(op, at, again);
+  if (again != segment.substr(start, offset - start))
+    throw Error(Errc::corrupt, where + ": operation is not stored in its one form");
+  return op;
+}
+
+}  // namespace ferry::bundle

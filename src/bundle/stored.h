@@ -1,0 +1,73 @@
+#pragma once
+// The stored form of an operation in a format 4.0 bundle's segments
+// (bundle_format/format4.md §5): the operation without what its range, its
+// position in the range and the bundle's tables already say. A reader turns
+// it back into the canonical encoding (log/codec.h), which is what is hashed
+// and checked, as 3.0 does with prev_hash.
+//
+// stored  := stored2 | stored1
+// stored2 := array(7) [ uint lamport_step, int time_step,
+//                       array[ array(2)[uint chain, uint seq] ] deps (chain numbers ascending),
+//                       uint table, array[value] key, uint kind,
+//                       array[ array(2)[uint column, value] ] columns (column numbers ascending) ]
+// stored1 := array(2) [ nil, bin body ]   a format 1 operation (a chain begun
+//                                         before 4.0): its canonical body
+//                                         without prev_hash, as in 3.0
+//
+// lamport = previous lamport + lamport_step (step ≥ 1: Lamport times grow
+// along a chain), time_ms = previous time_ms + time_step, "previous" being
+// the operation before it in its range, or 0 for a range's first. Chains and
+// tables are numbered from 1 in the bundle's ferry_chains and ferry_tables;
+// a column by its position (from 0) in its table's columns.
+//
+// One operation has one stored form: a reader re-encodes what it decoded and
+// refuses other bytes, as it does for the canonical encoding.
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ferry/operation.h"
+
+namespace ferry::bundle {
+
+struct TableShape {
+  std::string name;
+  std::vector<std::string> columns;  // In table order: the numbering of columns.
+};
+
+// What the stored form leaves out: where the operation sits.
+struct Position {
+  DeviceId origin;
+  std::uint64_t seq = 0;
+  Hash prev_hash{};
+  std::uint64_t prev_lamport = 0;  // 0 for a range's first operation.
+  std::uint64_t prev_time_ms = 0;  // 0 for a range's first operation.
+};
+
+class StoredForms {
+ public:
+  // `chains` and `tables` in the bundle's numbering: element i is number i + 1.
+  StoredForms(std::vector<DeviceId> chains, std::vector<TableShape> tables);
+
+  // Appends the stored form of `op`, which sits at `at`, to `out`. Throws
+  // Error(invalid_argument) for a chain or table not numbered here.
+  void encode(const Operation& op, const Position& at, std::string& out) const;
+
+  // Decodes the stored form that starts at `offset` in `segment`, moving
+  // `offset` past it; returns the operation at `at` and sets `canonical` to its
+  // canonical encoding. Throws Error(corrupt) naming the field for anything
+  // that is not exactly a stored form of a well-formed operation, and
+  // Error(refused) for a format or scope newer than this ferry reads.
+  Operation decode(std::string_view segment, std::size_t& offset, const Position& at, std::string& canonical,
+                   const std::string& where) const;
+
+ private:
+  std::vector<DeviceId> chains_;
+  std::vector<TableShape> tables_;
+  std::unordered_map<std::string, std::uint64_t> chain_numbers_;  // By the 16 id bytes.
+  std::unordered_map<std::string, std::uint64_t> table_numbers_;
+};
+
+}  // namespace ferry::bundle

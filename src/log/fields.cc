@@ -1,0 +1,74 @@
+#include "log/fields.h"
+
+#include "ferry/error.h"
+#include "log/codec.h"
+
+namespace ferry::log {
+namespace {
+
+const msgpack::unpack_limit kLimits(/*array=*/kMaxArray, /*map=*/0, /*str=*/kMaxValueBytes,
+                                    /*bin=*/kMaxValueBytes, /*ext=*/0, /*depth=*/4);
+
+}  // namespace
+
+std::unique_ptr<util::Unpacked> parse_next(std::string_view bytes, std::size_t& offset, const std::string& where) {
+  try {
+    return std::make_unique<util::Unpacked>(bytes, offset, kLimits);
+  } catch (const std::exception& e) {
+    throw Error(Errc::corrupt, where + ": not valid msgpack: " + e.what());
+  }
+}
+
+std::unique_ptr<util::Unpacked> parse_exactly(std::string_view bytes, const std::string& where) {
+  std::size_t offset = 0;
+  auto handle = parse_next(bytes, offset, where);
+  if (offset != bytes.size())
+    throw Error(Errc::corrupt, where + ": " + std::to_string(bytes.size() - offset) +
+                                   " unexpected bytes after the encoded operation");
+  return handle;
+}
+
+[[noreturn]] void bad(const std::string& where, const char* field, const char* expected) {
+  throw Error(Errc::corrupt, where + ": field '" + field + "' is not " + expected);
+}
+
+std::uint64_t get_uint(const msgpack::object& o, const std::string& where, const char* field) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER) bad(where, field, "an unsigned integer");
+  return o.via.u64;
+}
+
+const msgpack::object_array& get_array(const msgpack::object& o, const std::string& where,
+                                       const char* field) {
+  if (o.type != msgpack::type::ARRAY) bad(where, field, "an array");
+  return o.via.array;
+}
+
+void get_bin(const msgpack::object& o, std::uint8_t* out, std::size_t n, const std::string& where,
+             const char* field) {
+  if (o.type != msgpack::type::BIN || o.via.bin.size != n) bad(where, field, "a binary of the right length");
+  std::memcpy(out, o.via.bin.ptr, n);
+}
+
+std::string get_str(const msgpack::object& o, const std::string& where, const char* field) {
+  if (o.type != msgpack::type::STR) bad(where, field, "a string");
+  return std::string(o.via.str.ptr, o.via.str.size);
+}
+
+Value get_value(const msgpack::object& o, const std::string& where, const char* field) {
+  switch (o.type) {
+    case msgpack::type::NIL: return Value();
+    case msgpack::type::POSITIVE_INTEGER:
+      if (o.via.u64 > static_cast<std::uint64_t>(INT64_MAX)) bad(where, field, "a 64-bit signed integer");
+      return Value::integer(static_cast<std::int64_t>(o.via.u64));
+    case msgpack::type::NEGATIVE_INTEGER: return Value::integer(o.via.i64);
+    case msgpack::type::FLOAT64: return Value::real(o.via.f64);
+    case msgpack::type::STR: return Value::text(std::string(o.via.str.ptr, o.via.str.size));
+    case msgpack::type::BIN: {
+      const auto* p = reinterpret_cast<const std::uint8_t*>(o.via.bin.ptr);
+      return Value::blob(Bytes(p, p + o.via.bin.size));
+    }
+    default: bad(where, field, "a SQLite value (nil, integer, float64, string or binary)");
+  }
+}
+
+}  // namespace ferry::log
