@@ -254,7 +254,7 @@ std::vector<Operation> Engine::log(const LogFilter& filter) {
   impl_->seal_captured();
   std::vector<Operation> out;
   log::for_each_logged(impl_->db, [&](std::string_view body) {
-    Operation op = log::decode(body, impl_->db.path() + ": log");
+    Operation op = log::decode(body, impl_->db.path() + ": log", log::kNewestOperationFormat);
     if (filter.table && op.table != *filter.table) return;
     if (filter.key && op.key != *filter.key) return;
     if (filter.device && op.origin != *filter.device) return;

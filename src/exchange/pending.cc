@@ -41,7 +41,7 @@ std::optional<PendingOperation> PendingReader::first(const DeviceId& device) {
   p.body = std::string(first_.blob_view(1));
   const std::string stored(first_.blob_view(0));
   first_.reset();
-  p.op = log::decode(p.body, db_.path() + ": pending operation");
+  p.op = log::decode(p.body, db_.path() + ": pending operation", log::kNewestOperationFormat);
   p.hash = log::hash_of(p.body);
   if (stored.size() != p.hash.size() || std::memcmp(stored.data(), p.hash.data(), p.hash.size()) != 0)
     throw Error(Errc::corrupt, db_.path() + ": pending operation " + std::to_string(p.op.seq) + " of device " +

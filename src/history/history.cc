@@ -11,7 +11,9 @@
 #include "history/replay.h"
 #include "log/codec.h"
 #include "log/store.h"
+#include "merge/causality.h"
 #include "merge/rules.h"
+#include "replica/devices.h"
 #include "util/files.h"
 
 namespace ferry::history {
@@ -22,7 +24,7 @@ namespace {
 void for_each_operation(sql::Database& db, const std::string& table,
                         const std::function<void(Operation&&, std::string_view)>& each) {
   log::for_each_held(db, [&](std::string_view body) {
-    Operation op = log::decode(body, db.path() + ": log");
+    Operation op = log::decode(body, db.path() + ": log", log::kNewestOperationFormat);
     if (op.table == table) each(std::move(op), body);
   });
 }
@@ -46,11 +48,20 @@ void check_key(const capture::TrackedTable& t, const std::vector<Value>& key) {
 
 bool by_lamport(const OperationRef& a, const OperationRef& b) { return merge::causal_less(*a, *b); }
 
+// What happened-before reads (merge/causality.h): the log and its causal index.
+struct Past {
+  explicit Past(sql::Database& db) : devices(db), log(db, devices), causality(log) {}
+  replica::Devices devices;
+  log::Store log;
+  merge::Causality causality;
+};
+
 // Writes into a new database at `path` the rows of `t` that exist after the
 // operations `sorted` yields, which come grouped by row and in (Lamport time,
 // origin) order within a row. One row is held in memory at a time.
 AsOfSummary write_copy(sql::Database& source, const capture::TrackedTable& t, sql::Statement& sorted,
                        const std::string& path) {
+  Past past(source);
   auto definition = source.prepare("SELECT sql FROM sqlite_schema WHERE type='table' AND name=?");
   definition.bind(1, t.name);
   if (!definition.step() || definition.is_null(0))
@@ -88,12 +99,13 @@ AsOfSummary write_copy(sql::Database& source, const capture::TrackedTable& t, sq
   std::vector<Value> row_key;
   std::optional<RowReplay> replay;
   while (sorted.step()) {
-    auto op = std::make_shared<const Operation>(log::decode(sorted.blob_view(1), source.path() + ": log"));
+    auto op = std::make_shared<const Operation>(
+        log::decode(sorted.blob_view(1), source.path() + ": log", log::kNewestOperationFormat));
     if (!replay || sorted.blob_view(0) != row_pk) {
       if (replay) write(row_key, *replay);
       row_pk = std::string(sorted.blob_view(0));
       row_key = op->key;
-      replay.emplace(t);
+      replay.emplace(t, past.causality);
     }
     (void)replay->add(op);
     ++summary.operations;
@@ -144,7 +156,8 @@ std::vector<RowVersion> row_history(sql::Database& db, const std::string& table,
   std::sort(ops.begin(), ops.end(), by_lamport);  // A causal order: Lamport times grow along every chain of causes.
   std::vector<RowVersion> out;
   std::map<const Operation*, std::size_t> version_of;
-  RowReplay replay(t);
+  Past past(db);
+  RowReplay replay(t, past.causality);
   for (const auto& op : ops) {
     const auto rivals = replay.add(op);
     RowVersion v{*op, replay.exists(), {}, {}};
@@ -164,7 +177,8 @@ std::optional<std::vector<ColumnValue>> row_at(sql::Database& db, const std::str
   capture::Registry tables(db);
   const capture::TrackedTable& t = find_table(tables, table, db.path());
   check_key(t, key);
-  RowReplay replay(t);
+  Past past(db);
+  RowReplay replay(t, past.causality);
   for_each_operation(db, table, [&](Operation&& op, std::string_view) {
     if (op.key == key && at.includes(op)) replay.add(std::make_shared<const Operation>(std::move(op)));
   });

@@ -27,11 +27,11 @@ std::vector<OperationRef> RowReplay::add(const OperationRef& op) {
     const auto mine = merge::written(*op, name);
     std::vector<OperationRef> met;  // Neither before nor after op: what it meets if it enters.
     for (const auto& f : frontier)
-      if (!merge::happened_before(*f, *op) && merge::written(*f, name) != mine) met.push_back(f);
+      if (!causality_->happened_before(*f, *op) && merge::written(*f, name) != mine) met.push_back(f);
     // A set need not arrive in causal order: an operation added earlier may follow op.
     const bool entered = merge::enter_frontier(
-        frontier, op, [&](const OperationRef& f) { return merge::happened_before(*f, *op); },
-        [&](const OperationRef& f) { return merge::happened_before(*op, *f); }, /*check_late=*/true);
+        frontier, op, [&](const OperationRef& f) { return causality_->happened_before(*f, *op); },
+        [&](const OperationRef& f) { return causality_->happened_before(*op, *f); }, /*check_late=*/true);
     if (!entered) return;
     for (const auto& f : met)
       if (std::find(rivals.begin(), rivals.end(), f) == rivals.end()) rivals.push_back(f);

@@ -13,6 +13,7 @@
 
 #include "capture/tables.h"
 #include "ferry/operation.h"
+#include "merge/causality.h"
 
 namespace ferry::history {
 
@@ -20,7 +21,9 @@ using OperationRef = std::shared_ptr<const Operation>;
 
 class RowReplay {
  public:
-  explicit RowReplay(const capture::TrackedTable& table) : table_(&table) {}
+  // `causality` answers happened-before for the operations added (merge/causality.h).
+  RowReplay(const capture::TrackedTable& table, const merge::Causality& causality)
+      : table_(&table), causality_(&causality) {}
 
   // Adds `op`; returns the operations it met in the frontier of a cell it
   // writes -- neither before nor after it -- that wrote another value there:
@@ -42,6 +45,7 @@ class RowReplay {
   Cell& cell(const std::string& name);
 
   const capture::TrackedTable* table_;
+  const merge::Causality* causality_;
   std::vector<Cell> cells_;  // A handful per row.
 };
 

@@ -209,7 +209,7 @@ VerifyReport verify_log(sql::Database& db, const replica::Devices& devices) {
     const std::string_view body(reinterpret_cast<const char*>(body_b.data()), body_b.size());
     Operation op;
     try {
-      op = decode(body, where);
+      op = decode(body, where, kNewestOperationFormat);
     } catch (const Error& e) {
       return fail(e.what());
     }

@@ -7,6 +7,7 @@
 
 #include "ferry/error.h"
 #include "log/codec.h"
+#include "merge/causality.h"
 #include "merge/conflicts.h"
 #include "merge/row_meta.h"
 #include "merge/row_store.h"
@@ -27,6 +28,7 @@ struct Merger::Impl {
   replica::Devices& devices;
   const capture::Registry& tables;
   log::Store& log;
+  Causality causality{log};
   RowStore rows;
   ConflictStore conflicts;
   std::map<std::string, sql::Statement, std::less<>> writes;  // Application-table statements by (kind, table, columns).
@@ -52,8 +54,8 @@ struct Merger::Impl {
     const Stamp old = before ? *before : Stamp{};
     const bool had = before != nullptr;
     enter_frontier(
-        f, stamp, [&](const Stamp& s) { return follows(op.clock, id_of(s.device), s.seq); },
-        [&](const Stamp& s) { return follows(operation(s, op).clock, op.origin, op.seq); }, is_late);
+        f, stamp, [&](const Stamp& s) { return causality.follows(op, id_of(s.device), s.seq); },
+        [&](const Stamp& s) { return causality.follows(operation(s, op), op.origin, op.seq); }, is_late);
     const Stamp* after = winner(f);
     if (after == nullptr || !had) return had != (after != nullptr);
     return !(*after == old);
@@ -70,7 +72,7 @@ struct Merger::Impl {
       throw Error(Errc::corrupt, db.path() + ": merge state refers to operation " + std::to_string(s.seq) +
                                      " of device " + origin.to_string() + ", which the log does not hold");
     if (decoded.size() > 4096) decoded.clear();  // Bounded: winners are re-read rarely.
-    return decoded.emplace(key, log::decode(*body, db.path() + ": log")).first->second;
+    return decoded.emplace(key, log::decode(*body, db.path() + ": log", log::kNewestOperationFormat)).first->second;
   }
 
   // written(), without reading the operation from the log where its stamp says enough.

@@ -3,7 +3,7 @@
 // state), history (past states rebuilt in memory), conflicts and the importer
 // (bundle_format/README.md §8):
 //   - which cells an operation writes, and the value it writes to each;
-//   - happened-before between two operations, from their clocks;
+//   - (happened-before between two operations is merge/causality.h);
 //   - the frontier rule: a cell keeps the operations that wrote it and that
 //     no other write to it follows;
 //   - the one order of operations, (Lamport time, origin device id), whose
@@ -43,13 +43,6 @@ inline bool winner_order(std::uint64_t a_lamport, const DeviceId& a_device, std:
                          const DeviceId& b_device) {
   return causal_less(b_lamport, b_device, a_lamport, a_device);
 }
-
-// True when an operation whose clock is `clock` follows operation `seq` of `origin`.
-inline bool follows(const VectorClock& clock, const DeviceId& origin, std::uint64_t seq) {
-  return clock.get(origin) >= seq;
-}
-// True when `a` happened before `b` (b's clock includes a).
-inline bool happened_before(const Operation& a, const Operation& b) { return follows(b.clock, a.origin, a.seq); }
 
 // Calls `visit(cell)` for each cell `op` writes: existence unless an update;
 // every non-key column for a delete; the non-key columns it carries otherwise.

@@ -14,7 +14,7 @@ namespace {
 Operation load(log::Store& log, const merge::OperationKey& k, const std::string& where) {
   auto body = log.body(k.origin, k.seq);
   if (!body) throw Error(Errc::corrupt, where + ": a conflict names an operation the log does not hold");
-  return log::decode(*body, where);
+  return log::decode(*body, where, log::kNewestOperationFormat);
 }
 
 ConflictInfo describe(Session& s, merge::ConflictRecord r) {
@@ -38,7 +38,7 @@ ConflictInfo describe(Session& s, merge::ConflictRecord r) {
 std::vector<ColumnValue> last_known_row(Session& s, const capture::TrackedTable& t, const std::vector<Value>& key) {
   std::vector<Operation> ops;
   log::for_each_logged(s.db, [&](std::string_view body) {
-    Operation op = log::decode(body, s.db.path());
+    Operation op = log::decode(body, s.db.path(), log::kNewestOperationFormat);
     if (op.table == t.name && op.key == key && op.kind != OpKind::remove) ops.push_back(std::move(op));
   });
   std::map<std::string, std::pair<const Operation*, Value>> best;
