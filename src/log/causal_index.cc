@@ -20,15 +20,20 @@ void CausalIndex::record(std::int64_t chain, const Operation& op,
     return;
   }
   const bool follows_last = last_chain_ == chain && last_seq_ + 1 == op.seq;
+  bool grew = false;
   for (const auto& [device, dep_seq] : op.clock.entries()) {
     if (device == op.origin) continue;
-    const std::int64_t dep = number_of(device);
+    const std::int64_t dep = follows_last ? 0 : number_of(device);
     const std::uint64_t before = follows_last ? last_clock_.get(device) : entry(chain, op.seq, dep);
-    if (dep_seq > before) add(dep, dep_seq);
+    if (dep_seq > before) {
+      add(dep != 0 ? dep : number_of(device), dep_seq);
+      grew = true;
+    }
   }
+  // Along a chain most operations learn nothing new: then the clock kept stands for this one too.
+  if (!follows_last || grew) last_clock_ = op.clock;
   last_chain_ = chain;
   last_seq_ = op.seq;
-  last_clock_ = op.clock;
 }
 
 std::uint64_t CausalIndex::entry(std::int64_t chain, std::uint64_t seq, std::int64_t dep) {
