@@ -5,6 +5,7 @@
 #include "log/codec.h"
 #include "log/peer_clocks.h"
 #include "log/store.h"
+#include "merge/causality.h"
 #include "merge/rules.h"
 #include "replica/meta.h"
 #include "trust/store.h"
@@ -19,7 +20,7 @@ std::uint64_t collect_rows(session::Session& s, const replica::Device& d) {
   auto add = db.prepare("INSERT OR IGNORE INTO temp.ferry_forget_rows(tbl, pk) VALUES(?, ?)");
   std::uint64_t count = 0;
   auto note = [&](std::string_view body) {
-    const Operation op = log::decode(body, db.path() + ": log");
+    const Operation op = log::decode(body, db.path() + ": log", log::kNewestOperationFormat);
     const std::string pk = log::encode_values(op.key);
     add.bind(1, op.table).bind_blob(2, pk.data(), pk.size());
     add.run();
@@ -32,7 +33,7 @@ std::uint64_t collect_rows(session::Session& s, const replica::Device& d) {
 
 // What the operations left say about the chain and about time.
 struct Left {
-  std::uint64_t followers = 0;  // Operations whose clocks name the chain,
+  std::uint64_t followers = 0;  // Operations whose whole clocks name the chain,
   std::uint64_t followed = 0;   // the greatest number they name,
   std::uint64_t lamport = 0;    // the greatest Lamport time of all.
 };
@@ -46,9 +47,10 @@ Left collect_operations(session::Session& s, const DeviceId& device) {
   auto wrote = db.prepare("SELECT 1 FROM temp.ferry_forget_rows WHERE tbl=? AND pk=?");
   auto add = db.prepare("INSERT INTO temp.ferry_forget_ops(tbl, pk, lamport, origin, body) VALUES(?, ?, ?, ?, ?)");
   Left left;
+  const merge::Causality causality(s.log);
   log::for_each_held(db, [&](std::string_view body) {
-    const Operation op = log::decode(body, db.path() + ": log");
-    const std::uint64_t named = op.clock.get(device);
+    const Operation op = log::decode(body, db.path() + ": log", log::kNewestOperationFormat);
+    const std::uint64_t named = causality.seen(op, device);
     if (named > 0) ++left.followers;
     left.followed = std::max(left.followed, named);
     left.lamport = std::max(left.lamport, op.lamport);
@@ -79,7 +81,8 @@ std::uint64_t rebuild_rows(session::Session& s) {
     const std::vector<Value> key = log::decode_values(rows.blob_view(1), db.path() + ": log");
     std::vector<Operation> left;
     ops.bind(1, t->name).bind_blob_view(2, rows.blob_view(1).data(), rows.blob_view(1).size());
-    while (ops.step()) left.push_back(log::decode(ops.blob_view(0), db.path() + ": log"));
+    while (ops.step())
+      left.push_back(log::decode(ops.blob_view(0), db.path() + ": log", log::kNewestOperationFormat));
     ops.reset();
     s.merger.rebuild(*t, key, left);
     ++count;

@@ -238,10 +238,14 @@ void relink(std::string_view unlinked_body, const Hash& prev, std::string& out) 
 }
 
 bool has_id(std::string_view encoded, const OperationId& id) {
-  // array(11), format 1, then the id as bin 16.
+  // Format 1: array(11), format 1, then the id as bin 16.
   static const unsigned char kStart[] = {0x9b, 0x01, 0xc4, 0x10};
-  return encoded.size() >= sizeof kStart + id.bytes.size() && std::memcmp(encoded.data(), kStart, sizeof kStart) == 0 &&
-         std::memcmp(encoded.data() + sizeof kStart, id.bytes.data(), id.bytes.size()) == 0;
+  if (encoded.size() >= sizeof kStart + id.bytes.size() && std::memcmp(encoded.data(), kStart, sizeof kStart) == 0)
+    return std::memcmp(encoded.data() + sizeof kStart, id.bytes.data(), id.bytes.size()) == 0;
+  // Format 2 carries no id: it follows from origin, seq and time, which are decoded.
+  static const unsigned char kStart2[] = {0x9c, 0x02};
+  if (encoded.size() < sizeof kStart2 || std::memcmp(encoded.data(), kStart2, sizeof kStart2) != 0) return false;
+  return decode(encoded, "operation", kNewestOperationFormat).id == id;
 }
 
 std::string encode_clock(const VectorClock& clock) {

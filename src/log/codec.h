@@ -72,9 +72,9 @@ bool links_to(std::string_view encoded, const Hash& prev);
 constexpr std::size_t kLinkBytes = 2 + 32;  // bin8 header, then the hash.
 std::string_view unlinked(std::string_view encoded);
 void relink(std::string_view unlinked_body, const Hash& prev, std::string& out);
-// True when the canonical body `encoded` is that of operation `id` (the id is
-// the second field), again without decoding.
-// REQUIRES: `encoded` is a format 1 body (format 2 bodies carry no id).
+// True when the canonical body `encoded` is that of operation `id`: for format
+// 1 without decoding (the id is the second field); format 2 carries no id, so
+// its body is decoded and the id derived.
 bool has_id(std::string_view encoded, const OperationId& id);
 
 // A vector clock as array[array[bin16 device, uint seq]], devices ascending (the

@@ -31,6 +31,12 @@ ferry::sql::Database app(const std::string& path) {
 
 void exec(const std::string& path, const std::string& sql) { app(path).exec(sql); }
 
+ferry::DeviceId counting_id(std::uint8_t first) {
+  ferry::DeviceId d;
+  for (std::size_t i = 0; i < 16; ++i) d.bytes[i] = static_cast<std::uint8_t>(first + i);
+  return d;
+}
+
 void as_left_by_ferry_3(const std::string& path) {
   exec(path, "DROP TABLE ferry_deps; UPDATE ferry_meta SET value = 3 WHERE key = 'format'");
 }

@@ -59,6 +59,10 @@ struct Replica {
   std::string dump(const std::string& table) const { return test::dump(path, table); }
 };
 
+// A device id whose 16 bytes count up from `first`: fixed ids for
+// hand-made operations, ordered by `first`.
+ferry::DeviceId counting_id(std::uint8_t first);
+
 // Makes a database this ferry prepared look as ferry 3.x left it (local format
 // 3): the same tables without the causal index (log/causal_index.h).
 void as_left_by_ferry_3(const std::string& path);

@@ -17,14 +17,7 @@ namespace {
 
 const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER)";
 
-DeviceId device(std::uint8_t first) {
-  DeviceId d;
-  for (std::size_t i = 0; i < 16; ++i) d.bytes[i] = static_cast<std::uint8_t>(first + i);
-  d.bytes[6] = 0x70;  // A UUIDv7, as device ids are.
-  return d;
-}
-
-const DeviceId a = device(0x10), b = device(0x20), c = device(0x30);
+const DeviceId a = test::counting_id(0x10), b = test::counting_id(0x20), c = test::counting_id(0x30);
 
 struct Step {
   const DeviceId* origin;

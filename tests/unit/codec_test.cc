@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "ferry/error.h"
+#include "support/support.h"
 #include "log/codec.h"
 #include "util/uuid.h"
 
@@ -31,12 +32,6 @@ std::string unhex(const std::string& h) {
   return out;
 }
 
-DeviceId device(std::uint8_t first) {
-  DeviceId d;
-  for (std::size_t i = 0; i < 16; ++i) d.bytes[i] = static_cast<std::uint8_t>(first + i);
-  return d;
-}
-
 OperationId op_id(std::uint8_t last) {
   OperationId id;
   id.bytes[1] = 0x8f;
@@ -49,7 +44,7 @@ OperationId op_id(std::uint8_t last) {
 // The same operations as tools/golden_vectors.py.
 std::map<std::string, Operation> golden_operations() {
   std::map<std::string, Operation> ops;
-  const DeviceId a = device(0), b = device(16);
+  const DeviceId a = test::counting_id(0), b = test::counting_id(16);
   Operation ins;
   ins.id = op_id(0);
   ins.origin = a;
@@ -88,7 +83,7 @@ std::map<std::string, Operation> golden_operations() {
   ops["delete"] = del;
 
   // Format 2 (bundle_format/format4.md §3): no id carried, deps instead of the whole clock.
-  const DeviceId c = device(32);
+  const DeviceId c = test::counting_id(32);
   auto format2 = [](Operation op, std::int64_t time_ms) {
     op.format = 2;
     op.id = util::make_operation_id(time_ms, op.origin, op.seq);
@@ -243,8 +238,19 @@ TEST_CASE("an operation of format 2 is read only where format 4.0 allows it, and
   }
 }
 
+TEST_CASE("an operation is found by its id in either format, though format 2 does not carry it", "[log][encoding]") {
+  const auto ops = golden_operations();
+  for (const std::string name : {"update", "update2"}) {
+    INFO(name);
+    const std::string body = log::encode(ops.at(name));
+    CHECK(log::has_id(body, ops.at(name).id));
+    CHECK(!log::has_id(body, ops.at("insert").id));
+    CHECK(!log::has_id(body, ops.at("insert2").id));
+  }
+}
+
 TEST_CASE("a vector clock compares as before, after, equal or concurrent", "[clock]") {
-  const DeviceId a = device(0), b = device(16);
+  const DeviceId a = test::counting_id(0), b = test::counting_id(16);
   VectorClock x, y;
   x.set(a, 1);
   y.set(a, 2);

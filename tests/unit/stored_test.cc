@@ -5,6 +5,7 @@
 
 #include "bundle/stored.h"
 #include "ferry/error.h"
+#include "support/support.h"
 #include "log/codec.h"
 #include "util/uuid.h"
 
@@ -15,13 +16,7 @@ using bundle::StoredForms;
 
 namespace {
 
-DeviceId device(std::uint8_t first) {
-  DeviceId d;
-  for (std::size_t i = 0; i < 16; ++i) d.bytes[i] = static_cast<std::uint8_t>(first + i);
-  return d;
-}
-
-const DeviceId a = device(0x01), b = device(0x41), c = device(0x81);
+const DeviceId a = test::counting_id(0x01), b = test::counting_id(0x41), c = test::counting_id(0x81);
 
 StoredForms forms() {
   return StoredForms({a, b, c}, {{"items", {"id", "name", "qty", "price", "note"}}, {"tags", {"item", "tag"}}});
