@@ -1,5 +1,7 @@
 #include "log/causal_index.h"
 
+#include <algorithm>
+
 namespace ferry::log {
 
 CausalIndex::CausalIndex(sql::Database& db)
@@ -42,6 +44,21 @@ std::uint64_t CausalIndex::entry(std::int64_t chain, std::uint64_t seq, std::int
   const std::uint64_t found = lookup_.step() ? static_cast<std::uint64_t>(lookup_.integer(0)) : 0;
   lookup_.reset();
   return found;
+}
+
+std::string CausalIndex::disagreement(std::int64_t chain, const Operation& op,
+                                      const std::function<std::int64_t(const DeviceId&)>& number_of) {
+  for (const auto& [device, carried] : op.clock.entries()) {
+    if (device == op.origin) continue;
+    const std::int64_t dep = number_of(device);
+    std::uint64_t expected = carried;
+    if (op.format != 1) expected = std::max(carried, entry(chain, op.seq - 1, dep));
+    const std::uint64_t indexed = entry(chain, op.seq, dep);
+    if (indexed != expected)
+      return "the causal index says it had seen operation " + std::to_string(indexed) + " of device " +
+             device.to_string() + ", its content says " + std::to_string(expected);
+  }
+  return {};
 }
 
 void CausalIndex::remove(std::int64_t chain, std::uint64_t first, std::uint64_t last) {

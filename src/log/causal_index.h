@@ -31,6 +31,12 @@ class CausalIndex {
   std::uint64_t entry(std::int64_t chain, std::uint64_t seq, std::int64_t dep);
   // Forgets the rows of operations first..last of `chain` (their operations left the log).
   void remove(std::int64_t chain, std::uint64_t first, std::uint64_t last);
+  // For verify: what the index says of `op` (of `chain`) that its body does
+  // not, or the empty string. Every entry the body carries must be the index's
+  // answer (format 1: its whole clock; format 2: each deps entry, above what
+  // the chain had seen before).
+  std::string disagreement(std::int64_t chain, const Operation& op,
+                           const std::function<std::int64_t(const DeviceId&)>& number_of);
 
  private:
   sql::Statement lookup_;

@@ -152,10 +152,44 @@ std::string name_of(const DeviceId& id, const replica::Devices& devices) {
   return id.to_string();
 }
 
+// The first row of the causal index that no operation held accounts for: each
+// says that operation `seq` of `chain` had seen `dep` up to `dep_seq`, which
+// that operation's own clock (format 1) or deps (format 2) must say too.
+std::string stray_index_row(sql::Database& db, const replica::Devices& devices) {
+  const replica::Devices& all = devices;
+  Store store(db, all);
+  auto rows = db.prepare("SELECT chain, dep, seq, dep_seq FROM ferry_deps ORDER BY chain, seq");
+  while (rows.step()) {
+    const auto chain = all.all().find(rows.integer(0)), dep = all.all().find(rows.integer(1));
+    const auto seq = static_cast<std::uint64_t>(rows.integer(2)), dep_seq = static_cast<std::uint64_t>(rows.integer(3));
+    const std::string what = "the causal index row for operation " + std::to_string(seq) + " of device number " +
+                             std::to_string(rows.integer(0)) + " (ferry_deps was edited behind ferry's back)";
+    if (chain == all.all().end() || dep == all.all().end()) return what + " names no known device";
+    const auto body = store.body(chain->second.id, seq);
+    if (!body) return what + " names an operation the database does not hold";
+    Operation op;
+    try {
+      op = decode(*body, "operation " + std::to_string(seq) + " of " + chain->second.id.to_string(),
+                  kNewestOperationFormat);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    if (op.clock.get(dep->second.id) != dep_seq)
+      return what + " says it had seen operation " + std::to_string(dep_seq) + " of " + dep->second.id.to_string() +
+             "; the operation says " + std::to_string(op.clock.get(dep->second.id));
+  }
+  return {};
+}
+
 }  // namespace
 
 VerifyReport verify_log(sql::Database& db, const replica::Devices& devices) {
   VerifyReport report;
+  CausalIndex index(db);
+  auto number_of = [&](const DeviceId& id) -> std::int64_t {
+    const replica::Device* d = devices.find(id);
+    return d == nullptr ? 0 : d->no;  // 0 names no device: the index has no row for it.
+  };
   auto fail = [&](const std::string& what) {
     report.ok = false;
     report.first_failure = what;
@@ -223,11 +257,14 @@ VerifyReport verify_log(sql::Database& db, const replica::Devices& devices) {
                   " does not match the hash that operation " + std::to_string(seq) +
                   " records for it (one of the two was edited, replaced or reordered)");
     }
+    const std::string wrong = index.disagreement(found->first, op, number_of);
+    if (!wrong.empty()) return fail(where + ": " + wrong + " (ferry_deps was edited behind ferry's back)");
     last_seq = seq;
     last_hash = hash_of(body);
     ++report.operations;
   }
   if (!close_chain()) return report;
+  if (const std::string stray = stray_index_row(db, devices); !stray.empty()) return fail(stray);
   auto base = db.prepare("SELECT origin, seq, hash, body FROM ferry_base");
   while (base.step()) {
     const Bytes b = base.blob(3), h = base.blob(2);

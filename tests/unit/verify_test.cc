@@ -132,6 +132,34 @@ TEST_CASE("verify detects each kind of tampering and names the operation", "[log
   CHECK_THAT(r.first_failure, Catch::Contains(expected));
 }
 
+TEST_CASE("verify finds a causal index that disagrees with what the operations say they had seen", "[log][verify]") {
+  test::TempDir dir;
+  const char* schema = "CREATE TABLE t(id INTEGER PRIMARY KEY, v)";
+  test::Replica a(dir, "a", schema), b(dir, "b", schema);
+  a.sql("INSERT INTO t VALUES(1, 'a')");
+  (void)test::exchange(a, b, dir);
+  b.sql("UPDATE t SET v = 'b'; INSERT INTO t VALUES(2, 'b')");  // b's operations have seen a's.
+  (void)b.engine.seal();
+  REQUIRE(b.engine.verify().ok);
+  REQUIRE(test::count(b.path, "SELECT count(*) FROM ferry_deps") == 1);
+  std::string expected;
+  SECTION("a row changed") {
+    test::exec(b.path, "UPDATE ferry_deps SET dep_seq = dep_seq + 1");
+    expected = "the causal index says it had seen operation 2 of device";
+  }
+  SECTION("a row deleted") {
+    test::exec(b.path, "DELETE FROM ferry_deps");
+    expected = "the causal index says it had seen operation 0 of device";
+  }
+  SECTION("a row added that no operation accounts for") {
+    test::exec(b.path, "INSERT INTO ferry_deps SELECT dep, chain, 1, 1 FROM ferry_deps");  // a had seen b? It had not.
+    expected = "the causal index row for operation 1 of device number";
+  }
+  const auto r = b.engine.verify();
+  CHECK_FALSE(r.ok);
+  CHECK_THAT(r.first_failure, Catch::Contains(expected) && Catch::Contains("ferry_deps was edited behind ferry's back"));
+}
+
 TEST_CASE("export refuses a log changed behind ferry's back and writes no bundle", "[log][verify][export]") {
   Fixture f;
   Operation op = log::decode(f.body(2), "t");
