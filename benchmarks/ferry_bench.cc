@@ -398,7 +398,7 @@ std::vector<int> parse_sizes(const std::string& list) {
 
 int main(int argc, char** argv) {
   int rows = 0, reps = 3;  // rows: 100,000, or 2,000 with --fleet.
-  bool json = false, scale = false, fleet = false;
+  bool json = false, scale = false, fleet = false, announce = false;
   std::vector<int> fleet_sizes{2, 100, 1000, 10000};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -408,10 +408,11 @@ int main(int argc, char** argv) {
     else if (a == "--scale") scale = true;
     else if (a == "--same-note") same_note = true;
     else if (a == "--fleet") fleet = true;
+    else if (a == "--announce") announce = true;
     else if (a == "--devices" && i + 1 < argc) fleet_sizes = parse_sizes(argv[++i]);
     else {
       std::fprintf(stderr, "usage: ferry_bench [--rows N] [--reps R] [--scale] [--same-note] [--json]\n"
-                           "       ferry_bench --fleet [--devices D1,D2,...] [--rows N] [--json]\n");
+                           "       ferry_bench --fleet [--devices D1,D2,...] [--rows N] [--announce] [--json]\n");
       return 2;
     }
   }
@@ -425,7 +426,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ferry_bench: --devices takes sizes of at least 2, separated by commas\n");
       return 2;
     }
-    return bench::run_fleet(fleet_sizes, rows, json);
+    return bench::run_fleet(fleet_sizes, rows, json, announce);
   }
   const std::vector<int> sizes = scale ? std::vector<int>{10000, 100000, 1000000} : std::vector<int>{rows};
   for (int n : sizes) {

@@ -81,7 +81,7 @@ struct FleetResult {
   double build_seconds = 0;
 };
 
-FleetResult measure(const std::string& dir, int devices, int rows) {
+FleetResult measure(const std::string& dir, int devices, int rows, bool everyone_announces) {
   FleetResult r;
   r.devices = devices;
   const auto build = Clock::now();
@@ -99,7 +99,7 @@ FleetResult measure(const std::string& dir, int devices, int rows) {
       device.export_bundle(sub + "/out.ferry", all);
     }
     (void)hub->import_bundle(sub + "/out.ferry");
-    if (i != 1) fs::remove_all(sub);
+    if (i != 1 && !everyone_announces) fs::remove_all(sub);
   }
   {  // The receiver gets the fleet and says so, so the hub sends it only what it lacks.
     ferry::ExportOptions all;
@@ -112,6 +112,20 @@ FleetResult measure(const std::string& dir, int devices, int rows) {
     receiver.export_bundle(dir + "/ack.ferry", ack);
   }
   (void)hub->import_bundle(dir + "/ack.ferry");
+  // --announce: every device gets the fleet and says so, as after a full round
+  // of syncing: the hub then keeps every peer's clock of D entries.
+  for (int i = 2; everyone_announces && i < devices; ++i) {
+    const std::string sub = dir + "/d" + std::to_string(i);
+    {
+      auto device = ferry::Engine::open(sub + "/d" + std::to_string(i) + ".db");
+      (void)device.import_bundle(dir + "/fleet.ferry");
+      ferry::ExportOptions ack;
+      ack.peer = "hub";
+      device.export_bundle(sub + "/ack.ferry", ack);
+    }
+    (void)hub->import_bundle(sub + "/ack.ferry");
+    fs::remove_all(sub);
+  }
   r.build_seconds = since(build);
 
   insert_rows(hub_path, 1, rows);
@@ -148,7 +162,7 @@ FleetResult measure(const std::string& dir, int devices, int rows) {
 
 }  // namespace
 
-int run_fleet(const std::vector<int>& fleet_sizes, int rows, bool json) {
+int run_fleet(const std::vector<int>& fleet_sizes, int rows, bool json, bool everyone_announces) {
   std::vector<FleetResult> results;
   int status = 0;
   if (!json)
@@ -160,7 +174,7 @@ int run_fleet(const std::vector<int>& fleet_sizes, int rows, bool json) {
     char tmpl[] = "/tmp/ferry-fleet-XXXXXX";
     const std::string dir = ::mkdtemp(tmpl);
     try {
-      results.push_back(measure(dir, d, rows));
+      results.push_back(measure(dir, d, rows, everyone_announces));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "ferry_bench --fleet: D = %d could not be measured: %s\n", d, e.what());
       status = 1;
@@ -186,7 +200,8 @@ int run_fleet(const std::vector<int>& fleet_sizes, int rows, bool json) {
   }
   if (!json && !results.empty())
     std::printf("ratios are to the first D measured; the target is at most 1.3 at every D. hub meta: its ferry_* "
-                "tables other than the log and the rows' merge state (devices, keys, clocks, heads), per device\n");
+                "tables other than the log and the rows' merge state (devices, keys, clocks, heads), per device%s\n",
+                everyone_announces ? ", every device having announced its clock" : ", one device having announced");
   return status;
 }
 

@@ -7,15 +7,19 @@
 // is timed: seal + export for the receiver; then the receiver's import.
 // Reported per operation: bundle bytes, seal+export µs, import µs, the
 // receiver's growth on disk, each with its ratio to D = 2 (the target: within
-// 1.3× at every D); and the hub's ferry_* tables beyond the log, per device.
+// 1.3× at every D); and the hub's ferry_* tables beyond the log, per device
+// (with --announce, after every device announced its clock to the hub).
 #include <string>
 #include <vector>
 
 namespace bench {
 
 // Runs the fleet measurement for each D in `fleet_sizes` (each ≥ 2) with `rows`
-// hub writes, printing a table (or one JSON object per D with `json`).
+// hub writes, printing a table (or one JSON object per D with `json`). With
+// `everyone_announces`, every device imports the fleet and announces its clock
+// to the hub before the hub writes, as after a full round of syncing, so that
+// the hub's metadata holds every peer's clock.
 // Returns 0, or 1 after printing why a size could not be measured.
-int run_fleet(const std::vector<int>& fleet_sizes, int rows, bool json);
+int run_fleet(const std::vector<int>& fleet_sizes, int rows, bool json, bool everyone_announces);
 
 }  // namespace bench
