@@ -38,7 +38,13 @@ void add_causal_index(sql::Database& db) {
 
 void upgrade(sql::Database& db, int from) {
   if (from == 3) {
-    add_causal_index(db);
+    try {
+      add_causal_index(db);
+    } catch (const Error& e) {
+      if (e.code() != Errc::corrupt) throw;
+      throw Error(Errc::corrupt, db.path() + ": cannot be upgraded from local format 3, and nothing was changed: " +
+                                     e.what() + ". `ferry verify` of the ferry that prepared it names the damage");
+    }
     from = 4;
   }
   if (from != replica::kLocalSchemaVersion)

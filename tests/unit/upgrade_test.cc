@@ -125,6 +125,17 @@ TEST_CASE("a database of local format 3 on a connection that cannot write says h
   CHECK(test::count(office, "SELECT value FROM ferry_meta WHERE key = 'format'") == 3);
 }
 
+TEST_CASE("a database of local format 3 whose log is damaged is not upgraded, and says so", "[log][upgrade]") {
+  test::TempDir dir;
+  const std::string office = copy_fixture(dir, "office");
+  test::exec(office, "DROP TRIGGER ferry_log_append_only_update; "
+                     "UPDATE ferry_log SET body = x'9b01' WHERE id = (SELECT max(id) FROM ferry_log)");
+  CHECK_THROWS_WITH(Engine::open(office), Catch::Contains("cannot be upgraded from local format 3") &&
+                                              Catch::Contains("nothing was changed"));
+  CHECK(test::count(office, "SELECT value FROM ferry_meta WHERE key = 'format'") == 3);
+  CHECK(test::count(office, "SELECT count(*) FROM sqlite_schema WHERE name = 'ferry_deps'") == 0);
+}
+
 TEST_CASE("a database left as ferry 3 left it gets the same index as one that recorded it on arrival",
           "[log][upgrade]") {
   test::TempDir dir;
