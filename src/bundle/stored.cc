@@ -13,13 +13,6 @@ namespace {
 
 std::string id_key(const DeviceId& id) { return std::string(reinterpret_cast<const char*>(id.bytes.data()), 16); }
 
-// The 48-bit Unix-millisecond time at the start of a UUIDv7.
-std::uint64_t time_of(const OperationId& id) {
-  std::uint64_t ms = 0;
-  for (int i = 0; i < 6; ++i) ms = ms << 8 | id.bytes[static_cast<std::size_t>(i)];
-  return ms;
-}
-
 }  // namespace
 
 StoredForms::StoredForms(std::vector<DeviceId> chains, std::vector<TableShape> tables)
@@ -43,7 +36,7 @@ void StoredForms::encode(const Operation& op, const Position& at, std::string& o
   if (table == table_numbers_.end())
     throw Error(Errc::invalid_argument, "table " + op.table + " is not among the bundle's tables");
   const TableShape& shape = tables_[table->second - 1];
-  const std::uint64_t time_ms = time_of(op.id);
+  const auto time_ms = static_cast<std::uint64_t>(op.id.unix_ms());  // The id's first 48 bits.
   e.array(7);
   e.uint(op.lamport - at.prev_lamport);
   e.integer(static_cast<std::int64_t>(time_ms) - static_cast<std::int64_t>(at.prev_time_ms));
