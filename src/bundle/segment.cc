@@ -78,8 +78,14 @@ std::string SegmentDecompressor::decompress(std::string_view frame, std::size_t 
   if (ZSTD_isError(frame_bytes)) damaged(where, "the segment's zstd frame is cut short or damaged");
   if (frame_bytes != frame.size())
     damaged(where, std::to_string(frame.size() - frame_bytes) + " bytes follow the segment's zstd frame");
-  if (ZSTD_getDictID_fromFrame(frame.data(), frame.size()) != 0)
+  // The frame header's descriptor (the byte after the magic number): no
+  // dictionary field, a checksum, and its unused and reserved bits clear, so
+  // that no bit of a segment can change without being noticed.
+  const auto descriptor = static_cast<std::uint8_t>(frame[4]);
+  if ((descriptor & 0x03) != 0 || ZSTD_getDictID_fromFrame(frame.data(), frame.size()) != 0)
     damaged(where, "the segment's zstd frame needs a dictionary");
+  if ((descriptor & 0x18) != 0) damaged(where, "the segment's zstd frame sets bits zstd reserves");
+  if ((descriptor & 0x04) == 0) damaged(where, "the segment's zstd frame has no checksum");
   std::string raw(raw_size, '\0');
   const std::size_t n = ZSTD_decompressDCtx(ctx_->dctx, raw.data(), raw.size(), frame.data(), frame.size());
   if (ZSTD_isError(n)) {

@@ -6,7 +6,8 @@
 // it claims. Before allocating, it refuses a frame that:
 //   1. states no decompressed size, or one other than the segment's raw_size;
 //   2. is not exactly one frame (a skippable frame, trailing bytes, a second
-//      frame), or needs a dictionary;
+//      frame), needs a dictionary, has no checksum, or sets the frame
+//      header's unused or reserved bits (so that every bit counts);
 //   3. claims more than the caller's limit;
 // and it then decompresses into exactly raw_size bytes, refusing a frame
 // whose content turns out longer or shorter than it stated. Decompression is

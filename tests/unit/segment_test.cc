@@ -112,3 +112,23 @@ TEST_CASE("a frame that needs a dictionary is refused", "[segment]") {
   frame.insert(at, 1, '\x07');
   refused(frame, 1000, "needs a dictionary");
 }
+
+TEST_CASE("every bit of a frame's header counts: no checksum, or an unused bit set, is refused", "[segment]") {
+  const std::string raw = operations_like(1000);
+  SECTION("a frame without a checksum") {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    REQUIRE(cctx != nullptr);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
+    std::string frame(ZSTD_compressBound(raw.size()), '\0');
+    const std::size_t n = ZSTD_compress2(cctx, frame.data(), frame.size(), raw.data(), raw.size());
+    ZSTD_freeCCtx(cctx);
+    REQUIRE_FALSE(ZSTD_isError(n));
+    frame.resize(n);
+    refused(frame, raw.size(), "has no checksum");
+  }
+  SECTION("the unused bit of the frame header descriptor, which zstd itself ignores") {
+    std::string frame = compressed(raw);
+    frame[4] = static_cast<char>(static_cast<unsigned char>(frame[4]) | 0x10);
+    refused(frame, raw.size(), "sets bits zstd reserves");
+  }
+}
