@@ -1,39 +1,75 @@
 #include "bundle_bytes.h"
 
 #include <sqlite3.h>
+#include <zstd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <msgpack.hpp>
 
 namespace bench {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const char* what) {
+  std::fprintf(stderr, "ferry_bench: %s: %s\n", path.c_str(), what);
+  std::exit(1);
+}
+
+int single_int(sqlite3* db, const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  int v = 0;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+// Calls `body` with each operation's stored bytes: a 3.0 row of ferry_ops, or
+// the body inside a 4.0 stored form [nil, bin] (the only one ferry writes yet).
+void each_body(const std::string& path, sqlite3* db, const std::function<void(std::string_view)>& body) {
+  const bool four = single_int(db, "SELECT format_major >= 4 FROM ferry_bundle") != 0;
+  sqlite3_stmt* st = nullptr;
+  const char* sql = four ? "SELECT data, raw_size, count FROM ferry_segments" : "SELECT body FROM ferry_ops";
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) fail(path, sqlite3_errmsg(db));
+  std::string raw;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(st, 0));
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(st, 0));
+    if (!four) {
+      body(std::string_view(data, size));
+      continue;
+    }
+    raw.resize(static_cast<std::size_t>(sqlite3_column_int64(st, 1)));
+    if (ZSTD_decompress(raw.data(), raw.size(), data, size) != raw.size()) fail(path, "a segment does not decompress");
+    std::size_t offset = 0;
+    for (int i = sqlite3_column_int(st, 2); i > 0; --i) {
+      const msgpack::object_handle h = msgpack::unpack(raw.data(), raw.size(), offset);
+      const msgpack::object& stored = h.get();
+      if (stored.type != msgpack::type::ARRAY || stored.via.array.size != 2 || stored.via.array.ptr[1].type != msgpack::type::BIN)
+        fail(path, "holds a stored form other than [nil, bin]");
+      body(std::string_view(stored.via.array.ptr[1].via.bin.ptr, stored.via.array.ptr[1].via.bin.size));
+    }
+  }
+  sqlite3_finalize(st);
+}
+
+}  // namespace
 
 const char* const kFieldNames[kFields] = {"format", "id",   "origin", "seq",     "lamport",   "clock",
                                           "table",  "key",  "kind",   "columns", "prev_hash", "rest"};
 
 double measure_bundle_fields(const std::string& path, double* bytes) {
   sqlite3* db = nullptr;
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "SELECT body FROM ferry_ops", -1, &st, nullptr) != SQLITE_OK) {
-    std::fprintf(stderr, "ferry_bench: %s: %s\n", path.c_str(), sqlite3_errmsg(db));
-    std::exit(1);
-  }
-  // A delta bundle of format 3 stores bodies without their link (prev_hash): a
-  // placeholder link makes each parse, and is not counted.
-  sqlite3_stmt* kind = nullptr;
-  bool unlinked = false;
-  if (sqlite3_prepare_v2(db, "SELECT format_major >= 3 AND kind = 'delta' FROM ferry_bundle", -1, &kind, nullptr) == SQLITE_OK &&
-      sqlite3_step(kind) == SQLITE_ROW)
-    unlinked = sqlite3_column_int(kind, 0) != 0;
-  sqlite3_finalize(kind);
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) fail(path, sqlite3_errmsg(db));
+  // A delta bundle of format 3 or 4 stores bodies without their link
+  // (prev_hash): a placeholder link makes each parse, and is not counted.
+  const bool unlinked = single_int(db, "SELECT format_major >= 3 AND kind = 'delta' FROM ferry_bundle") != 0;
   const std::string link = std::string("\xc4\x20", 2) + std::string(32, '\0');
   double operations = 0;
   std::string body;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(st, 0));
-    body.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)), size);
+  each_body(path, db, [&](std::string_view stored) {
+    body.assign(stored.data(), stored.size());
     if (unlinked) body += link;
     const msgpack::object_handle h = msgpack::unpack(body.data(), body.size());
     const msgpack::object& op = h.get();
@@ -45,10 +81,9 @@ double measure_bundle_fields(const std::string& path, double* bytes) {
       bytes[i] += static_cast<double>(one.size());
       fields += static_cast<double>(one.size());
     }
-    bytes[kFields - 1] += static_cast<double>(size) - fields;
+    bytes[kFields - 1] += static_cast<double>(stored.size()) - fields;
     ++operations;
-  }
-  sqlite3_finalize(st);
+  });
   sqlite3_close(db);
   return operations;
 }

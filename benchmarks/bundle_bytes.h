@@ -11,8 +11,10 @@ namespace bench {
 constexpr int kFields = 12;
 extern const char* const kFieldNames[kFields];
 
-// Adds up, over every operation in the bundle at `path`, the encoded size of
-// each field into `bytes` (kFields entries). Returns the number of operations.
+// Adds up, over every operation in the bundle at `path` (format 3.0 or 4.0),
+// the encoded size of each field before compression into `bytes` (kFields
+// entries; a 4.0 stored form's [nil, bin] wrapper, 3-5 bytes, is not counted). Returns the
+// number of operations.
 double measure_bundle_fields(const std::string& path, double* bytes);
 
 }  // namespace bench

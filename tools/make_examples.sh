@@ -2,7 +2,8 @@
 # Regenerates bundle_format/examples/: small bundles written by this ferry, and
 # the rows each produces when imported into an empty database; and the fuzzers'
 # seed bundles (tests/fuzz/corpus/bundle/). Bundles of older formats stay as they
-# were written (examples/2.0/, corpus v2-*): readers must go on accepting them. Run from the repository root after
+# were written (examples/2.0/ and 3.0/, corpus v2-* and v3-*): readers must go on
+# accepting them. Run from the repository root after
 # building: tools/make_examples.sh [build-dir]
 set -euo pipefail
 ferry=${1:-build}/tools/ferry

@@ -40,6 +40,9 @@ struct ExportOptions {
   // can read it (bundle_format/README.md, "Encrypted bundles"). Its encryption
   // key must be known here: from a bundle it exported, or `trust_add`.
   std::string encrypt_for;
+  // The bundle format's major version: 0 for the newest (4); 3 for a peer
+  // still running ferry 3.x, during an upgrade (bundle_format/README.md §9).
+  unsigned format = 0;
   Progress progress;                 // Optional.
 };
 

@@ -85,6 +85,7 @@ typedef struct ferry_export_options {
   const char* encrypt_for; /* Encrypt for this device (id, prefix or name); may be NULL. */
   ferry_progress progress; /* May be NULL. */
   void* progress_user;
+  int format;              /* Bundle format: 0 the newest (4); 3 for peers still running ferry 3.x. */
 } ferry_export_options;
 
 typedef struct ferry_export_summary {

@@ -1,13 +1,94 @@
 #include "bundle/format.h"
 
+#include <algorithm>
+
 #include <msgpack.hpp>
 
 #include "ferry/error.h"
 #include "log/codec.h"
+#include "log/fields.h"
 
 namespace ferry::bundle {
+namespace {
 
-std::string encode_header(const BundleInfo& info) {
+// The 4.0 header (format4.md §5): 3.0's with chains by number.
+std::string encode_header4(const BundleInfo& info, const Chains& chains) {
+  log::Encoder e;
+  e.array(15);
+  e.str("ferry-bundle");
+  e.uint(info.format_major);
+  e.uint(info.format_minor);
+  e.bin(info.bundle_id.bytes.data(), 16);
+  e.bin(info.exporter.bytes.data(), 16);
+  e.str(info.exporter_name);
+  e.integer(info.created_ms);
+  e.str(info.snapshot ? "snapshot" : "delta");
+  std::string out = e.take();
+  out += encode_numbered_clock(info.clock, chains);
+  e.array(chains.devices.size());
+  for (const auto& device : chains.devices) {
+    e.array(2);
+    e.bin(device.bytes.data(), 16);
+    e.str("");
+  }
+  e.array(info.ranges.size());
+  for (std::size_t i = 0; i < info.ranges.size(); ++i) {
+    e.array(7);
+    e.uint(chains.number(info.ranges[i].device));
+    e.uint(info.ranges[i].first);
+    e.uint(info.ranges[i].last);
+    e.bin(info.prerequisites[i].data(), 32);
+    e.bin(info.last_hashes[i].data(), 32);
+    e.bin(info.origin_keys[i].data(), 32);
+    e.bin(info.head_signatures[i].data(), 64);
+  }
+  e.array(info.tables.size());
+  for (const auto& t : info.tables) {
+    e.array(3);
+    e.str(t.name);
+    e.array(t.columns.size());
+    for (const auto& c : t.columns) e.str(c);
+    e.array(t.key.size());
+    for (const auto& k : t.key) e.str(k);
+  }
+  e.uint(info.operations);
+  e.bin(info.signer_key.data(), 32);
+  e.bin(info.exporter_box_key.data(), 32);
+  e.append_to(out);
+  return out;
+}
+
+}  // namespace
+
+Chains Chains::of(const BundleInfo& info) {
+  Chains chains;
+  for (const auto& [device, seq] : info.clock.entries()) chains.devices.push_back(device);
+  for (const auto& r : info.ranges) chains.devices.push_back(r.device);
+  std::sort(chains.devices.begin(), chains.devices.end());
+  chains.devices.erase(std::unique(chains.devices.begin(), chains.devices.end()), chains.devices.end());
+  return chains;
+}
+
+std::uint64_t Chains::number(const DeviceId& device) const {
+  const auto at = std::lower_bound(devices.begin(), devices.end(), device);
+  return at != devices.end() && *at == device ? static_cast<std::uint64_t>(at - devices.begin()) + 1 : 0;
+}
+
+std::string encode_numbered_clock(const VectorClock& clock, const Chains& chains) {
+  log::Encoder e;
+  e.array(clock.entries().size());
+  for (const auto& [device, seq] : clock.entries()) {  // By device: the chains' numbering order.
+    const std::uint64_t number = chains.number(device);
+    if (number == 0) throw Error(Errc::internal, "the bundle's clock names a chain it does not number");
+    e.array(2);
+    e.uint(number);
+    e.uint(seq);
+  }
+  return e.take();
+}
+
+std::string encode_header(const BundleInfo& info, const Chains& chains) {
+  if (info.format_major >= 4) return encode_header4(info, chains);
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> p(buffer);
   auto bin = [&](const void* data, std::size_t n) {

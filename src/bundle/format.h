@@ -3,15 +3,23 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ferry/reports.h"
 
 namespace ferry::bundle {
 
-extern const char* const kSchemaSql;             // bundle_format/schema.sql, embedded at build time.
-constexpr std::uint32_t kFormatMajor = 3;        // Written; readers refuse a greater major version.
+extern const char* const kSchemaSql;             // bundle_format/schema.sql (2.0, 3.0), embedded at build time.
+extern const char* const kSchema4Sql;            // bundle_format/schema4.sql (4.0).
+constexpr std::uint32_t kFormatMajor = 4;        // The newest read; readers refuse a greater major version.
+constexpr std::uint32_t kExportFormatMajor = 4;  // What export writes.
 constexpr std::uint32_t kOldestFormatMajor = 2;  // The oldest still read (2.0 stored whole bodies).
-constexpr std::uint32_t kFormatMinor = 0;        // Additions a major-1 reader may ignore.
+// Additions within a major version. A 3.x reader ignores them; from 4.0 on, a
+// minor version adds tables, and a reader refuses, as newer, a bundle with
+// tables it does not know (format4.md §5).
+constexpr std::uint32_t kFormatMinor = 0;
+// 4.0 on: the most chains a bundle may number (ferry_chains), beyond any fleet.
+constexpr std::size_t kMaxChains = std::size_t{1} << 20;
 constexpr std::int32_t kApplicationId = 0x46525259;  // "FRRY" at offset 68 of the SQLite header.
 constexpr std::uint32_t kPageSize = 4096;
 constexpr std::uint64_t kMaxBundleBytes = std::uint64_t{4} << 30;  // Refused beyond, before reading.
@@ -21,9 +29,23 @@ constexpr std::uint64_t kMaxBundleBytes = std::uint64_t{4} << 30;  // Refused be
 // are not a contiguous chain, so it keeps it.
 inline bool bodies_carry_links(const BundleInfo& info) { return info.snapshot || info.format_major < 3; }
 
+// What a format 4.0 bundle says beside BundleInfo: the numbering of its
+// chains (ferry_chains; every chain is in the shared scope until scoped sync).
+struct Chains {
+  std::vector<DeviceId> devices;  // Number i + 1 at index i, in byte order.
+
+  // Every device the clock or a range of `info` names.
+  static Chains of(const BundleInfo& info);
+  // The number of `device`, or 0 when the bundle does not number it.
+  std::uint64_t number(const DeviceId& device) const;
+};
+
 // The canonical bytes that start the content hash: everything in ferry_bundle
-// but the hash itself, the ranges and the tables (see the spec, "Content hash").
-std::string encode_header(const BundleInfo& info);
+// but the hash itself, the ranges and the tables; from 4.0 on also the chains
+// (see the spec, "Content hash").
+std::string encode_header(const BundleInfo& info, const Chains& chains = {});
+// A 4.0 clock: array[ array(2)[uint chain, uint seq] ], chains ascending.
+std::string encode_numbered_clock(const VectorClock& clock, const Chains& chains);
 
 // What an origin signs to vouch for its chain up to `seq`: "ferry-head-v1\0" |
 // origin (16 bytes) | seq (u64 big-endian) | hash of operation seq (32 bytes).

@@ -7,11 +7,14 @@
 //      UTF-8, application id, format version) before SQLite parses anything;
 //   2. the copy is opened read-only and immutable on a hardened connection;
 //   3. PRAGMA integrity_check must answer exactly "ok";
-//   4. sqlite_schema must match bundle_format/schema.sql byte for byte;
-//   5. the manifest, ranges and tables are read with fixed statements and
-//      every column's type and size is checked;
+//   4. sqlite_schema must match bundle_format/schema.sql (2.0, 3.0) or
+//      schema4.sql (4.0) byte for byte;
+//   5. the manifest, chains, ranges and tables are read with fixed statements
+//      and every column's type and size is checked;
 //   6. scan() reads every operation in (origin, seq) order and recomputes its
-//      hash, its chain link, its range and finally the content hash.
+//      hash, its chain link, its range and finally the content hash; in 4.0
+//      each segment is first checked and decompressed within its limits
+//      (bundle/segment.h) and each stored form rebuilt (bundle/stored.h).
 // Between 5 and 6 the signatures are checked (authenticate()): the exporter's
 // over the content hash, each origin's over its range's last hash.
 // Every failure is Error(corrupt) -- Error(untrusted) for an intact bundle
@@ -28,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "bundle/format.h"
 #include "ferry/operation.h"
 #include "ferry/reports.h"
 #include "sql/database.h"
@@ -71,6 +75,15 @@ class Reader {
   void open_hardened();
   void check_schema();
   void read_manifest();
+  void read_manifest4();  // reader4.cc, as walk4.
+  void walk4(const Visitor& visit, bool decode);
+  // Fields of the manifest's rows, checked for type and size (Error(corrupt) naming `field`).
+  Bytes blob_of(sql::Statement& st, int col, std::size_t size, const char* field) const;
+  std::int64_t int_of(sql::Statement& st, int col, const char* field) const;
+  void read_common(sql::Statement& m, int col);  // bundle_id .. kind.
+  void read_totals(sql::Statement& m, int col);  // operations .. signature.
+  void read_range(sql::Statement& r, const DeviceId& device, std::uint64_t& announced);
+  void read_table(sql::Statement& t, int col);   // name, columns, key.
   void authenticate();
   void unseal_copy(const Unsealer& unseal);
 
@@ -80,6 +93,8 @@ class Reader {
   std::uint64_t size_ = 0;
   std::unique_ptr<sql::Database> db_;
   BundleInfo info_;
+  Chains chains_;             // 4.0: ferry_chains...
+  std::vector<bool> named_;   // ...and, by number, whether the clock or a range names each.
 };
 
 }  // namespace ferry::bundle

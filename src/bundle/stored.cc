@@ -21,17 +21,18 @@ StoredForms::StoredForms(std::vector<DeviceId> chains, std::vector<TableShape> t
   for (std::size_t i = 0; i < tables_.size(); ++i) table_numbers_.emplace(tables_[i].name, i + 1);
 }
 
-void StoredForms::encode(const Operation& op, const Position& at, std::string& out) const {
+void StoredForms::encode_format1(std::string_view body, std::string& out) {
   log::Encoder e;
-  if (op.format == 1) {
-    e.array(2);
-    e.nil();
-    const std::string body = log::encode(op);
-    const std::string_view unlinked = log::unlinked(body);
-    e.bin(unlinked.data(), unlinked.size());
-    e.append_to(out);
-    return;
-  }
+  e.array(2);
+  e.nil();
+  const std::string_view unlinked = log::unlinked(body);
+  e.bin(unlinked.data(), unlinked.size());
+  e.append_to(out);
+}
+
+void StoredForms::encode(const Operation& op, const Position& at, std::string& out) const {
+  if (op.format == 1) return encode_format1(log::encode(op), out);
+  log::Encoder e;
   const auto table = table_numbers_.find(op.table);
   if (table == table_numbers_.end())
     throw Error(Errc::invalid_argument, "table " + op.table + " is not among the bundle's tables");
@@ -69,6 +70,20 @@ void StoredForms::encode(const Operation& op, const Position& at, std::string& o
     e.value(*value);
   }
   e.append_to(out);
+}
+
+bool StoredForms::rebuild_format1(std::string_view segment, std::size_t& offset, const Hash& prev,
+                                  std::string& canonical, const std::string& where) {
+  // [nil, bin]: fixarray(2), nil, then a bin of one of three lengths.
+  if (segment.size() < offset + 2 || segment.substr(offset, 2) != std::string_view("\x92\xc0", 2)) return false;
+  std::size_t next = offset + 1;
+  const auto handle = log::parse_next(segment, next, where);
+  if (handle->get().type != msgpack::type::NIL) return false;
+  const auto body = log::parse_next(segment, next, where);
+  if (body->get().type != msgpack::type::BIN) log::bad(where, "stored operation", "[nil, bin] for format 1");
+  log::relink(std::string_view(body->get().via.bin.ptr, body->get().via.bin.size), prev, canonical);
+  offset = next;
+  return true;
 }
 
 Operation StoredForms::decode(std::string_view segment, std::size_t& offset, const Position& at,

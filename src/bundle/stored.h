@@ -54,6 +54,9 @@ class StoredForms {
   // Appends the stored form of `op`, which sits at `at`, to `out`. Throws
   // Error(invalid_argument) for a chain or table not numbered here.
   void encode(const Operation& op, const Position& at, std::string& out) const;
+  // Appends the stored form of the format 1 operation whose canonical bytes
+  // are `body`, without decoding it.
+  static void encode_format1(std::string_view body, std::string& out);
 
   // Decodes the stored form that starts at `offset` in `segment`, moving
   // `offset` past it; returns the operation at `at` and sets `canonical` to its
@@ -62,6 +65,13 @@ class StoredForms {
   // Error(refused) for a format or scope newer than this ferry reads.
   Operation decode(std::string_view segment, std::size_t& offset, const Position& at, std::string& canonical,
                    const std::string& where) const;
+  // When the stored form at `offset` is that of a format 1 operation, sets
+  // `canonical` to its canonical bytes without decoding them, moves `offset`
+  // past it and returns true; else returns false, changing nothing. For a
+  // bundle this process has just written (export's read-back): decode()
+  // checks everything else.
+  static bool rebuild_format1(std::string_view segment, std::size_t& offset, const Hash& prev, std::string& canonical,
+                              const std::string& where);
 
  private:
   std::vector<DeviceId> chains_;

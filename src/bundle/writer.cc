@@ -51,6 +51,7 @@ Writer::Writer(const std::string& target, BundleInfo info, const trust::KeyPair&
 }
 
 void Writer::start() {
+  if (info_.format_major >= 4) return start4();
   db_ = std::make_unique<sql::Database>(temp_, sql::Database::Mode::open);
   db_->exec("PRAGMA page_size=" + std::to_string(kPageSize) + "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
             " PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=" +
@@ -93,6 +94,16 @@ Writer::~Writer() {
 }
 
 void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body) {
+  if (info_.format_major >= 4) {
+    writing(target_, [&] { add4(origin, seq, body); });
+    content_.update(hash.data(), hash.size());
+    ++added_;
+    return;
+  }
+  if (body.size() > 1 && body[1] != 1)
+    throw Error(Errc::refused, target_ + ": operation " + std::to_string(seq) + " of device " + origin.to_string() +
+                                   " is of a format bundle format " + std::to_string(info_.format_major) +
+                                   " cannot carry; export format 4, which ferry 4 reads, and upgrade the peer");
   if (!bodies_carry_links(info_)) body = log::unlinked(body);
   writing(target_, [&] {
     if (origin_ != origin) {
@@ -109,8 +120,20 @@ BundleInfo Writer::finish() {
   if (added_ != info_.operations)
     throw Error(Errc::internal, target_ + ": export wrote " + std::to_string(added_) + " operations but announced " +
                                     std::to_string(info_.operations));
+  if (info_.format_major >= 4) {
+    writing(target_, [&] { flush_segment(); });
+    const Hash frames = frames_.finish();  // So that no bit of a frame changes unnoticed (format4.md §5).
+    content_.update(frames.data(), frames.size());
+  }
   info_.content_hash = content_.finish();
   info_.signature = signer_.sign(bundle_message(info_.content_hash));
+  if (info_.format_major >= 4) {
+    writing(target_, [&] {
+      write_manifest4();
+      db_->exec("COMMIT");
+    });
+    return closed();
+  }
   auto manifest = db_->prepare("INSERT INTO ferry_bundle VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const std::string clock = log::encode_clock(info_.clock);
   manifest.bind(1, static_cast<std::int64_t>(info_.format_major))
@@ -131,6 +154,10 @@ BundleInfo Writer::finish() {
     manifest.run();
     db_->exec("COMMIT");
   });
+  return closed();
+}
+
+BundleInfo Writer::closed() {
   ops_.reset();
   db_.reset();  // Closed: every page is in the file (publish() makes it durable).
   struct stat st;

@@ -3,6 +3,10 @@
 // appear at the target path whole (fsync, rename, fsync of the folder). If
 // anything fails, or the Writer is destroyed before publish(), the temporary
 // file is removed and the target path is untouched.
+//
+// It writes the format info.format_major names: 3 (ferry_ops, one row per
+// operation) or 4 (bundle_format/format4.md: operations in their stored forms,
+// gathered per chain into zstd segments of at most 1 MiB).
 
 #include <memory>
 #include <optional>
@@ -10,6 +14,9 @@
 #include <string_view>
 
 #include "ferry/reports.h"
+#include "bundle/format.h"
+#include "bundle/segment.h"
+#include "bundle/stored.h"
 #include "hash/sha256.h"
 #include "sql/blob_rows.h"
 #include "sql/database.h"
@@ -29,7 +36,8 @@ class Writer {
 
   // REQUIRES: in (origin, seq) order, exactly the operations the ranges announce;
   // `body` is canonical; `hash` is its hash (it enters the content hash; the file does
-  // not store it). A delta bundle stores the body without its link (bodies_carry_links).
+  // not store it). A 3.0 delta bundle stores the body without its link
+  // (bodies_carry_links), a 4.0 bundle its stored form.
   void add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body);
   // Completes the file at written(). Returns the final metadata.
   BundleInfo finish();
@@ -41,6 +49,12 @@ class Writer {
  private:
   void start();    // Creates the schema and writes the header tables.
   void discard();  // Closes and removes the temporary file.
+  // Format 4.0 (writer4.cc).
+  void start4();
+  void add4(const DeviceId& origin, std::uint64_t seq, std::string_view body);
+  void flush_segment();
+  void write_manifest4();
+  BundleInfo closed();  // Closes the file; the final metadata.
 
   std::string target_;
   std::string temp_;
@@ -49,6 +63,15 @@ class Writer {
   std::unique_ptr<sql::Database> db_;
   std::optional<sql::BlobRows> ops_;  // ferry_ops(origin, seq, body), many rows to a statement.
   std::optional<DeviceId> origin_;     // Of the rows ops_ is gathering.
+  // Format 4.0: the numbering, and the segment being gathered.
+  Chains chains_;
+  std::unique_ptr<StoredForms> stored_;
+  std::unique_ptr<SegmentCompressor> compressor_;
+  std::string raw_;                    // Stored forms of the segment so far.
+  std::uint64_t segment_chain_ = 0, segment_first_ = 0, segment_count_ = 0;
+  Position at_;                        // Where the next operation of the range sits.
+  std::string previous_body_;          // Of a format 1 operation, when the next may be format 2.
+  hash::Sha256 frames_;  // 4.0: over the hash of each segment's frame, in order.
   hash::Sha256 content_;
   std::size_t added_ = 0;
   bool published_ = false;

@@ -103,6 +103,7 @@ ferry::ExportOptions options_of(const ferry_export_options* o) {
   if (o->since && *o->since) out.since = ferry::VectorClock::parse(o->since);
   out.snapshot = o->snapshot != 0;
   if (o->encrypt_for) out.encrypt_for = o->encrypt_for;
+  out.format = o->format < 0 ? 1u : static_cast<unsigned>(o->format);  // 1: refused by name, as any unknown format.
   out.progress = progress_of(o->progress, o->progress_user);
   return out;
 }

@@ -128,7 +128,10 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
   if (!options.encrypt_for.empty()) plan.encrypt_for = recipient(s, store, options.encrypt_for);
 
   BundleInfo& info = plan.info;
-  info.format_major = bundle::kFormatMajor;
+  if (options.format != 0 && options.format != 3 && options.format != bundle::kFormatMajor)
+    throw Error(Errc::invalid_argument, "bundle format " + std::to_string(options.format) + " cannot be written: this ferry "
+                                        "writes format 4, and format 3 for peers still running ferry 3.x");
+  info.format_major = options.format ? options.format : bundle::kExportFormatMajor;
   info.format_minor = bundle::kFormatMinor;
   info.bundle_id = util::make_uuid_v7(util::now_ms());
   info.exporter = s.self;

@@ -131,7 +131,7 @@ TEST_CASE("JSON output carries the documented keys", "[e2e][json]") {
   const json inspect = json::parse(ferry("inspect x.ferry --json").out);
   for (const char* key : {"bundle_id", "exporter", "clock", "ranges", "operations", "format_version"})
     CHECK(inspect.contains(key));
-  CHECK(inspect["format_version"] == "3.0");
+  CHECK(inspect["format_version"] == "4.0");
   const json imp = json::parse(ferry("import b.db x.ferry --json").out);
   for (const char* key : {"applied", "duplicates", "pending", "conflicts"}) CHECK(imp.contains(key));
   CHECK(imp["applied"] == 1);

@@ -19,10 +19,14 @@ struct Fixture {
   test::Replica a{dir, "a", kSchema};
   std::string bundle = dir.file("a.ferry");
 
-  Fixture() {
+  // `format` 3: operations as rows of ferry_ops, one of which a test damages.
+  explicit Fixture(unsigned format = 0) {
     a.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + std::to_string(kOperations) +
           ") INSERT INTO items SELECT i, 'item-' || i FROM n");
-    test::export_all(a, bundle);
+    ExportOptions all;
+    all.all = true;
+    all.format = format;
+    (void)a.engine.export_bundle(bundle, all);
   }
 };
 
@@ -54,7 +58,7 @@ TEST_CASE("a failure while applying stops the scanning thread and is thrown", "[
 }
 
 TEST_CASE("a damaged operation deep in the bundle is thrown after those before it were visited", "[bundle][scan]") {
-  Fixture f;
+  Fixture f(3);
   test::exec(f.bundle, "UPDATE ferry_ops SET body = CAST(substr(body, 1, 20) AS BLOB) WHERE seq = 7000");
   bundle::Reader reader(f.bundle);
   std::uint64_t last = 0;

@@ -68,10 +68,34 @@ std::size_t field_size(const std::string& path, const std::string& table, const 
   return st.text(0) == "integer" ? 8 : static_cast<std::size_t>(st.integer(1));
 }
 
-// The row of `table` (ferry_bundle or ferry_ranges) at position `n` in key order.
-std::string nth_row(const std::string& table, std::int64_t n) {
-  if (table == "ferry_bundle") return "1";
-  return "origin = (SELECT origin FROM ferry_ranges ORDER BY origin LIMIT 1 OFFSET " + std::to_string(n) + ")";
+// The row of `table` at position `n` in the order of `key`, its primary key.
+std::string nth_row(const std::string& table, const std::string& key, std::int64_t n) {
+  if (key.empty()) return "1";  // ferry_bundle: one row.
+  return "(" + key + ") = (SELECT " + key + " FROM " + table + " ORDER BY " + key + " LIMIT 1 OFFSET " +
+         std::to_string(n) + ")";
+}
+
+// A bundle's tables, each with its primary key and the columns to damage.
+struct TableFields {
+  std::string table, key;
+  std::vector<std::string> columns;
+};
+
+std::vector<TableFields> fields_of_format(unsigned format) {
+  const std::vector<std::string> manifest = {"format_major", "format_minor", "bundle_id", "exporter", "exporter_name",
+                                             "created_ms", "kind", "clock", "operations", "content_hash", "signer_key",
+                                             "box_key", "signature"};
+  const std::vector<std::string> range = {"first_seq", "last_seq", "prev_hash", "last_hash", "origin_key", "head_signature"};
+  auto with = [](std::string first, std::vector<std::string> rest) {
+    rest.insert(rest.begin(), std::move(first));
+    return rest;
+  };
+  if (format == 3) return {{"ferry_bundle", "", manifest}, {"ferry_ranges", "origin", with("origin", range)}};
+  return {{"ferry_bundle", "", manifest},
+          {"ferry_chains", "number", {"number", "device", "scope"}},
+          {"ferry_ranges", "chain", with("chain", range)},
+          {"ferry_tables", "number", {"number", "name", "columns", "key"}},
+          {"ferry_segments", "chain, first_seq", {"chain", "first_seq", "count", "raw_size", "data"}}};
 }
 
 // Two devices that trust each other strictly and have exchanged a first change each.
@@ -90,9 +114,10 @@ struct Pair {
     a.sql("INSERT INTO items VALUES(3, 'later from a'); UPDATE items SET name = 'changed by a' WHERE id = 2");
   }
 
-  std::string export_for_b(const std::string& name) {
+  std::string export_for_b(const std::string& name, unsigned format = 0) {
     ExportOptions options;
     options.peer = "b";
+    options.format = format;
     const std::string path = dir.file(name);
     (void)a.engine.export_bundle(path, options);
     return path;
@@ -144,15 +169,24 @@ TEST_CASE("a flipped bit in a bundle's clock is damage, not evidence that this d
 }
 
 TEST_CASE("a flipped bit in an operation the receiver holds plants no fork evidence", "[damage]") {
+  const unsigned format = GENERATE(3u, 4u);
+  INFO("format " << format);
   Pair p;
   ExportOptions all;
   all.all = true;
+  all.format = format;
   const std::string good = p.dir.file("all.ferry");
   (void)p.a.engine.export_bundle(good, all);
-  // Operation 1 of a, which b already holds: a bit of its last byte (the text's last letter).
+  // Operation 1 of a, which b already holds: a bit of its last byte (3.0: the text's last letter; 4.0: the
+  // segment's, under its checksum).
   const std::string bad = p.copy_of(good, "all-flipped.ferry");
-  const std::string op1 = "seq = 1 AND origin = (SELECT exporter FROM ferry_bundle)";
-  flip(bad, "ferry_ops", "body", op1, field_size(bad, "ferry_ops", "body", op1) - 1, 0);
+  if (format == 3) {
+    const std::string op1 = "seq = 1 AND origin = (SELECT exporter FROM ferry_bundle)";
+    flip(bad, "ferry_ops", "body", op1, field_size(bad, "ferry_ops", "body", op1) - 1, 0);
+  } else {
+    const std::string op1 = "first_seq = 1 AND chain = (SELECT number FROM ferry_chains, ferry_bundle WHERE device = exporter)";
+    flip(bad, "ferry_segments", "data", op1, field_size(bad, "ferry_segments", "data", op1) - 1, 0);
+  }
   p.refused_as_damage(bad, good);
   CHECK(test::count(p.b.path, "SELECT count(*) FROM ferry_forks") == 0);
 }
@@ -166,21 +200,18 @@ TEST_CASE("a flipped bit in a range's previous hash plants no fork evidence", "[
   CHECK(test::count(p.b.path, "SELECT count(*) FROM ferry_forks") == 0);
 }
 
-TEST_CASE("a bit flipped anywhere in a bundle's manifest or ranges is damage: exit 3, nothing kept", "[damage]") {
+TEST_CASE("a bit flipped anywhere in a bundle's tables is damage: exit 3, nothing kept", "[damage]") {
+  const unsigned format = GENERATE(3u, 4u);
+  INFO("format " << format);
   Pair p;
-  const std::string good = p.export_for_b("a1.ferry");
-  const std::vector<std::pair<std::string, std::vector<std::string>>> fields = {
-      {"ferry_bundle", {"format_major", "format_minor", "bundle_id", "exporter", "exporter_name", "created_ms", "kind",
-                        "clock", "operations", "content_hash", "signer_key", "box_key", "signature"}},
-      {"ferry_ranges", {"origin", "first_seq", "last_seq", "prev_hash", "last_hash", "origin_key", "head_signature"}},
-  };
+  const std::string good = p.export_for_b("a1.ferry", format);
   std::size_t flips = 0;
-  for (const auto& [table, columns] : fields) {
+  for (const auto& [table, key, columns] : fields_of_format(format)) {
     const auto rows = test::count(good, "SELECT count(*) FROM " + table);
     REQUIRE(rows >= 1);
     for (std::int64_t row = 0; row < rows; ++row) {
       for (const auto& column : columns) {
-        const std::string where = nth_row(table, row);
+        const std::string where = nth_row(table, key, row);
         const std::size_t size = field_size(good, table, column, where);
         // Integers: the low bits and the sign bit; other fields: one bit of every byte.
         std::vector<std::pair<std::size_t, int>> bits;

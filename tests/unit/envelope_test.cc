@@ -22,11 +22,12 @@ struct Fixture {
   Replica c{dir, "c", kSchema};
   std::string sealed = dir.file("for-b.ferry");
 
-  // `rows` rows of 100 bytes: 2,000 make a bundle of several 64 KiB chunks.
+  // `rows` rows of 100 random hex digits, which compress to about half: 2,000 make a
+  // bundle of several 64 KiB chunks.
   explicit Fixture(int rows = 3) {
     test::exchange(b, a, dir);  // a learns b's keys from b's first bundle.
     a.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + std::to_string(rows) +
-          ") INSERT INTO items SELECT i, printf('%0100d', i) FROM n");
+          ") INSERT INTO items SELECT i, hex(randomblob(50)) FROM n");
     ExportOptions options;
     options.peer = "b";
     options.encrypt_for = "b";
@@ -91,7 +92,7 @@ TEST_CASE("another device cannot read it, and says whose it is", "[envelope]") {
 }
 
 TEST_CASE("any changed byte of an encrypted bundle is found before anything is used", "[envelope]") {
-  Fixture f(2000);
+  Fixture f(3000);
   const auto size = test::read_file(f.sealed).size();
   REQUIRE(size > 3 * 65536);
   const std::size_t at = GENERATE_COPY(std::size_t{70}, std::size_t{96}, std::size_t{65536 + 96 + 16 + 5}, size / 2,
@@ -103,7 +104,7 @@ TEST_CASE("any changed byte of an encrypted bundle is found before anything is u
 }
 
 TEST_CASE("an encrypted bundle cut short, even at a chunk boundary, is refused", "[envelope]") {
-  Fixture f(2000);
+  Fixture f(3000);
   const std::size_t record = 65536 + 16;
   const auto size = test::read_file(f.sealed).size();
   const std::size_t keep = GENERATE_COPY(std::size_t{50}, std::size_t{96}, std::size_t{96 + record}, size - 1,

@@ -20,7 +20,7 @@ const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty
 
 void write_rows(test::Replica& r) {
   r.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
-        "INSERT INTO items SELECT i, 'item-' || i, i % 7, printf('%.200c', 'x') FROM n; UPDATE items SET qty = qty + 1");
+        "INSERT INTO items SELECT i, 'item-' || i, i % 7, hex(randomblob(100)) FROM n; UPDATE items SET qty = qty + 1");
 }
 
 bool leftover_temp_files(const std::string& folder) {
@@ -45,7 +45,7 @@ TEST_CASE("an export onto a full or failing disk says so and leaves no bundle be
   std::filesystem::create_directory(out_dir);
   const std::string target = out_dir + "/a.ferry";
   const auto fault = GENERATE(Fault{SQLITE_FULL, "full"}, Fault{SQLITE_IOERR_WRITE, "I/O error"});
-  const std::int64_t budget = GENERATE(0, 4096, 65536, 400000);
+  const std::int64_t budget = GENERATE(0, 4096, 65536, 200000);
   INFO("error " << fault.error << ", failing after " << budget << " bytes");
   {
     test::FaultyDisk disk(".ferry-export-", budget, fault.error);

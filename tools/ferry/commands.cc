@@ -114,6 +114,7 @@ int cmd_export(const ExportArgs& a) {
   options.peer = a.peer;
   options.all = a.all;
   options.snapshot = a.snapshot;
+  options.format = a.format;
   options.encrypt_for = a.encrypt_for;
   if (!a.since.empty()) options.since = VectorClock::parse(a.since);
   ProgressBar bar("exporting");

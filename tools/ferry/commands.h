@@ -32,6 +32,7 @@ int cmd_status(const std::string& db, bool json);
 struct ExportArgs {
   std::string db, peer, output, since, encrypt_for;
   bool all = false, snapshot = false, json = false;
+  unsigned format = 0;
 };
 int cmd_export(const ExportArgs& a);
 int cmd_import(const std::string& db, const std::vector<std::string>& files, bool json);

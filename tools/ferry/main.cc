@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
   snapshot->excludes(all);
   exp->add_option("--encrypt-for", ex.encrypt_for,
                   "Encrypt the bundle so that only this device (id, prefix or name) can read it");
+  exp->add_option("--format", ex.format, "Bundle format to write: 4 (the default), or 3 for peers still running ferry 3.x")
+      ->check(CLI::IsMember({3, 4}));
   exp->add_option("-o,--output", ex.output, "The bundle file to write")->required();
   exp->add_flag("--json", ex.json, "Print JSON");
   all->excludes(since);

@@ -1,0 +1,227 @@
+// The format 4.0 half of Reader (bundle_format/format4.md §5, §6): the
+// manifest with its numbered chains and tables, and the walk over segments,
+// each checked and decompressed within its limits before its stored forms
+// are rebuilt into canonical operations and checked as 3.0's are.
+
+#include <cstring>
+#include <optional>
+
+#include "bundle/reader.h"
+#include "bundle/segment.h"
+#include "bundle/stored.h"
+#include "ferry/error.h"
+#include "hash/sha256.h"
+#include "log/codec.h"
+#include "log/fields.h"
+
+namespace ferry::bundle {
+namespace {
+
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+// The limit of a segment's raw size (format4.md §6, step 1).
+std::size_t raw_limit(std::int64_t count) {
+  return count == 1 ? log::kMaxBodyBytes + 4096 : kMaxSegmentBytes;
+}
+
+}  // namespace
+
+void Reader::read_manifest4() {
+  auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path_ + ": " + what); };
+  auto m = db_->prepare("SELECT format_major, format_minor, bundle_id, exporter, exporter_name, created_ms, "
+                        "kind, clock, operations, content_hash, signer_key, box_key, signature FROM ferry_bundle");
+  if (!m.step()) fail("has no manifest row (ferry_bundle is empty)");
+  if (int_of(m, 0, "format_major") != static_cast<std::int64_t>(info_.format_major))
+    fail("manifest and header disagree on the format version");
+  const auto minor = int_of(m, 1, "format_minor");
+  if (minor < 0 || minor > 0xffff) fail("has an invalid format_minor");
+  info_.format_minor = static_cast<std::uint32_t>(minor);  // Its schema is 4.0's, so it adds nothing this reader needs.
+  read_common(m, 2);
+  const Bytes clock = blob_of(m, 7, 0, "clock");
+  read_totals(m, 8);
+  if (m.step()) fail("has more than one manifest row");
+
+  auto c = db_->prepare("SELECT number, device, scope FROM ferry_chains ORDER BY number");
+  while (c.step()) {
+    if (int_of(c, 0, "chains.number") != static_cast<std::int64_t>(chains_.devices.size() + 1))
+      fail("its chains are not numbered 1, 2, 3... without a gap");
+    if (chains_.devices.size() == kMaxChains)
+      fail("numbers more than " + std::to_string(kMaxChains) + " chains, more than any fleet has");
+    DeviceId device;
+    std::memcpy(device.bytes.data(), blob_of(c, 1, 16, "chains.device").data(), 16);
+    if (c.column_type(2) != SQLITE_TEXT || c.text(2).size() > 128) fail("field 'chains.scope' is not a short text");
+    if (!c.text(2).empty())
+      throw Error(Errc::refused, path_ + ": carries operations of scope '" + printable(c.text(2)) +
+                                     "'; this ferry reads only the shared scope: upgrade ferry to import it");
+    if (!chains_.devices.empty() && !(chains_.devices.back() < device))
+      fail("its chains are not in device order, or name a device twice");
+    chains_.devices.push_back(device);
+  }
+  named_.assign(chains_.devices.size() + 1, false);
+
+  // The clock, by chain number.
+  const std::string where = path_ + ": manifest clock";
+  const auto clock_handle = log::parse_exactly(
+      std::string_view(reinterpret_cast<const char*>(clock.data()), clock.size()), where);
+  const auto& entries = log::get_array(clock_handle->get(), where, "clock");
+  std::uint64_t previous = 0;
+  for (std::uint32_t i = 0; i < entries.size; ++i) {
+    const auto& entry = log::get_array(entries.ptr[i], where, "clock entry");
+    if (entry.size != 2) log::bad(where, "clock entry", "a [chain, seq] pair");
+    const std::uint64_t chain = log::get_uint(entry.ptr[0], where, "clock chain");
+    if (chain <= previous || chain > chains_.devices.size())
+      log::bad(where, "clock chain", "a chain the bundle numbers, in ascending order");
+    const std::uint64_t seq = log::get_uint(entry.ptr[1], where, "clock seq");
+    if (seq == 0 || seq > log::kMaxCounter) log::bad(where, "clock seq", "between 1 and 2^62");
+    info_.clock.set(chains_.devices[chain - 1], seq);
+    named_[chain] = true;
+    previous = chain;
+  }
+
+  std::uint64_t announced = 0;
+  previous = 0;
+  auto r = db_->prepare("SELECT chain, first_seq, last_seq, prev_hash, last_hash, origin_key, head_signature FROM ferry_ranges "
+                        "ORDER BY chain");
+  while (r.step()) {
+    const auto chain = int_of(r, 0, "ranges.chain");
+    if (chain < 1 || static_cast<std::uint64_t>(chain) > chains_.devices.size())
+      fail("has a range of chain " + std::to_string(chain) + ", which it does not number");
+    named_[static_cast<std::size_t>(chain)] = true;
+    read_range(r, chains_.devices[static_cast<std::size_t>(chain) - 1], announced);
+  }
+  if (!info_.snapshot && announced != info_.operations)
+    fail("its ranges do not add up to the announced number of operations");
+
+  auto t = db_->prepare("SELECT number, name, columns, key FROM ferry_tables ORDER BY number");
+  while (t.step()) {
+    if (int_of(t, 0, "tables.number") != static_cast<std::int64_t>(info_.tables.size() + 1))
+      fail("its tables are not numbered 1, 2, 3... without a gap");
+    read_table(t, 1);
+  }
+  info_.bytes = size_;
+}
+
+void Reader::walk4(const Visitor& visit, bool decode) {
+  auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path_ + ": " + what); };
+  hash::Sha256 content;
+  content.update(encode_header(info_, chains_));
+  std::vector<TableShape> shapes;
+  for (const auto& t : info_.tables) shapes.push_back({t.name, t.columns});
+  const StoredForms forms(chains_.devices, std::move(shapes));
+  SegmentDecompressor decompressor;
+  std::vector<std::size_t> range_of(chains_.devices.size() + 1, kNone);  // Ranges by chain number.
+  for (std::size_t i = 0; i < info_.ranges.size(); ++i) range_of[chains_.number(info_.ranges[i].device)] = i;
+
+  auto st = db_->prepare("SELECT chain, first_seq, count, raw_size, data FROM ferry_segments ORDER BY chain, first_seq");
+  std::size_t range = kNone, count = 0, segments = 0;
+  std::uint64_t expect_seq = 0;
+  Hash prev{};
+  Position at;
+  hash::Sha256 frames;  // Over each frame's hash: the content hash covers every bit of every segment.
+  std::string canonical;
+  std::string unread;  // Content only: a format 1 operation's bytes, decoded only if a format 2 one follows it.
+  while (st.step()) {
+    ++segments;
+    const std::string segment = "segment " + std::to_string(segments);
+    for (int col = 0; col < 4; ++col)
+      if (st.column_type(col) != SQLITE_INTEGER) fail(segment + " has columns of the wrong type");
+    if (st.column_type(4) != SQLITE_BLOB) fail(segment + " has columns of the wrong type");
+    const std::int64_t chain = st.integer(0), first = st.integer(1), n = st.integer(2), raw_size = st.integer(3);
+    if (chain < 1 || static_cast<std::uint64_t>(chain) >= range_of.size() || range_of[static_cast<std::size_t>(chain)] == kNone)
+      fail(segment + " holds operations of chain " + std::to_string(chain) + ", which has no range");
+    const std::size_t this_range = range_of[static_cast<std::size_t>(chain)];
+    const SeqRange& r = info_.ranges[this_range];
+    if (this_range != range) {
+      // Segments come in chain order, as the ranges do; every range of a delta holds at least one operation.
+      if (range != kNone && !info_.snapshot && expect_seq != info_.ranges[range].last + 1)
+        fail("the range of device " + info_.ranges[range].device.to_string() + " is incomplete");
+      if (!info_.snapshot && this_range != (range == kNone ? 0 : range + 1))
+        fail("the operations of device " + info_.ranges[range == kNone ? 0 : range + 1].device.to_string() + " are missing");
+      range = this_range;
+      at = Position{};
+      at.origin = r.device;
+      unread.clear();
+      prev = info_.prerequisites[range];
+      expect_seq = info_.snapshot ? 1 : r.first;
+    }
+    const std::string where = segment + " (operations " + std::to_string(first) + " on of device " + r.device.to_string() + ")";
+    if (first < 1 || static_cast<std::uint64_t>(first) < expect_seq || (!info_.snapshot && static_cast<std::uint64_t>(first) != expect_seq))
+      fail(where + ": expected operation " + std::to_string(expect_seq) + " next (an operation is missing or repeated)");
+    if (n < 1 || static_cast<std::uint64_t>(n) - 1 > r.last - static_cast<std::uint64_t>(first))
+      fail(where + ": its count of " + std::to_string(n) + " operations runs outside its range");
+    if (raw_size < 1 || static_cast<std::uint64_t>(raw_size) > raw_limit(n))
+      fail(where + ": claims " + std::to_string(raw_size) + " bytes once decompressed; a segment of " + std::to_string(n) +
+           " operations holds at most " + std::to_string(raw_limit(n)));
+    const Hash frame_hash = hash::Sha256().update(st.blob_view(4)).finish();
+    frames.update(frame_hash.data(), frame_hash.size());
+    const std::string raw = decompressor.decompress(st.blob_view(4), static_cast<std::size_t>(raw_size),
+                                                    raw_limit(n), path_ + ": " + where);
+    std::size_t offset = 0;
+    for (std::int64_t k = 0; k < n; ++k) {
+      std::uint64_t seq = expect_seq;
+      auto what = [&] { return "operation " + std::to_string(seq) + " of device " + r.device.to_string(); };
+      if (offset >= raw.size()) fail(where + ": holds fewer operations than its count");
+      if (info_.snapshot) {  // Each frontier operation after its seq and link.
+        const auto seq_field = log::parse_next(raw, offset, path_ + ": " + where);
+        seq = log::get_uint(seq_field->get(), path_ + ": " + where, "seq");
+        if (seq < expect_seq || seq > r.last || (k == 0 && seq != static_cast<std::uint64_t>(first)))
+          fail(where + ": operation " + std::to_string(seq) + " is out of order or beyond its chain's head");
+        const auto link = log::parse_next(raw, offset, path_ + ": " + where);
+        if (link->get().type != msgpack::type::BIN || link->get().via.bin.size != 32)
+          log::bad(path_ + ": " + where, "link", "32 bytes");
+        std::memcpy(at.prev_hash.data(), link->get().via.bin.ptr, 32);
+        at.prev_lamport = at.prev_time_ms = 0;
+      } else {
+        at.prev_hash = prev;
+      }
+      at.seq = seq;
+      std::optional<Operation> decoded;
+      if (!decode && StoredForms::rebuild_format1(raw, offset, at.prev_hash, canonical, path_ + ": " + what())) {
+        unread = canonical;  // The hash is all a read-back needs of it.
+      } else {
+        if (!unread.empty() && !info_.snapshot) {  // The steps of a format 2 operation start from its predecessor's.
+          const Operation previous = log::decode(unread, path_);
+          at.prev_lamport = previous.lamport;
+          at.prev_time_ms = static_cast<std::uint64_t>(previous.id.unix_ms());
+        }
+        unread.clear();
+        Operation op;
+        try {
+          op = forms.decode(raw, offset, at, canonical, path_);
+        } catch (const Error& e) {
+          // decode names the field after "<path>: "; put the operation between them.
+          throw Error(e.code(), path_ + ": " + what() + std::string(e.what()).substr(path_.size()));
+        }
+        if (decode) check_operation(op, r.device, seq, prev, what);
+        if (!info_.snapshot) {
+          at.prev_lamport = op.lamport;
+          at.prev_time_ms = static_cast<std::uint64_t>(op.id.unix_ms());
+        }
+        decoded = std::move(op);
+      }
+      const Hash hash = log::hash_of(canonical);
+      if (visit && decoded) visit(*decoded, canonical, hash);
+      if (seq == r.last && hash != info_.last_hashes[range])
+        fail("the operations of device " + r.device.to_string() + " do not end at the chain head its range announces "
+             "(one of them was changed after the bundle was written)");
+      content.update(hash.data(), hash.size());
+      prev = hash;
+      expect_seq = seq + 1;
+      ++count;
+    }
+    if (offset != raw.size()) fail(where + ": holds more bytes than its " + std::to_string(n) + " operations");
+  }
+  if (!info_.snapshot && !info_.ranges.empty() &&
+      (range != info_.ranges.size() - 1 || expect_seq != info_.ranges[range].last + 1))
+    fail("the operations end before the announced ranges do (operations are missing)");
+  if (count != info_.operations)
+    fail("holds " + std::to_string(count) + " operations but announces " + std::to_string(info_.operations));
+  for (std::size_t chain = 1; chain < named_.size(); ++chain)
+    if (!named_[chain]) fail("numbers chain " + std::to_string(chain) + " but names it nowhere");
+  const Hash frame_hashes = frames.finish();
+  content.update(frame_hashes.data(), frame_hashes.size());
+  if (content.finish() != info_.content_hash)
+    fail("its content hash does not match (the bundle was changed after it was written)");
+}
+
+}  // namespace ferry::bundle

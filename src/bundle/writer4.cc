@@ -1,0 +1,146 @@
+// The format 4.0 half of Writer (bundle_format/format4.md §5, §6): numbered
+// chains and tables, and operations in their stored forms, gathered per chain
+// into segments of at most kMaxSegmentBytes before compression.
+
+#include "bundle/writer.h"
+
+#include "ferry/error.h"
+#include "log/codec.h"
+#include "log/fields.h"
+
+namespace ferry::bundle {
+namespace {
+
+std::uint8_t format_of(std::string_view body) {
+  // Both formats start with a fixarray and then their format as a positive fixint.
+  return body.size() > 1 ? static_cast<std::uint8_t>(body[1]) : 0;
+}
+
+}  // namespace
+
+void Writer::start4() {
+  chains_ = Chains::of(info_);
+  std::vector<TableShape> shapes;
+  for (const auto& t : info_.tables) shapes.push_back({t.name, t.columns});
+  stored_ = std::make_unique<StoredForms>(chains_.devices, std::move(shapes));
+  compressor_ = std::make_unique<SegmentCompressor>();
+  db_ = std::make_unique<sql::Database>(temp_, sql::Database::Mode::open);
+  db_->exec("PRAGMA page_size=" + std::to_string(kPageSize) + "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            " PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=" +
+            std::to_string(info_.format_major));
+  db_->exec(kSchema4Sql);
+  db_->exec("BEGIN");
+  auto chains = db_->prepare("INSERT INTO ferry_chains VALUES(?, ?, '')");
+  for (std::size_t i = 0; i < chains_.devices.size(); ++i) {
+    chains.bind(1, static_cast<std::int64_t>(i + 1)).bind_blob(2, chains_.devices[i].bytes.data(), 16);
+    chains.run();
+  }
+  auto ranges = db_->prepare("INSERT INTO ferry_ranges VALUES(?, ?, ?, ?, ?, ?, ?)");
+  for (std::size_t i = 0; i < info_.ranges.size(); ++i) {
+    const auto& r = info_.ranges[i];
+    ranges.bind(1, static_cast<std::int64_t>(chains_.number(r.device)))
+        .bind(2, static_cast<std::int64_t>(r.first))
+        .bind(3, static_cast<std::int64_t>(r.last))
+        .bind_blob(4, info_.prerequisites[i].data(), 32)
+        .bind_blob(5, info_.last_hashes[i].data(), 32)
+        .bind_blob(6, info_.origin_keys[i].data(), 32)
+        .bind_blob(7, info_.head_signatures[i].data(), 64);
+    ranges.run();
+  }
+  auto tables = db_->prepare("INSERT INTO ferry_tables VALUES(?, ?, ?, ?)");
+  for (std::size_t i = 0; i < info_.tables.size(); ++i) {
+    const auto& t = info_.tables[i];
+    std::vector<Value> cols, key;
+    for (const auto& c : t.columns) cols.push_back(Value::text(c));
+    for (const auto& k : t.key) key.push_back(Value::text(k));
+    const std::string c = log::encode_values(cols), k = log::encode_values(key);
+    tables.bind(1, static_cast<std::int64_t>(i + 1)).bind(2, t.name).bind_blob(3, c.data(), c.size()).bind_blob(4, k.data(), k.size());
+    tables.run();
+  }
+  content_.update(encode_header(info_, chains_));
+}
+
+void Writer::add4(const DeviceId& origin, std::uint64_t seq, std::string_view body) {
+  const std::uint64_t chain = chains_.number(origin);
+  if (chain == 0) throw Error(Errc::internal, "operation of device " + origin.to_string() + " outside every range");
+  // A delta's segment holds consecutive operations of one chain; a snapshot's
+  // the chain's frontier operations, each after its seq and link.
+  const bool continues = chain == segment_chain_ && (info_.snapshot || seq == segment_first_ + segment_count_);
+  const std::size_t estimate = body.size() + 48;
+  if (!raw_.empty() && (!continues || raw_.size() + estimate > kMaxSegmentBytes)) flush_segment();
+  if (chain != segment_chain_) {  // A new range: its first operation carries its whole times.
+    at_ = Position{};
+    at_.origin = origin;
+    previous_body_.clear();
+  }
+  if (raw_.empty()) {
+    segment_chain_ = chain;
+    segment_first_ = seq;
+    segment_count_ = 0;
+  }
+  at_.seq = seq;
+  const std::string_view link = body.substr(body.size() - 32);
+  std::memcpy(at_.prev_hash.data(), link.data(), 32);
+  if (info_.snapshot) {
+    log::Encoder e;
+    e.uint(seq);
+    e.bin(link.data(), 32);
+    e.append_to(raw_);
+    at_.prev_lamport = at_.prev_time_ms = 0;  // Each stands alone.
+  }
+  if (format_of(body) == 1) {
+    StoredForms::encode_format1(body, raw_);
+    if (!info_.snapshot) previous_body_.assign(body.data(), body.size());
+  } else {
+    if (!previous_body_.empty()) {  // The first format 2 after format 1 operations: its step is from theirs.
+      const Operation previous = log::decode(previous_body_, "the bundle's previous operation");
+      at_.prev_lamport = previous.lamport;
+      at_.prev_time_ms = static_cast<std::uint64_t>(previous.id.unix_ms());
+      previous_body_.clear();
+    }
+    const Operation op = log::decode(body, "operation " + std::to_string(seq) + " of device " + origin.to_string(),
+                                     log::kNewestOperationFormat);
+    stored_->encode(op, at_, raw_);
+    if (!info_.snapshot) {
+      at_.prev_lamport = op.lamport;
+      at_.prev_time_ms = static_cast<std::uint64_t>(op.id.unix_ms());
+    }
+  }
+  ++segment_count_;
+}
+
+void Writer::flush_segment() {
+  if (raw_.empty()) return;
+  const std::string frame = compressor_->compress(raw_);
+  const Hash frame_hash = hash::Sha256().update(frame).finish();
+  frames_.update(frame_hash.data(), frame_hash.size());
+  auto segment = db_->prepare("INSERT INTO ferry_segments VALUES(?, ?, ?, ?, ?)");
+  segment.bind(1, static_cast<std::int64_t>(segment_chain_))
+      .bind(2, static_cast<std::int64_t>(segment_first_))
+      .bind(3, static_cast<std::int64_t>(segment_count_))
+      .bind(4, static_cast<std::int64_t>(raw_.size()))
+      .bind_blob(5, frame.data(), frame.size());
+  segment.run();
+  raw_.clear();
+}
+
+void Writer::write_manifest4() {
+  auto manifest = db_->prepare("INSERT INTO ferry_bundle VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const std::string clock = encode_numbered_clock(info_.clock, chains_);
+  manifest.bind(1, static_cast<std::int64_t>(info_.format_major))
+      .bind(2, static_cast<std::int64_t>(info_.format_minor))
+      .bind_blob(3, info_.bundle_id.bytes.data(), 16)
+      .bind_blob(4, info_.exporter.bytes.data(), 16)
+      .bind(5, info_.exporter_name)
+      .bind(6, info_.created_ms)
+      .bind(7, std::string_view(info_.snapshot ? "snapshot" : "delta"))
+      .bind_blob(8, clock.data(), clock.size())
+      .bind(9, static_cast<std::int64_t>(info_.operations))
+      .bind_blob(10, info_.content_hash.data(), 32)
+      .bind_blob(11, info_.signer_key.data(), 32)
+      .bind_blob(12, info_.exporter_box_key.data(), 32)
+      .bind_blob(13, info_.signature.data(), 64);
+  manifest.run();
+}
+
+}  // namespace ferry::bundle

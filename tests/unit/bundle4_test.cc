@@ -1,0 +1,179 @@
+// A format 4.0 bundle from a stranger: numbered chains and tables, and
+// operations in zstd segments. Each way of breaking its structure is refused
+// by name before anything is kept, and what a newer ferry writes is refused as
+// newer (bundle_format/format4.md §5, §6). Bit flips anywhere: damage_test.cc.
+#include <catch2/catch.hpp>
+
+#include <msgpack.hpp>
+
+#include "bundle/segment.h"
+#include "support/refusal.h"
+#include "support/support.h"
+
+using namespace ferry;
+using test::Replica;
+
+namespace {
+
+const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)";
+
+struct Fixture {
+  test::TempDir dir;
+  Replica a{dir, "a", kSchema};
+  Replica b{dir, "b", kSchema};
+  std::string good = dir.file("good.ferry");
+
+  Fixture() {
+    a.sql("INSERT INTO items VALUES(1, 'bolt'), (2, 'nut'), (3, 'washer'); UPDATE items SET name = 'screw' WHERE id = 1");
+    test::export_all(a, good);
+  }
+
+  // A copy of the good bundle, changed with plain SQL.
+  std::string tampered(const std::string& sql) {
+    const std::string path = dir.file("tampered.ferry");
+    test::write_file(path, test::read_file(good));
+    test::exec(path, sql);
+    return path;
+  }
+
+  // A copy whose one segment holds `edit(raw)`, recompressed, with raw_size and count set to fit.
+  std::string with_segment(const std::function<void(std::string& raw)>& edit, std::int64_t count = 4) {
+    const std::string path = tampered("SELECT 1");
+    auto db = test::app(path);
+    auto read = db.prepare("SELECT data, raw_size FROM ferry_segments");
+    REQUIRE(read.step());
+    const Bytes data = read.blob(0);
+    std::string raw = bundle::SegmentDecompressor().decompress(
+        std::string_view(reinterpret_cast<const char*>(data.data()), data.size()),
+        static_cast<std::size_t>(read.integer(1)), bundle::kMaxSegmentBytes, "test");
+    REQUIRE_FALSE(read.step());
+    edit(raw);
+    const std::string frame = bundle::SegmentCompressor().compress(raw);
+    auto write = db.prepare("UPDATE ferry_segments SET data = ?, raw_size = ?, count = ?");
+    write.bind_blob(1, frame.data(), frame.size()).bind(2, static_cast<std::int64_t>(raw.size())).bind(3, count);
+    write.run();
+    return path;
+  }
+
+  Error refused(const std::string& path, Errc code, const std::string& says) {
+    const Error e = test::expect_refusal(b, path, code);
+    CHECK_THAT(e.what(), Catch::Contains(path) && Catch::Contains(says));
+    if (code == Errc::corrupt) {
+      CHECK_FALSE(verify_bundle(path).ok);
+    } else {
+      CHECK_THROWS_WITH(verify_bundle(path), Catch::Contains("upgrade ferry"));  // Newer: not to be judged here.
+    }
+    (void)b.engine.import_bundle(good);  // The genuine bundle still imports.
+    CHECK(b.dump("items") == a.dump("items"));
+    return e;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a 4.0 bundle holds its operations compressed, and verifies and imports", "[bundle][format4]") {
+  Fixture f;
+  const BundleInfo info = inspect_bundle(f.good);
+  CHECK(info.format_major == 4);
+  CHECK(info.operations == 4);
+  CHECK(test::count(f.good, "SELECT count(*) FROM ferry_segments") == 1);
+  CHECK(test::count(f.good, "SELECT count FROM ferry_segments") == 4);
+  CHECK(verify_bundle(f.good).ok);
+  CHECK(f.b.engine.import_bundle(f.good).applied == 4);
+  CHECK(f.b.dump("items") == f.a.dump("items"));
+}
+
+TEST_CASE("a segment's stated sizes are checked before anything is allocated", "[bundle][format4][damage]") {
+  Fixture f;
+  SECTION("a segment claiming 10 GB once decompressed") {
+    f.refused(f.tampered("UPDATE ferry_segments SET raw_size = 10737418240"), Errc::corrupt,
+              "claims 10737418240 bytes once decompressed; a segment of 4 operations holds at most 1048576");
+  }
+  SECTION("a segment whose frame states another size than the bundle") {
+    f.refused(f.tampered("UPDATE ferry_segments SET raw_size = raw_size + 1"), Errc::corrupt, "states");
+  }
+  SECTION("a count beyond its range") {
+    f.refused(f.tampered("UPDATE ferry_segments SET count = 5"), Errc::corrupt, "runs outside its range");
+  }
+  SECTION("a segment starting past the operation expected") {
+    f.refused(f.tampered("UPDATE ferry_segments SET first_seq = 2"), Errc::corrupt, "expected operation 1 next");
+  }
+  SECTION("a segment removed") {
+    f.refused(f.tampered("DELETE FROM ferry_segments"), Errc::corrupt, "operations are missing");
+  }
+  SECTION("a segment of a chain without a range") {
+    f.refused(f.tampered("UPDATE ferry_segments SET chain = 9"), Errc::corrupt, "chain 9, which has no range");
+  }
+}
+
+TEST_CASE("a segment holds exactly its count of stored operations", "[bundle][format4][damage]") {
+  Fixture f;
+  SECTION("bytes after the last operation") {
+    f.refused(f.with_segment([](std::string& raw) { raw += '\xc0'; }), Errc::corrupt, "holds more bytes than its 4 operations");
+  }
+  SECTION("more operations than its count") {
+    f.refused(f.tampered("UPDATE ferry_segments SET count = 3"), Errc::corrupt, "holds more bytes than its 3 operations");
+  }
+  SECTION("fewer operations than its count") {
+    auto first_three = [](std::string& raw) {
+      std::size_t offset = 0;
+      for (int i = 0; i < 3; ++i) (void)msgpack::unpack(raw.data(), raw.size(), offset);
+      raw.resize(offset);
+    };
+    f.refused(f.with_segment(first_three), Errc::corrupt, "holds fewer operations than its count");
+  }
+  SECTION("a stored form that is not one") {
+    f.refused(f.with_segment([](std::string& raw) { raw[0] = '\x93'; }), Errc::corrupt, "operation 1 of device");
+  }
+}
+
+TEST_CASE("a 4.0 bundle's chains and tables are numbered without gaps, in order, each named", "[bundle][format4][damage]") {
+  Fixture f;
+  SECTION("a gap in the chains' numbers") {
+    f.refused(f.tampered("UPDATE ferry_chains SET number = 2"), Errc::corrupt, "chains are not numbered 1, 2, 3");
+  }
+  SECTION("a chain the bundle numbers but names nowhere") {
+    f.refused(f.tampered("INSERT INTO ferry_chains VALUES(2, x'ffffffffffffffffffffffffffffffff', '')"), Errc::corrupt,
+              "numbers chain 2 but names it nowhere");
+  }
+  SECTION("chains out of device order") {
+    f.refused(f.tampered("INSERT INTO ferry_chains VALUES(2, x'00000000000000000000000000000001', '')"), Errc::corrupt,
+              "not in device order");
+  }
+  SECTION("a gap in the tables' numbers") {
+    f.refused(f.tampered("UPDATE ferry_tables SET number = 2"), Errc::corrupt, "tables are not numbered 1, 2, 3");
+  }
+  SECTION("a clock naming a chain the bundle does not number") {
+    f.refused(f.tampered("UPDATE ferry_bundle SET clock = x'91920203'"), Errc::corrupt, "a chain the bundle numbers");
+  }
+}
+
+TEST_CASE("what a newer ferry writes is refused as newer, changing nothing", "[bundle][format4]") {
+  Fixture f;
+  SECTION("a chain of a scope other than the shared one") {
+    f.refused(f.tampered("UPDATE ferry_chains SET scope = 'clinic-7'"), Errc::refused,
+              "carries operations of scope 'clinic-7'; this ferry reads only the shared scope: upgrade ferry");
+  }
+  SECTION("a minor version with a table this ferry does not know") {
+    f.refused(f.tampered("CREATE TABLE ferry_grants(x INTEGER) STRICT; UPDATE ferry_bundle SET format_minor = 1"), Errc::refused,
+              "uses bundle format 4.1, with tables this ferry does not know");
+  }
+  SECTION("the same table, in a bundle that does not say it is newer, is damage") {
+    f.refused(f.tampered("CREATE TABLE ferry_grants(x INTEGER) STRICT"), Errc::corrupt, "schema object a bundle may not have");
+  }
+}
+
+TEST_CASE("export writes format 3 for a peer still running ferry 3.x, and no other", "[bundle][format4]") {
+  Fixture f;
+  ExportOptions old;
+  old.all = true;
+  old.format = 3;
+  const std::string path = f.dir.file("for-3x.ferry");
+  (void)f.a.engine.export_bundle(path, old);
+  CHECK(inspect_bundle(path).format_major == 3);
+  CHECK(test::count(path, "SELECT count(*) FROM ferry_ops") == 4);
+  CHECK(f.b.engine.import_bundle(path).applied == 4);
+  old.format = 5;
+  CHECK_THROWS_WITH(f.a.engine.export_bundle(f.dir.file("x.ferry"), old),
+                    Catch::Contains("bundle format 5 cannot be written"));
+}
