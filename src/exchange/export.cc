@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "bundle/reader.h"
+#include "exchange/pending.h"
 #include "log/codec.h"
 #include "log/peer_clocks.h"
 #include "log/store.h"
@@ -28,7 +29,7 @@ void write_ranges(session::Session& s, const BundleInfo& info, bundle::Writer& w
                                       r.device.to_string() + " " + what + " (`ferry verify` says more). No bundle "
                                       "was written.");
     };
-    chains.read(s.devices.find(r.device)->no, r.first, r.last, [&](std::uint64_t seq, std::string_view body) {
+    auto add = [&](std::uint64_t seq, std::string_view body) {
       if (seq != expect || !log::links_to(body, prev))
         throw damaged("in this database's log is missing or does not continue its chain (the log was changed behind "
                       "ferry's back)");
@@ -36,7 +37,18 @@ void write_ranges(session::Session& s, const BundleInfo& info, bundle::Writer& w
       writer.add(r.device, seq, prev, body);
       ++expect;
       wrote_one();
-    });
+    };
+    // What the log holds, then what waits here after it (export_plan.cc, relay_end).
+    const replica::Device& d = *s.devices.find(r.device);
+    const std::uint64_t held = std::min(r.last, d.head_seq);
+    if (r.first <= held) chains.read(d.no, r.first, held, add);
+    if (r.last > held && expect == held + 1)
+      for_each_pending_run(db, r.device, held, r.last, true, [&](std::uint64_t seq, std::string_view hash, std::string_view body) {
+        const Hash computed = log::hash_of(body);
+        if (hash != std::string_view(reinterpret_cast<const char*>(computed.data()), computed.size()))
+          throw damaged("waiting here (ferry_pending) does not match its hash");
+        add(seq, body);
+      });
     if (expect != r.last + 1) throw damaged("is missing from this database's log");
   }
 }

@@ -1,6 +1,11 @@
 #include "exchange/export_plan.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "bundle/format.h"
+#include "exchange/pending.h"
+#include "log/codec.h"
 #include "log/peer_clocks.h"
 #include "util/uuid.h"
 
@@ -61,33 +66,65 @@ bool add_receipt(session::Session& s, trust::Store& store, const replica::Device
   return true;
 }
 
+// How far another device's chain can go out from here, and the hash it ends
+// at: up to the newest head that device signed, among the operations the log
+// holds and those waiting here right after them (pending: verified against
+// that signature when they came). A relay so passes on a chain that waits
+// here for a third device's operations; otherwise it would wait downstream
+// too, for operations this relay cannot vouch for (a deadlock in a ring of
+// carriers). Nothing: no signed head above `from`.
+std::optional<std::pair<std::uint64_t, Hash>> relay_end(session::Session& s, trust::Store& store, const replica::Device& d,
+                                                         std::uint64_t from) {
+  std::uint64_t reach = d.head_seq;
+  if (const auto newest = store.signed_head(d.no, log::kMaxCounter); newest && newest->first > reach)
+    for_each_pending_run(s.db, d.id, reach, newest->first, false,
+                         [&](std::uint64_t seq, std::string_view, std::string_view) { reach = seq; });
+  const auto signed_head = store.signed_head(d.no, reach);
+  if (!signed_head || signed_head->first <= from) return std::nullopt;
+  const std::uint64_t last = signed_head->first;
+  if (last == d.head_seq) return std::make_pair(last, d.head_hash);
+  if (last < d.head_seq) return std::make_pair(last, *s.log.hash(d.id, last));
+  Hash hash{};
+  for_each_pending_run(s.db, d.id, last - 1, last, false, [&](std::uint64_t, std::string_view stored, std::string_view) {
+    if (stored.size() != hash.size())
+      throw Error(Errc::corrupt, s.db.path() + ": ferry_pending holds a malformed hash (`ferry verify` says more)");
+    std::memcpy(hash.data(), stored.data(), stored.size());
+  });
+  return std::make_pair(last, hash);
+}
+
 // Delta ranges: for every device, what the peer lacks (`has`), up to the last
-// signed head; for the peer itself at least a receipt. In device order, as the
-// bundle stores them. Returns whether a receipt went in.
+// signed head (relay_end); for the peer itself at least a receipt. In device
+// order, as the bundle stores them. Returns whether a receipt went in.
 bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorClock& has, const replica::Device* peer,
                       BundleInfo& info) {
   bool receipt = false;
-  for (const auto& [device, head] : info.clock.entries()) {
+  // The devices whose chains this database holds, and those whose first operations wait here.
+  std::vector<DeviceId> devices;
+  for (const auto& [device, head] : info.clock.entries()) devices.push_back(device);
+  if (count_pending(s.db) > 0) {
+    for (const DeviceId& waiting : PendingReader(s.db).devices()) devices.push_back(waiting);
+    std::sort(devices.begin(), devices.end());
+    devices.erase(std::unique(devices.begin(), devices.end()), devices.end());
+  }
+  for (const DeviceId& device : devices) {
     const std::uint64_t from = has.get(device);
-    if (head <= from) {
+    const replica::Device* known = s.devices.find(device);
+    if (known == nullptr) continue;  // Pending rows always have their device's row; a damaged database may not.
+    const replica::Device& d = *known;
+    const auto end = device == s.self ? std::make_optional(std::make_pair(d.head_seq, d.head_hash)) : relay_end(s, store, d, from);
+    if (!end || end->first <= from) {
       if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
       continue;
     }
-    const replica::Device& d = *s.devices.find(device);
     if (from < d.base_seq)
       throw Error(Errc::refused, "this database started from a snapshot and holds device " + device.to_string() +
                                      "'s operations only after " + std::to_string(d.base_seq) +
                                      "; the peer lacks earlier ones: send it a snapshot (ferry export --snapshot)");
-    std::uint64_t last = head;
-    if (device != s.self) {
-      // Normally the head itself; lower only while later operations wait for another device's.
-      const auto signed_head = store.signed_head(d.no, head);
-      if (!signed_head || signed_head->first <= from) continue;
-      last = signed_head->first;
-    }
+    const auto [last, last_hash] = *end;
     info.ranges.push_back(SeqRange{device, from + 1, last});
     info.prerequisites.push_back(from == 0 ? Hash{} : from == d.base_seq ? d.base_hash : *s.log.hash(device, from));
-    info.last_hashes.push_back(last == head ? d.head_hash : *s.log.hash(device, last));
+    info.last_hashes.push_back(last_hash);
     info.operations += last - from;
   }
   return receipt;

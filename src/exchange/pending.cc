@@ -49,6 +49,19 @@ std::optional<PendingOperation> PendingReader::first(const DeviceId& device) {
   return p;
 }
 
+void for_each_pending_run(sql::Database& db, const DeviceId& device, std::uint64_t after, std::uint64_t last,
+                          bool bodies, const PendingVisitor& visit) {
+  auto st = db.prepare(std::string("SELECT seq, hash") + (bodies ? ", body" : ", x''") +
+                       " FROM ferry_pending WHERE origin = ? AND seq > ? AND seq <= ? ORDER BY seq");
+  st.bind_blob(1, device.bytes.data(), device.bytes.size())
+      .bind(2, static_cast<std::int64_t>(after))
+      .bind(3, static_cast<std::int64_t>(std::min<std::uint64_t>(last, INT64_MAX)));
+  for (std::uint64_t expect = after + 1; st.step(); ++expect) {
+    if (static_cast<std::uint64_t>(st.integer(0)) != expect) return;  // A gap: the run ends before it.
+    visit(expect, st.blob_view(1), st.blob_view(2));
+  }
+}
+
 std::size_t count_pending(sql::Database& db) {
   auto kept = db.prepare("SELECT value FROM ferry_meta WHERE key='pending_count'");
   if (kept.step() && kept.integer(0) >= 0) return static_cast<std::size_t>(kept.integer(0));

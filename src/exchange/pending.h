@@ -6,6 +6,7 @@
 // memory and time do not grow with how many operations wait.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,14 @@ class PendingReader {
   sql::Statement next_device_;
   sql::Statement first_;
 };
+
+// Visits the pending operations of `device` numbered after + 1, after + 2...
+// up to `last`, in order, stopping at the first gap: (seq, hash as stored,
+// body -- empty unless `bodies`). What a relay passes on of a chain that waits
+// here (exchange/export_plan.h).
+using PendingVisitor = std::function<void(std::uint64_t seq, std::string_view hash, std::string_view body)>;
+void for_each_pending_run(sql::Database& db, const DeviceId& device, std::uint64_t after, std::uint64_t last,
+                          bool bodies, const PendingVisitor& visit);
 
 struct PendingState {
   std::size_t operations = 0;
