@@ -94,8 +94,14 @@ Operation StoredForms::decode(std::string_view segment, std::size_t& offset, con
   Operation op;
   if (top.size == 2 && top.ptr[0].type == msgpack::type::NIL) {  // stored1: a 3.0 body without its link.
     if (top.ptr[1].type != msgpack::type::BIN) log::bad(where, "stored operation", "[nil, bin] for format 1");
-    log::relink(std::string_view(top.ptr[1].via.bin.ptr, top.ptr[1].via.bin.size), at.prev_hash, canonical);
-    op = log::decode(canonical, where, 1);
+    const std::size_t n = top.ptr[1].via.bin.size;
+    log::relink(std::string_view(top.ptr[1].via.bin.ptr, n), at.prev_hash, canonical);
+    op = log::decode(canonical, where, 1);  // Canonical, so the body has one form: the wrapper is what is left.
+    const std::size_t header = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;  // bin 8, 16 or 32: the shortest.
+    const auto marker = static_cast<unsigned char>(segment[start + 2]);
+    if (offset - start != 2 + header + n || marker != (n < 0x100 ? 0xc4 : n < 0x10000 ? 0xc5 : 0xc6))
+      throw Error(Errc::corrupt, where + ": operation is not stored in its one form");
+    return op;
   } else {
     if (top.size != 7) log::bad(where, "stored operation", "an array of 7 fields, or [nil, bin]");
     const msgpack::object* f = top.ptr;
@@ -157,7 +163,7 @@ Operation StoredForms::decode(std::string_view segment, std::size_t& offset, con
     }
     op = log::decode(canonical, where, log::kNewestOperationFormat);
   }
-  // One operation, one stored form.
+  // One operation, one stored form (format 2: its fields could be written otherwise).
   std::string again;
   encode(op, at, again);
   if (again != segment.substr(start, offset - start))

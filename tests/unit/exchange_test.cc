@@ -107,37 +107,6 @@ TEST_CASE("a bundle that arrives before its predecessor waits as pending, then a
   CHECK(b.dump("items") == a.dump("items"));
 }
 
-TEST_CASE("a relay passes on a chain that waits there for a third device, up to the head its origin signed",
-          "[import][relay]") {
-  // Carriers in a ring: c's change reaches a, a builds on it, and a's bundle to b
-  // leaves c's change out. b cannot apply a's operations yet; d gets a's chain only
-  // through b, and c's change straight from c. Were b to keep a's chain until it
-  // could apply it, d would wait for a's operations for ever.
-  test::TempDir dir;
-  Replica a(dir, "a", kSchema), b(dir, "b", kSchema), c(dir, "c", kSchema), d(dir, "d", kSchema);
-  c.sql("INSERT INTO items(id, name) VALUES(1, 'from c')");
-  exchange(c, a, dir);
-  a.sql("UPDATE items SET name = 'a builds on c' WHERE id = 1; INSERT INTO items(id, name) VALUES(2, 'from a')");
-  ExportOptions without_c;
-  VectorClock has_c;
-  has_c.set(c.engine.device_id(), 1);
-  without_c.since = has_c;
-  a.engine.export_bundle(dir.file("a-to-b.ferry"), without_c);
-  CHECK(b.engine.import_bundle(dir.file("a-to-b.ferry")).pending == 2);
-
-  ExportOptions all;
-  all.all = true;
-  const auto relayed = b.engine.export_bundle(dir.file("b-to-d.ferry"), all);
-  CHECK(relayed.operations == 2);  // a's two, from b's pending operations.
-  CHECK(verify_bundle(dir.file("b-to-d.ferry")).ok);
-  CHECK(d.engine.import_bundle(dir.file("b-to-d.ferry")).pending == 2);
-  const auto from_c = exchange(c, d, dir);
-  CHECK(from_c.applied == 3);  // c's own, then a's two, which waited for it.
-  CHECK(d.dump("items") == a.dump("items"));
-  CHECK(d.engine.status().pending_operations == 0);
-  CHECK(d.engine.verify().ok);
-}
-
 TEST_CASE("concurrent writes to different columns merge, to the same column they conflict", "[import][conflict]") {
   test::TempDir dir;
   Replica a(dir, "a", kSchema), b(dir, "b", kSchema);

@@ -126,6 +126,13 @@ TEST_CASE("a format 1 operation in a chain begun before 4.0 is stored as its 3.0
   const std::string segment = stored({op});
   CHECK(segment.find(std::string(32, '\x5a')) == std::string::npos);  // The link is not stored...
   CHECK(read(segment, {op}) == std::vector<Operation>{op});           // ...but restored.
+  // Its wrapper has one form too: [nil, bin 8] for a body this short.
+  REQUIRE(segment.substr(0, 3) == "\x92\xc0\xc4");
+  const std::string body = segment.substr(4);
+  const std::string bin16 = "\x92\xc0\xc5\x00"s + static_cast<char>(body.size()) + body;
+  const std::string array16 = "\xdc\x00\x02"s + segment.substr(1);
+  for (const auto& other : {bin16, array16})
+    CHECK_THAT(refused(other, {op}), Catch::Contains("not stored in its one form"));
 }
 
 TEST_CASE("a stored form is refused, by field, for anything but the one form of a well-formed operation",
