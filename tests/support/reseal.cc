@@ -3,7 +3,11 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <msgpack.hpp>
+
 #include "bundle/format.h"
+#include "bundle/segment.h"
+#include "bundle/stored.h"
 #include "hash/sha256.h"
 #include "log/codec.h"
 #include "support/support.h"
@@ -20,6 +24,86 @@ void copy_blob(ferry::sql::Statement& st, int col, Array& out) {
 
 std::string_view view(ferry::sql::Statement& st, int col) { return st.blob_view(col); }
 
+// The range's fields after its first column (origin in 3.0, chain in 4.0).
+void read_range(ferry::sql::Statement& r, const ferry::DeviceId& device, ferry::BundleInfo& info) {
+  using namespace ferry;
+  SeqRange range;
+  range.device = device;
+  range.first = static_cast<std::uint64_t>(r.integer(1));
+  range.last = static_cast<std::uint64_t>(r.integer(2));
+  info.ranges.push_back(range);
+  info.prerequisites.emplace_back();
+  copy_blob(r, 3, info.prerequisites.back());
+  info.last_hashes.emplace_back();
+  copy_blob(r, 4, info.last_hashes.back());
+  info.origin_keys.emplace_back();
+  copy_blob(r, 5, info.origin_keys.back());
+  info.head_signatures.emplace_back();
+  copy_blob(r, 6, info.head_signatures.back());
+}
+
+// 4.0: the numbered clock and chains; the operations' hashes from the segments'
+// stored forms (format 1: [nil, body without link]), then the frames' hashes.
+void content4(ferry::sql::Database& db, ferry::BundleInfo& info, std::string_view clock, ferry::hash::Sha256& content) {
+  using namespace ferry;
+  bundle::Chains chains;
+  auto c = db.prepare("SELECT device FROM ferry_chains ORDER BY number");
+  while (c.step()) {
+    chains.devices.emplace_back();
+    copy_blob(c, 0, chains.devices.back().bytes);
+  }
+  const auto handle = msgpack::unpack(clock.data(), clock.size());
+  for (const auto& entry : handle.get().as<std::vector<std::vector<std::uint64_t>>>())
+    info.clock.set(chains.devices.at(entry.at(0) - 1), entry.at(1));
+  auto r = db.prepare("SELECT chain, first_seq, last_seq, prev_hash, last_hash, origin_key, head_signature "
+                      "FROM ferry_ranges ORDER BY chain");
+  while (r.step()) read_range(r, chains.devices.at(static_cast<std::size_t>(r.integer(0)) - 1), info);
+  auto t = db.prepare("SELECT name, columns, key FROM ferry_tables ORDER BY number");
+  while (t.step()) {
+    TableInfo table;
+    table.name = t.text(0);
+    for (const auto& v : log::decode_values(view(t, 1), "reseal")) table.columns.push_back(v.as_text());
+    for (const auto& v : log::decode_values(view(t, 2), "reseal")) table.key.push_back(v.as_text());
+    info.tables.push_back(table);
+  }
+  content.update(bundle::encode_header(info, chains));
+  hash::Sha256 frames;
+  std::string canonical;
+  std::uint64_t chain = 0;
+  Hash prev{};
+  auto segments = db.prepare("SELECT chain, count, raw_size, data FROM ferry_segments ORDER BY chain, first_seq");
+  while (segments.step()) {
+    if (static_cast<std::uint64_t>(segments.integer(0)) != chain) {
+      chain = static_cast<std::uint64_t>(segments.integer(0));
+      const DeviceId& device = chains.devices.at(chain - 1);
+      std::size_t range = 0;
+      while (info.ranges.at(range).device != device) ++range;
+      prev = info.prerequisites[range];
+    }
+    const Hash frame = hash::Sha256().update(view(segments, 3)).finish();
+    frames.update(frame.data(), frame.size());
+    const std::string raw = bundle::SegmentDecompressor().decompress(
+        view(segments, 3), static_cast<std::size_t>(segments.integer(2)), bundle::kMaxSegmentBytes, "reseal");
+    std::size_t offset = 0;
+    for (auto n = segments.integer(1); n > 0; --n) {
+      if (!bundle::StoredForms::rebuild_format1(raw, offset, prev, canonical, "reseal"))
+        throw std::runtime_error("reseal: format 1 operations only");
+      prev = log::hash_of(canonical);
+      content.update(prev.data(), prev.size());
+    }
+  }
+  const Hash all_frames = frames.finish();
+  content.update(all_frames.data(), all_frames.size());
+}
+
+void sign(ferry::sql::Database& db, const ferry::Hash& content_hash, const ferry::BundleInfo& info,
+          const ferry::trust::KeyPair& exporter) {
+  const ferry::Signature signature = exporter.sign(ferry::bundle::bundle_message(content_hash));
+  auto write = db.prepare("UPDATE ferry_bundle SET content_hash = ?, signer_key = ?, signature = ?");
+  write.bind_blob(1, content_hash.data(), 32).bind_blob(2, info.signer_key.data(), 32).bind_blob(3, signature.data(), 64);
+  write.run();
+}
+
 }  // namespace
 
 void reseal(const std::string& bundle, const ferry::trust::KeyPair& exporter) {
@@ -35,27 +119,22 @@ void reseal(const std::string& bundle, const ferry::trust::KeyPair& exporter) {
   copy_blob(m, 3, info.exporter.bytes);
   info.exporter_name = m.text(4);
   info.created_ms = m.integer(5);
-  if (m.text(6) != "delta" || info.format_major != 3) throw std::runtime_error("reseal: a format-3 delta bundle only");
-  info.clock = log::decode_clock(view(m, 7), "reseal");
+  if (m.text(6) != "delta" || info.format_major < 3) throw std::runtime_error("reseal: a delta bundle of format 3 or 4 only");
   info.operations = static_cast<std::size_t>(m.integer(8));
   info.signer_key = exporter.identity().sign;
   copy_blob(m, 9, info.exporter_box_key);
+  hash::Sha256 content;
+  if (info.format_major >= 4) {
+    content4(db, info, view(m, 7), content);
+    return sign(db, content.finish(), info, exporter);
+  }
+  info.clock = log::decode_clock(view(m, 7), "reseal");
   auto r = db.prepare("SELECT origin, first_seq, last_seq, prev_hash, last_hash, origin_key, head_signature "
                       "FROM ferry_ranges ORDER BY origin");
   while (r.step()) {
-    SeqRange range;
-    copy_blob(r, 0, range.device.bytes);
-    range.first = static_cast<std::uint64_t>(r.integer(1));
-    range.last = static_cast<std::uint64_t>(r.integer(2));
-    info.ranges.push_back(range);
-    info.prerequisites.emplace_back();
-    copy_blob(r, 3, info.prerequisites.back());
-    info.last_hashes.emplace_back();
-    copy_blob(r, 4, info.last_hashes.back());
-    info.origin_keys.emplace_back();
-    copy_blob(r, 5, info.origin_keys.back());
-    info.head_signatures.emplace_back();
-    copy_blob(r, 6, info.head_signatures.back());
+    DeviceId origin;
+    copy_blob(r, 0, origin.bytes);
+    read_range(r, origin, info);
   }
   auto t = db.prepare("SELECT name, columns, key FROM ferry_tables ORDER BY name");
   while (t.step()) {
@@ -66,7 +145,6 @@ void reseal(const std::string& bundle, const ferry::trust::KeyPair& exporter) {
     info.tables.push_back(table);
   }
   // The content hash: the header, then each operation's hash, its link restored from the one before.
-  hash::Sha256 content;
   content.update(bundle::encode_header(info));
   auto ops = db.prepare("SELECT origin, body FROM ferry_ops ORDER BY origin, seq");
   std::size_t range = 0;
@@ -88,11 +166,7 @@ void reseal(const std::string& bundle, const ferry::trust::KeyPair& exporter) {
     prev = log::hash_of(relinked);
     content.update(prev.data(), prev.size());
   }
-  const Hash content_hash = content.finish();
-  const Signature signature = exporter.sign(bundle::bundle_message(content_hash));
-  auto write = db.prepare("UPDATE ferry_bundle SET content_hash = ?, signer_key = ?, signature = ?");
-  write.bind_blob(1, content_hash.data(), 32).bind_blob(2, info.signer_key.data(), 32).bind_blob(3, signature.data(), 64);
-  write.run();
+  sign(db, content.finish(), info, exporter);
 }
 
 }  // namespace test

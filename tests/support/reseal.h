@@ -9,7 +9,7 @@
 
 namespace test {
 
-// REQUIRES: `bundle` is a format-3 delta bundle (operations stored without their links).
+// REQUIRES: `bundle` is a delta bundle of format 3, or of format 4 holding operations of format 1.
 void reseal(const std::string& bundle, const ferry::trust::KeyPair& exporter);
 
 }  // namespace test

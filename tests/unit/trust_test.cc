@@ -24,13 +24,9 @@ const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)";
 
 trust::KeyPair keys_of(const Replica& r) { return trust::KeyPair::load(trust::key_path(r.path), r.engine.device_id()); }
 
-// `format` 3: for tests that edit ferry_ranges by origin and re-sign with test::reseal, which knows 3.0 only.
-std::string bundle_of(Replica& from, const test::TempDir& dir, const std::string& name, unsigned format = 0) {
+std::string bundle_of(Replica& from, const test::TempDir& dir, const std::string& name) {
   const std::string path = dir.file(name);
-  ExportOptions all;
-  all.all = true;
-  all.format = format;
-  (void)from.engine.export_bundle(path, all);
+  test::export_all(from, path);
   return path;
 }
 
@@ -161,25 +157,25 @@ TEST_CASE("operations whose head signature does not match their origin's key are
   Devices d;
   test::exchange(d.a, d.b, d.dir);  // b now holds a's operations and a's signature of them.
   d.b.sql("INSERT INTO items VALUES(3, 'from b')");
-  const std::string relayed = bundle_of(d.b, d.dir, "relayed.ferry", 3);
+  const std::string relayed = bundle_of(d.b, d.dir, "relayed.ferry");
   const std::string a_id = d.a.engine.device_id().to_string();
-  const std::string a_blob = "(SELECT origin FROM ferry_ranges WHERE origin <> (SELECT exporter FROM ferry_bundle))";
+  const std::string a_chain = "(SELECT number FROM ferry_chains WHERE device <> (SELECT exporter FROM ferry_bundle))";
   const std::string path = d.dir.file("bad.ferry");
   test::write_file(path, test::read_file(relayed));
   SECTION("a byte of a's head signature changed on the way: damage") {
     test::exec(path, "UPDATE ferry_ranges SET head_signature = CAST(substr(head_signature, 1, 5) || x'00' || "
-                     "substr(head_signature, 7) AS BLOB) WHERE origin = " + a_blob);
+                     "substr(head_signature, 7) AS BLOB) WHERE chain = " + a_chain);
     const Error e = refusal(d.c, path, Errc::corrupt);
     CHECK_THAT(e.what(), Catch::Contains("content hash does not match"));
   }
   SECTION("a's operations claimed under c's key on the way: damage") {
-    test::exec(path, "UPDATE ferry_ranges SET origin_key = x'" + d.c.engine.public_key().substr(0, 64) + "' WHERE origin = " +
-                         a_blob);
+    test::exec(path, "UPDATE ferry_ranges SET origin_key = x'" + d.c.engine.public_key().substr(0, 64) + "' WHERE chain = " +
+                         a_chain);
     const Error e = refusal(d.c, path, Errc::corrupt);
     CHECK_THAT(e.what(), Catch::Contains("content hash does not match"));
   }
   SECTION("b passes on a head signature a never made, and signs the bundle: untrusted") {
-    test::exec(path, "UPDATE ferry_ranges SET head_signature = zeroblob(64) WHERE origin = " + a_blob);
+    test::exec(path, "UPDATE ferry_ranges SET head_signature = zeroblob(64) WHERE chain = " + a_chain);
     test::reseal(path, keys_of(d.b));
     const Error e = refusal(d.c, path, Errc::untrusted);
     CHECK_THAT(e.what(), Catch::Contains(a_id) && Catch::Contains("do not carry that device's valid signature"));
@@ -207,11 +203,12 @@ TEST_CASE("a relay that re-signs another device's operations is caught", "[trust
   const std::string path = d.dir.file("resigned.ferry");
   std::string expected;
   SECTION("b signs a's operations with its own key") {
-    test::write_file(path, test::read_file(bundle_of(d.b, d.dir, "genuine.ferry", 3)));
+    test::write_file(path, test::read_file(bundle_of(d.b, d.dir, "genuine.ferry")));
     const trust::KeyPair own = keys_of(d.b);
     const auto signature = own.sign(bundle::head_message(a, head, head_hash));
     test::exec(path, "UPDATE ferry_ranges SET origin_key = x'" + blob_hex(own.identity().sign.data(), 32) +
-                         "', head_signature = x'" + blob_hex(signature.data(), 64) + "' WHERE origin = " + a_blob);
+                         "', head_signature = x'" + blob_hex(signature.data(), 64) +
+                         "' WHERE chain = (SELECT number FROM ferry_chains WHERE device = " + a_blob + ")");
     test::reseal(path, own);
     expected = "a device may only sign its own operations";
   }
