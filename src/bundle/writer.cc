@@ -51,18 +51,20 @@ Writer::Writer(const std::string& target, BundleInfo info, const trust::KeyPair&
 }
 
 void Writer::start() {
-  if (info_.format_major >= 4) return start4();
+  const bool four = info_.format_major >= 4;
   db_ = std::make_unique<sql::Database>(temp_, sql::Database::Mode::open);
   db_->exec("PRAGMA page_size=" + std::to_string(kPageSize) + "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
             " PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=" +
             std::to_string(info_.format_major));
-  db_->exec(kSchemaSql);
+  db_->exec(four ? kSchema4Sql : kSchemaSql);
   db_->exec("BEGIN");
+  if (four) start4();  // The chains, by which 4.0's ranges name their devices.
   auto ranges = db_->prepare("INSERT INTO ferry_ranges VALUES(?, ?, ?, ?, ?, ?, ?)");
   for (std::size_t i = 0; i < info_.ranges.size(); ++i) {
     const auto& r = info_.ranges[i];
-    ranges.bind_blob(1, r.device.bytes.data(), 16)
-        .bind(2, static_cast<std::int64_t>(r.first))
+    if (four) ranges.bind(1, static_cast<std::int64_t>(chains_.number(r.device)));
+    else ranges.bind_blob(1, r.device.bytes.data(), 16);
+    ranges.bind(2, static_cast<std::int64_t>(r.first))
         .bind(3, static_cast<std::int64_t>(r.last))
         .bind_blob(4, info_.prerequisites[i].data(), 32)
         .bind_blob(5, info_.last_hashes[i].data(), 32)
@@ -70,17 +72,21 @@ void Writer::start() {
         .bind_blob(7, info_.head_signatures[i].data(), 64);
     ranges.run();
   }
-  auto tables = db_->prepare("INSERT INTO ferry_tables VALUES(?, ?, ?)");
-  for (const auto& t : info_.tables) {
+  // 4.0 numbers the tables (in name order, as info has them) in a first column.
+  auto tables = db_->prepare(four ? "INSERT INTO ferry_tables VALUES(?, ?, ?, ?)" : "INSERT INTO ferry_tables VALUES(?, ?, ?)");
+  for (std::size_t i = 0; i < info_.tables.size(); ++i) {
+    const auto& t = info_.tables[i];
     std::vector<Value> cols, key;
     for (const auto& c : t.columns) cols.push_back(Value::text(c));
     for (const auto& k : t.key) key.push_back(Value::text(k));
     const std::string c = log::encode_values(cols), k = log::encode_values(key);
-    tables.bind(1, t.name).bind_blob(2, c.data(), c.size()).bind_blob(3, k.data(), k.size());
+    const int at = four ? 2 : 1;
+    if (four) tables.bind(1, static_cast<std::int64_t>(i + 1));
+    tables.bind(at, t.name).bind_blob(at + 1, c.data(), c.size()).bind_blob(at + 2, k.data(), k.size());
     tables.run();
   }
-  ops_.emplace(*db_, "INSERT INTO ferry_ops(origin, seq, body)", true);
-  content_.update(encode_header(info_));
+  if (!four) ops_.emplace(*db_, "INSERT INTO ferry_ops(origin, seq, body)", true);
+  content_.update(encode_header(info_, chains_));
 }
 
 void Writer::discard() {
@@ -127,15 +133,17 @@ BundleInfo Writer::finish() {
   }
   info_.content_hash = content_.finish();
   info_.signature = signer_.sign(bundle_message(info_.content_hash));
-  if (info_.format_major >= 4) {
-    writing(target_, [&] {
-      write_manifest4();
-      db_->exec("COMMIT");
-    });
-    return closed();
-  }
+  writing(target_, [&] {
+    if (ops_) ops_->flush();
+    write_manifest(info_.format_major >= 4 ? encode_numbered_clock(info_.clock, chains_) : log::encode_clock(info_.clock));
+    db_->exec("COMMIT");
+  });
+  return closed();
+}
+
+void Writer::write_manifest(const std::string& clock) {
+  // The columns of 3.0 and 4.0 alike; only the clock's encoding differs.
   auto manifest = db_->prepare("INSERT INTO ferry_bundle VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  const std::string clock = log::encode_clock(info_.clock);
   manifest.bind(1, static_cast<std::int64_t>(info_.format_major))
       .bind(2, static_cast<std::int64_t>(info_.format_minor))
       .bind_blob(3, info_.bundle_id.bytes.data(), 16)
@@ -149,12 +157,7 @@ BundleInfo Writer::finish() {
       .bind_blob(11, info_.signer_key.data(), 32)
       .bind_blob(12, info_.exporter_box_key.data(), 32)
       .bind_blob(13, info_.signature.data(), 64);
-  writing(target_, [&] {
-    ops_->flush();
-    manifest.run();
-    db_->exec("COMMIT");
-  });
-  return closed();
+  manifest.run();
 }
 
 BundleInfo Writer::closed() {

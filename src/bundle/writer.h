@@ -50,10 +50,10 @@ class Writer {
   void start();    // Creates the schema and writes the header tables.
   void discard();  // Closes and removes the temporary file.
   // Format 4.0 (writer4.cc).
-  void start4();
+  void start4();  // The numbering and ferry_chains.
   void add4(const DeviceId& origin, std::uint64_t seq, std::string_view body);
   void flush_segment();
-  void write_manifest4();
+  void write_manifest(const std::string& clock);  // ferry_bundle, with the clock as the format encodes it.
   BundleInfo closed();  // Closes the file; the final metadata.
 
   std::string target_;

@@ -24,40 +24,11 @@ void Writer::start4() {
   for (const auto& t : info_.tables) shapes.push_back({t.name, t.columns});
   stored_ = std::make_unique<StoredForms>(chains_.devices, std::move(shapes));
   compressor_ = std::make_unique<SegmentCompressor>();
-  db_ = std::make_unique<sql::Database>(temp_, sql::Database::Mode::open);
-  db_->exec("PRAGMA page_size=" + std::to_string(kPageSize) + "; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-            " PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=" +
-            std::to_string(info_.format_major));
-  db_->exec(kSchema4Sql);
-  db_->exec("BEGIN");
   auto chains = db_->prepare("INSERT INTO ferry_chains VALUES(?, ?, '')");
   for (std::size_t i = 0; i < chains_.devices.size(); ++i) {
     chains.bind(1, static_cast<std::int64_t>(i + 1)).bind_blob(2, chains_.devices[i].bytes.data(), 16);
     chains.run();
   }
-  auto ranges = db_->prepare("INSERT INTO ferry_ranges VALUES(?, ?, ?, ?, ?, ?, ?)");
-  for (std::size_t i = 0; i < info_.ranges.size(); ++i) {
-    const auto& r = info_.ranges[i];
-    ranges.bind(1, static_cast<std::int64_t>(chains_.number(r.device)))
-        .bind(2, static_cast<std::int64_t>(r.first))
-        .bind(3, static_cast<std::int64_t>(r.last))
-        .bind_blob(4, info_.prerequisites[i].data(), 32)
-        .bind_blob(5, info_.last_hashes[i].data(), 32)
-        .bind_blob(6, info_.origin_keys[i].data(), 32)
-        .bind_blob(7, info_.head_signatures[i].data(), 64);
-    ranges.run();
-  }
-  auto tables = db_->prepare("INSERT INTO ferry_tables VALUES(?, ?, ?, ?)");
-  for (std::size_t i = 0; i < info_.tables.size(); ++i) {
-    const auto& t = info_.tables[i];
-    std::vector<Value> cols, key;
-    for (const auto& c : t.columns) cols.push_back(Value::text(c));
-    for (const auto& k : t.key) key.push_back(Value::text(k));
-    const std::string c = log::encode_values(cols), k = log::encode_values(key);
-    tables.bind(1, static_cast<std::int64_t>(i + 1)).bind(2, t.name).bind_blob(3, c.data(), c.size()).bind_blob(4, k.data(), k.size());
-    tables.run();
-  }
-  content_.update(encode_header(info_, chains_));
 }
 
 void Writer::add4(const DeviceId& origin, std::uint64_t seq, std::string_view body) {
@@ -122,25 +93,6 @@ void Writer::flush_segment() {
       .bind_blob(5, frame.data(), frame.size());
   segment.run();
   raw_.clear();
-}
-
-void Writer::write_manifest4() {
-  auto manifest = db_->prepare("INSERT INTO ferry_bundle VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  const std::string clock = encode_numbered_clock(info_.clock, chains_);
-  manifest.bind(1, static_cast<std::int64_t>(info_.format_major))
-      .bind(2, static_cast<std::int64_t>(info_.format_minor))
-      .bind_blob(3, info_.bundle_id.bytes.data(), 16)
-      .bind_blob(4, info_.exporter.bytes.data(), 16)
-      .bind(5, info_.exporter_name)
-      .bind(6, info_.created_ms)
-      .bind(7, std::string_view(info_.snapshot ? "snapshot" : "delta"))
-      .bind_blob(8, clock.data(), clock.size())
-      .bind(9, static_cast<std::int64_t>(info_.operations))
-      .bind_blob(10, info_.content_hash.data(), 32)
-      .bind_blob(11, info_.signer_key.data(), 32)
-      .bind_blob(12, info_.exporter_box_key.data(), 32)
-      .bind_blob(13, info_.signature.data(), 64);
-  manifest.run();
 }
 
 }  // namespace ferry::bundle

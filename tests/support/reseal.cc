@@ -42,6 +42,19 @@ void read_range(ferry::sql::Statement& r, const ferry::DeviceId& device, ferry::
   copy_blob(r, 6, info.head_signatures.back());
 }
 
+// ferry_tables, ordered by `order` (3.0: name; 4.0: number, which is name order too).
+void read_tables(ferry::sql::Database& db, const std::string& order, ferry::BundleInfo& info) {
+  using namespace ferry;
+  auto t = db.prepare("SELECT name, columns, key FROM ferry_tables ORDER BY " + order);
+  while (t.step()) {
+    TableInfo table;
+    table.name = t.text(0);
+    for (const auto& v : log::decode_values(view(t, 1), "reseal")) table.columns.push_back(v.as_text());
+    for (const auto& v : log::decode_values(view(t, 2), "reseal")) table.key.push_back(v.as_text());
+    info.tables.push_back(table);
+  }
+}
+
 // 4.0: the numbered clock and chains; the operations' hashes from the segments'
 // stored forms (format 1: [nil, body without link]), then the frames' hashes.
 void content4(ferry::sql::Database& db, ferry::BundleInfo& info, std::string_view clock, ferry::hash::Sha256& content) {
@@ -58,14 +71,7 @@ void content4(ferry::sql::Database& db, ferry::BundleInfo& info, std::string_vie
   auto r = db.prepare("SELECT chain, first_seq, last_seq, prev_hash, last_hash, origin_key, head_signature "
                       "FROM ferry_ranges ORDER BY chain");
   while (r.step()) read_range(r, chains.devices.at(static_cast<std::size_t>(r.integer(0)) - 1), info);
-  auto t = db.prepare("SELECT name, columns, key FROM ferry_tables ORDER BY number");
-  while (t.step()) {
-    TableInfo table;
-    table.name = t.text(0);
-    for (const auto& v : log::decode_values(view(t, 1), "reseal")) table.columns.push_back(v.as_text());
-    for (const auto& v : log::decode_values(view(t, 2), "reseal")) table.key.push_back(v.as_text());
-    info.tables.push_back(table);
-  }
+  read_tables(db, "number", info);
   content.update(bundle::encode_header(info, chains));
   hash::Sha256 frames;
   std::string canonical;
@@ -136,14 +142,7 @@ void reseal(const std::string& bundle, const ferry::trust::KeyPair& exporter) {
     copy_blob(r, 0, origin.bytes);
     read_range(r, origin, info);
   }
-  auto t = db.prepare("SELECT name, columns, key FROM ferry_tables ORDER BY name");
-  while (t.step()) {
-    TableInfo table;
-    table.name = t.text(0);
-    for (const auto& v : log::decode_values(view(t, 1), "reseal")) table.columns.push_back(v.as_text());
-    for (const auto& v : log::decode_values(view(t, 2), "reseal")) table.key.push_back(v.as_text());
-    info.tables.push_back(table);
-  }
+  read_tables(db, "name", info);
   // The content hash: the header, then each operation's hash, its link restored from the one before.
   content.update(bundle::encode_header(info));
   auto ops = db.prepare("SELECT origin, body FROM ferry_ops ORDER BY origin, seq");
