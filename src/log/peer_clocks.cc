@@ -1,35 +1,212 @@
 #include "log/peer_clocks.h"
 
+#include <cstring>
+#include <map>
+#include <set>
+
 #include "log/codec.h"
+#include "log/fields.h"
 #include "util/uuid.h"
 
 namespace ferry::log {
+namespace {
+
+constexpr std::size_t kMaxDelta = 64;  // Beyond this, a clock starts a base of its own.
+
+// Local device numbers both ways, read once per call.
+struct Numbers {
+  std::map<DeviceId, std::int64_t> no_of;
+  std::map<std::int64_t, DeviceId> id_of;
+
+  explicit Numbers(sql::Database& db) {
+    auto st = db.prepare("SELECT no, id FROM ferry_devices");
+    while (st.step()) {
+      const std::string_view id = st.blob_view(1);
+      if (id.size() != 16) throw Error(Errc::corrupt, db.path() + ": ferry_devices holds a malformed device id");
+      DeviceId device;
+      std::memcpy(device.bytes.data(), id.data(), 16);
+      no_of.emplace(device, st.integer(0));
+      id_of.emplace(st.integer(0), device);
+    }
+  }
+};
+
+// Entries: array[ array(2)[ uint no | bin16 id, uint seq ] ], seq 0 meaning
+// "absent" in a delta. A device with a row here is named by its number.
+void encode_entries(Encoder& e, const std::vector<std::pair<DeviceId, std::uint64_t>>& entries, const Numbers& numbers) {
+  e.array(entries.size());
+  for (const auto& [device, seq] : entries) {
+    e.array(2);
+    if (const auto no = numbers.no_of.find(device); no != numbers.no_of.end()) e.uint(static_cast<std::uint64_t>(no->second));
+    else e.bin(device.bytes.data(), 16);
+    e.uint(seq);
+  }
+}
+
+std::vector<std::pair<DeviceId, std::uint64_t>> decode_entries(const msgpack::object& o, const Numbers& numbers,
+                                                               const std::string& where) {
+  std::vector<std::pair<DeviceId, std::uint64_t>> out;
+  const auto& entries = get_array(o, where, "kept clock");
+  for (std::uint32_t i = 0; i < entries.size; ++i) {
+    const auto& pair = get_array(entries.ptr[i], where, "kept clock entry");
+    if (pair.size != 2) bad(where, "kept clock entry", "a [device, seq] pair");
+    DeviceId device;
+    if (pair.ptr[0].type == msgpack::type::BIN && pair.ptr[0].via.bin.size == 16) {
+      std::memcpy(device.bytes.data(), pair.ptr[0].via.bin.ptr, 16);
+    } else {
+      const auto no = numbers.id_of.find(static_cast<std::int64_t>(get_uint(pair.ptr[0], where, "kept clock device")));
+      if (no == numbers.id_of.end()) bad(where, "kept clock device", "a device this database numbers");
+      device = no->second;
+    }
+    out.emplace_back(device, get_uint(pair.ptr[1], where, "kept clock seq"));
+  }
+  return out;
+}
+
+VectorClock clock_of(const std::vector<std::pair<DeviceId, std::uint64_t>>& entries) {
+  VectorClock out;
+  for (const auto& [device, seq] : entries)
+    if (seq > 0) out.set(device, seq);
+  return out;
+}
+
+// The entries that turn `base` into `clock`.
+std::vector<std::pair<DeviceId, std::uint64_t>> delta(const VectorClock& base, const VectorClock& clock) {
+  std::vector<std::pair<DeviceId, std::uint64_t>> out;
+  auto b = base.entries().begin(), c = clock.entries().begin();
+  const auto b_end = base.entries().end(), c_end = clock.entries().end();
+  while (b != b_end || c != c_end) {
+    if (c == c_end || (b != b_end && b->first < c->first)) {
+      out.emplace_back(b->first, 0);  // In the base, not in the clock.
+      ++b;
+    } else if (b == b_end || c->first < b->first) {
+      out.push_back(*c);
+      ++c;
+    } else {
+      if (b->second != c->second) out.push_back(*c);
+      ++b, ++c;
+    }
+  }
+  return out;
+}
+
+VectorClock base_clock(sql::Database& db, std::int64_t base, const Numbers& numbers) {
+  auto st = db.prepare("SELECT clock FROM ferry_peer_bases WHERE id=?");
+  st.bind(1, base);
+  if (!st.step()) throw Error(Errc::corrupt, db.path() + ": a kept clock refers to base clock " + std::to_string(base) + ", which is gone");
+  const auto handle = parse_exactly(st.blob_view(0), db.path() + ": ferry_peer_bases");
+  return clock_of(decode_entries(handle->get(), numbers, db.path() + ": ferry_peer_bases"));
+}
+
+// A kept value: array(2)[ uint base (0: none), delta entries ], or, as
+// databases kept it before base clocks, the codec's clock (devices by id).
+VectorClock decode_kept(sql::Database& db, std::string_view bytes, const Numbers& numbers) {
+  const std::string where = db.path() + ": ferry_devices";
+  const auto handle = parse_exactly(bytes, where);
+  const auto& top = get_array(handle->get(), where, "kept clock");
+  if (top.size != 2 || top.ptr[0].type != msgpack::type::POSITIVE_INTEGER) return decode_clock(bytes, where);
+  const auto base = static_cast<std::int64_t>(top.ptr[0].via.u64);
+  VectorClock out = base == 0 ? VectorClock{} : base_clock(db, base, numbers);
+  VectorClock updated;
+  std::set<DeviceId> replaced;
+  for (const auto& [device, seq] : decode_entries(top.ptr[1], numbers, where)) {
+    replaced.insert(device);
+    if (seq > 0) updated.set(device, seq);
+  }
+  VectorClock merged;
+  for (const auto& [device, seq] : out.entries())
+    if (!replaced.count(device)) merged.set(device, seq);
+  for (const auto& [device, seq] : updated.entries()) merged.set(device, seq);
+  return merged;
+}
+
+// The base a kept value refers to (0: none), read from its first bytes.
+std::int64_t base_of(std::string_view kept) {
+  if (kept.size() < 2 || static_cast<unsigned char>(kept[0]) != 0x92) return 0;
+  const auto tag = static_cast<unsigned char>(kept[1]);
+  if (tag < 0x80) return tag;
+  const std::size_t n = tag == 0xcc ? 1 : tag == 0xcd ? 2 : tag == 0xce ? 4 : tag == 0xcf ? 8 : 0;
+  if (n == 0 || kept.size() < 2 + n) return 0;
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(kept[2 + i]);
+  return static_cast<std::int64_t>(v);
+}
+
+// Deletes the bases no kept clock refers to any more.
+void drop_unused_bases(sql::Database& db) {
+  std::set<std::int64_t> used;
+  auto st = db.prepare("SELECT announced_clock, exported_clock FROM ferry_devices");
+  while (st.step())
+    for (int col = 0; col < 2; ++col)
+      if (!st.is_null(col)) used.insert(base_of(st.blob_view(col)));
+  auto bases = db.prepare("SELECT id FROM ferry_peer_bases");
+  std::vector<std::int64_t> unused;
+  while (bases.step())
+    if (!used.count(bases.integer(0))) unused.push_back(bases.integer(0));
+  auto drop = db.prepare("DELETE FROM ferry_peer_bases WHERE id=?");
+  for (const auto id : unused) {
+    drop.bind(1, id);
+    drop.run();
+  }
+}
+
+// `clock` as kept: a delta from the base that leaves the fewest entries, or a
+// new base when every delta would have more than kMaxDelta.
+std::string encode_kept(sql::Database& db, const VectorClock& clock, const Numbers& numbers) {
+  std::int64_t best = 0;
+  auto best_delta = delta(VectorClock{}, clock);
+  auto bases = db.prepare("SELECT id, clock FROM ferry_peer_bases");
+  while (bases.step() && best_delta.size() > 0) {
+    const auto handle = parse_exactly(bases.blob_view(1), db.path() + ": ferry_peer_bases");
+    auto d = delta(clock_of(decode_entries(handle->get(), numbers, db.path() + ": ferry_peer_bases")), clock);
+    if (d.size() < best_delta.size()) best = bases.integer(0), best_delta = std::move(d);
+  }
+  if (best_delta.size() > kMaxDelta) {
+    Encoder e;
+    encode_entries(e, delta(VectorClock{}, clock), numbers);
+    const std::string whole = e.take();
+    auto insert = db.prepare("INSERT INTO ferry_peer_bases(clock) VALUES(?)");
+    insert.bind_blob(1, whole.data(), whole.size());
+    insert.run();
+    best = db.last_insert_rowid();
+    best_delta.clear();
+  }
+  Encoder e;
+  e.array(2);
+  e.uint(static_cast<std::uint64_t>(best));
+  encode_entries(e, best_delta, numbers);
+  return e.take();
+}
+
+}  // namespace
 
 VectorClock stored_clock(sql::Database& db, const char* column, std::int64_t device_no) {
   auto st = db.prepare(std::string("SELECT ") + column + " FROM ferry_devices WHERE no=?");
   st.bind(1, device_no);
   if (!st.step() || st.is_null(0)) return {};
-  return decode_clock(st.blob_view(0), db.path() + ": ferry_devices");
+  return decode_kept(db, st.blob_view(0), Numbers(db));
 }
 
 void store_clock(sql::Database& db, const char* clock_column, const char* ms_column, std::int64_t device_no,
                  const VectorClock& clock) {
-  const std::string enc = encode_clock(clock);
+  const std::string enc = encode_kept(db, clock, Numbers(db));
   auto st = db.prepare(std::string("UPDATE ferry_devices SET ") + clock_column + "=?, " + ms_column + "=? WHERE no=?");
   st.bind_blob(1, enc.data(), enc.size()).bind(2, util::now_ms()).bind(3, device_no);
   st.run();
+  drop_unused_bases(db);
 }
 
 std::vector<PeerClocks> all_peer_clocks(sql::Database& db) {
+  const Numbers numbers(db);
   auto st = db.prepare("SELECT no, announced_clock, announced_ms, exported_clock, exported_ms FROM ferry_devices "
                        "ORDER BY no");
   std::vector<PeerClocks> out;
   while (st.step()) {
     PeerClocks c;
     c.device_no = st.integer(0);
-    if (!st.is_null(1)) c.announced = decode_clock(st.blob_view(1), db.path() + ": ferry_devices");
+    if (!st.is_null(1)) c.announced = decode_kept(db, st.blob_view(1), numbers);
     c.announced_ms = st.integer(2);
-    if (!st.is_null(3)) c.exported = decode_clock(st.blob_view(3), db.path() + ": ferry_devices");
+    if (!st.is_null(3)) c.exported = decode_kept(db, st.blob_view(3), numbers);
     c.exported_ms = st.integer(4);
     out.push_back(std::move(c));
   }
@@ -37,20 +214,27 @@ std::vector<PeerClocks> all_peer_clocks(sql::Database& db) {
 }
 
 void forget_in_stored_clocks(sql::Database& db, const DeviceId& device) {
+  // Each kept clock that names it is kept again without it; the bases follow.
+  const Numbers numbers(db);
   for (const char* column : {"announced_clock", "exported_clock"}) {
+    std::vector<std::pair<std::int64_t, VectorClock>> changed;
     auto read = db.prepare(std::string("SELECT no, ") + column + " FROM ferry_devices WHERE " + column + " IS NOT NULL");
-    auto write = db.prepare(std::string("UPDATE ferry_devices SET ") + column + "=? WHERE no=?");
     while (read.step()) {
-      const VectorClock clock = decode_clock(read.blob_view(1), db.path() + ": ferry_devices");
+      const VectorClock clock = decode_kept(db, read.blob_view(1), numbers);
       if (clock.get(device) == 0) continue;
       VectorClock kept;
       for (const auto& [d, n] : clock.entries())
         if (d != device) kept.set(d, n);
-      const std::string enc = encode_clock(kept);
-      write.bind_blob(1, enc.data(), enc.size()).bind(2, read.integer(0));
+      changed.emplace_back(read.integer(0), std::move(kept));
+    }
+    auto write = db.prepare(std::string("UPDATE ferry_devices SET ") + column + "=? WHERE no=?");
+    for (const auto& [no, kept] : changed) {
+      const std::string enc = encode_kept(db, kept, numbers);
+      write.bind_blob(1, enc.data(), enc.size()).bind(2, no);
       write.run();
     }
   }
+  drop_unused_bases(db);
 }
 
 }  // namespace ferry::log

@@ -1,8 +1,21 @@
 #pragma once
 // What each peer holds of the log, as far as this database knows: the clock
 // it announced in its latest bundle (announced_clock) and the clock of the
-// latest bundle exported to it (exported_clock), kept in ferry_devices in the
-// codec's clock encoding (log/codec.h). They only steer what is sent.
+// latest bundle exported to it (exported_clock), kept in ferry_devices. They
+// only steer what is sent.
+//
+// A hub hears from every device, and most of their clocks are nearly the
+// same, so each is kept as a delta from a base clock several share
+// (ferry_peer_bases; bundle_format/format4.md §10), naming devices by local
+// number:
+//   kept  := array(2)[ uint base (a row of ferry_peer_bases; 0: none), entries ]
+//   base  := entries, the whole clock
+//   entries := array[ array(2)[ uint device number | bin16 id, uint seq ] ]
+// a kept delta's entries replacing the base's (seq 0: absent). The base is
+// the one that leaves the fewest entries; a clock whose every delta would
+// hold more than 64 becomes a base of its own; a base no kept clock refers
+// to is deleted. A value kept before, in the codec's clock encoding, is read
+// as it is and kept in this form the next time.
 
 #include <cstdint>
 #include <vector>

@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS ferry_deps(
   seq INTEGER NOT NULL,      -- The operation's sequence number.
   dep_seq INTEGER NOT NULL,  -- From this operation on, its origin had seen dep up to dep_seq.
   PRIMARY KEY(chain, dep, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ferry_peer_bases(  -- Clocks peers' kept clocks are deltas from (log/peer_clocks.h).
+  id INTEGER PRIMARY KEY,
+  clock BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS ferry_base(
   origin BLOB NOT NULL,
   seq INTEGER NOT NULL,

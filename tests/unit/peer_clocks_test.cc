@@ -1,0 +1,108 @@
+// What a hub keeps of its peers' clocks (log/peer_clocks.h): every clock comes
+// back exactly, and peers whose clocks are nearly the same share one base, so
+// the hub keeps O(D) per peer at most and far less when the fleet is in step
+// (bundle_format/format4.md §10).
+#include <catch2/catch.hpp>
+
+#include "log/codec.h"
+#include "log/peer_clocks.h"
+#include "support/support.h"
+#include "util/uuid.h"
+
+using namespace ferry;
+
+namespace {
+
+struct Hub {
+  test::TempDir dir;
+  test::Replica hub{dir, "hub", "CREATE TABLE items(id INTEGER PRIMARY KEY)"};
+  sql::Database db = test::app(hub.path);
+  std::vector<DeviceId> devices;  // Each with a row in ferry_devices.
+  std::vector<std::int64_t> numbers;
+
+  explicit Hub(int n) {
+    auto insert = db.prepare("INSERT INTO ferry_devices(id) VALUES(?)");
+    for (int i = 0; i < n; ++i) {
+      devices.push_back(util::make_uuid_v7(1'790'000'000'000 + i));
+      insert.bind_blob(1, devices.back().bytes.data(), 16);
+      insert.run();
+      numbers.push_back(db.last_insert_rowid());
+    }
+  }
+
+  // Every device at seq 10, but `bumped` of them one further.
+  VectorClock in_step(int bumped, int offset = 0) const {
+    VectorClock c;
+    for (std::size_t i = 0; i < devices.size(); ++i)
+      c.set(devices[i], 10 + (static_cast<int>(i) >= offset && static_cast<int>(i) < offset + bumped ? 1 : 0));
+    return c;
+  }
+
+  void keep(std::size_t peer, const VectorClock& c) { log::store_clock(db, "announced_clock", "announced_ms", numbers[peer], c); }
+  VectorClock kept(std::size_t peer) { return log::stored_clock(db, "announced_clock", numbers[peer]); }
+  std::int64_t bases() { return test::count(hub.path, "SELECT count(*) FROM ferry_peer_bases"); }
+  std::int64_t kept_bytes() {
+    return test::count(hub.path, "SELECT sum(length(announced_clock)) FROM ferry_devices WHERE announced_clock IS NOT NULL");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("peers whose clocks are nearly the same share one base, and each clock comes back exactly", "[peer_clocks]") {
+  Hub h(300);
+  for (std::size_t p = 0; p < 100; ++p) h.keep(p, h.in_step(static_cast<int>(p % 3), static_cast<int>(p)));
+  for (std::size_t p = 0; p < 100; ++p) CHECK(h.kept(p) == h.in_step(static_cast<int>(p % 3), static_cast<int>(p)));
+  CHECK(h.bases() == 1);
+  // 100 peers, 300 entries each: a few bytes per peer beside one shared base.
+  CHECK(h.kept_bytes() < 100 * 16);
+}
+
+TEST_CASE("a clock far from every base starts its own, and a base nobody refers to is deleted", "[peer_clocks]") {
+  Hub h(300);
+  h.keep(0, h.in_step(0));
+  h.keep(1, h.in_step(2));
+  CHECK(h.bases() == 1);
+  VectorClock behind;  // Knows half the fleet: 150 entries from every base.
+  for (std::size_t i = 0; i < 150; ++i) behind.set(h.devices[i], 3);
+  h.keep(1, behind);
+  CHECK(h.bases() == 2);
+  CHECK(h.kept(1) == behind);
+  CHECK(h.kept(0) == h.in_step(0));
+  h.keep(1, h.in_step(1));  // Caught up: its own base is no longer needed.
+  CHECK(h.bases() == 1);
+  CHECK(h.kept(1) == h.in_step(1));
+}
+
+TEST_CASE("a device this database has no row for is kept by its id", "[peer_clocks]") {
+  Hub h(3);
+  VectorClock c = h.in_step(0);
+  const DeviceId stranger = util::make_uuid_v7(1'800'000'000'000);
+  c.set(stranger, 7);
+  h.keep(0, c);
+  CHECK(h.kept(0) == c);
+}
+
+TEST_CASE("a clock kept in the older form, devices by id, is read as it is", "[peer_clocks]") {
+  Hub h(5);
+  const VectorClock c = h.in_step(2);
+  const std::string old = log::encode_clock(c);
+  auto st = h.db.prepare("UPDATE ferry_devices SET announced_clock = ? WHERE no = ?");
+  st.bind_blob(1, old.data(), old.size()).bind(2, h.numbers[0]);
+  st.run();
+  CHECK(h.kept(0) == c);
+  CHECK(log::all_peer_clocks(h.db).size() == 6);  // The hub itself and five peers.
+}
+
+TEST_CASE("a forgotten device leaves every kept clock, its base included", "[peer_clocks]") {
+  Hub h(100);
+  for (std::size_t p = 0; p < 10; ++p) h.keep(p, h.in_step(static_cast<int>(p % 2), static_cast<int>(p)));
+  const DeviceId gone = h.devices[42];
+  log::forget_in_stored_clocks(h.db, gone);
+  for (std::size_t p = 0; p < 10; ++p) {
+    const VectorClock was = h.in_step(static_cast<int>(p % 2), static_cast<int>(p));
+    VectorClock expected;
+    for (const auto& [device, seq] : was.entries())
+      if (device != gone) expected.set(device, seq);
+    CHECK(h.kept(p) == expected);
+  }
+}
