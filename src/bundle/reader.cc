@@ -160,13 +160,12 @@ void Reader::check_schema() {
   for (;;) {
     const bool e = expected.step(), a = actual.step();
     if (!e && !a) return;
-    if (!a || !e || actual.text(0) != expected.text(0) || actual.text(1) != expected.text(1) ||
-        actual.text(2) != expected.text(2) || actual.text(3) != expected.text(3))
-      refuse_if_newer();
+    const bool differs = !a || !e || actual.text(0) != expected.text(0) || actual.text(1) != expected.text(1) ||
+                         actual.text(2) != expected.text(2) || actual.text(3) != expected.text(3);
+    if (!differs) continue;
+    refuse_if_newer();
     if (!a) throw Error(Errc::corrupt, path_ + ": lacks the " + expected.text(0) + " " + expected.text(1));
-    if (!e || actual.text(0) != expected.text(0) || actual.text(1) != expected.text(1) ||
-        actual.text(2) != expected.text(2) || actual.text(3) != expected.text(3))
-      throw Error(Errc::corrupt, path_ + ": holds a schema object a bundle may not have: " + printable(actual.text(0)) + " '" +
+    throw Error(Errc::corrupt, path_ + ": holds a schema object a bundle may not have: " + printable(actual.text(0)) + " '" +
                                      printable(actual.text(1)) + "' (a bundle holds exactly the tables of bundle_format/" +
                                      (four ? "schema4.sql" : "schema.sql") + ")");
   }
