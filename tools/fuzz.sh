@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (clang, AddressSanitizer, UBSan) in build-fuzz/
 # and runs each for a while on a scratch copy of the checked-in seed corpus.
-#   tools/fuzz.sh              30 s per harness (what CI runs)
+#   tools/fuzz.sh              30 s per harness (CI runs 20)
 #   tools/fuzz.sh 3600         an hour per harness
 # A finding stops the run, prints the sanitizer report and leaves the input
 # as build-fuzz/findings/<harness>/crash-*; turn it into a regression test
