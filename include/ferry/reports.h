@@ -103,6 +103,7 @@ struct StatusReport {
   std::string public_key;   // As PeerInfo::public_key: what other devices add with `ferry trust add`.
   std::string fingerprint;
   bool strict = false;      // Trust policy: only added devices (true) or trust on first use (false).
+  bool ferry3_compatible = false;  // Seals operations ferry 3.x reads (Engine::set_ferry3_compatible).
   std::vector<ForkEvidence> forks;
   // Set when an import found another database using this device's identity
   // (what it found): nothing is sealed until Engine::reidentify.
@@ -151,6 +152,9 @@ struct ImportSummary {
   std::vector<SeqRange> missing;  // What the pending operations still wait for.
   std::size_t foreign_key_violations = 0;  // Rows of tracked tables whose parent row is missing after the import.
   std::vector<PeerInfo> newly_trusted;     // Devices whose keys this import pinned (trust on first use).
+  // Operations an earlier import left pending that proved impossible once
+  // ready (a Lamport time no device could have given them), one message each.
+  std::vector<std::string> discarded;
 };
 
 struct BundleInfo {

@@ -60,8 +60,8 @@ std::string encode_header4(const BundleInfo& info, const Chains& chains) {
 
 }  // namespace
 
-Chains Chains::of(const BundleInfo& info) {
-  Chains chains;
+Chains Chains::of(const BundleInfo& info, const std::vector<DeviceId>& also) {
+  Chains chains{also};
   for (const auto& [device, seq] : info.clock.entries()) chains.devices.push_back(device);
   for (const auto& r : info.ranges) chains.devices.push_back(r.device);
   std::sort(chains.devices.begin(), chains.devices.end());

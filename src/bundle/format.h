@@ -34,8 +34,10 @@ inline bool bodies_carry_links(const BundleInfo& info) { return info.snapshot ||
 struct Chains {
   std::vector<DeviceId> devices;  // Number i + 1 at index i, in byte order.
 
-  // Every device the clock or a range of `info` names.
-  static Chains of(const BundleInfo& info);
+  // Every device the clock or a range of `info` names, and `also`: chains
+  // only the deps of operations carried name (a relay's pending operations
+  // may follow chains it does not hold).
+  static Chains of(const BundleInfo& info, const std::vector<DeviceId>& also = {});
   // The number of `device`, or 0 when the bundle does not number it.
   std::uint64_t number(const DeviceId& device) const;
 };

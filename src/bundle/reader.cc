@@ -175,12 +175,6 @@ void Reader::check_operation(const Operation& op, const DeviceId& origin, std::u
                              const std::function<std::string()>& what) const {
   auto fail = [&](const std::string& problem) { throw Error(Errc::corrupt, path_ + ": " + problem); };
   if (op.origin != origin || op.seq != seq) fail(what() + ": its content names another operation");
-  // The Lamport bound below needs the whole clock, which a format 2 operation
-  // does not carry; until the importer bounds it (format4.md §4), this build
-  // imports only what it writes, format 1.
-  if (op.format != 1)
-    throw Error(Errc::refused, path_ + ": " + what() + " is of operation format " + std::to_string(op.format) +
-                                   ", which this ferry does not import yet: upgrade ferry to import it");
   if (!info_.snapshot && op.prev_hash != prev) fail(what() + ": it does not continue its device's chain");
   const TableInfo* table = nullptr;
   for (const auto& t : info_.tables)
@@ -190,12 +184,14 @@ void Reader::check_operation(const Operation& op, const DeviceId& origin, std::u
   // A Lamport time is one more than the largest in the operation's causal past,
   // which holds at most as many operations as its clock counts: a larger one was
   // never reached, and once believed would push the receiver's own past 2^63.
+  // A format 2 operation carries only what its clock gained, and is bounded
+  // when it is applied (exchange/importer.h).
   std::uint64_t past = 0;
   for (const auto& [device, s] : op.clock.entries()) {
     past += s;  // Below lamport + 2^62 < 2^64 when the loop stops: no overflow.
     if (past >= op.lamport) break;
   }
-  if (op.lamport > past)
+  if (op.format == 1 && op.lamport > past)
     fail(what() + ": its Lamport time " + std::to_string(op.lamport) + " is more than the " + std::to_string(past) +
          " operations its clock says it follows");
   for (const auto& c : op.columns) {

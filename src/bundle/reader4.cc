@@ -193,6 +193,8 @@ void Reader::walk4(const Visitor& visit, bool decode) {
           throw Error(e.code(), path_ + ": " + what() + std::string(e.what()).substr(path_.size()));
         }
         if (decode) check_operation(op, r.device, seq, prev, what);
+        if (op.format == 2)  // Its deps name chains too.
+          for (const auto& entry : op.clock.entries()) named_[chains_.number(entry.first)] = true;
         if (!info_.snapshot) {
           at.prev_lamport = op.lamport;
           at.prev_time_ms = static_cast<std::uint64_t>(op.id.unix_ms());

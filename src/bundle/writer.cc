@@ -29,8 +29,9 @@ auto writing(const std::string& target, F&& step) -> decltype(step()) {
 
 }  // namespace
 
-Writer::Writer(const std::string& target, BundleInfo info, const trust::KeyPair& signer)
-    : target_(target), info_(std::move(info)), signer_(signer) {
+Writer::Writer(const std::string& target, BundleInfo info, const trust::KeyPair& signer,
+               std::vector<DeviceId> also_named)
+    : target_(target), info_(std::move(info)), signer_(signer), also_named_(std::move(also_named)) {
   if (info_.origin_keys.size() != info_.ranges.size() || info_.head_signatures.size() != info_.ranges.size())
     throw Error(Errc::internal, target + ": every range of a bundle needs its origin's key and head signature");
   struct stat st;
@@ -109,7 +110,8 @@ void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, st
   if (body.size() > 1 && body[1] != 1)
     throw Error(Errc::refused, target_ + ": operation " + std::to_string(seq) + " of device " + origin.to_string() +
                                    " is of a format bundle format " + std::to_string(info_.format_major) +
-                                   " cannot carry; export format 4, which ferry 4 reads, and upgrade the peer");
+                                   " cannot carry: export format 4, which ferry 4 reads, and upgrade the peer (`ferry "
+                                   "compat DB 3` makes what this device seals from then on readable by ferry 3.x)");
   if (!bodies_carry_links(info_)) body = log::unlinked(body);
   writing(target_, [&] {
     if (origin_ != origin) {

@@ -29,7 +29,10 @@ class Writer {
   // REQUIRES: info holds everything but content_hash, signature and bytes
   // (origin keys and head signatures included); ranges sorted by device;
   // `signer` is the exporter's key pair, whose public keys info names.
-  Writer(const std::string& target, BundleInfo info, const trust::KeyPair& signer);
+  // 4.0: `also_named` are the chains that only the deps of the operations to
+  // be added name (Chains::of).
+  Writer(const std::string& target, BundleInfo info, const trust::KeyPair& signer,
+         std::vector<DeviceId> also_named = {});
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -65,6 +68,7 @@ class Writer {
   std::optional<DeviceId> origin_;     // Of the rows ops_ is gathering.
   // Format 4.0: the numbering, and the segment being gathered.
   Chains chains_;
+  std::vector<DeviceId> also_named_;
   std::unique_ptr<StoredForms> stored_;
   std::unique_ptr<SegmentCompressor> compressor_;
   std::string raw_;                    // Stored forms of the segment so far.

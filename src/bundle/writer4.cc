@@ -19,7 +19,7 @@ std::uint8_t format_of(std::string_view body) {
 }  // namespace
 
 void Writer::start4() {
-  chains_ = Chains::of(info_);
+  chains_ = Chains::of(info_, also_named_);
   std::vector<TableShape> shapes;
   for (const auto& t : info_.tables) shapes.push_back({t.name, t.columns});
   stored_ = std::make_unique<StoredForms>(chains_.devices, std::move(shapes));

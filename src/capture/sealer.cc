@@ -12,7 +12,28 @@ namespace ferry::capture {
 
 LocalWriter::LocalWriter(replica::Devices& devices, log::Store& log, Applier& merger, const DeviceId& self,
                          std::uint64_t& lamport)
-    : devices_(devices), log_(log), merger_(merger), self_(self), lamport_(lamport), clock_(devices.clock()) {}
+    : devices_(devices), log_(log), merger_(merger), self_(self), lamport_(lamport) {}
+
+VectorClock LocalWriter::deps(const replica::Device& me) {
+  VectorClock out;
+  if (current_ && devices_.moves() == moves_) return out;
+  auto consider = [&](const DeviceId& device, std::uint64_t now) {
+    if (device == self_ || now == 0) return;
+    const std::uint64_t before = me.head_seq == 0 ? 0 : log_.clock_entry(self_, me.head_seq, device);
+    if (now > before) out.set(device, now);
+  };
+  for (const auto& [no, d] : devices_.all()) consider(d.id, std::max(d.head_seq, claims_.get(d.id)));
+  return out;
+}
+
+VectorClock LocalWriter::whole(std::uint64_t seq) {
+  if (!current_ || devices_.moves() != moves_) {
+    whole_ = devices_.clock();
+    whole_.merge(claims_);
+  }
+  whole_.set(self_, seq);
+  return whole_;
+}
 
 namespace {
 
@@ -46,12 +67,12 @@ std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std
                                                                       bool write_table) {
   replica::Device& me = devices_.ensure(self_);
   Operation op;
+  op.format = format_;
   op.origin = self_;
   op.seq = me.head_seq + 1;
-  op.id = util::make_operation_id(util::now_ms(), self_, op.seq);
+  op.id = util::make_operation_id(std::min<std::int64_t>(util::now_ms(), log::kMaxTimeMs), self_, op.seq);
   op.lamport = lamport_ + 1;
-  op.clock = clock_;
-  op.clock.set(self_, op.seq);
+  op.clock = format_ == 1 ? whole(op.seq) : deps(me);
   op.table = table;
   op.key = std::move(key);
   op.kind = kind;
@@ -63,8 +84,9 @@ std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std
   const Hash hash = log::hash_of(body);
   log_.append(op, body);
   lamport_ = op.lamport;
-  clock_.set(self_, op.seq);
   devices_.move_head(me, op.seq, hash);
+  current_ = true;
+  moves_ = devices_.moves();
   merger_.apply(op, write_table);
   ++appended_;
   return op;

@@ -1,8 +1,11 @@
 #pragma once
 // Sealing: captured rows (ferry_capture) become operations of this device --
-// sequence number, Lamport time, vector clock, id, previous hash, hash -- in
-// capture order (which is commit order: the capture table's rowid grows
-// with every captured change and a transaction's rows are contiguous).
+// sequence number, Lamport time, deps, id, previous hash, hash -- in capture
+// order (which is commit order: the capture table's rowid grows with every
+// captured change and a transaction's rows are contiguous). Every operation
+// made is of format 2 (log/codec.h): its deps are the chains whose heads here
+// moved past what this device's previous operation had seen, so along a run of
+// local writes they are empty, and after an import they name what it brought.
 //
 // An UPDATE that changes the primary key becomes a delete of the old key
 // followed by an insert of the new row, so a replica can reproduce it.
@@ -43,11 +46,15 @@ class LocalWriter {
   std::variant<Operation, TooLarge> try_append(const std::string& table, std::vector<Value> key, OpKind kind,
                                                std::vector<ColumnValue> columns, bool write_table = false);
   std::size_t appended() const { return appended_; }
+  // The operation format made from now on: 2 (the default), or 1 while a peer
+  // still runs ferry 3.x (replica/meta.h, kSealFormatKey).
+  void set_format(std::uint8_t format) { format_ = format; }
   // Operations held here follow `device`'s up to `seq`, which this database
   // does not hold (a forgotten chain, identity/forget.h): the operations made
   // here follow them too, so that every clock stays transitively closed.
   void claim(const DeviceId& device, std::uint64_t seq) {
-    if (clock_.get(device) < seq) clock_.set(device, seq);
+    if (claims_.get(device) < seq) claims_.set(device, seq);
+    current_ = false;
   }
   // The value of the cell as merged so far (Applier::current).
   std::optional<Value> merged(const TrackedTable& table, const std::vector<Value>& key, const std::string& column) {
@@ -55,12 +62,27 @@ class LocalWriter {
   }
 
  private:
+  // What this device's next operation newly follows: each chain whose head
+  // (or claim) is past the entry of the whole clock of its previous operation,
+  // which the causal index gives. A seek per chain known, so done only when a
+  // head other than this device's moved since its previous operation.
+  VectorClock deps(const replica::Device& me);
+  // Format 1: the whole clock, every chain's head (or claim); a walk over the
+  // devices only when a head other than this device's moved.
+  VectorClock whole(std::uint64_t seq);
+
   replica::Devices& devices_;
   log::Store& log_;
   Applier& merger_;
   DeviceId self_;
   std::uint64_t& lamport_;
-  VectorClock clock_;  // Current clock; only this device's entry moves while sealing.
+  std::uint8_t format_ = 2;
+  VectorClock claims_;  // Entries beyond the heads held (claim()).
+  VectorClock whole_;   // whole()'s last answer.
+  // True while the heads are where they were when this device's previous
+  // operation was made here: its next one then follows nothing new.
+  bool current_ = false;
+  std::uint64_t moves_ = 0;  // devices_.moves() right after that operation.
   std::size_t appended_ = 0;
 };
 

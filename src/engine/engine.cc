@@ -190,6 +190,13 @@ std::size_t Engine::seal() {
   return impl_->seal_captured();
 }
 
+void Engine::set_ferry3_compatible(bool on) {
+  impl_->seal_captured();
+  sql::Transaction tx(impl_->db);
+  replica::set_meta(impl_->db, replica::kSealFormatKey, Value::integer(on ? 1 : 2));
+  tx.commit();
+}
+
 VerifyReport Engine::verify() {
   impl_->seal_captured();
   replica::Devices devices(impl_->db);
@@ -212,6 +219,7 @@ StatusReport Engine::status() {
   r.public_key = trust::to_text(identity);
   r.fingerprint = trust::fingerprint(impl_->self, identity.sign);
   r.strict = store.strict();
+  r.ferry3_compatible = replica::get_meta_count(impl_->db, replica::kSealFormatKey, 2) == 1;
   r.forks = store.forks();
   r.identity_reused = replica::reuse_evidence(impl_->db).value_or("");
   r.clock = devices.clock();

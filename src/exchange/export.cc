@@ -61,7 +61,7 @@ BundleExport::BundleExport(session::Session& s, ExportPlan plan, const trust::Ke
   // An encrypted bundle is written plain into a private folder first.
   if (plan_.encrypt_for) folder_.emplace("for the bundle to encrypt");
   plain_ = folder_ ? folder_->file("bundle") : path;
-  writer_ = std::make_unique<bundle::Writer>(plain_, plan_.info, keys);
+  writer_ = std::make_unique<bundle::Writer>(plain_, plan_.info, keys, plan_.also_named);
   const std::size_t total = plan_.info.operations;
   std::size_t written = 0;
   auto wrote_one = [&] {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "bundle/format.h"
 #include "exchange/pending.h"
@@ -144,6 +145,45 @@ std::pair<DeviceId, PublicKey> recipient(session::Session& s, trust::Store& stor
   return {d.id, identity->box};
 }
 
+// Chains that only the deps of the operations going out name, neither the
+// clock nor a range: those a relay's pending operations follow without this
+// database holding them, and those this database forgot (identity/forget.h)
+// or moved to a new identity, whose heads went back to 0 here. Nothing is read
+// unless there are such operations: pending ones going out, or held ones that
+// the causal index says follow a chain with no head here.
+std::vector<DeviceId> named_beyond(session::Session& s, const ExportPlan& plan) {
+  const BundleInfo& info = plan.info;
+  const bundle::Chains known = bundle::Chains::of(info);
+  std::set<DeviceId> out;
+  auto note_deps = [&](std::string_view body) {
+    if (body.size() < 2 || body[1] != 2) return;  // Format 1 names chains inside its body only.
+    const Operation op = log::decode(body, s.db.path() + ": an operation going out", log::kNewestOperationFormat);
+    for (const auto& entry : op.clock.entries())
+      if (known.number(entry.first) == 0) out.insert(entry.first);
+  };
+  bool headless = false;
+  for (const auto& entry : s.devices.all()) headless = headless || entry.second.head_seq == 0;
+  auto following = s.db.prepare("SELECT DISTINCT seq FROM ferry_deps WHERE chain=? AND seq BETWEEN ? AND ? AND dep IN "
+                                "(SELECT no FROM ferry_devices WHERE head_seq=0) ORDER BY seq");
+  auto held_ops = [&](const replica::Device& d, std::uint64_t first, std::uint64_t last) {
+    following.bind(1, d.no).bind(2, static_cast<std::int64_t>(first)).bind(3, static_cast<std::int64_t>(last));
+    while (following.step())
+      if (const auto body = s.log.body(d.id, static_cast<std::uint64_t>(following.integer(0)))) note_deps(*body);
+    following.reset();
+  };
+  for (const SeqRange& r : info.ranges) {
+    const replica::Device& d = *s.devices.find(r.device);
+    const std::uint64_t held = std::min(r.last, d.head_seq);
+    if (headless && r.first <= held) held_ops(d, r.first, held);
+    if (r.last > held)
+      for_each_pending_run(s.db, r.device, held, r.last, true,
+                           [&](std::uint64_t, std::string_view, std::string_view body) { note_deps(body); });
+  }
+  if (headless)
+    for (const auto& [origin, seq] : plan.snapshot) held_ops(*s.devices.find(origin), seq, seq);
+  return std::vector<DeviceId>(out.begin(), out.end());
+}
+
 }  // namespace
 
 ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::KeyPair& keys, const std::string& self_name,
@@ -184,6 +224,7 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
   }
   sign_ranges(s, store, keys, info);
   info.tables = known_tables(s.tables, s.db);
+  plan.also_named = named_beyond(s, plan);
   return plan;
 }
 

@@ -18,6 +18,8 @@ namespace ferry::exchange {
 struct ExportPlan {
   BundleInfo info;          // The header, ranges and signatures, before the writer adds its counts.
   OperationKeys snapshot;   // A snapshot's operations; empty for a delta.
+  // Chains only the deps of the operations going out name (bundle::Chains::of).
+  std::vector<DeviceId> also_named;
   bool receipt = false;     // A range holds only the peer's own newest operation (a receipt).
   const replica::Device* peer = nullptr;  // The device it is for, if named.
   std::optional<std::pair<DeviceId, PublicKey>> encrypt_for;

@@ -52,7 +52,32 @@ bool Importer::ready(const Operation& op) const {
   return true;
 }
 
+std::string Importer::impossible(const Operation& op) const {
+  if (op.format < 2) return {};  // Bounded by the bundle's reader, from the whole clock it carries.
+  const std::string what = "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string();
+  if (op.lamport > s_.lamport + 1)
+    return what + " has Lamport time " + std::to_string(op.lamport) + ", more than one past " +
+           std::to_string(s_.lamport) + ", the greatest of the operations it follows (all held here): no device "
+           "could have sealed it";
+  for (const auto& [device, seq] : op.clock.entries()) {
+    const std::uint64_t before = s_.log.clock_entry(op.origin, op.seq - 1, device);
+    if (seq <= before)
+      return what + " says it newly follows operation " + std::to_string(seq) + " of device " + device.to_string() +
+             ", but the operation before it in its chain already followed operation " + std::to_string(before);
+  }
+  return {};
+}
+
+bool Importer::added_here(const Operation& op) const {
+  auto it = added_.find(op.origin);
+  if (it == added_.end()) return false;
+  for (const auto& [first, last] : it->second)
+    if (op.seq >= first && op.seq <= last) return true;
+  return false;
+}
+
 void Importer::apply(const Operation& op, std::string_view body, const Hash& hash) {
+  if (std::string why = impossible(op); !why.empty()) throw Error(Errc::corrupt, where_ + ": " + why);
   replica::Device& d = s_.devices.ensure(op.origin);
   if (op.prev_hash != d.head_hash) forked(where_, op.origin, op.seq - 1, d.head_hash, op.prev_hash, {});
   s_.log.append(op, body);
@@ -102,6 +127,11 @@ void Importer::offer(const Operation& op, std::string_view body, const Hash& has
       .bind_blob_view(4, body.data(), body.size());
   add_pending_.run();
   may_be_pending_ = true;
+  auto& runs = added_[op.origin];
+  if (!runs.empty() && runs.back().second + 1 == op.seq)
+    runs.back().second = op.seq;
+  else
+    runs.emplace_back(op.seq, op.seq);
 }
 
 void Importer::drain() {
@@ -146,6 +176,12 @@ void Importer::drain() {
     }
     if (best == nullptr) break;
     const DeviceId origin = best->op.origin;
+    if (std::string why = impossible(best->op); !why.empty() && !added_here(best->op)) {
+      summary_.discarded.push_back("discarded from the pending operations: " + why);
+      take(origin, best->op.seq);
+      load(origin);
+      continue;
+    }
     apply(best->op, best->body, best->hash);
     take(origin, best->op.seq);
     load(origin);

@@ -9,6 +9,14 @@
 //   - any other is kept in ferry_pending until its past arrives.
 // drain() applies pending operations that became ready, smallest (Lamport
 // time, origin) first, until none is ready.
+//
+// A format 2 operation carries no whole clock for the bundle's reader to bound
+// its Lamport time by, so it is bounded here, when it is ready: its whole
+// causal past is then held, and no device can seal an operation more than one
+// past the greatest Lamport time of what it follows (bundle_format/README.md
+// §7). One this bundle brought refuses the import (damage); one an earlier
+// import left pending is discarded and reported, so that it cannot stop every
+// later import.
 
 #include <map>
 #include <string_view>
@@ -50,6 +58,10 @@ class Importer {
   // base, operations are vouched for but not all kept).
   void check_held(const replica::Device& d, std::uint64_t seq, const Hash& hash, std::string_view body) const;
   void apply(const Operation& op, std::string_view body, const Hash& hash);
+  // Why `op`, ready, could not have been sealed by any device; empty when it could.
+  std::string impossible(const Operation& op) const;
+  // True when `op` went into ferry_pending during this import.
+  bool added_here(const Operation& op) const;
 
   session::Session& s_;
   std::string where_;
@@ -57,6 +69,9 @@ class Importer {
   sql::Statement add_pending_;
   ImportSummary summary_;
   bool may_be_pending_;  // False while ferry_pending is empty: no lookup needed per operation.
+  // What this import put into ferry_pending, per origin as runs of seqs (a
+  // bundle carries each chain as one run): memory by chains, not operations.
+  std::map<DeviceId, std::vector<std::pair<std::uint64_t, std::uint64_t>>> added_;
 };
 
 }  // namespace ferry::exchange

@@ -73,7 +73,7 @@ void import_snapshot(session::Session& s, bundle::Reader& reader, const std::fun
   auto held = scratch.prepare(std::string("SELECT hash, body FROM held ORDER BY ") + merge::kCausalOrderSql + ", seq");
   while (held.step()) {
     const std::string body(held.blob_view(1));
-    const Operation op = log::decode(body, reader.path() + ": snapshot operation");
+    const Operation op = log::decode(body, reader.path() + ": snapshot operation", log::kNewestOperationFormat);
     Hash hash{};
     std::memcpy(hash.data(), held.blob_view(0).data(), hash.size());
     s.log.add_base(op, hash, body);

@@ -19,16 +19,36 @@
 namespace ferry::identity {
 namespace {
 
-// The clock of `op` made again as operation `seq` of `now`: the old identity
-// only as far as it is kept, the rest of its past unchanged.
+// The whole clock of `op` made again as operation `seq` of `now`: the old
+// identity only as far as it is kept, the rest of its past unchanged.
 VectorClock moved_clock(const VectorClock& clock, const DeviceId& old_id, std::uint64_t keep, const DeviceId& now,
                         std::uint64_t seq) {
   VectorClock out;
   for (const auto& [device, n] : clock.entries())
-    if (device != old_id) out.set(device, n);
+    if (device != old_id && n > 0) out.set(device, n);
   if (keep > 0) out.set(old_id, std::min(keep, clock.get(old_id)));
   out.set(now, seq);
   return out;
+}
+
+// What `made`, moved from `op`, carries as its clock. Format 1 carries the
+// whole clock. Format 2 carries what grew since the operation before it in its
+// chain; the moved chain's entries for the old and new identities do not
+// count there, so an operation after the first moved one carries what it
+// carried before. The first moved one starts a chain: its deps are its whole
+// clock, read from the causal index at the operation before it (`keep`).
+VectorClock moved_deps(const Operation& op, const Operation& made, log::Store& log, const replica::Devices& devices,
+                       const DeviceId& old_id, std::uint64_t keep) {
+  if (op.format == 1) return moved_clock(op.clock, old_id, keep, made.origin, made.seq);
+  if (made.seq > 1) return op.clock;
+  VectorClock whole;
+  for (const auto& [no, d] : devices.all()) {
+    if (d.id == old_id || d.id == made.origin) continue;
+    const std::uint64_t n = std::max(op.clock.get(d.id), keep == 0 ? 0 : log.clock_entry(old_id, keep, d.id));
+    if (n > 0) whole.set(d.id, n);
+  }
+  if (keep > 0) whole.set(old_id, keep);
+  return whole;
 }
 
 // The first of `ops` to write each row: every row they wrote, once.
@@ -92,7 +112,7 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
 
   std::vector<Operation> moved;
   log::for_each_in_chain(db, old->no, keep + 1, old->head_seq, [&](std::uint64_t, std::string_view body) {
-    moved.push_back(log::decode(body, db.path() + ": log"));
+    moved.push_back(log::decode(body, db.path() + ": log", log::kNewestOperationFormat));
   });
   if (moved.size() != old->head_seq - keep)
     throw Error(Errc::corrupt, db.path() + ": operations " + std::to_string(keep + 1) + "-" +
@@ -112,7 +132,7 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
     made.origin = new_id;
     made.seq = ++seq;
     made.id = util::make_operation_id(op.id.unix_ms(), new_id, seq);
-    made.clock = moved_clock(op.clock, old_id, keep, new_id, seq);
+    made.clock = moved_deps(op, made, log, devices, old_id, keep);
     made.prev_hash = prev;
     const std::string body = log::encode(made);
     prev = log::hash_of(body);

@@ -113,7 +113,7 @@ json status(const StatusReport& s) {
                      {"other_hash", to_hex(f.other_hash)}, {"bundle", f.bundle}, {"detected", iso_time(f.detected_ms)}});
   return json{{"device", {{"id", s.device.to_string()}, {"name", s.device_name}, {"public_key", s.public_key},
                           {"fingerprint", s.fingerprint}}},
-              {"trust_policy", s.strict ? "strict" : "tofu"},
+              {"trust_policy", s.strict ? "strict" : "tofu"}, {"ferry3_compatible", s.ferry3_compatible},
               {"clock", to_json(s.clock)}, {"tables", s.tables}, {"operations", s.operations},
               {"pending", s.pending_operations}, {"missing", to_json(s.missing)},
               {"conflicts_open", s.conflicts_open}, {"forks", forks},
@@ -185,7 +185,8 @@ json import_summary(const ImportSummary& s) {
   for (const auto& p : s.newly_trusted) trusted.push_back(peer(p));
   return json{{"applied", s.applied}, {"duplicates", s.duplicates}, {"pending", s.pending},
               {"conflicts", s.conflicts}, {"missing", to_json(s.missing)},
-              {"foreign_key_violations", s.foreign_key_violations}, {"newly_trusted", trusted}};
+              {"foreign_key_violations", s.foreign_key_violations}, {"newly_trusted", trusted},
+              {"discarded", s.discarded}};
 }
 
 json verify(const VerifyReport& r, const std::string& kind) {

@@ -104,6 +104,7 @@ void Devices::move_head(Device& device, std::uint64_t seq, const Hash& hash) {
   device.head_seq = seq;
   device.head_hash = hash;
   device.head_dirty = true;
+  ++moves_;
 }
 
 void Devices::rename(Device& device, const std::string& name) {

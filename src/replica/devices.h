@@ -55,6 +55,9 @@ class Devices {
   // This database holds nothing of `device`'s chain any more, and no fork of it (identity/forget.h).
   void drop_chain(Device& device);
   const std::map<std::int64_t, Device>& all() const { return by_no_; }
+  // How many times a head has moved through this object: unchanged means
+  // every chain still ends where it did.
+  std::uint64_t moves() const { return moves_; }
 
  private:
   sql::Database& db_;
@@ -63,6 +66,7 @@ class Devices {
   // The device found last: an import asks for the same one several times per
   // operation. Map nodes never move, so the pointer stays valid.
   mutable const Device* last_ = nullptr;
+  std::uint64_t moves_ = 0;
 };
 
 }  // namespace ferry::replica

@@ -23,6 +23,9 @@ constexpr const char* kEvidenceKey = "identity_reused";
 constexpr const char* kAgreedKey = "identity_agreed";
 // How far this device's own chain left in bundles (identity/reissue.h).
 constexpr const char* kSentKey = "sent_seq";
+// The operation format this device seals (capture/sealer.h): absent for 2,
+// 1 while a peer still runs ferry 3.x (Engine::set_ferry3_compatible).
+constexpr const char* kSealFormatKey = "seal_format";
 // The evidence kept by the import that found it, if any.
 std::optional<std::string> reuse_evidence(sql::Database& db);
 // How far the bundle that found it showed this device's chain to be the same as here; 0 if not at all.

@@ -75,27 +75,38 @@ void content4(ferry::sql::Database& db, ferry::BundleInfo& info, std::string_vie
   content.update(bundle::encode_header(info, chains));
   hash::Sha256 frames;
   std::string canonical;
+  std::vector<bundle::TableShape> shapes;
+  for (const auto& t : info.tables) shapes.push_back({t.name, t.columns});
+  const bundle::StoredForms forms(chains.devices, std::move(shapes));
   std::uint64_t chain = 0;
-  Hash prev{};
-  auto segments = db.prepare("SELECT chain, count, raw_size, data FROM ferry_segments ORDER BY chain, first_seq");
+  bundle::Position at;  // Where the next operation sits in its range (a delta bundle: one range per chain).
+  auto segments = db.prepare("SELECT chain, first_seq, count, raw_size, data FROM ferry_segments ORDER BY chain, first_seq");
   while (segments.step()) {
     if (static_cast<std::uint64_t>(segments.integer(0)) != chain) {
       chain = static_cast<std::uint64_t>(segments.integer(0));
       const DeviceId& device = chains.devices.at(chain - 1);
       std::size_t range = 0;
       while (info.ranges.at(range).device != device) ++range;
-      prev = info.prerequisites[range];
+      at = bundle::Position{};
+      at.origin = device;
+      at.prev_hash = info.prerequisites[range];
     }
-    const Hash frame = hash::Sha256().update(view(segments, 3)).finish();
+    at.seq = static_cast<std::uint64_t>(segments.integer(1));
+    const Hash frame = hash::Sha256().update(view(segments, 4)).finish();
     frames.update(frame.data(), frame.size());
     const std::string raw = bundle::SegmentDecompressor().decompress(
-        view(segments, 3), static_cast<std::size_t>(segments.integer(2)), bundle::kMaxSegmentBytes, "reseal");
+        view(segments, 4), static_cast<std::size_t>(segments.integer(3)), bundle::kMaxSegmentBytes, "reseal");
     std::size_t offset = 0;
-    for (auto n = segments.integer(1); n > 0; --n) {
-      if (!bundle::StoredForms::rebuild_format1(raw, offset, prev, canonical, "reseal"))
-        throw std::runtime_error("reseal: format 1 operations only");
-      prev = log::hash_of(canonical);
-      content.update(prev.data(), prev.size());
+    for (auto n = segments.integer(2); n > 0; --n, ++at.seq) {
+      Operation op;
+      if (bundle::StoredForms::rebuild_format1(raw, offset, at.prev_hash, canonical, "reseal"))
+        op = log::decode(canonical, "reseal");
+      else
+        op = forms.decode(raw, offset, at, canonical, "reseal");
+      at.prev_lamport = op.lamport;
+      at.prev_time_ms = static_cast<std::uint64_t>(op.id.unix_ms());
+      at.prev_hash = log::hash_of(canonical);
+      content.update(at.prev_hash.data(), at.prev_hash.size());
     }
   }
   const Hash all_frames = frames.finish();

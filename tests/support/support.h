@@ -65,6 +65,8 @@ ferry::DeviceId counting_id(std::uint8_t first);
 
 // Makes a database this ferry prepared look as ferry 3.x left it (local format
 // 3): the same tables without the causal index (log/causal_index.h).
+// REQUIRES: what it holds was sealed as ferry 3.x seals, format 1
+// (Engine::set_ferry3_compatible).
 void as_left_by_ferry_3(const std::string& path);
 
 // Exports every operation `from` holds to `path`.

@@ -21,6 +21,7 @@ struct Fixture {
 
   // `format` 3: operations as rows of ferry_ops, one of which a test damages.
   explicit Fixture(unsigned format = 0) {
+    if (format == 3) a.engine.set_ferry3_compatible(true);
     a.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + std::to_string(kOperations) +
           ") INSERT INTO items SELECT i, 'item-' || i FROM n");
     ExportOptions all;

@@ -34,19 +34,49 @@ TEST_CASE("an operation whose Lamport time no chain could have reached is refuse
   Replica b(dir, "b", kSchema);
   Replica c(dir, "c", kSchema);
   const std::string bundle = dir.file("crowd.ferry");
-  SECTION("made by hand") {
+  SECTION("format 1, made by hand: its clock bounds it, so the file alone is refused") {
     test::write_crowd_bundle(bundle, {1, std::uint64_t{INT64_MAX}});
+    const Error e = expect_refusal(b, bundle, Errc::corrupt);
+    CHECK_THAT(e.what(), Catch::Contains("Lamport time 9223372036854775807 is more than the 1 operations"));
+    CHECK_FALSE(verify_bundle(bundle).ok);
   }
-  SECTION("from a device whose own counter was set near the end") {
+  SECTION("format 2, from a device whose own counter was set near the end: bounded once its past is held") {
     Replica a(dir, "a", kSchema);
     a.sql("UPDATE ferry_meta SET value = 9223372036854775806 WHERE key = 'lamport'; INSERT INTO items VALUES(1, 'x')");
     test::export_all(a, bundle);
+    const Error e = expect_refusal(b, bundle, Errc::corrupt);
+    CHECK_THAT(e.what(), Catch::Contains("operation 1 of device " + a.engine.device_id().to_string() +
+                                         " has Lamport time 9223372036854775807, more than one past 0, the greatest "
+                                         "of the operations it follows"));
   }
-  const Error e = expect_refusal(b, bundle, Errc::corrupt);
-  CHECK_THAT(e.what(), Catch::Contains("Lamport time 9223372036854775807 is more than the 1 operations"));
-  CHECK_FALSE(verify_bundle(bundle).ok);
   // b's own counter can still grow: it seals, exports and c verifies what it sent.
   still_syncs(b, c, dir, 7);
+}
+
+TEST_CASE("an impossible Lamport time left pending by an earlier import is discarded, not a stop for later ones",
+          "[bounds]") {
+  test::TempDir dir;
+  Replica a(dir, "a", kSchema), b(dir, "b", kSchema), c(dir, "c", kSchema);
+  a.sql("INSERT INTO items VALUES(1, 'a1')");
+  const std::string first = dir.file("a1.ferry");
+  test::export_all(a, first);
+  // a's second operation jumps to the end of the counter; c receives only it, so it waits there for the first.
+  a.sql("UPDATE ferry_meta SET value = 9223372036854775806 WHERE key = 'lamport'; INSERT INTO items VALUES(2, 'a2')");
+  ExportOptions since;
+  since.since = c.engine.clock();
+  since.since->set(a.engine.device_id(), 1);
+  const std::string second = dir.file("a2.ferry");
+  (void)a.engine.export_bundle(second, since);
+  CHECK(c.engine.import_bundle(second).pending == 1);
+  // The first arrives: the second is ready, proves impossible, and is discarded with a message; the rest applies.
+  const ImportSummary s = c.engine.import_bundle(first);
+  CHECK(s.applied == 1);
+  REQUIRE(s.discarded.size() == 1);
+  CHECK_THAT(s.discarded[0], Catch::Contains("operation 2 of device " + a.engine.device_id().to_string() +
+                                             " has Lamport time 9223372036854775807"));
+  CHECK(c.engine.status().pending_operations == 0);
+  CHECK_THAT(c.dump("items"), Catch::Contains("a1") && !Catch::Contains("a2"));
+  still_syncs(c, b, dir, 7);
 }
 
 TEST_CASE("an honest crowd's Lamport times pass, and counters past 2^62 are refused by the decoder", "[bounds]") {

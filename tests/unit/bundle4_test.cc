@@ -4,6 +4,7 @@
 // newer (bundle_format/format4.md §5, §6). Bit flips anywhere: damage_test.cc.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <msgpack.hpp>
 
 #include "bundle/segment.h"
@@ -169,10 +170,28 @@ TEST_CASE("export writes format 3 for a peer still running ferry 3.x, and no oth
   old.all = true;
   old.format = 3;
   const std::string path = f.dir.file("for-3x.ferry");
-  (void)f.a.engine.export_bundle(path, old);
+  // What a device sealed as format 2 cannot go to a ferry 3.x peer: refused by name, no file.
+  CHECK_THROWS_WITH(f.a.engine.export_bundle(path, old),
+                    Catch::Contains("operation 1 of device " + f.a.engine.device_id().to_string() +
+                                    " is of a format bundle format 3 cannot carry") &&
+                        Catch::Contains("ferry compat DB 3"));
+  CHECK_FALSE(std::filesystem::exists(path));
+  // A device told that a peer runs ferry 3.x seals what that peer reads.
+  f.b.engine.set_ferry3_compatible(true);
+  CHECK(f.b.engine.status().ferry3_compatible);
+  f.b.sql("INSERT INTO items VALUES(7, 'nail'); UPDATE items SET name = 'pin' WHERE id = 7");
+  (void)f.b.engine.export_bundle(path, old);
   CHECK(inspect_bundle(path).format_major == 3);
-  CHECK(test::count(path, "SELECT count(*) FROM ferry_ops") == 4);
-  CHECK(f.b.engine.import_bundle(path).applied == 4);
+  CHECK(test::count(path, "SELECT count(*) FROM ferry_ops") == 2);
+  CHECK(test::count(path, "SELECT count(*) FROM ferry_ops WHERE substr(body, 2, 1) = x'01'") == 2);
+  CHECK(f.a.engine.import_bundle(path).applied == 2);
+  // Turned off again, the next change is format 2: a chain may mix both.
+  f.b.engine.set_ferry3_compatible(false);
+  f.b.sql("UPDATE items SET name = 'tack' WHERE id = 7");
+  CHECK_THROWS_WITH(f.b.engine.export_bundle(f.dir.file("x3.ferry"), old), Catch::Contains("operation 3 of device"));
+  test::exchange(f.b, f.a, f.dir);
+  test::exchange(f.a, f.b, f.dir);
+  CHECK(f.a.dump("items") == f.b.dump("items"));
   old.format = 5;
   CHECK_THROWS_WITH(f.a.engine.export_bundle(f.dir.file("x.ferry"), old),
                     Catch::Contains("bundle format 5 cannot be written"));

@@ -37,6 +37,7 @@ struct Fixture {
 
   // A bundle of the newest format, or of `format` (3: what a peer still on ferry 3.x reads).
   explicit Fixture(unsigned format = 0) {
+    if (format == 3) a.engine.set_ferry3_compatible(true);
     a.sql("INSERT INTO items VALUES(1, 'bolt', 0.25), (2, 'nut', 0.1); UPDATE items SET price=0.3 WHERE id=1");
     ExportOptions all;
     all.all = true;

@@ -327,6 +327,7 @@ TEST_CASE("an upgrade killed at any moment leaves local format 3 or 4, never bet
   const std::string pristine = dir.file("pristine.db");
   {
     test::Replica a(dir, "a", kSchema), b(dir, "b", kSchema);
+    for (auto* r : {&a, &b}) r->engine.set_ferry3_compatible(true);  // What ferry 3.x sealed.
     write_changes(a);
     (void)test::exchange(a, b, dir);
     b.sql("UPDATE items SET name = 'b' WHERE id % 3 = 0");

@@ -22,18 +22,24 @@ namespace {
 const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER)";
 
 // Checks, for every operation of the log and every device it knows, that the
-// index gives the clock entry the operation's own (format 1) body carries.
-// Returns how many operations were checked.
-std::size_t check_index_matches_bodies(const std::string& path) {
+// index gives the entry of the operation's whole clock: the one a format 1 body
+// carries, or for format 2 the one its chain adds up to (the clock before it,
+// then its deps). Returns how many operations were checked.
+std::size_t check_index_matches_bodies(const std::string& path, std::uint8_t format) {
   sql::Database db(path, sql::Database::Mode::read_only);
   replica::Devices devices(db);
   log::Store store(db, devices);
-  std::vector<Operation> ops;
-  log::for_each_held(db, [&](std::string_view body) { ops.push_back(log::decode(body, path)); });
+  std::vector<Operation> ops;  // Chain after chain, each in seq order.
+  log::for_each_held(db, [&](std::string_view body) { ops.push_back(log::decode(body, path, 2)); });
+  std::map<DeviceId, VectorClock> whole;
   for (const Operation& op : ops) {
     INFO("operation " << op.seq << " of " << op.origin.to_string());
-    REQUIRE(op.format == 1);
-    for (const auto& [no, d] : devices.all()) CHECK(store.clock_entry(op.origin, op.seq, d.id) == op.clock.get(d.id));
+    if (format != 0) REQUIRE(op.format == format);  // 0: either, as a chain that went on after an upgrade.
+    VectorClock& clock = whole[op.origin];
+    if (op.format == 1) clock = op.clock;
+    clock.merge(op.clock);
+    clock.set(op.origin, op.seq);
+    for (const auto& [no, d] : devices.all()) CHECK(store.clock_entry(op.origin, op.seq, d.id) == clock.get(d.id));
   }
   return ops.size();
 }
@@ -54,8 +60,11 @@ std::string copy_fixture(const test::TempDir& dir, const std::string& name) {
 }  // namespace
 
 TEST_CASE("the causal index gives every operation's whole clock, and holds only its advances", "[log][upgrade]") {
+  const std::uint8_t format = GENERATE(1, 2);
+  INFO("operation format " << int(format));
   test::TempDir dir;
   test::Replica a(dir, "a", kSchema), b(dir, "b", kSchema), c(dir, "c", kSchema);
+  for (auto* r : {&a, &b, &c}) r->engine.set_ferry3_compatible(format == 1);
   for (int round = 0; round < 4; ++round) {
     a.sql("INSERT INTO items VALUES(" + std::to_string(round) + ", 'a', 1); UPDATE items SET qty = qty + 1");
     b.sql("INSERT INTO items VALUES(" + std::to_string(100 + round) + ", 'b', 1)");
@@ -70,7 +79,7 @@ TEST_CASE("the causal index gives every operation's whole clock, and holds only 
   (void)c.engine.seal();
   for (const auto* r : {&a, &b, &c}) {
     INFO(r->name);
-    const std::size_t ops = check_index_matches_bodies(r->path);
+    const std::size_t ops = check_index_matches_bodies(r->path, format);
     CHECK(ops > 200);
     // Each operation's clock has up to three entries; the index has a row only where one grew.
     CHECK(test::count(r->path, "SELECT count(*) FROM ferry_deps") <= 2 * 4 * 3);
@@ -91,7 +100,7 @@ TEST_CASE("a database of local format 3 is upgraded in place when first opened, 
   }
   CHECK(log_rows(office) == before);  // Every body, so every hash and signature, as it was.
   CHECK(test::count(office, "SELECT value FROM ferry_meta WHERE key = 'format'") == replica::kLocalSchemaVersion);
-  CHECK(check_index_matches_bodies(office) == 7);
+  CHECK(check_index_matches_bodies(office, 1) == 7);
   CHECK(Engine::open(office).upgraded_from() == 0);  // Once.
 
   // It goes on syncing: with a device still as ferry 3 left it (upgraded when opened), and with a new one.
@@ -111,7 +120,22 @@ TEST_CASE("a database of local format 3 is upgraded in place when first opened, 
   CHECK(held == 8);
   CHECK(fresh.engine.import_bundle(dir.file("all.ferry")).applied == held);
   CHECK(fresh.dump("patients") == test::dump(office, "patients"));
-  CHECK(check_index_matches_bodies(fresh.path) == held);
+  CHECK(check_index_matches_bodies(fresh.path, 1) == held);
+  // The office's next change is of format 2, after its format 1 ones: one chain of both, everywhere the same.
+  test::exec(office, "UPDATE patients SET village = 'upstream' WHERE id = 'p1'");
+  (void)o.seal();
+  const auto newest = o.log();
+  REQUIRE(!newest.empty());
+  CHECK(newest.front().format == 2);
+  CHECK(newest.front().origin == o.device_id());
+  ExportOptions to_fresh;
+  to_fresh.peer = fresh.engine.device_id().to_string();
+  o.export_bundle(dir.file("next.ferry"), to_fresh);
+  CHECK(fresh.engine.import_bundle(dir.file("next.ferry")).applied == 1);
+  CHECK(fresh.dump("patients") == test::dump(office, "patients"));
+  CHECK(check_index_matches_bodies(fresh.path, 0) == held + 1);
+  CHECK(o.verify().ok);
+  CHECK(fresh.engine.verify().ok);
 }
 
 TEST_CASE("a database of local format 3 on a connection that cannot write says how to upgrade it", "[log][upgrade]") {
@@ -140,6 +164,7 @@ TEST_CASE("a database left as ferry 3 left it gets the same index as one that re
           "[log][upgrade]") {
   test::TempDir dir;
   test::Replica a(dir, "a", kSchema), b(dir, "b", kSchema);
+  for (auto* r : {&a, &b}) r->engine.set_ferry3_compatible(true);  // What ferry 3.x sealed.
   for (int round = 0; round < 3; ++round) {
     a.sql("INSERT INTO items VALUES(" + std::to_string(round) + ", 'a', 1)");
     b.sql("UPDATE items SET qty = qty + 1; INSERT INTO items VALUES(" + std::to_string(50 + round) + ", 'b', 1)");

@@ -6,6 +6,7 @@
 #include "log/codec.h"
 #include "log/store.h"
 #include "support/support.h"
+#include "util/uuid.h"
 
 using namespace ferry;
 
@@ -72,19 +73,19 @@ TEST_CASE("verify detects each kind of tampering and names the operation", "[log
     expected = "operation 2";
   }
   SECTION("an operation edited so that it still decodes") {
-    Operation op = log::decode(f.body(2), "t");
+    Operation op = log::decode(f.body(2), "t", 2);
     op.columns[0].value = Value::text("forged");
     f.set(2, log::encode(op));
     expected = "operation 2 of device";  // Operation 3 no longer links to it.
   }
   SECTION("the last operation edited") {
-    Operation op = log::decode(f.body(4), "t");
+    Operation op = log::decode(f.body(4), "t", 2);
     op.columns[0].value = Value::text("forged");
     f.set(4, log::encode(op));
     expected = "operation 4 of device";  // No successor: the recorded head catches it.
   }
   SECTION("the first operation replaced") {
-    Operation op = log::decode(f.body(1), "t");
+    Operation op = log::decode(f.body(1), "t", 2);
     op.prev_hash[0] ^= 1;
     f.set(1, log::encode(op));
     expected = "operation 1 of device";
@@ -104,9 +105,9 @@ TEST_CASE("verify detects each kind of tampering and names the operation", "[log
     expected = "operation 2";
   }
   SECTION("an operation appended by hand") {
-    Operation op = log::decode(f.body(4), "t");
+    Operation op = log::decode(f.body(4), "t", 2);
     op.seq = 5;
-    op.clock.set(op.origin, 5);
+    op.id = util::make_operation_id(op.id.unix_ms(), op.origin, 5);  // Format 2: the id follows from the seq.
     op.prev_hash = log::hash_of(f.body(4));
     const std::string b = log::encode(op);
     auto db = test::app(f.path);
@@ -158,7 +159,8 @@ TEST_CASE("verify finds a causal index that disagrees with what the operations s
   }
   SECTION("a row added that no operation accounts for") {
     test::exec(b.path, "INSERT INTO ferry_deps SELECT dep, chain, 1, 1 FROM ferry_deps");  // a had seen b? It had not.
-    expected = "the causal index row for operation 1 of device number";
+    // a's first operation (format 2) carries no deps: the row at it is one its content does not give.
+    expected = "the causal index says it had seen operation 1 of device number";
   }
   const auto r = b.engine.verify();
   CHECK_FALSE(r.ok);
@@ -167,7 +169,7 @@ TEST_CASE("verify finds a causal index that disagrees with what the operations s
 
 TEST_CASE("export refuses a log changed behind ferry's back and writes no bundle", "[log][verify][export]") {
   Fixture f;
-  Operation op = log::decode(f.body(2), "t");
+  Operation op = log::decode(f.body(2), "t", 2);
   op.columns[0].value = Value::text("forged");
   f.set(2, log::encode(op));
   const std::string target = f.dir.file("out.ferry");

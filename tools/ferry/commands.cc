@@ -81,6 +81,8 @@ int cmd_status(const std::string& db, bool as_json) {
   std::cout << "trust      " << (s.strict ? "strict: only devices added with `ferry trust " + db + " add`"
                                           : "on first use: a new device's key is pinned by its first bundle")
             << "\n";
+  if (s.ferry3_compatible)
+    std::cout << "seals      for ferry 3.x peers (`ferry compat " << db << " 4` once every peer runs ferry 4)\n";
   std::cout << "tables     " << (s.tables.empty() ? "(none tracked: ferry track " + db + " TABLE)" : "");
   for (std::size_t i = 0; i < s.tables.size(); ++i) std::cout << (i ? ", " : "") << s.tables[i];
   std::cout << "\noperations " << s.operations << "\n";
@@ -186,6 +188,7 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
     } else {
       std::cout << f << ": " << s.applied << " applied, " << s.duplicates << " duplicates, " << s.pending << " pending, "
                 << plural(s.conflicts, "conflict", "conflicts") << "\n";
+      for (const auto& why : s.discarded) std::cerr << "ferry: " << f << ": " << printable(why, std::string::npos) << "\n";
       for (const auto& p : s.newly_trusted)
         std::cout << "trusting new device " << device_label(p.id, p.name) << " on first use, key fingerprint "
                   << p.fingerprint << ": compare it with `ferry status` on that device; if it differs, run `ferry trust "

@@ -83,5 +83,6 @@ struct TrustArgs {
 };
 int cmd_trust(const TrustArgs& a);
 int cmd_reidentify(const std::string& db, bool json);
+int cmd_compat(const std::string& db, const std::string& version);
 
 }  // namespace ferry::cli

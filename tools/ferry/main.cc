@@ -201,6 +201,14 @@ int main(int argc, char** argv) {
   reidentify->add_flag("--json", json, "Print JSON");
   reidentify->callback([&] { run = [&] { return cmd_reidentify(db, json); }; });
 
+  std::string compat_version;
+  auto* compat = app.add_subcommand(
+      "compat", "Whether this device's changes can reach peers still running ferry 3.x (3), or not (4, the default)");
+  compat->add_option("DB", db, "Database")->required();
+  compat->add_option("VERSION", compat_version, "3: seal what ferry 3.x reads; 4: seal format 2 (omit to show)")
+      ->check(CLI::IsMember({"3", "4"}));
+  compat->callback([&] { run = [&] { return cmd_compat(db, compat_version); }; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

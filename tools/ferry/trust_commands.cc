@@ -1,6 +1,7 @@
 // `ferry trust DB list|add|remove|policy`: which devices this database accepts
 // operations from (bundle_format/README.md, "Signatures"); `ferry reidentify
-// DB`: a new identity for a database another one shares its identity with.
+// DB`: a new identity for a database another one shares its identity with;
+// `ferry compat DB 3|4`: whether this device's changes can reach ferry 3.x peers.
 #include <iostream>
 
 #include "commands.h"
@@ -79,6 +80,18 @@ int cmd_reidentify(const std::string& db, bool as_json) {
   std::cout << "changes made here while sealing was stopped are now sealed under the new identity\n"
             << "next: export to your peers as usual; under the strict trust policy each of them first runs\n"
             << "  ferry trust THEIR_DB add " << r.device.to_string() << " " << r.public_key << "\n";
+  return kOk;
+}
+
+int cmd_compat(const std::string& db, const std::string& version) {
+  auto e = open_engine(db);
+  if (version == "3" || version == "4") e.set_ferry3_compatible(version == "3");
+  if (e.status().ferry3_compatible)
+    std::cout << "this device seals its changes so that ferry 3.x peers can read them: send them with `ferry export "
+              << db << " --format 3`; once every peer runs ferry 4, `ferry compat " << db << " 4`\n";
+  else
+    std::cout << "this device seals its changes for ferry 4 peers only (bundle format 4.0); while a peer still runs "
+                 "ferry 3.x, `ferry compat " << db << " 3` lets what is changed from then on reach it\n";
   return kOk;
 }
 
