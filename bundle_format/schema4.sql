@@ -41,3 +41,10 @@ CREATE TABLE ferry_segments(
   data BLOB NOT NULL,
   PRIMARY KEY(chain, first_seq)
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE ferry_deps(
+  chain INTEGER NOT NULL,
+  dep INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  dep_seq INTEGER NOT NULL,
+  PRIMARY KEY(chain, dep, seq)
+) STRICT, WITHOUT ROWID;

@@ -22,14 +22,21 @@ DELETE FROM tags WHERE tag = 'metal';"
 "$ferry" export "$work/a.db" --all -o "$out/basic.ferry" >/dev/null
 id=$("$ferry" status "$work/a.db" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["device"]["id"])')
 "$ferry" export "$work/a.db" --since "$id:4" -o "$out/tail.ferry" >/dev/null   # operations 5-6 only: needs 1-4 first
-sqlite3 "$work/b.db" "$schema"
-"$ferry" init "$work/b.db" >/dev/null
-"$ferry" track "$work/b.db" items tags >/dev/null
-"$ferry" import "$work/b.db" "$out/basic.ferry" >/dev/null
+# A new database holding `$1`'s rows, imported from the bundle `$2`.
+import_into_new() {
+  sqlite3 "$work/$1.db" "$schema"
+  "$ferry" init "$work/$1.db" >/dev/null
+  "$ferry" track "$work/$1.db" items tags >/dev/null
+  "$ferry" import "$work/$1.db" "$2" >/dev/null
+}
 # Every value as type:hex, so NUL bytes, -0.0 and REAL bits are compared exactly.
-sqlite3 "$work/b.db" "SELECT 'items', id, typeof(name)||':'||hex(name), typeof(qty)||':'||hex(qty), typeof(price)||':'||hex(price),
+rows_of() {
+  sqlite3 "$work/$1.db" "SELECT 'items', id, typeof(name)||':'||hex(name), typeof(qty)||':'||hex(qty), typeof(price)||':'||hex(price),
   typeof(photo)||':'||hex(photo) FROM items ORDER BY id;
-SELECT 'tags', item, typeof(tag)||':'||hex(tag), typeof(note)||':'||hex(note) FROM tags ORDER BY item, tag;" > "$out/basic.expected"
+SELECT 'tags', item, typeof(tag)||':'||hex(tag), typeof(note)||':'||hex(note) FROM tags ORDER BY item, tag;"
+}
+import_into_new b "$out/basic.ferry"
+rows_of b > "$out/basic.expected"
 echo "$schema" > "$out/schema.sql"
 echo "wrote $(ls -p "$out" | grep -v /)"
 
@@ -37,7 +44,10 @@ seeds=tests/fuzz/corpus/bundle
 cp "$out/basic.ferry" "$out/tail.ferry" "$seeds/"
 sqlite3 "$work/b.db" "INSERT INTO items VALUES(3, 'relayed', 1, 2.5, NULL); UPDATE tags SET note = 'b' WHERE item = 2;"
 "$ferry" export "$work/b.db" --all -o "$seeds/relay-two-devices.ferry" >/dev/null   # a's chain and b's
-"$ferry" export "$work/b.db" --snapshot -o "$seeds/snapshot.ferry" >/dev/null
+"$ferry" export "$work/b.db" --snapshot -o "$out/snapshot.ferry" >/dev/null   # with the causal rows of b's chain
+cp "$out/snapshot.ferry" "$seeds/snapshot.ferry"
+import_into_new c "$out/snapshot.ferry"
+rows_of c > "$out/snapshot.expected"
 "$ferry" export "$work/b.db" --peer example-a --encrypt-for example-a -o "$seeds/encrypted.ferry" >/dev/null
 echo "wrote $(ls "$seeds")"
 

@@ -74,6 +74,13 @@ std::uint64_t Chains::number(const DeviceId& device) const {
   return at != devices.end() && *at == device ? static_cast<std::uint64_t>(at - devices.begin()) + 1 : 0;
 }
 
+std::string encode_causal_row(std::uint64_t chain, std::uint64_t dep, std::uint64_t seq, std::uint64_t dep_seq) {
+  log::Encoder e;
+  e.array(4);
+  for (const std::uint64_t field : {chain, dep, seq, dep_seq}) e.uint(field);
+  return e.take();
+}
+
 std::string encode_numbered_clock(const VectorClock& clock, const Chains& chains) {
   log::Encoder e;
   e.array(clock.entries().size());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ferry/reports.h"
+#include "log/codec.h"
 
 namespace ferry::bundle {
 
@@ -19,7 +20,7 @@ constexpr std::uint32_t kOldestFormatMajor = 2;  // The oldest still read (2.0 s
 // tables it does not know (format4.md §5).
 constexpr std::uint32_t kFormatMinor = 0;
 // 4.0 on: the most chains a bundle may number (ferry_chains), beyond any fleet.
-constexpr std::size_t kMaxChains = std::size_t{1} << 20;
+constexpr std::size_t kMaxChains = log::kMaxChains;
 constexpr std::int32_t kApplicationId = 0x46525259;  // "FRRY" at offset 68 of the SQLite header.
 constexpr std::uint32_t kPageSize = 4096;
 constexpr std::uint64_t kMaxBundleBytes = std::uint64_t{4} << 30;  // Refused beyond, before reading.
@@ -48,6 +49,9 @@ struct Chains {
 std::string encode_header(const BundleInfo& info, const Chains& chains = {});
 // A 4.0 clock: array[ array(2)[uint chain, uint seq] ], chains ascending.
 std::string encode_numbered_clock(const VectorClock& clock, const Chains& chains);
+// One row of a 4.0 snapshot's ferry_deps as its content hash covers it:
+// array(4)[uint chain, uint dep, uint seq, uint dep_seq].
+std::string encode_causal_row(std::uint64_t chain, std::uint64_t dep, std::uint64_t seq, std::uint64_t dep_seq);
 
 // What an origin signs to vouch for its chain up to `seq`: "ferry-head-v1\0" |
 // origin (16 bytes) | seq (u64 big-endian) | hash of operation seq (32 bytes).

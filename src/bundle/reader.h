@@ -66,6 +66,13 @@ class Reader {
   // A bundle from anywhere else needs scan().
   void check_content();
 
+  // A 4.0 snapshot's causal rows (ferry_deps, bundle_format/README.md §13),
+  // checked as scan() checks them, in (chain, dep, seq) order: from operation
+  // `seq` of `chain` on, its origin had seen `dep` up to `dep_seq`.
+  using CausalRowVisitor =
+      std::function<void(const DeviceId& chain, const DeviceId& dep, std::uint64_t seq, std::uint64_t dep_seq)>;
+  void causal_rows(const CausalRowVisitor& visit);
+
  private:
   void walk(const Visitor& visit, bool decode);
   void check_operation(const Operation& op, const DeviceId& origin, std::uint64_t seq, const Hash& prev,
@@ -77,6 +84,9 @@ class Reader {
   void read_manifest();
   void read_manifest4();  // reader4.cc, as walk4.
   void walk4(const Visitor& visit, bool decode);
+  // Checks every causal row (none in a delta), visiting each; returns the hash
+  // of their encodings, which a snapshot's content hash covers.
+  Hash check_causal_rows(const CausalRowVisitor& visit);
   // Fields of the manifest's rows, checked for type and size (Error(corrupt) naming `field`).
   Bytes blob_of(sql::Statement& st, int col, std::size_t size, const char* field) const;
   std::int64_t int_of(sql::Statement& st, int col, const char* field) const;

@@ -218,12 +218,52 @@ void Reader::walk4(const Visitor& visit, bool decode) {
     fail("the operations end before the announced ranges do (operations are missing)");
   if (count != info_.operations)
     fail("holds " + std::to_string(count) + " operations but announces " + std::to_string(info_.operations));
+  const Hash rows = check_causal_rows({});
   for (std::size_t chain = 1; chain < named_.size(); ++chain)
     if (!named_[chain]) fail("numbers chain " + std::to_string(chain) + " but names it nowhere");
   const Hash frame_hashes = frames.finish();
   content.update(frame_hashes.data(), frame_hashes.size());
+  if (info_.snapshot) content.update(rows.data(), rows.size());
   if (content.finish() != info_.content_hash)
     fail("its content hash does not match (the bundle was changed after it was written)");
+}
+
+void Reader::causal_rows(const CausalRowVisitor& visit) { (void)check_causal_rows(visit); }
+
+Hash Reader::check_causal_rows(const CausalRowVisitor& visit) {
+  auto fail = [&](const std::string& what) { throw Error(Errc::corrupt, path_ + ": " + what); };
+  std::vector<std::uint64_t> head(chains_.devices.size() + 1, 0);  // By chain number: its range's last.
+  for (const SeqRange& r : info_.ranges) head[chains_.number(r.device)] = r.last;
+  hash::Sha256 rows;
+  std::int64_t last_chain = 0, last_dep = 0;
+  std::uint64_t last_dep_seq = 0;
+  auto st = db_->prepare("SELECT chain, dep, seq, dep_seq FROM ferry_deps ORDER BY chain, dep, seq");
+  while (st.step()) {
+    if (!info_.snapshot) fail("holds causal rows (ferry_deps), which only a snapshot carries");
+    const std::int64_t chain = int_of(st, 0, "deps.chain"), dep = int_of(st, 1, "deps.dep");
+    const std::int64_t seq = int_of(st, 2, "deps.seq"), dep_seq = int_of(st, 3, "deps.dep_seq");
+    const std::string what = "the causal row for operation " + std::to_string(seq) + " of chain " + std::to_string(chain);
+    const auto n = static_cast<std::int64_t>(chains_.devices.size());
+    if (chain < 1 || chain > n || head[static_cast<std::size_t>(chain)] == 0)
+      fail(what + " names a chain the snapshot has no range of");
+    if (dep < 1 || dep > n || dep == chain) fail(what + " names a chain it does not number, or its own");
+    if (seq < 1 || static_cast<std::uint64_t>(seq) > head[static_cast<std::size_t>(chain)])
+      fail(what + " is beyond the chain's head");
+    if (dep_seq < 1 || static_cast<std::uint64_t>(dep_seq) > log::kMaxCounter)
+      fail(what + " says it had seen operation " + std::to_string(dep_seq) + ", not between 1 and 2^62");
+    // Rows say where a clock entry grew: along a chain, each says more than the one before.
+    if (chain == last_chain && dep == last_dep && static_cast<std::uint64_t>(dep_seq) <= last_dep_seq)
+      fail(what + " says less than the row before it: clocks only grow along a chain");
+    last_chain = chain, last_dep = dep, last_dep_seq = static_cast<std::uint64_t>(dep_seq);
+    named_[static_cast<std::size_t>(dep)] = true;
+    const std::string row = encode_causal_row(static_cast<std::uint64_t>(chain), static_cast<std::uint64_t>(dep),
+                                              static_cast<std::uint64_t>(seq), static_cast<std::uint64_t>(dep_seq));
+    rows.update(row);
+    if (visit)
+      visit(chains_.devices[static_cast<std::size_t>(chain) - 1], chains_.devices[static_cast<std::size_t>(dep) - 1],
+            static_cast<std::uint64_t>(seq), static_cast<std::uint64_t>(dep_seq));
+  }
+  return rows.finish();
 }
 
 }  // namespace ferry::bundle

@@ -92,6 +92,7 @@ void Writer::start() {
 
 void Writer::discard() {
   ops_.reset();
+  add_row_.reset();
   db_.reset();
   ::unlink(temp_.c_str());
 }
@@ -124,6 +125,10 @@ void Writer::add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, st
   ++added_;
 }
 
+void Writer::add_causal_row(const DeviceId& chain, const DeviceId& dep, std::uint64_t seq, std::uint64_t dep_seq) {
+  writing(target_, [&] { add_row4(chain, dep, seq, dep_seq); });
+}
+
 BundleInfo Writer::finish() {
   if (added_ != info_.operations)
     throw Error(Errc::internal, target_ + ": export wrote " + std::to_string(added_) + " operations but announced " +
@@ -132,6 +137,10 @@ BundleInfo Writer::finish() {
     writing(target_, [&] { flush_segment(); });
     const Hash frames = frames_.finish();  // So that no bit of a frame changes unnoticed (format4.md §5).
     content_.update(frames.data(), frames.size());
+    if (info_.snapshot) {
+      const Hash rows = writing(target_, [&] { return causal_rows_hash(); });
+      content_.update(rows.data(), rows.size());
+    }
   }
   info_.content_hash = content_.finish();
   info_.signature = signer_.sign(bundle_message(info_.content_hash));
@@ -164,6 +173,7 @@ void Writer::write_manifest(const std::string& clock) {
 
 BundleInfo Writer::closed() {
   ops_.reset();
+  add_row_.reset();
   db_.reset();  // Closed: every page is in the file (publish() makes it durable).
   struct stat st;
   if (::stat(temp_.c_str(), &st) == 0) info_.bytes = static_cast<std::uint64_t>(st.st_size);

@@ -42,6 +42,10 @@ class Writer {
   // not store it). A 3.0 delta bundle stores the body without its link
   // (bodies_carry_links), a 4.0 bundle its stored form.
   void add(const DeviceId& origin, std::uint64_t seq, const Hash& hash, std::string_view body);
+  // A 4.0 snapshot's causal row (ferry_deps), in any order: from operation
+  // `seq` of `chain` on, its origin had seen `dep` up to `dep_seq`. REQUIRES:
+  // both chains numbered (a range, the clock or `also_named`).
+  void add_causal_row(const DeviceId& chain, const DeviceId& dep, std::uint64_t seq, std::uint64_t dep_seq);
   // Completes the file at written(). Returns the final metadata.
   BundleInfo finish();
   // The complete file, after finish() and until publish().
@@ -56,6 +60,8 @@ class Writer {
   void start4();  // The numbering and ferry_chains.
   void add4(const DeviceId& origin, std::uint64_t seq, std::string_view body);
   void flush_segment();
+  void add_row4(const DeviceId& chain, const DeviceId& dep, std::uint64_t seq, std::uint64_t dep_seq);
+  Hash causal_rows_hash();  // Over the rows in (chain, dep, seq) order.
   void write_manifest(const std::string& clock);  // ferry_bundle, with the clock as the format encodes it.
   BundleInfo closed();  // Closes the file; the final metadata.
 
@@ -69,6 +75,7 @@ class Writer {
   // Format 4.0: the numbering, and the segment being gathered.
   Chains chains_;
   std::vector<DeviceId> also_named_;
+  std::optional<sql::Statement> add_row_;
   std::unique_ptr<StoredForms> stored_;
   std::unique_ptr<SegmentCompressor> compressor_;
   std::string raw_;                    // Stored forms of the segment so far.

@@ -80,6 +80,25 @@ void Writer::add4(const DeviceId& origin, std::uint64_t seq, std::string_view bo
   ++segment_count_;
 }
 
+void Writer::add_row4(const DeviceId& chain, const DeviceId& dep, std::uint64_t seq, std::uint64_t dep_seq) {
+  const std::uint64_t c = chains_.number(chain), d = chains_.number(dep);
+  if (!info_.snapshot || info_.format_major < 4 || c == 0 || d == 0)
+    throw Error(Errc::internal, "a causal row of a chain the snapshot does not number");
+  if (!add_row_) add_row_.emplace(db_->prepare("INSERT INTO ferry_deps VALUES(?, ?, ?, ?)"));
+  add_row_->bind(1, static_cast<std::int64_t>(c)).bind(2, static_cast<std::int64_t>(d))
+      .bind(3, static_cast<std::int64_t>(seq)).bind(4, static_cast<std::int64_t>(dep_seq));
+  add_row_->run();
+}
+
+Hash Writer::causal_rows_hash() {
+  hash::Sha256 rows;
+  auto st = db_->prepare("SELECT chain, dep, seq, dep_seq FROM ferry_deps ORDER BY chain, dep, seq");
+  while (st.step())
+    rows.update(encode_causal_row(static_cast<std::uint64_t>(st.integer(0)), static_cast<std::uint64_t>(st.integer(1)),
+                                  static_cast<std::uint64_t>(st.integer(2)), static_cast<std::uint64_t>(st.integer(3))));
+  return rows.finish();
+}
+
 void Writer::flush_segment() {
   if (raw_.empty()) return;
   const std::string frame = compressor_->compress(raw_);

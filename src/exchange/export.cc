@@ -42,8 +42,9 @@ void write_ranges(session::Session& s, const BundleInfo& info, bundle::Writer& w
     const replica::Device& d = *s.devices.find(r.device);
     const std::uint64_t held = std::min(r.last, d.head_seq);
     if (r.first <= held) chains.read(d.no, r.first, held, add);
-    if (r.last > held && expect == held + 1)
-      for_each_pending_run(db, r.device, held, r.last, true, [&](std::uint64_t seq, std::string_view hash, std::string_view body) {
+    // The range may start inside the pending run, where the peer's part of the chain ends.
+    if (r.last > held && expect > held)
+      for_each_pending_run(db, r.device, expect - 1, r.last, true, [&](std::uint64_t seq, std::string_view hash, std::string_view body) {
         const Hash computed = log::hash_of(body);
         if (hash != std::string_view(reinterpret_cast<const char*>(computed.data()), computed.size()))
           throw damaged("waiting here (ferry_pending) does not match its hash");
@@ -77,6 +78,14 @@ BundleExport::BundleExport(session::Session& s, ExportPlan plan, const trust::Ke
     wrote_one();
   }
   if (!plan_.info.snapshot) write_ranges(s, plan_.info, *writer_, wrote_one);
+  if (plan_.info.snapshot && plan_.info.format_major >= 4) {
+    // The causal index of every chain up to its head: the receiver holds the
+    // chains only from the snapshot on, and the index answers for what came before.
+    auto rows = s.db.prepare("SELECT chain, dep, seq, dep_seq FROM ferry_deps");
+    while (rows.step())
+      writer_->add_causal_row(s.devices.by_no(rows.integer(0)).id, s.devices.by_no(rows.integer(1)).id,
+                              static_cast<std::uint64_t>(rows.integer(2)), static_cast<std::uint64_t>(rows.integer(3)));
+  }
   plan_.info = writer_->finish();
 }
 

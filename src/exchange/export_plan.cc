@@ -94,6 +94,22 @@ std::optional<std::pair<std::uint64_t, Hash>> relay_end(session::Session& s, tru
   return std::make_pair(last, hash);
 }
 
+// The hash of operation `seq` of `d`'s chain, held in the log or waiting here
+// in the pending run after it (relay_end); Error(corrupt) when neither holds it.
+Hash held_hash(session::Session& s, const replica::Device& d, std::uint64_t seq) {
+  if (seq <= d.head_seq)
+    if (const auto hash = s.log.hash(d.id, seq)) return *hash;
+  std::optional<Hash> found;
+  if (seq > d.head_seq)
+    for_each_pending_run(s.db, d.id, d.head_seq, seq, false, [&](std::uint64_t at, std::string_view stored, std::string_view) {
+      if (at == seq && stored.size() == Hash{}.size()) std::memcpy(found.emplace().data(), stored.data(), stored.size());
+    });
+  if (!found)
+    throw Error(Errc::corrupt, s.db.path() + ": operation " + std::to_string(seq) + " of device " + d.id.to_string() +
+                                   " is missing from this database (`ferry verify` says more). No bundle was written.");
+  return *found;
+}
+
 // Delta ranges: for every device, what the peer lacks (`has`), up to the last
 // signed head (relay_end); for the peer itself at least a receipt. In device
 // order, as the bundle stores them. Returns whether a receipt went in.
@@ -123,8 +139,9 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
                                      "'s operations only after " + std::to_string(d.base_seq) +
                                      "; the peer lacks earlier ones: send it a snapshot (ferry export --snapshot)");
     const auto [last, last_hash] = *end;
+    const auto prerequisite = from == 0 ? Hash{} : from == d.base_seq ? d.base_hash : held_hash(s, d, from);
     info.ranges.push_back(SeqRange{device, from + 1, last});
-    info.prerequisites.push_back(from == 0 ? Hash{} : from == d.base_seq ? d.base_hash : *s.log.hash(device, from));
+    info.prerequisites.push_back(prerequisite);
     info.last_hashes.push_back(last_hash);
     info.operations += last - from;
   }
@@ -175,12 +192,17 @@ std::vector<DeviceId> named_beyond(session::Session& s, const ExportPlan& plan) 
     const replica::Device& d = *s.devices.find(r.device);
     const std::uint64_t held = std::min(r.last, d.head_seq);
     if (headless && r.first <= held) held_ops(d, r.first, held);
-    if (r.last > held)
-      for_each_pending_run(s.db, r.device, held, r.last, true,
+    if (r.last > held)  // From where the range starts, which may be inside the pending run.
+      for_each_pending_run(s.db, r.device, std::max(held, r.first - 1), r.last, true,
                            [&](std::uint64_t, std::string_view, std::string_view body) { note_deps(body); });
   }
   if (headless)
     for (const auto& [origin, seq] : plan.snapshot) held_ops(*s.devices.find(origin), seq, seq);
+  if (info.snapshot && info.format_major >= 4) {  // Its causal rows (export.cc) name chains too.
+    auto deps = s.db.prepare("SELECT DISTINCT dep FROM ferry_deps");
+    while (deps.step())
+      if (const DeviceId& id = s.devices.by_no(deps.integer(0)).id; known.number(id) == 0) out.insert(id);
+  }
   return std::vector<DeviceId>(out.begin(), out.end());
 }
 

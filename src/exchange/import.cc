@@ -9,6 +9,7 @@
 #include "log/codec.h"
 #include "log/peer_clocks.h"
 #include "merge/conflicts.h"
+#include "replica/meta.h"
 #include "session/session.h"
 #include "trust/store.h"
 #include "util/uuid.h"
@@ -35,17 +36,21 @@ void apply_operations(session::Session& s, bundle::Reader& reader, Importer& imp
   s.tables.restore_triggers();
 }
 
-// Step 5. Format 3 carries the whole clock in every operation: past the
-// number of devices a clock may name, an operation sealed here could never be
-// sent. The import rolls back; the device goes on as before.
+// Step 5. Operation format 1 carries the whole clock: on a device that seals
+// it for ferry 3.x peers (Engine::set_ferry3_compatible), past the number of
+// devices such a clock may name, an operation sealed here could never be
+// sent. The import rolls back; the device goes on as before. Format 2 has no
+// such limit.
 void refuse_unsealable_clock(session::Session& s, const std::string& bundle) {
+  if (replica::get_meta_count(s.db, replica::kSealFormatKey, 2) != 1) return;
   VectorClock next = s.devices.clock();
   if (next.get(s.self) == 0) next.set(s.self, 1);
   if (next.entries().size() <= log::kMaxArray) return;
   throw Error(Errc::refused, bundle + ": brings operations of so many devices that this database would know " +
                                  std::to_string(next.entries().size()) + " devices that wrote, more than the " +
                                  std::to_string(log::kMaxArray) + " an operation's clock can name in bundle format 3, "
-                                 "so nothing it sealed afterwards could be sent. Nothing was imported.");
+                                 "so nothing it sealed afterwards could be sent. Nothing was imported. Once every peer "
+                                 "runs ferry 4, `ferry compat DB 4` lifts the limit.");
 }
 
 // Step 6.
@@ -56,7 +61,7 @@ void note_exporter(session::Session& s, const BundleInfo& info) {
   announced.merge(info.clock);
   // What a peer has only steers what is sent to it: past the limit a clock
   // can hold, the newest announcement alone (sending more is harmless).
-  if (announced.entries().size() > log::kMaxArray) announced = info.clock;
+  if (announced.entries().size() > log::kMaxChains) announced = info.clock;
   log::store_clock(s.db, "announced_clock", "announced_ms", exporter.no, announced);
   if (exporter.name.empty() && !info.exporter_name.empty()) s.devices.rename(exporter, info.exporter_name);
 }

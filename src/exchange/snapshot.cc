@@ -70,13 +70,27 @@ void import_snapshot(session::Session& s, bundle::Reader& reader, const std::fun
     });
     fill.commit();
   }
+  // A 4.0 snapshot brings the causal index of its chains up to their heads,
+  // which the operations of format 2 it carries must agree with; a 3.0 one's
+  // operations carry their whole clocks, recorded as they come.
+  const bool rows = info.format_major >= 4;
+  if (rows)
+    reader.causal_rows([&](const DeviceId& chain, const DeviceId& dep, std::uint64_t seq, std::uint64_t dep_seq) {
+      s.devices.ensure(dep);
+      s.log.add_index_row(chain, dep, seq, dep_seq);
+    });
   auto held = scratch.prepare(std::string("SELECT hash, body FROM held ORDER BY ") + merge::kCausalOrderSql + ", seq");
   while (held.step()) {
     const std::string body(held.blob_view(1));
     const Operation op = log::decode(body, reader.path() + ": snapshot operation", log::kNewestOperationFormat);
     Hash hash{};
     std::memcpy(hash.data(), held.blob_view(0).data(), hash.size());
-    s.log.add_base(op, hash, body);
+    for (const auto& entry : op.clock.entries()) s.devices.ensure(entry.first);
+    if (rows)
+      if (std::string why = s.log.index_disagrees(op); !why.empty())
+        throw Error(Errc::corrupt, reader.path() + ": operation " + std::to_string(op.seq) + " of device " +
+                                       op.origin.to_string() + " disagrees with the snapshot's causal rows: " + why);
+    s.log.add_base(op, hash, body, /*record=*/!rows);
     importer.apply_from_snapshot(op);
   }
 }

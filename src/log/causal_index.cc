@@ -52,10 +52,7 @@ bool CausalIndex::growth(std::int64_t chain, const Operation& op, const NumberOf
 }
 
 void CausalIndex::record(std::int64_t chain, const Operation& op, const NumberOf& number_of) {
-  auto add = [&](std::int64_t dep, std::uint64_t dep_seq) {
-    insert_.bind(1, chain).bind(2, dep).bind(3, static_cast<std::int64_t>(op.seq)).bind(4, static_cast<std::int64_t>(dep_seq));
-    insert_.run();
-  };
+  auto add = [&](std::int64_t dep, std::uint64_t dep_seq) { add_row(chain, dep, op.seq, dep_seq); };
   if (growth(chain, op, number_of, add)) return;
   // The first of its chain here: compared with what the index gives, a seek per entry.
   for (const auto& [device, dep_seq] : op.clock.entries()) {
@@ -63,6 +60,11 @@ void CausalIndex::record(std::int64_t chain, const Operation& op, const NumberOf
     const std::int64_t dep = number_of(device);
     if (dep_seq > entry(chain, op.seq, dep)) add(dep, dep_seq);
   }
+}
+
+void CausalIndex::add_row(std::int64_t chain, std::int64_t dep, std::uint64_t seq, std::uint64_t dep_seq) {
+  insert_.bind(1, chain).bind(2, dep).bind(3, static_cast<std::int64_t>(seq)).bind(4, static_cast<std::int64_t>(dep_seq));
+  insert_.run();
 }
 
 std::uint64_t CausalIndex::entry(std::int64_t chain, std::uint64_t seq, std::int64_t dep) {

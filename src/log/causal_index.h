@@ -29,6 +29,8 @@ class CausalIndex {
   // the local number of each device its clock names (all known here: an
   // operation is applied only once its causal past is).
   void record(std::int64_t chain, const Operation& op, const NumberOf& number_of);
+  // Adds one row as another database's index holds it (a snapshot's).
+  void add_row(std::int64_t chain, std::int64_t dep, std::uint64_t seq, std::uint64_t dep_seq);
   // The entry for device `dep` of the whole clock of operation `seq` of `chain`.
   std::uint64_t entry(std::int64_t chain, std::uint64_t seq, std::int64_t dep);
   // Forgets the rows of operations first..last of `chain` (their operations left the log).

@@ -41,12 +41,14 @@ void encode_change(Encoder& e, const Operation& op) {
 void decode_change(const msgpack::object* f, Operation& op, const std::string& where) {
   op.table = get_str(f[0], where, "table");
   const auto& key = get_array(f[1], where, "key");
+  if (key.size > kMaxArray) bad(where, "key", "at most 4,096 values");
   op.key.reserve(key.size);
   for (std::uint32_t i = 0; i < key.size; ++i) op.key.push_back(get_value(key.ptr[i], where, "key"));
   const auto kind = get_uint(f[2], where, "kind");
   if (kind > 2) bad(where, "kind", "0 (insert), 1 (update) or 2 (delete)");
   op.kind = static_cast<OpKind>(kind);
   const auto& columns = get_array(f[3], where, "columns");
+  if (columns.size > kMaxArray) bad(where, "columns", "at most 4,096 columns");
   op.columns.reserve(columns.size);
   for (std::uint32_t i = 0; i < columns.size; ++i) {
     const auto& pair = get_array(columns.ptr[i], where, "column");
@@ -125,6 +127,7 @@ Operation decode1(const msgpack::object_array& top, const std::string& where) {
   get_bin(f[2], op.origin.bytes.data(), 16, where, "origin");
   decode_counters(f[3], f[4], op, where);
   const auto& clock = get_array(f[5], where, "clock");
+  if (clock.size > kMaxArray) bad(where, "clock", "at most 4,096 entries (format 2 has no such limit)");
   for (std::uint32_t i = 0; i < clock.size; ++i) {
     const auto& entry = get_array(clock.ptr[i], where, "clock entry");
     if (entry.size != 2) bad(where, "clock entry", "a [device, seq] pair");
@@ -206,6 +209,7 @@ std::vector<Value> decode_values(std::string_view bytes, const std::string& wher
   const auto handle = parse_exactly(bytes, where);
   const auto& arr = get_array(handle->get(), where, "values");
   std::vector<Value> out;
+  if (arr.size > kMaxArray) bad(where, "values", "a list of at most 4,096 values");
   for (std::uint32_t i = 0; i < arr.size; ++i) out.push_back(get_value(arr.ptr[i], where, "value"));
   return out;
 }

@@ -36,7 +36,12 @@ constexpr std::size_t kMaxValueBytes = 64u << 20;  // One TEXT or BLOB value.
 // One encoded operation: what a bundle's reader accepts in a row of ferry_ops.
 constexpr std::size_t kMaxBodyBytes = kMaxValueBytes + 4096;
 constexpr std::size_t kMaxNameBytes = 1024;  // A table, column or device name.
-constexpr std::size_t kMaxArray = 4096;            // Clock entries, key values, columns.
+constexpr std::size_t kMaxArray = 4096;  // Key values, columns; a format 1 clock's entries.
+// Chains a format 2 operation's deps, or a kept clock, may name: no fleet
+// reaches it. The decoder's array limit is this or the bytes left to decode,
+// whichever is smaller, so what an array's header claims never costs more
+// than the input it came in.
+constexpr std::size_t kMaxChains = std::size_t{1} << 20;
 // Sequence numbers and clock values stay at or below 2^62, far beyond any real
 // chain, so that every successor and sum a receiver computes from them still
 // fits in 63 bits.

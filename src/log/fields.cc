@@ -1,19 +1,18 @@
 #include "log/fields.h"
 
+#include <algorithm>
+
 #include "ferry/error.h"
 #include "log/codec.h"
 
 namespace ferry::log {
-namespace {
-
-const msgpack::unpack_limit kLimits(/*array=*/kMaxArray, /*map=*/0, /*str=*/kMaxValueBytes,
-                                    /*bin=*/kMaxValueBytes, /*ext=*/0, /*depth=*/4);
-
-}  // namespace
-
 std::unique_ptr<util::Unpacked> parse_next(std::string_view bytes, std::size_t& offset, const std::string& where) {
+  // Each element of an array takes at least one byte: no honest array is longer than the bytes left.
+  const std::size_t left = offset < bytes.size() ? bytes.size() - offset : 0;
+  const msgpack::unpack_limit limits(/*array=*/std::min(kMaxChains, left), /*map=*/0, /*str=*/kMaxValueBytes,
+                                     /*bin=*/kMaxValueBytes, /*ext=*/0, /*depth=*/4);
   try {
-    return std::make_unique<util::Unpacked>(bytes, offset, kLimits);
+    return std::make_unique<util::Unpacked>(bytes, offset, limits);
   } catch (const std::exception& e) {
     throw Error(Errc::corrupt, where + ": not valid msgpack: " + e.what());
   }

@@ -36,12 +36,12 @@ std::int64_t Store::number_of(const DeviceId& device) const {
   return d->no;
 }
 
-void Store::add_base(const Operation& op, const Hash& hash, std::string_view body) {
+void Store::add_base(const Operation& op, const Hash& hash, std::string_view body, bool record) {
   insert_base_.bind_blob_view(1, op.origin.bytes.data(), 16).bind(2, static_cast<std::int64_t>(op.seq))
       .bind_blob_view(3, hash.data(), 32).bind_blob_view(4, body.data(), body.size());
   insert_base_.run();
   // INSERT OR IGNORE: an operation a snapshot carries twice is recorded once.
-  if (db_.changes() > 0)
+  if (record && db_.changes() > 0)
     index_.record(number_of(op.origin), op, [this](const DeviceId& d) { return number_of(d); });
 }
 
@@ -49,6 +49,14 @@ void Store::append(const Operation& op, std::string_view body) {
   const std::int64_t chain = number_of(op.origin);
   appends_.add(log_id(chain, op.seq), body);
   index_.record(chain, op, [this](const DeviceId& d) { return number_of(d); });
+}
+
+void Store::add_index_row(const DeviceId& chain, const DeviceId& dep, std::uint64_t seq, std::uint64_t dep_seq) {
+  index_.add_row(number_of(chain), number_of(dep), seq, dep_seq);
+}
+
+std::string Store::index_disagrees(const Operation& op) {
+  return index_.disagreement(number_of(op.origin), op, [this](const DeviceId& d) { return number_of(d); });
 }
 
 std::uint64_t Store::clock_entry(const DeviceId& origin, std::uint64_t seq, const DeviceId& of) {
@@ -166,6 +174,7 @@ std::string stray_index_row(sql::Database& db, const replica::Devices& devices) 
                              std::to_string(rows.integer(0)) + " (ferry_deps was edited behind ferry's back)";
     if (chain == all.all().end() || dep == all.all().end()) return what + " names no known device";
     const auto body = store.body(chain->second.id, seq);
+    if (!body && seq <= chain->second.base_seq) continue;  // A snapshot's: the base vouches for what it says.
     if (!body) return what + " names an operation the database does not hold";
     Operation op;
     try {

@@ -38,10 +38,15 @@ class Store {
   // bootstrapped from a snapshot, from the operations the snapshot brought (ferry_base).
   std::optional<std::string> body(const DeviceId& origin, std::uint64_t seq);
   std::optional<Hash> hash(const DeviceId& origin, std::uint64_t seq);
-  // Keeps an operation a snapshot brought (its hash already verified), and records it in the causal index.
-  void add_base(const Operation& op, const Hash& hash, std::string_view body);
+  // Keeps an operation a snapshot brought (its hash already verified), and
+  // records it in the causal index unless the snapshot brought its rows (4.0).
+  void add_base(const Operation& op, const Hash& hash, std::string_view body, bool record = true);
   // The entry for `of` of the whole clock of operation `seq` of `origin` (log/causal_index.h).
   std::uint64_t clock_entry(const DeviceId& origin, std::uint64_t seq, const DeviceId& of);
+  // Adds a row to the causal index as a snapshot brought it (exchange/snapshot.h).
+  void add_index_row(const DeviceId& chain, const DeviceId& dep, std::uint64_t seq, std::uint64_t dep_seq);
+  // What the causal index says of `op` that its body does not (CausalIndex::disagreement); empty when nothing.
+  std::string index_disagrees(const Operation& op);
 
  private:
   std::optional<std::int64_t> id_of(const DeviceId& origin, std::uint64_t seq) const;

@@ -86,3 +86,26 @@ TEST_CASE("a database ferry 3.x prepared is upgraded by the first command that o
   CHECK(again.out.empty());
   CHECK_THAT(ferry("verify office.db").out, Catch::Contains("7 operations from 2 devices verified"));
 }
+
+TEST_CASE("while a peer runs ferry 3.x, `ferry compat DB 3` seals what it reads, and `4` ends it", "[e2e][upgrade]") {
+  Cli ferry;
+  test::prepared(ferry, "clinic.db", "clinic");
+  CHECK_THAT(ferry("compat clinic.db").out, Catch::Contains("for ferry 4 peers only"));
+  ferry.sql("clinic.db", "INSERT INTO notes VALUES(1, 'before', 'sealed as format 2')");
+  const auto refused = ferry("export clinic.db --all --format 3 -o old.ferry");
+  CHECK(refused.status == 4);
+  CHECK_THAT(refused.out, Catch::Contains("cannot carry") && Catch::Contains("ferry compat DB 3"));
+
+  test::prepared(ferry, "office.db", "office");
+  const auto on = ferry("compat office.db 3");
+  CHECK(on.status == 0);
+  CHECK_THAT(on.out, Catch::Contains("ferry 3.x peers can read them"));
+  CHECK_THAT(ferry("status office.db").out, Catch::Contains("for ferry 3.x peers"));
+  CHECK_THAT(ferry("status office.db --json").out, Catch::Contains("\"ferry3_compatible\": true"));
+  ferry.sql("office.db", "INSERT INTO notes VALUES(2, 'office', 'sealed as format 1')");
+  CHECK(ferry("export office.db --all --format 3 -o for-3x.ferry").status == 0);
+  CHECK_THAT(ferry("inspect for-3x.ferry").out, Catch::Contains("3.0"));
+  CHECK(ferry("compat office.db 4").status == 0);
+  CHECK_THAT(ferry("compat office.db").out, Catch::Contains("for ferry 4 peers only"));
+  CHECK(ferry("compat office.db 5").status == 2);
+}

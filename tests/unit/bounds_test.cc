@@ -101,19 +101,32 @@ TEST_CASE("an honest crowd's Lamport times pass, and counters past 2^62 are refu
   CHECK(log::decode_clock(log::encode_clock(clock), "clock").get(op.origin) == log::kMaxCounter);
 }
 
-TEST_CASE("a bundle that would widen this device's clock past what an operation carries is refused whole",
-          "[bounds]") {
+TEST_CASE("a device sealing for ferry 3.x peers refuses a bundle that would widen its clock past what format 1 "
+          "carries; format 2 has no such wall", "[bounds]") {
   test::TempDir dir;
   Replica b(dir, "b", kSchema);
   Replica c(dir, "c", kSchema);
-  b.sql("INSERT INTO items VALUES(100000, 'b was here')");
-  (void)b.engine.status();
   const std::string bundle = dir.file("crowd.ferry");
-  test::write_crowd_bundle(bundle, {log::kMaxArray, 1});  // With b itself, one device too many.
-  const Error e = expect_refusal(b, bundle, Errc::refused);
-  CHECK_THAT(e.what(), Catch::Contains("4097 devices") && Catch::Contains("Nothing was imported"));
-  CHECK(b.engine.verify().ok);
-  still_syncs(b, c, dir, 7);
+  test::write_crowd_bundle(bundle, {log::kMaxArray, 1});  // With b itself, one device more than format 1 names.
+  SECTION("format 1: refused whole, and b goes on") {
+    b.engine.set_ferry3_compatible(true);
+    b.sql("INSERT INTO items VALUES(100000, 'b was here')");
+    (void)b.engine.status();
+    const Error e = expect_refusal(b, bundle, Errc::refused);
+    CHECK_THAT(e.what(), Catch::Contains("4097 devices") && Catch::Contains("Nothing was imported") &&
+                             Catch::Contains("ferry compat DB 4"));
+    CHECK(b.engine.verify().ok);
+  }
+  SECTION("format 2: imported; b's next operation follows all 4,096 chains and travels") {
+    b.sql("INSERT INTO items VALUES(100000, 'b was here')");
+    CHECK(b.engine.import_bundle(bundle).applied == log::kMaxArray);
+    b.sql("UPDATE items SET name = 'b has heard from the crowd' WHERE id = 100000");
+    const auto ops = b.engine.log();
+    REQUIRE(!ops.empty());
+    CHECK(ops.front().origin == b.engine.device_id());
+    CHECK(ops.front().clock.entries().size() == log::kMaxArray);  // One more than a format 1 clock could hold.
+  }
+  still_syncs(b, c, dir, 200007);  // Not an id of the crowd's rows.
 }
 
 TEST_CASE("a value larger than a bundle may carry is held back, listed and sealed once it fits, the rest syncs",

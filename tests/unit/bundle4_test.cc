@@ -196,3 +196,57 @@ TEST_CASE("export writes format 3 for a peer still running ferry 3.x, and no oth
   CHECK_THROWS_WITH(f.a.engine.export_bundle(f.dir.file("x.ferry"), old),
                     Catch::Contains("bundle format 5 cannot be written"));
 }
+
+TEST_CASE("a snapshot carries the causal rows of its chains, each checked before it is believed", "[bundle][format4][snapshot]") {
+  Fixture f;
+  f.b.sql("INSERT INTO items VALUES(9, 'pin')");
+  (void)f.b.engine.import_bundle(f.good);
+  f.b.sql("UPDATE items SET name = 'tack' WHERE id = 9");  // b's second operation follows a's four.
+  const std::string snapshot = f.dir.file("snapshot.ferry");
+  ExportOptions options;
+  options.snapshot = true;
+  (void)f.b.engine.export_bundle(snapshot, options);
+  REQUIRE(test::count(snapshot, "SELECT count(*) FROM ferry_deps") == 1);
+  auto copy = [&](const std::string& from, const std::string& sql) {
+    const std::string path = f.dir.file("tampered-snapshot.ferry");
+    test::write_file(path, test::read_file(from));
+    test::exec(path, sql);
+    return path;
+  };
+  auto refused = [&](const std::string& path, const std::string& says) {
+    test::TempDir elsewhere;
+    test::Replica newcomer(elsewhere, "c", kSchema);
+    const Error e = test::expect_refusal(newcomer, path, Errc::corrupt);
+    CHECK_THAT(e.what(), Catch::Contains(says));
+    CHECK_FALSE(verify_bundle(path).ok);
+  };
+  SECTION("the genuine one starts a device that goes on with b") {
+    test::TempDir elsewhere;
+    test::Replica newcomer(elsewhere, "c", kSchema);
+    (void)newcomer.engine.import_bundle(snapshot);
+    CHECK(newcomer.dump("items") == f.b.dump("items"));
+    CHECK(newcomer.engine.verify().ok);
+    newcomer.sql("UPDATE items SET name = 'nail' WHERE id = 9");
+    test::exchange(newcomer, f.b, elsewhere);
+    CHECK(newcomer.dump("items") == f.b.dump("items"));
+  }
+  SECTION("a row that says more than was seen") {
+    refused(copy(snapshot, "UPDATE ferry_deps SET dep_seq = 5"), "content hash does not match");
+  }
+  SECTION("a row beyond its chain's head") {
+    refused(copy(snapshot, "UPDATE ferry_deps SET seq = 3"), "is beyond the chain's head");
+  }
+  SECTION("a row naming its own chain") {
+    refused(copy(snapshot, "UPDATE ferry_deps SET dep = chain"), "names a chain it does not number, or its own");
+  }
+  SECTION("a row naming a chain the snapshot does not number") {
+    refused(copy(snapshot, "UPDATE ferry_deps SET dep = 7"), "names a chain it does not number, or its own");
+  }
+  SECTION("an earlier row that says more than the one after it") {
+    refused(copy(snapshot, "INSERT INTO ferry_deps SELECT chain, dep, seq - 1, dep_seq + 1 FROM ferry_deps"),
+            "says less than the row before it");
+  }
+  SECTION("rows in a delta bundle") {
+    refused(copy(f.good, "INSERT INTO ferry_deps VALUES(1, 1, 1, 1)"), "which only a snapshot carries");
+  }
+}

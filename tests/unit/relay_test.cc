@@ -43,3 +43,31 @@ TEST_CASE("a relay passes on a chain that waits there for a third device, up to 
   CHECK(d.engine.status().pending_operations == 0);
   CHECK(d.engine.verify().ok);
 }
+
+TEST_CASE("a relay passes on the part of a waiting chain its peer lacks, from inside that chain", "[import][relay]") {
+  // As above, but d already holds a's first operation: b's bundle for d starts at a's second, which waits at b
+  // (pending) with the first, and must follow the first's hash, which only b's pending set holds.
+  test::TempDir dir;
+  Replica a(dir, "a", kSchema), b(dir, "b", kSchema), c(dir, "c", kSchema), d(dir, "d", kSchema);
+  c.sql("INSERT INTO items(id, name) VALUES(1, 'from c')");
+  exchange(c, a, dir);
+  exchange(c, d, dir);
+  a.sql("UPDATE items SET name = 'a builds on c' WHERE id = 1");
+  exchange(a, d, dir);  // d holds a's first operation.
+  a.sql("INSERT INTO items(id, name) VALUES(2, 'from a')");
+  ExportOptions without_c;
+  VectorClock has_c;
+  has_c.set(c.engine.device_id(), 1);
+  without_c.since = has_c;
+  a.engine.export_bundle(dir.file("a-to-b.ferry"), without_c);
+  CHECK(b.engine.import_bundle(dir.file("a-to-b.ferry")).pending == 2);
+  ExportOptions for_d;
+  VectorClock d_has = d.engine.clock();
+  for_d.since = d_has;
+  const auto relayed = b.engine.export_bundle(dir.file("b-to-d.ferry"), for_d);
+  CHECK(relayed.operations == 1);  // a's second only.
+  CHECK(verify_bundle(dir.file("b-to-d.ferry")).ok);
+  CHECK(d.engine.import_bundle(dir.file("b-to-d.ferry")).applied == 1);
+  CHECK(d.dump("items") == a.dump("items"));
+  CHECK(d.engine.verify().ok);
+}
