@@ -25,9 +25,11 @@ int single_int(sqlite3* db, const char* sql) {
   return v;
 }
 
-// Calls `body` with each operation's stored bytes: a 3.0 row of ferry_ops, or
-// the body inside a 4.0 stored form [nil, bin] (the only one ferry writes yet).
-void each_body(const std::string& path, sqlite3* db, const std::function<void(std::string_view)>& body) {
+// Calls `visit` with each operation's stored bytes: a 3.0 row of ferry_ops or
+// the body inside a 4.0 stored form [nil, bin] (format 1), with `stored2`
+// null; or a format 2 stored form, whole, with `stored2` its decoded array.
+using StoredVisitor = std::function<void(std::string_view bytes, const msgpack::object* stored2)>;
+void each_stored(const std::string& path, sqlite3* db, const StoredVisitor& visit) {
   const bool four = single_int(db, "SELECT format_major >= 4 FROM ferry_bundle") != 0;
   sqlite3_stmt* st = nullptr;
   const char* sql = four ? "SELECT data, raw_size, count FROM ferry_segments" : "SELECT body FROM ferry_ops";
@@ -37,18 +39,22 @@ void each_body(const std::string& path, sqlite3* db, const std::function<void(st
     const auto* data = static_cast<const char*>(sqlite3_column_blob(st, 0));
     const auto size = static_cast<std::size_t>(sqlite3_column_bytes(st, 0));
     if (!four) {
-      body(std::string_view(data, size));
+      visit(std::string_view(data, size), nullptr);
       continue;
     }
     raw.resize(static_cast<std::size_t>(sqlite3_column_int64(st, 1)));
     if (ZSTD_decompress(raw.data(), raw.size(), data, size) != raw.size()) fail(path, "a segment does not decompress");
     std::size_t offset = 0;
     for (int i = sqlite3_column_int(st, 2); i > 0; --i) {
+      const std::size_t start = offset;
       const msgpack::object_handle h = msgpack::unpack(raw.data(), raw.size(), offset);
       const msgpack::object& stored = h.get();
-      if (stored.type != msgpack::type::ARRAY || stored.via.array.size != 2 || stored.via.array.ptr[1].type != msgpack::type::BIN)
-        fail(path, "holds a stored form other than [nil, bin]");
-      body(std::string_view(stored.via.array.ptr[1].via.bin.ptr, stored.via.array.ptr[1].via.bin.size));
+      if (stored.type == msgpack::type::ARRAY && stored.via.array.size == 2 && stored.via.array.ptr[1].type == msgpack::type::BIN)
+        visit(std::string_view(stored.via.array.ptr[1].via.bin.ptr, stored.via.array.ptr[1].via.bin.size), nullptr);
+      else if (stored.type == msgpack::type::ARRAY && stored.via.array.size == 7)
+        visit(std::string_view(raw.data() + start, offset - start), &stored);
+      else
+        fail(path, "holds a stored form that is neither [nil, bin] nor array(7)");
     }
   }
   sqlite3_finalize(st);
@@ -68,7 +74,22 @@ double measure_bundle_fields(const std::string& path, double* bytes) {
   const std::string link = std::string("\xc4\x20", 2) + std::string(32, '\0');
   double operations = 0;
   std::string body;
-  each_body(path, db, [&](std::string_view stored) {
+  // Where each field of a format 2 stored form counts: its Lamport and time
+  // steps stand for lamport and id, its deps for the clock.
+  const int stored2_field[7] = {4, 1, 5, 6, 7, 8, 9};
+  each_stored(path, db, [&](std::string_view stored, const msgpack::object* stored2) {
+    if (stored2 != nullptr) {
+      double fields = 0;
+      for (std::uint32_t i = 0; i < 7; ++i) {
+        msgpack::sbuffer one;
+        msgpack::pack(one, stored2->via.array.ptr[i]);
+        bytes[stored2_field[i]] += static_cast<double>(one.size());
+        fields += static_cast<double>(one.size());
+      }
+      bytes[kFields - 1] += static_cast<double>(stored.size()) - fields;
+      ++operations;
+      return;
+    }
     body.assign(stored.data(), stored.size());
     if (unlinked) body += link;
     const msgpack::object_handle h = msgpack::unpack(body.data(), body.size());

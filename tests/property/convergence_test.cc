@@ -8,7 +8,11 @@
 // others an impostor's bundle, claiming device d1's id under its own key, comes
 // first to some devices (trust on first use pins its key); they build on it and
 // pass it on, and each device that pinned that key later replaces it with
-// `trust add --forget` (bundle_format/README.md §14, "A key replaced").
+// `trust add --forget` (bundle_format/README.md §14, "A key replaced"). In
+// others the fleet starts on ferry 3.x (sealing operation format 1, reading
+// only bundle format 3.0) and upgrades one device at a time: an upgraded
+// device sends the others 3.0 while it can, some keep sealing for them
+// (`ferry compat DB 3`), and nothing is lost meanwhile (format4.md §9).
 //
 // Every random choice comes from one seed per scenario. A failure prints the
 // seed; FERRY_SEED=<seed> FERRY_SCENARIOS=1 replays it. FERRY_SCENARIOS sets
@@ -48,6 +52,12 @@ class Scenario {
     for (int i = 0; i < devices; ++i)
       replicas_.push_back(std::make_unique<test::Replica>(dir, "d" + std::to_string(i), kSchema));
     if (chance(20)) victim_ = replicas_[1].get();
+    if (victim_ == nullptr && chance(25))
+      for (auto& r : replicas_) {
+        old_.insert(r.get());
+        r->engine.set_ferry3_compatible(true);  // As ferry 3.x seals.
+        upgrading_ = true;
+      }
   }
 
   void run() {
@@ -63,9 +73,14 @@ class Scenario {
         if (chance(40)) recover_from_impostor();
         continue;  // Snapshots and restores are exercised in the other scenarios.
       }
+      if (!old_.empty()) {  // Snapshots and restores are exercised in the other scenarios.
+        if (chance(40)) upgrade_one();
+        continue;
+      }
       if (chance(15) && !joined_) join_by_snapshot();
       if (chance(25)) backup_or_restore();
     }
+    while (!old_.empty()) upgrade_one();
     deliver_all_mail();
     if (victim_ != nullptr) {
       recover_from_impostor();
@@ -148,6 +163,8 @@ class Scenario {
   std::uint64_t forgotten() const { return forgotten_; }
   std::uint64_t followers() const { return followers_; }
   bool restored() const { return restored_; }
+  bool upgrading() const { return upgrading_; }
+  std::size_t held_for_upgrade() const { return held_for_upgrade_; }
   bool detected() const { return detected_; }
   std::uint64_t reissued() const { return reissued_; }
 
@@ -225,6 +242,16 @@ class Scenario {
   }
 
   // A new device starts from a snapshot of a random device, then takes part like the others.
+  // One device of a fleet on ferry 3.x runs ferry 4 from now on; half the
+  // time it goes on sealing what the others still on ferry 3.x read.
+  void upgrade_one() {
+    auto it = old_.begin();
+    std::advance(it, pick(0, static_cast<int>(old_.size()) - 1));
+    test::Replica& r = **it;
+    old_.erase(it);
+    r.engine.set_ferry3_compatible(!old_.empty() && chance(50));
+  }
+
   void join_by_snapshot() {
     auto& from = *replicas_[static_cast<std::size_t>(pick(0, static_cast<int>(replicas_.size()) - 1))];
     ExportOptions options;
@@ -326,8 +353,16 @@ class Scenario {
     ExportOptions options;
     if (chance(20)) options.all = true;
     else options.peer = to.engine.device_id().to_string();
+    // A device on ferry 3.x writes 3.0; so does an upgraded one for a peer still on it, if what goes out allows.
+    if (old_.count(&from) || old_.count(&to)) options.format = 3;
     const std::string file = dir_.file("mail-" + std::to_string(mail_counter_++) + ".ferry");
-    if (!export_to(from, options, file)) return;
+    try {
+      if (!export_to(from, options, file)) return;
+    } catch (const Error& e) {
+      if (options.format != 3 || std::string(e.what()).find("cannot carry") == std::string::npos) throw;
+      ++held_for_upgrade_;
+      return;  // Sealed as format 2: it waits until the peer is upgraded.
+    }
     const int copies = chance(25) ? 2 : 1;  // Some bundles are delivered twice.
     for (int c = 0; c < copies; ++c) mailbox_.push_back({&to, file});
     if (chance(20)) mailbox_.push_back({replicas_[0].get(), file});  // A copy reaches a third device too.
@@ -336,6 +371,7 @@ class Scenario {
   void deliver(std::size_t index) {
     auto [to, file] = mailbox_[index];
     mailbox_.erase(mailbox_.begin() + static_cast<std::ptrdiff_t>(index));
+    if (old_.count(to) && inspect_bundle(file).format_major > 3) return;  // ferry 3.x refuses it, changing nothing.
     try {
       conflicts_seen_ += to->engine.import_bundle(file).conflicts;
     } catch (const Error& e) {
@@ -411,6 +447,9 @@ class Scenario {
   std::vector<std::unique_ptr<test::Replica>> replicas_;
   std::vector<std::pair<test::Replica*, std::string>> mailbox_;
   test::Replica* joined_ = nullptr;  // The device that started from a snapshot, if any.
+  std::set<test::Replica*> old_;     // Devices still on ferry 3.x, in a fleet that upgrades,
+  bool upgrading_ = false;           // if this is such a fleet,
+  std::size_t held_for_upgrade_ = 0;  // and how often what a device sealed had to wait for a peer's upgrade.
   test::Replica* victim_ = nullptr;  // The device an impostor claims to be, if any,
   std::uint64_t impostor_head_ = 0;  // and how many operations the impostor wrote as it.
   std::uint64_t forgotten_ = 0, followers_ = 0;
@@ -427,7 +466,7 @@ class Scenario {
 TEST_CASE("replicas that saw the same operations converge, whatever the delivery", "[property][convergence]") {
   const std::uint64_t scenarios = env_number("FERRY_SCENARIOS", 1000);
   const std::uint64_t base = env_number("FERRY_SEED", std::random_device{}());
-  std::size_t conflicts = 0, restores = 0, detections = 0, reissued = 0;
+  std::size_t conflicts = 0, restores = 0, detections = 0, reissued = 0, upgrading = 0, held_for_upgrade = 0;
   std::uint64_t forgotten = 0, followers = 0;
   for (std::uint64_t i = 0; i < scenarios; ++i) {
     const std::uint64_t seed = base + i;
@@ -446,14 +485,19 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
     restores += s.restored();
     detections += s.detected();
     reissued += s.reissued();
+    upgrading += s.upgrading();
+    held_for_upgrade += s.held_for_upgrade();
     forgotten += s.forgotten();
     followers += s.followers();
   }
   WARN(scenarios << " scenarios from FERRY_SEED=" << base << " converged (" << conflicts << " conflicts opened; "
                  << restores << " devices restored from a backup, " << detections << " of them found out and made "
                  << reissued << " operations again under a new identity; " << forgotten << " operations of "
-                 << "impostors forgotten, which " << followers << " operations of others had followed)");
+                 << "impostors forgotten, which " << followers << " operations of others had followed; " << upgrading
+                 << " fleets upgraded from ferry 3.x one device at a time, where " << held_for_upgrade
+                 << " bundles waited for a peer's upgrade)");
   CHECK(conflicts > 0);  // The scenarios do exercise conflicts...
   if (scenarios >= 500) CHECK(detections > 0);  // ...and restores that must be found (about 6%),
-  if (scenarios >= 500) CHECK(followers > 0);   // and impostors others had built on.
+  if (scenarios >= 500) CHECK(followers > 0);   // and impostors others had built on,
+  if (scenarios >= 500) CHECK(held_for_upgrade > 0);  // and fleets upgrading while their devices write.
 }
