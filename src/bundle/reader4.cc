@@ -187,7 +187,7 @@ void Reader::walk4(const Visitor& visit, bool decode) {
         unread.clear();
         Operation op;
         try {
-          op = forms.decode(raw, offset, at, canonical, path_);
+          op = forms.decode(raw, offset, at, canonical, path_, /*rebuild_only=*/!decode);
         } catch (const Error& e) {
           // decode names the field after "<path>: "; put the operation between them.
           throw Error(e.code(), path_ + ": " + what() + std::string(e.what()).substr(path_.size()));

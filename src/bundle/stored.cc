@@ -87,7 +87,7 @@ bool StoredForms::rebuild_format1(std::string_view segment, std::size_t& offset,
 }
 
 Operation StoredForms::decode(std::string_view segment, std::size_t& offset, const Position& at,
-                              std::string& canonical, const std::string& where) const {
+                              std::string& canonical, const std::string& where, bool rebuild_only) const {
   const std::size_t start = offset;
   const auto handle = log::parse_next(segment, offset, where);
   const auto& top = log::get_array(handle->get(), where, "stored operation");
@@ -154,14 +154,17 @@ Operation StoredForms::decode(std::string_view segment, std::size_t& offset, con
     }
     std::sort(op.columns.begin(), op.columns.end(),
               [](const ColumnValue& a, const ColumnValue& b) { return a.name < b.name; });
-    // The canonical decoder checks everything else (deps free of the origin, a key, no columns on a delete).
+    // The canonical decoder checks everything else (deps free of the origin, a key, no columns on a delete,
+    // columns named once).
     try {
       canonical = log::encode(op);
     } catch (const Error& e) {
       if (e.code() != Errc::invalid_argument) throw;
       throw Error(Errc::corrupt, where + ": " + e.what());
     }
-    op = log::decode(canonical, where, log::kNewestOperationFormat);
+    if (rebuild_only) return op;
+    // The bytes are canonical, being the encoder's: decoding them checks the rest.
+    op = log::decode_held(canonical, where);
   }
   // One operation, one stored form (format 2: its fields could be written otherwise).
   std::string again;

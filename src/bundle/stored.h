@@ -63,8 +63,11 @@ class StoredForms {
   // canonical encoding. Throws Error(corrupt) naming the field for anything
   // that is not exactly a stored form of a well-formed operation, and
   // Error(refused) for a format or scope newer than this ferry reads.
+  // `rebuild_only`: for a bundle this process has just written (export's
+  // read-back), the canonical bytes are rebuilt for their hash without the
+  // checks a stranger's bundle needs (the content hash still finds any change).
   Operation decode(std::string_view segment, std::size_t& offset, const Position& at, std::string& canonical,
-                   const std::string& where) const;
+                   const std::string& where, bool rebuild_only = false) const;
   // When the stored form at `offset` is that of a format 1 operation, sets
   // `canonical` to its canonical bytes without decoding them, moves `offset`
   // past it and returns true; else returns false, changing nothing. For a

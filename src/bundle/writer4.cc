@@ -69,8 +69,12 @@ void Writer::add4(const DeviceId& origin, std::uint64_t seq, std::string_view bo
       at_.prev_time_ms = static_cast<std::uint64_t>(previous.id.unix_ms());
       previous_body_.clear();
     }
-    const Operation op = log::decode(body, "operation " + std::to_string(seq) + " of device " + origin.to_string(),
-                                     log::kNewestOperationFormat);
+    Operation op;
+    try {
+      op = log::decode_held(body, "");  // From this database's log, its chain checked as it is read.
+    } catch (const Error& e) {  // The message names the operation only when there is one to give.
+      throw Error(e.code(), "operation " + std::to_string(seq) + " of device " + origin.to_string() + e.what());
+    }
     stored_->encode(op, at_, raw_);
     if (!info_.snapshot) {
       at_.prev_lamport = op.lamport;

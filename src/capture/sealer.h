@@ -48,7 +48,10 @@ class LocalWriter {
   std::size_t appended() const { return appended_; }
   // The operation format made from now on: 2 (the default), or 1 while a peer
   // still runs ferry 3.x (replica/meta.h, kSealFormatKey).
-  void set_format(std::uint8_t format) { format_ = format; }
+  void set_format(std::uint8_t format) {
+    format_ = format;
+    current_ = false;  // The next operation works its clock out afresh.
+  }
   // Operations held here follow `device`'s up to `seq`, which this database
   // does not hold (a forgotten chain, identity/forget.h): the operations made
   // here follow them too, so that every clock stays transitively closed.

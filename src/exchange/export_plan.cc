@@ -119,8 +119,9 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
   // The devices whose chains this database holds, and those whose first operations wait here.
   std::vector<DeviceId> devices;
   for (const auto& [device, head] : info.clock.entries()) devices.push_back(device);
+  std::set<DeviceId> waiting;
   if (count_pending(s.db) > 0) {
-    for (const DeviceId& waiting : PendingReader(s.db).devices()) devices.push_back(waiting);
+    for (const DeviceId& w : PendingReader(s.db).devices()) devices.push_back(w), waiting.insert(w);
     std::sort(devices.begin(), devices.end());
     devices.erase(std::unique(devices.begin(), devices.end()), devices.end());
   }
@@ -129,6 +130,12 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
     const replica::Device* known = s.devices.find(device);
     if (known == nullptr) continue;  // Pending rows always have their device's row; a damaged database may not.
     const replica::Device& d = *known;
+    // A chain the peer holds as far as it goes here, with nothing waiting after it: nothing to send,
+    // found without a look at signatures (a hub sends a peer a few chains of many).
+    if (d.head_seq <= from && waiting.count(device) == 0) {
+      if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
+      continue;
+    }
     const auto end = device == s.self ? std::make_optional(std::make_pair(d.head_seq, d.head_hash)) : relay_end(s, store, d, from);
     if (!end || end->first <= from) {
       if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);

@@ -181,9 +181,10 @@ std::string encode(const Operation& op) {
   }
 }
 
-Operation decode(std::string_view bytes, const std::string& where, std::uint8_t newest_format) {
-  const auto handle = parse_exactly(bytes, where);
-  const auto& top = get_array(handle->get(), where, "operation");
+namespace {
+
+Operation decode_fields(const msgpack::object& root, const std::string& where, std::uint8_t newest_format) {
+  const auto& top = get_array(root, where, "operation");
   if (top.size == 0) bad(where, "operation", "a non-empty array");
   const std::uint64_t format = get_uint(top.ptr[0], where, "format");
   if (format > kNewestOperationFormat)
@@ -192,7 +193,19 @@ Operation decode(std::string_view bytes, const std::string& where, std::uint8_t 
   if (format == 0 || format > newest_format)
     throw Error(Errc::corrupt, where + ": operation format " + std::to_string(format) +
                                    (format == 0 ? " does not exist" : " does not belong where it was found"));
-  Operation op = format == 1 ? decode1(top, where) : decode2(top, where);
+  return format == 1 ? decode1(top, where) : decode2(top, where);
+}
+
+}  // namespace
+
+Operation decode_held(std::string_view bytes, const std::string& where) {
+  const auto handle = parse_exactly(bytes, where);
+  return decode_fields(handle->get(), where, kNewestOperationFormat);
+}
+
+Operation decode(std::string_view bytes, const std::string& where, std::uint8_t newest_format) {
+  const auto handle = parse_exactly(bytes, where);
+  Operation op = decode_fields(handle->get(), where, newest_format);
   // One operation, one byte string: anything the encoder would write differently is refused.
   if (encode(op) != bytes) throw Error(Errc::corrupt, where + ": operation is not canonically encoded");
   return op;

@@ -61,6 +61,12 @@ std::string encode(const Operation& op);
 // and for a scope other than the shared one (scoped sync is not built yet).
 Operation decode(std::string_view bytes, const std::string& where, std::uint8_t newest_format = kOperationFormat);
 
+// As decode, for a body this database already holds, checked when it came
+// (its log, read where a hash chain or the content hash covers it): the
+// canonical re-encoding, which proves that a stranger's bytes are the one
+// encoding, is left out. Any format this ferry reads.
+Operation decode_held(std::string_view bytes, const std::string& where);
+
 // Canonical encoding of a list of values (used for primary keys as lookup keys).
 std::string encode_values(const std::vector<Value>& values);
 std::vector<Value> decode_values(std::string_view bytes, const std::string& where);

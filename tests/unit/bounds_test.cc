@@ -102,7 +102,7 @@ TEST_CASE("an honest crowd's Lamport times pass, and counters past 2^62 are refu
 }
 
 TEST_CASE("a device sealing for ferry 3.x peers refuses a bundle that would widen its clock past what format 1 "
-          "carries; format 2 has no such wall", "[bounds]") {
+          "carries, and format 2 has no such wall", "[bounds]") {
   test::TempDir dir;
   Replica b(dir, "b", kSchema);
   Replica c(dir, "c", kSchema);

@@ -103,8 +103,10 @@ int cmd_status(const std::string& db, bool as_json) {
   for (const auto& p : s.peers) {
     std::cout << "  " << device_label(p.id, p.name) << (p.is_self ? "  (this device)" : "") << "  has up to "
               << p.head << "; " << trust_words(p);
-    if (p.announced) std::cout << "; announced " << p.announced->get(s.device) << " of ours at " << iso_time(p.announced_ms);
-    if (p.exported) std::cout << "; last export to it " << iso_time(p.exported_ms);
+    // Only what a peer said and what went to it: nothing of the kind is kept about this device itself.
+    if (p.announced && p.announced_ms > 0 && !p.is_self)
+      std::cout << "; announced " << p.announced->get(s.device) << " of ours at " << iso_time(p.announced_ms);
+    if (p.exported && p.exported_ms > 0 && !p.is_self) std::cout << "; last export to it " << iso_time(p.exported_ms);
     std::cout << "\n";
   }
   return kOk;
