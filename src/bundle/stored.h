@@ -10,8 +10,8 @@
 //                       array[ array(2)[uint chain, uint seq] ] deps (chain numbers ascending),
 //                       uint table, array[value] key, uint kind,
 //                       array[ array(2)[uint column, value] ] columns (column numbers ascending) ]
-// stored1 := array(2) [ nil, bin body ]   a format 1 operation (a chain begun
-//                                         before 4.0): its canonical body
+// stored1 := array(2) [ nil, bin body ]   a format 1 operation (sealed before
+//                                         4.0, or for ferry 3.x): its canonical body
 //                                         without prev_hash, as in 3.0
 //
 // lamport = previous lamport + lamport_step (step ≥ 1: Lamport times grow

@@ -167,21 +167,25 @@ std::string stray_index_row(sql::Database& db, const replica::Devices& devices) 
   const replica::Devices& all = devices;
   Store store(db, all);
   auto rows = db.prepare("SELECT chain, dep, seq, dep_seq FROM ferry_deps ORDER BY chain, seq");
+  Operation op;  // The operation the rows before were of: one decoding for all the rows at it.
+  std::pair<std::int64_t, std::uint64_t> decoded{0, 0};
   while (rows.step()) {
     const auto chain = all.all().find(rows.integer(0)), dep = all.all().find(rows.integer(1));
     const auto seq = static_cast<std::uint64_t>(rows.integer(2)), dep_seq = static_cast<std::uint64_t>(rows.integer(3));
     const std::string what = "the causal index row for operation " + std::to_string(seq) + " of device number " +
                              std::to_string(rows.integer(0)) + " (ferry_deps was edited behind ferry's back)";
     if (chain == all.all().end() || dep == all.all().end()) return what + " names no known device";
-    const auto body = store.body(chain->second.id, seq);
-    if (!body && seq <= chain->second.base_seq) continue;  // A snapshot's: the base vouches for what it says.
-    if (!body) return what + " names an operation the database does not hold";
-    Operation op;
-    try {
-      op = decode(*body, "operation " + std::to_string(seq) + " of " + chain->second.id.to_string(),
-                  kNewestOperationFormat);
-    } catch (const Error& e) {
-      return e.what();
+    if (decoded != std::make_pair(rows.integer(0), seq)) {
+      const auto body = store.body(chain->second.id, seq);
+      if (!body && seq <= chain->second.base_seq) continue;  // A snapshot's: the base vouches for what it says.
+      if (!body) return what + " names an operation the database does not hold";
+      try {
+        op = decode(*body, "operation " + std::to_string(seq) + " of " + chain->second.id.to_string(),
+                    kNewestOperationFormat);
+      } catch (const Error& e) {
+        return e.what();
+      }
+      decoded = {rows.integer(0), seq};
     }
     if (op.clock.get(dep->second.id) != dep_seq)
       return what + " says it had seen operation " + std::to_string(dep_seq) + " of " + dep->second.id.to_string() +
