@@ -94,7 +94,11 @@ struct Merger::Impl {
     if (it != writes.end()) return it->second;
     const std::string table = sql::quote_identifier(t.name);
     std::string text;
-    if (kind == 'D') {
+    if (kind == 'R') {  // Back to the column's default: positions holds one column.
+      const std::string& column = t.columns[static_cast<std::size_t>(positions.at(0))];
+      text = "UPDATE " + table + " SET " + sql::quote_identifier(column) + "=(" + default_of(t, column) + ")" +
+             where_key(t, 1);
+    } else if (kind == 'D') {
       text = "DELETE FROM " + table + where_key(t, 1);
     } else if (kind == 'I') {
       // An upsert on the primary key only. Never INSERT OR REPLACE: REPLACE silently
@@ -118,6 +122,15 @@ struct Merger::Impl {
       text = "UPDATE " + table + " SET " + sets + where_key(t, static_cast<int>(positions.size()) + 1);
     }
     return writes.emplace(key, db.prepare(text, true)).first->second;
+  }
+
+  // The SQL text of `column`'s DEFAULT clause, or NULL without one.
+  std::string default_of(const capture::TrackedTable& t, const std::string& column) {
+    auto st = db.prepare("SELECT dflt_value FROM pragma_table_xinfo(?) WHERE name = ?");
+    st.bind(1, std::string_view(t.name));
+    st.bind(2, std::string_view(column));
+    if (st.step() && !st.is_null(0)) return st.text(0);
+    return "NULL";
   }
 
   // Runs a write to an application table. A constraint failure (UNIQUE on another
@@ -169,15 +182,16 @@ struct Merger::Impl {
     std::vector<int> positions;
     std::vector<const Value*> values;  // Into op, or into `held`.
     std::vector<Value> held;           // Winners' values from other operations.
+    std::vector<int> defaults;         // Columns no operation held writes, or whose winner is a delete.
     positions.reserve(t.columns.size());
     values.reserve(t.columns.size());
     held.reserve(t.columns.size());    // Never reallocates: `values` may point into it.
     auto add_winner = [&](int position) {
       const std::string& column = t.columns[static_cast<std::size_t>(position)];
       const Frontier* f = meta.find(column);
-      if (f == nullptr || f->empty()) return;
+      // No write held, or a delete won: the column holds its default.
+      if (f == nullptr || f->empty() || winner(*f)->removes) return defaults.push_back(position);
       const Stamp& w = *winner(*f);
-      if (w.removes) return;  // The winner is a delete: the column keeps its default.
       // Another operation's value is copied: reading a further winner may evict it from `decoded`.
       const Operation& source = operation(w, op);
       const Value& v = carried(source, column);
@@ -198,18 +212,33 @@ struct Merger::Impl {
       auto& st = write_statement(t, 'I', positions);
       for (std::size_t i = 0; i < values.size(); ++i) st.bind_view(static_cast<int>(i + 1), *values[i]);
       run_write(st, op);
+      reset_to_default(t, op, defaults);  // An upsert leaves them as they were.
       return;
     }
     for (const std::string* column : changed) {
       const int p = column == &kExistence ? -1 : t.position(*column);
       if (p >= 0 && static_cast<std::size_t>(key_index(p)) == t.key_positions.size()) add_winner(p);
     }
+    reset_to_default(t, op, defaults);
     if (values.empty()) return;
     auto& st = write_statement(t, 'U', positions);
     int param = 1;
     for (const Value* v : values) st.bind_view(param++, *v);
     for (const auto& k : op.key) st.bind_view(param++, k);
     run_write(st, op);
+  }
+
+  // A column of a row that exists, that no operation held wrote (an insert
+  // made before the column was added; writes forgotten, identity/forget.h) or
+  // whose winner is a delete (a concurrent insert won existence without
+  // writing it, §8), holds its DEFAULT, whatever it held before: the row stays
+  // a function of the operations applied.
+  void reset_to_default(const capture::TrackedTable& t, const Operation& op, const std::vector<int>& columns) {
+    for (int p : columns) {
+      auto& st = write_statement(t, 'R', {p});
+      for (std::size_t i = 0; i < op.key.size(); ++i) st.bind_view(static_cast<int>(i + 1), op.key[i]);
+      run_write(st, op);
+    }
   }
 
   // Brings the open conflict records of one cell in line with its frontier.

@@ -176,3 +176,33 @@ TEST_CASE("an operation b follows by clock waits on a device that never held the
   same_everywhere({&a, &b, &fresh});
   CHECK(items(a) == "1|'real'\n3|'real'\n7|'b''s own'\n");
 }
+
+// Found by the convergence property (FERRY_SEED=757630477). After a chain is
+// forgotten, b's delete, made when it held the impostor's operation 1 of a,
+// follows a's own operation 1 by its clock, an update that b's delete never
+// saw. Applied in either order, the name's frontier ends as b's delete alone,
+// while fresh's later insert keeps the row: the name holds its DEFAULT on
+// every replica, not whatever the last write there happened to leave.
+TEST_CASE("a column whose winner is a delete, in a row an insert keeps, holds its default whatever the order",
+          "[trust][impostor][merge]") {
+  test::TempDir dir;
+  Replica a(dir, "a", kSchema), b(dir, "b", kSchema), fresh(dir, "fresh", kSchema);
+  const std::string a_id = a.engine.device_id().to_string();
+  Impostor impostor(dir, a);
+  impostor.replica.sql("INSERT INTO items VALUES(99, 'forged')");
+  (void)b.engine.import_bundle(impostor.bundle(dir));
+  b.sql("INSERT INTO items VALUES(1, 'b')");
+  b.sql("DELETE FROM items WHERE id = 1");  // Lamport time 3; its clock names a's 1.
+  for (int i = 50; i < 54; ++i) fresh.sql("INSERT INTO items VALUES(" + std::to_string(i) + ", 'filler')");
+  fresh.sql("INSERT INTO items VALUES(1, 'fresh')");  // Lamport time 5: wins the row's existence.
+  test::exchange(fresh, a, dir);
+  a.sql("UPDATE items SET name = 'a' WHERE id = 1");  // a's own operation 1, after fresh's insert.
+  (void)b.engine.trust_add(a_id, a.engine.public_key(), "", /*forget_held=*/true);
+
+  test::exchange(fresh, b, dir);  // b: its delete, fresh's insert, then a's update, late.
+  test::exchange(a, b, dir);
+  test::exchange(b, fresh, dir);  // fresh and a: the update, then b's delete.
+  test::exchange(b, a, dir);
+  same_everywhere({&a, &b, &fresh});
+  CHECK(items(a) == "1|NULL\n50|'filler'\n51|'filler'\n52|'filler'\n53|'filler'\n");
+}
