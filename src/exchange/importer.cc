@@ -54,15 +54,15 @@ bool Importer::ready(const Operation& op) const {
 
 std::string Importer::impossible(const Operation& op) const {
   if (op.format < 2) return {};  // Bounded by the bundle's reader, from the whole clock it carries.
-  const std::string what = "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string();
+  const auto what = [&] { return "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string(); };
   if (op.lamport > s_.lamport + 1)
-    return what + " has Lamport time " + std::to_string(op.lamport) + ", more than one past " +
+    return what() + " has Lamport time " + std::to_string(op.lamport) + ", more than one past " +
            std::to_string(s_.lamport) + ", the greatest of the operations it follows (all held here): no device "
            "could have sealed it";
   for (const auto& [device, seq] : op.clock.entries()) {
     const std::uint64_t before = s_.log.clock_entry(op.origin, op.seq - 1, device);
     if (seq <= before)
-      return what + " says it newly follows operation " + std::to_string(seq) + " of device " + device.to_string() +
+      return what() + " says it newly follows operation " + std::to_string(seq) + " of device " + device.to_string() +
              ", but the operation before it in its chain already followed operation " + std::to_string(before);
   }
   return {};
