@@ -49,6 +49,18 @@ cp "$out/snapshot.ferry" "$seeds/snapshot.ferry"
 import_into_new c "$out/snapshot.ferry"
 rows_of c > "$out/snapshot.expected"
 "$ferry" export "$work/b.db" --peer example-a --encrypt-for example-a -o "$seeds/encrypted.ferry" >/dev/null
+# 4.1: e holds a's operations 1-6 and says so in a bundle for a; a's next
+# bundle for e is written against it: its clock names only a's own entry.
+import_into_new e "$out/basic.ferry"
+"$ferry" export "$work/e.db" --peer example-a -o "$work/e-for-a.ferry" >/dev/null
+"$ferry" import "$work/a.db" "$work/e-for-a.ferry" >/dev/null
+sqlite3 "$work/a.db" "UPDATE items SET name = 'addressed' WHERE id = 2;"
+e_id=$("$ferry" status "$work/e.db" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["device"]["id"])')
+"$ferry" export "$work/a.db" --peer "$e_id" -o "$out/addressed.ferry" >/dev/null   # operation 7 only: needs 1-6 first
+cp "$out/addressed.ferry" "$seeds/"
+import_into_new f "$out/basic.ferry"
+"$ferry" import "$work/f.db" "$out/addressed.ferry" >/dev/null
+rows_of f > "$out/addressed.expected"
 echo "wrote $(ls "$seeds")"
 
 seeds=tests/fuzz/corpus/fingerprint

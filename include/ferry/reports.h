@@ -168,7 +168,15 @@ struct BundleInfo {
   DeviceId exporter;
   std::string exporter_name;
   std::int64_t created_ms = 0;
-  VectorClock clock;                // The exporter's full clock when it wrote the bundle.
+  VectorClock clock;                // The exporter's full clock when it wrote the bundle, but:
+  // 4.1 (bundle_format/README.md §4): the device the bundle was written for,
+  // and the bundle, by id, in which that device announced the clock `clock`
+  // is written against. With a reference, `clock` holds only the exporter's
+  // entries that differ from that clock (always the addressee's own), and
+  // `clock_dropped` the devices that clock names of which the exporter holds nothing.
+  std::optional<DeviceId> addressee;
+  std::optional<OperationId> reference;
+  std::vector<DeviceId> clock_dropped;
   std::vector<SeqRange> ranges;     // Operations carried, per origin device.
   std::vector<Hash> prerequisites;  // Per range: the hash the range continues from (zeros for seq 1).
   std::vector<Hash> last_hashes;    // Per range: the hash of its last operation.

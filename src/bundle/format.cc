@@ -11,10 +11,11 @@
 namespace ferry::bundle {
 namespace {
 
-// The 4.0 header (format4.md §5): 3.0's with chains by number.
+// The 4.0 header (format4.md §5): 3.0's with chains by number; in 4.1, with
+// the addressee and the reference the clock is written against last.
 std::string encode_header4(const BundleInfo& info, const Chains& chains) {
   log::Encoder e;
-  e.array(15);
+  e.array(info.format_minor >= 1 ? 17 : 15);
   e.str("ferry-bundle");
   e.uint(info.format_major);
   e.uint(info.format_minor);
@@ -24,7 +25,7 @@ std::string encode_header4(const BundleInfo& info, const Chains& chains) {
   e.integer(info.created_ms);
   e.str(info.snapshot ? "snapshot" : "delta");
   std::string out = e.take();
-  out += encode_numbered_clock(info.clock, chains);
+  out += encode_numbered_clock(info, chains);
   e.array(chains.devices.size());
   for (const auto& device : chains.devices) {
     e.array(2);
@@ -54,6 +55,12 @@ std::string encode_header4(const BundleInfo& info, const Chains& chains) {
   e.uint(info.operations);
   e.bin(info.signer_key.data(), 32);
   e.bin(info.exporter_box_key.data(), 32);
+  if (info.format_minor >= 1) {
+    if (!info.addressee) throw Error(Errc::internal, "a 4.1 bundle without an addressee");
+    e.bin(info.addressee->bytes.data(), 16);
+    if (info.reference) e.bin(info.reference->bytes.data(), 16);
+    else e.nil();
+  }
   e.append_to(out);
   return out;
 }
@@ -63,6 +70,7 @@ std::string encode_header4(const BundleInfo& info, const Chains& chains) {
 Chains Chains::of(const BundleInfo& info, const std::vector<DeviceId>& also) {
   Chains chains{also};
   for (const auto& [device, seq] : info.clock.entries()) chains.devices.push_back(device);
+  for (const DeviceId& device : info.clock_dropped) chains.devices.push_back(device);
   for (const auto& r : info.ranges) chains.devices.push_back(r.device);
   std::sort(chains.devices.begin(), chains.devices.end());
   chains.devices.erase(std::unique(chains.devices.begin(), chains.devices.end()), chains.devices.end());
@@ -81,15 +89,20 @@ std::string encode_causal_row(std::uint64_t chain, std::uint64_t dep, std::uint6
   return e.take();
 }
 
-std::string encode_numbered_clock(const VectorClock& clock, const Chains& chains) {
+std::string encode_numbered_clock(const BundleInfo& info, const Chains& chains) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> entries;  // (chain, seq); seq 0: dropped.
+  entries.reserve(info.clock.entries().size() + info.clock_dropped.size());
+  for (const auto& [device, seq] : info.clock.entries()) entries.emplace_back(chains.number(device), seq);
+  for (const DeviceId& device : info.clock_dropped) entries.emplace_back(chains.number(device), 0);
+  std::sort(entries.begin(), entries.end());  // By number: device order.
   log::Encoder e;
-  e.array(clock.entries().size());
-  for (const auto& [device, seq] : clock.entries()) {  // By device: the chains' numbering order.
-    const std::uint64_t number = chains.number(device);
-    if (number == 0) throw Error(Errc::internal, "the bundle's clock names a chain it does not number");
+  e.array(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].first == 0 || (i > 0 && entries[i].first == entries[i - 1].first))
+      throw Error(Errc::internal, "the bundle's clock names a chain it does not number, or one twice");
     e.array(2);
-    e.uint(number);
-    e.uint(seq);
+    e.uint(entries[i].first);
+    e.uint(entries[i].second);
   }
   return e.take();
 }

@@ -12,13 +12,15 @@ namespace ferry::bundle {
 
 extern const char* const kSchemaSql;             // bundle_format/schema.sql (2.0, 3.0), embedded at build time.
 extern const char* const kSchema4Sql;            // bundle_format/schema4.sql (4.0).
+extern const char* const kSchema41Sql;           // bundle_format/schema4.1.sql: what 4.1 adds to 4.0.
 constexpr std::uint32_t kFormatMajor = 4;        // The newest read; readers refuse a greater major version.
 constexpr std::uint32_t kExportFormatMajor = 4;  // What export writes.
 constexpr std::uint32_t kOldestFormatMajor = 2;  // The oldest still read (2.0 stored whole bodies).
 // Additions within a major version. A 3.x reader ignores them; from 4.0 on, a
 // minor version adds tables, and a reader refuses, as newer, a bundle with
-// tables it does not know (format4.md §5).
-constexpr std::uint32_t kFormatMinor = 0;
+// tables it does not know (format4.md §5). 4.1 adds ferry_addressee; the
+// writer writes 4.1 for a bundle written for a device (4.0 otherwise).
+constexpr std::uint32_t kFormatMinor = 1;
 // 4.0 on: the most chains a bundle may number (ferry_chains), beyond any fleet.
 constexpr std::size_t kMaxChains = log::kMaxChains;
 constexpr std::int32_t kApplicationId = 0x46525259;  // "FRRY" at offset 68 of the SQLite header.
@@ -35,7 +37,7 @@ inline bool bodies_carry_links(const BundleInfo& info) { return info.snapshot ||
 struct Chains {
   std::vector<DeviceId> devices;  // Number i + 1 at index i, in byte order.
 
-  // Every device the clock or a range of `info` names, and `also`: chains
+  // Every device the clock (with clock_dropped) or a range of `info` names, and `also`: chains
   // only the deps of operations carried name (a relay's pending operations
   // may follow chains it does not hold).
   static Chains of(const BundleInfo& info, const std::vector<DeviceId>& also = {});
@@ -47,8 +49,9 @@ struct Chains {
 // but the hash itself, the ranges and the tables; from 4.0 on also the chains
 // (see the spec, "Content hash").
 std::string encode_header(const BundleInfo& info, const Chains& chains = {});
-// A 4.0 clock: array[ array(2)[uint chain, uint seq] ], chains ascending.
-std::string encode_numbered_clock(const VectorClock& clock, const Chains& chains);
+// A 4.0 clock: array[ array(2)[uint chain, uint seq] ], chains ascending; in
+// 4.1, against a reference, with seq 0 for each of info.clock_dropped.
+std::string encode_numbered_clock(const BundleInfo& info, const Chains& chains);
 // One row of a 4.0 snapshot's ferry_deps as its content hash covers it:
 // array(4)[uint chain, uint dep, uint seq, uint dep_seq].
 std::string encode_causal_row(std::uint64_t chain, std::uint64_t dep, std::uint64_t seq, std::uint64_t dep_seq);

@@ -4,9 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
+#include <map>
 
 #include "bundle/format.h"
 #include "ferry/error.h"
@@ -139,36 +140,41 @@ void Reader::check_schema() {
   const char* query = "SELECT type, name, tbl_name, ifnull(sql, '') FROM sqlite_schema ORDER BY type, name";
   sql::Database reference(":memory:", sql::Database::Mode::create);
   const bool four = info_.format_major >= 4;
-  reference.exec(four ? kSchema4Sql : kSchemaSql);
-  auto expected = reference.prepare(query);
-  auto actual = db_->prepare(query);
-  // From 4.0 on, a minor version adds tables: a bundle that says it is newer is refused as newer, not as damaged.
-  auto refuse_if_newer = [&] {
-    if (!four) return;
-    std::int64_t minor = 0;
+  // From 4.0 on, a minor version adds tables: 4.1 adds ferry_reference.
+  std::int64_t minor = 0;
+  if (four) {
     try {
       auto m = db_->prepare("SELECT format_minor FROM ferry_bundle");
-      if (!m.step() || m.column_type(0) != SQLITE_INTEGER) return;
-      minor = m.integer(0);
+      if (m.step() && m.column_type(0) == SQLITE_INTEGER) minor = m.integer(0);
     } catch (const Error&) {
-      return;  // No such table or column: damage, as the caller says.
+      // No such table or column: damage, which the comparison below names.
     }
-    if (minor > static_cast<std::int64_t>(kFormatMinor))
+  }
+  reference.exec(four ? kSchema4Sql : kSchemaSql);
+  if (four && minor >= 1) reference.exec(kSchema41Sql);
+  auto expected = reference.prepare(query);
+  auto actual = db_->prepare(query);
+  // A bundle that says it is newer is refused as newer, not as damaged.
+  auto refuse_if_newer = [&] {
+    if (four && minor > static_cast<std::int64_t>(kFormatMinor))
       throw Error(Errc::refused, path_ + ": uses bundle format 4." + std::to_string(minor) + ", with tables this ferry "
                                      "does not know (it reads up to 4." + std::to_string(kFormatMinor) + "): upgrade ferry to import it");
   };
-  for (;;) {
-    const bool e = expected.step(), a = actual.step();
-    if (!e && !a) return;
-    const bool differs = !a || !e || actual.text(0) != expected.text(0) || actual.text(1) != expected.text(1) ||
-                         actual.text(2) != expected.text(2) || actual.text(3) != expected.text(3);
-    if (!differs) continue;
-    refuse_if_newer();
-    if (!a) throw Error(Errc::corrupt, path_ + ": lacks the " + expected.text(0) + " " + expected.text(1));
-    throw Error(Errc::corrupt, path_ + ": holds a schema object a bundle may not have: " + printable(actual.text(0)) + " '" +
-                                     printable(actual.text(1)) + "' (a bundle holds exactly the tables of bundle_format/" +
-                                     (four ? "schema4.sql" : "schema.sql") + ")");
+  // Every object by (type, name): what is missing is named as missing, what is extra or different as such.
+  std::map<std::pair<std::string, std::string>, std::string> want, have;
+  while (expected.step()) want[{expected.text(0), expected.text(1)}] = expected.text(2) + "\n" + expected.text(3);
+  while (actual.step()) have[{actual.text(0), actual.text(1)}] = actual.text(2) + "\n" + actual.text(3);
+  if (want == have) return;
+  refuse_if_newer();
+  for (const auto& [object, sql] : have) {
+    const auto w = want.find(object);
+    if (w == want.end() || w->second != sql)
+      throw Error(Errc::corrupt, path_ + ": holds a schema object a bundle may not have: " + printable(object.first) +
+                                     " '" + printable(object.second) + "' (a bundle holds exactly the tables of bundle_format/" +
+                                     (!four ? "schema.sql" : minor >= 1 ? "schema4.sql and schema4.1.sql" : "schema4.sql") + ")");
   }
+  for (const auto& [object, sql] : want)
+    if (!have.count(object)) throw Error(Errc::corrupt, path_ + ": lacks the " + object.first + " " + object.second);
 }
 
 void Reader::check_operation(const Operation& op, const DeviceId& origin, std::uint64_t seq, const Hash& prev,

@@ -35,11 +35,19 @@ void Reader::read_manifest4() {
     fail("manifest and header disagree on the format version");
   const auto minor = int_of(m, 1, "format_minor");
   if (minor < 0 || minor > 0xffff) fail("has an invalid format_minor");
-  info_.format_minor = static_cast<std::uint32_t>(minor);  // Its schema is 4.0's, so it adds nothing this reader needs.
+  info_.format_minor = static_cast<std::uint32_t>(minor);  // Its tables are checked (check_schema()).
   read_common(m, 2);
   const Bytes clock = blob_of(m, 7, 0, "clock");
   read_totals(m, 8);
   if (m.step()) fail("has more than one manifest row");
+  if (minor >= 1) {  // 4.1: who it is for, and what its clock is written against.
+    auto a = db_->prepare("SELECT device, reference FROM ferry_addressee");
+    if (!a.step()) fail("says it is format 4.1 but names no addressee (ferry_addressee is empty)");
+    std::memcpy(info_.addressee.emplace().bytes.data(), blob_of(a, 0, 16, "addressee.device").data(), 16);
+    if (!a.is_null(1)) std::memcpy(info_.reference.emplace().bytes.data(), blob_of(a, 1, 16, "addressee.reference").data(), 16);
+    if (a.step()) fail("has more than one addressee row");
+    if (info_.snapshot) fail("is a snapshot with an addressee: a snapshot is for whoever starts from it");
+  }
 
   auto c = db_->prepare("SELECT number, device, scope FROM ferry_chains ORDER BY number");
   while (c.step()) {
@@ -72,8 +80,10 @@ void Reader::read_manifest4() {
     if (chain <= previous || chain > chains_.devices.size())
       log::bad(where, "clock chain", "a chain the bundle numbers, in ascending order");
     const std::uint64_t seq = log::get_uint(entry.ptr[1], where, "clock seq");
-    if (seq == 0 || seq > log::kMaxCounter) log::bad(where, "clock seq", "between 1 and 2^62");
-    info_.clock.set(chains_.devices[chain - 1], seq);
+    if (seq > log::kMaxCounter || (seq == 0 && !info_.reference))
+      log::bad(where, "clock seq", info_.reference ? "between 0 and 2^62" : "between 1 and 2^62");
+    if (seq == 0) info_.clock_dropped.push_back(chains_.devices[chain - 1]);  // In device order.
+    else info_.clock.set(chains_.devices[chain - 1], seq);
     named_[chain] = true;
     previous = chain;
   }

@@ -58,6 +58,7 @@ void Writer::start() {
             " PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=" +
             std::to_string(info_.format_major));
   db_->exec(four ? kSchema4Sql : kSchemaSql);
+  if (four && info_.format_minor >= 1) db_->exec(kSchema41Sql);
   db_->exec("BEGIN");
   if (four) start4();  // The chains, by which 4.0's ranges name their devices.
   auto ranges = db_->prepare("INSERT INTO ferry_ranges VALUES(?, ?, ?, ?, ?, ?, ?)");
@@ -146,7 +147,7 @@ BundleInfo Writer::finish() {
   info_.signature = signer_.sign(bundle_message(info_.content_hash));
   writing(target_, [&] {
     if (ops_) ops_->flush();
-    write_manifest(info_.format_major >= 4 ? encode_numbered_clock(info_.clock, chains_) : log::encode_clock(info_.clock));
+    write_manifest(info_.format_major >= 4 ? encode_numbered_clock(info_, chains_) : log::encode_clock(info_.clock));
     db_->exec("COMMIT");
   });
   return closed();

@@ -29,6 +29,13 @@ void Writer::start4() {
     chains.bind(1, static_cast<std::int64_t>(i + 1)).bind_blob(2, chains_.devices[i].bytes.data(), 16);
     chains.run();
   }
+  if (info_.format_minor >= 1) {  // 4.1: who it is for, and what its clock is written against.
+    auto addressee = db_->prepare("INSERT INTO ferry_addressee VALUES(?, ?)");
+    addressee.bind_blob(1, info_.addressee->bytes.data(), 16);
+    if (info_.reference) addressee.bind_blob(2, info_.reference->bytes.data(), 16);
+    else addressee.bind_null(2);
+    addressee.run();
+  }
 }
 
 void Writer::add4(const DeviceId& origin, std::uint64_t seq, std::string_view body) {

@@ -8,6 +8,7 @@
 #include "exchange/pending.h"
 #include "log/codec.h"
 #include "log/peer_clocks.h"
+#include "replica/meta.h"
 #include "util/uuid.h"
 
 namespace ferry::exchange {
@@ -171,10 +172,14 @@ std::pair<DeviceId, PublicKey> recipient(session::Session& s, trust::Store& stor
 
 // Chains that only the deps of the operations going out name, neither the
 // clock nor a range: those a relay's pending operations follow without this
-// database holding them, and those this database forgot (identity/forget.h)
-// or moved to a new identity, whose heads went back to 0 here. Nothing is read
-// unless there are such operations: pending ones going out, or held ones that
-// the causal index says follow a chain with no head here.
+// database holding them; those this database forgot (identity/forget.h) and
+// holds nothing of now; and, in a bundle written against a reference, whose
+// clock names only what differs from it, any chain the deps of a held
+// operation name. (A held operation names no other chain with no head here:
+// it was applied with what it follows held, and only forgetting removes
+// operations others follow; identity/reidentify.h moves only those that never
+// left.) The causal index says which held operations have deps: one row
+// where their clocks grew.
 std::vector<DeviceId> named_beyond(session::Session& s, const ExportPlan& plan) {
   const BundleInfo& info = plan.info;
   const bundle::Chains known = bundle::Chains::of(info);
@@ -185,25 +190,36 @@ std::vector<DeviceId> named_beyond(session::Session& s, const ExportPlan& plan) 
     for (const auto& entry : op.clock.entries())
       if (known.number(entry.first) == 0) out.insert(entry.first);
   };
-  bool headless = false;
-  for (const auto& entry : s.devices.all()) headless = headless || entry.second.head_seq == 0;
-  auto following = s.db.prepare("SELECT DISTINCT seq FROM ferry_deps WHERE chain=? AND seq BETWEEN ? AND ? AND dep IN "
-                                "(SELECT no FROM ferry_devices WHERE head_seq=0) ORDER BY seq");
+  std::vector<std::int64_t> headless;  // Forgotten chains with nothing held now.
+  for (const auto& entry : replica::forgotten(s.db))
+    if (const replica::Device* d = s.devices.find(entry.first); d != nullptr && d->head_seq == 0) headless.push_back(d->no);
+  const bool every_dep = info.reference.has_value();
+  auto with_deps = s.db.prepare("SELECT DISTINCT seq FROM ferry_deps WHERE chain=? AND seq BETWEEN ? AND ?");
+  auto following = s.db.prepare("SELECT seq FROM ferry_deps WHERE chain=? AND dep=? AND seq BETWEEN ? AND ?");
   auto held_ops = [&](const replica::Device& d, std::uint64_t first, std::uint64_t last) {
-    following.bind(1, d.no).bind(2, static_cast<std::int64_t>(first)).bind(3, static_cast<std::int64_t>(last));
-    while (following.step())
-      if (const auto body = s.log.body(d.id, static_cast<std::uint64_t>(following.integer(0)))) note_deps(*body);
-    following.reset();
+    std::set<std::uint64_t> seqs;
+    if (every_dep) {
+      with_deps.bind(1, d.no).bind(2, static_cast<std::int64_t>(first)).bind(3, static_cast<std::int64_t>(last));
+      while (with_deps.step()) seqs.insert(static_cast<std::uint64_t>(with_deps.integer(0)));
+      with_deps.reset();
+    }
+    for (std::int64_t dep : every_dep ? std::vector<std::int64_t>{} : headless) {
+      following.bind(1, d.no).bind(2, dep).bind(3, static_cast<std::int64_t>(first)).bind(4, static_cast<std::int64_t>(last));
+      while (following.step()) seqs.insert(static_cast<std::uint64_t>(following.integer(0)));
+      following.reset();
+    }
+    for (std::uint64_t seq : seqs)
+      if (const auto body = s.log.body(d.id, seq)) note_deps(*body);
   };
   for (const SeqRange& r : info.ranges) {
     const replica::Device& d = *s.devices.find(r.device);
     const std::uint64_t held = std::min(r.last, d.head_seq);
-    if (headless && r.first <= held) held_ops(d, r.first, held);
+    if ((every_dep || !headless.empty()) && r.first <= held) held_ops(d, r.first, held);
     if (r.last > held)  // From where the range starts, which may be inside the pending run.
       for_each_pending_run(s.db, r.device, std::max(held, r.first - 1), r.last, true,
                            [&](std::uint64_t, std::string_view, std::string_view body) { note_deps(body); });
   }
-  if (headless)
+  if (!headless.empty())
     for (const auto& [origin, seq] : plan.snapshot) held_ops(*s.devices.find(origin), seq, seq);
   if (info.snapshot && info.format_major >= 4) {  // Its causal rows (export.cc) name chains too.
     auto deps = s.db.prepare("SELECT DISTINCT dep FROM ferry_deps");
@@ -211,6 +227,27 @@ std::vector<DeviceId> named_beyond(session::Session& s, const ExportPlan& plan) 
       if (const DeviceId& id = s.devices.by_no(deps.integer(0)).id; known.number(id) == 0) out.insert(id);
   }
   return std::vector<DeviceId>(out.begin(), out.end());
+}
+
+// 4.1 (bundle_format/README.md §4): a bundle for a peer names it; and when
+// the peer's last announcement here is exactly the clock of one bundle it
+// wrote for this device (which it keeps, log/peer_clocks.h), the bundle is
+// written against it: its clock says only what differs, and always the peer's
+// own entry (the peer checks it against its own chain, identity/identity.h).
+void write_against_announcement(session::Session& s, ExportPlan& plan) {
+  plan.info.format_minor = 1;
+  plan.info.addressee = plan.peer->id;
+  const auto reference = log::stored_reference(s.db, "announced_clock", plan.peer->no);
+  if (!reference) return;
+  const VectorClock announced = log::stored_clock(s.db, "announced_clock", plan.peer->no);
+  BundleInfo& info = plan.info;
+  VectorClock differs;
+  for (const auto& [device, seq] : info.clock.entries())
+    if (announced.get(device) != seq || device == plan.peer->id) differs.set(device, seq);
+  for (const auto& entry : announced.entries())
+    if (info.clock.get(entry.first) == 0) info.clock_dropped.push_back(entry.first);
+  info.clock = std::move(differs);
+  info.reference = reference;
 }
 
 }  // namespace
@@ -238,7 +275,7 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
     throw Error(Errc::invalid_argument, "bundle format " + std::to_string(options.format) + " cannot be written: this ferry "
                                         "writes format 4, and format 3 for peers still running ferry 3.x");
   info.format_major = options.format ? options.format : bundle::kExportFormatMajor;
-  info.format_minor = bundle::kFormatMinor;
+  info.format_minor = 0;  // 4.1 only with a reference (write_against_announcement()).
   info.bundle_id = util::make_uuid_v7(util::now_ms());
   info.exporter = s.self;
   info.exporter_name = self_name;
@@ -253,6 +290,8 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
   }
   sign_ranges(s, store, keys, info);
   info.tables = known_tables(s.tables, s.db);
+  plan.whole_clock = info.clock;
+  if (!options.snapshot && plan.peer != nullptr && info.format_major >= 4) write_against_announcement(s, plan);
   plan.also_named = named_beyond(s, plan);
   return plan;
 }

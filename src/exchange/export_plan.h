@@ -17,6 +17,7 @@ namespace ferry::exchange {
 
 struct ExportPlan {
   BundleInfo info;          // The header, ranges and signatures, before the writer adds its counts.
+  VectorClock whole_clock;  // This database's clock: info.clock may hold only what differs from a reference.
   OperationKeys snapshot;   // A snapshot's operations; empty for a delta.
   // Chains only the deps of the operations going out name (bundle::Chains::of).
   std::vector<DeviceId> also_named;

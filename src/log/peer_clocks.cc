@@ -188,12 +188,28 @@ VectorClock stored_clock(sql::Database& db, const char* column, std::int64_t dev
 }
 
 void store_clock(sql::Database& db, const char* clock_column, const char* ms_column, std::int64_t device_no,
-                 const VectorClock& clock) {
+                 const VectorClock& clock, const std::optional<OperationId>& bundle) {
   const std::string enc = encode_kept(db, clock, Numbers(db));
   auto st = db.prepare(std::string("UPDATE ferry_devices SET ") + clock_column + "=?, " + ms_column + "=? WHERE no=?");
   st.bind_blob(1, enc.data(), enc.size()).bind(2, util::now_ms()).bind(3, device_no);
   st.run();
   drop_unused_bases(db);
+  auto ref = db.prepare(bundle ? "INSERT OR REPLACE INTO ferry_peer_refs VALUES(?, ?, ?)"
+                               : "DELETE FROM ferry_peer_refs WHERE device=? AND kind=?");
+  ref.bind(1, device_no).bind(2, std::string_view(clock_column));
+  if (bundle) ref.bind_blob(3, bundle->bytes.data(), 16);
+  ref.run();
+}
+
+std::optional<OperationId> stored_reference(sql::Database& db, const char* column, std::int64_t device_no) {
+  auto st = db.prepare("SELECT bundle_id FROM ferry_peer_refs WHERE device=? AND kind=?");
+  st.bind(1, device_no).bind(2, std::string_view(column));
+  if (!st.step()) return std::nullopt;
+  const std::string_view id = st.blob_view(0);
+  if (id.size() != 16) throw Error(Errc::corrupt, db.path() + ": ferry_peer_refs holds a malformed bundle id");
+  OperationId out;
+  std::memcpy(out.bytes.data(), id.data(), 16);
+  return out;
 }
 
 std::vector<PeerClocks> all_peer_clocks(sql::Database& db) {
@@ -235,6 +251,7 @@ void forget_in_stored_clocks(sql::Database& db, const DeviceId& device) {
     }
   }
   drop_unused_bases(db);
+  db.exec("DELETE FROM ferry_peer_refs");  // A clock changed may be any of them.
 }
 
 }  // namespace ferry::log

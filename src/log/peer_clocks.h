@@ -15,9 +15,11 @@
 // the one that leaves the fewest entries; a clock whose every delta would
 // hold more than 64 becomes a base of its own; a base no kept clock refers
 // to is deleted. A value kept before, in the codec's clock encoding, is read
-// as it is and kept in this form the next time.
+// as it is and kept in this form the next time. ferry_peer_refs names, for a
+// kept clock that is exactly one bundle's whole clock, that bundle.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "ferry/vector_clock.h"
@@ -28,9 +30,14 @@ namespace ferry::log {
 // The clock kept in `column` (announced_clock, exported_clock) for device
 // `device_no`; empty if none.
 VectorClock stored_clock(sql::Database& db, const char* column, std::int64_t device_no);
-// Keeps `clock` there, and the time now in `ms_column` (announced_ms, exported_ms).
+// Keeps `clock` there, and the time now in `ms_column` (announced_ms,
+// exported_ms). `bundle`: the bundle whose whole clock `clock` is exactly,
+// which a 4.1 bundle may name as its reference (bundle_format/README.md §4);
+// nullopt when it is no one bundle's.
 void store_clock(sql::Database& db, const char* clock_column, const char* ms_column, std::int64_t device_no,
-                 const VectorClock& clock);
+                 const VectorClock& clock, const std::optional<OperationId>& bundle = std::nullopt);
+// The bundle whose whole clock the clock kept in `column` for `device_no` is, if one is.
+std::optional<OperationId> stored_reference(sql::Database& db, const char* column, std::int64_t device_no);
 // Every device's kept clocks, by local device number.
 struct PeerClocks {
   std::int64_t device_no = 0;
@@ -38,7 +45,8 @@ struct PeerClocks {
   std::int64_t announced_ms = 0, exported_ms = 0;
 };
 std::vector<PeerClocks> all_peer_clocks(sql::Database& db);
-// Removes `device`'s entry from every kept clock (its chain was forgotten, identity/forget.h).
+// Removes `device`'s entry from every kept clock (its chain was forgotten,
+// identity/forget.h): no kept clock is then any bundle's.
 void forget_in_stored_clocks(sql::Database& db, const DeviceId& device);
 
 }  // namespace ferry::log

@@ -63,6 +63,11 @@ CREATE TABLE IF NOT EXISTS ferry_deps(
   seq INTEGER NOT NULL,      -- The operation's sequence number.
   dep_seq INTEGER NOT NULL,  -- From this operation on, its origin had seen dep up to dep_seq.
   PRIMARY KEY(chain, dep, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ferry_peer_refs(  -- Bundles whose whole clocks kept clocks are (log/peer_clocks.h).
+  device INTEGER NOT NULL,
+  kind TEXT NOT NULL,        -- 'announced_clock' or 'exported_clock'.
+  bundle_id BLOB NOT NULL,
+  PRIMARY KEY(device, kind)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ferry_peer_bases(  -- Clocks peers' kept clocks are deltas from (log/peer_clocks.h).
   id INTEGER PRIMARY KEY,
   clock BLOB NOT NULL);

@@ -381,6 +381,21 @@ class Scenario {
           (why.find("impersonating") == std::string::npos && why.find("this device's own id") == std::string::npos))
         throw;
     }
+    if (victim_ == nullptr && !restored_) check_announcement(*to, file);
+  }
+
+  // What a device believes an exporter holds (rebuilt, from 4.1 on, from the
+  // bundle its clock is written against) never exceeds what the exporter
+  // holds: a belief beyond it would keep operations from the exporter for good.
+  void check_announcement(test::Replica& to, const std::string& file) {
+    const DeviceId exporter = inspect_bundle(file).exporter;
+    for (auto& r : replicas_) {
+      if (r->engine.device_id() != exporter) continue;
+      for (const PeerInfo& p : to.engine.status().peers)
+        if (p.id == exporter && p.announced && !p.announced->included_in(r->engine.clock()))
+          throw std::runtime_error(to.name + " believes " + r->name + " holds " + p.announced->to_string() +
+                                   ", more than its " + r->engine.clock().to_string());
+    }
   }
 
   void deliver_some() {

@@ -39,7 +39,7 @@ void write_crowd_bundle(const std::string& path, const Crowd& crowd) {
   const Member& exporter = members.front();
   BundleInfo info;
   info.format_major = bundle::kFormatMajor;
-  info.format_minor = bundle::kFormatMinor;
+  info.format_minor = 0;  // 4.0: no reference.
   info.bundle_id = util::make_uuid_v7(now);
   info.exporter = exporter.id;
   info.exporter_name = "crowd";

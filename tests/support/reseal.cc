@@ -65,9 +65,19 @@ void content4(ferry::sql::Database& db, ferry::BundleInfo& info, std::string_vie
     chains.devices.emplace_back();
     copy_blob(c, 0, chains.devices.back().bytes);
   }
+  if (info.format_minor >= 1) {  // 4.1: the addressee and the reference the clock is written against.
+    auto a = db.prepare("SELECT device, reference FROM ferry_addressee");
+    if (a.step()) {
+      copy_blob(a, 0, info.addressee.emplace().bytes);
+      if (!a.is_null(1)) copy_blob(a, 1, info.reference.emplace().bytes);
+    }
+  }
   const auto handle = msgpack::unpack(clock.data(), clock.size());
-  for (const auto& entry : handle.get().as<std::vector<std::vector<std::uint64_t>>>())
-    info.clock.set(chains.devices.at(entry.at(0) - 1), entry.at(1));
+  for (const auto& entry : handle.get().as<std::vector<std::vector<std::uint64_t>>>()) {
+    const DeviceId& device = chains.devices.at(entry.at(0) - 1);
+    if (entry.at(1) == 0) info.clock_dropped.push_back(device);
+    else info.clock.set(device, entry.at(1));
+  }
   auto r = db.prepare("SELECT chain, first_seq, last_seq, prev_hash, last_hash, origin_key, head_signature "
                       "FROM ferry_ranges ORDER BY chain");
   while (r.step()) read_range(r, chains.devices.at(static_cast<std::size_t>(r.integer(0)) - 1), info);

@@ -156,8 +156,8 @@ TEST_CASE("what a newer ferry writes is refused as newer, changing nothing", "[b
               "carries operations of scope 'clinic-7'; this ferry reads only the shared scope: upgrade ferry");
   }
   SECTION("a minor version with a table this ferry does not know") {
-    f.refused(f.tampered("CREATE TABLE ferry_grants(x INTEGER) STRICT; UPDATE ferry_bundle SET format_minor = 1"), Errc::refused,
-              "uses bundle format 4.1, with tables this ferry does not know");
+    f.refused(f.tampered("CREATE TABLE ferry_grants(x INTEGER) STRICT; UPDATE ferry_bundle SET format_minor = 9"), Errc::refused,
+              "uses bundle format 4.9, with tables this ferry does not know");
   }
   SECTION("the same table, in a bundle that does not say it is newer, is damage") {
     f.refused(f.tampered("CREATE TABLE ferry_grants(x INTEGER) STRICT"), Errc::corrupt, "schema object a bundle may not have");
@@ -248,5 +248,47 @@ TEST_CASE("a snapshot carries the causal rows of its chains, each checked before
   }
   SECTION("rows in a delta bundle") {
     refused(copy(f.good, "INSERT INTO ferry_deps VALUES(1, 1, 1, 1)"), "which only a snapshot carries");
+  }
+}
+
+TEST_CASE("a 4.1 bundle names its addressee once, and only a bundle with a reference may say a chain is absent",
+          "[bundle][format4]") {
+  Fixture f;
+  test::exchange(f.b, f.a, f.dir);  // b's bundle for a: a may answer against it.
+  f.good = f.dir.file("for-b.ferry");
+  ExportOptions for_b;
+  for_b.peer = f.b.engine.device_id().to_string();
+  f.a.engine.export_bundle(f.good, for_b);
+  const BundleInfo info = inspect_bundle(f.good);
+  REQUIRE(info.format_minor == 1);
+  REQUIRE(info.reference);
+  REQUIRE(verify_bundle(f.good).ok);
+
+  SECTION("two addressees") {
+    f.refused(f.tampered("INSERT INTO ferry_addressee SELECT * FROM ferry_addressee"), Errc::corrupt,
+              "more than one addressee row");
+  }
+  SECTION("none") {
+    f.refused(f.tampered("DELETE FROM ferry_addressee"), Errc::corrupt, "names no addressee");
+  }
+  SECTION("an addressee id that is not 16 bytes") {
+    f.refused(f.tampered("UPDATE ferry_addressee SET device = X'00'"), Errc::corrupt, "addressee.device");
+  }
+  SECTION("another reference than the one signed") {
+    f.refused(f.tampered("UPDATE ferry_addressee SET reference = zeroblob(16)"), Errc::corrupt, "content hash");
+  }
+  SECTION("a snapshot with an addressee") {
+    f.refused(f.tampered("UPDATE ferry_bundle SET kind = 'snapshot'"), Errc::corrupt, "a snapshot with an addressee");
+  }
+  SECTION("the 4.1 table in a bundle that says it is 4.0") {
+    f.refused(f.tampered("UPDATE ferry_bundle SET format_minor = 0"), Errc::corrupt, "ferry_addressee");
+  }
+  SECTION("4.1 without the table") {
+    f.refused(f.tampered("DROP TABLE ferry_addressee"), Errc::corrupt, "lacks the table ferry_addressee");
+  }
+  SECTION("a chain said absent, in a 4.0 bundle that has no reference") {
+    // fixarray(1)[ fixarray(2)[ chain 1, seq 0 ] ].
+    f.good = f.dir.file("good.ferry");
+    f.refused(f.tampered("UPDATE ferry_bundle SET clock = X'91920100'"), Errc::corrupt, "between 1 and 2^62");
   }
 }

@@ -241,7 +241,10 @@ int cmd_inspect(const std::string& file, bool as_json) {
                              {"fingerprint", b.exporter_fingerprint}}},
                {"created", iso_time(b.created_ms)}, {"clock", to_json(b.clock)}, {"ranges", ranges},
                {"operations", b.operations}, {"bytes", b.bytes}, {"tables", tables},
-               {"content_hash", to_hex(b.content_hash)}});
+               {"content_hash", to_hex(b.content_hash)},
+               {"addressee", b.addressee ? json(b.addressee->to_string()) : json(nullptr)},
+               {"reference", b.reference ? json(b.reference->to_string()) : json(nullptr)},
+               {"clock_dropped", ids(b.clock_dropped)}});
     return kOk;
   }
   std::cout << (b.snapshot ? "snapshot   " : "bundle     ") << b.bundle_id.to_string() << " (format " << b.format_major
@@ -255,7 +258,15 @@ int cmd_inspect(const std::string& file, bool as_json) {
                              : std::to_string(b.ranges[i].first) + "-" + std::to_string(b.ranges[i].last) +
                                    (b.ranges[i].first > 1 ? " (needs " + std::to_string(b.ranges[i].first - 1) + " first)" : ""))
               << "\n";
-  std::cout << "exporter has " << b.clock.to_string() << "\n";
+  if (b.addressee) std::cout << "for        device " << b.addressee->to_string() << "\n";
+  if (!b.reference) {
+    std::cout << "exporter has " << b.clock.to_string() << "\n";
+    return kOk;
+  }
+  std::string dropped;
+  for (const auto& id : ids(b.clock_dropped)) dropped += (dropped.empty() ? " and nothing of " : ", ") + id;
+  std::cout << "exporter has what bundle " << b.reference->to_string() << " said, but " << b.clock.to_string()
+            << dropped << "\n";
   return kOk;
 }
 

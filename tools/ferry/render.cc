@@ -10,6 +10,12 @@ namespace ferry::cli {
 
 std::string short_id(const DeviceId& id) { return id.to_string().substr(28); }  // The random tail: v7 ids start with time.
 
+std::vector<std::string> ids(const std::vector<DeviceId>& devices) {
+  std::vector<std::string> out;
+  for (const auto& d : devices) out.push_back(d.to_string());
+  return out;
+}
+
 std::string device_label(const DeviceId& id, const std::string& name) {
   return name.empty() ? short_id(id) : printable(name) + " (" + short_id(id) + ")";  // Names come from other devices.
 }

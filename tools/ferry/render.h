@@ -25,6 +25,7 @@ std::map<DeviceId, std::string> device_names(Engine& e);              // Every k
 // The first 20 hex digits, in groups of four: what two people read to each other.
 std::string spoken(const Hash& h);
 std::string short_id(const DeviceId& id);  // Last 8 hex digits (the random part), for people.
+std::vector<std::string> ids(const std::vector<DeviceId>& devices);  // Each in full.
 std::string device_label(const DeviceId& id, const std::string& name);  // "office (0192ab34)".
 
 }  // namespace ferry::cli

@@ -1,0 +1,4 @@
+CREATE TABLE ferry_addressee(
+  device BLOB NOT NULL,
+  reference BLOB
+) STRICT;
