@@ -196,17 +196,21 @@ std::vector<DeviceId> named_beyond(session::Session& s, const ExportPlan& plan) 
   const bool every_dep = info.reference.has_value();
   auto with_deps = s.db.prepare("SELECT DISTINCT seq FROM ferry_deps WHERE chain=? AND seq BETWEEN ? AND ?");
   auto following = s.db.prepare("SELECT seq FROM ferry_deps WHERE chain=? AND dep=? AND seq BETWEEN ? AND ?");
+  // The seqs `st` finds, bound from 1 with `leading` and then (first, last), into `seqs`.
+  auto collect = [](sql::Statement& st, std::initializer_list<std::int64_t> leading, std::uint64_t first,
+                    std::uint64_t last, std::set<std::uint64_t>& seqs) {
+    int at = 1;
+    for (std::int64_t v : leading) st.bind(at++, v);
+    st.bind(at, static_cast<std::int64_t>(first)).bind(at + 1, static_cast<std::int64_t>(last));
+    while (st.step()) seqs.insert(static_cast<std::uint64_t>(st.integer(0)));
+    st.reset();
+  };
   auto held_ops = [&](const replica::Device& d, std::uint64_t first, std::uint64_t last) {
-    std::set<std::uint64_t> seqs;
+    std::set<std::uint64_t> seqs;  // Operations with deps (every_dep), or with deps on a forgotten chain.
     if (every_dep) {
-      with_deps.bind(1, d.no).bind(2, static_cast<std::int64_t>(first)).bind(3, static_cast<std::int64_t>(last));
-      while (with_deps.step()) seqs.insert(static_cast<std::uint64_t>(with_deps.integer(0)));
-      with_deps.reset();
-    }
-    for (std::int64_t dep : every_dep ? std::vector<std::int64_t>{} : headless) {
-      following.bind(1, d.no).bind(2, dep).bind(3, static_cast<std::int64_t>(first)).bind(4, static_cast<std::int64_t>(last));
-      while (following.step()) seqs.insert(static_cast<std::uint64_t>(following.integer(0)));
-      following.reset();
+      collect(with_deps, {d.no}, first, last, seqs);
+    } else {
+      for (std::int64_t dep : headless) collect(following, {d.no, dep}, first, last, seqs);
     }
     for (std::uint64_t seq : seqs)
       if (const auto body = s.log.body(d.id, seq)) note_deps(*body);
