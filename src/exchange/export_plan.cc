@@ -238,12 +238,13 @@ std::vector<DeviceId> named_beyond(session::Session& s, const ExportPlan& plan) 
 // wrote for this device (which it keeps, log/peer_clocks.h), the bundle is
 // written against it: its clock says only what differs, and always the peer's
 // own entry (the peer checks it against its own chain, identity/identity.h).
-void write_against_announcement(session::Session& s, ExportPlan& plan) {
+// `kept`: the peer's announced clock if read already.
+void write_against_announcement(session::Session& s, ExportPlan& plan, const VectorClock* kept) {
   plan.info.format_minor = 1;
   plan.info.addressee = plan.peer->id;
   const auto reference = log::stored_reference(s.db, "announced_clock", plan.peer->no);
   if (!reference) return;
-  const VectorClock announced = log::stored_clock(s.db, "announced_clock", plan.peer->no);
+  const VectorClock announced = kept ? *kept : log::stored_clock(s.db, "announced_clock", plan.peer->no);
   BundleInfo& info = plan.info;
   VectorClock differs;
   for (const auto& [device, seq] : info.clock.entries())
@@ -295,7 +296,9 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
   sign_ranges(s, store, keys, info);
   info.tables = known_tables(s.tables, s.db);
   plan.whole_clock = info.clock;
-  if (!options.snapshot && plan.peer != nullptr && info.format_major >= 4) write_against_announcement(s, plan);
+  const bool has_is_announced = plan.peer != nullptr && !options.all && !options.since;
+  if (!options.snapshot && plan.peer != nullptr && info.format_major >= 4)
+    write_against_announcement(s, plan, has_is_announced ? &has : nullptr);
   plan.also_named = named_beyond(s, plan);
   return plan;
 }

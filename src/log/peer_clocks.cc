@@ -1,5 +1,6 @@
 #include "log/peer_clocks.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
@@ -13,21 +14,31 @@ namespace {
 
 constexpr std::size_t kMaxDelta = 64;  // Beyond this, a clock starts a base of its own.
 
-// Local device numbers both ways, read once per call.
+// Local device numbers both ways, read once per call: two flat arrays, as a
+// hub reads them for every bundle (D entries; no node per device).
 struct Numbers {
-  std::map<DeviceId, std::int64_t> no_of;
-  std::map<std::int64_t, DeviceId> id_of;
+  std::vector<std::pair<DeviceId, std::int64_t>> by_id;  // Sorted by id.
+  std::vector<std::pair<std::int64_t, DeviceId>> by_no;  // Sorted by number (the table's order).
 
   explicit Numbers(sql::Database& db) {
-    auto st = db.prepare("SELECT no, id FROM ferry_devices");
+    auto st = db.prepare("SELECT no, id FROM ferry_devices ORDER BY no");
     while (st.step()) {
       const std::string_view id = st.blob_view(1);
       if (id.size() != 16) throw Error(Errc::corrupt, db.path() + ": ferry_devices holds a malformed device id");
       DeviceId device;
       std::memcpy(device.bytes.data(), id.data(), 16);
-      no_of.emplace(device, st.integer(0));
-      id_of.emplace(st.integer(0), device);
+      by_no.emplace_back(st.integer(0), device);
+      by_id.emplace_back(device, st.integer(0));
     }
+    std::sort(by_id.begin(), by_id.end());
+  }
+  const std::int64_t* no_of(const DeviceId& device) const {
+    auto at = std::lower_bound(by_id.begin(), by_id.end(), device, [](const auto& e, const DeviceId& d) { return e.first < d; });
+    return at != by_id.end() && at->first == device ? &at->second : nullptr;
+  }
+  const DeviceId* id_of(std::int64_t no) const {
+    auto at = std::lower_bound(by_no.begin(), by_no.end(), no, [](const auto& e, std::int64_t n) { return e.first < n; });
+    return at != by_no.end() && at->first == no ? &at->second : nullptr;
   }
 };
 
@@ -37,7 +48,7 @@ void encode_entries(Encoder& e, const std::vector<std::pair<DeviceId, std::uint6
   e.array(entries.size());
   for (const auto& [device, seq] : entries) {
     e.array(2);
-    if (const auto no = numbers.no_of.find(device); no != numbers.no_of.end()) e.uint(static_cast<std::uint64_t>(no->second));
+    if (const std::int64_t* no = numbers.no_of(device)) e.uint(static_cast<std::uint64_t>(*no));
     else e.bin(device.bytes.data(), 16);
     e.uint(seq);
   }
@@ -54,9 +65,9 @@ std::vector<std::pair<DeviceId, std::uint64_t>> decode_entries(const msgpack::ob
     if (pair.ptr[0].type == msgpack::type::BIN && pair.ptr[0].via.bin.size == 16) {
       std::memcpy(device.bytes.data(), pair.ptr[0].via.bin.ptr, 16);
     } else {
-      const auto no = numbers.id_of.find(static_cast<std::int64_t>(get_uint(pair.ptr[0], where, "kept clock device")));
-      if (no == numbers.id_of.end()) bad(where, "kept clock device", "a device this database numbers");
-      device = no->second;
+      const DeviceId* id = numbers.id_of(static_cast<std::int64_t>(get_uint(pair.ptr[0], where, "kept clock device")));
+      if (id == nullptr) bad(where, "kept clock device", "a device this database numbers");
+      device = *id;
     }
     out.emplace_back(device, get_uint(pair.ptr[1], where, "kept clock seq"));
   }
@@ -70,11 +81,12 @@ VectorClock clock_of(const std::vector<std::pair<DeviceId, std::uint64_t>>& entr
   return out;
 }
 
-// The entries that turn `base` into `clock`.
-std::vector<std::pair<DeviceId, std::uint64_t>> delta(const VectorClock& base, const VectorClock& clock) {
+// The entries that turn `base` (by device, each once) into `clock`.
+template <class BaseEntries>
+std::vector<std::pair<DeviceId, std::uint64_t>> delta(const BaseEntries& base, const VectorClock& clock) {
   std::vector<std::pair<DeviceId, std::uint64_t>> out;
-  auto b = base.entries().begin(), c = clock.entries().begin();
-  const auto b_end = base.entries().end(), c_end = clock.entries().end();
+  auto b = base.begin(), c = clock.entries().begin();
+  const auto b_end = base.end(), c_end = clock.entries().end();
   while (b != b_end || c != c_end) {
     if (c == c_end || (b != b_end && b->first < c->first)) {
       out.emplace_back(b->first, 0);  // In the base, not in the clock.
@@ -107,17 +119,8 @@ VectorClock decode_kept(sql::Database& db, std::string_view bytes, const Numbers
   if (top.size != 2 || top.ptr[0].type != msgpack::type::POSITIVE_INTEGER) return decode_clock(bytes, where);
   const auto base = static_cast<std::int64_t>(top.ptr[0].via.u64);
   VectorClock out = base == 0 ? VectorClock{} : base_clock(db, base, numbers);
-  VectorClock updated;
-  std::set<DeviceId> replaced;
-  for (const auto& [device, seq] : decode_entries(top.ptr[1], numbers, where)) {
-    replaced.insert(device);
-    if (seq > 0) updated.set(device, seq);
-  }
-  VectorClock merged;
-  for (const auto& [device, seq] : out.entries())
-    if (!replaced.count(device)) merged.set(device, seq);
-  for (const auto& [device, seq] : updated.entries()) merged.set(device, seq);
-  return merged;
+  for (const auto& [device, seq] : decode_entries(top.ptr[1], numbers, where)) out.set(device, seq);  // 0: absent.
+  return out;
 }
 
 // The base a kept value refers to (0: none), read from its first bytes.
@@ -153,17 +156,22 @@ void drop_unused_bases(sql::Database& db) {
 // `clock` as kept: a delta from the base that leaves the fewest entries, or a
 // new base when every delta would have more than kMaxDelta.
 std::string encode_kept(sql::Database& db, const VectorClock& clock, const Numbers& numbers) {
+  const std::vector<std::pair<DeviceId, std::uint64_t>> none;
   std::int64_t best = 0;
-  auto best_delta = delta(VectorClock{}, clock);
+  auto best_delta = delta(none, clock);
   auto bases = db.prepare("SELECT id, clock FROM ferry_peer_bases");
   while (bases.step() && best_delta.size() > 0) {
-    const auto handle = parse_exactly(bases.blob_view(1), db.path() + ": ferry_peer_bases");
-    auto d = delta(clock_of(decode_entries(handle->get(), numbers, db.path() + ": ferry_peer_bases")), clock);
+    const std::string where = db.path() + ": ferry_peer_bases";
+    const auto handle = parse_exactly(bases.blob_view(1), where);
+    auto entries = decode_entries(handle->get(), numbers, where);
+    std::sort(entries.begin(), entries.end());  // Kept in device order; a base kept otherwise still compares right.
+    entries.erase(std::remove_if(entries.begin(), entries.end(), [](const auto& e) { return e.second == 0; }), entries.end());
+    auto d = delta(entries, clock);
     if (d.size() < best_delta.size()) best = bases.integer(0), best_delta = std::move(d);
   }
   if (best_delta.size() > kMaxDelta) {
     Encoder e;
-    encode_entries(e, delta(VectorClock{}, clock), numbers);
+    encode_entries(e, delta(none, clock), numbers);
     const std::string whole = e.take();
     auto insert = db.prepare("INSERT INTO ferry_peer_bases(clock) VALUES(?)");
     insert.bind_blob(1, whole.data(), whole.size());
