@@ -280,7 +280,7 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
     throw Error(Errc::invalid_argument, "bundle format " + std::to_string(options.format) + " cannot be written: this ferry "
                                         "writes format 4, and format 3 for peers still running ferry 3.x");
   info.format_major = options.format ? options.format : bundle::kExportFormatMajor;
-  info.format_minor = 0;  // 4.1 only with a reference (write_against_announcement()).
+  info.format_minor = 0;  // 4.1 only for a bundle written for a device (write_against_announcement()).
   info.bundle_id = util::make_uuid_v7(util::now_ms());
   info.exporter = s.self;
   info.exporter_name = self_name;
