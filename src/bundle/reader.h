@@ -8,7 +8,7 @@
 //   2. the copy is opened read-only and immutable on a hardened connection;
 //   3. PRAGMA integrity_check must answer exactly "ok";
 //   4. sqlite_schema must match bundle_format/schema.sql (2.0, 3.0) or
-//      schema4.sql (4.0) byte for byte;
+//      schema4.sql (4.0; with schema4.1.sql from 4.1 on) byte for byte;
 //   5. the manifest, chains, ranges and tables are read with fixed statements
 //      and every column's type and size is checked;
 //   6. scan() reads every operation in (origin, seq) order and recomputes its
