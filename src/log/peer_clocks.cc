@@ -85,8 +85,10 @@ VectorClock clock_of(const std::vector<std::pair<DeviceId, std::uint64_t>>& entr
 template <class BaseEntries>
 std::vector<std::pair<DeviceId, std::uint64_t>> delta(const BaseEntries& base, const VectorClock& clock) {
   std::vector<std::pair<DeviceId, std::uint64_t>> out;
-  auto b = base.begin(), c = clock.entries().begin();
-  const auto b_end = base.end(), c_end = clock.entries().end();
+  auto b = base.begin();
+  auto c = clock.entries().begin();
+  const auto b_end = base.end();
+  const auto c_end = clock.entries().end();
   while (b != b_end || c != c_end) {
     if (c == c_end || (b != b_end && b->first < c->first)) {
       out.emplace_back(b->first, 0);  // In the base, not in the clock.
