@@ -118,6 +118,10 @@ class Engine {
   // What this device has seen, from every device.
   VectorClock clock();
   [[nodiscard]] StatusReport status();
+  // Every device this one has exchanged bundles with: what each announced and
+  // what the last export to it carried (StatusReport::peers, without the rest
+  // of the status, whose counts read the whole log).
+  [[nodiscard]] std::vector<PeerInfo> peers();
   // The Merkle root of the operations held and the digest of the tracked
   // tables: equal on replicas that hold the same operations and rows.
   Fingerprint fingerprint();

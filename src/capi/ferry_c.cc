@@ -326,7 +326,7 @@ ferry_code ferry_peers(ferry_db* db, char** json) {
   return guarded(db, [&](ferry::Engine& e) {
     require(json, "json");
     ferry::render::json out = ferry::render::json::array();
-    for (const auto& p : e.status().peers) out.push_back(ferry::render::peer(p));
+    for (const auto& p : e.peers()) out.push_back(ferry::render::peer(p));
     *json = copy_out(out.dump());
   });
 }

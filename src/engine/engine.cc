@@ -230,15 +230,24 @@ StatusReport Engine::status() {
   r.pending_operations = pending.operations;
   r.conflicts_open = merge::count_open(impl_->db);
   r.held = capture::Held::list(impl_->db, capture::Registry(impl_->db));
+  r.peers = peers();
+  return r;
+}
+
+std::vector<PeerInfo> Engine::peers() {
+  impl_->seal_captured();
+  replica::Devices devices(impl_->db);
+  trust::Store store(impl_->db);
+  std::vector<PeerInfo> out;
   for (const log::PeerClocks& c : log::all_peer_clocks(impl_->db)) {
     PeerInfo p = store.describe(devices.by_no(c.device_no));
     p.announced = c.announced;
     p.announced_ms = c.announced_ms;
     p.exported = c.exported;
     p.exported_ms = c.exported_ms;
-    r.peers.push_back(std::move(p));
+    out.push_back(std::move(p));
   }
-  return r;
+  return out;
 }
 
 Fingerprint Engine::fingerprint() {

@@ -237,7 +237,7 @@ void fn_trust_policy(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 void fn_peers(sqlite3_context* ctx, int, sqlite3_value**) {
   call(ctx, [&] {
     ferry::render::json out = ferry::render::json::array();
-    for (const auto& p : on_caller(ctx).status().peers) out.push_back(ferry::render::peer(p));
+    for (const auto& p : on_caller(ctx).peers()) out.push_back(ferry::render::peer(p));
     result_json(ctx, out);
   });
 }

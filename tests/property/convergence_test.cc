@@ -391,7 +391,7 @@ class Scenario {
     const DeviceId exporter = inspect_bundle(file).exporter;
     for (auto& r : replicas_) {
       if (r->engine.device_id() != exporter) continue;
-      for (const PeerInfo& p : to.engine.status().peers)
+      for (const PeerInfo& p : to.engine.peers())
         if (p.id == exporter && p.announced && !p.announced->included_in(r->engine.clock()))
           throw std::runtime_error(to.name + " believes " + r->name + " holds " + p.announced->to_string() +
                                    ", more than its " + r->engine.clock().to_string());

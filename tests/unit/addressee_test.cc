@@ -40,7 +40,7 @@ struct Fleet {
   }
 
   VectorClock believed(Replica& by, const Replica& of) {
-    for (const PeerInfo& p : by.engine.status().peers)
+    for (const PeerInfo& p : by.engine.peers())
       if (p.id == of.engine.device_id()) return p.announced.value_or(VectorClock{});
     return {};
   }

@@ -346,7 +346,7 @@ int cmd_log(const LogArgs& a) {
     f.key = key;
   }
   if (!a.device.empty()) {
-    for (const auto& p : e.status().peers)
+    for (const auto& p : e.peers())
       if (p.id.to_string() == a.device || p.name == a.device || short_id(p.id) == a.device) f.device = p.id;
     if (!f.device) throw Error(Errc::not_found, "no known device called '" + a.device + "'; `ferry peers " + a.db + "` lists them");
   }
@@ -369,14 +369,14 @@ int cmd_log(const LogArgs& a) {
 
 int cmd_peers(const std::string& db, bool as_json) {
   auto e = open_engine(db);
-  const auto s = e.status();
+  const auto peers = e.peers();
   if (as_json) {
     json out = json::array();
-    for (const auto& p : s.peers) out.push_back(render::peer(p));
+    for (const auto& p : peers) out.push_back(render::peer(p));
     print(out);
     return kOk;
   }
-  for (const auto& p : s.peers)
+  for (const auto& p : peers)
     std::cout << p.id.to_string() << "  " << (p.name.empty() ? "-" : printable(p.name)) << (p.is_self ? "  (this device)" : "")
               << "  operations 1-" << p.head << (p.announced_ms ? "  last heard " + iso_time(p.announced_ms) : "") << "  "
               << trust_words(p) << "\n";

@@ -32,7 +32,7 @@ std::string key_text(const std::vector<Value>& key) {
 
 std::map<DeviceId, std::string> device_names(Engine& e) {
   std::map<DeviceId, std::string> names;
-  for (const auto& p : e.status().peers) names[p.id] = p.name;
+  for (const auto& p : e.peers()) names[p.id] = p.name;
   return names;
 }
 
