@@ -412,7 +412,7 @@ int main(int argc, char** argv) {
     else if (a == "--devices" && i + 1 < argc) fleet_sizes = parse_sizes(argv[++i]);
     else {
       std::fprintf(stderr, "usage: ferry_bench [--rows N] [--reps R] [--scale] [--same-note] [--json]\n"
-                           "       ferry_bench --fleet [--devices D1,D2,...] [--rows N] [--announce] [--json]\n");
+                           "       ferry_bench --fleet [--devices D1,D2,...] [--rows N] [--reps R] [--announce] [--json]\n");
       return 2;
     }
   }
@@ -426,7 +426,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ferry_bench: --devices takes sizes of at least 2, separated by commas\n");
       return 2;
     }
-    return bench::run_fleet(fleet_sizes, rows, json, announce);
+    return bench::run_fleet(fleet_sizes, rows, reps, json, announce);
   }
   const std::vector<int> sizes = scale ? std::vector<int>{10000, 100000, 1000000} : std::vector<int>{rows};
   for (int n : sizes) {

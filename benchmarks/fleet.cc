@@ -116,7 +116,7 @@ Batch send_rows(ferry::Engine& hub, const std::string& dir, const std::string& r
   return b;
 }
 
-FleetResult measure(const std::string& dir, int devices, int rows, bool everyone_announces) {
+FleetResult measure(const std::string& dir, int devices, int rows, int reps, bool everyone_announces) {
   FleetResult r;
   r.devices = devices;
   const auto build = Clock::now();
@@ -164,14 +164,21 @@ FleetResult measure(const std::string& dir, int devices, int rows, bool everyone
   r.build_seconds = since(build);
 
   r.first = send_rows(*hub, dir, receiver_path, 1, rows);
-  {  // The receiver acknowledges them; its bundle is written against the hub's.
-    auto receiver = ferry::Engine::open(receiver_path);
-    ferry::ExportOptions ack;
-    ack.peer = "hub";
-    receiver.export_bundle(dir + "/ack2.ferry", ack);
+  // `reps` times: the receiver acknowledges what it got (its bundle is written
+  // against the hub's), and the hub sends the next rows. The fastest counts.
+  for (int rep = 0; rep < reps; ++rep) {
+    {
+      auto receiver = ferry::Engine::open(receiver_path);
+      ferry::ExportOptions ack;
+      ack.peer = "hub";
+      receiver.export_bundle(dir + "/ack2.ferry", ack);
+    }
+    (void)hub->import_bundle(dir + "/ack2.ferry");
+    const Batch b = send_rows(*hub, dir, receiver_path, 1 + rows * (rep + 1), rows);
+    if (rep == 0) r.next = b;
+    r.next.export_us = std::min(r.next.export_us, b.export_us);
+    r.next.import_us = std::min(r.next.import_us, b.import_us);
   }
-  (void)hub->import_bundle(dir + "/ack2.ferry");
-  r.next = send_rows(*hub, dir, receiver_path, 1 + rows, rows);
 
   hub.reset();  // Its tables are read as they are on disk.
   Db db(hub_path);
@@ -202,20 +209,20 @@ std::string batch_json(const Batch& b) {
 
 }  // namespace
 
-int run_fleet(const std::vector<int>& fleet_sizes, int rows, bool json, bool everyone_announces) {
+int run_fleet(const std::vector<int>& fleet_sizes, int rows, int reps, bool json, bool everyone_announces) {
   std::vector<FleetResult> results;
   int status = 0;
   if (!json)
     std::printf("fleet: D devices that ever wrote; the hub writes %d rows and sends them to one device (first), "
-                "then %d more after it acknowledged them (next)\n"
+                "then %d more after it acknowledged them (next: the fastest of %d)\n"
                 "%8s %-6s %10s %8s %10s %8s %10s %8s %12s %8s %14s %9s\n",
-                rows, rows, "D", "batch", "bytes/op", "x D=2", "export us", "x D=2", "import us", "x D=2", "growth B/op",
+                rows, rows, reps, "D", "batch", "bytes/op", "x D=2", "export us", "x D=2", "import us", "x D=2", "growth B/op",
                 "x D=2", "hub meta B/dev", "build s");
   for (int d : fleet_sizes) {
     char tmpl[] = "/tmp/ferry-fleet-XXXXXX";
     const std::string dir = ::mkdtemp(tmpl);
     try {
-      results.push_back(measure(dir, d, rows, everyone_announces));
+      results.push_back(measure(dir, d, rows, reps, everyone_announces));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "ferry_bench --fleet: D = %d could not be measured: %s\n", d, e.what());
       status = 1;

@@ -4,8 +4,9 @@
 // history includes the other (before / after / equal) or neither (concurrent).
 
 #include <cstdint>
-#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ferry/ids.h"
 
@@ -16,16 +17,25 @@ const char* to_string(Order order) noexcept;
 
 class VectorClock {
  public:
+  using Entry = std::pair<DeviceId, std::uint64_t>;
+
+  VectorClock() = default;
+  // From entries in any order; a device given twice keeps its greater seq,
+  // and entries of seq 0 are left out.
+  explicit VectorClock(std::vector<Entry> entries);
+
   // The sequence seen for `device`; 0 when it has never been seen.
   std::uint64_t get(const DeviceId& device) const;
-  // REQUIRES: seq > 0. Sets the entry (entries never go backwards in ferry's use).
+  // Sets the entry; seq 0 removes it. Setting entries in device order costs
+  // O(1) each; out of order, up to O(size).
   void set(const DeviceId& device, std::uint64_t seq);
   // Entry-wise maximum: afterwards this clock includes everything `other` includes.
   void merge(const VectorClock& other);
   // True when every entry of this clock is <= the matching entry of `other`.
   bool included_in(const VectorClock& other) const;
 
-  const std::map<DeviceId, std::uint64_t>& entries() const noexcept { return entries_; }
+  // Sorted by device, each device once, every seq > 0.
+  const std::vector<Entry>& entries() const noexcept { return entries_; }
   bool empty() const noexcept { return entries_.empty(); }
   // "{device: seq, ...}" with canonical device ids, in device order.
   std::string to_string() const;
@@ -37,7 +47,7 @@ class VectorClock {
   friend bool operator!=(const VectorClock& a, const VectorClock& b) { return !(a == b); }
 
  private:
-  std::map<DeviceId, std::uint64_t> entries_;  // Only entries > 0 are stored.
+  std::vector<Entry> entries_;
 };
 
 // before: a's history is a strict subset of b's; after: the reverse.

@@ -126,6 +126,8 @@ Operation StoredForms::decode(std::string_view segment, std::size_t& offset, con
       log::bad(where, "time step", "one that keeps the time between 0 and 2^48-1");
     op.id = util::make_operation_id(time_ms, op.origin, op.seq);
     const auto& deps = log::get_array(f[2], where, "deps");
+    std::vector<VectorClock::Entry> entries;  // Sorted once, whatever order they come in.
+    entries.reserve(deps.size);
     for (std::uint32_t i = 0; i < deps.size; ++i) {
       const auto& entry = log::get_array(deps.ptr[i], where, "deps entry");
       if (entry.size != 2) log::bad(where, "deps entry", "a [chain, seq] pair");
@@ -133,8 +135,10 @@ Operation StoredForms::decode(std::string_view segment, std::size_t& offset, con
       if (chain == 0 || chain > chains_.size()) log::bad(where, "deps chain", "a chain the bundle numbers");
       const std::uint64_t seq = log::get_uint(entry.ptr[1], where, "deps seq");
       if (seq == 0 || seq > log::kMaxCounter) log::bad(where, "deps seq", "between 1 and 2^62");
-      op.clock.set(chains_[chain - 1], seq);
+      entries.emplace_back(chains_[chain - 1], seq);
     }
+    op.clock = VectorClock(std::move(entries));
+    if (op.clock.entries().size() != deps.size) log::bad(where, "deps", "free of duplicate chains");
     const std::uint64_t table = log::get_uint(f[3], where, "table");
     if (table == 0 || table > tables_.size()) log::bad(where, "table", "a table the bundle numbers");
     const TableShape& shape = tables_[table - 1];

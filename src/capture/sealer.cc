@@ -15,15 +15,15 @@ LocalWriter::LocalWriter(replica::Devices& devices, log::Store& log, Applier& me
     : devices_(devices), log_(log), merger_(merger), self_(self), lamport_(lamport) {}
 
 VectorClock LocalWriter::deps(const replica::Device& me) {
-  VectorClock out;
-  if (current_ && devices_.moves() == moves_) return out;
+  if (current_ && devices_.moves() == moves_) return {};
+  std::vector<VectorClock::Entry> grew;
   auto consider = [&](const DeviceId& device, std::uint64_t now) {
     if (device == self_ || now == 0) return;
     const std::uint64_t before = me.head_seq == 0 ? 0 : log_.clock_entry(self_, me.head_seq, device);
-    if (now > before) out.set(device, now);
+    if (now > before) grew.emplace_back(device, now);
   };
-  for (const auto& [no, d] : devices_.all()) consider(d.id, std::max(d.head_seq, claims_.get(d.id)));
-  return out;
+  for (const replica::Device& d : devices_.all()) consider(d.id, std::max(d.head_seq, claims_.get(d.id)));
+  return VectorClock(std::move(grew));
 }
 
 VectorClock LocalWriter::whole(std::uint64_t seq) {

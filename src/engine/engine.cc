@@ -239,7 +239,7 @@ std::vector<PeerInfo> Engine::peers() {
   replica::Devices devices(impl_->db);
   trust::Store store(impl_->db);
   std::vector<PeerInfo> out;
-  for (const log::PeerClocks& c : log::all_peer_clocks(impl_->db)) {
+  for (const log::PeerClocks& c : log::all_peer_clocks(impl_->db, devices)) {
     PeerInfo p = store.describe(devices.by_no(c.device_no));
     p.announced = c.announced;
     p.announced_ms = c.announced_ms;

@@ -31,7 +31,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
   // a fork, to everyone who imported the bundle.
   tx.commit();
   out.publish();
-  out.note_exported(db);
+  out.note_exported(db, s.devices);
   return out.summary(std::move(held));
 }
 

@@ -91,7 +91,7 @@ std::vector<PeerInfo> Engine::trusted() {
   replica::Devices devices(impl_->db);
   trust::Store store(impl_->db);
   std::vector<PeerInfo> out;
-  for (const auto& [no, d] : devices.all()) {
+  for (const replica::Device& d : devices.all()) {
     PeerInfo p = store.describe(d);
     if (p.public_key.empty() && p.trust != Trust::removed) continue;
     out.insert(p.is_self ? out.begin() : out.end(), std::move(p));

@@ -120,11 +120,11 @@ void BundleExport::publish() {
   }
 }
 
-void BundleExport::note_exported(sql::Database& db) {
+void BundleExport::note_exported(sql::Database& db, const replica::Devices& devices) {
   if (plan_.peer == nullptr) return;
   try {
     sql::Transaction note(db);
-    log::store_clock(db, "exported_clock", "exported_ms", plan_.peer->no, plan_.whole_clock, plan_.info.bundle_id);
+    log::store_clock(db, devices, "exported_clock", "exported_ms", plan_.peer->no, plan_.whole_clock, plan_.info.bundle_id);
     note.commit();
   } catch (const Error& e) {
     throw Error(e.code(), path_ + ": the bundle is complete and verified, but recording the export to " +

@@ -32,7 +32,7 @@ class BundleExport {
   // Step 4. Call after committing; throws if the read-back failed, and then nothing is published.
   void publish();
   // Step 5, in a transaction of its own.
-  void note_exported(sql::Database& db);
+  void note_exported(sql::Database& db, const replica::Devices& devices);
   ExportSummary summary(std::vector<HeldRow> held) const;
 
  private:

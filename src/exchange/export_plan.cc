@@ -244,7 +244,7 @@ void write_against_announcement(session::Session& s, ExportPlan& plan, const Vec
   plan.info.addressee = plan.peer->id;
   const auto reference = log::stored_reference(s.db, "announced_clock", plan.peer->no);
   if (!reference) return;
-  const VectorClock announced = kept ? *kept : log::stored_clock(s.db, "announced_clock", plan.peer->no);
+  const VectorClock announced = kept ? *kept : log::stored_clock(s.db, s.devices, "announced_clock", plan.peer->no);
   BundleInfo& info = plan.info;
   VectorClock differs;
   for (const auto& [device, seq] : info.clock.entries())
@@ -268,7 +268,7 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
       plan.peer = &s.devices.lookup(options.peer);
     }
     if (plan.peer->id == s.self) throw Error(Errc::invalid_argument, "cannot export to this device itself");
-    if (!options.all) has = log::stored_clock(s.db, "announced_clock", plan.peer->no);
+    if (!options.all) has = log::stored_clock(s.db, s.devices, "announced_clock", plan.peer->no);
   } else if (!options.all && !options.since && !options.snapshot) {
     throw Error(Errc::invalid_argument, "say who the bundle is for (--peer) or export everything (--all)");
   }

@@ -62,7 +62,7 @@ void refuse_unsealable_clock(session::Session& s, const std::string& bundle) {
 std::pair<VectorClock, bool> exporter_clock(session::Session& s, const replica::Device& exporter, const BundleInfo& info) {
   if (!info.reference) return {info.clock, true};
   if (log::stored_reference(s.db, "exported_clock", exporter.no) != info.reference) return {info.clock, false};
-  VectorClock whole = log::stored_clock(s.db, "exported_clock", exporter.no);
+  VectorClock whole = log::stored_clock(s.db, s.devices, "exported_clock", exporter.no);
   for (const DeviceId& device : info.clock_dropped) whole.set(device, 0);
   for (const auto& [device, seq] : info.clock.entries()) whole.set(device, seq);
   return {whole, true};
@@ -73,7 +73,7 @@ void note_exporter(session::Session& s, const BundleInfo& info) {
   if (info.exporter == s.self) return;
   replica::Device& exporter = s.devices.ensure(info.exporter);
   const auto [clock, whole] = exporter_clock(s, exporter, info);
-  VectorClock announced = log::stored_clock(s.db, "announced_clock", exporter.no);
+  VectorClock announced = log::stored_clock(s.db, s.devices, "announced_clock", exporter.no);
   announced.merge(clock);
   // What a peer has only steers what is sent to it: past the limit a clock
   // can hold, the newest announcement alone (sending more is harmless).
@@ -82,7 +82,7 @@ void note_exporter(session::Session& s, const BundleInfo& info) {
   // was written for this device, which the exporter then keeps (log/peer_clocks.h):
   // a bundle for the exporter may be written against it.
   const bool exact = whole && announced == clock && info.addressee == s.self;
-  log::store_clock(s.db, "announced_clock", "announced_ms", exporter.no, announced,
+  log::store_clock(s.db, s.devices, "announced_clock", "announced_ms", exporter.no, announced,
                    exact ? std::optional<OperationId>(info.bundle_id) : std::nullopt);
   if (exporter.name.empty() && !info.exporter_name.empty()) s.devices.rename(exporter, info.exporter_name);
 }

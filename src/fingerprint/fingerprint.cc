@@ -16,7 +16,7 @@ namespace {
 void for_each_operation(sql::Database& db, const replica::Devices& devices,
                         const std::function<void(const replica::Device&, std::string_view)>& each) {
   std::vector<const replica::Device*> by_id;
-  for (const auto& [no, d] : devices.all()) by_id.push_back(&d);
+  for (const replica::Device& d : devices.all()) by_id.push_back(&d);
   std::sort(by_id.begin(), by_id.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
   constexpr std::uint64_t kLastSeq = (std::uint64_t{1} << log::kSeqBits) - 1;
   log::ChainReader chains(db);
@@ -66,7 +66,7 @@ Fingerprint compute(sql::Database& db, const replica::Devices& devices, const ca
   Fingerprint f;
   MerkleTree tree;
   for_each_operation(db, devices, [&](const replica::Device&, std::string_view body) { tree.add(log::hash_of(body)); });
-  for (const auto& [no, d] : devices.all())
+  for (const replica::Device& d : devices.all())
     if (d.head_seq > 0) f.heads.push_back(ChainHead{d.id, d.head_seq, d.head_hash, d.base_seq});
   std::sort(f.heads.begin(), f.heads.end(), [](const ChainHead& a, const ChainHead& b) { return a.device < b.device; });
   f.operations = tree.root();

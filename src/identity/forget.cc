@@ -117,7 +117,7 @@ TrustAdded forget_chain(session::Session& s, const DeviceId& device) {
   db.exec("DROP TABLE temp.ferry_forget_rows; DROP TABLE temp.ferry_forget_ops");
 
   // Steps 3 and 4.
-  log::forget_in_stored_clocks(db, device);
+  log::forget_in_stored_clocks(db, s.devices, device);
   const auto before = replica::forgotten(db);
   const auto was = before.find(device);
   const std::uint64_t up_to = std::max(was == before.end() ? 0 : was->second, left.followed);

@@ -20,7 +20,7 @@ Moved move_to(sql::Database& db, const DeviceId& old_id, const DeviceId& new_id,
                                    " (`ferry verify` says more); its identity was not changed");
   const replica::Device old = *found;
   // What never left is made again under the new identity; the old chain stops where it is shared.
-  moved.previous_head = shared_head(db, old.no, old.id, old.head_seq);
+  moved.previous_head = shared_head(db, devices, old.no, old.id, old.head_seq);
   trust::Store(db).retire(old, name.empty() ? std::string() : name + " (old identity)");
   become_device(db, new_id, name, identity);
   replica::clear_reuse_evidence(db);

@@ -41,12 +41,13 @@ VectorClock moved_deps(const Operation& op, const Operation& made, log::Store& l
                        const DeviceId& old_id, std::uint64_t keep) {
   if (op.format == 1) return moved_clock(op.clock, old_id, keep, made.origin, made.seq);
   if (made.seq > 1) return op.clock;
-  VectorClock whole;
-  for (const auto& [no, d] : devices.all()) {
+  std::vector<VectorClock::Entry> entries;
+  for (const replica::Device& d : devices.all()) {
     if (d.id == old_id || d.id == made.origin) continue;
     const std::uint64_t n = std::max(op.clock.get(d.id), keep == 0 ? 0 : log.clock_entry(old_id, keep, d.id));
-    if (n > 0) whole.set(d.id, n);
+    if (n > 0) entries.emplace_back(d.id, n);
   }
+  VectorClock whole(std::move(entries));
   if (keep > 0) whole.set(old_id, keep);
   return whole;
 }
@@ -82,12 +83,13 @@ void move_stamps(sql::Database& db, const std::vector<Operation>& moved, std::in
 
 }  // namespace
 
-std::uint64_t shared_head(sql::Database& db, std::int64_t self_no, const DeviceId& self, std::uint64_t head) {
+std::uint64_t shared_head(sql::Database& db, const replica::Devices& devices, std::int64_t self_no, const DeviceId& self,
+                          std::uint64_t head) {
   // A database from before ferry counted what it sent: all of it may have left.
   std::uint64_t shared = std::max(replica::get_meta_count(db, replica::kSentKey, head), replica::reuse_agreed(db));
   auto peers = db.prepare("SELECT no FROM ferry_devices WHERE no<>?");
   peers.bind(1, self_no);
-  while (peers.step()) shared = std::max(shared, log::stored_clock(db, "announced_clock", peers.integer(0)).get(self));
+  while (peers.step()) shared = std::max(shared, log::stored_clock(db, devices, "announced_clock", peers.integer(0)).get(self));
   return std::min(shared, head);
 }
 

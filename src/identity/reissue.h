@@ -12,6 +12,7 @@
 
 #include "ferry/operation.h"
 #include "session/session.h"
+#include "replica/devices.h"
 #include "sql/database.h"
 
 namespace ferry::identity {
@@ -19,7 +20,8 @@ namespace ferry::identity {
 // Where this database's own chain is known to be shared: the newest of its own
 // operations that left in a bundle, or that another device holds (its clock
 // said so, or a refused bundle showed the same hash there). Never beyond `head`.
-std::uint64_t shared_head(sql::Database& db, std::int64_t self_no, const DeviceId& self, std::uint64_t head);
+std::uint64_t shared_head(sql::Database& db, const replica::Devices& devices, std::int64_t self_no, const DeviceId& self,
+                          std::uint64_t head);
 
 // Moves operations keep+1.. of `old_id` to `new_id` (numbered from 1), with the
 // stamps of the merge state and the conflict records that name them, and

@@ -14,31 +14,17 @@ namespace {
 
 constexpr std::size_t kMaxDelta = 64;  // Beyond this, a clock starts a base of its own.
 
-// Local device numbers both ways, read once per call: two flat arrays, as a
-// hub reads them for every bundle (D entries; no node per device).
+// Device numbers both ways, from the devices the caller has loaded.
 struct Numbers {
-  std::vector<std::pair<DeviceId, std::int64_t>> by_id;  // Sorted by id.
-  std::vector<std::pair<std::int64_t, DeviceId>> by_no;  // Sorted by number (the table's order).
+  const replica::Devices& devices;
 
-  explicit Numbers(sql::Database& db) {
-    auto st = db.prepare("SELECT no, id FROM ferry_devices ORDER BY no");
-    while (st.step()) {
-      const std::string_view id = st.blob_view(1);
-      if (id.size() != 16) throw Error(Errc::corrupt, db.path() + ": ferry_devices holds a malformed device id");
-      DeviceId device;
-      std::memcpy(device.bytes.data(), id.data(), 16);
-      by_no.emplace_back(st.integer(0), device);
-      by_id.emplace_back(device, st.integer(0));
-    }
-    std::sort(by_id.begin(), by_id.end());
-  }
   const std::int64_t* no_of(const DeviceId& device) const {
-    auto at = std::lower_bound(by_id.begin(), by_id.end(), device, [](const auto& e, const DeviceId& d) { return e.first < d; });
-    return at != by_id.end() && at->first == device ? &at->second : nullptr;
+    const replica::Device* d = devices.find(device);
+    return d == nullptr ? nullptr : &d->no;
   }
   const DeviceId* id_of(std::int64_t no) const {
-    auto at = std::lower_bound(by_no.begin(), by_no.end(), no, [](const auto& e, std::int64_t n) { return e.first < n; });
-    return at != by_no.end() && at->first == no ? &at->second : nullptr;
+    const replica::Device* d = devices.find_no(no);
+    return d == nullptr ? nullptr : &d->id;
   }
 };
 
@@ -74,11 +60,8 @@ std::vector<std::pair<DeviceId, std::uint64_t>> decode_entries(const msgpack::ob
   return out;
 }
 
-VectorClock clock_of(const std::vector<std::pair<DeviceId, std::uint64_t>>& entries) {
-  VectorClock out;
-  for (const auto& [device, seq] : entries)
-    if (seq > 0) out.set(device, seq);
-  return out;
+VectorClock clock_of(std::vector<std::pair<DeviceId, std::uint64_t>> entries) {
+  return VectorClock(std::move(entries));  // Entries of seq 0 are left out.
 }
 
 // The entries that turn `base` (by device, each once) into `clock`.
@@ -190,20 +173,24 @@ std::string encode_kept(sql::Database& db, const VectorClock& clock, const Numbe
 
 }  // namespace
 
-VectorClock stored_clock(sql::Database& db, const char* column, std::int64_t device_no) {
+VectorClock stored_clock(sql::Database& db, const replica::Devices& devices, const char* column, std::int64_t device_no) {
   auto st = db.prepare(std::string("SELECT ") + column + " FROM ferry_devices WHERE no=?");
   st.bind(1, device_no);
   if (!st.step() || st.is_null(0)) return {};
-  return decode_kept(db, st.blob_view(0), Numbers(db));
+  return decode_kept(db, st.blob_view(0), Numbers{devices});
 }
 
-void store_clock(sql::Database& db, const char* clock_column, const char* ms_column, std::int64_t device_no,
-                 const VectorClock& clock, const std::optional<OperationId>& bundle) {
-  const std::string enc = encode_kept(db, clock, Numbers(db));
+void store_clock(sql::Database& db, const replica::Devices& devices, const char* clock_column, const char* ms_column,
+                 std::int64_t device_no, const VectorClock& clock, const std::optional<OperationId>& bundle) {
+  auto old = db.prepare(std::string("SELECT ") + clock_column + " FROM ferry_devices WHERE no=?");
+  old.bind(1, device_no);
+  const std::int64_t old_base = old.step() && !old.is_null(0) ? base_of(old.blob_view(0)) : 0;
+  const std::string enc = encode_kept(db, clock, Numbers{devices});
   auto st = db.prepare(std::string("UPDATE ferry_devices SET ") + clock_column + "=?, " + ms_column + "=? WHERE no=?");
   st.bind_blob(1, enc.data(), enc.size()).bind(2, util::now_ms()).bind(3, device_no);
   st.run();
-  drop_unused_bases(db);
+  // Only the base this clock leaves can have become unused: most kept clocks stay on theirs.
+  if (old_base != 0 && old_base != base_of(enc)) drop_unused_bases(db);
   auto ref = db.prepare(bundle ? "INSERT OR REPLACE INTO ferry_peer_refs VALUES(?, ?, ?)"
                                : "DELETE FROM ferry_peer_refs WHERE device=? AND kind=?");
   ref.bind(1, device_no).bind(2, std::string_view(clock_column));
@@ -222,8 +209,8 @@ std::optional<OperationId> stored_reference(sql::Database& db, const char* colum
   return out;
 }
 
-std::vector<PeerClocks> all_peer_clocks(sql::Database& db) {
-  const Numbers numbers(db);
+std::vector<PeerClocks> all_peer_clocks(sql::Database& db, const replica::Devices& devices) {
+  const Numbers numbers{devices};
   auto st = db.prepare("SELECT no, announced_clock, announced_ms, exported_clock, exported_ms FROM ferry_devices "
                        "ORDER BY no");
   std::vector<PeerClocks> out;
@@ -239,18 +226,17 @@ std::vector<PeerClocks> all_peer_clocks(sql::Database& db) {
   return out;
 }
 
-void forget_in_stored_clocks(sql::Database& db, const DeviceId& device) {
+void forget_in_stored_clocks(sql::Database& db, const replica::Devices& devices, const DeviceId& device) {
   // Each kept clock that names it is kept again without it; the bases follow.
-  const Numbers numbers(db);
+  const Numbers numbers{devices};
   for (const char* column : {"announced_clock", "exported_clock"}) {
     std::vector<std::pair<std::int64_t, VectorClock>> changed;
     auto read = db.prepare(std::string("SELECT no, ") + column + " FROM ferry_devices WHERE " + column + " IS NOT NULL");
     while (read.step()) {
       const VectorClock clock = decode_kept(db, read.blob_view(1), numbers);
       if (clock.get(device) == 0) continue;
-      VectorClock kept;
-      for (const auto& [d, n] : clock.entries())
-        if (d != device) kept.set(d, n);
+      VectorClock kept = clock;
+      kept.set(device, 0);
       changed.emplace_back(read.integer(0), std::move(kept));
     }
     auto write = db.prepare(std::string("UPDATE ferry_devices SET ") + column + "=? WHERE no=?");

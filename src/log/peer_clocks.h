@@ -23,19 +23,22 @@
 #include <vector>
 
 #include "ferry/vector_clock.h"
+#include "replica/devices.h"
 #include "sql/database.h"
 
 namespace ferry::log {
 
 // The clock kept in `column` (announced_clock, exported_clock) for device
-// `device_no`; empty if none.
-VectorClock stored_clock(sql::Database& db, const char* column, std::int64_t device_no);
+// `device_no`; empty if none. `devices`: this database's, loaded (kept
+// clocks name devices by local number).
+VectorClock stored_clock(sql::Database& db, const replica::Devices& devices, const char* column, std::int64_t device_no);
 // Keeps `clock` there, and the time now in `ms_column` (announced_ms,
 // exported_ms). `bundle`: the bundle whose whole clock `clock` is exactly,
 // which a 4.1 bundle may name as its reference (bundle_format/README.md §4);
 // nullopt when it is no one bundle's.
-void store_clock(sql::Database& db, const char* clock_column, const char* ms_column, std::int64_t device_no,
-                 const VectorClock& clock, const std::optional<OperationId>& bundle = std::nullopt);
+void store_clock(sql::Database& db, const replica::Devices& devices, const char* clock_column, const char* ms_column,
+                 std::int64_t device_no, const VectorClock& clock,
+                 const std::optional<OperationId>& bundle = std::nullopt);
 // The bundle whose whole clock the clock kept in `column` for `device_no` is, if one is.
 std::optional<OperationId> stored_reference(sql::Database& db, const char* column, std::int64_t device_no);
 // Every device's kept clocks, by local device number.
@@ -44,9 +47,9 @@ struct PeerClocks {
   VectorClock announced, exported;  // Empty if none.
   std::int64_t announced_ms = 0, exported_ms = 0;
 };
-std::vector<PeerClocks> all_peer_clocks(sql::Database& db);
+std::vector<PeerClocks> all_peer_clocks(sql::Database& db, const replica::Devices& devices);
 // Removes `device`'s entry from every kept clock (its chain was forgotten,
 // identity/forget.h): no kept clock is then any bundle's.
-void forget_in_stored_clocks(sql::Database& db, const DeviceId& device);
+void forget_in_stored_clocks(sql::Database& db, const replica::Devices& devices, const DeviceId& device);
 
 }  // namespace ferry::log

@@ -155,7 +155,7 @@ void remove_base(sql::Database& db, const DeviceId& origin, std::int64_t device_
 namespace {
 
 std::string name_of(const DeviceId& id, const replica::Devices& devices) {
-  for (const auto& [no, d] : devices.all())
+  for (const replica::Device& d : devices.all())
     if (d.id == id && !d.name.empty()) return id.to_string() + " (" + printable(d.name) + ")";
   return id.to_string();
 }
@@ -170,26 +170,27 @@ std::string stray_index_row(sql::Database& db, const replica::Devices& devices) 
   Operation op;  // The operation the rows before were of: one decoding for all the rows at it.
   std::pair<std::int64_t, std::uint64_t> decoded{0, 0};
   while (rows.step()) {
-    const auto chain = all.all().find(rows.integer(0)), dep = all.all().find(rows.integer(1));
+    const replica::Device* chain = all.find_no(rows.integer(0));
+    const replica::Device* dep = all.find_no(rows.integer(1));
     const auto seq = static_cast<std::uint64_t>(rows.integer(2)), dep_seq = static_cast<std::uint64_t>(rows.integer(3));
     const std::string what = "the causal index row for operation " + std::to_string(seq) + " of device number " +
                              std::to_string(rows.integer(0)) + " (ferry_deps was edited behind ferry's back)";
-    if (chain == all.all().end() || dep == all.all().end()) return what + " names no known device";
+    if (chain == nullptr || dep == nullptr) return what + " names no known device";
     if (decoded != std::make_pair(rows.integer(0), seq)) {
-      const auto body = store.body(chain->second.id, seq);
-      if (!body && seq <= chain->second.base_seq) continue;  // A snapshot's: the base vouches for what it says.
+      const auto body = store.body(chain->id, seq);
+      if (!body && seq <= chain->base_seq) continue;  // A snapshot's: the base vouches for what it says.
       if (!body) return what + " names an operation the database does not hold";
       try {
-        op = decode(*body, "operation " + std::to_string(seq) + " of " + chain->second.id.to_string(),
+        op = decode(*body, "operation " + std::to_string(seq) + " of " + chain->id.to_string(),
                     kNewestOperationFormat);
       } catch (const Error& e) {
         return e.what();
       }
       decoded = {rows.integer(0), seq};
     }
-    if (op.clock.get(dep->second.id) != dep_seq)
-      return what + " says it had seen operation " + std::to_string(dep_seq) + " of " + dep->second.id.to_string() +
-             "; the operation says " + std::to_string(op.clock.get(dep->second.id));
+    if (op.clock.get(dep->id) != dep_seq)
+      return what + " says it had seen operation " + std::to_string(dep_seq) + " of " + dep->id.to_string() +
+             "; the operation says " + std::to_string(op.clock.get(dep->id));
   }
   return {};
 }
@@ -216,7 +217,7 @@ VerifyReport verify_log(sql::Database& db, const replica::Devices& devices) {
   auto close_chain = [&]() -> bool {
     if (!have_current) return true;
     ++report.devices;
-    for (const auto& [no, d] : devices.all()) {
+    for (const replica::Device& d : devices.all()) {
       if (d.id != current) continue;
       if (d.head_seq != last_seq)
         return fail("device " + name_of(current, devices) + ": the log ends at operation " + std::to_string(last_seq) +
@@ -237,18 +238,18 @@ VerifyReport verify_log(sql::Database& db, const replica::Devices& devices) {
       return fail("a ferry_log row has columns of the wrong type (the log was edited behind ferry's back)");
     const std::int64_t id = st.integer(0);
     const auto seq = static_cast<std::uint64_t>(id & seq_mask);
-    const auto found = devices.all().find(id >> kSeqBits);
-    if (id <= 0 || found == devices.all().end())
+    const replica::Device* found = id <= 0 ? nullptr : devices.find_no(id >> kSeqBits);
+    if (found == nullptr)
       return fail("a ferry_log row (id " + std::to_string(id) + ") belongs to no known device (the log was edited "
                   "behind ferry's back)");
-    const DeviceId origin = found->second.id;
+    const DeviceId origin = found->id;
     const Bytes body_b = st.blob(1);
     if (!have_current || origin != current) {
       if (!close_chain()) return report;
       current = origin;
       have_current = true;
-      last_seq = found->second.base_seq;  // A snapshot's head, or 0.
-      last_hash = found->second.base_hash;
+      last_seq = found->base_seq;  // A snapshot's head, or 0.
+      last_hash = found->base_hash;
     }
     const std::string where = "operation " + std::to_string(seq) + " of device " + name_of(origin, devices);
     if (seq != last_seq + 1)
@@ -264,13 +265,13 @@ VerifyReport verify_log(sql::Database& db, const replica::Devices& devices) {
       return fail(where + ": its content claims to be operation " + std::to_string(op.seq) + " of device " +
                   op.origin.to_string() + " (rows were moved or reordered)");
     if (op.prev_hash != last_hash) {
-      if (seq == 1 || seq == found->second.base_seq + 1)
+      if (seq == 1 || seq == found->base_seq + 1)
         return fail(where + ": it does not start the chain as recorded (it was edited or replaced)");
       return fail("operation " + std::to_string(last_seq) + " of device " + name_of(origin, devices) +
                   " does not match the hash that operation " + std::to_string(seq) +
                   " records for it (one of the two was edited, replaced or reordered)");
     }
-    const std::string wrong = index.disagreement(found->first, op, number_of);
+    const std::string wrong = index.disagreement(found->no, op, number_of);
     if (!wrong.empty()) return fail(where + ": " + wrong + " (ferry_deps was edited behind ferry's back)");
     last_seq = seq;
     last_hash = hash_of(body);
@@ -289,7 +290,7 @@ VerifyReport verify_log(sql::Database& db, const replica::Devices& devices) {
                   " brought by the snapshot this database started from: its hash does not match its content");
     ++report.operations;
   }
-  for (const auto& [no, d] : devices.all()) {
+  for (const replica::Device& d : devices.all()) {
     if (d.head_seq == d.base_seq) continue;  // Nothing beyond the base (or nothing at all).
     auto count = db.prepare("SELECT count(*) FROM ferry_log WHERE id BETWEEN ? AND ?");
     count.bind(1, log_id(d.no, 0)).bind(2, log_id(d.no, 0) | seq_mask);

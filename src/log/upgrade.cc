@@ -25,9 +25,8 @@ void add_causal_index(sql::Database& db) {
     return d->no;
   };
   const std::string where = db.path() + ": log";
-  for (const auto& entry : devices.all()) {
-    const std::int64_t chain = entry.first;
-    const replica::Device& device = entry.second;
+  for (const replica::Device& device : devices.all()) {
+    const std::int64_t chain = device.no;
     auto record = [&](std::string_view body) { index.record(chain, decode(body, where), number_of); };
     for_each_in_base(db, device.id, record);
     chains.read(chain, device.base_seq + 1, device.head_seq, [&](std::uint64_t, std::string_view body) { record(body); });

@@ -9,24 +9,33 @@
 
 namespace ferry::replica {
 
+namespace {
+
+bool id_before(const std::pair<DeviceId, Device*>& e, const DeviceId& id) { return e.first < id; }
+
+}  // namespace
+
 Devices::Devices(sql::Database& db) : db_(db) {
-  auto st = db_.prepare("SELECT no, id, name, head_seq, head_hash, base_seq, base_hash FROM ferry_devices");
+  auto st = db_.prepare("SELECT no, id, name, head_seq, head_hash, base_seq, base_hash FROM ferry_devices ORDER BY no");
   while (st.step()) {
-    Device d;
+    Device& d = by_no_.emplace_back();
     d.no = st.integer(0);
-    const Bytes id = st.blob(1);
+    const std::string_view id = st.blob_view(1);
     if (id.size() != 16) throw Error(Errc::corrupt, db_.path() + ": ferry_devices holds a malformed device id");
     std::memcpy(d.id.bytes.data(), id.data(), 16);
-    d.name = st.text(2);
+    if (!st.is_null(2)) d.name = st.text(2);
     d.head_seq = static_cast<std::uint64_t>(st.integer(3));
-    const Bytes h = st.blob(4);
+    const std::string_view h = st.blob_view(4);
     if (h.size() == 32) std::memcpy(d.head_hash.data(), h.data(), 32);
     d.base_seq = static_cast<std::uint64_t>(st.integer(5));
-    const Bytes b = st.blob(6);
+    const std::string_view b = st.blob_view(6);
     if (b.size() == 32) std::memcpy(d.base_hash.data(), b.data(), 32);
-    no_of_[d.id] = d.no;
-    by_no_[d.no] = d;
+    by_id_.emplace_back(d.id, &d);
   }
+  std::sort(by_id_.begin(), by_id_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 1; i < by_id_.size(); ++i)
+    if (by_id_[i - 1].first == by_id_[i].first)
+      throw Error(Errc::corrupt, db_.path() + ": ferry_devices names device " + by_id_[i].first.to_string() + " twice");
 }
 
 Device& Devices::ensure(const DeviceId& id) {
@@ -34,11 +43,15 @@ Device& Devices::ensure(const DeviceId& id) {
   auto st = db_.prepare("INSERT INTO ferry_devices(id) VALUES(?)");
   st.bind_blob(1, id.bytes.data(), 16);
   st.run();
-  Device d;
-  d.no = db_.last_insert_rowid();
+  const std::int64_t no = db_.last_insert_rowid();
+  if (!by_no_.empty() && by_no_.back().no >= no)
+    throw Error(Errc::corrupt, db_.path() + ": ferry_devices numbered a new device " + std::to_string(no) +
+                                   ", not above every other");
+  Device& d = by_no_.emplace_back();
+  d.no = no;
   d.id = id;
-  no_of_[id] = d.no;
-  return by_no_[d.no] = d;
+  by_id_.insert(std::lower_bound(by_id_.begin(), by_id_.end(), id, id_before), {id, &d});
+  return d;
 }
 
 Device* Devices::find(const DeviceId& id) {
@@ -48,29 +61,32 @@ Device* Devices::find(const DeviceId& id) {
 
 const Device* Devices::find(const DeviceId& id) const {
   if (last_ != nullptr && last_->id == id) return last_;
-  auto it = no_of_.find(id);
-  if (it == no_of_.end()) return nullptr;
-  last_ = &by_no_.at(it->second);
+  auto it = std::lower_bound(by_id_.begin(), by_id_.end(), id, id_before);
+  if (it == by_id_.end() || it->first != id) return nullptr;
+  last_ = it->second;
   return last_;
 }
 
+const Device* Devices::find_no(std::int64_t no) const {
+  auto it = std::lower_bound(by_no_.begin(), by_no_.end(), no, [](const Device& d, std::int64_t n) { return d.no < n; });
+  return it != by_no_.end() && it->no == no ? &*it : nullptr;
+}
+
 const Device& Devices::by_no(std::int64_t no) const {
-  auto it = by_no_.find(no);
-  if (it == by_no_.end())
+  const Device* d = find_no(no);
+  if (d == nullptr)
     throw Error(Errc::corrupt, db_.path() + ": ferry_rows names unknown device number " + std::to_string(no));
-  return it->second;
+  return *d;
 }
 
 const Device& Devices::lookup(const std::string& text) const {
-  if (auto id = Uuid::parse(text)) {
-    auto it = no_of_.find(*id);
-    if (it != no_of_.end()) return by_no_.at(it->second);
-  }
+  if (auto id = Uuid::parse(text))
+    if (const Device* d = find(*id)) return *d;
   std::vector<const Device*> found;
   std::string hex;
   for (char c : text)
     if (c != '-') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const auto& [no, d] : by_no_) {
+  for (const Device& d : by_no_) {
     std::string id_hex = d.id.to_string();
     id_hex.erase(std::remove(id_hex.begin(), id_hex.end(), '-'), id_hex.end());
     // Ids are UUIDv7: the first digits are a time, the last ones random; either end may be given.
@@ -103,6 +119,7 @@ void Devices::set_base(Device& device, std::uint64_t seq, const Hash& hash) {
 void Devices::move_head(Device& device, std::uint64_t seq, const Hash& hash) {
   device.head_seq = seq;
   device.head_hash = hash;
+  if (!device.head_dirty) dirty_.push_back(&device);
   device.head_dirty = true;
   ++moves_;
 }
@@ -124,20 +141,21 @@ void Devices::drop_chain(Device& device) {
 }
 
 VectorClock Devices::clock() const {
-  VectorClock clock;
-  for (const auto& [no, d] : by_no_)
-    if (d.head_seq > 0) clock.set(d.id, d.head_seq);
-  return clock;
+  std::vector<VectorClock::Entry> heads;
+  heads.reserve(by_id_.size());
+  for (const auto& [id, d] : by_id_)
+    if (d->head_seq > 0) heads.emplace_back(id, d->head_seq);
+  return VectorClock(std::move(heads));  // Already sorted: the sort only checks.
 }
 
 void Devices::save() {
   auto st = db_.prepare("UPDATE ferry_devices SET head_seq=?, head_hash=? WHERE no=?");
-  for (auto& [no, d] : by_no_) {
-    if (!d.head_dirty) continue;
-    st.bind(1, static_cast<std::int64_t>(d.head_seq)).bind_blob(2, d.head_hash.data(), 32).bind(3, no);
+  for (Device* d : dirty_) {
+    st.bind(1, static_cast<std::int64_t>(d->head_seq)).bind_blob(2, d->head_hash.data(), 32).bind(3, d->no);
     st.run();
-    d.head_dirty = false;
+    d->head_dirty = false;
   }
+  dirty_.clear();
 }
 
 }  // namespace ferry::replica

@@ -4,8 +4,9 @@
 // and the head of its chain held here (the vector clock is the heads).
 
 #include <cstdint>
-#include <map>
+#include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ferry/operation.h"
@@ -30,7 +31,7 @@ class Devices {
  public:
   // Loads every row of ferry_devices.
   explicit Devices(sql::Database& db);
-  Devices(const Devices&) = delete;  // It points into its own maps.
+  Devices(const Devices&) = delete;  // It points into its own storage.
   Devices& operator=(const Devices&) = delete;
 
   // The device with this id, registering it when unknown.
@@ -38,10 +39,13 @@ class Devices {
   Device* find(const DeviceId& id);
   const Device* find(const DeviceId& id) const;
   const Device& by_no(std::int64_t no) const;
+  // The device numbered `no`, or nullptr.
+  const Device* find_no(std::int64_t no) const;
   // Finds a device by canonical id text, a unique start or end of its id (8+ hex digits) or its exact name.
   // Throws Error(not_found) or Error(invalid_argument) if ambiguous.
   const Device& lookup(const std::string& id_or_name) const;
 
+  // Every head held: one walk in device order.
   VectorClock clock() const;
   // Writes changed heads back to ferry_devices.
   void save();
@@ -54,17 +58,22 @@ class Devices {
   void rename(Device& device, const std::string& name);
   // This database holds nothing of `device`'s chain any more, and no fork of it (identity/forget.h).
   void drop_chain(Device& device);
-  const std::map<std::int64_t, Device>& all() const { return by_no_; }
+  // Every device, in ascending number.
+  const std::deque<Device>& all() const { return by_no_; }
   // How many times a head has moved through this object: unchanged means
   // every chain still ends where it did.
   std::uint64_t moves() const { return moves_; }
 
  private:
   sql::Database& db_;
-  std::map<std::int64_t, Device> by_no_;
-  std::map<DeviceId, std::int64_t> no_of_;
-  // The device found last: an import asks for the same one several times per
-  // operation. Map nodes never move, so the pointer stays valid.
+  // A hub knows every device of the fleet, and an export or import reads
+  // them all: two flat sequences, no node per device. A deque never moves
+  // its elements, so references handed out stay valid. Numbers are rowids:
+  // a new device's is above every other, so appending keeps the order.
+  std::deque<Device> by_no_;
+  std::vector<std::pair<DeviceId, Device*>> by_id_;  // Sorted by id.
+  std::vector<Device*> dirty_;                       // Heads moved, not yet saved.
+  // The device found last: an import asks for the same one several times per operation.
   mutable const Device* last_ = nullptr;
   std::uint64_t moves_ = 0;
 };

@@ -1,4 +1,5 @@
 // Small value types of the public API: Value, Uuid, VectorClock, Operation helpers, Errc names, printable().
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -123,26 +124,71 @@ const char* to_string(Order order) noexcept {
   return "concurrent";
 }
 
+namespace {
+
+bool entry_before(const VectorClock::Entry& e, const DeviceId& d) { return e.first < d; }
+
+}  // namespace
+
+VectorClock::VectorClock(std::vector<Entry> entries) : entries_(std::move(entries)) {
+  std::sort(entries_.begin(), entries_.end());
+  // Equal devices are now adjacent, the greatest seq last: keep that one.
+  auto out = entries_.begin();
+  for (auto in = entries_.begin(); in != entries_.end(); ++in) {
+    if (in->second == 0 || (in + 1 != entries_.end() && (in + 1)->first == in->first)) continue;
+    *out++ = *in;
+  }
+  entries_.erase(out, entries_.end());
+}
+
 std::uint64_t VectorClock::get(const DeviceId& device) const {
-  auto it = entries_.find(device);
-  return it == entries_.end() ? 0 : it->second;
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), device, entry_before);
+  return it != entries_.end() && it->first == device ? it->second : 0;
 }
 
 void VectorClock::set(const DeviceId& device, std::uint64_t seq) {
-  if (seq == 0) entries_.erase(device);
-  else entries_[device] = seq;
-}
-
-void VectorClock::merge(const VectorClock& other) {
-  for (const auto& [device, seq] : other.entries_) {
-    auto& mine = entries_[device];
-    if (seq > mine) mine = seq;
+  if (seq > 0 && (entries_.empty() || entries_.back().first < device)) {
+    entries_.emplace_back(device, seq);
+    return;
+  }
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), device, entry_before);
+  const bool found = it != entries_.end() && it->first == device;
+  if (seq == 0) {
+    if (found) entries_.erase(it);
+  } else if (found) {
+    it->second = seq;
+  } else {
+    entries_.insert(it, Entry{device, seq});
   }
 }
 
+void VectorClock::merge(const VectorClock& other) {
+  std::vector<Entry> out;
+  out.reserve(entries_.size() + other.entries_.size());
+  auto a = entries_.cbegin();
+  auto b = other.entries_.cbegin();
+  const auto a_end = entries_.cend();
+  const auto b_end = other.entries_.cend();
+  while (a != a_end || b != b_end) {
+    if (b == b_end || (a != a_end && a->first < b->first)) {
+      out.push_back(*a++);
+    } else if (a == a_end || b->first < a->first) {
+      out.push_back(*b++);
+    } else {
+      out.emplace_back(a->first, std::max(a->second, b->second));
+      ++a, ++b;
+    }
+  }
+  entries_ = std::move(out);
+}
+
 bool VectorClock::included_in(const VectorClock& other) const {
-  for (const auto& [device, seq] : entries_)
-    if (seq > other.get(device)) return false;
+  auto b = other.entries_.begin();
+  const auto b_end = other.entries_.end();
+  for (const auto& [device, seq] : entries_) {
+    while (b != b_end && b->first < device) ++b;
+    if (b == b_end || b->first != device || b->second < seq) return false;
+  }
   return true;
 }
 

@@ -445,9 +445,9 @@ TEST_CASE("an operation's deps name the chains that advanced since its device's 
   REQUIRE(mine.size() == 5);
   const DeviceId bid = b.engine.device_id(), cid = c.engine.device_id();
   CHECK(mine[0].clock.empty());
-  CHECK(mine[1].clock.entries() == std::map<DeviceId, std::uint64_t>{{bid, 2}});
+  CHECK(mine[1].clock.entries() == std::vector<VectorClock::Entry>{{bid, 2}});
   CHECK(mine[2].clock.empty());
-  CHECK(mine[3].clock.entries() == std::map<DeviceId, std::uint64_t>{{cid, 1}});
+  CHECK(mine[3].clock.entries() == std::vector<VectorClock::Entry>{{cid, 1}});
   CHECK(mine[4].clock.empty());
   // Each Lamport time is one past everything its device held.
   for (std::size_t i = 1; i < mine.size(); ++i) CHECK(mine[i].lamport > mine[i - 1].lamport);

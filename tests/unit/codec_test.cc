@@ -1,5 +1,6 @@
 // The canonical encoding: one operation, one byte string, on every machine;
 // and a decoder that refuses anything else without trusting sizes it reads.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <fstream>
@@ -265,4 +266,42 @@ TEST_CASE("a vector clock compares as before, after, equal or concurrent", "[clo
   CHECK(m.get(b) == 5);
   CHECK(compare(x, m) == Order::before);
   CHECK(compare(y, m) == Order::before);
+}
+
+TEST_CASE("a vector clock holds each device once, in device order, whatever order it was given in", "[clock]") {
+  std::vector<DeviceId> ids;
+  for (std::uint8_t i = 0; i < 50; ++i) ids.push_back(test::counting_id(i));
+  VectorClock reversed;
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) reversed.set(*it, 7);
+  std::vector<VectorClock::Entry> given;
+  for (const DeviceId& id : ids) given.emplace_back(id, 7);
+  given.emplace_back(ids[3], 2);   // Twice: the greater stays.
+  given.emplace_back(ids[9], 0);   // 0 is absence, whatever else says.
+  given.emplace_back(ids[9], 11);
+  std::reverse(given.begin(), given.end());
+  const VectorClock built(given);
+  CHECK(built.entries().size() == ids.size());
+  CHECK(std::is_sorted(built.entries().begin(), built.entries().end()));
+  CHECK(built.get(ids[3]) == 7);
+  CHECK(built.get(ids[9]) == 11);
+  CHECK(reversed.entries().size() == ids.size());
+  CHECK(std::is_sorted(reversed.entries().begin(), reversed.entries().end()));
+  reversed.set(ids[9], 11);
+  CHECK(built == reversed);
+  reversed.set(ids[20], 0);  // Removed.
+  CHECK(reversed.get(ids[20]) == 0);
+  CHECK(reversed.entries().size() == ids.size() - 1);
+  CHECK(reversed.included_in(built));
+  CHECK(!built.included_in(reversed));
+  VectorClock other;
+  other.set(test::counting_id(200), 1);
+  other.set(ids[0], 99);
+  VectorClock merged = reversed;
+  merged.merge(other);
+  CHECK(merged.entries().size() == ids.size());  // ids[20] left, one new device came.
+  CHECK(merged.get(ids[0]) == 99);
+  CHECK(merged.get(ids[1]) == 7);
+  CHECK(std::is_sorted(merged.entries().begin(), merged.entries().end()));
+  CHECK(reversed.included_in(merged));
+  CHECK(other.included_in(merged));
 }

@@ -38,8 +38,10 @@ struct Hub {
     return c;
   }
 
-  void keep(std::size_t peer, const VectorClock& c) { log::store_clock(db, "announced_clock", "announced_ms", numbers[peer], c); }
-  VectorClock kept(std::size_t peer) { return log::stored_clock(db, "announced_clock", numbers[peer]); }
+  void keep(std::size_t peer, const VectorClock& c) {
+    log::store_clock(db, replica::Devices(db), "announced_clock", "announced_ms", numbers[peer], c);
+  }
+  VectorClock kept(std::size_t peer) { return log::stored_clock(db, replica::Devices(db), "announced_clock", numbers[peer]); }
   std::int64_t bases() { return test::count(hub.path, "SELECT count(*) FROM ferry_peer_bases"); }
   std::int64_t kept_bytes() {
     return test::count(hub.path, "SELECT sum(length(announced_clock)) FROM ferry_devices WHERE announced_clock IS NOT NULL");
@@ -90,14 +92,14 @@ TEST_CASE("a clock kept in the older form, devices by id, is read as it is", "[p
   st.bind_blob(1, old.data(), old.size()).bind(2, h.numbers[0]);
   st.run();
   CHECK(h.kept(0) == c);
-  CHECK(log::all_peer_clocks(h.db).size() == 6);  // The hub itself and five peers.
+  CHECK(log::all_peer_clocks(h.db, replica::Devices(h.db)).size() == 6);  // The hub itself and five peers.
 }
 
 TEST_CASE("a forgotten device leaves every kept clock, its base included", "[peer_clocks]") {
   Hub h(100);
   for (std::size_t p = 0; p < 10; ++p) h.keep(p, h.in_step(static_cast<int>(p % 2), static_cast<int>(p)));
   const DeviceId gone = h.devices[42];
-  log::forget_in_stored_clocks(h.db, gone);
+  log::forget_in_stored_clocks(h.db, replica::Devices(h.db), gone);
   for (std::size_t p = 0; p < 10; ++p) {
     const VectorClock was = h.in_step(static_cast<int>(p % 2), static_cast<int>(p));
     VectorClock expected;

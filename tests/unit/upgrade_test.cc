@@ -39,7 +39,7 @@ std::size_t check_index_matches_bodies(const std::string& path, std::uint8_t for
     if (op.format == 1) clock = op.clock;
     clock.merge(op.clock);
     clock.set(op.origin, op.seq);
-    for (const auto& [no, d] : devices.all()) CHECK(store.clock_entry(op.origin, op.seq, d.id) == clock.get(d.id));
+    for (const replica::Device& d : devices.all()) CHECK(store.clock_entry(op.origin, op.seq, d.id) == clock.get(d.id));
   }
   return ops.size();
 }
