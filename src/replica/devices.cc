@@ -68,6 +68,11 @@ const Device* Devices::find(const DeviceId& id) const {
 }
 
 const Device* Devices::find_no(std::int64_t no) const {
+  // Numbers are rowids, dense unless devices were deleted: most are where their number says.
+  if (!by_no_.empty() && no >= by_no_.front().no) {
+    const auto at = static_cast<std::uint64_t>(no - by_no_.front().no);
+    if (at < by_no_.size() && by_no_[at].no == no) return &by_no_[at];
+  }
   auto it = std::lower_bound(by_no_.begin(), by_no_.end(), no, [](const Device& d, std::int64_t n) { return d.no < n; });
   return it != by_no_.end() && it->no == no ? &*it : nullptr;
 }
