@@ -126,8 +126,11 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
     std::sort(devices.begin(), devices.end());
     devices.erase(std::unique(devices.begin(), devices.end()), devices.end());
   }
+  auto held = has.entries().begin();  // `devices` and `has` are both in device order: one walk.
+  const auto held_end = has.entries().end();
   for (const DeviceId& device : devices) {
-    const std::uint64_t from = has.get(device);
+    while (held != held_end && held->first < device) ++held;
+    const std::uint64_t from = held != held_end && held->first == device ? held->second : 0;
     const replica::Device* known = s.devices.find(device);
     if (known == nullptr) continue;  // Pending rows always have their device's row; a damaged database may not.
     const replica::Device& d = *known;
@@ -246,12 +249,18 @@ void write_against_announcement(session::Session& s, ExportPlan& plan, const Vec
   if (!reference) return;
   const VectorClock announced = kept ? *kept : log::stored_clock(s.db, s.devices, "announced_clock", plan.peer->no);
   BundleInfo& info = plan.info;
-  VectorClock differs;
-  for (const auto& [device, seq] : info.clock.entries())
-    if (announced.get(device) != seq || device == plan.peer->id) differs.set(device, seq);
-  for (const auto& entry : announced.entries())
-    if (info.clock.get(entry.first) == 0) info.clock_dropped.push_back(entry.first);
-  info.clock = std::move(differs);
+  // One walk over both clocks, each in device order.
+  std::vector<VectorClock::Entry> differs;
+  auto a = announced.entries().begin();
+  const auto a_end = announced.entries().end();
+  for (const auto& [device, seq] : info.clock.entries()) {
+    for (; a != a_end && a->first < device; ++a) info.clock_dropped.push_back(a->first);
+    const bool same = a != a_end && a->first == device && a->second == seq;
+    if (a != a_end && a->first == device) ++a;
+    if (!same || device == plan.peer->id) differs.emplace_back(device, seq);
+  }
+  for (; a != a_end; ++a) info.clock_dropped.push_back(a->first);
+  info.clock = VectorClock(std::move(differs));
   info.reference = reference;
 }
 

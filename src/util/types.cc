@@ -131,6 +131,11 @@ bool entry_before(const VectorClock::Entry& e, const DeviceId& d) { return e.fir
 }  // namespace
 
 VectorClock::VectorClock(std::vector<Entry> entries) : entries_(std::move(entries)) {
+  const auto ascending = [](const Entry& a, const Entry& b) { return a.first < b.first && a.second > 0; };
+  if (std::adjacent_find(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) { return !ascending(a, b); }) ==
+          entries_.end() &&
+      (entries_.empty() || entries_.back().second > 0))
+    return;  // Given in device order, each once, none 0: as a clock keeps them.
   std::sort(entries_.begin(), entries_.end());
   // Equal devices are now adjacent, the greatest seq last: keep that one.
   auto out = entries_.begin();
