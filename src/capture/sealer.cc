@@ -22,8 +22,17 @@ VectorClock LocalWriter::deps(const replica::Device& me) {
     const std::uint64_t before = me.head_seq == 0 ? 0 : log_.clock_entry(self_, me.head_seq, device);
     if (now > before) grew.emplace_back(device, now);
   };
-  for (const replica::Device& d : devices_.all()) consider(d.id, std::max(d.head_seq, claims_.get(d.id)));
-  return VectorClock(std::move(grew));
+  if (me.head_seq == 0) {  // The chain's first operation follows every head.
+    for (const replica::Device& d : devices_.all()) consider(d.id, std::max(d.head_seq, claims_.get(d.id)));
+  } else {  // Its previous operation followed every head that has not moved since.
+    for (const replica::Device* d : devices_.moved_since_own()) consider(d->id, std::max(d->head_seq, claims_.get(d->id)));
+    for (const auto& [device, seq] : claims_.entries()) {
+      const replica::Device* d = devices_.find(device);
+      consider(device, std::max(d == nullptr ? 0 : d->head_seq, seq));
+    }
+  }
+  return VectorClock(std::move(grew));  // A device both moved and claimed comes twice, the same each time.
+
 }
 
 VectorClock LocalWriter::whole(std::uint64_t seq) {
@@ -85,6 +94,7 @@ std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std
   log_.append(op, body);
   lamport_ = op.lamport;
   devices_.move_head(me, op.seq, hash);
+  devices_.own_operation_made();
   current_ = true;
   moves_ = devices_.moves();
   merger_.apply(op, write_table);

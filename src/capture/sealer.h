@@ -67,8 +67,9 @@ class LocalWriter {
  private:
   // What this device's next operation newly follows: each chain whose head
   // (or claim) is past the entry of the whole clock of its previous operation,
-  // which the causal index gives. A seek per chain known, so done only when a
-  // head other than this device's moved since its previous operation.
+  // which the causal index gives. Only chains whose heads moved since that
+  // operation (Devices::moved_since_own) or that are claimed can be: a seek
+  // each, and none while no head other than this device's moved.
   VectorClock deps(const replica::Device& me);
   // Format 1: the whole clock, every chain's head (or claim); a walk over the
   // devices only when a head other than this device's moved.

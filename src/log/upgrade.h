@@ -6,6 +6,8 @@
 //
 //   3 -> 4: the causal index (log/causal_index.h), filled from the clocks of
 //           every operation held, each chain read once in seq order.
+//   4 -> 5: ferry_moved (replica/devices.h), holding every device: the next
+//           operation made here compares each head once, as it did before.
 
 #include "sql/database.h"
 

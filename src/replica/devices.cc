@@ -126,6 +126,8 @@ void Devices::move_head(Device& device, std::uint64_t seq, const Hash& hash) {
   device.head_hash = hash;
   if (!device.head_dirty) dirty_.push_back(&device);
   device.head_dirty = true;
+  if (!device.unfollowed) unfollowed_.push_back(&device);
+  device.unfollowed = true;
   ++moves_;
 }
 
@@ -161,6 +163,33 @@ void Devices::save() {
     d->head_dirty = false;
   }
   dirty_.clear();
+  if (unfollowed_saved_ < unfollowed_.size()) {
+    auto moved = db_.prepare("INSERT OR IGNORE INTO ferry_moved(device) VALUES(?)");
+    for (; unfollowed_saved_ < unfollowed_.size(); ++unfollowed_saved_) {
+      moved.bind(1, unfollowed_[unfollowed_saved_]->no);
+      moved.run();
+    }
+    moved_rows_ = true;
+  }
+}
+
+std::vector<const Device*> Devices::moved_since_own() const {
+  std::vector<const Device*> out(unfollowed_.begin(), unfollowed_.end());
+  if (!moved_rows_) return out;
+  auto st = db_.prepare("SELECT device FROM ferry_moved");
+  while (st.step()) {
+    const Device* d = find_no(st.integer(0));
+    if (d != nullptr && !d->unfollowed) out.push_back(d);
+  }
+  return out;
+}
+
+void Devices::own_operation_made() {
+  if (moved_rows_) db_.exec("DELETE FROM ferry_moved");
+  moved_rows_ = false;
+  for (Device* d : unfollowed_) d->unfollowed = false;
+  unfollowed_.clear();
+  unfollowed_saved_ = 0;
 }
 
 }  // namespace ferry::replica

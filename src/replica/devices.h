@@ -25,6 +25,7 @@ struct Device {
   std::uint64_t base_seq = 0;
   Hash base_hash{};
   bool head_dirty = false;  // Changed in memory, not yet saved.
+  bool unfollowed = false;  // Moved here since this device's newest operation (in memory).
 };
 
 class Devices {
@@ -60,6 +61,14 @@ class Devices {
   void drop_chain(Device& device);
   // Every device, in ascending number.
   const std::deque<Device>& all() const { return by_no_; }
+  // The devices whose heads moved since this device's newest operation was
+  // made: ferry_moved (written by save()) and the moves since. A superset is
+  // harmless; a device missing would give the next operation too small a
+  // clock, so every head move lands here (move_head is the one place).
+  std::vector<const Device*> moved_since_own() const;
+  // This device made an operation, which follows every head held: nothing has
+  // moved since. Cheap when nothing had.
+  void own_operation_made();
   // How many times a head has moved through this object: unchanged means
   // every chain still ends where it did.
   std::uint64_t moves() const { return moves_; }
@@ -73,6 +82,9 @@ class Devices {
   std::deque<Device> by_no_;
   std::vector<std::pair<DeviceId, Device*>> by_id_;  // Sorted by id.
   std::vector<Device*> dirty_;                       // Heads moved, not yet saved.
+  std::vector<Device*> unfollowed_;                  // Moved since this device's newest operation.
+  std::size_t unfollowed_saved_ = 0;                 // How many of them ferry_moved holds.
+  bool moved_rows_ = true;                           // ferry_moved may hold rows.
   // The device found last: an import asks for the same one several times per operation.
   mutable const Device* last_ = nullptr;
   std::uint64_t moves_ = 0;

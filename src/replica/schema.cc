@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS ferry_peer_refs(  -- Bundles whose whole clocks kept 
   kind TEXT NOT NULL,        -- 'announced_clock' or 'exported_clock'.
   bundle_id BLOB NOT NULL,
   PRIMARY KEY(device, kind)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ferry_moved(  -- Heads moved since this device's newest operation (replica/devices.h).
+  device INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS ferry_peer_bases(  -- Clocks peers' kept clocks are deltas from (log/peer_clocks.h).
   id INTEGER PRIMARY KEY,
   clock BLOB NOT NULL);

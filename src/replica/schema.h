@@ -13,7 +13,9 @@ namespace ferry::replica {
 // 2: ferry_log keyed by (device number, seq) with no hash column; merge state of
 //    integer keys in ferry_rows_<n>. Databases of version 1 (a pre-release) are refused.
 // 3: device keys and the trust store. 4: the causal index (ferry_deps, log/causal_index.h).
-constexpr int kLocalSchemaVersion = 4;
+// 5: ferry_moved, the devices whose heads moved since this device's newest
+//    operation, so that the next one finds what it follows without a seek per device.
+constexpr int kLocalSchemaVersion = 5;
 // The oldest version this one upgrades in place (log/upgrade.h); older ones are refused.
 constexpr int kOldestUpgradableVersion = 3;
 
