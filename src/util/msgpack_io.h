@@ -9,6 +9,7 @@
 #include <msgpack.hpp>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace ferry::util {
 
@@ -17,7 +18,10 @@ namespace ferry::util {
 template <typename Container>
 struct AppendSink {
   Container out;
-  void write(const char* p, std::size_t n) { out.insert(out.end(), p, p + n); }
+  void write(const char* p, std::size_t n) {
+    if constexpr (std::is_same_v<Container, std::string>) out.append(p, n);  // insert() goes through _M_replace.
+    else out.insert(out.end(), p, p + n);
+  }
 };
 
 // `bytes` parsed as one msgpack object. Strings and binaries point into
