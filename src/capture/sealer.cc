@@ -32,7 +32,6 @@ VectorClock LocalWriter::deps(const replica::Device& me) {
     }
   }
   return VectorClock(std::move(grew));  // A device both moved and claimed comes twice, the same each time.
-
 }
 
 VectorClock LocalWriter::whole(std::uint64_t seq) {
