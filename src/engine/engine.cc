@@ -208,6 +208,24 @@ VectorClock Engine::clock() {
   return replica::Devices(impl_->db).clock();
 }
 
+namespace {
+
+// Every device and its kept clocks (Engine::peers), from devices already loaded.
+std::vector<PeerInfo> list_peers(sql::Database& db, const replica::Devices& devices, trust::Store& store) {
+  std::vector<PeerInfo> out;
+  for (const log::PeerClocks& c : log::all_peer_clocks(db, devices)) {
+    PeerInfo p = store.describe(devices.by_no(c.device_no));
+    p.announced = c.announced;
+    p.announced_ms = c.announced_ms;
+    p.exported = c.exported;
+    p.exported_ms = c.exported_ms;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
 StatusReport Engine::status() {
   impl_->seal_captured();
   StatusReport r;
@@ -230,7 +248,7 @@ StatusReport Engine::status() {
   r.pending_operations = pending.operations;
   r.conflicts_open = merge::count_open(impl_->db);
   r.held = capture::Held::list(impl_->db, capture::Registry(impl_->db));
-  r.peers = peers();
+  r.peers = list_peers(impl_->db, devices, store);  // Sealed and loaded once for both.
   return r;
 }
 
@@ -238,16 +256,7 @@ std::vector<PeerInfo> Engine::peers() {
   impl_->seal_captured();
   replica::Devices devices(impl_->db);
   trust::Store store(impl_->db);
-  std::vector<PeerInfo> out;
-  for (const log::PeerClocks& c : log::all_peer_clocks(impl_->db, devices)) {
-    PeerInfo p = store.describe(devices.by_no(c.device_no));
-    p.announced = c.announced;
-    p.announced_ms = c.announced_ms;
-    p.exported = c.exported;
-    p.exported_ms = c.exported_ms;
-    out.push_back(std::move(p));
-  }
-  return out;
+  return list_peers(impl_->db, devices, store);
 }
 
 Fingerprint Engine::fingerprint() {
