@@ -89,14 +89,22 @@ const Device& Devices::lookup(const std::string& text) const {
     if (const Device* d = find(*id)) return *d;
   std::vector<const Device*> found;
   std::string hex;
-  for (char c : text)
-    if (c != '-') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool all_hex = true;
+  for (char c : text) {
+    if (c == '-') continue;
+    all_hex = all_hex && std::isxdigit(static_cast<unsigned char>(c));
+    hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  // Only 8 to 32 hex digits can be part of an id: a name alone is one compare per device.
+  const bool may_be_part = all_hex && hex.size() >= 8 && hex.size() <= 32;
   for (const Device& d : by_no_) {
-    std::string id_hex = d.id.to_string();
-    id_hex.erase(std::remove(id_hex.begin(), id_hex.end(), '-'), id_hex.end());
-    // Ids are UUIDv7: the first digits are a time, the last ones random; either end may be given.
-    const bool part = hex.size() >= 8 && hex.size() <= id_hex.size() &&
-                      (id_hex.compare(0, hex.size(), hex) == 0 || id_hex.compare(id_hex.size() - hex.size(), hex.size(), hex) == 0);
+    bool part = false;
+    if (may_be_part) {
+      std::string id_hex = d.id.to_string();
+      id_hex.erase(std::remove(id_hex.begin(), id_hex.end(), '-'), id_hex.end());
+      // Ids are UUIDv7: the first digits are a time, the last ones random; either end may be given.
+      part = id_hex.compare(0, hex.size(), hex) == 0 || id_hex.compare(id_hex.size() - hex.size(), hex.size(), hex) == 0;
+    }
     if (d.name == text || part) found.push_back(&d);
   }
   if (found.size() > 1) {  // Two devices may share a name: one given a new identity by `ferry reidentify`, say.
