@@ -8,6 +8,8 @@
 //           every operation held, each chain read once in seq order.
 //   4 -> 5: ferry_moved (replica/devices.h), holding every device: the next
 //           operation made here compares each head once, as it did before.
+//   5 -> 6: ferry_devices_heads (replica/schema.cc), the index covering what
+//           replica::Devices loads.
 
 #include "sql/database.h"
 

@@ -16,9 +16,12 @@ bool id_before(const std::pair<DeviceId, Device*>& e, const DeviceId& id) { retu
 }  // namespace
 
 Devices::Devices(sql::Database& db) : db_(db) {
-  auto st = db_.prepare("SELECT no, id, name, head_seq, head_hash, base_seq, base_hash FROM ferry_devices ORDER BY no");
+  // In id order, from ferry_devices_heads alone (it covers these columns): a
+  // hub's thousands of rows are half the pages of the table, and come sorted.
+  auto st = db_.prepare("SELECT no, id, name, head_seq, head_hash, base_seq, base_hash FROM ferry_devices ORDER BY id");
+  std::vector<Device> read;
   while (st.step()) {
-    Device& d = by_no_.emplace_back();
+    Device& d = read.emplace_back();
     d.no = st.integer(0);
     const std::string_view id = st.blob_view(1);
     if (id.size() != 16) throw Error(Errc::corrupt, db_.path() + ": ferry_devices holds a malformed device id");
@@ -30,12 +33,18 @@ Devices::Devices(sql::Database& db) : db_(db) {
     d.base_seq = static_cast<std::uint64_t>(st.integer(5));
     const std::string_view b = st.blob_view(6);
     if (b.size() == 32) std::memcpy(d.base_hash.data(), b.data(), 32);
-    by_id_.emplace_back(d.id, &d);
   }
-  std::sort(by_id_.begin(), by_id_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (std::size_t i = 1; i < by_id_.size(); ++i)
-    if (by_id_[i - 1].first == by_id_[i].first)
-      throw Error(Errc::corrupt, db_.path() + ": ferry_devices names device " + by_id_[i].first.to_string() + " twice");
+  for (std::size_t i = 1; i < read.size(); ++i)
+    if (!(read[i - 1].id < read[i].id))
+      throw Error(Errc::corrupt, db_.path() + ": ferry_devices names device " + read[i].id.to_string() + " twice");
+  // Numbers grow with arrival, ids with the time a device was made: nearly the same order.
+  std::vector<std::size_t> by_number(read.size());
+  for (std::size_t i = 0; i < read.size(); ++i) by_number[i] = i;
+  std::sort(by_number.begin(), by_number.end(), [&](std::size_t a, std::size_t b) { return read[a].no < read[b].no; });
+  std::vector<Device*> placed(read.size());
+  for (const std::size_t i : by_number) placed[i] = &by_no_.emplace_back(std::move(read[i]));
+  by_id_.reserve(read.size());
+  for (Device* d : placed) by_id_.emplace_back(d->id, d);
 }
 
 Device& Devices::ensure(const DeviceId& id) {

@@ -15,7 +15,9 @@ namespace ferry::replica {
 // 3: device keys and the trust store. 4: the causal index (ferry_deps, log/causal_index.h).
 // 5: ferry_moved, the devices whose heads moved since this device's newest
 //    operation, so that the next one finds what it follows without a seek per device.
-constexpr int kLocalSchemaVersion = 5;
+// 6: ferry_devices_heads, an index covering what replica::Devices loads, so
+//    that a hub reads its thousands of devices from half the pages, in id order.
+constexpr int kLocalSchemaVersion = 6;
 // The oldest version this one upgrades in place (log/upgrade.h); older ones are refused.
 constexpr int kOldestUpgradableVersion = 3;
 

@@ -1,0 +1,89 @@
+// The device list every export and import loads (replica/devices.h): read in
+// id order from the index that covers it (local format 6), yet handed out in
+// number order, each device found by id, by number and by name.
+#include <catch2/catch.hpp>
+
+#include "ferry/engine.h"
+#include "replica/devices.h"
+#include "replica/schema.h"
+#include "support/support.h"
+
+using namespace ferry;
+
+namespace {
+
+const char* const kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY)";
+
+// Devices registered in the reverse of their id order, as a hub hears from
+// devices made long before it met them: numbers ascend as ids descend.
+std::vector<DeviceId> register_backwards(sql::Database& db, int n) {
+  std::vector<DeviceId> ids;
+  auto insert = db.prepare("INSERT INTO ferry_devices(id, name, head_seq, head_hash) VALUES(?, ?, ?, ?)");
+  for (int i = n; i > 0; --i) {
+    ids.push_back(test::counting_id(static_cast<std::uint8_t>(i * 3)));
+    const Hash head{static_cast<std::uint8_t>(i)};
+    insert.bind_blob(1, ids.back().bytes.data(), 16)
+        .bind(2, std::string_view("d" + std::to_string(i)))
+        .bind(3, static_cast<std::int64_t>(i))
+        .bind_blob(4, head.data(), 32);
+    insert.run();
+  }
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("the device list comes in number order, and each device is found by id, number and name", "[replica]") {
+  test::TempDir dir;
+  test::Replica r{dir, "hub", kSchema};
+  sql::Database db = test::app(r.path);
+  const std::vector<DeviceId> ids = register_backwards(db, 40);
+
+  replica::Devices devices(db);
+  REQUIRE(devices.all().size() == 41);  // The hub itself, then the forty.
+  for (std::size_t i = 1; i < devices.all().size(); ++i) CHECK(devices.all()[i - 1].no < devices.all()[i].no);
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    const int i = 40 - static_cast<int>(k);
+    const replica::Device* d = devices.find(ids[k]);
+    REQUIRE(d != nullptr);
+    CHECK(d->head_seq == static_cast<std::uint64_t>(i));
+    CHECK(d->head_hash[0] == i);
+    CHECK(&devices.by_no(d->no) == d);
+    CHECK(&devices.lookup("d" + std::to_string(i)) == d);
+  }
+  CHECK(devices.find(test::counting_id(200)) == nullptr);
+  // The whole clock walks the devices in id order; the hub has written nothing.
+  const VectorClock clock = devices.clock();
+  CHECK(clock.entries().size() == 40);
+  for (std::size_t k = 0; k < ids.size(); ++k) CHECK(clock.get(ids[k]) == 40 - k);
+}
+
+TEST_CASE("a database of local format 5 gets the index its device list is read from, and nothing else changes",
+          "[replica][upgrade]") {
+  test::TempDir dir;
+  test::Replica hub{dir, "hub", kSchema};
+  test::Replica other{dir, "other", kSchema};
+  other.sql("INSERT INTO items VALUES(1)");
+  (void)test::exchange(other, hub, dir);
+  const std::string before = test::dump(hub.path, "ferry_devices");
+  const std::size_t peers = hub.engine.peers().size();
+  // As ferry left it before the index.
+  test::exec(hub.path, "DROP INDEX ferry_devices_heads; UPDATE ferry_meta SET value = 5 WHERE key = 'format'");
+  {
+    auto opened = Engine::open(hub.path);
+    CHECK(opened.upgraded_from() == 5);
+  }
+  CHECK(test::count(hub.path, "SELECT value FROM ferry_meta WHERE key = 'format'") == replica::kLocalSchemaVersion);
+  CHECK(test::count(hub.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'ferry_devices_heads'") == 1);
+  CHECK(test::dump(hub.path, "ferry_devices") == before);
+  {  // Read from the index alone.
+    sql::Database db = test::app(hub.path);
+    auto plan = db.prepare("EXPLAIN QUERY PLAN SELECT no, id, name, head_seq, head_hash, base_seq, base_hash "
+                           "FROM ferry_devices ORDER BY id");
+    REQUIRE(plan.step());
+    CHECK_THAT(plan.text(3), Catch::Contains("COVERING INDEX ferry_devices_heads"));
+  }
+  auto opened = Engine::open(hub.path);
+  CHECK(opened.verify().ok);
+  CHECK(opened.peers().size() == peers);
+}
