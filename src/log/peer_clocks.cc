@@ -44,6 +44,7 @@ std::vector<std::pair<DeviceId, std::uint64_t>> decode_entries(const msgpack::ob
                                                                const std::string& where) {
   std::vector<std::pair<DeviceId, std::uint64_t>> out;
   const auto& entries = get_array(o, where, "kept clock");
+  out.reserve(entries.size);
   for (std::uint32_t i = 0; i < entries.size; ++i) {
     const auto& pair = get_array(entries.ptr[i], where, "kept clock entry");
     if (pair.size != 2) bad(where, "kept clock entry", "a [device, seq] pair");
@@ -149,7 +150,8 @@ std::string encode_kept(sql::Database& db, const VectorClock& clock, const Numbe
     const std::string where = db.path() + ": ferry_peer_bases";
     const auto handle = parse_exactly(bases.blob_view(1), where);
     auto entries = decode_entries(handle->get(), numbers, where);
-    std::sort(entries.begin(), entries.end());  // Kept in device order; a base kept otherwise still compares right.
+    // Kept in device order (checked in one walk); a base kept otherwise still compares right.
+    if (!std::is_sorted(entries.begin(), entries.end())) std::sort(entries.begin(), entries.end());
     entries.erase(std::remove_if(entries.begin(), entries.end(), [](const auto& e) { return e.second == 0; }), entries.end());
     auto d = delta(entries, clock);
     if (d.size() < best_delta.size()) best = bases.integer(0), best_delta = std::move(d);
