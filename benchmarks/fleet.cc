@@ -116,12 +116,25 @@ Batch send_rows(ferry::Engine& hub, const std::string& dir, const std::string& r
   return b;
 }
 
-FleetResult measure(const std::string& dir, int devices, int rows, int reps, bool everyone_announces) {
+// One fleet of D devices, built, with its hub open: its batches are timed
+// round-robin with the other sizes', so that a machine whose speed drifts
+// over minutes moves every D's figures alike and the ratios hold.
+struct Fleet {
+  std::string dir;
+  std::optional<ferry::Engine> hub;
   FleetResult r;
+  int sent = 0;  // Rows the hub has written so far.
+  bool failed = false;
+};
+
+void build(Fleet& f, int devices, bool everyone_announces) {
+  FleetResult& r = f.r;
+  const std::string& dir = f.dir;
   r.devices = devices;
   const auto build = Clock::now();
-  const std::string hub_path = dir + "/hub.db", receiver_path = dir + "/d1/d1.db";
-  std::optional<ferry::Engine> hub(new_device(hub_path, "hub"));
+  const std::string receiver_path = dir + "/d1/d1.db";
+  f.hub.emplace(new_device(dir + "/hub.db", "hub"));
+  ferry::Engine& hub = *f.hub;
   // D − 1 devices write one row each and send it to the hub; d1 is kept as the receiver.
   for (int i = 1; i < devices; ++i) {
     const std::string sub = dir + "/d" + std::to_string(i), path = sub + "/d" + std::to_string(i) + ".db";
@@ -133,20 +146,20 @@ FleetResult measure(const std::string& dir, int devices, int rows, int reps, boo
       all.all = true;
       device.export_bundle(sub + "/out.ferry", all);
     }
-    (void)hub->import_bundle(sub + "/out.ferry");
+    (void)hub.import_bundle(sub + "/out.ferry");
     if (i != 1 && !everyone_announces) fs::remove_all(sub);
   }
   {  // The receiver gets the fleet and says so, so the hub sends it only what it lacks.
     ferry::ExportOptions all;
     all.all = true;
-    hub->export_bundle(dir + "/fleet.ferry", all);
+    hub.export_bundle(dir + "/fleet.ferry", all);
     auto receiver = ferry::Engine::open(receiver_path);
     (void)receiver.import_bundle(dir + "/fleet.ferry");
     ferry::ExportOptions ack;
     ack.peer = "hub";
     receiver.export_bundle(dir + "/ack.ferry", ack);
   }
-  (void)hub->import_bundle(dir + "/ack.ferry");
+  (void)hub.import_bundle(dir + "/ack.ferry");
   // --announce: every device gets the fleet and says so, as after a full round
   // of syncing: the hub then keeps every peer's clock of D entries.
   for (int i = 2; everyone_announces && i < devices; ++i) {
@@ -158,37 +171,47 @@ FleetResult measure(const std::string& dir, int devices, int rows, int reps, boo
       ack.peer = "hub";
       device.export_bundle(sub + "/ack.ferry", ack);
     }
-    (void)hub->import_bundle(sub + "/ack.ferry");
+    (void)hub.import_bundle(sub + "/ack.ferry");
     fs::remove_all(sub);
   }
   r.build_seconds = since(build);
+}
 
-  r.first = send_rows(*hub, dir, receiver_path, 1, rows);
-  // `reps` times: the receiver acknowledges what it got (its bundle is written
-  // against the hub's), and the hub sends the next rows. The fastest counts.
-  for (int rep = 0; rep < reps; ++rep) {
-    {
-      auto receiver = ferry::Engine::open(receiver_path);
-      ferry::ExportOptions ack;
-      ack.peer = "hub";
-      receiver.export_bundle(dir + "/ack2.ferry", ack);
-    }
-    (void)hub->import_bundle(dir + "/ack2.ferry");
-    const Batch b = send_rows(*hub, dir, receiver_path, 1 + rows * (rep + 1), rows);
-    if (rep == 0) r.next = b;
-    r.next.export_us = std::min(r.next.export_us, b.export_us);
-    r.next.import_us = std::min(r.next.import_us, b.import_us);
+void first_batch(Fleet& f, int rows) {
+  f.r.first = send_rows(*f.hub, f.dir, f.dir + "/d1/d1.db", 1, rows);
+  f.sent = rows;
+}
+
+// The receiver acknowledges what it got (its bundle is written against the
+// hub's), and the hub sends the next rows. The fastest counts.
+void next_batch(Fleet& f, int rows) {
+  const std::string receiver_path = f.dir + "/d1/d1.db";
+  {
+    auto receiver = ferry::Engine::open(receiver_path);
+    ferry::ExportOptions ack;
+    ack.peer = "hub";
+    receiver.export_bundle(f.dir + "/ack2.ferry", ack);
   }
+  (void)f.hub->import_bundle(f.dir + "/ack2.ferry");
+  const Batch b = send_rows(*f.hub, f.dir, receiver_path, 1 + f.sent, rows);
+  f.sent += rows;
+  Batch& next = f.r.next;
+  if (next.export_us == 0) next = b;
+  next.export_us = std::min(next.export_us, b.export_us);
+  next.import_us = std::min(next.import_us, b.import_us);
+}
 
-  hub.reset();  // Its tables are read as they are on disk.
-  Db db(hub_path);
+// The hub's tables, read as they are on disk.
+void measure_sizes(Fleet& f) {
+  f.hub.reset();
+  Db db(f.dir + "/hub.db");
   const std::string by_table =
       "SELECT sum(d.pgsize) FROM dbstat d JOIN sqlite_master m ON m.name = d.name WHERE m.tbl_name ";
+  FleetResult& r = f.r;
   r.log_bytes = db.sum(by_table + "= 'ferry_log'");
   r.rows_bytes = db.sum(by_table + "LIKE 'ferry\\_rows%' ESCAPE '\\'");
   r.meta_bytes = db.sum(by_table + "LIKE 'ferry\\_%' ESCAPE '\\' AND m.tbl_name != 'ferry_log' AND m.tbl_name "
                                    "NOT LIKE 'ferry\\_rows%' ESCAPE '\\'");
-  return r;
 }
 
 void print_batch(const char* which, const FleetResult& r, const Batch& b, const Batch& base, double build_seconds) {
@@ -218,19 +241,37 @@ int run_fleet(const std::vector<int>& fleet_sizes, int rows, int reps, bool json
                 "%8s %-6s %10s %8s %10s %8s %10s %8s %12s %8s %14s %9s\n",
                 rows, rows, reps, "D", "batch", "bytes/op", "x D=2", "export us", "x D=2", "import us", "x D=2", "growth B/op",
                 "x D=2", "hub meta B/dev", "build s");
+  // Every fleet is built first; then the first batches, then the next ones
+  // round-robin, each D's in the same minutes as the others'.
+  std::vector<Fleet> fleets;
+  fleets.reserve(fleet_sizes.size());
+  auto attempt = [&](Fleet& f, auto&& step) {
+    if (f.failed) return;
+    try {
+      step();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ferry_bench --fleet: D = %d could not be measured: %s\n", f.r.devices, e.what());
+      status = 1;
+      f.failed = true;
+      f.hub.reset();
+    }
+  };
   for (int d : fleet_sizes) {
     char tmpl[] = "/tmp/ferry-fleet-XXXXXX";
-    const std::string dir = ::mkdtemp(tmpl);
-    try {
-      results.push_back(measure(dir, d, rows, reps, everyone_announces));
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "ferry_bench --fleet: D = %d could not be measured: %s\n", d, e.what());
-      status = 1;
-      fs::remove_all(dir);
-      continue;
-    }
-    fs::remove_all(dir);
-    const FleetResult& r = results.back();
+    Fleet& f = fleets.emplace_back();
+    f.dir = ::mkdtemp(tmpl);
+    f.r.devices = d;
+    attempt(f, [&] { build(f, d, everyone_announces); });
+  }
+  for (Fleet& f : fleets) attempt(f, [&] { first_batch(f, rows); });
+  for (int rep = 0; rep < reps; ++rep)
+    for (Fleet& f : fleets) attempt(f, [&] { next_batch(f, rows); });
+  for (Fleet& f : fleets) {
+    attempt(f, [&] { measure_sizes(f); });
+    fs::remove_all(f.dir);
+    if (!f.failed) results.push_back(f.r);
+  }
+  for (const FleetResult& r : results) {
     const FleetResult& base = results.front();
     if (json) {
       std::printf("{\"fleet\": %d, \"rows\": %d, \"first\": %s, \"next\": %s, \"hub_log_bytes\": %.0f, "
@@ -241,7 +282,6 @@ int run_fleet(const std::vector<int>& fleet_sizes, int rows, int reps, bool json
       print_batch("first", r, r.first, base.first, r.build_seconds);
       print_batch("next", r, r.next, base.next, r.build_seconds);
     }
-    std::fflush(stdout);
   }
   if (!json && !results.empty())
     std::printf("ratios are to the same batch at the first D measured; the target is at most 1.3 at every D. The "

@@ -7,6 +7,9 @@
 // is timed: seal + export for the receiver; then the receiver's import. That
 // first batch follows all D devices; the receiver acknowledges it, and the
 // next batches (--reps of them, the fastest counts) follow only the hub's own.
+// Every fleet is built before any batch is timed, and the next batches are
+// timed round-robin across the sizes, so that a machine whose speed drifts
+// over minutes moves every D's figures alike.
 // Reported per operation: bundle bytes, seal+export µs, import µs, the
 // receiver's growth on disk, each with its ratio to D = 2 (the target: within
 // 1.3× at every D); and the hub's ferry_* tables beyond the log, per device
