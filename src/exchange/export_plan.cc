@@ -126,12 +126,14 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
     std::sort(devices.begin(), devices.end());
     devices.erase(std::unique(devices.begin(), devices.end()), devices.end());
   }
-  auto held = has.entries().begin();  // `devices` and `has` are both in device order: one walk.
+  // `devices`, `has` and the device list are all in device order: one walk.
+  auto held = has.entries().begin();
   const auto held_end = has.entries().end();
+  std::size_t cursor = 0;
   for (const DeviceId& device : devices) {
     while (held != held_end && held->first < device) ++held;
     const std::uint64_t from = held != held_end && held->first == device ? held->second : 0;
-    const replica::Device* known = s.devices.find(device);
+    const replica::Device* known = s.devices.find_ascending(device, cursor);
     if (known == nullptr) continue;  // Pending rows always have their device's row; a damaged database may not.
     const replica::Device& d = *known;
     // A chain the peer holds as far as it goes here, with nothing waiting after it: nothing to send,

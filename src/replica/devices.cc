@@ -76,6 +76,12 @@ const Device* Devices::find(const DeviceId& id) const {
   return last_;
 }
 
+const Device* Devices::find_ascending(const DeviceId& id, std::size_t& cursor) const {
+  if (cursor < by_id_.size() && id < by_id_[cursor].first) return find(id);  // Out of order.
+  while (cursor < by_id_.size() && by_id_[cursor].first < id) ++cursor;
+  return cursor < by_id_.size() && by_id_[cursor].first == id ? by_id_[cursor].second : nullptr;
+}
+
 const Device* Devices::find_no(std::int64_t no) const {
   // Numbers are rowids, dense unless devices were deleted: most are where their number says.
   if (!by_no_.empty() && no >= by_no_.front().no) {

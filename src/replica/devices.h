@@ -39,6 +39,10 @@ class Devices {
   Device& ensure(const DeviceId& id);
   Device* find(const DeviceId& id);
   const Device* find(const DeviceId& id) const;
+  // As find, for ids asked in ascending order, as a clock's entries come:
+  // `cursor` (0 at first) keeps the place, so a walk over a clock is one pass.
+  // An id asked out of order is still found, by a search.
+  const Device* find_ascending(const DeviceId& id, std::size_t& cursor) const;
   const Device& by_no(std::int64_t no) const;
   // The device numbered `no`, or nullptr.
   const Device* find_no(std::int64_t no) const;

@@ -52,6 +52,11 @@ TEST_CASE("the device list comes in number order, and each device is found by id
     CHECK(&devices.lookup("d" + std::to_string(i)) == d);
   }
   CHECK(devices.find(test::counting_id(200)) == nullptr);
+  // Asked in id order, one walk finds each; out of order or unknown, still right.
+  std::size_t cursor = 0;
+  for (auto k = ids.rbegin(); k != ids.rend(); ++k) CHECK(devices.find_ascending(*k, cursor) == devices.find(*k));
+  CHECK(devices.find_ascending(ids.back(), cursor) == devices.find(ids.back()));
+  CHECK(devices.find_ascending(test::counting_id(200), cursor) == nullptr);
   // The whole clock walks the devices in id order; the hub has written nothing.
   const VectorClock clock = devices.clock();
   CHECK(clock.entries().size() == 40);
