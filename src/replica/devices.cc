@@ -36,7 +36,10 @@ Devices::Devices(sql::Database& db) : db_(db) {
   }
   for (std::size_t i = 1; i < read.size(); ++i)
     if (!(read[i - 1].id < read[i].id))
-      throw Error(Errc::corrupt, db_.path() + ": ferry_devices names device " + read[i].id.to_string() + " twice");
+      throw Error(Errc::corrupt, db_.path() + (read[i - 1].id == read[i].id
+                                                   ? ": ferry_devices names device " + read[i].id.to_string() + " twice"
+                                                   : std::string(": the index ferry_devices_heads is damaged (out of id "
+                                                                 "order); `REINDEX ferry_devices_heads` rebuilds it")));
   // Numbers grow with arrival, ids with the time a device was made: nearly the same order.
   std::vector<std::size_t> by_number(read.size());
   for (std::size_t i = 0; i < read.size(); ++i) by_number[i] = i;
