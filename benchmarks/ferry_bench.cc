@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -262,7 +263,11 @@ Result run_ferry(const std::string& dir, int rows) {
 // Runs one trial in a child process and returns its results and peak RSS.
 Result trial(Result (*fn)(const std::string&, int), int rows) {
   char tmpl[] = "/tmp/ferry-bench-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
+  if (::mkdtemp(tmpl) == nullptr) {
+    std::fprintf(stderr, "ferry_bench: cannot make %s: %s\n", tmpl, std::strerror(errno));
+    std::exit(1);
+  }
+  const std::string dir = tmpl;
   int fds[2];
   if (::pipe(fds) != 0) std::exit(1);
   const pid_t pid = ::fork();

@@ -3,8 +3,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -259,16 +261,19 @@ int run_fleet(const std::vector<int>& fleet_sizes, int rows, int reps, bool json
   for (int d : fleet_sizes) {
     char tmpl[] = "/tmp/ferry-fleet-XXXXXX";
     Fleet& f = fleets.emplace_back();
-    f.dir = ::mkdtemp(tmpl);
     f.r.devices = d;
-    attempt(f, [&] { build(f, d, everyone_announces); });
+    attempt(f, [&] {
+      if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error(std::string("cannot make ") + tmpl + ": " + std::strerror(errno));
+      f.dir = tmpl;
+      build(f, d, everyone_announces);
+    });
   }
   for (Fleet& f : fleets) attempt(f, [&] { first_batch(f, rows); });
   for (int rep = 0; rep < reps; ++rep)
     for (Fleet& f : fleets) attempt(f, [&] { next_batch(f, rows); });
   for (Fleet& f : fleets) {
     attempt(f, [&] { measure_sizes(f); });
-    fs::remove_all(f.dir);
+    if (!f.dir.empty()) fs::remove_all(f.dir);
     if (!f.failed) results.push_back(f.r);
   }
   for (const FleetResult& r : results) {
