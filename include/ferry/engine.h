@@ -198,6 +198,7 @@ class Engine {
   // default) trust on first use: the first bundle that brings a device's key
   // pins it, and the import summary says so.
   void set_strict(bool strict);
+  bool strict();  // As set_strict left it (StatusReport::strict, without the rest of status).
   // While a peer still runs ferry 3.x (bundle_format/README.md §9): `on` makes
   // this device seal its changes as operations of format 1, which `export
   // --format 3` can carry to that peer, each with a clock naming every device
@@ -205,6 +206,7 @@ class Engine {
   // whose size does not grow with the fleet. Operations already sealed keep
   // their format; changes captured before the call are sealed before it.
   void set_ferry3_compatible(bool on);
+  bool ferry3_compatible();  // As set_ferry3_compatible left it.
 
  private:
   struct Impl;

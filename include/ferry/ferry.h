@@ -108,6 +108,9 @@ typedef struct ferry_import_summary {
   size_t conflicts;              /* Conflicts this import opened that are still open. */
   size_t foreign_key_violations; /* Rows whose parent row is missing after the import. */
   size_t newly_trusted;          /* Devices whose keys this import pinned (trust on first use). */
+  size_t discarded;              /* Operations an earlier import left pending that proved impossible once ready. */
+  const char* discarded_why;     /* What made each impossible, one line each ("" when none); belongs to the
+                                    handle and stays valid until the next call on it. */
 } ferry_import_summary;
 
 /* Validates a bundle, then applies it in one transaction. `summary` may be NULL. */
@@ -115,6 +118,14 @@ ferry_code ferry_import(ferry_db* db, const char* path, ferry_progress progress,
                         ferry_import_summary* summary);
 ferry_code ferry_import_from_memory(ferry_db* db, const void* data, size_t size, ferry_progress progress,
                                     void* progress_user, ferry_import_summary* summary);
+
+/* Which ferry can read what this device seals, as `ferry compat DB [3|4]`
+ * sets it (bundle_format/README.md §9). `version` 3: from now on, seal changes
+ * as operations ferry 3.x reads (whole clocks, at most 4,096 devices), so that
+ * an export with format 3 carries them to a peer still running it; 4 (the
+ * default): operations whose size does not grow with the fleet; 0: change
+ * nothing. *current (may be NULL) gets 3 or 4 afterwards. */
+ferry_code ferry_compat(ferry_db* db, int version, int* current);
 
 /* Status (device, keys, clock, pending, conflicts, peers) as JSON in *json. */
 ferry_code ferry_status(ferry_db* db, char** json);

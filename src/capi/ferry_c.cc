@@ -20,6 +20,7 @@ struct ferry_db {
   std::optional<ferry::Engine> engine;
   std::string error;
   std::string device_id;
+  std::string discarded_why;  // The last import's ferry_import_summary::discarded_why.
 };
 
 namespace {
@@ -115,7 +116,9 @@ void fill(ferry_export_summary* out, const ferry::ExportSummary& s) {
   std::snprintf(out->bundle_id, sizeof out->bundle_id, "%s", s.bundle_id.to_string().c_str());
 }
 
-void fill(ferry_import_summary* out, const ferry::ImportSummary& s) {
+void fill(ferry_db* db, ferry_import_summary* out, const ferry::ImportSummary& s) {
+  db->discarded_why.clear();
+  for (const auto& why : s.discarded) db->discarded_why += why + "\n";
   if (out == nullptr) return;
   out->applied = s.applied;
   out->duplicates = s.duplicates;
@@ -123,6 +126,8 @@ void fill(ferry_import_summary* out, const ferry::ImportSummary& s) {
   out->conflicts = s.conflicts;
   out->foreign_key_violations = s.foreign_key_violations;
   out->newly_trusted = s.newly_trusted.size();
+  out->discarded = s.discarded.size();
+  out->discarded_why = db->discarded_why.c_str();
 }
 
 }  // namespace
@@ -207,7 +212,7 @@ ferry_code ferry_import(ferry_db* db, const char* path, ferry_progress progress,
                         ferry_import_summary* summary) {
   return guarded(db, [&](ferry::Engine& e) {
     require(path, "the bundle path");
-    fill(summary, e.import_bundle(path, progress_of(progress, progress_user)));
+    fill(db, summary, e.import_bundle(path, progress_of(progress, progress_user)));
   });
 }
 
@@ -216,7 +221,17 @@ ferry_code ferry_import_from_memory(ferry_db* db, const void* data, size_t size,
   return guarded(db, [&](ferry::Engine& e) {
     require(data, "data");
     const std::string_view bytes(static_cast<const char*>(data), size);
-    fill(summary, e.import_from_memory(bytes, progress_of(progress, progress_user)));
+    fill(db, summary, e.import_from_memory(bytes, progress_of(progress, progress_user)));
+  });
+}
+
+ferry_code ferry_compat(ferry_db* db, int version, int* current) {
+  return guarded(db, [&](ferry::Engine& e) {
+    if (version != 0 && version != 3 && version != 4)
+      throw ferry::Error(ferry::Errc::invalid_argument, "the version to seal for is 3 (ferry 3.x peers) or 4, not " +
+                                                            std::to_string(version) + "; 0 changes nothing");
+    if (version != 0) e.set_ferry3_compatible(version == 3);
+    if (current) *current = e.ferry3_compatible() ? 3 : 4;
   });
 }
 

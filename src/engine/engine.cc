@@ -197,6 +197,8 @@ void Engine::set_ferry3_compatible(bool on) {
   tx.commit();
 }
 
+bool Engine::ferry3_compatible() { return replica::get_meta_count(impl_->db, replica::kSealFormatKey, 2) == 1; }
+
 VerifyReport Engine::verify() {
   impl_->seal_captured();
   replica::Devices devices(impl_->db);
@@ -237,7 +239,7 @@ StatusReport Engine::status() {
   r.public_key = trust::to_text(identity);
   r.fingerprint = trust::fingerprint(impl_->self, identity.sign);
   r.strict = store.strict();
-  r.ferry3_compatible = replica::get_meta_count(impl_->db, replica::kSealFormatKey, 2) == 1;
+  r.ferry3_compatible = ferry3_compatible();
   r.forks = store.forks();
   r.identity_reused = replica::reuse_evidence(impl_->db).value_or("");
   r.clock = devices.clock();

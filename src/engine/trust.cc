@@ -105,4 +105,6 @@ void Engine::set_strict(bool strict) {
   tx.commit();
 }
 
+bool Engine::strict() { return trust::Store(impl_->db).strict(); }
+
 }  // namespace ferry

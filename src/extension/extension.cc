@@ -5,7 +5,9 @@
 //   SELECT ferry_init(['name'])                -> this device's id
 //   SELECT ferry_track('table')                -> rows recorded the first time
 //   SELECT ferry_untrack('table')
-//   SELECT ferry_export(peer, 'file' [, encrypt_for])  -> summary (JSON); peer NULL: everything
+//   SELECT ferry_export(peer, 'file' [, encrypt_for [, format]])  -> summary (JSON); peer NULL: everything;
+//                                              format 3 for a peer still on ferry 3.x
+//   SELECT ferry_compat([3|4])                 -> 3 or 4: which ferry reads what this device seals
 //   SELECT ferry_import('file')                -> summary (JSON)
 //   SELECT ferry_status()                      -> JSON
 //   SELECT ferry_conflicts()                   -> JSON array
@@ -14,7 +16,8 @@
 //   SELECT ferry_verify()                      -> JSON
 //   SELECT ferry_fingerprint()                 -> JSON: operations root, data digest, chain heads
 //   SELECT ferry_reidentify()                  -> JSON: a new device identity (after a restore or a copy)
-//   SELECT ferry_export_blob(peer [, encrypt_for]) -> the bundle as a BLOB; ferry_import_blob(blob) -> summary
+//   SELECT ferry_export_blob(peer [, encrypt_for [, format]]) -> the bundle as a BLOB;
+//   SELECT ferry_import_blob(blob)             -> summary
 //   SELECT ferry_trust_list()                  -> JSON: the devices whose keys are known
 //   SELECT ferry_trust_add(device, key [, name [, forget]]) -> JSON (Engine::trust_add)
 //   SELECT ferry_trust_remove(device);  ferry_trust_policy(['strict'|'tofu']) -> the policy
@@ -153,19 +156,28 @@ void fn_untrack(sqlite3_context* ctx, int, sqlite3_value** argv) {
   });
 }
 
-// What to export: `peer` (NULL: everything), and the device to encrypt for, if any.
-ferry::ExportOptions export_options(sqlite3_value* peer, sqlite3_value* encrypt_for) {
+// What to export: `peer` (NULL: everything), the device to encrypt for, if
+// any, and the bundle format (NULL: the newest; 3 for a peer on ferry 3.x).
+ferry::ExportOptions export_options(sqlite3_value* peer, sqlite3_value* encrypt_for, sqlite3_value* format) {
   ferry::ExportOptions options;
   if (sqlite3_value_type(peer) == SQLITE_NULL) options.all = true;
   else options.peer = text_arg(peer, "the peer");
   if (encrypt_for != nullptr && sqlite3_value_type(encrypt_for) != SQLITE_NULL)
     options.encrypt_for = text_arg(encrypt_for, "encrypt_for");
+  if (format != nullptr && sqlite3_value_type(format) != SQLITE_NULL) {
+    const std::int64_t major = sqlite3_value_int64(format);  // The export names a major it cannot write.
+    if (sqlite3_value_type(format) != SQLITE_INTEGER || major < 1 || major > 99)
+      throw ferry::Error(ferry::Errc::invalid_argument, "the bundle format is an integer: 4 (the newest) or 3 (for a "
+                                                        "peer on ferry 3.x)");
+    options.format = static_cast<unsigned>(major);
+  }
   return options;
 }
 
 void fn_export(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   call(ctx, [&] {
-    const ferry::ExportOptions options = export_options(argv[0], argc > 2 ? argv[2] : nullptr);
+    const ferry::ExportOptions options =
+        export_options(argv[0], argc > 2 ? argv[2] : nullptr, argc > 3 ? argv[3] : nullptr);
     auto engine = ferry::Engine::open(own_connection_file(ctx, "ferry_export"));
     result_json(ctx, ferry::render::export_summary(engine.export_bundle(text_arg(argv[1], "the bundle path"), options)));
   });
@@ -173,7 +185,8 @@ void fn_export(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 
 void fn_export_blob(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   call(ctx, [&] {
-    const ferry::ExportOptions options = export_options(argv[0], argc > 1 ? argv[1] : nullptr);
+    const ferry::ExportOptions options =
+        export_options(argv[0], argc > 1 ? argv[1] : nullptr, argc > 2 ? argv[2] : nullptr);
     const std::string bundle =
         ferry::Engine::open(own_connection_file(ctx, "ferry_export_blob")).export_to_memory(options);
     sqlite3_result_blob64(ctx, bundle.data(), bundle.size(), SQLITE_TRANSIENT);
@@ -230,7 +243,22 @@ void fn_trust_policy(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
                                                               ferry::printable(policy) + "'");
       engine.set_strict(policy == "strict");
     }
-    sqlite3_result_text(ctx, engine.status().strict ? "strict" : "tofu", -1, SQLITE_STATIC);
+    sqlite3_result_text(ctx, engine.strict() ? "strict" : "tofu", -1, SQLITE_STATIC);
+  });
+}
+
+// ferry_compat(): 3 or 4, the oldest ferry that reads what this device seals;
+// ferry_compat(version) sets it first (`ferry compat DB [3|4]`).
+void fn_compat(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  call(ctx, [&] {
+    auto engine = on_caller(ctx);
+    if (argc > 0) {
+      const std::int64_t version = sqlite3_value_int64(argv[0]);
+      if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER || (version != 3 && version != 4))
+        throw ferry::Error(ferry::Errc::invalid_argument, "ferry_compat takes 3 (seal for peers on ferry 3.x) or 4");
+      engine.set_ferry3_compatible(version == 3);
+    }
+    sqlite3_result_int(ctx, engine.ferry3_compatible() ? 3 : 4);
   });
 }
 
@@ -340,6 +368,8 @@ extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_r
   static const Function functions[] = {
       {"ferry_init", 0, fn_init},        {"ferry_init", 1, fn_init},           {"ferry_track", 1, fn_track},
       {"ferry_untrack", 1, fn_untrack},  {"ferry_export", 2, fn_export},       {"ferry_export", 3, fn_export},
+      {"ferry_export", 4, fn_export},    {"ferry_export_blob", 3, fn_export_blob}, {"ferry_compat", 0, fn_compat},
+      {"ferry_compat", 1, fn_compat},
       {"ferry_import", 1, fn_import},    {"ferry_status", 0, fn_status},       {"ferry_conflicts", 0, fn_conflicts},
       {"ferry_resolve", 2, fn_resolve},  {"ferry_resolve_value", 2, fn_resolve_value}, {"ferry_verify", 0, fn_verify},
       {"ferry_fingerprint", 0, fn_fingerprint},  {"ferry_reidentify", 0, fn_reidentify},

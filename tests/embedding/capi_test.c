@@ -245,6 +245,90 @@ static void the_rest_of_the_cli(const char* dir) {
   ferry_close(clinic);
 }
 
+static int bundle_format_major(const char* path) {
+  sqlite3* db = NULL;
+  sqlite3_stmt* st = NULL;
+  int major = -1;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "SELECT format_major FROM ferry_bundle", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    major = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return major;
+}
+
+/* While a peer still runs ferry 3.x: what is sealed after ferry_compat(3)
+ * travels in a format 3 bundle; what was sealed for ferry 4 cannot, by name. */
+static void seals_for_a_ferry3_peer(const char* dir) {
+  ferry_db* bridge = device(dir, "c3-a");
+  ferry_db* modern = device(dir, "c3-b");
+  ferry_db* receiver = device(dir, "c3-c");
+  char a_path[4096], b_path[4096], bundle[4096];
+  int current = 0;
+  ferry_export_options format3;
+  ferry_import_summary imported;
+  memset(&format3, 0, sizeof format3);
+  format3.all = 1;
+  format3.format = 3;
+  path_in(a_path, sizeof a_path, dir, "c3-a.db");
+  path_in(b_path, sizeof b_path, dir, "c3-b.db");
+  path_in(bundle, sizeof bundle, dir, "c3.ferry");
+  OK(bridge, ferry_compat(bridge, 0, &current));
+  CHECK(current == 4);
+  OK(bridge, ferry_compat(bridge, 3, &current));
+  CHECK(current == 3);
+  sql(a_path, "INSERT INTO items VALUES(1, 'for 3.x', NULL, NULL)");
+  OK(bridge, ferry_export(bridge, bundle, &format3, NULL));
+  CHECK(bundle_format_major(bundle) == 3);
+  OK(receiver, ferry_import(receiver, bundle, NULL, NULL, &imported));
+  CHECK(imported.applied == 1 && imported.discarded == 0 && strcmp(imported.discarded_why, "") == 0);
+  sql(b_path, "INSERT INTO items VALUES(2, 'for 4', NULL, NULL)");
+  CHECK(ferry_export(modern, bundle, &format3, NULL) == FERRY_REFUSED);
+  CHECK(strstr(ferry_errmsg(modern), "compat DB 3") != NULL);
+  CHECK(ferry_compat(modern, 5, NULL) == FERRY_INVALID_ARGUMENT);
+  CHECK(strstr(ferry_errmsg(modern), "not 5") != NULL);
+  OK(bridge, ferry_compat(bridge, 4, NULL));
+  OK(bridge, ferry_compat(bridge, 0, &current));
+  CHECK(current == 4);
+  ferry_close(bridge);
+  ferry_close(modern);
+  ferry_close(receiver);
+}
+
+/* An operation left pending whose Lamport time proves impossible once its
+ * predecessor arrives is discarded, and the summary says why. */
+static void says_what_it_discarded(const char* dir) {
+  ferry_db* a = device(dir, "d-a");
+  ferry_db* c = device(dir, "d-c");
+  char a_path[4096], first[4096], second[4096], since[128];
+  ferry_export_options all, after_first;
+  ferry_import_summary imported;
+  memset(&all, 0, sizeof all);
+  all.all = 1;
+  path_in(a_path, sizeof a_path, dir, "d-a.db");
+  path_in(first, sizeof first, dir, "d-first.ferry");
+  path_in(second, sizeof second, dir, "d-second.ferry");
+  sql(a_path, "INSERT INTO items VALUES(1, 'a1', NULL, NULL)");
+  OK(a, ferry_export(a, first, &all, NULL));
+  /* a's second operation jumps to the end of the Lamport counter; c gets it first, so it waits. */
+  sql(a_path, "UPDATE ferry_meta SET value = 9223372036854775806 WHERE key = 'lamport'; "
+              "INSERT INTO items VALUES(2, 'a2', NULL, NULL)");
+  memset(&after_first, 0, sizeof after_first);
+  snprintf(since, sizeof since, "%s:1", ferry_device_id(a));
+  after_first.since = since;
+  OK(a, ferry_export(a, second, &after_first, NULL));
+  OK(c, ferry_import(c, second, NULL, NULL, &imported));
+  CHECK(imported.pending == 1 && imported.discarded == 0);
+  OK(c, ferry_import(c, first, NULL, NULL, &imported));
+  CHECK(imported.applied == 1);
+  CHECK(imported.discarded == 1);
+  CHECK(imported.discarded_why != NULL && strstr(imported.discarded_why, "Lamport time 9223372036854775807") != NULL);
+  CHECK(imported.discarded_why != NULL && strstr(imported.discarded_why, ferry_device_id(a)) != NULL);
+  ferry_close(a);
+  ferry_close(c);
+}
+
 static void* thread_scenario(void* dir) {
   scenario((const char*)dir);
   return NULL;
@@ -283,6 +367,8 @@ int main(int argc, char** argv) {
     errors_carry_ferrys_message(argv[1]);
     opens_an_apps_connection(argv[1]);
     the_rest_of_the_cli(argv[1]);
+    seals_for_a_ferry3_peer(argv[1]);
+    says_what_it_discarded(argv[1]);
     two_threads_two_databases(argv[1]);
   }
   if (failures) fprintf(stderr, "%d checks failed\n", failures);

@@ -217,6 +217,38 @@ def whole_api(extension, folder):
         assert "removed" in str(e) and getattr(e, "sqlite_errorcode", SQLITE_AUTH) == SQLITE_AUTH, str(e)
 
 
+def ferry3_peers(extension, folder):
+    """While a peer still runs ferry 3.x: ferry_compat(3), then bundles of format 3, to a file or as a BLOB."""
+    SQLITE_CONSTRAINT, SQLITE_MISMATCH = 19, 20
+    bridge, modern = device(extension, folder, "bridge"), device(extension, folder, "modern")
+    receiver = device(extension, folder, "receiver3")
+    assert modern.execute("SELECT ferry_compat()").fetchone()[0] == 4
+    modern.execute("INSERT INTO items VALUES(1, 'sealed for 4', NULL, NULL)")
+    try:
+        modern.execute("SELECT ferry_export_blob(NULL, NULL, 3)")
+        raise AssertionError("a format 3 bundle carried an operation ferry 3.x cannot read")
+    except sqlite3.Error as e:
+        assert "compat DB 3" in str(e) and getattr(e, "sqlite_errorcode", SQLITE_CONSTRAINT) == SQLITE_CONSTRAINT, str(e)
+    for bad in ("SELECT ferry_compat(5)", "SELECT ferry_export_blob(NULL, NULL, 'three')"):
+        try:
+            modern.execute(bad)
+            raise AssertionError(bad + " was accepted")
+        except sqlite3.Error as e:
+            assert getattr(e, "sqlite_errorcode", SQLITE_MISMATCH) == SQLITE_MISMATCH, str(e)
+
+    assert bridge.execute("SELECT ferry_compat(3)").fetchone()[0] == 3
+    assert json.loads(bridge.execute("SELECT ferry_status()").fetchone()[0])["ferry3_compatible"] is True
+    bridge.execute("INSERT INTO items VALUES(2, 'sealed for 3', NULL, NULL)")
+    path = os.path.join(folder, "for-3.ferry")
+    assert json.loads(bridge.execute("SELECT ferry_export(NULL, ?, NULL, 3)", (path,)).fetchone()[0])["operations"] == 1
+    assert sqlite3.connect(path).execute("SELECT format_major FROM ferry_bundle").fetchone()[0] == 3
+    assert json.loads(receiver.execute("SELECT ferry_import(?)", (path,)).fetchone()[0])["applied"] == 1
+    blob = bridge.execute("SELECT ferry_export_blob(NULL, NULL, 3)").fetchone()[0]
+    assert json.loads(receiver.execute("SELECT ferry_import_blob(?)", (blob,)).fetchone()[0])["duplicates"] == 1
+    assert receiver.execute("SELECT name FROM items").fetchall() == [("sealed for 3",)]
+    assert bridge.execute("SELECT ferry_compat(4)").fetchone()[0] == 4
+
+
 def main():
     extension, folder = sys.argv[1], sys.argv[2]
     probe = sqlite3.connect(":memory:")
@@ -230,6 +262,7 @@ def main():
         many_rounds(extension, folder)
         inside_transactions(extension, folder)
         whole_api(extension, folder)
+        ferry3_peers(extension, folder)
         print("extension: all checks passed")
     return 0
 

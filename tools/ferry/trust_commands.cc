@@ -86,7 +86,7 @@ int cmd_reidentify(const std::string& db, bool as_json) {
 int cmd_compat(const std::string& db, const std::string& version) {
   auto e = open_engine(db);
   if (version == "3" || version == "4") e.set_ferry3_compatible(version == "3");
-  if (e.status().ferry3_compatible)
+  if (e.ferry3_compatible())
     std::cout << "this device seals its changes so that ferry 3.x peers can read them: send them with `ferry export "
               << db << " --format 3`; once every peer runs ferry 4, `ferry compat " << db << " 4`\n";
   else
