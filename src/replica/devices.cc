@@ -19,9 +19,8 @@ Devices::Devices(sql::Database& db) : db_(db) {
   // In id order, from ferry_devices_heads alone (it covers these columns): a
   // hub's thousands of rows are half the pages of the table, and come sorted.
   auto st = db_.prepare("SELECT no, id, name, head_seq, head_hash, base_seq, base_hash FROM ferry_devices ORDER BY id");
-  std::vector<Device> read;
   while (st.step()) {
-    Device& d = read.emplace_back();
+    Device& d = place();
     d.no = st.integer(0);
     const std::string_view id = st.blob_view(1);
     if (id.size() != 16) throw Error(Errc::corrupt, db_.path() + ": ferry_devices holds a malformed device id");
@@ -33,21 +32,24 @@ Devices::Devices(sql::Database& db) : db_(db) {
     d.base_seq = static_cast<std::uint64_t>(st.integer(5));
     const std::string_view b = st.blob_view(6);
     if (b.size() == 32) std::memcpy(d.base_hash.data(), b.data(), 32);
-  }
-  for (std::size_t i = 1; i < read.size(); ++i)
-    if (!(read[i - 1].id < read[i].id))
-      throw Error(Errc::corrupt, db_.path() + (read[i - 1].id == read[i].id
-                                                   ? ": ferry_devices names device " + read[i].id.to_string() + " twice"
+    if (!by_id_.empty() && !(by_id_.back().first < d.id))
+      throw Error(Errc::corrupt, db_.path() + (by_id_.back().first == d.id
+                                                   ? ": ferry_devices names device " + d.id.to_string() + " twice"
                                                    : std::string(": the index ferry_devices_heads is damaged (out of id "
                                                                  "order); `REINDEX ferry_devices_heads` rebuilds it")));
+    by_id_.emplace_back(d.id, &d);
+  }
   // Numbers grow with arrival, ids with the time a device was made: nearly the same order.
-  std::vector<std::size_t> by_number(read.size());
-  for (std::size_t i = 0; i < read.size(); ++i) by_number[i] = i;
-  std::sort(by_number.begin(), by_number.end(), [&](std::size_t a, std::size_t b) { return read[a].no < read[b].no; });
-  std::vector<Device*> placed(read.size());
-  for (const std::size_t i : by_number) placed[i] = &by_no_.emplace_back(std::move(read[i]));
-  by_id_.reserve(read.size());
-  for (Device* d : placed) by_id_.emplace_back(d->id, d);
+  by_no_.reserve(by_id_.size());
+  for (const auto& [id, d] : by_id_) by_no_.push_back(d);
+  std::sort(by_no_.begin(), by_no_.end(), [](const Device* a, const Device* b) { return a->no < b->no; });
+}
+
+Device& Devices::place() {
+  if (placed_ == blocks_.size() * kBlock) blocks_.push_back(std::make_unique<Device[]>(kBlock));
+  Device& d = blocks_.back()[placed_ % kBlock];
+  ++placed_;
+  return d;
 }
 
 Device& Devices::ensure(const DeviceId& id) {
@@ -56,10 +58,11 @@ Device& Devices::ensure(const DeviceId& id) {
   st.bind_blob(1, id.bytes.data(), 16);
   st.run();
   const std::int64_t no = db_.last_insert_rowid();
-  if (!by_no_.empty() && by_no_.back().no >= no)
+  if (!by_no_.empty() && by_no_.back()->no >= no)
     throw Error(Errc::corrupt, db_.path() + ": ferry_devices numbered a new device " + std::to_string(no) +
                                    ", not above every other");
-  Device& d = by_no_.emplace_back();
+  Device& d = place();
+  by_no_.push_back(&d);
   d.no = no;
   d.id = id;
   by_id_.insert(std::lower_bound(by_id_.begin(), by_id_.end(), id, id_before), {id, &d});
@@ -87,12 +90,12 @@ const Device* Devices::find_ascending(const DeviceId& id, std::size_t& cursor) c
 
 const Device* Devices::find_no(std::int64_t no) const {
   // Numbers are rowids, dense unless devices were deleted: most are where their number says.
-  if (!by_no_.empty() && no >= by_no_.front().no) {
-    const auto at = static_cast<std::uint64_t>(no - by_no_.front().no);
-    if (at < by_no_.size() && by_no_[at].no == no) return &by_no_[at];
+  if (!by_no_.empty() && no >= by_no_.front()->no) {
+    const auto at = static_cast<std::uint64_t>(no - by_no_.front()->no);
+    if (at < by_no_.size() && by_no_[at]->no == no) return by_no_[at];
   }
-  auto it = std::lower_bound(by_no_.begin(), by_no_.end(), no, [](const Device& d, std::int64_t n) { return d.no < n; });
-  return it != by_no_.end() && it->no == no ? &*it : nullptr;
+  auto it = std::lower_bound(by_no_.begin(), by_no_.end(), no, [](const Device* d, std::int64_t n) { return d->no < n; });
+  return it != by_no_.end() && (*it)->no == no ? *it : nullptr;
 }
 
 const Device& Devices::by_no(std::int64_t no) const {
@@ -115,7 +118,7 @@ const Device& Devices::lookup(const std::string& text) const {
   }
   // Only 8 to 32 hex digits can be part of an id: a name alone is one compare per device.
   const bool may_be_part = all_hex && hex.size() >= 8 && hex.size() <= 32;
-  for (const Device& d : by_no_) {
+  for (const Device& d : all()) {
     bool part = false;
     if (may_be_part) {
       std::string id_hex = d.id.to_string();

@@ -4,7 +4,7 @@
 // and the head of its chain held here (the vector clock is the heads).
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,7 +64,24 @@ class Devices {
   // This database holds nothing of `device`'s chain any more, and no fork of it (identity/forget.h).
   void drop_chain(Device& device);
   // Every device, in ascending number.
-  const std::deque<Device>& all() const { return by_no_; }
+  class List {
+   public:
+    struct Iterator {
+      std::vector<Device*>::const_iterator at;
+      const Device& operator*() const { return **at; }
+      Iterator& operator++() { return ++at, *this; }
+      bool operator!=(const Iterator& other) const { return at != other.at; }
+    };
+    explicit List(const std::vector<Device*>& devices) : devices_(devices) {}
+    Iterator begin() const { return {devices_.begin()}; }
+    Iterator end() const { return {devices_.end()}; }
+    std::size_t size() const { return devices_.size(); }
+    const Device& operator[](std::size_t i) const { return *devices_[i]; }
+
+   private:
+    const std::vector<Device*>& devices_;
+  };
+  List all() const { return List(by_no_); }
   // The devices whose heads moved since this device's newest operation was
   // made: ferry_moved (written by save()) and the moves since. A superset is
   // harmless; a device missing would give the next operation too small a
@@ -79,11 +96,16 @@ class Devices {
 
  private:
   sql::Database& db_;
-  // A hub knows every device of the fleet, and an export or import reads
-  // them all: two flat sequences, no node per device. A deque never moves
-  // its elements, so references handed out stay valid. Numbers are rowids:
-  // a new device's is above every other, so appending keeps the order.
-  std::deque<Device> by_no_;
+  // Where a new device goes: a slot that never moves, so references handed
+  // out stay valid. A hub knows every device of the fleet, and an export or
+  // import reads them all: they are stored in blocks, in the order read.
+  Device& place();
+  static constexpr std::size_t kBlock = 256;
+  std::vector<std::unique_ptr<Device[]>> blocks_;
+  std::size_t placed_ = 0;
+  // Numbers are rowids: a new device's is above every other, so appending
+  // keeps the order.
+  std::vector<Device*> by_no_;
   std::vector<std::pair<DeviceId, Device*>> by_id_;  // Sorted by id.
   std::vector<Device*> dirty_;                       // Heads moved, not yet saved.
   std::vector<Device*> unfollowed_;                  // Moved since this device's newest operation.
