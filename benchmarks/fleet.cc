@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -129,7 +130,7 @@ struct Fleet {
   bool failed = false;
 };
 
-void build(Fleet& f, int devices, bool everyone_announces) {
+void build(Fleet& f, int devices, int held_rows, bool everyone_announces) {
   FleetResult& r = f.r;
   const std::string& dir = f.dir;
   r.devices = devices;
@@ -137,13 +138,16 @@ void build(Fleet& f, int devices, bool everyone_announces) {
   const std::string receiver_path = dir + "/d1/d1.db";
   f.hub.emplace(new_device(dir + "/hub.db", "hub"));
   ferry::Engine& hub = *f.hub;
-  // D − 1 devices write one row each and send it to the hub; d1 is kept as the receiver.
+  // D − 1 devices write `held_rows` rows between them (at least one each) and
+  // send them to the hub; d1 is kept as the receiver.
+  const int writers = devices - 1;
   for (int i = 1; i < devices; ++i) {
     const std::string sub = dir + "/d" + std::to_string(i), path = sub + "/d" + std::to_string(i) + ".db";
     fs::create_directories(sub);
     {
       auto device = new_device(path, "d" + std::to_string(i));
-      insert_rows(path, 1000000000 + i, 1);
+      const int share = std::max(1, held_rows / writers + (i <= held_rows % writers ? 1 : 0));
+      insert_rows(path, 1000000000 + i * 100000, share);
       ferry::ExportOptions all;
       all.all = true;
       device.export_bundle(sub + "/out.ferry", all);
@@ -237,11 +241,15 @@ std::string batch_json(const Batch& b) {
 int run_fleet(const std::vector<int>& fleet_sizes, int rows, int reps, bool json, bool everyone_announces) {
   std::vector<FleetResult> results;
   int status = 0;
+  // Every fleet holds as many rows as the largest has devices that wrote, so
+  // that what differs between sizes is the fleet, not how much data there is
+  // (a table of 10,000 rows costs more per insert than one of 1).
+  const int held_rows = *std::max_element(fleet_sizes.begin(), fleet_sizes.end()) - 1;
   if (!json)
-    std::printf("fleet: D devices that ever wrote; the hub writes %d rows and sends them to one device (first), "
-                "then %d more after it acknowledged them (next: the fastest of %d)\n"
+    std::printf("fleet: D devices that ever wrote %d rows between them; the hub writes %d rows and sends them to one "
+                "device (first), then %d more after it acknowledged them (next: the fastest of %d)\n"
                 "%8s %-6s %10s %8s %10s %8s %10s %8s %12s %8s %14s %9s\n",
-                rows, rows, reps, "D", "batch", "bytes/op", "x D=2", "export us", "x D=2", "import us", "x D=2", "growth B/op",
+                held_rows, rows, rows, reps, "D", "batch", "bytes/op", "x D=2", "export us", "x D=2", "import us", "x D=2", "growth B/op",
                 "x D=2", "hub meta B/dev", "build s");
   // Every fleet is built first; then the first batches, then the next ones
   // round-robin, each D's in the same minutes as the others'.
@@ -265,7 +273,7 @@ int run_fleet(const std::vector<int>& fleet_sizes, int rows, int reps, bool json
     attempt(f, [&] {
       if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error(std::string("cannot make ") + tmpl + ": " + std::strerror(errno));
       f.dir = tmpl;
-      build(f, d, everyone_announces);
+      build(f, d, held_rows, everyone_announces);
     });
   }
   for (Fleet& f : fleets) attempt(f, [&] { first_batch(f, rows); });
@@ -279,9 +287,9 @@ int run_fleet(const std::vector<int>& fleet_sizes, int rows, int reps, bool json
   for (const FleetResult& r : results) {
     const FleetResult& base = results.front();
     if (json) {
-      std::printf("{\"fleet\": %d, \"rows\": %d, \"first\": %s, \"next\": %s, \"hub_log_bytes\": %.0f, "
+      std::printf("{\"fleet\": %d, \"held_rows\": %d, \"rows\": %d, \"first\": %s, \"next\": %s, \"hub_log_bytes\": %.0f, "
                   "\"hub_rows_bytes\": %.0f, \"hub_meta_bytes\": %.0f, \"build_seconds\": %.1f}\n",
-                  r.devices, rows, batch_json(r.first).c_str(), batch_json(r.next).c_str(), r.log_bytes, r.rows_bytes,
+                  r.devices, held_rows, rows, batch_json(r.first).c_str(), batch_json(r.next).c_str(), r.log_bytes, r.rows_bytes,
                   r.meta_bytes, r.build_seconds);
     } else {
       print_batch("first", r, r.first, base.first, r.build_seconds);

@@ -1,7 +1,9 @@
 #pragma once
 // ferry_bench --fleet: what one operation costs as the fleet grows.
 //
-// For each D: D − 1 devices each write one row and send it to a hub; the hub
+// For each D: D − 1 devices write rows and send them to a hub, as many rows
+// in every fleet (one per device of the largest: at D = 2 the one device
+// writes them all), so that sizes differ in the fleet alone; the hub
 // sends everything to one of them (the receiver), which acknowledges; so the
 // hub has seen D devices that wrote. Then the hub writes N rows, and one step
 // is timed: seal + export for the receiver; then the receiver's import. That

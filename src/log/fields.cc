@@ -31,6 +31,54 @@ std::unique_ptr<util::Unpacked> parse_exactly(std::string_view bytes, const std:
   throw Error(Errc::corrupt, where + ": field '" + field + "' is not " + expected);
 }
 
+std::uint64_t Cursor::big_endian(std::size_t n, const char* field) {
+  if (bytes_.size() - at_ < n) bad(where_, field, "whole (the bytes end inside it)");
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(bytes_[at_ + i]);
+  at_ += n;
+  return v;
+}
+
+std::size_t Cursor::array(const char* field) {
+  if (at_ == bytes_.size()) bad(where_, field, "an array");
+  const auto tag = static_cast<unsigned char>(bytes_[at_++]);
+  std::uint64_t n = 0;
+  if ((tag & 0xf0) == 0x90) n = tag & 0x0f;
+  else if (tag == 0xdc) n = big_endian(2, field);
+  else if (tag == 0xdd) n = big_endian(4, field);
+  else bad(where_, field, "an array");
+  if (n > bytes_.size() - at_) bad(where_, field, "an array the bytes left can hold");
+  return static_cast<std::size_t>(n);
+}
+
+bool Cursor::uint_next() const {
+  if (at_ == bytes_.size()) return false;
+  const auto tag = static_cast<unsigned char>(bytes_[at_]);
+  return tag < 0x80 || (tag >= 0xcc && tag <= 0xcf);
+}
+
+std::uint64_t Cursor::uint(const char* field) {
+  if (!uint_next()) bad(where_, field, "an unsigned integer");
+  const auto tag = static_cast<unsigned char>(bytes_[at_++]);
+  if (tag < 0x80) return tag;
+  return big_endian(std::size_t{1} << (tag - 0xcc), field);
+}
+
+bool Cursor::bin_if(std::uint8_t* out, std::size_t n) {
+  // bin8 is the only form a short bin takes in what ferry writes; others are not it.
+  if (n > 0xff || bytes_.size() - at_ < 2 + n || static_cast<unsigned char>(bytes_[at_]) != 0xc4 ||
+      static_cast<unsigned char>(bytes_[at_ + 1]) != n)
+    return false;
+  std::memcpy(out, bytes_.data() + at_ + 2, n);
+  at_ += 2 + n;
+  return true;
+}
+
+void Cursor::finish(const char* what) const {
+  if (!at_end())
+    throw Error(Errc::corrupt, where_ + ": " + std::to_string(bytes_.size() - at_) + " unexpected bytes after the " + what);
+}
+
 std::uint64_t get_uint(const msgpack::object& o, const std::string& where, const char* field) {
   if (o.type != msgpack::type::POSITIVE_INTEGER) bad(where, field, "an unsigned integer");
   return o.via.u64;

@@ -40,24 +40,30 @@ void encode_entries(Encoder& e, const std::vector<std::pair<DeviceId, std::uint6
   }
 }
 
-std::vector<std::pair<DeviceId, std::uint64_t>> decode_entries(const msgpack::object& o, const Numbers& numbers,
+std::vector<std::pair<DeviceId, std::uint64_t>> decode_entries(Cursor& in, const Numbers& numbers,
                                                                const std::string& where) {
   std::vector<std::pair<DeviceId, std::uint64_t>> out;
-  const auto& entries = get_array(o, where, "kept clock");
-  out.reserve(entries.size);
-  for (std::uint32_t i = 0; i < entries.size; ++i) {
-    const auto& pair = get_array(entries.ptr[i], where, "kept clock entry");
-    if (pair.size != 2) bad(where, "kept clock entry", "a [device, seq] pair");
+  const std::size_t n = in.array("kept clock");
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (in.array("kept clock entry") != 2) bad(where, "kept clock entry", "a [device, seq] pair");
     DeviceId device;
-    if (pair.ptr[0].type == msgpack::type::BIN && pair.ptr[0].via.bin.size == 16) {
-      std::memcpy(device.bytes.data(), pair.ptr[0].via.bin.ptr, 16);
-    } else {
-      const DeviceId* id = numbers.id_of(static_cast<std::int64_t>(get_uint(pair.ptr[0], where, "kept clock device")));
+    if (!in.bin_if(device.bytes.data(), 16)) {
+      const DeviceId* id = numbers.id_of(static_cast<std::int64_t>(in.uint("kept clock device")));
       if (id == nullptr) bad(where, "kept clock device", "a device this database numbers");
       device = *id;
     }
-    out.emplace_back(device, get_uint(pair.ptr[1], where, "kept clock seq"));
+    out.emplace_back(device, in.uint("kept clock seq"));
   }
+  return out;
+}
+
+// A whole msgpack value of entries (a base clock).
+std::vector<std::pair<DeviceId, std::uint64_t>> decode_entries(std::string_view bytes, const Numbers& numbers,
+                                                               const std::string& where) {
+  Cursor in(bytes, where);
+  auto out = decode_entries(in, numbers, where);
+  in.finish("kept clock");
   return out;
 }
 
@@ -92,20 +98,20 @@ VectorClock base_clock(sql::Database& db, std::int64_t base, const Numbers& numb
   auto st = db.prepare("SELECT clock FROM ferry_peer_bases WHERE id=?");
   st.bind(1, base);
   if (!st.step()) throw Error(Errc::corrupt, db.path() + ": a kept clock refers to base clock " + std::to_string(base) + ", which is gone");
-  const auto handle = parse_exactly(st.blob_view(0), db.path() + ": ferry_peer_bases");
-  return clock_of(decode_entries(handle->get(), numbers, db.path() + ": ferry_peer_bases"));
+  return clock_of(decode_entries(st.blob_view(0), numbers, db.path() + ": ferry_peer_bases"));
 }
 
 // A kept value: array(2)[ uint base (0: none), delta entries ], or, as
 // databases kept it before base clocks, the codec's clock (devices by id).
 VectorClock decode_kept(sql::Database& db, std::string_view bytes, const Numbers& numbers) {
   const std::string where = db.path() + ": ferry_devices";
-  const auto handle = parse_exactly(bytes, where);
-  const auto& top = get_array(handle->get(), where, "kept clock");
-  if (top.size != 2 || top.ptr[0].type != msgpack::type::POSITIVE_INTEGER) return decode_clock(bytes, where);
-  const auto base = static_cast<std::int64_t>(top.ptr[0].via.u64);
+  Cursor in(bytes, where);
+  if (in.array("kept clock") != 2 || !in.uint_next()) return decode_clock(bytes, where);
+  const auto base = static_cast<std::int64_t>(in.uint("kept clock base"));
+  const auto entries = decode_entries(in, numbers, where);
+  in.finish("kept clock");
   VectorClock out = base == 0 ? VectorClock{} : base_clock(db, base, numbers);
-  for (const auto& [device, seq] : decode_entries(top.ptr[1], numbers, where)) out.set(device, seq);  // 0: absent.
+  for (const auto& [device, seq] : entries) out.set(device, seq);  // 0: absent.
   return out;
 }
 
@@ -147,9 +153,7 @@ std::string encode_kept(sql::Database& db, const VectorClock& clock, const Numbe
   auto best_delta = delta(none, clock);
   auto bases = db.prepare("SELECT id, clock FROM ferry_peer_bases");
   while (bases.step() && best_delta.size() > 0) {
-    const std::string where = db.path() + ": ferry_peer_bases";
-    const auto handle = parse_exactly(bases.blob_view(1), where);
-    auto entries = decode_entries(handle->get(), numbers, where);
+    auto entries = decode_entries(bases.blob_view(1), numbers, db.path() + ": ferry_peer_bases");
     // Kept in device order (checked in one walk); a base kept otherwise still compares right.
     if (!std::is_sorted(entries.begin(), entries.end())) std::sort(entries.begin(), entries.end());
     entries.erase(std::remove_if(entries.begin(), entries.end(), [](const auto& e) { return e.second == 0; }), entries.end());

@@ -108,3 +108,60 @@ TEST_CASE("a forgotten device leaves every kept clock, its base included", "[pee
     CHECK(h.kept(p) == expected);
   }
 }
+
+TEST_CASE("a damaged kept clock or base is refused by name, never read past its bytes", "[peer_clocks]") {
+  Hub h(300);
+  h.keep(0, h.in_step(1));
+  h.keep(1, h.in_step(2));
+  REQUIRE(h.bases() == 1);
+  auto blob_of = [&](const std::string& sql) {
+    auto st = h.db.prepare(sql);
+    REQUIRE(st.step());
+    return std::string(st.blob_view(0));
+  };
+  const std::string base = blob_of("SELECT clock FROM ferry_peer_bases");
+  const std::string kept = blob_of("SELECT announced_clock FROM ferry_devices WHERE no = " + std::to_string(h.numbers[0]));
+  auto set = [&](const std::string& sql, const std::string& bytes) {
+    auto st = h.db.prepare(sql);
+    st.bind_blob(1, bytes.data(), bytes.size());
+    st.run();
+  };
+  auto refused = [&](const char* field) {
+    try {
+      (void)h.kept(0);
+      FAIL("a damaged kept clock was read");
+    } catch (const Error& e) {
+      CHECK(e.code() == Errc::corrupt);
+      CHECK_THAT(e.what(), Catch::Contains(field));
+    }
+  };
+  SECTION("a base cut short") {
+    set("UPDATE ferry_peer_bases SET clock = ?", base.substr(0, base.size() - 3));
+    refused("kept clock");
+  }
+  SECTION("a base with bytes after it") {
+    set("UPDATE ferry_peer_bases SET clock = ?", base + '\x01');
+    refused("unexpected bytes after the kept clock");
+  }
+  SECTION("a base whose array claims more entries than its bytes hold") {
+    set("UPDATE ferry_peer_bases SET clock = ?", std::string("\xdd\x7f\xff\xff\xff\x92\x01\x01", 8));
+    refused("an array the bytes left can hold");
+  }
+  // A kept value is [base, entries]; its base, a small number, is its second byte.
+  REQUIRE(kept.size() > 2);
+  REQUIRE(static_cast<unsigned char>(kept[1]) < 0x80);
+  const std::string on_base = kept.substr(0, 2);
+  const std::string update_kept = "UPDATE ferry_devices SET announced_clock = ? WHERE no = " + std::to_string(h.numbers[0]);
+  SECTION("a delta naming a device number this database does not have") {
+    set(update_kept, on_base + std::string("\x91\x92\xce\x00\x10\x00\x00\x05", 8));
+    refused("a device this database numbers");
+  }
+  SECTION("an entry that is not a pair") {
+    set(update_kept, on_base + std::string("\x91\x93\x01\x05\x05", 5));
+    refused("a [device, seq] pair");
+  }
+  SECTION("a seq that is not an unsigned integer") {
+    set(update_kept, on_base + std::string("\x91\x92\x01\xa1x", 5));
+    refused("kept clock seq");
+  }
+}
