@@ -85,17 +85,20 @@ static void scenario(const char* dir) {
   ferry_close(b);
 }
 
-static int count_rows(const char* path) {
+/* The integer the query `sql` gives on the database at `path`, or -1. */
+static int int_query(const char* path, const char* sql) {
   sqlite3* db = NULL;
   sqlite3_stmt* st = NULL;
   int n = -1;
-  if (sqlite3_open(path, &db) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, "SELECT count(*) FROM items", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
     n = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
   sqlite3_close(db);
   return n;
 }
+
+static int count_rows(const char* path) { return int_query(path, "SELECT count(*) FROM items"); }
 
 static void round_trip_through_memory(const char* dir) {
   ferry_db* a = device(dir, "m-a");
@@ -245,19 +248,6 @@ static void the_rest_of_the_cli(const char* dir) {
   ferry_close(clinic);
 }
 
-static int bundle_format_major(const char* path) {
-  sqlite3* db = NULL;
-  sqlite3_stmt* st = NULL;
-  int major = -1;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, "SELECT format_major FROM ferry_bundle", -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    major = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return major;
-}
-
 /* While a peer still runs ferry 3.x: what is sealed after ferry_compat(3)
  * travels in a format 3 bundle; what was sealed for ferry 4 cannot, by name. */
 static void seals_for_a_ferry3_peer(const char* dir) {
@@ -280,7 +270,7 @@ static void seals_for_a_ferry3_peer(const char* dir) {
   CHECK(current == 3);
   sql(a_path, "INSERT INTO items VALUES(1, 'for 3.x', NULL, NULL)");
   OK(bridge, ferry_export(bridge, bundle, &format3, NULL));
-  CHECK(bundle_format_major(bundle) == 3);
+  CHECK(int_query(bundle, "SELECT format_major FROM ferry_bundle") == 3);
   OK(receiver, ferry_import(receiver, bundle, NULL, NULL, &imported));
   CHECK(imported.applied == 1 && imported.discarded == 0 && strcmp(imported.discarded_why, "") == 0);
   sql(b_path, "INSERT INTO items VALUES(2, 'for 4', NULL, NULL)");
