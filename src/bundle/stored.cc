@@ -72,6 +72,74 @@ void StoredForms::encode(const Operation& op, const Position& at, std::string& o
   e.append_to(out);
 }
 
+void StoredForms::encode_held(std::string_view body, const Position& at, std::string& out, std::uint64_t& lamport,
+                              std::uint64_t& time_ms) const {
+  const std::string where;  // The caller names the operation: building its name here would cost more than the rest.
+  log::Cursor in(body, where);
+  if (in.array("operation") != 12 || in.uint("format") != 2) log::bad(where, "operation", "of format 2");
+  in.bin("origin");
+  log::shared_scope_only(in.str("scope"), where, "scope");
+  in.uint("seq");
+  lamport = in.uint("lamport");
+  time_ms = in.uint("time_ms");
+  auto write = [&](log::Encoder& e) {  // Fields in the order the stored form has them.
+    e.array(7);
+    e.uint(lamport - at.prev_lamport);
+    e.integer(static_cast<std::int64_t>(time_ms) - static_cast<std::int64_t>(at.prev_time_ms));
+    const std::size_t deps = in.array("deps");
+    e.array(deps);
+    for (std::size_t i = 0; i < deps; ++i) {  // By device: the chains' numbering order.
+      if (in.array("dep") != 3) log::bad(where, "dep", "a [device, scope, seq] triple");
+      const auto chain = chain_numbers_.find(std::string(in.bin("dep device")));
+      log::shared_scope_only(in.str("dep scope"), where, "deps scope");
+      if (chain == chain_numbers_.end()) throw Error(Errc::invalid_argument, ": follows a chain not among the bundle's");
+      e.array(2);
+      e.uint(chain->second);
+      e.uint(in.uint("dep seq"));
+    }
+    const std::string_view name = in.str("table");
+    const auto table = table_numbers_.find(std::string(name));
+    if (table == table_numbers_.end())
+      throw Error(Errc::invalid_argument, ": table " + std::string(name) + " is not among the bundle's tables");
+    const TableShape& shape = tables_[table->second - 1];
+    e.uint(table->second);
+    const std::size_t keys = in.array("key");
+    e.array(keys);
+    for (std::size_t i = 0; i < keys; ++i) e.raw(in.value("key value"));  // Canonical already: copied as they are.
+    e.uint(in.uint("kind"));
+    std::vector<std::pair<std::size_t, std::string_view>> columns(in.array("columns"));
+    for (auto& [number, value] : columns) {
+      if (in.array("column") != 2) log::bad(where, "column", "a [name, value] pair");
+      const std::string_view column = in.str("column name");
+      const auto at_column = std::find(shape.columns.begin(), shape.columns.end(), column);
+      if (at_column == shape.columns.end())
+        throw Error(Errc::invalid_argument, ": column " + std::string(column) + " is not among table " + shape.name +
+                                                "'s columns");
+      number = static_cast<std::size_t>(at_column - shape.columns.begin());
+      value = in.value("column value");
+    }
+    std::sort(columns.begin(), columns.end());  // By name in the canonical form, by number here.
+    e.array(columns.size());
+    for (const auto& [number, value] : columns) {
+      e.array(2);
+      e.uint(number);
+      e.raw(value);
+    }
+    if (in.bin("prev_hash").size() != 32) log::bad(where, "prev_hash", "32 bytes");
+    in.finish("operation");
+  };
+  const std::size_t before = out.size();
+  log::Encoder e(std::move(out));  // Straight after what `out` holds, which it gives back, also on a throw.
+  try {
+    write(e);
+  } catch (...) {
+    out = e.take();
+    out.resize(before);
+    throw;
+  }
+  out = e.take();
+}
+
 bool StoredForms::rebuild_format1(std::string_view segment, std::size_t& offset, const Hash& prev,
                                   std::string& canonical, const std::string& where) {
   // [nil, bin]: fixarray(2), nil, then a bin of one of three lengths.

@@ -54,6 +54,14 @@ class StoredForms {
   // Appends the stored form of `op`, which sits at `at`, to `out`. Throws
   // Error(invalid_argument) for a chain or table not numbered here.
   void encode(const Operation& op, const Position& at, std::string& out) const;
+  // As encode, from the canonical bytes of a format 2 operation this
+  // database holds (its log, whose chain is checked as it is read): the
+  // stored form is written from those bytes field by field, values copied as
+  // they are, without building the operation. Sets `lamport` and `time_ms`
+  // to the operation's, from which the next one's steps count. Throws
+  // Error(corrupt) for bytes that are not such an operation.
+  void encode_held(std::string_view body, const Position& at, std::string& out, std::uint64_t& lamport,
+                   std::uint64_t& time_ms) const;
   // Appends the stored form of the format 1 operation whose canonical bytes
   // are `body`, without decoding it.
   static void encode_format1(std::string_view body, std::string& out);

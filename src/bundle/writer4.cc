@@ -76,16 +76,15 @@ void Writer::add4(const DeviceId& origin, std::uint64_t seq, std::string_view bo
       at_.prev_time_ms = static_cast<std::uint64_t>(previous.id.unix_ms());
       previous_body_.clear();
     }
-    Operation op;
-    try {
-      op = log::decode_held(body, "");  // From this database's log, its chain checked as it is read.
+    std::uint64_t lamport = 0, time_ms = 0;
+    try {  // From this database's log, its chain checked as it is read.
+      stored_->encode_held(body, at_, raw_, lamport, time_ms);
     } catch (const Error& e) {  // The message names the operation only when there is one to give.
       throw Error(e.code(), "operation " + std::to_string(seq) + " of device " + origin.to_string() + e.what());
     }
-    stored_->encode(op, at_, raw_);
     if (!info_.snapshot) {
-      at_.prev_lamport = op.lamport;
-      at_.prev_time_ms = static_cast<std::uint64_t>(op.id.unix_ms());
+      at_.prev_lamport = lamport;
+      at_.prev_time_ms = time_ms;
     }
   }
   ++segment_count_;

@@ -71,11 +71,8 @@ void decode_counters(const msgpack::object& seq, const msgpack::object& lamport,
     bad(where, "lamport", "between 1 and 2^63-1");
 }
 
-// Scopes other than the shared one ("") come with scoped sync (bundle_format/format4.md §2).
 void shared_scope_only(const msgpack::object& scope, const std::string& where, const char* field) {
-  if (!get_str(scope, where, field).empty())
-    throw Error(Errc::refused, where + ": field '" + field +
-                                   "' names a scope; scoped sync is newer than this ferry understands; upgrade ferry");
+  log::shared_scope_only(get_str(scope, where, field), where, field);
 }
 
 std::string encode1(const Operation& op) {

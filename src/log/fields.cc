@@ -31,6 +31,12 @@ std::unique_ptr<util::Unpacked> parse_exactly(std::string_view bytes, const std:
   throw Error(Errc::corrupt, where + ": field '" + field + "' is not " + expected);
 }
 
+void shared_scope_only(std::string_view scope, const std::string& where, const char* field) {
+  if (!scope.empty())
+    throw Error(Errc::refused, where + ": field '" + field +
+                                   "' names a scope; scoped sync is newer than this ferry understands; upgrade ferry");
+}
+
 std::uint64_t Cursor::big_endian(std::size_t n, const char* field) {
   if (bytes_.size() - at_ < n) bad(where_, field, "whole (the bytes end inside it)");
   std::uint64_t v = 0;
@@ -49,6 +55,50 @@ std::size_t Cursor::array(const char* field) {
   else bad(where_, field, "an array");
   if (n > bytes_.size() - at_) bad(where_, field, "an array the bytes left can hold");
   return static_cast<std::size_t>(n);
+}
+
+std::string_view Cursor::take(std::size_t n, const char* field) {
+  if (bytes_.size() - at_ < n) bad(where_, field, "whole (the bytes end inside it)");
+  const std::string_view out = bytes_.substr(at_, n);
+  at_ += n;
+  return out;
+}
+
+std::string_view Cursor::str(const char* field) {
+  if (at_ == bytes_.size()) bad(where_, field, "a string");
+  const auto tag = static_cast<unsigned char>(bytes_[at_++]);
+  if ((tag & 0xe0) == 0xa0) return take(tag & 0x1f, field);
+  if (tag < 0xd9 || tag > 0xdb) bad(where_, field, "a string");
+  return take(static_cast<std::size_t>(big_endian(std::size_t{1} << (tag - 0xd9), field)), field);
+}
+
+std::string_view Cursor::bin(const char* field) {
+  if (at_ == bytes_.size()) bad(where_, field, "a binary");
+  const auto tag = static_cast<unsigned char>(bytes_[at_++]);
+  if (tag < 0xc4 || tag > 0xc6) bad(where_, field, "a binary");
+  return take(static_cast<std::size_t>(big_endian(std::size_t{1} << (tag - 0xc4), field)), field);
+}
+
+std::string_view Cursor::value(const char* field) {
+  const std::size_t start = at_;
+  if (at_ == bytes_.size()) bad(where_, field, "a value");
+  const auto tag = static_cast<unsigned char>(bytes_[at_]);
+  if (tag < 0x80 || tag >= 0xe0 || tag == 0xc0) {  // Fixints and nil: the tag is the value.
+    ++at_;
+  } else if (tag >= 0xcc && tag <= 0xcf) {
+    ++at_, take(std::size_t{1} << (tag - 0xcc), field);
+  } else if (tag >= 0xd0 && tag <= 0xd3) {
+    ++at_, take(std::size_t{1} << (tag - 0xd0), field);
+  } else if (tag == 0xcb) {
+    ++at_, take(8, field);
+  } else if ((tag & 0xe0) == 0xa0 || (tag >= 0xd9 && tag <= 0xdb)) {
+    str(field);
+  } else if (tag >= 0xc4 && tag <= 0xc6) {
+    bin(field);
+  } else {
+    bad(where_, field, "nil, an integer, float64, a string or a binary");
+  }
+  return bytes_.substr(start, at_ - start);
 }
 
 bool Cursor::uint_next() const {

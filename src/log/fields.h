@@ -19,6 +19,9 @@ namespace ferry::log {
 class Encoder {
  public:
   Encoder() { sink_.out.reserve(256); }  // Most operations fit.
+  // Writes after what `start` holds (take() gives back both): no new buffer,
+  // no copy, for many small encodings gathered into one.
+  explicit Encoder(std::string&& start) { sink_.out = std::move(start); }
   void array(std::size_t n) { packer_.pack_array(static_cast<std::uint32_t>(n)); }
   void uint(std::uint64_t v) { packer_.pack_uint64(v); }
   void integer(std::int64_t v) { packer_.pack_int64(v); }  // Shortest form, as uint for v >= 0.
@@ -50,6 +53,8 @@ class Encoder {
   }
   std::string take() { return std::move(sink_.out); }
   // Appends what was written to `out`, and starts again empty.
+  // Bytes already in the canonical form, as they are.
+  void raw(std::string_view bytes) { sink_.write(bytes.data(), bytes.size()); }
   void append_to(std::string& out) {
     out += sink_.out;
     sink_.out.clear();
@@ -74,6 +79,11 @@ class Cursor {
   // True, and the `n` bytes copied to `out`, when a bin of exactly n bytes is
   // next; false, moving nothing, when something else is.
   bool bin_if(std::uint8_t* out, std::size_t n);
+  std::string_view str(const char* field);
+  std::string_view bin(const char* field);
+  // The bytes of the next SQLite value (nil, an integer, float64, str or
+  // bin), as they are, header included.
+  std::string_view value(const char* field);
   // True when the next value is an unsigned integer (moving nothing).
   bool uint_next() const;
   bool at_end() const { return at_ == bytes_.size(); }
@@ -82,6 +92,7 @@ class Cursor {
 
  private:
   std::uint64_t big_endian(std::size_t n, const char* field);
+  std::string_view take(std::size_t n, const char* field);
   std::string_view bytes_;
   const std::string& where_;
   std::size_t at_ = 0;
@@ -96,6 +107,9 @@ std::unique_ptr<util::Unpacked> parse_next(std::string_view bytes, std::size_t& 
 
 // Throws Error(corrupt): "`where`: field '`field`' is not `expected`".
 [[noreturn]] void bad(const std::string& where, const char* field, const char* expected);
+// Throws Error(refused) unless `scope` is the shared one (""): other scopes
+// come with scoped sync (bundle_format/format4.md §2).
+void shared_scope_only(std::string_view scope, const std::string& where, const char* field);
 std::uint64_t get_uint(const msgpack::object& o, const std::string& where, const char* field);
 const msgpack::object_array& get_array(const msgpack::object& o, const std::string& where, const char* field);
 void get_bin(const msgpack::object& o, std::uint8_t* out, std::size_t n, const std::string& where, const char* field);

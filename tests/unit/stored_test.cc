@@ -179,3 +179,56 @@ TEST_CASE("a stored form is refused, by field, for anything but the one form of 
                Catch::Contains("time step"));
   }
 }
+
+TEST_CASE("the stored form written from a held body is byte for byte the one written from the operation",
+          "[bundle][stored]") {
+  auto ops = chain();
+  Operation wide = ops[0];  // Every kind of value, every width of integer, columns out of table order by name.
+  wide.seq = 44;
+  wide.id = util::make_operation_id(1764806400000 - 5000, a, wide.seq);  // Time steps back.
+  wide.lamport = 252;
+  wide.prev_hash = log::hash_of(log::encode(ops[2]));
+  wide.key = {Value::integer(-1)};
+  wide.columns = {{"name", Value::text(std::string(300, 'x'))}, {"note", Value::blob(std::vector<std::uint8_t>(70000, 7))},
+                  {"price", Value::real(1e300)}, {"qty", Value::integer(INT64_MIN)}};
+  ops.push_back(wide);
+  Operation tag = wide;
+  tag.seq = 45;
+  tag.id = util::make_operation_id(1764806400000 + 9000, a, tag.seq);
+  tag.lamport = 253;
+  tag.prev_hash = log::hash_of(log::encode(wide));
+  tag.table = "tags";
+  tag.key = {Value::integer(1u << 31), Value::text("")};
+  tag.columns = {{"item", Value::integer(-129)}, {"tag", Value::integer(65536)}};
+  ops.push_back(tag);
+  std::string from_held;
+  Position at;
+  for (const auto& op : ops) {
+    at.origin = op.origin, at.seq = op.seq, at.prev_hash = op.prev_hash;
+    std::uint64_t lamport = 0, time_ms = 0;
+    forms().encode_held(log::encode(op), at, from_held, lamport, time_ms);
+    CHECK(lamport == op.lamport);
+    CHECK(time_ms == static_cast<std::uint64_t>(op.id.unix_ms()));
+    at.prev_lamport = lamport;
+    at.prev_time_ms = time_ms;
+  }
+  CHECK(from_held == stored(ops));
+  CHECK(read(from_held, ops) == ops);
+
+  SECTION("a held body of a table the bundle does not number, or with a scope, is refused by name") {
+    Operation other = ops[0];
+    other.table = "elsewhere";
+    std::string out;
+    std::uint64_t lamport = 0, time_ms = 0;
+    at = Position{};
+    at.origin = a, at.seq = other.seq;
+    CHECK_THROWS_WITH(forms().encode_held(log::encode(other), at, out, lamport, time_ms),
+                      Catch::Contains("table elsewhere is not among the bundle's tables"));
+    std::string scoped = log::encode(ops[0]);
+    const std::size_t empty_scope = scoped.find('\xa0', 20);  // After array(12), 2 and the origin (bin8 of 16).
+    REQUIRE(empty_scope == 20);
+    scoped.replace(empty_scope, 1, "\xa1z");
+    CHECK_THROWS_WITH(forms().encode_held(scoped, at, out, lamport, time_ms), Catch::Contains("names a scope"));
+    CHECK(out.empty());
+  }
+}
