@@ -2,8 +2,8 @@
 // Allocation failure on demand, for a whole test program (RELIABILITY ST-06):
 // the program's operator new, SQLite's allocator and OpenSSL's all count the
 // allocations they make and fail the k-th one -- once, or that one and every
-// one after it until disarmed. install() must run first thing in main(),
-// before SQLite or OpenSSL allocates anything.
+// one after it until disarmed. install() must run before SQLite or OpenSSL
+// allocates anything (oom_test.cc runs it from a constructor, before main()).
 
 #include <cstdint>
 

@@ -7,7 +7,6 @@
 // is back. k runs from 1 until the call no longer reaches the k-th allocation;
 // FERRY_OOM_FROM=k starts there instead, to replay a failure (the message
 // names k and whether the failure was persistent).
-#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cstdlib>
@@ -184,7 +183,8 @@ TEST_CASE("an export whose memory runs out at any allocation leaves a whole bund
                                                << none << " left no bundle, " << whole << " a whole one");
 }
 
-int main(int argc, char* argv[]) {
-  test::oom::install();
-  return Catch::Session().run(argc, argv);
-}
+// The hooks go in before main(), so the program can use Catch's prebuilt
+// main rather than compile Catch's whole implementation here; the priority
+// puts this before the constructors of other files, none of which may
+// allocate through SQLite or OpenSSL first (install() aborts if one did).
+__attribute__((constructor(101))) static void install_failing_allocators() { test::oom::install(); }
