@@ -85,7 +85,7 @@ std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std
   op.key = std::move(key);
   op.kind = kind;
   op.columns = std::move(columns);
-  op.prev_hash = me.head_hash;
+  op.prev_hash = devices_.head_hash(me);
   const std::string body = log::encode(op);
   if (body.size() > log::kMaxBodyBytes || largest_value(op) > log::kMaxValueBytes)
     return TooLarge{body.size(), std::move(op.key), std::move(op.columns)};

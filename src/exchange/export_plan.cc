@@ -59,7 +59,7 @@ bool add_receipt(session::Session& s, trust::Store& store, const replica::Device
   if (!head || head->first <= peer.base_seq) return false;  // Nothing signed, or not held here (a snapshot's base).
   const std::uint64_t seq = head->first;
   const auto hash = s.log.hash(peer.id, seq);
-  const auto prev = seq == 1 ? Hash{} : seq - 1 == peer.base_seq ? peer.base_hash : s.log.hash(peer.id, seq - 1);
+  const auto prev = seq == 1 ? Hash{} : seq - 1 == peer.base_seq ? s.devices.base_hash(peer) : s.log.hash(peer.id, seq - 1);
   if (!hash || !prev) return false;
   info.ranges.push_back(SeqRange{peer.id, seq, seq});
   info.prerequisites.push_back(*prev);
@@ -84,7 +84,7 @@ std::optional<std::pair<std::uint64_t, Hash>> relay_end(session::Session& s, tru
   const auto signed_head = store.signed_head(d.no, reach);
   if (!signed_head || signed_head->first <= from) return std::nullopt;
   const std::uint64_t last = signed_head->first;
-  if (last == d.head_seq) return std::make_pair(last, d.head_hash);
+  if (last == d.head_seq) return std::make_pair(last, s.devices.head_hash(d));
   if (last < d.head_seq) return std::make_pair(last, *s.log.hash(d.id, last));
   Hash hash{};
   for_each_pending_run(s.db, d.id, last - 1, last, false, [&](std::uint64_t, std::string_view stored, std::string_view) {
@@ -142,7 +142,7 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
       if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
       continue;
     }
-    const auto end = device == s.self ? std::make_optional(std::make_pair(d.head_seq, d.head_hash)) : relay_end(s, store, d, from);
+    const auto end = device == s.self ? std::make_optional(std::make_pair(d.head_seq, s.devices.head_hash(d))) : relay_end(s, store, d, from);
     if (!end || end->first <= from) {
       if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
       continue;
@@ -152,7 +152,7 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
                                      "'s operations only after " + std::to_string(d.base_seq) +
                                      "; the peer lacks earlier ones: send it a snapshot (ferry export --snapshot)");
     const auto [last, last_hash] = *end;
-    const auto prerequisite = from == 0 ? Hash{} : from == d.base_seq ? d.base_hash : held_hash(s, d, from);
+    const auto prerequisite = from == 0 ? Hash{} : from == d.base_seq ? s.devices.base_hash(d) : held_hash(s, d, from);
     info.ranges.push_back(SeqRange{device, from + 1, last});
     info.prerequisites.push_back(prerequisite);
     info.last_hashes.push_back(last_hash);

@@ -38,9 +38,9 @@ Importer::Importer(session::Session& session, std::string where)
 void Importer::check_held(const replica::Device& d, std::uint64_t seq, const Hash& hash, std::string_view body) const {
   const auto held = s_.log.hash(d.id, seq);
   if (held == hash) return;                              // The same operation.
-  if (seq == d.base_seq && d.base_hash == hash) return;  // A snapshot's base itself.
+  if (seq == d.base_seq && s_.devices.base_hash(d) == hash) return;  // A snapshot's base itself.
   if (!held && seq < d.base_seq) return;                 // Below the base: vouched for by it, not kept.
-  forked(where_, d.id, seq, held.value_or(d.base_hash), hash, body);
+  forked(where_, d.id, seq, held.value_or(s_.devices.base_hash(d)), hash, body);
 }
 
 bool Importer::ready(const Operation& op) const {
@@ -79,7 +79,7 @@ bool Importer::added_here(const Operation& op) const {
 void Importer::apply(const Operation& op, std::string_view body, const Hash& hash) {
   if (std::string why = impossible(op); !why.empty()) throw Error(Errc::corrupt, where_ + ": " + why);
   replica::Device& d = s_.devices.ensure(op.origin);
-  if (op.prev_hash != d.head_hash) forked(where_, op.origin, op.seq - 1, d.head_hash, op.prev_hash, {});
+  if (const Hash& head = s_.devices.head_hash(d); op.prev_hash != head) forked(where_, op.origin, op.seq - 1, head, op.prev_hash, {});
   s_.log.append(op, body);
   s_.devices.move_head(d, op.seq, hash);
   if (op.lamport > s_.lamport) s_.lamport = op.lamport;

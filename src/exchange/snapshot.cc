@@ -32,7 +32,7 @@ OperationKeys add_snapshot(session::Session& s, BundleInfo& info) {
   for (const auto& [device, head] : info.clock.entries()) {
     info.ranges.push_back(SeqRange{device, head, head});
     info.prerequisites.push_back(Hash{});
-    info.last_hashes.push_back(s.devices.find(device)->head_hash);
+    info.last_hashes.push_back(s.devices.head_hash(*s.devices.find(device)));
   }
   auto operations = snapshot_operations(s);
   info.operations = operations.size();

@@ -67,7 +67,7 @@ Fingerprint compute(sql::Database& db, const replica::Devices& devices, const ca
   MerkleTree tree;
   for_each_operation(db, devices, [&](const replica::Device&, std::string_view body) { tree.add(log::hash_of(body)); });
   for (const replica::Device& d : devices.all())
-    if (d.head_seq > 0) f.heads.push_back(ChainHead{d.id, d.head_seq, d.head_hash, d.base_seq});
+    if (d.head_seq > 0) f.heads.push_back(ChainHead{d.id, d.head_seq, devices.head_hash(d), d.base_seq});
   std::sort(f.heads.begin(), f.heads.end(), [](const ChainHead& a, const ChainHead& b) { return a.device < b.device; });
   f.operations = tree.root();
   f.operation_count = tree.size();

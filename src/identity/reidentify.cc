@@ -33,7 +33,7 @@ Moved move_to(sql::Database& db, const DeviceId& old_id, const DeviceId& new_id,
     resettle(s, again);
     if (old_keys != nullptr && moved.previous_head > 0) {
       // Signed once more with the old key, so that this database can pass on what it holds of the old chain.
-      const Hash head = s.devices.find(old.id)->head_hash;
+      const Hash head = s.devices.head_hash(*s.devices.find(old.id));
       const Signature signature = old_keys->sign(bundle::head_message(old.id, moved.previous_head, head));
       trust::Store(db).keep_signed_head(old.no, moved.previous_head, signature);
     }

@@ -155,9 +155,8 @@ void remove_base(sql::Database& db, const DeviceId& origin, std::int64_t device_
 namespace {
 
 std::string name_of(const DeviceId& id, const replica::Devices& devices) {
-  for (const replica::Device& d : devices.all())
-    if (d.id == id && !d.name.empty()) return id.to_string() + " (" + printable(d.name) + ")";
-  return id.to_string();
+  const replica::Device* d = devices.find(id);
+  return d != nullptr && !d->name.empty() ? id.to_string() + " (" + printable(d->name) + ")" : id.to_string();
 }
 
 // The first row of the causal index that no operation held accounts for: each
@@ -217,14 +216,13 @@ VerifyReport verify_log(sql::Database& db, const replica::Devices& devices) {
   auto close_chain = [&]() -> bool {
     if (!have_current) return true;
     ++report.devices;
-    for (const replica::Device& d : devices.all()) {
-      if (d.id != current) continue;
-      if (d.head_seq != last_seq)
+    if (const replica::Device* d = devices.find(current)) {
+      if (d->head_seq != last_seq)
         return fail("device " + name_of(current, devices) + ": the log ends at operation " + std::to_string(last_seq) +
-                    " but the device's recorded head is " + std::to_string(d.head_seq) +
+                    " but the device's recorded head is " + std::to_string(d->head_seq) +
                     " (operations were removed or added behind ferry's back)"),
                false;
-      if (d.head_hash != last_hash)
+      if (devices.head_hash(*d) != last_hash)
         return fail("operation " + std::to_string(last_seq) + " of device " + name_of(current, devices) +
                     ": the last operation does not match the recorded chain head (it was edited or replaced)"),
                false;
@@ -249,7 +247,7 @@ VerifyReport verify_log(sql::Database& db, const replica::Devices& devices) {
       current = origin;
       have_current = true;
       last_seq = found->base_seq;  // A snapshot's head, or 0.
-      last_hash = found->base_hash;
+      last_hash = devices.base_hash(*found);
     }
     const std::string where = "operation " + std::to_string(seq) + " of device " + name_of(origin, devices);
     if (seq != last_seq + 1)

@@ -51,9 +51,10 @@ void upgrade(sql::Database& db, int from) {
     db.exec("INSERT OR IGNORE INTO ferry_moved SELECT no FROM ferry_devices");
     from = 5;
   }
-  if (from == 5) {  // The index replica::Devices loads from; nothing else changes.
+  if (from == 5 || from == 6) {  // The index replica::Devices loads from; nothing else changes.
+    db.exec("DROP INDEX IF EXISTS ferry_devices_heads");
     replica::create_schema(db);
-    from = 6;
+    from = 7;
   }
   if (from != replica::kLocalSchemaVersion)
     throw Error(Errc::internal, db.path() + ": no upgrade leads from local format " + std::to_string(from));

@@ -9,7 +9,9 @@
 //   4 -> 5: ferry_moved (replica/devices.h), holding every device: the next
 //           operation made here compares each head once, as it did before.
 //   5 -> 6: ferry_devices_heads (replica/schema.cc), the index covering what
-//           replica::Devices loads.
+//           replica::Devices loaded.
+//   6 -> 7: ferry_devices_list in its place, without the chains' hashes, which
+//           replica::Devices now reads per device when needed. 5 goes to 7 at once.
 
 #include "sql/database.h"
 

@@ -16,9 +16,9 @@ bool id_before(const std::pair<DeviceId, Device*>& e, const DeviceId& id) { retu
 }  // namespace
 
 Devices::Devices(sql::Database& db) : db_(db) {
-  // In id order, from ferry_devices_heads alone (it covers these columns): a
-  // hub's thousands of rows are half the pages of the table, and come sorted.
-  auto st = db_.prepare("SELECT no, id, name, head_seq, head_hash, base_seq, base_hash FROM ferry_devices ORDER BY id");
+  // In id order, from ferry_devices_list alone (it covers these columns): a
+  // hub's thousands of rows are a fifth of the pages of the table, and come sorted.
+  auto st = db_.prepare("SELECT no, id, name, head_seq, base_seq FROM ferry_devices ORDER BY id");
   while (st.step()) {
     Device& d = place();
     d.no = st.integer(0);
@@ -27,16 +27,12 @@ Devices::Devices(sql::Database& db) : db_(db) {
     std::memcpy(d.id.bytes.data(), id.data(), 16);
     if (!st.is_null(2)) d.name = st.text(2);
     d.head_seq = static_cast<std::uint64_t>(st.integer(3));
-    const std::string_view h = st.blob_view(4);
-    if (h.size() == 32) std::memcpy(d.head_hash.data(), h.data(), 32);
-    d.base_seq = static_cast<std::uint64_t>(st.integer(5));
-    const std::string_view b = st.blob_view(6);
-    if (b.size() == 32) std::memcpy(d.base_hash.data(), b.data(), 32);
+    d.base_seq = static_cast<std::uint64_t>(st.integer(4));
     if (!by_id_.empty() && !(by_id_.back().first < d.id))
       throw Error(Errc::corrupt, db_.path() + (by_id_.back().first == d.id
                                                    ? ": ferry_devices names device " + d.id.to_string() + " twice"
-                                                   : std::string(": the index ferry_devices_heads is damaged (out of id "
-                                                                 "order); `REINDEX ferry_devices_heads` rebuilds it")));
+                                                   : std::string(": the index ferry_devices_list is damaged (out of id "
+                                                                 "order); `REINDEX ferry_devices_list` rebuilds it")));
     by_id_.emplace_back(d.id, &d);
   }
   // Numbers grow with arrival, ids with the time a device was made: nearly the same order.
@@ -65,6 +61,7 @@ Device& Devices::ensure(const DeviceId& id) {
   by_no_.push_back(&d);
   d.no = no;
   d.id = id;
+  d.hashes_read = true;  // None yet.
   by_id_.insert(std::lower_bound(by_id_.begin(), by_id_.end(), id, id_before), {id, &d});
   return d;
 }
@@ -141,18 +138,52 @@ const Device& Devices::lookup(const std::string& text) const {
   return *found[0];
 }
 
+void Devices::read_hashes(const Device& device) const {
+  if (device.hashes_read) return;
+  if (!hashes_)
+    hashes_.emplace(db_.prepare("SELECT head_seq, base_seq, head_hash, base_hash FROM ferry_devices WHERE no=?"));
+  hashes_->reset();
+  hashes_->bind(1, device.no);
+  // Outside a transaction another connection may have moved the chain since
+  // the list was read: a hash is believed only of the head that was read.
+  if (!hashes_->step() || static_cast<std::uint64_t>(hashes_->integer(0)) != device.head_seq ||
+      static_cast<std::uint64_t>(hashes_->integer(1)) != device.base_seq)
+    throw Error(Errc::database, db_.path() + ": device " + device.id.to_string() +
+                                    " changed on another connection while ferry read it; run the command again");
+  // Anything but 32 bytes reads as none, as it always has: `ferry verify`
+  // then names the head that does not match its chain.
+  for (auto [column, into] : {std::pair{2, &device.head_hash_}, std::pair{3, &device.base_hash_}}) {
+    const std::string_view h = hashes_->blob_view(column);
+    if (h.size() == 32) std::memcpy(into->data(), h.data(), 32);
+  }
+  hashes_->reset();
+  device.hashes_read = true;
+}
+
+const Hash& Devices::head_hash(const Device& device) const {
+  read_hashes(device);
+  return device.head_hash_;
+}
+
+const Hash& Devices::base_hash(const Device& device) const {
+  read_hashes(device);
+  return device.base_hash_;
+}
+
 void Devices::set_base(Device& device, std::uint64_t seq, const Hash& hash) {
+  read_hashes(device);  // The head's, as the row holds them before this changes it.
   auto st = db_.prepare("UPDATE ferry_devices SET base_seq=?, base_hash=? WHERE no=?");
   st.bind(1, static_cast<std::int64_t>(seq)).bind_blob(2, hash.data(), 32).bind(3, device.no);
   st.run();
   device.base_seq = seq;
-  device.base_hash = hash;
+  device.base_hash_ = hash;
   move_head(device, seq, hash);
 }
 
 void Devices::move_head(Device& device, std::uint64_t seq, const Hash& hash) {
+  read_hashes(device);  // The base's, which a move keeps.
   device.head_seq = seq;
-  device.head_hash = hash;
+  device.head_hash_ = hash;
   if (!device.head_dirty) dirty_.push_back(&device);
   device.head_dirty = true;
   if (!device.unfollowed) unfollowed_.push_back(&device);
@@ -168,11 +199,12 @@ void Devices::rename(Device& device, const std::string& name) {
 }
 
 void Devices::drop_chain(Device& device) {
+  read_hashes(device);
   auto st = db_.prepare("UPDATE ferry_devices SET forked=0, base_seq=0, base_hash=NULL WHERE no=?");
   st.bind(1, device.no);
   st.run();
   device.base_seq = 0;
-  device.base_hash = Hash{};
+  device.base_hash_ = Hash{};
   move_head(device, 0, Hash{});
 }
 
@@ -187,7 +219,7 @@ VectorClock Devices::clock() const {
 void Devices::save() {
   auto st = db_.prepare("UPDATE ferry_devices SET head_seq=?, head_hash=? WHERE no=?");
   for (Device* d : dirty_) {
-    st.bind(1, static_cast<std::int64_t>(d->head_seq)).bind_blob(2, d->head_hash.data(), 32).bind(3, d->no);
+    st.bind(1, static_cast<std::int64_t>(d->head_seq)).bind_blob(2, d->head_hash_.data(), 32).bind(3, d->no);
     st.run();
     d->head_dirty = false;
   }

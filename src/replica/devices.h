@@ -2,9 +2,16 @@
 // Devices: every device this database knows (itself, origins of received
 // operations, peers), each with a small local number used inside ferry_rows,
 // and the head of its chain held here (the vector clock is the heads).
+//
+// A hub knows every device of its fleet, and every export and import loads
+// the list: it is read from an index holding only what each needs of every
+// device (local format 7, ferry_devices_list: id, head and base seq, name).
+// A chain's head and base hashes, which only the chains a bundle carries
+// need, are read per device, the first time they are asked for.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,18 +21,26 @@
 
 namespace ferry::replica {
 
+class Devices;
+
 struct Device {
   std::int64_t no = 0;
   DeviceId id;
   std::string name;
   std::uint64_t head_seq = 0;
-  Hash head_hash{};
   // Where this database's copy of the chain starts: 0 unless it was bootstrapped
-  // from a snapshot, which vouched for operations 1..base_seq ending in base_hash.
+  // from a snapshot, which vouched for operations 1..base_seq ending in the
+  // base hash. The hashes: Devices::head_hash() and base_hash().
   std::uint64_t base_seq = 0;
-  Hash base_hash{};
   bool head_dirty = false;  // Changed in memory, not yet saved.
   bool unfollowed = false;  // Moved here since this device's newest operation (in memory).
+
+ private:
+  friend class Devices;
+  // Valid once hashes_read (read on first use, or set by a move).
+  mutable Hash head_hash_{};
+  mutable Hash base_hash_{};
+  mutable bool hashes_read = false;
 };
 
 class Devices {
@@ -49,6 +64,11 @@ class Devices {
   // Finds a device by canonical id text, a unique start or end of its id (8+ hex digits) or its exact name.
   // Throws Error(not_found) or Error(invalid_argument) if ambiguous.
   const Device& lookup(const std::string& id_or_name) const;
+  // The hash of the operation `device`'s chain held here ends at (zeros when
+  // none), and of the one a snapshot's base ends at (zeros when none): read
+  // from ferry_devices the first time either is asked for.
+  const Hash& head_hash(const Device& device) const;
+  const Hash& base_hash(const Device& device) const;
 
   // Every head held: one walk in device order.
   VectorClock clock() const;
@@ -100,6 +120,7 @@ class Devices {
   // out stay valid. A hub knows every device of the fleet, and an export or
   // import reads them all: they are stored in blocks, in the order read.
   Device& place();
+  void read_hashes(const Device& device) const;
   static constexpr std::size_t kBlock = 256;
   std::vector<std::unique_ptr<Device[]>> blocks_;
   std::size_t placed_ = 0;
@@ -113,6 +134,7 @@ class Devices {
   bool moved_rows_ = true;                           // ferry_moved may hold rows.
   // The device found last: an import asks for the same one several times per operation.
   mutable const Device* last_ = nullptr;
+  mutable std::optional<sql::Statement> hashes_;  // Prepared on first use.
   std::uint64_t moves_ = 0;
 };
 

@@ -38,7 +38,7 @@ ferry::DeviceId counting_id(std::uint8_t first) {
 }
 
 void as_left_by_ferry_3(const std::string& path) {
-  exec(path, "DROP TABLE ferry_deps; DROP TABLE ferry_moved; DROP INDEX ferry_devices_heads; UPDATE ferry_meta SET value = 3 WHERE key = 'format'");
+  exec(path, "DROP TABLE ferry_deps; DROP TABLE ferry_moved; DROP INDEX ferry_devices_list; UPDATE ferry_meta SET value = 3 WHERE key = 'format'");
 }
 
 std::int64_t count(const std::string& path, const std::string& sql) {

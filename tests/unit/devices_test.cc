@@ -1,6 +1,7 @@
 // The device list every export and import loads (replica/devices.h): read in
-// id order from the index that covers it (local format 6), yet handed out in
-// number order, each device found by id, by number and by name.
+// id order from the index that covers it (local format 7), yet handed out in
+// number order, each device found by id, by number and by name; a chain's
+// hashes read from its row when first asked for.
 #include <catch2/catch.hpp>
 
 #include "ferry/engine.h"
@@ -47,7 +48,7 @@ TEST_CASE("the device list comes in number order, and each device is found by id
     const replica::Device* d = devices.find(ids[k]);
     REQUIRE(d != nullptr);
     CHECK(d->head_seq == static_cast<std::uint64_t>(i));
-    CHECK(d->head_hash[0] == i);
+    CHECK(devices.head_hash(*d)[0] == i);
     CHECK(&devices.by_no(d->no) == d);
     CHECK(&devices.lookup("d" + std::to_string(i)) == d);
   }
@@ -63,8 +64,45 @@ TEST_CASE("the device list comes in number order, and each device is found by id
   for (std::size_t k = 0; k < ids.size(); ++k) CHECK(clock.get(ids[k]) == 40 - k);
 }
 
-TEST_CASE("a database of local format 5 gets the index its device list is read from, and nothing else changes",
+TEST_CASE("a chain's hashes are read from its row when first asked for, and a move in memory is what is seen after",
+          "[replica]") {
+  test::TempDir dir;
+  test::Replica r{dir, "hub", kSchema};
+  sql::Database db = test::app(r.path);
+  const std::vector<DeviceId> ids = register_backwards(db, 3);
+  sql::Transaction tx(db);
+  replica::Devices devices(db);
+  replica::Device& d = *devices.find(ids[0]);  // d3: head 3, hash {3}.
+  CHECK(devices.head_hash(d) == Hash{3});
+  CHECK(devices.base_hash(d) == Hash{});
+  devices.move_head(d, 4, Hash{4});
+  CHECK(devices.head_hash(d) == Hash{4});
+  devices.set_base(*devices.find(ids[1]), 7, Hash{7});
+  CHECK(devices.base_hash(*devices.find(ids[1])) == Hash{7});
+  CHECK(devices.head_hash(*devices.find(ids[1])) == Hash{7});
+  devices.save();
+  tx.commit();
+  replica::Devices again(db);
+  CHECK(again.head_hash(*again.find(ids[0])) == Hash{4});
+  CHECK(again.base_hash(*again.find(ids[1])) == Hash{7});
+}
+
+TEST_CASE("a head moved on another connection after the list was read is refused, not paired with the old head's seq",
+          "[replica]") {
+  test::TempDir dir;
+  test::Replica r{dir, "hub", kSchema};
+  sql::Database db = test::app(r.path);
+  const std::vector<DeviceId> ids = register_backwards(db, 2);
+  replica::Devices devices(db);  // Outside a transaction, as `ferry fingerprint` reads.
+  test::exec(r.path, "UPDATE ferry_devices SET head_seq = 9 WHERE name = 'd2'");
+  CHECK_THROWS_WITH(devices.head_hash(*devices.find(ids[0])),
+                    Catch::Contains("changed on another connection while ferry read it; run the command again"));
+  CHECK(devices.head_hash(*devices.find(ids[1])) == Hash{1});  // Unchanged: read as it was.
+}
+
+TEST_CASE("a database of local format 5 or 6 gets the index its device list is read from, and nothing else changes",
           "[replica][upgrade]") {
+  const int from = GENERATE(5, 6);
   test::TempDir dir;
   test::Replica hub{dir, "hub", kSchema};
   test::Replica other{dir, "other", kSchema};
@@ -72,21 +110,25 @@ TEST_CASE("a database of local format 5 gets the index its device list is read f
   (void)test::exchange(other, hub, dir);
   const std::string before = test::dump(hub.path, "ferry_devices");
   const std::size_t peers = hub.engine.peers().size();
-  // As ferry left it before the index.
-  test::exec(hub.path, "DROP INDEX ferry_devices_heads; UPDATE ferry_meta SET value = 5 WHERE key = 'format'");
+  // As ferry left it: format 5 had no index, 6 one holding the hashes too.
+  test::exec(hub.path, "DROP INDEX ferry_devices_list; UPDATE ferry_meta SET value = " + std::to_string(from) +
+                           " WHERE key = 'format'");
+  if (from == 6)
+    test::exec(hub.path, "CREATE INDEX ferry_devices_heads ON ferry_devices(id, head_seq, head_hash, base_seq, "
+                         "base_hash, name)");
   {
     auto opened = Engine::open(hub.path);
-    CHECK(opened.upgraded_from() == 5);
+    CHECK(opened.upgraded_from() == from);
   }
   CHECK(test::count(hub.path, "SELECT value FROM ferry_meta WHERE key = 'format'") == replica::kLocalSchemaVersion);
-  CHECK(test::count(hub.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'ferry_devices_heads'") == 1);
+  CHECK(test::count(hub.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'ferry_devices_list'") == 1);
+  CHECK(test::count(hub.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'ferry_devices_heads'") == 0);
   CHECK(test::dump(hub.path, "ferry_devices") == before);
   {  // Read from the index alone.
     sql::Database db = test::app(hub.path);
-    auto plan = db.prepare("EXPLAIN QUERY PLAN SELECT no, id, name, head_seq, head_hash, base_seq, base_hash "
-                           "FROM ferry_devices ORDER BY id");
+    auto plan = db.prepare("EXPLAIN QUERY PLAN SELECT no, id, name, head_seq, base_seq FROM ferry_devices ORDER BY id");
     REQUIRE(plan.step());
-    CHECK_THAT(plan.text(3), Catch::Contains("COVERING INDEX ferry_devices_heads"));
+    CHECK_THAT(plan.text(3), Catch::Contains("COVERING INDEX ferry_devices_list"));
   }
   auto opened = Engine::open(hub.path);
   CHECK(opened.verify().ok);

@@ -77,7 +77,7 @@ TEST_CASE("a database of local format 4 counts every device as moved, and its ne
   f.write(f.hub);
   f.moved(*f.devices[2]);
   // As ferry left it before ferry_moved was kept.
-  test::exec(f.hub.path, "DROP TABLE ferry_moved; DROP INDEX ferry_devices_heads; UPDATE ferry_meta SET value = 4 WHERE key = 'format'");
+  test::exec(f.hub.path, "DROP TABLE ferry_moved; DROP INDEX ferry_devices_list; UPDATE ferry_meta SET value = 4 WHERE key = 'format'");
   {
     auto opened = Engine::open(f.hub.path);
     CHECK(opened.upgraded_from() == 4);
