@@ -29,12 +29,14 @@ struct Numbers {
 };
 
 // Entries: array[ array(2)[ uint no | bin16 id, uint seq ] ], seq 0 meaning
-// "absent" in a delta. A device with a row here is named by its number.
-void encode_entries(Encoder& e, const std::vector<std::pair<DeviceId, std::uint64_t>>& entries, const Numbers& numbers) {
+// "absent" in a delta. A delta names a device with a row here by its number
+// (a few entries, each looked up); a base names every device by id, so that
+// reading one, which names most of the fleet, needs none of the device list.
+void encode_entries(Encoder& e, const std::vector<std::pair<DeviceId, std::uint64_t>>& entries, const Numbers* numbers) {
   e.array(entries.size());
   for (const auto& [device, seq] : entries) {
     e.array(2);
-    if (const std::int64_t* no = numbers.no_of(device)) e.uint(static_cast<std::uint64_t>(*no));
+    if (const std::int64_t* no = numbers ? numbers->no_of(device) : nullptr) e.uint(static_cast<std::uint64_t>(*no));
     else e.bin(device.bytes.data(), 16);
     e.uint(seq);
   }
@@ -162,7 +164,7 @@ std::string encode_kept(sql::Database& db, const VectorClock& clock, const Numbe
   }
   if (best_delta.size() > kMaxDelta) {
     Encoder e;
-    encode_entries(e, delta(none, clock), numbers);
+    encode_entries(e, delta(none, clock), nullptr);  // By id.
     const std::string whole = e.take();
     auto insert = db.prepare("INSERT INTO ferry_peer_bases(clock) VALUES(?)");
     insert.bind_blob(1, whole.data(), whole.size());
@@ -173,7 +175,7 @@ std::string encode_kept(sql::Database& db, const VectorClock& clock, const Numbe
   Encoder e;
   e.array(2);
   e.uint(static_cast<std::uint64_t>(best));
-  encode_entries(e, best_delta, numbers);
+  encode_entries(e, best_delta, &numbers);
   return e.take();
 }
 
@@ -230,6 +232,22 @@ std::vector<PeerClocks> all_peer_clocks(sql::Database& db, const replica::Device
     out.push_back(std::move(c));
   }
   return out;
+}
+
+void name_bases_by_id(sql::Database& db, const replica::Devices& devices) {
+  const Numbers numbers{devices};
+  std::vector<std::pair<std::int64_t, std::string>> rewritten;
+  auto read = db.prepare("SELECT id, clock FROM ferry_peer_bases");
+  while (read.step()) {
+    Encoder e;
+    encode_entries(e, decode_entries(read.blob_view(1), numbers, db.path() + ": ferry_peer_bases"), nullptr);
+    rewritten.emplace_back(read.integer(0), e.take());
+  }
+  auto write = db.prepare("UPDATE ferry_peer_bases SET clock=? WHERE id=?");
+  for (const auto& [id, clock] : rewritten) {
+    write.bind_blob(1, clock.data(), clock.size()).bind(2, id);
+    write.run();
+  }
 }
 
 void forget_in_stored_clocks(sql::Database& db, const replica::Devices& devices, const DeviceId& device) {

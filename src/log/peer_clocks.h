@@ -9,7 +9,7 @@
 // (ferry_peer_bases; bundle_format/format4.md §10), naming devices by local
 // number:
 //   kept  := array(2)[ uint base (a row of ferry_peer_bases; 0: none), entries ]
-//   base  := entries, the whole clock
+//   base  := entries, the whole clock, every device by id (local format 7)
 //   entries := array[ array(2)[ uint device number | bin16 id, uint seq ] ]
 // a kept delta's entries replacing the base's (seq 0: absent). The base is
 // the one that leaves the fewest entries; a clock whose every delta would
@@ -48,6 +48,10 @@ struct PeerClocks {
   std::int64_t announced_ms = 0, exported_ms = 0;
 };
 std::vector<PeerClocks> all_peer_clocks(sql::Database& db, const replica::Devices& devices);
+// Rewrites every base clock that names devices by number (local format 6 and
+// before) to name them by id, so that reading a base needs no device list
+// (log/upgrade.h). Kept clocks are unchanged.
+void name_bases_by_id(sql::Database& db, const replica::Devices& devices);
 // Removes `device`'s entry from every kept clock (its chain was forgotten,
 // identity/forget.h): no kept clock is then any bundle's.
 void forget_in_stored_clocks(sql::Database& db, const replica::Devices& devices, const DeviceId& device);

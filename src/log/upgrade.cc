@@ -2,6 +2,7 @@
 
 #include "ferry/error.h"
 #include "log/codec.h"
+#include "log/peer_clocks.h"
 #include "log/store.h"
 #include "replica/devices.h"
 #include "replica/meta.h"
@@ -51,9 +52,10 @@ void upgrade(sql::Database& db, int from) {
     db.exec("INSERT OR IGNORE INTO ferry_moved SELECT no FROM ferry_devices");
     from = 5;
   }
-  if (from == 5 || from == 6) {  // The index replica::Devices loads from; nothing else changes.
+  if (from == 5 || from == 6) {  // The index replica::Devices reads from, and bases by id; nothing else changes.
     db.exec("DROP INDEX IF EXISTS ferry_devices_heads");
     replica::create_schema(db);
+    name_bases_by_id(db, replica::Devices(db));
     from = 7;
   }
   if (from != replica::kLocalSchemaVersion)

@@ -11,7 +11,9 @@
 //   5 -> 6: ferry_devices_heads (replica/schema.cc), the index covering what
 //           replica::Devices loaded.
 //   6 -> 7: ferry_devices_list in its place, without the chains' hashes, which
-//           replica::Devices now reads per device when needed. 5 goes to 7 at once.
+//           replica::Devices now reads per device when needed; and the peers'
+//           base clocks (log/peer_clocks.h) name devices by id, so that reading
+//           one needs no device list. 5 goes to 7 at once.
 
 #include "sql/database.h"
 

@@ -15,37 +15,75 @@ bool id_before(const std::pair<DeviceId, Device*>& e, const DeviceId& id) { retu
 
 }  // namespace
 
-Devices::Devices(sql::Database& db) : db_(db) {
-  // In id order, from ferry_devices_list alone (it covers these columns): a
-  // hub's thousands of rows are a fifth of the pages of the table, and come sorted.
-  auto st = db_.prepare("SELECT no, id, name, head_seq, base_seq FROM ferry_devices ORDER BY id");
-  while (st.step()) {
-    Device& d = place();
-    d.no = st.integer(0);
-    const std::string_view id = st.blob_view(1);
-    if (id.size() != 16) throw Error(Errc::corrupt, db_.path() + ": ferry_devices holds a malformed device id");
-    std::memcpy(d.id.bytes.data(), id.data(), 16);
-    if (!st.is_null(2)) d.name = st.text(2);
-    d.head_seq = static_cast<std::uint64_t>(st.integer(3));
-    d.base_seq = static_cast<std::uint64_t>(st.integer(4));
-    if (!by_id_.empty() && !(by_id_.back().first < d.id))
-      throw Error(Errc::corrupt, db_.path() + (by_id_.back().first == d.id
-                                                   ? ": ferry_devices names device " + d.id.to_string() + " twice"
-                                                   : std::string(": the index ferry_devices_list is damaged (out of id "
-                                                                 "order); `REINDEX ferry_devices_list` rebuilds it")));
-    by_id_.emplace_back(d.id, &d);
-  }
-  // Numbers grow with arrival, ids with the time a device was made: nearly the same order.
-  by_no_.reserve(by_id_.size());
-  for (const auto& [id, d] : by_id_) by_no_.push_back(d);
-  std::sort(by_no_.begin(), by_no_.end(), [](const Device* a, const Device* b) { return a->no < b->no; });
-}
+namespace {
 
-Device& Devices::place() {
+constexpr const char* kColumns = "SELECT no, id, name, head_seq, base_seq FROM ferry_devices";
+
+}  // namespace
+
+Device& Devices::place() const {
   if (placed_ == blocks_.size() * kBlock) blocks_.push_back(std::make_unique<Device[]>(kBlock));
   Device& d = blocks_.back()[placed_ % kBlock];
   ++placed_;
   return d;
+}
+
+Device& Devices::read_row(const sql::Statement& st) const {
+  const std::string_view id = st.blob_view(1);
+  if (id.size() != 16) throw Error(Errc::corrupt, db_.path() + ": ferry_devices holds a malformed device id");
+  Device& d = place();
+  d.no = st.integer(0);
+  std::memcpy(d.id.bytes.data(), id.data(), 16);
+  const std::string_view name = st.blob_view(2);  // TEXT NOT NULL: its bytes as they are.
+  d.name.assign(name.data(), name.size());
+  d.head_seq = static_cast<std::uint64_t>(st.integer(3));
+  d.base_seq = static_cast<std::uint64_t>(st.integer(4));
+  return d;
+}
+
+void Devices::file(Device& d) const {
+  by_id_.insert(std::lower_bound(by_id_.begin(), by_id_.end(), d.id, id_before), {d.id, &d});
+  const auto at =
+      std::lower_bound(by_no_.begin(), by_no_.end(), d.no, [](const Device* e, std::int64_t n) { return e->no < n; });
+  by_no_.insert(at, &d);
+}
+
+Device* Devices::read_one(sql::Statement& query) const {
+  Device* d = query.step() ? &read_row(query) : nullptr;
+  query.reset();
+  if (d != nullptr) file(*d);
+  return d;
+}
+
+void Devices::read_all() const {
+  if (all_read_) return;
+  // In id order, from ferry_devices_list alone (it covers these columns): a
+  // hub's thousands of rows are a fifth of the pages of the table, and come sorted.
+  const std::vector<std::pair<DeviceId, Device*>> before = std::move(by_id_);  // Read one by one so far.
+  by_id_.clear();
+  by_id_.reserve(before.size());
+  auto known = before.begin();
+  auto st = db_.prepare(std::string(kColumns) + " ORDER BY id");
+  while (st.step()) {
+    const std::string_view raw = st.blob_view(1);
+    DeviceId id;
+    if (raw.size() == 16) std::memcpy(id.bytes.data(), raw.data(), 16);
+    if (!by_id_.empty() && !(by_id_.back().first < id))
+      throw Error(Errc::corrupt, db_.path() + (by_id_.back().first == id
+                                                   ? ": ferry_devices names device " + id.to_string() + " twice"
+                                                   : std::string(": the index ferry_devices_list is damaged (out of id "
+                                                                 "order); `REINDEX ferry_devices_list` rebuilds it")));
+    while (known != before.end() && known->first < id) ++known;
+    // A device read before keeps its slot: references to it, and its moves, stay.
+    Device& d = known != before.end() && known->first == id ? *known->second : read_row(st);
+    by_id_.emplace_back(d.id, &d);
+  }
+  // Numbers grow with arrival, ids with the time a device was made: nearly the same order.
+  by_no_.clear();
+  by_no_.reserve(by_id_.size());
+  for (const auto& [id, d] : by_id_) by_no_.push_back(d);
+  std::sort(by_no_.begin(), by_no_.end(), [](const Device* a, const Device* b) { return a->no < b->no; });
+  all_read_ = true;
 }
 
 Device& Devices::ensure(const DeviceId& id) {
@@ -58,11 +96,10 @@ Device& Devices::ensure(const DeviceId& id) {
     throw Error(Errc::corrupt, db_.path() + ": ferry_devices numbered a new device " + std::to_string(no) +
                                    ", not above every other");
   Device& d = place();
-  by_no_.push_back(&d);
   d.no = no;
   d.id = id;
   d.hashes_read = true;  // None yet.
-  by_id_.insert(std::lower_bound(by_id_.begin(), by_id_.end(), id, id_before), {id, &d});
+  file(d);
   return d;
 }
 
@@ -74,25 +111,35 @@ Device* Devices::find(const DeviceId& id) {
 const Device* Devices::find(const DeviceId& id) const {
   if (last_ != nullptr && last_->id == id) return last_;
   auto it = std::lower_bound(by_id_.begin(), by_id_.end(), id, id_before);
-  if (it == by_id_.end() || it->first != id) return nullptr;
-  last_ = it->second;
-  return last_;
+  if (it != by_id_.end() && it->first == id) return last_ = it->second;
+  if (all_read_) return nullptr;
+  if (++seeks_ > kSeeks) return read_all(), find(id);
+  if (!by_id_query_) by_id_query_.emplace(db_.prepare(std::string(kColumns) + " WHERE id=?"));
+  by_id_query_->bind_blob(1, id.bytes.data(), 16);
+  const Device* d = read_one(*by_id_query_);
+  return d != nullptr ? last_ = d : nullptr;
 }
 
 const Device* Devices::find_ascending(const DeviceId& id, std::size_t& cursor) const {
+  read_all();
   if (cursor < by_id_.size() && id < by_id_[cursor].first) return find(id);  // Out of order.
   while (cursor < by_id_.size() && by_id_[cursor].first < id) ++cursor;
   return cursor < by_id_.size() && by_id_[cursor].first == id ? by_id_[cursor].second : nullptr;
 }
 
 const Device* Devices::find_no(std::int64_t no) const {
-  // Numbers are rowids, dense unless devices were deleted: most are where their number says.
+  // Numbers are rowids, dense unless devices were deleted: once all are read, most are where their number says.
   if (!by_no_.empty() && no >= by_no_.front()->no) {
     const auto at = static_cast<std::uint64_t>(no - by_no_.front()->no);
     if (at < by_no_.size() && by_no_[at]->no == no) return by_no_[at];
   }
   auto it = std::lower_bound(by_no_.begin(), by_no_.end(), no, [](const Device* d, std::int64_t n) { return d->no < n; });
-  return it != by_no_.end() && (*it)->no == no ? *it : nullptr;
+  if (it != by_no_.end() && (*it)->no == no) return *it;
+  if (all_read_) return nullptr;
+  if (++seeks_ > kSeeks) return read_all(), find_no(no);
+  if (!by_no_query_) by_no_query_.emplace(db_.prepare(std::string(kColumns) + " WHERE no=?"));
+  by_no_query_->bind(1, no);
+  return read_one(*by_no_query_);
 }
 
 const Device& Devices::by_no(std::int64_t no) const {
@@ -105,6 +152,7 @@ const Device& Devices::by_no(std::int64_t no) const {
 const Device& Devices::lookup(const std::string& text) const {
   if (auto id = Uuid::parse(text))
     if (const Device* d = find(*id)) return *d;
+  read_all();
   std::vector<const Device*> found;
   std::string hex;
   bool all_hex = true;
@@ -209,6 +257,7 @@ void Devices::drop_chain(Device& device) {
 }
 
 VectorClock Devices::clock() const {
+  read_all();
   std::vector<VectorClock::Entry> heads;
   heads.reserve(by_id_.size());
   for (const auto& [id, d] : by_id_)

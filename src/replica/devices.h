@@ -3,11 +3,13 @@
 // operations, peers), each with a small local number used inside ferry_rows,
 // and the head of its chain held here (the vector clock is the heads).
 //
-// A hub knows every device of its fleet, and every export and import loads
-// the list: it is read from an index holding only what each needs of every
-// device (local format 7, ferry_devices_list: id, head and base seq, name).
-// A chain's head and base hashes, which only the chains a bundle carries
-// need, are read per device, the first time they are asked for.
+// A hub knows every device of its fleet, but a bundle names few of them: the
+// devices are read from ferry_devices as they are asked for, each once (by
+// id or by number, a seek each), and the whole list only for what needs
+// every device (all(), clock(), a lookup by name). The list is read from an
+// index holding only that (local format 7, ferry_devices_list: id, head and
+// base seq, name); a chain's head and base hashes, which only the chains a
+// bundle carries need, are read from its row the first time they are asked for.
 
 #include <cstdint>
 #include <memory>
@@ -45,8 +47,8 @@ struct Device {
 
 class Devices {
  public:
-  // Loads every row of ferry_devices.
-  explicit Devices(sql::Database& db);
+  // Reads nothing yet.
+  explicit Devices(sql::Database& db) : db_(db) {}
   Devices(const Devices&) = delete;  // It points into its own storage.
   Devices& operator=(const Devices&) = delete;
 
@@ -83,7 +85,7 @@ class Devices {
   void rename(Device& device, const std::string& name);
   // This database holds nothing of `device`'s chain any more, and no fork of it (identity/forget.h).
   void drop_chain(Device& device);
-  // Every device, in ascending number.
+  // Every device, in ascending number (reads every row not read yet).
   class List {
    public:
     struct Iterator {
@@ -101,7 +103,12 @@ class Devices {
    private:
     const std::vector<Device*>& devices_;
   };
-  List all() const { return List(by_no_); }
+  List all() const {
+    read_all();
+    return List(by_no_);
+  }
+  // How many devices have been read so far (what a bundle cost: tests).
+  std::size_t read_count() const { return placed_; }
   // The devices whose heads moved since this device's newest operation was
   // made: ferry_moved (written by save()) and the moves since. A superset is
   // harmless; a device missing would give the next operation too small a
@@ -115,26 +122,40 @@ class Devices {
   std::uint64_t moves() const { return moves_; }
 
  private:
-  sql::Database& db_;
   // Where a new device goes: a slot that never moves, so references handed
-  // out stay valid. A hub knows every device of the fleet, and an export or
-  // import reads them all: they are stored in blocks, in the order read.
-  Device& place();
+  // out stay valid. Slots come in blocks, in the order read.
+  Device& place() const;
+  // The device of the row `st` is on (no, id, name, head_seq, base_seq), in a new slot.
+  Device& read_row(const sql::Statement& st) const;
+  // Files a device read by itself into by_id_ and by_no_.
+  void file(Device& d) const;
+  // The device of the one row `query` (bound) finds, read and filed; nullptr when none.
+  Device* read_one(sql::Statement& query) const;
+  void read_all() const;
   void read_hashes(const Device& device) const;
+
+  sql::Database& db_;
+  // What has been read of ferry_devices so far: a cache that reading fills,
+  // so the const lookups fill it too.
   static constexpr std::size_t kBlock = 256;
-  std::vector<std::unique_ptr<Device[]>> blocks_;
-  std::size_t placed_ = 0;
+  mutable std::vector<std::unique_ptr<Device[]>> blocks_;
+  mutable std::size_t placed_ = 0;
+  mutable bool all_read_ = false;
+  // A bundle naming many devices (the first after meeting a fleet names every
+  // one) would cost a seek each: past this many, the whole list is read.
+  static constexpr std::size_t kSeeks = 256;
+  mutable std::size_t seeks_ = 0;
   // Numbers are rowids: a new device's is above every other, so appending
   // keeps the order.
-  std::vector<Device*> by_no_;
-  std::vector<std::pair<DeviceId, Device*>> by_id_;  // Sorted by id.
+  mutable std::vector<Device*> by_no_;
+  mutable std::vector<std::pair<DeviceId, Device*>> by_id_;  // Sorted by id.
+  mutable std::optional<sql::Statement> by_id_query_, by_no_query_, hashes_;  // Prepared on first use.
   std::vector<Device*> dirty_;                       // Heads moved, not yet saved.
   std::vector<Device*> unfollowed_;                  // Moved since this device's newest operation.
   std::size_t unfollowed_saved_ = 0;                 // How many of them ferry_moved holds.
   bool moved_rows_ = true;                           // ferry_moved may hold rows.
   // The device found last: an import asks for the same one several times per operation.
   mutable const Device* last_ = nullptr;
-  mutable std::optional<sql::Statement> hashes_;  // Prepared on first use.
   std::uint64_t moves_ = 0;
 };
 

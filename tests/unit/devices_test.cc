@@ -8,6 +8,7 @@
 #include "replica/devices.h"
 #include "replica/schema.h"
 #include "support/support.h"
+#include "util/uuid.h"
 
 using namespace ferry;
 
@@ -64,6 +65,60 @@ TEST_CASE("the device list comes in number order, and each device is found by id
   for (std::size_t k = 0; k < ids.size(); ++k) CHECK(clock.get(ids[k]) == 40 - k);
 }
 
+TEST_CASE("devices are read as they are asked for, the whole list only when every device is, and one read before "
+          "keeps its slot and its moves", "[replica]") {
+  test::TempDir dir;
+  test::Replica r{dir, "hub", kSchema};
+  sql::Database db = test::app(r.path);
+  const std::vector<DeviceId> ids = register_backwards(db, 40);
+  sql::Transaction tx(db);
+  replica::Devices devices(db);
+  CHECK(devices.read_count() == 0);
+  replica::Device* d5 = devices.find(ids[5]);
+  REQUIRE(d5 != nullptr);
+  CHECK(d5->head_seq == 35);
+  CHECK(devices.find_no(d5->no) == d5);
+  const std::int64_t no_of_d33 = test::count(r.path, "SELECT no FROM ferry_devices WHERE name = 'd33'");
+  const replica::Device* d33 = devices.find_no(no_of_d33);
+  REQUIRE(d33 != nullptr);
+  CHECK(d33->id == ids[7]);
+  CHECK(devices.find(test::counting_id(200)) == nullptr);
+  CHECK(devices.find_no(1000) == nullptr);
+  CHECK(devices.read_count() == 2);
+  devices.move_head(*d5, 99, Hash{9});
+  REQUIRE(devices.all().size() == 41);  // Now every row: the hub and the forty.
+  CHECK(devices.read_count() == 41);
+  CHECK(devices.find(ids[5]) == d5);
+  CHECK(d5->head_seq == 99);
+  CHECK(devices.head_hash(*d5) == Hash{9});
+  CHECK(devices.find_no(no_of_d33) == d33);
+  for (std::size_t i = 1; i < devices.all().size(); ++i) CHECK(devices.all()[i - 1].no < devices.all()[i].no);
+  CHECK(devices.clock().get(ids[5]) == 99);
+  CHECK(devices.find(test::counting_id(200)) == nullptr);
+  CHECK(devices.read_count() == 41);
+}
+
+TEST_CASE("past 256 devices asked for one by one, the whole list is read at once", "[replica]") {
+  test::TempDir dir;
+  test::Replica r{dir, "hub", kSchema};
+  sql::Database db = test::app(r.path);
+  std::vector<DeviceId> ids;
+  auto insert = db.prepare("INSERT INTO ferry_devices(id, head_seq) VALUES(?, 1)");
+  for (int i = 0; i < 300; ++i) {
+    ids.push_back(util::make_uuid_v7(1'790'000'000'000 + i));
+    insert.bind_blob(1, ids.back().bytes.data(), 16);
+    insert.run();
+  }
+  replica::Devices devices(db);
+  for (std::size_t k = 0; k < 256; ++k) REQUIRE(devices.find(ids[k]) != nullptr);
+  CHECK(devices.read_count() == 256);
+  const replica::Device* first = devices.find(ids[0]);
+  REQUIRE(devices.find(ids[256]) != nullptr);
+  CHECK(devices.read_count() == 301);  // The hub and the three hundred, each once.
+  CHECK(devices.find(ids[0]) == first);
+  CHECK(devices.find(ids[299])->head_seq == 1);
+}
+
 TEST_CASE("a chain's hashes are read from its row when first asked for, and a move in memory is what is seen after",
           "[replica]") {
   test::TempDir dir;
@@ -94,6 +149,7 @@ TEST_CASE("a head moved on another connection after the list was read is refused
   sql::Database db = test::app(r.path);
   const std::vector<DeviceId> ids = register_backwards(db, 2);
   replica::Devices devices(db);  // Outside a transaction, as `ferry fingerprint` reads.
+  REQUIRE(devices.all().size() == 3);
   test::exec(r.path, "UPDATE ferry_devices SET head_seq = 9 WHERE name = 'd2'");
   CHECK_THROWS_WITH(devices.head_hash(*devices.find(ids[0])),
                     Catch::Contains("changed on another connection while ferry read it; run the command again"));

@@ -4,7 +4,9 @@
 // (bundle_format/format4.md §10).
 #include <catch2/catch.hpp>
 
+#include "ferry/engine.h"
 #include "log/codec.h"
+#include "log/fields.h"
 #include "log/peer_clocks.h"
 #include "support/support.h"
 #include "util/uuid.h"
@@ -73,6 +75,47 @@ TEST_CASE("a clock far from every base starts its own, and a base nobody refers 
   h.keep(1, h.in_step(1));  // Caught up: its own base is no longer needed.
   CHECK(h.bases() == 1);
   CHECK(h.kept(1) == h.in_step(1));
+}
+
+TEST_CASE("a base names every device by id, so reading a kept clock reads only the devices of its delta",
+          "[peer_clocks]") {
+  Hub h(300);
+  h.keep(0, h.in_step(1));
+  REQUIRE(h.bases() == 1);
+  auto st = h.db.prepare("SELECT clock FROM ferry_peer_bases");
+  REQUIRE(st.step());
+  const std::string base(st.blob_view(0));
+  for (const DeviceId& d : h.devices) CHECK(base.find(std::string(d.bytes.begin(), d.bytes.end())) != std::string::npos);
+  h.keep(1, h.in_step(1, 7));  // The same base, device 7 one further instead of device 0.
+  REQUIRE(h.bases() == 1);
+  replica::Devices devices(h.db);
+  CHECK(log::stored_clock(h.db, devices, "announced_clock", h.numbers[1]) == h.in_step(1, 7));
+  CHECK(devices.read_count() == 2);  // The delta's two: device 0 back to 10, device 7 on to 11.
+}
+
+TEST_CASE("a base that named devices by number (local format 6) names them by id after the upgrade, every clock "
+          "unchanged", "[peer_clocks][upgrade]") {
+  Hub h(100);
+  for (std::size_t p = 0; p < 5; ++p) h.keep(p, h.in_step(static_cast<int>(p), static_cast<int>(p)));
+  REQUIRE(h.bases() == 1);
+  log::Encoder by_number;  // The whole base clock, as local format 6 kept it.
+  by_number.array(h.devices.size());
+  for (std::size_t i = 0; i < h.devices.size(); ++i) {
+    by_number.array(2);
+    by_number.uint(static_cast<std::uint64_t>(h.numbers[i]));
+    by_number.uint(10);
+  }
+  const std::string old = by_number.take();
+  auto set = h.db.prepare("UPDATE ferry_peer_bases SET clock = ?");
+  set.bind_blob(1, old.data(), old.size());
+  set.run();
+  for (std::size_t p = 0; p < 5; ++p) REQUIRE(h.kept(p) == h.in_step(static_cast<int>(p), static_cast<int>(p)));
+  test::exec(h.hub.path, "DROP INDEX ferry_devices_list; UPDATE ferry_meta SET value = 6 WHERE key = 'format'");
+  CHECK(Engine::open(h.hub.path).upgraded_from() == 6);
+  auto st = h.db.prepare("SELECT clock FROM ferry_peer_bases");
+  REQUIRE(st.step());
+  CHECK(st.blob_view(0).size() > h.devices.size() * 18);  // Each entry a 16-byte id.
+  for (std::size_t p = 0; p < 5; ++p) CHECK(h.kept(p) == h.in_step(static_cast<int>(p), static_cast<int>(p)));
 }
 
 TEST_CASE("a device this database has no row for is kept by its id", "[peer_clocks]") {
