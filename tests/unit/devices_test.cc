@@ -33,13 +33,21 @@ std::vector<DeviceId> register_backwards(sql::Database& db, int n) {
   return ids;
 }
 
-}  // namespace
-
-TEST_CASE("the device list comes in number order, and each device is found by id, number and name", "[replica]") {
+// A hub that knows `n` devices besides itself (register_backwards).
+struct Hub {
   test::TempDir dir;
   test::Replica r{dir, "hub", kSchema};
   sql::Database db = test::app(r.path);
-  const std::vector<DeviceId> ids = register_backwards(db, 40);
+  std::vector<DeviceId> ids;
+  explicit Hub(int n) : ids(register_backwards(db, n)) {}
+};
+
+}  // namespace
+
+TEST_CASE("the device list comes in number order, and each device is found by id, number and name", "[replica]") {
+  Hub h(40);
+  sql::Database& db = h.db;
+  const std::vector<DeviceId>& ids = h.ids;
 
   replica::Devices devices(db);
   REQUIRE(devices.all().size() == 41);  // The hub itself, then the forty.
@@ -67,10 +75,9 @@ TEST_CASE("the device list comes in number order, and each device is found by id
 
 TEST_CASE("devices are read as they are asked for, the whole list only when every device is, and one read before "
           "keeps its slot and its moves", "[replica]") {
-  test::TempDir dir;
-  test::Replica r{dir, "hub", kSchema};
-  sql::Database db = test::app(r.path);
-  const std::vector<DeviceId> ids = register_backwards(db, 40);
+  Hub h(40);
+  sql::Database& db = h.db;
+  const std::vector<DeviceId>& ids = h.ids;
   sql::Transaction tx(db);
   replica::Devices devices(db);
   CHECK(devices.read_count() == 0);
@@ -78,7 +85,7 @@ TEST_CASE("devices are read as they are asked for, the whole list only when ever
   REQUIRE(d5 != nullptr);
   CHECK(d5->head_seq == 35);
   CHECK(devices.find_no(d5->no) == d5);
-  const std::int64_t no_of_d33 = test::count(r.path, "SELECT no FROM ferry_devices WHERE name = 'd33'");
+  const std::int64_t no_of_d33 = test::count(h.r.path, "SELECT no FROM ferry_devices WHERE name = 'd33'");
   const replica::Device* d33 = devices.find_no(no_of_d33);
   REQUIRE(d33 != nullptr);
   CHECK(d33->id == ids[7]);
@@ -121,10 +128,9 @@ TEST_CASE("past 256 devices asked for one by one, the whole list is read at once
 
 TEST_CASE("a chain's hashes are read from its row when first asked for, and a move in memory is what is seen after",
           "[replica]") {
-  test::TempDir dir;
-  test::Replica r{dir, "hub", kSchema};
-  sql::Database db = test::app(r.path);
-  const std::vector<DeviceId> ids = register_backwards(db, 3);
+  Hub h(3);
+  sql::Database& db = h.db;
+  const std::vector<DeviceId>& ids = h.ids;
   sql::Transaction tx(db);
   replica::Devices devices(db);
   replica::Device& d = *devices.find(ids[0]);  // d3: head 3, hash {3}.
@@ -144,13 +150,12 @@ TEST_CASE("a chain's hashes are read from its row when first asked for, and a mo
 
 TEST_CASE("a head moved on another connection after the list was read is refused, not paired with the old head's seq",
           "[replica]") {
-  test::TempDir dir;
-  test::Replica r{dir, "hub", kSchema};
-  sql::Database db = test::app(r.path);
-  const std::vector<DeviceId> ids = register_backwards(db, 2);
+  Hub h(2);
+  sql::Database& db = h.db;
+  const std::vector<DeviceId>& ids = h.ids;
   replica::Devices devices(db);  // Outside a transaction, as `ferry fingerprint` reads.
   REQUIRE(devices.all().size() == 3);
-  test::exec(r.path, "UPDATE ferry_devices SET head_seq = 9 WHERE name = 'd2'");
+  test::exec(h.r.path, "UPDATE ferry_devices SET head_seq = 9 WHERE name = 'd2'");
   CHECK_THROWS_WITH(devices.head_hash(*devices.find(ids[0])),
                     Catch::Contains("changed on another connection while ferry read it; run the command again"));
   CHECK(devices.head_hash(*devices.find(ids[1])) == Hash{1});  // Unchanged: read as it was.
