@@ -6,8 +6,8 @@
 //
 // A hub hears from every device, and most of their clocks are nearly the
 // same, so each is kept as a delta from a base clock several share
-// (ferry_peer_bases; bundle_format/format4.md §10), naming devices by local
-// number:
+// (ferry_peer_bases; bundle_format/format4.md §10), a delta naming devices
+// by local number, a base by id:
 //   kept  := array(2)[ uint base (a row of ferry_peer_bases; 0: none), entries ]
 //   base  := entries, the whole clock, every device by id (local format 7)
 //   entries := array[ array(2)[ uint device number | bin16 id, uint seq ] ]

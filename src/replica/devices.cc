@@ -13,10 +13,6 @@ namespace {
 
 bool id_before(const std::pair<DeviceId, Device*>& e, const DeviceId& id) { return e.first < id; }
 
-}  // namespace
-
-namespace {
-
 constexpr const char* kColumns = "SELECT no, id, name, head_seq, base_seq FROM ferry_devices";
 
 }  // namespace
@@ -59,25 +55,27 @@ void Devices::read_all() const {
   if (all_read_) return;
   // In id order, from ferry_devices_list alone (it covers these columns): a
   // hub's thousands of rows are a fifth of the pages of the table, and come sorted.
-  const std::vector<std::pair<DeviceId, Device*>> before = std::move(by_id_);  // Read one by one so far.
-  by_id_.clear();
-  by_id_.reserve(before.size());
-  auto known = before.begin();
+  // The devices read one by one so far keep their slots (references to them,
+  // and their moves, stay); the lists are replaced only once all is read.
+  std::vector<std::pair<DeviceId, Device*>> listed;
+  listed.reserve(by_id_.size());
+  auto known = by_id_.begin();
   auto st = db_.prepare(std::string(kColumns) + " ORDER BY id");
   while (st.step()) {
     const std::string_view raw = st.blob_view(1);
+    if (raw.size() != 16) throw Error(Errc::corrupt, db_.path() + ": ferry_devices holds a malformed device id");
     DeviceId id;
-    if (raw.size() == 16) std::memcpy(id.bytes.data(), raw.data(), 16);
-    if (!by_id_.empty() && !(by_id_.back().first < id))
-      throw Error(Errc::corrupt, db_.path() + (by_id_.back().first == id
+    std::memcpy(id.bytes.data(), raw.data(), 16);
+    if (!listed.empty() && !(listed.back().first < id))
+      throw Error(Errc::corrupt, db_.path() + (listed.back().first == id
                                                    ? ": ferry_devices names device " + id.to_string() + " twice"
                                                    : std::string(": the index ferry_devices_list is damaged (out of id "
                                                                  "order); `REINDEX ferry_devices_list` rebuilds it")));
-    while (known != before.end() && known->first < id) ++known;
-    // A device read before keeps its slot: references to it, and its moves, stay.
-    Device& d = known != before.end() && known->first == id ? *known->second : read_row(st);
-    by_id_.emplace_back(d.id, &d);
+    while (known != by_id_.end() && known->first < id) ++known;
+    Device& d = known != by_id_.end() && known->first == id ? *known->second : read_row(st);
+    listed.emplace_back(d.id, &d);
   }
+  by_id_ = std::move(listed);
   // Numbers grow with arrival, ids with the time a device was made: nearly the same order.
   by_no_.clear();
   by_no_.reserve(by_id_.size());
