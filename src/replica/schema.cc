@@ -25,8 +25,8 @@ CREATE TABLE IF NOT EXISTS ferry_devices(
   box_key BLOB,
   trust TEXT NOT NULL DEFAULT 'none',
   forked INTEGER NOT NULL DEFAULT 0);
--- What replica::Devices loads of every device, in id order, without reading
--- the rest of each row (the hashes are read per device, when needed).
+-- What replica::Devices reads of every device when all are needed, in id
+-- order, without the rest of each row (hashes are read per device, when needed).
 CREATE INDEX IF NOT EXISTS ferry_devices_list ON ferry_devices(id, head_seq, base_seq, name);
 CREATE TABLE IF NOT EXISTS ferry_heads(
   device INTEGER NOT NULL,

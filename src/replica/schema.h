@@ -18,7 +18,8 @@ namespace ferry::replica {
 // 6: ferry_devices_heads, an index covering what replica::Devices loads, so
 //    that a hub reads its thousands of devices from half the pages, in id order.
 // 7: ferry_devices_list in its place, without the hashes (read per device
-//    when needed): a fifth of the table's pages, half of the index before.
+//    when needed): a fifth of the table's pages, half of the index before;
+//    devices read as a bundle names them, and base clocks naming devices by id.
 constexpr int kLocalSchemaVersion = 7;
 // The oldest version this one upgrades in place (log/upgrade.h); older ones are refused.
 constexpr int kOldestUpgradableVersion = 3;
