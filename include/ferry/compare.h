@@ -14,6 +14,8 @@
 
 #include "ferry/reports.h"
 
+// Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
+#pragma GCC visibility push(default)
 namespace ferry {
 
 // That one operation is among those an operations root covers (RFC 6962).
@@ -103,3 +105,4 @@ struct SyncGroup {
 std::vector<SyncGroup> network(const std::vector<Holding>& holdings);
 
 }  // namespace ferry
+#pragma GCC visibility pop

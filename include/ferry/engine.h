@@ -24,6 +24,8 @@
 #include "ferry/reports.h"
 #include "ferry/vector_clock.h"
 
+// Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
+#pragma GCC visibility push(default)
 namespace ferry {
 
 // Called now and then during long exports and imports: operations done so far, of total.
@@ -228,3 +230,4 @@ BundleInfo inspect_bundle(const std::string& path);
 const char* version() noexcept;
 
 }  // namespace ferry
+#pragma GCC visibility pop

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+// Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
+#pragma GCC visibility push(default)
 namespace ferry {
 
 enum class Errc {
@@ -40,3 +42,4 @@ class Error : public std::runtime_error {
 };
 
 }  // namespace ferry
+#pragma GCC visibility pop

@@ -27,6 +27,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* Exported from libferry.so. */
+#endif
 
 typedef enum ferry_code {
   FERRY_OK = 0,
@@ -182,6 +185,9 @@ ferry_code ferry_as_of(ferry_db* db, const char* table, const char* when, const 
 /* This library's version, "MAJOR.MINOR.PATCH"; static, never freed. */
 const char* ferry_version(void);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

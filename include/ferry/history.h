@@ -12,6 +12,8 @@
 #include "ferry/operation.h"
 #include "ferry/vector_clock.h"
 
+// Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
+#pragma GCC visibility push(default)
 namespace ferry {
 
 // A point in the past: the operations a vector clock includes (what some device
@@ -45,3 +47,4 @@ struct AsOfSummary {
 };
 
 }  // namespace ferry
+#pragma GCC visibility pop

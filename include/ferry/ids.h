@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+// Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
+#pragma GCC visibility push(default)
 namespace ferry {
 
 struct Uuid {
@@ -33,3 +35,4 @@ using PublicKey = std::array<std::uint8_t, 32>;
 using Signature = std::array<std::uint8_t, 64>;
 
 }  // namespace ferry
+#pragma GCC visibility pop

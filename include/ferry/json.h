@@ -13,6 +13,8 @@
 
 #include "ferry/engine.h"
 
+// Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
+#pragma GCC visibility push(default)
 namespace ferry::render {
 
 using json = nlohmann::json;
@@ -46,3 +48,4 @@ json verify(const VerifyReport& r, const std::string& kind);
 json fingerprint(const Fingerprint& f);
 
 }  // namespace ferry::render
+#pragma GCC visibility pop

@@ -12,6 +12,8 @@
 #include "ferry/value.h"
 #include "ferry/vector_clock.h"
 
+// Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
+#pragma GCC visibility push(default)
 namespace ferry {
 
 using Hash = std::array<std::uint8_t, 32>;  // SHA-256.
@@ -54,3 +56,4 @@ struct Operation {
 std::string to_hex(const Hash& hash);
 
 }  // namespace ferry
+#pragma GCC visibility pop

@@ -13,6 +13,8 @@
 #include "ferry/operation.h"
 #include "ferry/vector_clock.h"
 
+// Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
+#pragma GCC visibility push(default)
 namespace ferry {
 
 struct VerifyReport {
@@ -241,3 +243,4 @@ struct ConflictInfo {
 };
 
 }  // namespace ferry
+#pragma GCC visibility pop

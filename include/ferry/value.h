@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+// Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
+#pragma GCC visibility push(default)
 namespace ferry {
 
 using Bytes = std::vector<std::uint8_t>;
@@ -47,3 +49,4 @@ class Value {
 };
 
 }  // namespace ferry
+#pragma GCC visibility pop

@@ -10,6 +10,8 @@
 
 #include "ferry/ids.h"
 
+// Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
+#pragma GCC visibility push(default)
 namespace ferry {
 
 enum class Order { before, after, equal, concurrent };
@@ -54,3 +56,4 @@ class VectorClock {
 Order compare(const VectorClock& a, const VectorClock& b);
 
 }  // namespace ferry
+#pragma GCC visibility pop

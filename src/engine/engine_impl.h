@@ -15,7 +15,8 @@
 
 namespace ferry {
 
-struct Engine::Impl {
+// Hidden from libferry.so: a nested class would take the public Engine's visibility.
+struct __attribute__((visibility("hidden"))) Engine::Impl {
   sql::Database db;
   DeviceId self;
   std::string name;
