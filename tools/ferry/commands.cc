@@ -4,10 +4,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "ferry/engine.h"
 #include "progress.h"
 #include "render.h"
+#include "stdout_file.h"
 
 namespace ferry::cli {
 
@@ -113,6 +115,13 @@ int cmd_status(const std::string& db, bool as_json) {
 }
 
 int cmd_export(const ExportArgs& a) {
+  // -o -: the bundle goes to standard output, so what the tool says goes to stderr.
+  const bool to_stdout = a.output == "-";
+  if (to_stdout && a.json)
+    throw Error(Errc::invalid_argument, "--json and -o - would both write to standard output: drop one");
+  std::optional<StdoutFile> piped;
+  if (to_stdout) piped.emplace("bundle.ferry");
+  std::ostream& say = to_stdout ? std::clog : std::cout;  // std::clog: stderr, which --quiet silences too.
   auto e = open_engine(a.db);
   ExportOptions options;
   options.peer = a.peer;
@@ -123,21 +132,23 @@ int cmd_export(const ExportArgs& a) {
   if (!a.since.empty()) options.since = VectorClock::parse(a.since);
   ProgressBar bar("exporting");
   options.progress = bar.callback();
-  const ExportSummary s = e.export_bundle(a.output, options);
+  ExportSummary s = e.export_bundle(piped ? piped->path() : a.output, options);
+  bar.clear();
+  if (piped) piped->send();
+  const std::string where = piped ? "to standard output" : s.path;
   if (a.json) {
     print(render::export_summary(s));
   } else if (a.snapshot) {
-    std::cout << "wrote snapshot " << s.path << ": the current state (" << plural(s.operations, "operation", "operations")
-              << ") and the chain heads of " << plural(s.ranges.size(), "device", "devices") << ", " << s.bytes << " bytes\n";
+    say << "wrote snapshot " << where << ": the current state (" << plural(s.operations, "operation", "operations")
+        << ") and the chain heads of " << plural(s.ranges.size(), "device", "devices") << ", " << s.bytes << " bytes\n";
   } else if (s.operations == 0) {
-    std::cout << "nothing to send: " << s.path << " only tells the peer what this device has"
-              << (s.receipt ? " and returns the peer's newest operation to it (a receipt)" : "") << " (" << s.bytes
-              << " bytes)\n";
+    say << "nothing to send: " << (piped ? "the bundle on standard output" : s.path) << " only tells the peer what this device has"
+        << (s.receipt ? " and returns the peer's newest operation to it (a receipt)" : "") << " (" << s.bytes
+        << " bytes)\n";
   } else {
-    std::cout << "wrote " << s.path << ": " << plural(s.operations, "operation", "operations") << ", " << s.bytes << " bytes\n";
+    say << "wrote " << where << ": " << plural(s.operations, "operation", "operations") << ", " << s.bytes << " bytes\n";
   }
-  if (!a.json && s.encrypted_for)
-    std::cout << "encrypted: only device " << s.encrypted_for->to_string() << " can read it\n";
+  if (!a.json && s.encrypted_for) say << "encrypted: only device " << s.encrypted_for->to_string() << " can read it\n";
   for (const auto& h : s.held)
     std::cerr << "ferry: warning: not sent, held back: " << held_row(h) << "; make it smaller and export again "
               << "(`ferry status " << a.db << "` lists every held row)\n";

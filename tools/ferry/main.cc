@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "commands.h"
+#include "guide.h"
+#include "progress.h"
 #include "ferry/engine.h"
 #include "ferry/error.h"
 
@@ -28,9 +30,16 @@ int exit_code(ferry::Errc code) {
 using namespace ferry::cli;
 
 int main(int argc, char** argv) {
-  CLI::App app{"ferry: offline sync for SQLite databases through bundle files (USB stick, email)."};
+  // Named here, so that usage lines say "ferry" whatever path started it.
+  CLI::App app{"ferry: offline sync for SQLite databases through bundle files (USB stick, email).", "ferry"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("ferry ") + ferry::version() + " (bundle format 3.0; reads 2.0)");
+  // --quiet, before or after the verb: no progress bar and no result lines for
+  // people (a --json result is still printed); warnings and errors still go to stderr.
+  bool quiet = false;
+  app.add_flag("-q,--quiet", quiet, "Print only warnings and errors (and the result asked for with --json)");
+  app.fallthrough();
+  app.set_version_flag("--version", std::string("ferry ") + ferry::version() +
+                                        " (writes bundle format 4, or 3.0 with --format 3; reads 4.x, 3.0 and 2.0)");
   std::function<int()> run;
   bool json = false;
   std::string db, name, file;
@@ -209,11 +218,19 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"3", "4"}));
   compat->callback([&] { run = [&] { return cmd_compat(db, compat_version); }; });
 
+  if (const auto code = guide(app, argc, argv)) return *code;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? kOk : kUsage;
+  }
+  if (quiet) {
+    ProgressBar::quiet();
+    const auto verbs = app.get_subcommands();
+    if (verbs.empty() || verbs.front()->get_option_no_throw("--json") == nullptr || verbs.front()->count("--json") == 0)
+      std::cout.rdbuf(nullptr);  // Every write to it is dropped.
+    std::clog.rdbuf(nullptr);    // Where a verb says what it did when stdout carries data (-o -).
   }
   try {
     return run();
