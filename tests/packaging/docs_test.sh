@@ -20,6 +20,9 @@ for verb in $verbs; do
     grep -qF -- "$option" <<<"$section" || { echo "docs: ferry $verb's $option is not in the man page" >&2; fail=1; }
   done
 done
+for option in $("$ferry" --help | sed -n '/^Options:/,/^$/p' | grep -oE '^  -[^ ]+' | tr ',' ' '); do
+  grep -qF -- "$option" <<<"$plain" || { echo "docs: ferry's $option is not in the man page" >&2; fail=1; }
+done
 warnings=$(groff -man -ww -z -Tutf8 "$page" 2>&1)
 [[ -z $warnings ]] || { echo "docs: groff warns: $warnings" >&2; fail=1; }
 complete_line() {  # The completions bash offers for the words given, the last being completed.
@@ -38,6 +41,7 @@ expect import ferry help imp
 expect --peer ferry export db --pe
 expect --encrypt-for ferry export db --enc
 expect --forget ferry trust db add --fo
+expect --quiet ferry import db --qu
 [[ -z $(complete_line ferry export db --zz) ]] || { echo "docs: completing an unknown option offers something" >&2; fail=1; }
 echo "docs: $(wc -w <<<"$verbs") verbs in the man page and the completion"
 exit $fail

@@ -77,10 +77,15 @@ def man_page(ferry, readme, version):
         " peer lacks, carried on a USB stick or sent by email; \\fBferry import\\fR verifies it, applies it in"
         " causal order and records conflicts. Devices that saw the same operations hold the same data.",
         ".PP",
-        "Every verb takes \\fB\\-h\\fR, \\fB\\-\\-help\\fR. Messages go to standard error and name the file and"
+        "Every verb takes \\fB\\-h\\fR, \\fB\\-\\-help\\fR (or \\fBferry help\\fR \\fIVERB\\fR). Messages go to standard error and name the file and"
         " the problem; \\fB\\-\\-json\\fR prints results as JSON with stable keys.",
-        ".SH VERBS",
+        ".SH OPTIONS",
+        "These go before or after the verb.",
     ]
+    for term, desc in top.get("Options", []):
+        names, kind = option_name(term)
+        out += [".TP", "\\fB%s\\fR" % roff(names), roff(desc)]
+    out += [".SH VERBS"]
     for verb in [term for term, _ in top["Subcommands"]]:
         summary, usage, blocks = parse(helptext(ferry, verb))
         out += [".SS \"%s\"" % roff(usage.replace("[OPTIONS] ", "")), roff(summary)]
@@ -116,6 +121,9 @@ def man_page(ferry, readme, version):
 
 def completion(ferry):
     verbs = verbs_of(ferry)
+    _, _, top = parse(helptext(ferry))
+    common = [n.strip() for term, _ in top.get("Options", []) for n in option_name(term)[0].split(",")
+              if n.strip() not in ("-h", "--help", "--version")]
     cases = []
     for verb in verbs:
         _, _, blocks = parse(helptext(ferry, verb))
@@ -123,7 +131,7 @@ def completion(ferry):
         for term, _ in blocks.get("Options", []):
             names, _ = option_name(term)
             options += [n.strip() for n in names.split(",")]
-        cases.append("    %s) options='%s' ;;" % (verb, " ".join(options)))
+        cases.append("    %s) options='%s' ;;" % (verb, " ".join(options + common)))
     return "\n".join([
         "# bash completion for ferry, written by tools/ferry/make_docs.py from the tool's --help.",
         "_ferry() {",
