@@ -10,7 +10,6 @@ import base64
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sysconfig
 import tempfile
@@ -52,9 +51,39 @@ def _record_line(name, data):
     return "%s,sha256=%s,%d" % (name, digest, len(data))
 
 
+def _tag():
+    return "py3-none-" + sysconfig.get_platform().replace("-", "_").replace(".", "_")
+
+
+def _dist_info_files(version):
+    """The wheel's metadata: METADATA, WHEEL and the license."""
+    with open(os.path.join(HERE, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    with open(os.path.join(ROOT, "LICENSE"), "rb") as f:
+        license_text = f.read()
+    return {
+        "METADATA": ("Metadata-Version: 2.1\nName: ferry\nVersion: %s\n"
+                     "Summary: Offline sync for SQLite databases through bundle files, for Python's sqlite3\n"
+                     "License: Apache-2.0\nRequires-Python: >=3.8\nDescription-Content-Type: text/markdown\n\n%s"
+                     % (version, readme)).encode(),
+        "WHEEL": ("Wheel-Version: 1.0\nGenerator: ferry_build\nRoot-Is-Purelib: false\nTag: %s\n" % _tag()).encode(),
+        "LICENSE": license_text,
+    }
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    # Without this hook pip would build the wheel twice (the extension too) to learn its metadata.
+    version = _version()
+    dist_info = "ferry-%s.dist-info" % version
+    os.makedirs(os.path.join(metadata_directory, dist_info), exist_ok=True)
+    for name, data in _dist_info_files(version).items():
+        with open(os.path.join(metadata_directory, dist_info, name), "wb") as f:
+            f.write(data)
+    return dist_info
+
+
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     version = _version()
-    tag = "py3-none-" + sysconfig.get_platform().replace("-", "_").replace(".", "_")
     dist_info = "ferry-%s.dist-info" % version
     with tempfile.TemporaryDirectory() as work:
         files = {}
@@ -67,20 +96,11 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
                                       % (version, _bundle_format())).encode()
         with open(_extension(work), "rb") as f:
             files["ferry/ferry.so"] = f.read()
-        with open(os.path.join(HERE, "README.md"), encoding="utf-8") as f:
-            readme = f.read()
-        files[dist_info + "/METADATA"] = (
-            "Metadata-Version: 2.1\nName: ferry\nVersion: %s\n"
-            "Summary: Offline sync for SQLite databases through bundle files, for Python's sqlite3\n"
-            "License: Apache-2.0\nRequires-Python: >=3.8\nDescription-Content-Type: text/markdown\n\n%s"
-            % (version, readme)).encode()
-        files[dist_info + "/WHEEL"] = ("Wheel-Version: 1.0\nGenerator: ferry_build\nRoot-Is-Purelib: false\nTag: %s\n"
-                                       % tag).encode()
-        with open(os.path.join(ROOT, "LICENSE"), "rb") as f:
-            files[dist_info + "/LICENSE"] = f.read()
+        for name, data in _dist_info_files(version).items():
+            files[dist_info + "/" + name] = data
         record = [_record_line(name, data) for name, data in files.items()] + [dist_info + "/RECORD,,"]
         files[dist_info + "/RECORD"] = ("\n".join(record) + "\n").encode()
-        wheel_name = "ferry-%s-%s.whl" % (version, tag)
+        wheel_name = "ferry-%s-%s.whl" % (version, _tag())
         with zipfile.ZipFile(os.path.join(wheel_directory, wheel_name), "w", zipfile.ZIP_DEFLATED) as wheel:
             for name, data in files.items():
                 info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
