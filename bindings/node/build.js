@@ -27,8 +27,10 @@ function fail(message) {
 
 if (!fs.existsSync(path.join(sources, 'CMakeLists.txt')))
   fail(sources + ' holds no ferry sources: install the package made by bindings/node/pack.sh');
+// FERRY_CMAKE_ARGS: more CMake arguments, separated by spaces (a compiler launcher, a build type).
+const extra = (process.env.FERRY_CMAKE_ARGS || '').split(' ').filter(Boolean);
 run('cmake', ['-S', sources, '-B', build, '-DCMAKE_BUILD_TYPE=Release', '-DFERRY_BUILD_TESTS=OFF',
-              '-DFERRY_BUILD_TOOLS=OFF', '-DFERRY_BUILD_BENCHMARKS=OFF']);
+              '-DFERRY_BUILD_TOOLS=OFF', '-DFERRY_BUILD_BENCHMARKS=OFF', ...extra]);
 run('cmake', ['--build', build, '--target', 'ferry_sqlite', '-j', String(os.cpus().length || 1)]);
 fs.mkdirSync(path.join(here, 'lib'), { recursive: true });
 fs.copyFileSync(path.join(build, 'src', 'ferry.so'), path.join(here, 'lib', 'ferry.so'));

@@ -71,7 +71,7 @@ TEST_CASE("a mistyped verb is named, with the nearest verb", "[e2e][newcomer]") 
   CHECK_THAT(far.out, Catch::Contains("ferry help"));
 }
 
-TEST_CASE("-o - writes the bundle to standard output and what it did to stderr", "[e2e][newcomer]") {
+TEST_CASE("export -o - writes the bundle to standard output and what it did to stderr", "[e2e][newcomer]") {
   Cli ferry;
   prepared(ferry, "a.db", "a");
   prepared(ferry, "b.db", "b");
@@ -96,7 +96,7 @@ TEST_CASE("-o - writes the bundle to standard output and what it did to stderr",
   }
 }
 
-TEST_CASE("--quiet prints only warnings, errors and a --json result", "[e2e][newcomer]") {
+TEST_CASE("with --quiet, only warnings, errors and a --json result are printed", "[e2e][newcomer]") {
   Cli ferry;
   ferry.sql("a.db", test::kNotes);
   CHECK(ferry("--quiet init a.db --name a").out.empty());

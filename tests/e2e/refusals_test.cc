@@ -11,7 +11,7 @@
 using test::Cli;
 using test::prepared;
 
-TEST_CASE("-o never replaces the database, its journal files or its key, nor anything but a regular file",
+TEST_CASE("export's -o never replaces the database, its journal files or its key, nor anything but a regular file",
           "[e2e][outputs]") {
   Cli ferry;
   prepared(ferry, "a.db", "a");

@@ -90,11 +90,9 @@ std::int64_t first_k() {
   return from && *from ? std::max<std::int64_t>(1, std::atoll(from)) : 1;
 }
 
-}  // namespace
-
-TEST_CASE("an import whose memory runs out at any allocation is all or nothing, and completes when run again",
-          "[fault][oom][import]") {
-  const bool persistent = GENERATE(false, true);
+// Each mode is a test case of its own, so that CTest runs the four loops on
+// as many cores as it has (each is minutes long without the sanitizers).
+void import_under_failures(bool persistent) {
   INFO((persistent ? "every allocation from the k-th on fails" : "the k-th allocation fails"));
   test::TempDir dir(true);
   const Device sender = prepare(dir, "sender", kRows), receiver = prepare(dir, "receiver", 0);
@@ -135,9 +133,7 @@ TEST_CASE("an import whose memory runs out at any allocation is all or nothing, 
                                                << failed << " left nothing, " << applied << " applied everything");
 }
 
-TEST_CASE("an export whose memory runs out at any allocation leaves a whole bundle or none, and its seal whole",
-          "[fault][oom][export]") {
-  const bool persistent = GENERATE(false, true);
+void export_under_failures(bool persistent) {
   INFO((persistent ? "every allocation from the k-th on fails" : "the k-th allocation fails"));
   test::TempDir dir(true);
   const Device sender = prepare(dir, "sender", kRows);  // Its changes are captured, not yet sealed.
@@ -181,6 +177,28 @@ TEST_CASE("an export whose memory runs out at any allocation leaves a whole bund
   REQUIRE(k < kGiveUp);
   WARN((persistent ? "persistent" : "one-shot") << " allocation failures at " << none + whole << " points of an export: "
                                                << none << " left no bundle, " << whole << " a whole one");
+}
+
+}  // namespace
+
+TEST_CASE("an import whose memory runs out at any allocation is all or nothing, and completes when run again",
+          "[fault][oom][import]") {
+  import_under_failures(false);
+}
+
+TEST_CASE("an import whose memory runs out from any allocation on is all or nothing, and completes when run again",
+          "[fault][oom][import]") {
+  import_under_failures(true);
+}
+
+TEST_CASE("an export whose memory runs out at any allocation leaves a whole bundle or none, and its seal whole",
+          "[fault][oom][export]") {
+  export_under_failures(false);
+}
+
+TEST_CASE("an export whose memory runs out from any allocation on leaves a whole bundle or none, and its seal whole",
+          "[fault][oom][export]") {
+  export_under_failures(true);
 }
 
 // The hooks go in before main(), so the program can use Catch's prebuilt
