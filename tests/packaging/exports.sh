@@ -25,7 +25,8 @@ while read -r name; do
   # The name a symbol qualifies with ferry:: or ferry::render::, up to its first '(' or '['.
   qualified=$(sed -E 's/^(typeinfo name for |typeinfo for |vtable for |non-virtual thunk to )//; s/[(\[].*//' <<<"$name")
   [[ $qualified == ferry::* ]] || continue
-  [[ $qualified =~ ^ferry::[A-Za-z_]+\*?\ std:: ]] && continue  # A standard template's, returning ferry's type.
+  # A standard template's instance (vector<Value>::emplace_back...), named after the ferry type it returns.
+  [[ $qualified =~ ^ferry::[A-Za-z_]+(\ const)?[*\&]*\ std:: ]] && continue
   rest=${qualified#ferry::}
   rest=${rest#render::}
   first=${rest%%::*}
