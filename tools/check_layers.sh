@@ -42,7 +42,8 @@ for dir in src/*/; do
     continue
   fi
   while IFS=: read -r file line include; do
-    target=$(sed -E 's/#include "([^/"]+)\/.*/\1/' <<<"$include")
+    [[ $include =~ ^#include\ \"([^/\"]+)/ ]] || continue  # Matched in bash: a sed per line took seconds.
+    target=${BASH_REMATCH[1]}
     [[ "$target" == "$folder" || "$target" == "ferry" ]] && continue
     if [[ -z "${rank[$target]:-}" ]]; then
       echo "$file:$line: includes \"$target/...\", which is no folder of src/"
