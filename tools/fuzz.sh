@@ -13,11 +13,12 @@ bash tools/setup.sh
 build=${FERRY_FUZZ_BUILD_DIR:-build-fuzz}
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: the reader lets failed signatures through (bundle/reader.cc),
 # so that mutations reach everything behind them; this build is never used for anything else.
-# Line tables only: all a finding's report needs, for less compile time than -g.
+# Line tables only: all a finding's report needs, for less compile time than -g;
+# -O1, as libFuzzer's documentation builds, compiles in less time than -O2 (CI's 30 minutes).
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -gline-tables-only"
 flags="$flags -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION"
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_BUILD_FUZZERS=ON \
-  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG" \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -DNDEBUG" \
   -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_TOOLS=OFF -DFERRY_BUILD_BENCHMARKS=OFF -DFERRY_WERROR=ON \
   "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_C_FLAGS=$flags" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target fuzz_bundle fuzz_fingerprint fuzz_operation fuzz_segment

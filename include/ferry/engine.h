@@ -211,7 +211,7 @@ class Engine {
   bool ferry3_compatible();  // As set_ferry3_compatible left it.
 
  private:
-  struct Impl;
+  struct __attribute__((visibility("hidden"))) Impl;  // Not exported from libferry.so.
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -15,8 +15,8 @@
 
 namespace ferry {
 
-// Hidden from libferry.so: a nested class would take the public Engine's visibility.
-struct __attribute__((visibility("hidden"))) Engine::Impl {
+// Hidden from libferry.so, as its declaration in ferry/engine.h says.
+struct Engine::Impl {
   sql::Database db;
   DeviceId self;
   std::string name;
