@@ -17,6 +17,7 @@ levels=(
   "replica"
   "log"
   "trust"
+  "fleet"
   "bundle"
   "capture"
   "merge"

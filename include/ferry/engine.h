@@ -180,6 +180,25 @@ class Engine {
   Operation resolve(std::int64_t conflict_id, Keep keep);
   Operation resolve(std::int64_t conflict_id, const Value& value);
 
+  // The fleet (bundle_format/format4.md §12.3). fleet_init makes this device
+  // the administrator of a new fleet, granting itself every scope; what it
+  // holds now (its clock) is the fleet's starting history, allowed whoever
+  // wrote it. fleet_join pins `administrator` (a device id) with its
+  // `public_key` (as trust_add) as this database's administrator. Both are
+  // refused for a database already in a fleet of another administrator.
+  FleetInfo fleet_init();
+  FleetInfo fleet_join(const std::string& administrator, const std::string& public_key, const std::string& name = "");
+  // Administrator only: writes `device`'s grant (a device id, id end or name),
+  // replacing the one before; the sets of GrantInfo, whose other fields are
+  // ignored. revoke: a grant of nothing.
+  GrantInfo grant(const std::string& device, const GrantInfo& sets);
+  GrantInfo revoke(const std::string& device);
+  // Administrator only: adds `history` (a clock, "DEVICE-ID:SEQ,...") to the
+  // fleet's starting history, so that what those devices wrote up to there is
+  // allowed whatever their grants (what a device wrote before it joined).
+  FleetInfo admit(const std::string& history);
+  FleetInfo fleet();
+
   // Trust (bundle_format/README.md, "Signatures"). This device's public key:
   // 128 hex digits that other devices give to trust_add.
   std::string public_key();

@@ -35,6 +35,8 @@ json peer(const PeerInfo& p);
 json status(const StatusReport& s);
 json reidentified(const Reidentified& r);
 json trust_added(const TrustAdded& r);
+json grant(const GrantInfo& g);
+json fleet(const FleetInfo& f);
 // Non-key columns by name, as merged (RowVersion::values, Engine::row_at).
 json values(const std::vector<ColumnValue>& values);
 // Every version of a row (Engine::history), oldest first.

@@ -47,6 +47,24 @@ enum class Trust {
 };
 const char* to_string(Trust trust) noexcept;
 
+// A device's grant from its fleet's administrator (bundle_format/format4.md
+// §12.3): the scopes it may read, write and relay. A scope name "" is the
+// shared scope (every table tracked without a scope), "*" every scope.
+struct GrantInfo {
+  DeviceId device;
+  std::string name;
+  std::vector<std::string> read, write, relay;  // Sorted by bytes; all empty: revoked.
+  std::uint64_t admin_seq = 0;                  // The administrator's operation that made it.
+};
+
+// The fleet this database is in (Engine::fleet).
+struct FleetInfo {
+  std::optional<DeviceId> administrator;  // None: in no fleet, every device writes everything.
+  std::string administrator_key;          // Its public key as pinned here (128 hex digits): what fleet_join takes.
+  bool started = false;                   // The administrator's first grant is held here.
+  std::vector<GrantInfo> grants;          // Each device's newest grant held here, by device id.
+};
+
 struct PeerInfo {
   DeviceId id;
   std::string name;
@@ -118,6 +136,7 @@ struct StatusReport {
   std::size_t conflicts_open = 0;
   std::vector<PeerInfo> peers;
   std::vector<HeldRow> held;          // Rows held back from sealing: not sent until they fit.
+  FleetInfo fleet;                    // The administrator and every grant held here.
 };
 
 // What Engine::reidentify did.

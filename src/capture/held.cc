@@ -102,7 +102,13 @@ void Held::retry(const Registry& tables, LocalWriter& writer) {
     };
     if (!current.step() || !same_key()) {
       // Gone: whatever peers hold of it goes too. A key too large or too loose to send was never sent.
-      if (ambiguity.empty()) (void)writer.try_append(t.name, std::move(key), OpKind::remove, {});
+      if (ambiguity.empty()) {
+        auto made = writer.try_append(t.name, std::move(key), OpKind::remove, {});
+        if (const auto* not_made = std::get_if<LocalWriter::NotMade>(&made)) {
+          hold(t, not_made->key, not_made->why);  // Not this device's to send yet: the deletion waits.
+          continue;
+        }
+      }
       forget();
       continue;
     }
@@ -110,8 +116,8 @@ void Held::retry(const Registry& tables, LocalWriter& writer) {
     std::vector<ColumnValue> values;
     for (int p : t.sorted_positions) values.push_back({t.columns[static_cast<std::size_t>(p)], current.value(p)});
     auto made = writer.try_append(t.name, std::move(key), OpKind::insert, std::move(values));
-    if (const auto* big = std::get_if<LocalWriter::TooLarge>(&made)) {
-      hold(t, big->key, too_large(big->key, big->columns, big->bytes));
+    if (const auto* not_made = std::get_if<LocalWriter::NotMade>(&made)) {
+      hold(t, not_made->key, not_made->why);
     } else {
       forget();
     }

@@ -3,11 +3,13 @@
 // any reader accepts (log::kMaxBodyBytes: a value over 64 MiB written by the
 // application) never enters the log, where it would stop every later export
 // for good; nor does one whose key SQLite would not tell apart as ferry does
-// (KeyIdentity). Its row is listed in ferry_held with the reason instead, and
-// nothing else stops: other rows seal and travel. Later changes to a held row
-// are not sealed one by one; at every seal, each held row is looked at again
-// as it now is in its table: once it fits, it is sealed whole (an insert of
-// the current row, or a delete if it is gone) and leaves the list.
+// (KeyIdentity), nor one the fleet's grants do not let this device write
+// (fleet/fleet.h), which every receiver would refuse. Its row is listed in
+// ferry_held with the reason instead, and nothing else stops: other rows seal
+// and travel. Later changes to a held row are not sealed one by one; at every
+// seal, each held row is looked at again as it now is in its table: once it
+// may be sent, it is sealed whole (an insert of the current row, or a delete
+// if it is gone) and leaves the list.
 
 #include <cstdint>
 #include <optional>

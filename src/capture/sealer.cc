@@ -10,9 +10,9 @@
 
 namespace ferry::capture {
 
-LocalWriter::LocalWriter(replica::Devices& devices, log::Store& log, Applier& merger, const DeviceId& self,
-                         std::uint64_t& lamport)
-    : devices_(devices), log_(log), merger_(merger), self_(self), lamport_(lamport) {}
+LocalWriter::LocalWriter(replica::Devices& devices, log::Store& log, Applier& merger, fleet::Fleet& fleet,
+                         const DeviceId& self, std::uint64_t& lamport)
+    : devices_(devices), log_(log), merger_(merger), fleet_(fleet), self_(self), lamport_(lamport) {}
 
 VectorClock LocalWriter::deps(const replica::Device& me) {
   if (current_ && devices_.moves() == moves_) return {};
@@ -62,17 +62,17 @@ std::size_t largest_value(const Operation& op) {
 Operation LocalWriter::append(const std::string& table, std::vector<Value> key, OpKind kind,
                               std::vector<ColumnValue> columns, bool write_table) {
   auto made = try_append(table, std::move(key), kind, std::move(columns), write_table);
-  if (std::get_if<TooLarge>(&made) != nullptr)
-    throw Error(Errc::refused, "a change to table '" + printable(table) + "' would make an operation larger than a "
-                               "bundle may carry (a value of at most " + std::to_string(log::kMaxValueBytes) +
-                               " bytes, an operation of at most " + std::to_string(log::kMaxBodyBytes) + ")");
+  if (const auto* not_made = std::get_if<NotMade>(&made))
+    throw Error(Errc::refused, "a change to table '" + printable(table) + "' cannot be sent: " + not_made->why);
   return std::get<Operation>(std::move(made));
 }
 
-std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std::string& table,
-                                                                      std::vector<Value> key, OpKind kind,
-                                                                      std::vector<ColumnValue> columns,
-                                                                      bool write_table) {
+std::variant<Operation, LocalWriter::NotMade> LocalWriter::try_append(const std::string& table,
+                                                                     std::vector<Value> key, OpKind kind,
+                                                                     std::vector<ColumnValue> columns,
+                                                                     bool write_table) {
+  if (std::string why = fleet_.may_not_seal(self_, table); !why.empty())
+    return NotMade{std::move(why), std::move(key), std::move(columns)};
   replica::Device& me = devices_.ensure(self_);
   Operation op;
   op.format = format_;
@@ -88,7 +88,9 @@ std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std
   op.prev_hash = devices_.head_hash(me);
   const std::string body = log::encode(op);
   if (body.size() > log::kMaxBodyBytes || largest_value(op) > log::kMaxValueBytes)
-    return TooLarge{body.size(), std::move(op.key), std::move(op.columns)};
+    return NotMade{Held::too_large(op.key, op.columns, body.size()), std::move(op.key), std::move(op.columns)};
+  if (std::string why = fleet_.unreadable_grant(op); !why.empty())
+    return NotMade{"not a grant ferry can read: " + why, std::move(op.key), std::move(op.columns)};
   const Hash hash = log::hash_of(body);
   log_.append(op, body);
   lamport_ = op.lamport;
@@ -96,6 +98,7 @@ std::variant<Operation, LocalWriter::TooLarge> LocalWriter::try_append(const std
   devices_.own_operation_made();
   current_ = true;
   moves_ = devices_.moves();
+  fleet_.note(op);
   merger_.apply(op, write_table);
   ++appended_;
   return op;
@@ -157,8 +160,7 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
       if (held.contains(t.no, key)) return;
       if (std::string why = l.identity.ambiguity(key); !why.empty()) return held.hold(t, key, why);
       auto made = writer.try_append(t.name, std::move(key), op_kind, std::move(cols));
-      if (const auto* big = std::get_if<LocalWriter::TooLarge>(&made))
-        held.hold(t, big->key, Held::too_large(big->key, big->columns, big->bytes));
+      if (const auto* not_made = std::get_if<LocalWriter::NotMade>(&made)) held.hold(t, not_made->key, not_made->why);
     };
     if (kind == CaptureKind::insert) {
       seal_whole(read_key('c'), OpKind::insert, all_columns());

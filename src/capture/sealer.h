@@ -19,6 +19,7 @@
 #include "capture/applier.h"
 #include "capture/tables.h"
 #include "ferry/operation.h"
+#include "fleet/fleet.h"
 #include "log/store.h"
 #include "replica/devices.h"
 
@@ -27,24 +28,27 @@ namespace ferry::capture {
 // Appends operations of this device to the log, and hands each to the merge state.
 class LocalWriter {
  public:
-  LocalWriter(replica::Devices& devices, log::Store& log, Applier& merger, const DeviceId& self,
+  // `fleet` says what this device may write and notes the grants it makes.
+  LocalWriter(replica::Devices& devices, log::Store& log, Applier& merger, fleet::Fleet& fleet, const DeviceId& self,
               std::uint64_t& lamport);
   // REQUIRES: columns sorted by name. The change is already in the table
   // unless write_table (a resolution written by ferry itself).
-  // Throws Error(refused) for an operation larger than a bundle may carry.
+  // Throws Error(refused) for an operation try_append would not make.
   Operation append(const std::string& table, std::vector<Value> key, OpKind kind, std::vector<ColumnValue> columns,
                    bool write_table = false);
-  // An operation try_append did not make, given back whole.
-  struct TooLarge {
-    std::size_t bytes = 0;  // Its encoding.
+  // An operation try_append did not make, given back whole with the reason.
+  struct NotMade {
+    std::string why;
     std::vector<Value> key;
     std::vector<ColumnValue> columns;
   };
-  // As append, but an operation larger than any reader accepts (a value over
-  // log::kMaxValueBytes, an encoding over log::kMaxBodyBytes) is not made:
-  // nothing changes, and the change comes back as TooLarge.
-  std::variant<Operation, TooLarge> try_append(const std::string& table, std::vector<Value> key, OpKind kind,
-                                               std::vector<ColumnValue> columns, bool write_table = false);
+  // As append, but an operation no reader would accept is not made: one larger
+  // than a bundle may carry (a value over log::kMaxValueBytes, an encoding over
+  // log::kMaxBodyBytes), one on a table the fleet's grants do not let this
+  // device write (fleet/fleet.h), or a grant the administrator's ferry could
+  // not read back. Nothing changes, and the change comes back as NotMade.
+  std::variant<Operation, NotMade> try_append(const std::string& table, std::vector<Value> key, OpKind kind,
+                                              std::vector<ColumnValue> columns, bool write_table = false);
   std::size_t appended() const { return appended_; }
   // The operation format made from now on: 2 (the default), or 1 while a peer
   // still runs ferry 3.x (replica/meta.h, kSealFormatKey).
@@ -78,6 +82,7 @@ class LocalWriter {
   replica::Devices& devices_;
   log::Store& log_;
   Applier& merger_;
+  fleet::Fleet& fleet_;
   DeviceId self_;
   std::uint64_t& lamport_;
   std::uint8_t format_ = 2;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "ferry/error.h"
+#include "fleet/fleet.h"
 #include "log/codec.h"
 
 namespace ferry::capture {
@@ -146,8 +147,8 @@ void refuse_what_bundles_cannot_carry(const TrackedTable& t) {
 
 }  // namespace
 
-TrackedTable introspect(sql::Database& db, const std::string& table) {
-  if (table.rfind("ferry_", 0) == 0 || table.rfind("sqlite_", 0) == 0)
+TrackedTable introspect(sql::Database& db, const std::string& table, bool ferry_own) {
+  if ((table.rfind("ferry_", 0) == 0 && !(ferry_own && table == fleet::kGrantsTable)) || table.rfind("sqlite_", 0) == 0)
     throw Error(Errc::refused, "table '" + table + "' belongs to ferry or SQLite and cannot be tracked");
   auto kind = db.prepare("SELECT type, sql FROM sqlite_schema WHERE name=? AND type IN ('table','view')");
   kind.bind(1, table);

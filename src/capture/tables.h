@@ -45,8 +45,9 @@ struct TrackedTable {
 
 // Reads the live definition of `table` from SQLite. Throws Error(not_found) if
 // it does not exist, Error(refused) if it cannot be tracked (no PRIMARY KEY,
-// a view, a virtual table, a ferry_ or sqlite_ table).
-TrackedTable introspect(sql::Database& db, const std::string& table);
+// a view, a virtual table, a ferry_ or sqlite_ table but, when `ferry_own`,
+// the fleet's ferry_grants, which ferry itself tracks: fleet/fleet.h).
+TrackedTable introspect(sql::Database& db, const std::string& table, bool ferry_own = false);
 
 class Registry {
  public:

@@ -251,6 +251,7 @@ StatusReport Engine::status() {
   r.conflicts_open = merge::count_open(impl_->db);
   r.held = capture::Held::list(impl_->db, capture::Registry(impl_->db));
   r.peers = list_peers(impl_->db, devices, store);  // Sealed and loaded once for both.
+  r.fleet = fleet();
   return r;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Engine::Impl, shared by the files that implement Engine's methods, one
 // group each: engine.cc (opening, tracking, log, status), export.cc,
-// import.cc, in_memory.cc, conflicts.cc, history.cc, trust.cc, reidentify.cc.
+// fleet.cc, import.cc, in_memory.cc, conflicts.cc, history.cc, trust.cc, reidentify.cc.
 // Each method opens its transaction and session and calls the stages below
 // (src/README.md); none holds a rule of its own.
 

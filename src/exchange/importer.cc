@@ -43,7 +43,18 @@ void Importer::check_held(const replica::Device& d, std::uint64_t seq, const Has
   forked(where_, d.id, seq, held.value_or(s_.devices.base_hash(d)), hash, body);
 }
 
+bool Importer::in_admin_history(const Operation& op) const {
+  const DeviceId& admin = *s_.fleet.administrator();
+  const replica::Device* d = s_.devices.find(admin);
+  const std::uint64_t head = d == nullptr ? 0 : d->head_seq;
+  if (head > 0 && s_.log.clock_entry(admin, head, op.origin) >= op.seq) return true;
+  exchange::PendingReader pending(s_.db);
+  const auto next = pending.first(admin);
+  return next && next->op.seq == head + 1 && next->op.clock.get(op.origin) >= op.seq;
+}
+
 bool Importer::ready(const Operation& op) const {
+  if (s_.fleet.waits(op) && !in_admin_history(op)) return false;
   for (const auto& [device, seq] : op.clock.entries()) {
     if (device == op.origin) continue;
     const replica::Device* d = s_.devices.find(device);
@@ -78,11 +89,14 @@ bool Importer::added_here(const Operation& op) const {
 
 void Importer::apply(const Operation& op, std::string_view body, const Hash& hash) {
   if (std::string why = impossible(op); !why.empty()) throw Error(Errc::corrupt, where_ + ": " + why);
+  if (std::string why = s_.fleet.forbidden(op, s_.log); !why.empty())
+    throw Error(Errc::untrusted, where_ + ": " + why + ". Nothing was imported.");
   replica::Device& d = s_.devices.ensure(op.origin);
   if (const Hash& head = s_.devices.head_hash(d); op.prev_hash != head) forked(where_, op.origin, op.seq - 1, head, op.prev_hash, {});
   s_.log.append(op, body);
   s_.devices.move_head(d, op.seq, hash);
   if (op.lamport > s_.lamport) s_.lamport = op.lamport;
+  s_.fleet.note(op);
   s_.merger.apply(op, /*write_table=*/true);
   ++summary_.applied;
 }
@@ -176,7 +190,9 @@ void Importer::drain() {
     }
     if (best == nullptr) break;
     const DeviceId origin = best->op.origin;
-    if (std::string why = impossible(best->op); !why.empty() && !added_here(best->op)) {
+    std::string why = impossible(best->op);
+    if (why.empty()) why = s_.fleet.forbidden(best->op, s_.log);
+    if (!why.empty() && !added_here(best->op)) {
       summary_.discarded.push_back("discarded from the pending operations: " + why);
       take(origin, best->op.seq);
       load(origin);

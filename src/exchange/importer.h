@@ -53,6 +53,11 @@ class Importer {
 
  private:
   bool ready(const Operation& op) const;
+  // Before the fleet's first grant is held here, another device's operation
+  // can be judged only as part of the administrator's history up to that
+  // grant, which the fleet allows whole (fleet/fleet.h): true when the
+  // administrator's operations held, or its next one pending, follow `op`.
+  bool in_admin_history(const Operation& op) const;
   // For an operation at or below device `d`'s head: throws Fork unless this
   // database holds the same one, or a snapshot's base vouches for it (below the
   // base, operations are vouched for but not all kept).

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 
+#include "fleet/fleet.h"
 #include "log/codec.h"
 
 namespace ferry::exchange {
@@ -102,6 +103,9 @@ PendingState pending_state(sql::Database& db, const replica::Devices& devices) {
       needed[other] = std::max(needed[other], seq);
     }
   }
+  // In a fleet whose first grant has not arrived, every other device's operations wait for it (fleet/fleet.h).
+  if (const fleet::Fleet fleet(db); !fleet.started())
+    needed[*fleet.administrator()] = std::max(needed[*fleet.administrator()], heads.get(*fleet.administrator()) + 1);
   for (const auto& [device, seq] : needed) state.missing.push_back(SeqRange{device, heads.get(device) + 1, seq});
   std::sort(state.missing.begin(), state.missing.end(),
             [](const SeqRange& a, const SeqRange& b) { return a.device < b.device || (a.device == b.device && a.first < b.first); });

@@ -1,5 +1,7 @@
 #include "exchange/schema_check.h"
 
+#include "fleet/fleet.h"
+
 namespace ferry::exchange {
 
 void SchemaCheck::check(const Operation& op) {
@@ -16,6 +18,10 @@ void SchemaCheck::check(const Operation& op) {
 
 std::set<std::string> SchemaCheck::table(const std::string& name) const {
   const capture::TrackedTable* t = tables_.find(name);
+  if ((t == nullptr || !t->tracked) && name == fleet::kGrantsTable)
+    throw Error(Errc::refused, reader_.path() + ": carries grants of a fleet " + db_path_ + " has not joined; run "
+                                   "`ferry fleet " + db_path_ + " join ADMIN KEY` with the identity `ferry status` "
+                                   "shows on the fleet's administrator, then import again. Nothing was imported.");
   if (t == nullptr || !t->tracked)
     throw Error(Errc::refused, reader_.path() + ": writes table '" + printable(name) + "', which " + db_path_ +
                                    " does not track; create it with the same schema and run `ferry track " +

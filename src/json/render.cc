@@ -118,7 +118,19 @@ json status(const StatusReport& s) {
               {"pending", s.pending_operations}, {"missing", to_json(s.missing)},
               {"conflicts_open", s.conflicts_open}, {"forks", forks},
               {"identity_reused", s.identity_reused.empty() ? json(nullptr) : json(s.identity_reused)}, {"peers", peers},
-              {"held", to_json(s.held)}};
+              {"held", to_json(s.held)}, {"fleet", fleet(s.fleet)}};
+}
+
+json grant(const GrantInfo& g) {
+  return json{{"device", g.device.to_string()}, {"name", g.name}, {"read", g.read}, {"write", g.write},
+              {"relay", g.relay}, {"admin_seq", g.admin_seq}};
+}
+
+json fleet(const FleetInfo& f) {
+  json grants = json::array();
+  for (const auto& g : f.grants) grants.push_back(grant(g));
+  return json{{"administrator", f.administrator ? json(f.administrator->to_string()) : json(nullptr)},
+              {"administrator_key", f.administrator_key}, {"started", f.started}, {"grants", grants}};
 }
 
 json reidentified(const Reidentified& r) {

@@ -58,6 +58,10 @@ void upgrade(sql::Database& db, int from) {
     name_bases_by_id(db, replica::Devices(db));
     from = 7;
   }
+  if (from == 7) {  // ferry_grant_log, empty: no database of format 7 is in a fleet.
+    replica::create_schema(db);
+    from = 8;
+  }
   if (from != replica::kLocalSchemaVersion)
     throw Error(Errc::internal, db.path() + ": no upgrade leads from local format " + std::to_string(from));
   replica::set_meta(db, "format", Value::integer(replica::kLocalSchemaVersion));

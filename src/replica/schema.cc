@@ -93,6 +93,13 @@ CREATE TABLE IF NOT EXISTS ferry_rows(
   pk BLOB NOT NULL,
   meta BLOB NOT NULL,
   PRIMARY KEY(tbl, pk)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ferry_grant_log(  -- Every grant of the fleet's administrator, as made (fleet/fleet.h).
+  device BLOB NOT NULL,
+  admin_seq INTEGER NOT NULL,  -- The administrator's operation that made it.
+  read TEXT NOT NULL,
+  write TEXT NOT NULL,
+  relay TEXT NOT NULL,
+  PRIMARY KEY(device, admin_seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ferry_conflicts(
   id INTEGER PRIMARY KEY,
   tbl TEXT NOT NULL,

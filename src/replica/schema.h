@@ -20,7 +20,9 @@ namespace ferry::replica {
 // 7: ferry_devices_list in its place, without the hashes (read per device
 //    when needed): a fifth of the table's pages, half of the index before;
 //    devices read as a bundle names them, and base clocks naming devices by id.
-constexpr int kLocalSchemaVersion = 7;
+// 8: ferry_grant_log, the fleet's grants as they were made (fleet/fleet.h),
+//    so that an older ferry, which would not check them, refuses the database.
+constexpr int kLocalSchemaVersion = 8;
 // The oldest version this one upgrades in place (log/upgrade.h); older ones are refused.
 constexpr int kOldestUpgradableVersion = 3;
 

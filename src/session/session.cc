@@ -11,8 +11,9 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
       tables(database),
       log(database, devices),
       merger(database, devices, tables, log),
+      fleet(database),
       lamport(replica::get_meta_count(database, "lamport", 0)),
-      writer(devices, log, merger, self_id, lamport),
+      writer(devices, log, merger, fleet, self_id, lamport),
       identity_in_doubt(replica::reuse_evidence(database).has_value()) {
   writer.set_format(replica::get_meta_count(database, replica::kSealFormatKey, 2) == 1 ? 1 : 2);
   replica::size_page_cache(database);  // The database may have grown since the connection opened.

@@ -9,6 +9,7 @@
 
 #include "capture/sealer.h"
 #include "capture/tables.h"
+#include "fleet/fleet.h"
 #include "log/store.h"
 #include "merge/merger.h"
 #include "replica/devices.h"
@@ -34,6 +35,7 @@ struct Session {
   capture::Registry tables;
   log::Store log;
   merge::Merger merger;
+  fleet::Fleet fleet;  // What each device may write (fleet/fleet.h).
   std::uint64_t lamport;  // Greatest Lamport time of any operation applied here.
   capture::LocalWriter writer;
   bool identity_in_doubt;  // Evidence of another database with this identity is kept.

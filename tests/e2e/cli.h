@@ -2,7 +2,10 @@
 // The ferry binary as a test drives it: in a folder of its own, as a person at
 // a shell would.
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "support/support.h"
 
@@ -23,6 +26,30 @@ inline void prepared(const Cli& ferry, const std::string& db, const std::string&
   ferry.sql(db, kNotes);
   REQUIRE(ferry("init " + db + " --name " + name).status == 0);
   REQUIRE(ferry("track " + db + " notes").status == 0);
+}
+
+// The commands ("$ ..." lines) of the first sh block after `heading` in the README.
+inline std::vector<std::string> readme_commands(const std::string& heading) {
+  std::ifstream readme(FERRY_README);
+  REQUIRE(readme);
+  std::stringstream text;
+  text << readme.rdbuf();
+  const std::string all = text.str();
+  const auto start = all.find("```sh", all.find(heading));
+  REQUIRE(start != std::string::npos);
+  const auto end = all.find("```", start + 5);
+  std::istringstream block(all.substr(start + 5, end - start - 5));
+  std::vector<std::string> commands;
+  for (std::string line; std::getline(block, line);)
+    if (line.rfind("$ ", 0) == 0) commands.push_back(line.substr(2));
+  return commands;
+}
+
+// Runs `command` in `ferry`'s folder as a person would type it, with the ferry just built first on the PATH.
+inline Run as_typed(const Cli& ferry, const std::string& command) {
+  const std::string bin = FERRY_BINARY;
+  const std::string path = "PATH=" + shell_quote(bin.substr(0, bin.rfind('/'))) + ":$PATH";
+  return run("cd " + shell_quote(ferry.dir.path()) + " && export " + path + " && " + command);
 }
 
 }  // namespace test

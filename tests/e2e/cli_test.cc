@@ -16,24 +16,11 @@ using test::kNotes;
 using test::prepared;
 
 TEST_CASE("every command of the README walkthrough works as written", "[e2e][readme]") {
-  std::ifstream readme(FERRY_README);
-  REQUIRE(readme);
-  std::stringstream text;
-  text << readme.rdbuf();
-  const std::string all = text.str();
-  const auto start = all.find("```sh", all.find("## A five-minute walkthrough"));
-  const auto end = all.find("```", start + 5);
-  REQUIRE(start != std::string::npos);
-  std::istringstream block(all.substr(start + 5, end - start - 5));
   Cli ferry;
-  const std::string bin = FERRY_BINARY;
-  const std::string path = "PATH=" + test::shell_quote(bin.substr(0, bin.rfind('/'))) + ":$PATH";
-  std::string line;
   int commands = 0;
-  while (std::getline(block, line)) {
-    if (line.rfind("$ ", 0) != 0) continue;
+  for (const std::string& line : test::readme_commands("## A five-minute walkthrough")) {
     INFO(line);
-    const auto r = test::run("cd " + test::shell_quote(ferry.dir.path()) + " && export " + path + " && " + line.substr(2));
+    const auto r = test::as_typed(ferry, line);
     INFO(r.out);
     CHECK(r.status == 0);
     ++commands;

@@ -87,7 +87,7 @@ int cmd_status(const std::string& db, bool as_json) {
     std::cout << "seals      for ferry 3.x peers (`ferry compat " << db << " 4` once every peer runs ferry 4)\n";
   std::cout << "tables     " << (s.tables.empty() ? "(none tracked: ferry track " + db + " TABLE)" : "");
   for (std::size_t i = 0; i < s.tables.size(); ++i) std::cout << (i ? ", " : "") << s.tables[i];
-  std::cout << "\noperations " << s.operations << "\n";
+  std::cout << "\n" << fleet_line(s) << "operations " << s.operations << "\n";
   std::cout << "pending    " << s.pending_operations;
   for (const auto& m : s.missing)
     std::cout << (&m == &s.missing[0] ? "  waiting for " : ", ") << short_id(m.device) << " " << m.first << "-" << m.last;
@@ -97,7 +97,7 @@ int cmd_status(const std::string& db, bool as_json) {
               << to_hex(f.held_hash).substr(0, 16) << " held here, " << to_hex(f.other_hash).substr(0, 16) << " in "
               << f.bundle << ", " << iso_time(f.detected_ms) << ")\n";
   for (const auto& h : s.held)
-    std::cout << "HELD       " << held_row(h) << "; not sent until it fits (since " << iso_time(h.since_ms) << ")\n";
+    std::cout << "HELD       " << held_row(h) << "; not sent while that holds (since " << iso_time(h.since_ms) << ")\n";
   if (!s.identity_reused.empty())
     std::cout << "STOPPED    another database uses this device's identity (" << s.identity_reused << "); nothing is "
               << "sealed here until `ferry reidentify " << db << "`\n";

@@ -82,6 +82,15 @@ struct TrustArgs {
   bool json = false;
 };
 int cmd_trust(const TrustArgs& a);
+struct FleetArgs {
+  std::string db, action;          // init, join, grant, revoke, admit, list
+  std::vector<std::string> args;   // join: ADMIN KEY; grant, revoke: DEVICE
+  bool write_shared = false;       // grant: may change the shared tables (scopes come with scoped sync)
+  std::string name;                // join --name
+  bool json = false;
+};
+int cmd_fleet(const FleetArgs& a);
+std::string fleet_line(const StatusReport& s);  // "fleet      administrator ...\n" for status; empty in no fleet.
 int cmd_reidentify(const std::string& db, bool json);
 int cmd_compat(const std::string& db, const std::string& version);
 

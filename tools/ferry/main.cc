@@ -204,6 +204,19 @@ int main(int argc, char** argv) {
   trust->add_flag("--json", tr.json, "Print JSON (list, add)");
   trust->callback([&] { run = [&] { return cmd_trust(tr); }; });
 
+  FleetArgs fl;
+  auto* fleet = app.add_subcommand("fleet", "The fleet's administrator, and which devices may change what");
+  fleet->add_option("DB", fl.db, "Database")->required();
+  fleet->add_option("ACTION", fl.action,
+                    "init | invite | join ADMIN_DEVICE KEY | grant DEVICE | revoke DEVICE | admit DEVICE:SEQ,... | list")
+      ->required()
+      ->check(CLI::IsMember({"init", "invite", "join", "grant", "revoke", "admit", "list"}));
+  fleet->add_option("ARGS", fl.args, "What the action needs");
+  fleet->add_flag("--write-shared", fl.write_shared, "grant: may change the tracked tables (without it: nothing)");
+  fleet->add_option("--name", fl.name, "join: a name for the administrator");
+  fleet->add_flag("--json", fl.json, "Print JSON");
+  fleet->callback([&] { run = [&] { return cmd_fleet(fl); }; });
+
   auto* reidentify = app.add_subcommand(
       "reidentify", "Give this database a new device identity (after a restore from backup or a copy: status says when)");
   reidentify->add_option("DB", db, "Database")->required();
