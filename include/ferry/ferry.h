@@ -170,6 +170,22 @@ ferry_code ferry_trust_add(ferry_db* db, const char* device, const char* key, co
 ferry_code ferry_trust_remove(ferry_db* db, const char* device);
 /* Sets the trust policy: "strict" (only added devices) or "tofu" (trust on first use). */
 ferry_code ferry_trust_policy(ferry_db* db, const char* policy);
+/* The fleet (bundle_format/README.md §17), as `ferry fleet DB ...` does it.
+ * Each writes the fleet as `ferry fleet DB list --json` prints it (grant and
+ * revoke: the grant written) in *json, which may be NULL for all but
+ * ferry_fleet; free it with ferry_free. init: this device administers a new
+ * fleet. join: `administrator` (its device id) and `key` (its 128 hex digits)
+ * are pinned as this database's administrator; `name` may be NULL. grant
+ * (administrator only): `device` may change the shared tables if
+ * `write_shared` is non-zero, else nothing. revoke: a grant of nothing. admit
+ * (administrator only): what the devices of `history` ("DEVICE-ID:SEQ,...")
+ * wrote up to there is allowed, whatever their grants. */
+ferry_code ferry_fleet(ferry_db* db, char** json);
+ferry_code ferry_fleet_init(ferry_db* db, char** json);
+ferry_code ferry_fleet_join(ferry_db* db, const char* administrator, const char* key, const char* name, char** json);
+ferry_code ferry_fleet_grant(ferry_db* db, const char* device, int write_shared, char** json);
+ferry_code ferry_fleet_revoke(ferry_db* db, const char* device, char** json);
+ferry_code ferry_fleet_admit(ferry_db* db, const char* history, char** json);
 /* Every device this database knows, with what it announced, as a JSON array. */
 ferry_code ferry_peers(ferry_db* db, char** json);
 /* The operations held, newest first, at most `limit` (0: all), as a JSON array. */

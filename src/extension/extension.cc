@@ -22,6 +22,8 @@
 //   SELECT ferry_trust_add(device, key [, name [, forget]]) -> JSON (Engine::trust_add)
 //   SELECT ferry_trust_remove(device);  ferry_trust_policy(['strict'|'tofu']) -> the policy
 //   SELECT ferry_peers()                       -> JSON: every device known, with what it announced
+//   SELECT ferry_fleet()                       -> JSON: the administrator and every grant (fleet_functions.cc:
+//          ferry_fleet_init(), _join(admin, key [, name]), _grant(device, write_shared), _revoke(device), _admit(history))
 //   SELECT ferry_log([limit])                  -> JSON: operations held, newest first
 //   SELECT ferry_history(table, key...)        -> JSON: every version of one row
 //   SELECT ferry_as_of(table, when, file)      -> JSON: the table as it was, written to `file`
@@ -38,101 +40,15 @@
 // SQLITE_CORRUPT (damaged), SQLITE_AUTH (untrusted), SQLITE_CONSTRAINT
 // (refused), SQLITE_MISMATCH (a bad argument), SQLITE_NOTFOUND (no such file,
 // table, device or conflict), SQLITE_ERROR (SQLite failed), SQLITE_INTERNAL.
-#include "sql/sqlite.h"
+#include "extension/calls.h"
 SQLITE_EXTENSION_INIT1  // The host's SQLite, set by the entry point: the only one this library calls.
 
-#include <cstring>
-#include <string>
 #include <string_view>
 #include <vector>
 
-#include "ferry/engine.h"
-#include "ferry/json.h"
-#include "sql/database.h"
-
 namespace {
 
-// ferry on the calling connection: its work is a transaction of its own, or a
-// SAVEPOINT in the caller's (Engine::on_connection).
-ferry::Engine on_caller(sqlite3_context* ctx) {
-  return ferry::Engine::on_connection(sqlite3_context_db_handle(ctx));
-}
-
-// ferry on a connection of its own to the calling connection's database, for
-// the verbs whose commits must be durable before they go on (a bundle appears
-// only after its operations are in the log; a new key only with its identity):
-// refused at once inside the caller's transaction, which would hold them back.
-std::string own_connection_file(sqlite3_context* ctx, const char* function) {
-  sqlite3* caller = sqlite3_context_db_handle(ctx);
-  const std::string file = ferry::sql::main_file(caller);
-  if (file.empty())
-    throw ferry::Error(ferry::Errc::invalid_argument,
-                       "ferry needs a database file; this connection's main database is in memory or temporary");
-  if (sqlite3_get_autocommit(caller) == 0)
-    throw ferry::Error(ferry::Errc::refused,
-                       std::string(function) + " cannot run inside an open transaction: what it writes must be durable "
-                       "before it goes on, and your transaction could still roll back. Commit (or roll back) first, "
-                       "then call it");
-  return file;
-}
-
-std::string text_arg(sqlite3_value* v, const char* what) {
-  const unsigned char* t = sqlite3_value_text(v);
-  if (t == nullptr || sqlite3_value_type(v) == SQLITE_NULL)
-    throw ferry::Error(ferry::Errc::invalid_argument, std::string(what) + " must not be NULL");
-  return reinterpret_cast<const char*>(t);
-}
-
-ferry::Value value_of(sqlite3_value* v) {
-  switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER: return ferry::Value::integer(sqlite3_value_int64(v));
-    case SQLITE_FLOAT: return ferry::Value::real(sqlite3_value_double(v));
-    case SQLITE_TEXT:
-      return ferry::Value::text(std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)),
-                                            static_cast<std::size_t>(sqlite3_value_bytes(v))));
-    case SQLITE_BLOB: {
-      const auto* p = static_cast<const std::uint8_t*>(sqlite3_value_blob(v));
-      return ferry::Value::blob(ferry::Bytes(p, p + sqlite3_value_bytes(v)));
-    }
-    default: return ferry::Value();
-  }
-}
-
-void result_json(sqlite3_context* ctx, const ferry::render::json& j) {
-  const std::string text = j.dump();
-  sqlite3_result_text(ctx, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
-// The SQLite result code for each kind of ferry error, so that an app can
-// branch on the code, not the message (README, "Embedding").
-int result_code(ferry::Errc code) {
-  switch (code) {
-    case ferry::Errc::corrupt: return SQLITE_CORRUPT;             // A damaged bundle or log.
-    case ferry::Errc::untrusted: return SQLITE_AUTH;              // An untrusted device or key.
-    case ferry::Errc::refused: return SQLITE_CONSTRAINT;          // Valid input ferry will not accept.
-    case ferry::Errc::invalid_argument: return SQLITE_MISMATCH;   // An argument of the wrong kind or value.
-    case ferry::Errc::not_found: return SQLITE_NOTFOUND;          // No such file, table, device or conflict.
-    case ferry::Errc::database: return SQLITE_ERROR;              // SQLite failed; the message says how.
-    case ferry::Errc::internal: return SQLITE_INTERNAL;
-  }
-  return SQLITE_ERROR;
-}
-
-// Runs one SQL function; every failure becomes an SQL error with ferry's
-// message and the result code of its kind.
-template <typename F>
-void call(sqlite3_context* ctx, F&& body) {
-  try {
-    body();
-  } catch (const ferry::Error& e) {
-    sqlite3_result_error(ctx, e.what(), -1);
-    sqlite3_result_error_code(ctx, result_code(e.code()));
-  } catch (const std::bad_alloc&) {
-    sqlite3_result_error_nomem(ctx);
-  } catch (const std::exception& e) {
-    sqlite3_result_error(ctx, (std::string("ferry: internal error (please report it): ") + e.what()).c_str(), -1);
-  }
-}
+using namespace ferry::extension;
 
 void fn_init(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   call(ctx, [&] {
@@ -358,11 +274,6 @@ void fn_reidentify(sqlite3_context* ctx, int, sqlite3_value**) {
 
 extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_routines* api) {
   SQLITE_EXTENSION_INIT2(api);
-  struct Function {
-    const char* name;
-    int args;
-    void (*fn)(sqlite3_context*, int, sqlite3_value**);
-  };
   // Not SQLITE_DETERMINISTIC, not SQLITE_INNOCUOUS: they change files, so SQLite
   // never calls them from a schema, a view or a trigger (trusted_schema off).
   static const Function functions[] = {
@@ -382,7 +293,9 @@ extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_r
       {"ferry_log", 0, fn_log},                  {"ferry_log", 1, fn_log},
       {"ferry_history", -1, fn_history},         {"ferry_as_of", 3, fn_as_of},
   };
-  for (const auto& f : functions) {
+  std::vector<Function> all(std::begin(functions), std::end(functions));
+  all.insert(all.end(), kFleetFunctions, kFleetFunctions + kFleetFunctionCount);
+  for (const auto& f : all) {
     const int rc = sqlite3_create_function_v2(db, f.name, f.args, SQLITE_UTF8 | SQLITE_DIRECTONLY, nullptr, f.fn, nullptr,
                                               nullptr, nullptr);
     if (rc != SQLITE_OK) {

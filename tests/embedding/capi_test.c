@@ -248,6 +248,51 @@ static void the_rest_of_the_cli(const char* dir) {
   ferry_close(clinic);
 }
 
+/* A fleet: the administrator grants; a member without a grant keeps its
+ * change back; a member's own grant lets it send; a non-administrator cannot grant. */
+static void a_fleet(const char* dir) {
+  ferry_db* hq = device(dir, "f-hq");
+  ferry_db* member = device(dir, "f-member");
+  char member_path[4096], hq_path[4096], bundle[4096];
+  char* key = NULL;
+  char* json = NULL;
+  ferry_export_options all;
+  memset(&all, 0, sizeof all);
+  all.all = 1;
+  path_in(member_path, sizeof member_path, dir, "f-member.db");
+  path_in(hq_path, sizeof hq_path, dir, "f-hq.db");
+  path_in(bundle, sizeof bundle, dir, "f.ferry");
+  OK(hq, ferry_fleet_init(hq, NULL));
+  OK(hq, ferry_identity(hq, &key, NULL));
+  OK(member, ferry_fleet_join(member, ferry_device_id(hq), key, "hq", &json));
+  CHECK(json != NULL && strstr(json, "\"started\":false") != NULL);
+  ferry_free(json);
+  ferry_free(key);
+  OK(hq, ferry_export(hq, bundle, &all, NULL));
+  OK(member, ferry_import(member, bundle, NULL, NULL, NULL));
+  sql(member_path, "INSERT INTO items VALUES(1, 'held', NULL, NULL)");
+  OK(member, ferry_status(member, &json));
+  CHECK(json != NULL && strstr(json, "does not let it change shared tables") != NULL);
+  ferry_free(json);
+  CHECK(ferry_fleet_grant(member, ferry_device_id(hq), 1, NULL) == FERRY_REFUSED);
+  CHECK(strstr(ferry_errmsg(member), "run this there") != NULL);
+  OK(hq, ferry_fleet_grant(hq, ferry_device_id(member), 1, &json));
+  CHECK(json != NULL && strstr(json, "\"write\":[\"\"]") != NULL);
+  ferry_free(json);
+  OK(hq, ferry_export(hq, bundle, &all, NULL));
+  OK(member, ferry_import(member, bundle, NULL, NULL, NULL));
+  OK(member, ferry_export(member, bundle, &all, NULL));
+  OK(hq, ferry_import(hq, bundle, NULL, NULL, NULL));
+  CHECK(count_rows(hq_path) == 1);
+  OK(hq, ferry_fleet_revoke(hq, ferry_device_id(member), NULL));
+  OK(hq, ferry_fleet(hq, &json));
+  CHECK(json != NULL && strstr(json, "\"write\":[]") != NULL);
+  ferry_free(json);
+  CHECK(ferry_fleet(hq, NULL) == FERRY_INVALID_ARGUMENT);
+  ferry_close(hq);
+  ferry_close(member);
+}
+
 /* While a peer still runs ferry 3.x: what is sealed after ferry_compat(3)
  * travels in a format 3 bundle; what was sealed for ferry 4 cannot, by name. */
 static void seals_for_a_ferry3_peer(const char* dir) {
@@ -358,6 +403,7 @@ int main(int argc, char** argv) {
     opens_an_apps_connection(argv[1]);
     the_rest_of_the_cli(argv[1]);
     seals_for_a_ferry3_peer(argv[1]);
+    a_fleet(argv[1]);
     says_what_it_discarded(argv[1]);
     two_threads_two_databases(argv[1]);
   }

@@ -249,6 +249,36 @@ def ferry3_peers(extension, folder):
     assert bridge.execute("SELECT ferry_compat(4)").fetchone()[0] == 4
 
 
+def a_fleet(extension, folder):
+    """The fleet from SQL: init, join, a change held until a grant, a grant refused to a member."""
+    SQLITE_CONSTRAINT = 19
+    hq, member = device(extension, folder, "f-hq"), device(extension, folder, "f-member")
+    assert json.loads(hq.execute("SELECT ferry_fleet()").fetchone()[0])["administrator"] is None
+    hq_id = json.loads(hq.execute("SELECT ferry_fleet_init()").fetchone()[0])["administrator"]
+    invite = json.loads(hq.execute("SELECT ferry_fleet()").fetchone()[0])
+    joined = json.loads(member.execute("SELECT ferry_fleet_join(?, ?, 'hq')",
+                                       (hq_id, invite["administrator_key"])).fetchone()[0])
+    assert joined["administrator"] == hq_id and joined["started"] is False, joined
+    member.execute("SELECT ferry_import_blob(?)", (hq.execute("SELECT ferry_export_blob(NULL)").fetchone()[0],))
+    member.execute("INSERT INTO items VALUES(1, 'held', NULL, NULL)")
+    status = json.loads(member.execute("SELECT ferry_status()").fetchone()[0])
+    assert len(status["held"]) == 1 and status["fleet"]["started"] is True, status
+    try:
+        member.execute("SELECT ferry_fleet_grant(?, 1)", (hq_id,))
+        raise AssertionError("a member wrote a grant")
+    except sqlite3.Error as e:
+        assert "run this there" in str(e) and getattr(e, "sqlite_errorcode", SQLITE_CONSTRAINT) == SQLITE_CONSTRAINT, str(e)
+    member_id = status["device"]["id"]
+    grant = json.loads(hq.execute("SELECT ferry_fleet_grant(?, 1)", (member_id,)).fetchone()[0])
+    assert grant["write"] == [""], grant
+    member.execute("SELECT ferry_import_blob(?)", (hq.execute("SELECT ferry_export_blob(NULL)").fetchone()[0],))
+    hq.execute("SELECT ferry_import_blob(?)", (member.execute("SELECT ferry_export_blob(NULL)").fetchone()[0],))
+    assert hq.execute("SELECT name FROM items").fetchall() == [("held",)]
+    assert json.loads(hq.execute("SELECT ferry_fleet_revoke(?)", (member_id,)).fetchone()[0])["write"] == []
+    admitted = json.loads(hq.execute("SELECT ferry_fleet_admit(?)", (member_id + ":1",)).fetchone()[0])
+    assert admitted["administrator"] == hq_id, admitted
+
+
 def main():
     extension, folder = sys.argv[1], sys.argv[2]
     probe = sqlite3.connect(":memory:")
@@ -263,6 +293,7 @@ def main():
         inside_transactions(extension, folder)
         whole_api(extension, folder)
         ferry3_peers(extension, folder)
+        a_fleet(extension, folder)
         print("extension: all checks passed")
     return 0
 

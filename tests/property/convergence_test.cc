@@ -12,7 +12,12 @@
 // others the fleet starts on ferry 3.x (sealing operation format 1, reading
 // only bundle format 3.0) and upgrades one device at a time: an upgraded
 // device sends the others 3.0 while it can, some keep sealing for them
-// (`ferry compat DB 3`), and nothing is lost meanwhile (format4.md §9).
+// (`ferry compat DB 3`), and nothing is lost meanwhile (format4.md §9). In
+// others the devices form a fleet (bundle_format/README.md §17): d0
+// administers it, grants and revokes the others' right to write as the run
+// goes, no import ever refuses an honest device's operation, and a device
+// that holds a grant holds back nothing; once d0 grants everyone, what was
+// held is sent and every device converges.
 //
 // Every random choice comes from one seed per scenario. A failure prints the
 // seed; FERRY_SEED=<seed> FERRY_SCENARIOS=1 replays it. FERRY_SCENARIOS sets
@@ -58,6 +63,7 @@ class Scenario {
         r->engine.set_ferry3_compatible(true);  // As ferry 3.x seals.
         upgrading_ = true;
       }
+    if (victim_ == nullptr && !upgrading_ && chance(25)) start_fleet();
   }
 
   void run() {
@@ -77,6 +83,11 @@ class Scenario {
         if (chance(40)) upgrade_one();
         continue;
       }
+      if (fleet_) {  // A fleet's devices start from histories, not snapshots (§17).
+        if (chance(40)) change_grant();
+        check_nothing_held_with_a_grant();
+        continue;
+      }
       if (chance(15) && !joined_) join_by_snapshot();
       if (chance(25)) backup_or_restore();
     }
@@ -91,7 +102,15 @@ class Scenario {
         local_edits(*victim_);
       }
     }
+    if (fleet_) {
+      settle_everything();
+      check_nothing_held_with_a_grant();
+      for (std::size_t i = 1; i < replicas_.size(); ++i) grant(*replicas_[i], true);
+    }
     settle_everything();
+    if (fleet_)
+      for (auto& r : replicas_)
+        if (!r->engine.status().held.empty()) throw std::runtime_error(r->name + " still holds rows back with a grant");
   }
 
   // Returns a description of the first difference, or "" when all agree.
@@ -166,6 +185,8 @@ class Scenario {
   bool upgrading() const { return upgrading_; }
   std::size_t held_for_upgrade() const { return held_for_upgrade_; }
   bool detected() const { return detected_; }
+  bool fleet() const { return fleet_; }
+  std::size_t held_in_fleet() const { return held_in_fleet_; }
   std::uint64_t reissued() const { return reissued_; }
 
  private:
@@ -208,6 +229,42 @@ class Scenario {
       } catch (const Error&) {
         // A constraint the application's own statement broke: the application sees the error.
       }
+    }
+  }
+
+  // d0 administers a fleet the others join; each may write from the start or not.
+  void start_fleet() {
+    fleet_ = true;
+    test::Replica& admin = *replicas_[0];
+    admin.engine.fleet_init();
+    for (std::size_t i = 1; i < replicas_.size(); ++i) {
+      replicas_[i]->engine.fleet_join(admin.engine.device_id().to_string(), admin.engine.public_key());
+      if (chance(70)) grant(*replicas_[i], true);
+    }
+  }
+
+  void grant(test::Replica& to, bool write) {
+    GrantInfo g;
+    if (write) g.write = {""};
+    replicas_[0]->engine.grant(to.engine.device_id().to_string(), g);
+  }
+
+  void change_grant() {
+    grant(*replicas_[static_cast<std::size_t>(pick(1, static_cast<int>(replicas_.size()) - 1))], chance(50));
+  }
+
+  // A device that, by the newest grant it holds, may write holds nothing back;
+  // one that may not holds back whatever it changed since (counted).
+  void check_nothing_held_with_a_grant() {
+    for (std::size_t i = 1; i < replicas_.size(); ++i) {
+      test::Replica& r = *replicas_[i];
+      const StatusReport status = r.engine.status();
+      bool may_write = false;
+      for (const GrantInfo& g : status.fleet.grants)
+        if (g.device == r.engine.device_id()) may_write = std::find(g.write.begin(), g.write.end(), "") != g.write.end();
+      if (may_write && !status.held.empty())
+        throw std::runtime_error(r.name + " may write, yet holds back " + status.held[0].reason);
+      held_in_fleet_ = std::max(held_in_fleet_, status.held.size());
     }
   }
 
@@ -412,8 +469,13 @@ class Scenario {
     auto& r = *replicas_[static_cast<std::size_t>(pick(0, static_cast<int>(replicas_.size()) - 1))];
     for (const auto& c : r.engine.conflicts()) {
       if (!chance(50)) continue;
-      if (!c.column.empty() && chance(30)) r.engine.resolve(c.id, Value::text("settled"));
-      else r.engine.resolve(c.id, chance(50) ? Keep::winner : Keep::loser);
+      try {
+        if (!c.column.empty() && chance(30)) r.engine.resolve(c.id, Value::text("settled"));
+        else r.engine.resolve(c.id, chance(50) ? Keep::winner : Keep::loser);
+      } catch (const Error& e) {
+        // In a fleet, a device without a grant may not send a resolution: refused, changing nothing.
+        if (!fleet_ || e.code() != Errc::refused || std::string(e.what()).find("does not let it") == std::string::npos) throw;
+      }
       break;  // Resolving one may close others; read the list again next time.
     }
   }
@@ -471,6 +533,8 @@ class Scenario {
   test::Replica* backup_of_ = nullptr;  // The device backed up, if any,
   std::uint64_t backup_head_ = 0;       // and its own chain's head then.
   bool restored_ = false, detected_ = false;
+  bool fleet_ = false;             // d0 administers the others' grants (bundle_format/README.md §17),
+  std::size_t held_in_fleet_ = 0;  // and the most rows a device without a grant held back at once.
   std::uint64_t reissued_ = 0;  // Operations it sealed after the restore, made again under its new identity.
   int mail_counter_ = 0;
   std::size_t conflicts_seen_ = 0;
@@ -482,6 +546,7 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
   const std::uint64_t scenarios = env_number("FERRY_SCENARIOS", 1000);
   const std::uint64_t base = env_number("FERRY_SEED", std::random_device{}());
   std::size_t conflicts = 0, restores = 0, detections = 0, reissued = 0, upgrading = 0, held_for_upgrade = 0;
+  std::size_t fleets = 0, fleets_holding = 0;
   std::uint64_t forgotten = 0, followers = 0;
   for (std::uint64_t i = 0; i < scenarios; ++i) {
     const std::uint64_t seed = base + i;
@@ -502,6 +567,8 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
     reissued += s.reissued();
     upgrading += s.upgrading();
     held_for_upgrade += s.held_for_upgrade();
+    fleets += s.fleet();
+    fleets_holding += s.held_in_fleet() > 0;
     forgotten += s.forgotten();
     followers += s.followers();
   }
@@ -510,9 +577,11 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
                  << reissued << " operations again under a new identity; " << forgotten << " operations of "
                  << "impostors forgotten, which " << followers << " operations of others had followed; " << upgrading
                  << " fleets upgraded from ferry 3.x one device at a time, where " << held_for_upgrade
-                 << " bundles waited for a peer's upgrade)");
+                 << " bundles waited for a peer's upgrade; " << fleets << " fleets whose grants changed as they ran, in "
+                 << fleets_holding << " of which a device without a grant held changes back)");
   CHECK(conflicts > 0);  // The scenarios do exercise conflicts...
   if (scenarios >= 500) CHECK(detections > 0);  // ...and restores that must be found (about 6%),
   if (scenarios >= 500) CHECK(followers > 0);   // and impostors others had built on,
-  if (scenarios >= 500) CHECK(held_for_upgrade > 0);  // and fleets upgrading while their devices write.
+  if (scenarios >= 500) CHECK(held_for_upgrade > 0);  // and fleets upgrading while their devices write,
+  if (scenarios >= 500) CHECK(fleets_holding > 0);    // and fleets whose devices were refused a grant.
 }
