@@ -78,6 +78,7 @@ struct PeerInfo {
   std::int64_t announced_ms = 0;
   std::optional<VectorClock> exported;   // What the last export to it carried up to.
   std::int64_t exported_ms = 0;
+  std::optional<GrantInfo> grant;        // In a fleet: its newest grant held here (Engine::peers, status).
 };
 
 // What Engine::trust_add did. When the key it pins replaces another signing

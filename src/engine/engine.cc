@@ -213,7 +213,8 @@ VectorClock Engine::clock() {
 namespace {
 
 // Every device and its kept clocks (Engine::peers), from devices already loaded.
-std::vector<PeerInfo> list_peers(sql::Database& db, const replica::Devices& devices, trust::Store& store) {
+std::vector<PeerInfo> list_peers(sql::Database& db, const replica::Devices& devices, trust::Store& store,
+                                 const FleetInfo& fleet) {
   std::vector<PeerInfo> out;
   for (const log::PeerClocks& c : log::all_peer_clocks(db, devices)) {
     PeerInfo p = store.describe(devices.by_no(c.device_no));
@@ -221,6 +222,8 @@ std::vector<PeerInfo> list_peers(sql::Database& db, const replica::Devices& devi
     p.announced_ms = c.announced_ms;
     p.exported = c.exported;
     p.exported_ms = c.exported_ms;
+    for (const GrantInfo& g : fleet.grants)
+      if (g.device == p.id) p.grant = g;
     out.push_back(std::move(p));
   }
   return out;
@@ -250,8 +253,8 @@ StatusReport Engine::status() {
   r.pending_operations = pending.operations;
   r.conflicts_open = merge::count_open(impl_->db);
   r.held = capture::Held::list(impl_->db, capture::Registry(impl_->db));
-  r.peers = list_peers(impl_->db, devices, store);  // Sealed and loaded once for both.
   r.fleet = fleet();
+  r.peers = list_peers(impl_->db, devices, store, r.fleet);  // Sealed and loaded once for both.
   return r;
 }
 
@@ -259,7 +262,7 @@ std::vector<PeerInfo> Engine::peers() {
   impl_->seal_captured();
   replica::Devices devices(impl_->db);
   trust::Store store(impl_->db);
-  return list_peers(impl_->db, devices, store);
+  return list_peers(impl_->db, devices, store, fleet());
 }
 
 Fingerprint Engine::fingerprint() {

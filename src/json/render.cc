@@ -101,7 +101,7 @@ json peer(const PeerInfo& p) {
               {"announced", p.announced ? to_json(*p.announced) : json(nullptr)},
               {"announced_at", iso_time(p.announced_ms)},
               {"exported", p.exported ? to_json(*p.exported) : json(nullptr)},
-              {"exported_at", iso_time(p.exported_ms)}};
+              {"exported_at", iso_time(p.exported_ms)}, {"grant", p.grant ? grant(*p.grant) : json(nullptr)}};
 }
 
 json status(const StatusReport& s) {

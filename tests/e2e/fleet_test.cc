@@ -66,4 +66,7 @@ TEST_CASE("a bundle of a device without a grant exits 6 naming it, and fleet ver
   CHECK(j["grants"][0]["write"] == json::array({"*"}));
   const json status = json::parse(ferry("status member.db --json").out);
   CHECK(status["fleet"]["administrator"] == j["administrator"]);
+  const json peers = json::parse(ferry("peers member.db --json").out);
+  for (const json& p : peers) CHECK(p["grant"] == (p["id"] == j["administrator"] ? j["grants"][0] : json(nullptr)));
+  CHECK_THAT(ferry("peers member.db").out, Catch::Contains("writes every scope"));
 }

@@ -390,7 +390,7 @@ int cmd_peers(const std::string& db, bool as_json) {
   for (const auto& p : peers)
     std::cout << p.id.to_string() << "  " << (p.name.empty() ? "-" : printable(p.name)) << (p.is_self ? "  (this device)" : "")
               << "  operations 1-" << p.head << (p.announced_ms ? "  last heard " + iso_time(p.announced_ms) : "") << "  "
-              << trust_words(p) << "\n";
+              << trust_words(p) << (p.grant ? "; " + grant_words(*p.grant) : "") << "\n";
   return kOk;
 }
 

@@ -90,7 +90,8 @@ struct FleetArgs {
   bool json = false;
 };
 int cmd_fleet(const FleetArgs& a);
-std::string fleet_line(const StatusReport& s);  // "fleet      administrator ...\n" for status; empty in no fleet.
+std::string fleet_line(const StatusReport& s);
+std::string grant_words(const GrantInfo& g);  // "writes shared tables (the administrator's operation 3)".  // "fleet      administrator ...\n" for status; empty in no fleet.
 int cmd_reidentify(const std::string& db, bool json);
 int cmd_compat(const std::string& db, const std::string& version);
 

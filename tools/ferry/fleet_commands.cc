@@ -17,6 +17,8 @@ std::string scope_words(const std::vector<std::string>& scopes) {
   return out;
 }
 
+}  // namespace
+
 std::string grant_words(const GrantInfo& g) {
   if (g.read.empty() && g.write.empty() && g.relay.empty())
     return "revoked (the administrator's operation " + std::to_string(g.admin_seq) + ")";
@@ -25,6 +27,8 @@ std::string grant_words(const GrantInfo& g) {
   if (!g.relay.empty()) out += "; relays " + scope_words(g.relay);
   return out + " (the administrator's operation " + std::to_string(g.admin_seq) + ")";
 }
+
+namespace {
 
 void show(const FleetInfo& f) {
   if (!f.administrator) {
