@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "engine/engine_impl.h"
+#include "fleet/fleet.h"
 #include "identity/reidentify.h"
 #include "replica/meta.h"
 #include "trust/keys.h"
@@ -11,6 +12,9 @@ namespace ferry {
 
 Reidentified Engine::reidentify() {
   sql::Database& db = impl_->db;
+  if (fleet::Fleet(db).administrator() == impl_->self)
+    throw Error(Errc::refused, db.path() + ": administers a fleet, whose members accept grants from this identity only; "
+                                           "it cannot take a new one (format4.md §12 leaves handing a fleet on for later)");
   Reidentified r;
   r.previous = impl_->self;
   r.evidence = replica::reuse_evidence(db).value_or("");

@@ -212,3 +212,25 @@ TEST_CASE("a scope list is read back only in the one form the administrator's fe
   }
   CHECK_THROWS_WITH(fleet::scopes_to_json({"tab\there"}), Catch::Contains("not plain UTF-8 text"));
 }
+
+TEST_CASE("a member that takes a new identity is a new device to its fleet: granted, and what it made again admitted",
+          "[fleet]") {
+  Fleet f;
+  f.hq.engine.grant(id_of(f.a), writes_shared());
+  test::exchange(f.hq, f.a, f.dir);
+  f.a.sql("INSERT INTO items VALUES(1, 'never sent')");
+  REQUIRE(f.a.engine.seal() == 1);
+  const Reidentified r = f.a.engine.reidentify();
+  REQUIRE(r.reissued == 1);
+  test::exchange(f.hq, f.b, f.dir);
+  const std::string remade = bundle_of(f.a, f.dir, "remade.ferry");
+  test::expect_refusal(f.b, remade, Errc::untrusted);  // Its new identity had no grant.
+
+  f.hq.engine.grant(r.device.to_string(), writes_shared());
+  f.hq.engine.admit(r.device.to_string() + ":" + std::to_string(r.reissued));
+  test::exchange(f.hq, f.b, f.dir);
+  CHECK(f.b.engine.import_bundle(remade).applied == 1);
+  CHECK(f.b.dump("items") == f.a.dump("items"));
+
+  CHECK_THROWS_WITH(f.hq.engine.reidentify(), Catch::Contains("administers a fleet"));
+}

@@ -77,6 +77,13 @@ int cmd_reidentify(const std::string& db, bool as_json) {
     std::cout << r.reissued << " operation(s) sealed here under the old identity after that, which never left this "
               << "database, are now operations 1-" << r.reissued << " of the new one, with the same changes; where "
               << "the old identity changed the same values elsewhere, every device records a conflict\n";
+  if (const FleetInfo f = e.fleet(); f.administrator)
+    std::cout << "in its fleet this is a new device: the administrator grants it (`ferry fleet ITS_DB grant "
+              << r.device.to_string() << " --write-shared`)"
+              << (r.reissued > 0 ? " and allows what was made again (`ferry fleet ITS_DB admit " + r.device.to_string() +
+                                       ":" + std::to_string(r.reissued) + "`)"
+                                 : std::string())
+              << "; until then its changes are held here\n";
   std::cout << "changes made here while sealing was stopped are now sealed under the new identity\n"
             << "next: export to your peers as usual; under the strict trust policy each of them first runs\n"
             << "  ferry trust THEIR_DB add " << r.device.to_string() << " " << r.public_key << "\n";
