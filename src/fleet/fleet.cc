@@ -130,7 +130,7 @@ void Fleet::note(const Operation& op) {
   std::memcpy(device.bytes.data(), op.key[0].as_blob().data(), 16);
   Grant g;
   if (op.kind == OpKind::update) {
-    if (auto before = newest(device)) g = std::move(*before);
+    if (const auto& before = newest(device)) g = *before;
   }
   if (op.kind != OpKind::remove) {
     for (const auto& c : op.columns) {
@@ -170,7 +170,7 @@ Grant read_grant(const sql::Statement& st, const std::string& where) {
 
 }  // namespace
 
-std::optional<Grant> Fleet::at(const DeviceId& device, std::uint64_t admin_seq) const {
+const std::optional<Grant>& Fleet::at(const DeviceId& device, std::uint64_t admin_seq) const {
   if (last_ && last_->device == device && last_->admin_seq == admin_seq) return last_->grant;
   last_ = Asked{device, admin_seq, lookup(device, admin_seq)};
   return last_->grant;
@@ -184,7 +184,7 @@ std::optional<Grant> Fleet::lookup(const DeviceId& device, std::uint64_t admin_s
   return read_grant(st, db_.path() + ": ferry_grant_log");
 }
 
-std::optional<Grant> Fleet::newest(const DeviceId& device) const { return at(device, INT64_MAX); }
+const std::optional<Grant>& Fleet::newest(const DeviceId& device) const { return at(device, INT64_MAX); }
 
 std::vector<std::pair<DeviceId, Grant>> Fleet::all() const {
   std::vector<std::pair<DeviceId, Grant>> out;
@@ -208,9 +208,15 @@ std::string Fleet::forbidden(const Operation& op, log::Store& log) const {
     return what + " changes a grant, which only the fleet's administrator (" + who(*admin_) + ") may do";
   // Before the first grant is held, only the administrator's history up to it gets here (waits()).
   if (!since_ || since_->get(op.origin) >= op.seq) return {};  // Written before the fleet had rules.
+  // clock(o)[administrator]: carried whole by format 1; for format 2, the deps
+  // entry, else the predecessor's, which the last answer is when the import
+  // goes along one chain (no seek per operation).
   std::uint64_t seen = op.clock.get(*admin_);
-  if (seen == 0 && op.format >= 2 && op.seq > 1) seen = log.clock_entry(op.origin, op.seq - 1, *admin_);
-  const auto grant = at(op.origin, seen);
+  if (seen == 0 && op.format >= 2 && op.seq > 1)
+    seen = seen_ && seen_->origin == op.origin && seen_->seq + 1 == op.seq ? seen_->seen
+                                                                          : log.clock_entry(op.origin, op.seq - 1, *admin_);
+  seen_ = Seen{op.origin, op.seq, seen};
+  const auto& grant = at(op.origin, seen);
   if (grant && grant->may_write("")) return {};
   return what + " changes a shared table, but the device had no grant to write it from the fleet's administrator (" +
          who(*admin_) + ") when it wrote it" +
@@ -225,7 +231,7 @@ std::string Fleet::may_not_seal(const DeviceId& self, const std::string& table) 
   if (!admin_ || self == *admin_) return {};
   if (table == kGrantsTable)
     return "only the fleet's administrator (" + who(*admin_) + ") changes grants; this change stays here, unsent";
-  const auto grant = newest(self);
+  const auto& grant = newest(self);
   if (grant && grant->may_write("")) return {};
   return std::string(grant ? "this device's grant" : "this device has no grant yet; its grant") +
          " from the fleet's administrator (" + who(*admin_) + ") does not let it change shared tables: the change is "

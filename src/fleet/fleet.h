@@ -85,9 +85,9 @@ class Fleet {
   void note(const Operation& op);
 
   // The grant `device` held once the administrator's operations up to
-  // `admin_seq` were made; none if it had none.
-  std::optional<Grant> at(const DeviceId& device, std::uint64_t admin_seq) const;
-  std::optional<Grant> newest(const DeviceId& device) const;
+  // `admin_seq` were made; none if it had none. Valid until the next call.
+  const std::optional<Grant>& at(const DeviceId& device, std::uint64_t admin_seq) const;
+  const std::optional<Grant>& newest(const DeviceId& device) const;
   // Every device's newest grant, by device id.
   std::vector<std::pair<DeviceId, Grant>> all() const;
 
@@ -115,6 +115,12 @@ class Fleet {
     std::optional<Grant> grant;
   };
   mutable std::optional<Asked> last_;
+  // forbidden()'s last operation and the administrator's entry of its whole clock.
+  struct Seen {
+    DeviceId origin;
+    std::uint64_t seq, seen;
+  };
+  mutable std::optional<Seen> seen_;
 };
 
 }  // namespace ferry::fleet
