@@ -28,8 +28,11 @@ inline void prepared(const Cli& ferry, const std::string& db, const std::string&
   REQUIRE(ferry("track " + db + " notes").status == 0);
 }
 
-// The commands ("$ ..." lines) of the first sh block after `heading` in the README.
-inline std::vector<std::string> readme_commands(const std::string& heading) {
+// Runs the commands ("$ ..." lines) of the first sh block after `heading` in
+// the README, in `ferry`'s folder as a person would type them (the ferry just
+// built first on the PATH), checking that each succeeds. Returns what each
+// printed, by command, in the order run.
+inline std::vector<std::pair<std::string, Run>> run_readme(const Cli& ferry, const std::string& heading) {
   std::ifstream readme(FERRY_README);
   REQUIRE(readme);
   std::stringstream text;
@@ -39,17 +42,18 @@ inline std::vector<std::string> readme_commands(const std::string& heading) {
   REQUIRE(start != std::string::npos);
   const auto end = all.find("```", start + 5);
   std::istringstream block(all.substr(start + 5, end - start - 5));
-  std::vector<std::string> commands;
-  for (std::string line; std::getline(block, line);)
-    if (line.rfind("$ ", 0) == 0) commands.push_back(line.substr(2));
-  return commands;
-}
-
-// Runs `command` in `ferry`'s folder as a person would type it, with the ferry just built first on the PATH.
-inline Run as_typed(const Cli& ferry, const std::string& command) {
   const std::string bin = FERRY_BINARY;
   const std::string path = "PATH=" + shell_quote(bin.substr(0, bin.rfind('/'))) + ":$PATH";
-  return run("cd " + shell_quote(ferry.dir.path()) + " && export " + path + " && " + command);
+  std::vector<std::pair<std::string, Run>> ran;
+  for (std::string line; std::getline(block, line);) {
+    if (line.rfind("$ ", 0) != 0) continue;
+    INFO(line);
+    const Run r = run("cd " + shell_quote(ferry.dir.path()) + " && export " + path + " && " + line.substr(2));
+    INFO(r.out);
+    CHECK(r.status == 0);
+    ran.emplace_back(line.substr(2), r);
+  }
+  return ran;
 }
 
 }  // namespace test

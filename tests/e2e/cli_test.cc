@@ -17,14 +17,7 @@ using test::prepared;
 
 TEST_CASE("every command of the README walkthrough works as written", "[e2e][readme]") {
   Cli ferry;
-  int commands = 0;
-  for (const std::string& line : test::readme_commands("## A five-minute walkthrough")) {
-    INFO(line);
-    const auto r = test::as_typed(ferry, line);
-    INFO(r.out);
-    CHECK(r.status == 0);
-    ++commands;
-  }
+  const std::size_t commands = test::run_readme(ferry, "## A five-minute walkthrough").size();
   CHECK(commands >= 20);
   CHECK(test::dump(ferry.dir.file("office.db"), "notes") == test::dump(ferry.dir.file("laptop.db"), "notes"));
   CHECK(test::count(ferry.dir.file("office.db"), "SELECT count(*) FROM ferry_conflicts WHERE closed_ms IS NULL") == 0);

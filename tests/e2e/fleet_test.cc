@@ -11,16 +11,12 @@ using test::prepared;
 
 TEST_CASE("every command of the README's fleet story works as written", "[e2e][readme][fleet]") {
   Cli ferry;
-  int commands = 0;
-  for (const std::string& line : test::readme_commands("## Fleets: who may change what")) {
-    INFO(line);
-    const auto r = test::as_typed(ferry, line);
-    INFO(r.out);
-    CHECK(r.status == 0);
+  const auto ran = test::run_readme(ferry, "## Fleets: who may change what");
+  for (const auto& [line, r] : ran) {
     if (line == "ferry status clinic.db") CHECK_THAT(r.out, Catch::Contains("HELD") && Catch::Contains("fleet"));
     if (line == "ferry fleet hq.db list") CHECK_THAT(r.out, Catch::Contains("clinic") && Catch::Contains("writes shared tables"));
-    ++commands;
   }
+  const std::size_t commands = ran.size();
   CHECK(commands >= 18);
   // The clinic's row, held until its grant came, reached the administrator.
   CHECK(test::dump(ferry.dir.file("hq.db"), "drugs") == test::dump(ferry.dir.file("clinic.db"), "drugs"));
