@@ -43,13 +43,16 @@ TEST_CASE("ferry alone tells what it is for and lists every verb", "[e2e][newcom
 
 TEST_CASE("ferry help VERB says what ferry VERB --help says", "[e2e][newcomer]") {
   Cli ferry;
-  for (const char* verb : {"export", "trust", "check-proof"}) {
+  for (const char* verb : {"export", "trust", "check-proof", "fleet"}) {
     INFO(verb);
     const auto help = ferry(std::string("help ") + verb);
     CHECK(help.status == 0);
     CHECK(help.out == ferry(std::string(verb) + " --help").out);
     CHECK_THAT(help.out, Catch::Contains(std::string("Usage: ferry ") + verb + " "));
   }
+  const auto about_help = ferry("help help");  // Help on help: the list of verbs, as `ferry help` alone.
+  CHECK(about_help.status == 0);
+  CHECK(about_help.out == ferry("help").out);
   const auto unknown = ferry("help exprot");
   CHECK(unknown.status == 2);
   CHECK_THAT(unknown.out, Catch::Contains("'exprot' is not a ferry verb") && Catch::Contains("'export'"));

@@ -11,13 +11,21 @@
 
 namespace ferry::fuzz {
 
-// A fresh directory for this fuzzing process (under $TMPDIR or /tmp).
+// A fresh directory for this fuzzing process (under $TMPDIR or /tmp),
+// removed with what it holds when the process exits normally (libFuzzer's
+// -max_total_time and -runs end in exit()); a crash leaves it, with the input.
 inline std::string make_work_dir(const char* name) {
+  static std::string made;
   std::string tmpl = (std::filesystem::temp_directory_path() / (std::string(name) + "-XXXXXX")).string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
     std::perror("mkdtemp");
     std::exit(1);
   }
+  made = tmpl;
+  std::atexit([] {
+    std::error_code ignored;
+    std::filesystem::remove_all(made, ignored);
+  });
   return tmpl;
 }
 

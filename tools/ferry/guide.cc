@@ -64,7 +64,7 @@ std::optional<int> guide(CLI::App& app, int argc, const char* const* argv) {
   }
   const std::string first = argv[1];
   if (first == "help") {
-    if (argc == 2) {
+    if (argc == 2 || std::string(argv[2]) == "help") {  // `ferry help help`: what help itself does.
       print_verbs(app);
       return kOk;
     }
