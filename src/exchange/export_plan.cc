@@ -300,9 +300,6 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
   info.signer_key = keys.identity().sign;
   info.exporter_box_key = keys.identity().box;
   if (options.snapshot) {
-    if (s.fleet.administrator())  // Its receiver would hold grants without their history (fleet/fleet.h).
-      throw Error(Errc::refused, s.db.path() + ": is in a fleet, whose devices start from the administrator's whole "
-                                               "history, not from a snapshot (not built yet): export with --peer or --all");
     plan.snapshot = add_snapshot(s, info);
   } else {
     plan.receipt = add_delta_ranges(s, store, has, options.all ? nullptr : plan.peer, info);

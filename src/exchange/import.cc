@@ -22,10 +22,6 @@ void apply_operations(session::Session& s, bundle::Reader& reader, Importer& imp
   SchemaCheck schema(reader, s.tables, s.db.path());
   s.tables.suspend_triggers();  // Rows written by the import are not captured again.
   if (reader.info().snapshot) {
-    if (s.fleet.administrator())  // Grants would arrive without their history (fleet/fleet.h).
-      throw Error(Errc::refused, reader.path() + ": is a snapshot, and " + s.db.path() + " is in a fleet, whose "
-                                     "devices start from the whole history (a snapshot's grants would lack theirs); "
-                                     "import a bundle exported with --peer or --all instead. Nothing was imported.");
     import_snapshot(s, reader, [&](const Operation& op) { schema.check(op); }, importer);
   } else {
     const std::size_t total = reader.info().operations;

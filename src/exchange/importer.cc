@@ -103,6 +103,7 @@ void Importer::apply(const Operation& op, std::string_view body, const Hash& has
 
 void Importer::apply_from_snapshot(const Operation& op) {
   if (op.lamport > s_.lamport) s_.lamport = op.lamport;
+  s_.fleet.note(op);  // A snapshot carries every grant as made, in the administrator's order.
   s_.merger.apply(op, /*write_table=*/true);
   ++summary_.applied;
 }

@@ -35,6 +35,8 @@ OperationKeys add_snapshot(session::Session& s, BundleInfo& info) {
     info.last_hashes.push_back(s.devices.head_hash(*s.devices.find(device)));
   }
   auto operations = snapshot_operations(s);
+  if (const auto& admin = s.fleet.administrator())  // Every grant as made (bundle_format/README.md §17).
+    for (std::uint64_t seq : s.fleet.grant_operations()) operations.emplace(*admin, seq);
   info.operations = operations.size();
   return operations;
 }

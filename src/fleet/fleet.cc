@@ -200,6 +200,13 @@ std::vector<std::pair<DeviceId, Grant>> Fleet::all() const {
   return out;
 }
 
+std::vector<std::uint64_t> Fleet::grant_operations() const {
+  std::vector<std::uint64_t> out;
+  auto st = db_.prepare("SELECT DISTINCT admin_seq FROM ferry_grant_log ORDER BY admin_seq");
+  while (st.step()) out.push_back(static_cast<std::uint64_t>(st.integer(0)));
+  return out;
+}
+
 std::string Fleet::forbidden(const Operation& op, log::Store& log) const {
   if (!admin_ || op.origin == *admin_) return {};
   const std::string what = "operation " + std::to_string(op.seq) + " of " + who(op.origin) + " (table '" +

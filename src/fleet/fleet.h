@@ -90,6 +90,10 @@ class Fleet {
   const std::optional<Grant>& newest(const DeviceId& device) const;
   // Every device's newest grant, by device id.
   std::vector<std::pair<DeviceId, Grant>> all() const;
+  // The administrator's operations that made grants, by seq: what a snapshot
+  // carries beside the current state, so that its receiver knows every grant
+  // as it was made.
+  std::vector<std::uint64_t> grant_operations() const;
 
   // An operation of another device that cannot be judged yet, unless the
   // administrator's history up to its first grant follows it.

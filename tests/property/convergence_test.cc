@@ -83,9 +83,10 @@ class Scenario {
         if (chance(40)) upgrade_one();
         continue;
       }
-      if (fleet_) {  // A fleet's devices start from histories, not snapshots (§17).
+      if (fleet_) {  // Restores are exercised in the other scenarios.
         if (chance(40)) change_grant();
         check_nothing_held_with_a_grant();
+        if (chance(15) && !joined_) join_by_snapshot();
         continue;
       }
       if (chance(15) && !joined_) join_by_snapshot();
@@ -186,6 +187,7 @@ class Scenario {
   std::size_t held_for_upgrade() const { return held_for_upgrade_; }
   bool detected() const { return detected_; }
   bool fleet() const { return fleet_; }
+  bool joined_fleet_by_snapshot() const { return fleet_ && joined_ != nullptr; }
   std::size_t held_in_fleet() const { return held_in_fleet_; }
   std::uint64_t reissued() const { return reissued_; }
 
@@ -322,6 +324,8 @@ class Scenario {
       return;
     }
     replicas_.push_back(std::make_unique<test::Replica>(dir_, "joined", kSchema));
+    if (fleet_)  // It joins before it imports anything.
+      replicas_.back()->engine.fleet_join(replicas_[0]->engine.device_id().to_string(), replicas_[0]->engine.public_key());
     if (chance(50)) {
       // Half the time a tail of the same history arrives first: with their pasts missing, its
       // operations wait, and the snapshot must settle them (bundle_format/README.md, §13).
@@ -546,7 +550,7 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
   const std::uint64_t scenarios = env_number("FERRY_SCENARIOS", 1000);
   const std::uint64_t base = env_number("FERRY_SEED", std::random_device{}());
   std::size_t conflicts = 0, restores = 0, detections = 0, reissued = 0, upgrading = 0, held_for_upgrade = 0;
-  std::size_t fleets = 0, fleets_holding = 0;
+  std::size_t fleets = 0, fleets_holding = 0, fleet_snapshots = 0;
   std::uint64_t forgotten = 0, followers = 0;
   for (std::uint64_t i = 0; i < scenarios; ++i) {
     const std::uint64_t seed = base + i;
@@ -569,6 +573,7 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
     held_for_upgrade += s.held_for_upgrade();
     fleets += s.fleet();
     fleets_holding += s.held_in_fleet() > 0;
+    fleet_snapshots += s.joined_fleet_by_snapshot();
     forgotten += s.forgotten();
     followers += s.followers();
   }
@@ -578,10 +583,12 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
                  << "impostors forgotten, which " << followers << " operations of others had followed; " << upgrading
                  << " fleets upgraded from ferry 3.x one device at a time, where " << held_for_upgrade
                  << " bundles waited for a peer's upgrade; " << fleets << " fleets whose grants changed as they ran, in "
-                 << fleets_holding << " of which a device without a grant held changes back)");
+                 << fleets_holding << " of which a device without a grant held changes back, and " << fleet_snapshots
+                 << " a device joined from a snapshot)");
   CHECK(conflicts > 0);  // The scenarios do exercise conflicts...
   if (scenarios >= 500) CHECK(detections > 0);  // ...and restores that must be found (about 6%),
   if (scenarios >= 500) CHECK(followers > 0);   // and impostors others had built on,
   if (scenarios >= 500) CHECK(held_for_upgrade > 0);  // and fleets upgrading while their devices write,
-  if (scenarios >= 500) CHECK(fleets_holding > 0);    // and fleets whose devices were refused a grant.
+  if (scenarios >= 500) CHECK(fleets_holding > 0);    // and fleets whose devices were refused a grant,
+  if (scenarios >= 500) CHECK(fleet_snapshots > 0);   // or joined from a snapshot.
 }

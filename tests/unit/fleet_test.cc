@@ -181,8 +181,7 @@ TEST_CASE("a revocation holds from the point the device learns of it: what it wr
   CHECK(f.a.engine.status().held.size() == 1);
 }
 
-TEST_CASE("a database belongs to one fleet, grants name scopes plainly, and a fleet starts from histories, not "
-          "snapshots",
+TEST_CASE("a database belongs to one fleet, and grants name scopes plainly",
           "[fleet]") {
   Fleet f;
   Replica other(f.dir, "other", kSchema);
@@ -196,10 +195,35 @@ TEST_CASE("a database belongs to one fleet, grants name scopes plainly, and a fl
   CHECK_THROWS_WITH(f.hq.engine.grant(id_of(f.b), bad), Catch::Contains("more than 128"));
   bad.read = {"*clinic"};
   CHECK_THROWS_WITH(f.hq.engine.grant(id_of(f.b), bad), Catch::Contains("reserved"));
+}
 
+TEST_CASE("a device that starts from a snapshot knows every grant as it was made, and judges as the others do",
+          "[fleet]") {
+  Fleet f;
+  // a's grant row: made empty, then letting it write, then revoked. Its current state depends on the first
+  // (the row's existence) and the last (its write list) only: the one in between is history.
+  f.hq.engine.grant(id_of(f.a), GrantInfo{});
+  f.hq.engine.grant(id_of(f.a), writes_shared());
+  test::exchange(f.hq, f.a, f.dir);
+  f.hq.engine.revoke(id_of(f.a));
+  test::exchange(f.hq, f.b, f.dir);
+  f.a.sql("INSERT INTO items VALUES(1, 'before a heard')");  // Allowed: a's grant then let it.
+  const std::string from_a = bundle_of(f.a, f.dir, "a.ferry");
+
+  Replica n(f.dir, "n", kSchema);
+  join(n, f.hq);
   ExportOptions snapshot;
   snapshot.snapshot = true;
-  CHECK_THROWS_WITH(f.hq.engine.export_bundle(f.dir.file("s.ferry"), snapshot), Catch::Contains("not from a snapshot"));
+  f.b.engine.export_bundle(f.dir.file("snapshot.ferry"), snapshot);
+  REQUIRE(n.engine.import_bundle(f.dir.file("snapshot.ferry")).applied > 0);
+  CHECK(n.engine.fleet().grants.size() == 2);
+
+  CHECK(n.engine.import_bundle(from_a).applied == 1);  // Judged by the grant a held, which only the history shows.
+  CHECK(f.b.engine.import_bundle(from_a).applied == 1);
+  CHECK(n.dump("items") == f.b.dump("items"));
+
+  Replica outsider(f.dir, "outsider", kSchema);  // Not in the fleet: told to join first.
+  CHECK_THROWS_WITH(outsider.engine.import_bundle(f.dir.file("snapshot.ferry")), Catch::Contains("has not joined"));
 }
 
 TEST_CASE("a scope list is read back only in the one form the administrator's ferry writes", "[fleet]") {
