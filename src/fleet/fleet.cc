@@ -87,7 +87,11 @@ Fleet::Fleet(sql::Database& db) : db_(db) {
   if (const auto since = replica::get_meta(db, kSinceKey)) {
     if (since->type() != Value::Type::text)
       throw Error(Errc::corrupt, db.path() + ": ferry_meta's " + kSinceKey + " is not a clock");
-    since_ = since->as_text().empty() ? VectorClock() : VectorClock::parse(since->as_text());
+    try {
+      since_ = since->as_text().empty() ? VectorClock() : VectorClock::parse(since->as_text());
+    } catch (const Error& e) {
+      throw Error(Errc::corrupt, db.path() + ": ferry_meta's " + kSinceKey + " is not a clock: " + e.what());
+    }
   }
 }
 
@@ -140,7 +144,12 @@ void Fleet::note(const Operation& op) {
         if (c.value.type() != Value::Type::text) throw Error(Errc::refused, where + ": its " + c.name + " is not text");
         *list = scopes_from_json(c.value.as_text(), where);
       } else if (c.name == "since" && device == *admin_ && c.value.type() == Value::Type::text) {
-        VectorClock since = c.value.as_text().empty() ? VectorClock() : VectorClock::parse(c.value.as_text());
+        VectorClock since;
+        try {
+          if (!c.value.as_text().empty()) since = VectorClock::parse(c.value.as_text());
+        } catch (const Error& e) {  // The administrator's bytes, not this caller's argument.
+          throw Error(Errc::refused, where + ": its since is not a clock: " + e.what());
+        }
         if (since_) since.merge(*since_);  // The starting history only grows.
         replica::set_meta(db_, kSinceKey, Value::text(clock_text(since)));
         since_ = std::move(since);
