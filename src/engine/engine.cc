@@ -10,6 +10,7 @@
 #include "engine/engine_impl.h"
 #include "exchange/pending.h"
 #include "fingerprint/fingerprint.h"
+#include "fleet/fleet.h"
 #include "identity/identity.h"
 #include "log/codec.h"
 #include "log/peer_clocks.h"
@@ -170,6 +171,9 @@ std::size_t Engine::track(const std::string& table) {
 
 void Engine::untrack(const std::string& table) {
   identity::require_own_identity(impl_->db);
+  if (table == fleet::kGrantsTable && fleet::Fleet(impl_->db).administrator())
+    throw Error(Errc::refused, impl_->db.path() + ": " + table + " holds the fleet's grants, which ferry tracks for as "
+                                                  "long as this database is in the fleet");
   sql::Transaction tx(impl_->db);
   session::Session s(impl_->db, impl_->self);
   s.seal();

@@ -189,6 +189,7 @@ TEST_CASE("a database belongs to one fleet, and grants name scopes plainly",
   CHECK_THROWS_WITH(join(f.a, other), Catch::Contains("already in the fleet administered by device " + id_of(f.hq)));
   CHECK_NOTHROW(join(f.a, f.hq));  // Again: no change.
   CHECK_THROWS_WITH(f.a.engine.grant(id_of(f.b), writes_shared()), Catch::Contains("run this there"));
+  CHECK_THROWS_WITH(f.a.engine.untrack("ferry_grants"), Catch::Contains("holds the fleet's grants"));
 
   GrantInfo bad;
   bad.read = {std::string(129, 'x')};
