@@ -36,8 +36,12 @@ struct Operation {
   // whose id is not carried but follows from origin, seq and its time part.
   std::uint8_t format = 1;
   OperationId id;                    // UUIDv7; its time part is when the change was sealed.
-  DeviceId origin;                   // The device where the change was made.
-  std::uint64_t seq = 0;             // 1, 2, 3... per origin, without gaps.
+  // The chain: in the shared scope, the device where the change was made; in
+  // another scope (format 2 only), the id of that device's chain of the scope
+  // (bundle_format/format4.md §12.9), which the log names with its device.
+  DeviceId origin;
+  std::string scope;                 // The chain's scope; "" is the shared scope.
+  std::uint64_t seq = 0;             // 1, 2, 3... per chain, without gaps.
   std::uint64_t lamport = 0;         // Greater than the Lamport time of everything it follows.
   // Format 1: what the origin had seen, clock.get(origin) == seq. Format 2:
   // the entries of that clock that grew since the origin's previous operation

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ferry/error.h"
+#include "log/chain.h"
 #include "replica/meta.h"
 
 namespace ferry::fleet {
@@ -14,17 +15,10 @@ namespace {
 constexpr const char* kAdminKey = "fleet_admin";
 constexpr const char* kSinceKey = "fleet_since";
 // A list of kMaxScopes names of kMaxScopeBytes, each escaped at worst six bytes a byte.
-constexpr std::size_t kMaxListText = kMaxScopes * (kMaxScopeBytes * 6 + 3) + 2;
+constexpr std::size_t kMaxListText = kMaxScopes * (log::kMaxScopeBytes * 6 + 3) + 2;
 
 // Why `name` cannot be a scope name in a grant; empty when it can.
-std::string bad_scope(const std::string& name) {
-  if (name.size() > kMaxScopeBytes)
-    return "the scope name '" + printable(name) + "' is " + std::to_string(name.size()) + " bytes, more than " +
-           std::to_string(kMaxScopeBytes);
-  if (name.size() > 1 && name[0] == '*') return "scope names starting with '*' are reserved ('" + printable(name) + "')";
-  if (printable(name, kMaxScopeBytes * 4) != name) return "the scope name '" + printable(name) + "' is not plain UTF-8 text";
-  return {};
-}
+std::string bad_scope(const std::string& name) { return name == kEveryScope ? std::string() : log::scope_problem(name); }
 
 bool lists(const std::vector<std::string>& scopes, std::string_view scope) {
   return std::binary_search(scopes.begin(), scopes.end(), std::string(kEveryScope)) ||

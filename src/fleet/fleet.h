@@ -44,7 +44,6 @@ constexpr const char* kGrantsTable = "ferry_grants";
 // every table tracked without a scope expression). Other names starting with
 // "*" are reserved.
 constexpr const char* kEveryScope = "*";
-constexpr std::size_t kMaxScopeBytes = 128;
 constexpr std::size_t kMaxScopes = 4096;  // Names in one list of a grant.
 
 struct Grant {

@@ -1,9 +1,13 @@
 #include "log/codec.h"
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "ferry/error.h"
 #include "hash/sha256.h"
+#include "log/chain.h"
 #include "log/fields.h"
 #include "util/uuid.h"
 
@@ -71,10 +75,6 @@ void decode_counters(const msgpack::object& seq, const msgpack::object& lamport,
     bad(where, "lamport", "between 1 and 2^63-1");
 }
 
-void shared_scope_only(const msgpack::object& scope, const std::string& where, const char* field) {
-  log::shared_scope_only(get_str(scope, where, field), where, field);
-}
-
 std::string encode1(const Operation& op) {
   if (op.clock.get(op.origin) != op.seq)
     throw Error(Errc::invalid_argument, "operation clock must hold its own sequence number");
@@ -90,25 +90,54 @@ std::string encode1(const Operation& op) {
   return e.take();
 }
 
-std::string encode2(const Operation& op) {
+// The name format 2 writes for `chain`: a device's shared chain as it is, a
+// scoped chain through `names`, which an operation of scope `scope` may name
+// only for a chain of its own scope (format4.md §12.1).
+ChainName name_of(const DeviceId& chain, const std::string& scope, const ChainNames* names) {
+  if (!is_scoped_chain(chain)) return ChainName{chain, ""};
+  if (names == nullptr)
+    throw Error(Errc::invalid_argument, "chain " + chain.to_string() + " of a scope needs its name to be encoded");
+  ChainName name = names->name(chain);
+  if (name.scope.empty() || name.scope != scope || chain_id(name.device, name.scope) != chain)
+    throw Error(Errc::invalid_argument, "an operation of scope '" + printable(scope) + "' names chain " +
+                                            chain.to_string() + ", of another scope");
+  return name;
+}
+
+std::string encode2(const Operation& op, const ChainNames* names) {
   if (op.clock.get(op.origin) != 0)
     throw Error(Errc::invalid_argument, "a format 2 operation's deps never name its own chain");
   const auto time_ms = static_cast<std::uint64_t>(op.id.unix_ms());  // The id's first 48 bits.
   if (op.id != util::make_operation_id(static_cast<std::int64_t>(time_ms), op.origin, op.seq))
     throw Error(Errc::invalid_argument, "a format 2 operation's id must be the one its origin, seq and time give");
+  if (const std::string why = scope_problem(op.scope); !why.empty()) throw Error(Errc::invalid_argument, why);
+  const ChainName origin = name_of(op.origin, op.scope, names);
+  if (origin.scope != op.scope) throw Error(Errc::invalid_argument, "a format 2 operation's origin is not of its scope");
   Encoder e;
   e.array(12);
   e.uint(2);
-  e.bin(op.origin.bytes.data(), 16);
-  e.str("");
+  e.bin(origin.device.bytes.data(), 16);
+  e.str(op.scope);
   e.uint(op.seq);
   e.uint(op.lamport);
   e.uint(time_ms);
-  e.array(op.clock.entries().size());
-  for (const auto& [device, seq] : op.clock.entries()) {
+  // By (device, scope): the clock's order of chain ids is that order only while every chain is shared.
+  std::vector<std::pair<ChainName, std::uint64_t>> deps;
+  deps.reserve(op.clock.entries().size());
+  bool scoped = false;
+  for (const auto& [chain, seq] : op.clock.entries()) {
+    deps.emplace_back(name_of(chain, op.scope, names), seq);
+    scoped = scoped || is_scoped_chain(chain);
+  }
+  if (scoped)
+    std::sort(deps.begin(), deps.end(), [](const auto& a, const auto& b) {
+      return a.first.device != b.first.device ? a.first.device < b.first.device : a.first.scope < b.first.scope;
+    });
+  e.array(deps.size());
+  for (const auto& [name, seq] : deps) {
     e.array(3);
-    e.bin(device.bytes.data(), 16);
-    e.str("");
+    e.bin(name.device.bytes.data(), 16);
+    e.str(name.scope);
     e.uint(seq);
   }
   encode_change(e, op);
@@ -143,13 +172,26 @@ Operation decode1(const msgpack::object_array& top, const std::string& where) {
   return op;
 }
 
-Operation decode2(const msgpack::object_array& top, const std::string& where) {
+// The chain a (device, scope) name of format 2 stands for, its scope in
+// `scope`; a scoped chain is known to `names` from then on.
+DeviceId decode_name(const msgpack::object& device_field, const msgpack::object& scope_field,
+                     const std::string& where, const char* field, KnownChains& names, std::string& scope) {
+  DeviceId device;
+  get_bin(device_field, device.bytes.data(), 16, where, field);
+  if (is_scoped_chain(device)) bad(where, field, "a device id (never of UUID version 8, which names a scope's chain)");
+  scope = get_str(scope_field, where, field);
+  if (scope.empty()) return device;
+  if (const std::string why = scope_problem(scope); !why.empty())
+    throw Error(Errc::corrupt, where + ": field '" + field + "': " + why);
+  return names.add(device, scope);
+}
+
+Operation decode2(const msgpack::object_array& top, const std::string& where, KnownChains& names) {
   if (top.size != 12) bad(where, "operation", "an array of 12 fields");
   const msgpack::object* f = top.ptr;
   Operation op;
   op.format = 2;
-  get_bin(f[1], op.origin.bytes.data(), 16, where, "origin");
-  shared_scope_only(f[2], where, "scope");
+  op.origin = decode_name(f[1], f[2], where, "origin", names, op.scope);
   decode_counters(f[3], f[4], op, where);
   const std::uint64_t time_ms = get_uint(f[5], where, "time_ms");
   if (time_ms > kMaxTimeMs) bad(where, "time_ms", "at most 2^48-1");
@@ -157,16 +199,17 @@ Operation decode2(const msgpack::object_array& top, const std::string& where) {
   const auto& deps = get_array(f[6], where, "deps");
   std::vector<VectorClock::Entry> entries;
   entries.reserve(deps.size);
+  std::string scope;
   for (std::uint32_t i = 0; i < deps.size; ++i) {
     const auto& entry = get_array(deps.ptr[i], where, "deps entry");
     if (entry.size != 3) bad(where, "deps entry", "a [device, scope, seq] triple");
-    DeviceId device;
-    get_bin(entry.ptr[0], device.bytes.data(), 16, where, "deps device");
-    shared_scope_only(entry.ptr[1], where, "deps scope");
+    const DeviceId chain = decode_name(entry.ptr[0], entry.ptr[1], where, "deps chain", names, scope);
+    if (!scope.empty() && scope != op.scope)
+      bad(where, "deps", "naming chains of the operation's own scope and the shared one only");
     const auto seq = get_uint(entry.ptr[2], where, "deps seq");
     if (seq == 0 || seq > kMaxCounter) bad(where, "deps seq", "between 1 and 2^62");
-    if (device == op.origin) bad(where, "deps", "free of the operation's own chain");
-    entries.emplace_back(device, seq);
+    if (chain == op.origin) bad(where, "deps", "free of the operation's own chain");
+    entries.emplace_back(chain, seq);
   }
   op.clock = VectorClock(std::move(entries));
   if (op.clock.entries().size() != deps.size) bad(where, "deps", "free of duplicate chains");
@@ -176,17 +219,20 @@ Operation decode2(const msgpack::object_array& top, const std::string& where) {
 
 }  // namespace
 
-std::string encode(const Operation& op) {
+std::string encode(const Operation& op, const ChainNames* names) {
   switch (op.format) {
-    case 1: return encode1(op);
-    case 2: return encode2(op);
+    case 1:
+      if (!op.scope.empty()) throw Error(Errc::invalid_argument, "a format 1 operation has no scope");
+      return encode1(op);
+    case 2: return encode2(op, names);
     default: throw Error(Errc::invalid_argument, "operation format " + std::to_string(op.format) + " does not exist");
   }
 }
 
 namespace {
 
-Operation decode_fields(const msgpack::object& root, const std::string& where, std::uint8_t newest_format) {
+Operation decode_fields(const msgpack::object& root, const std::string& where, std::uint8_t newest_format,
+                        KnownChains& names) {
   const auto& top = get_array(root, where, "operation");
   if (top.size == 0) bad(where, "operation", "a non-empty array");
   const std::uint64_t format = get_uint(top.ptr[0], where, "format");
@@ -196,21 +242,24 @@ Operation decode_fields(const msgpack::object& root, const std::string& where, s
   if (format == 0 || format > newest_format)
     throw Error(Errc::corrupt, where + ": operation format " + std::to_string(format) +
                                    (format == 0 ? " does not exist" : " does not belong where it was found"));
-  return format == 1 ? decode1(top, where) : decode2(top, where);
+  return format == 1 ? decode1(top, where) : decode2(top, where, names);
 }
 
 }  // namespace
 
-Operation decode_held(std::string_view bytes, const std::string& where) {
+Operation decode_held(std::string_view bytes, const std::string& where, KnownChains* names) {
   const auto handle = parse_exactly(bytes, where);
-  return decode_fields(handle->get(), where, kNewestOperationFormat);
+  KnownChains local;
+  return decode_fields(handle->get(), where, kNewestOperationFormat, names ? *names : local);
 }
 
-Operation decode(std::string_view bytes, const std::string& where, std::uint8_t newest_format) {
+Operation decode(std::string_view bytes, const std::string& where, std::uint8_t newest_format, KnownChains* names) {
   const auto handle = parse_exactly(bytes, where);
-  Operation op = decode_fields(handle->get(), where, newest_format);
+  KnownChains local;
+  KnownChains& known = names ? *names : local;
+  Operation op = decode_fields(handle->get(), where, newest_format, known);
   // One operation, one byte string: anything the encoder would write differently is refused.
-  if (encode(op) != bytes) throw Error(Errc::corrupt, where + ": operation is not canonically encoded");
+  if (encode(op, &known) != bytes) throw Error(Errc::corrupt, where + ": operation is not canonically encoded");
   return op;
 }
 

@@ -9,20 +9,23 @@
 //                           prev_hash bin32 ]
 // operation2 := array(12) [ 2, origin bin16, scope str, seq uint, lamport uint, time_ms uint,
 //                           deps array[ array(3)[bin16 device, str scope, uint seq] ]
-//                                (by device, then scope, ascending; never the origin's own chain),
+//                                (by device, then scope, ascending; never the origin's own chain,
+//                                 only chains of the origin's scope and of the shared one),
 //                           table str, key array[value], kind uint, columns (as above), prev_hash bin32 ]
 // value := nil | int (shortest form) | float64 (always 0xcb + 8 bytes) | str | bin
 //
 // Format 1 is the operation of bundle formats 2.0 and 3.0 (grammar and rules
 // in bundle_format/README.md, "Canonical encoding"); format 2 that of 4.0
-// (bundle_format/format4.md §3), where every scope is "" (the shared scope)
-// until scoped sync. The hash of an operation is SHA-256 over exactly these bytes.
+// (bundle_format/format4.md §3, §12.1), where a scope is "" (the shared
+// scope) or a name of log/chain.h. The hash of an operation is SHA-256 over
+// exactly these bytes.
 
 #include <string>
 #include <string_view>
 
 #include "ferry/operation.h"
 #include "ferry/value.h"
+#include "log/chain.h"
 #include "util/counters.h"
 
 namespace ferry::log {
@@ -47,25 +50,30 @@ constexpr std::size_t kMaxChains = std::size_t{1} << 20;
 // fits in 63 bits.
 constexpr std::uint64_t kMaxCounter = util::kMaxCounter;
 
-// The canonical bytes of `op`, in its format. Throws Error(invalid_argument)
-// if the operation breaks the format's rules (unsorted columns; format 1: a
-// clock lacking seq; format 2: deps naming the origin, an id other than the
-// one origin, seq and time give).
-std::string encode(const Operation& op);
+// The canonical bytes of `op`, in its format. A chain of a scope other than
+// the shared one (its origin, or an entry of its deps) is written by the
+// (device, scope) name `names` gives it. Throws Error(invalid_argument) if
+// the operation breaks the format's rules (unsorted columns; format 1: a
+// clock lacking seq, a scope; format 2: deps naming the origin or a chain of
+// another scope than its own and the shared one, an id other than the one
+// origin, seq and time give, a scoped chain without `names`).
+std::string encode(const Operation& op, const ChainNames* names = nullptr);
 
 // Decodes canonical bytes; `where` prefixes every message ("bundle x.ferry: operation 12").
 // Throws Error(corrupt) naming the field for anything that is not exactly
 // the canonical encoding of a well-formed operation, or whose format is newer
 // than `newest_format` but known (an operation of format 2 in a bundle of
-// format 3.0 is damage); Error(refused) for a format this ferry does not know,
-// and for a scope other than the shared one (scoped sync is not built yet).
-Operation decode(std::string_view bytes, const std::string& where, std::uint8_t newest_format = kOperationFormat);
+// format 3.0 is damage); Error(refused) for a format this ferry does not
+// know. A format 2 operation's chains come back as chain ids (log/chain.h),
+// and the names of those of a scope are added to `names` when given.
+Operation decode(std::string_view bytes, const std::string& where, std::uint8_t newest_format = kOperationFormat,
+                 KnownChains* names = nullptr);
 
 // As decode, for a body this database already holds, checked when it came
 // (its log, read where a hash chain or the content hash covers it): the
 // canonical re-encoding, which proves that a stranger's bytes are the one
 // encoding, is left out. Any format this ferry reads.
-Operation decode_held(std::string_view bytes, const std::string& where);
+Operation decode_held(std::string_view bytes, const std::string& where, KnownChains* names = nullptr);
 
 // Canonical encoding of a list of values (used for primary keys as lookup keys).
 std::string encode_values(const std::vector<Value>& values);

@@ -224,7 +224,7 @@ const char* to_string(OpKind kind) noexcept {
 }
 
 bool operator==(const Operation& a, const Operation& b) {
-  return a.format == b.format && a.id == b.id && a.origin == b.origin && a.seq == b.seq && a.lamport == b.lamport &&
+  return a.format == b.format && a.id == b.id && a.origin == b.origin && a.scope == b.scope && a.seq == b.seq && a.lamport == b.lamport &&
          a.clock == b.clock && a.table == b.table && a.key == b.key && a.kind == b.kind &&
          a.columns == b.columns && a.prev_hash == b.prev_hash;
 }

@@ -10,7 +10,9 @@
 
 #include "ferry/error.h"
 #include "support/support.h"
+#include "log/chain.h"
 #include "log/codec.h"
+#include "log/fields.h"
 #include "util/uuid.h"
 
 using namespace ferry;
@@ -105,7 +107,25 @@ std::map<std::string, Operation> golden_operations() {
   del2.clock = VectorClock();
   del2.clock.set(a, std::uint64_t{1} << 32);
   ops["delete2"] = format2(del2, (std::int64_t{1} << 48) - 1);
+
+  // Scope "clinic-7" (format4.md §12.1): the origin and each deps entry by chain id.
+  Operation scoped = upd2;
+  scoped.origin = log::chain_id(a, "clinic-7");
+  scoped.scope = "clinic-7";
+  scoped.clock = VectorClock();
+  scoped.clock.set(c, 7);
+  scoped.clock.set(log::chain_id(b, "clinic-7"), 300);
+  scoped.clock.set(a, 5);  // The origin's device, in the shared scope: another chain.
+  ops["update2s"] = format2(scoped, 1764806400123);
   return ops;
+}
+
+// The names the golden operations' scoped chains have.
+log::KnownChains golden_names() {
+  log::KnownChains names;
+  names.add(test::counting_id(0), "clinic-7");
+  names.add(test::counting_id(16), "clinic-7");
+  return names;
 }
 
 }  // namespace
@@ -114,6 +134,7 @@ TEST_CASE("operations encode to the golden bytes and hashes of an independent en
   std::ifstream in(FERRY_GOLDEN_DIR "/operations.txt");
   REQUIRE(in);
   auto ops = golden_operations();
+  const auto names = golden_names();
   std::string line;
   int checked = 0;
   while (std::getline(in, line)) {
@@ -123,13 +144,41 @@ TEST_CASE("operations encode to the golden bytes and hashes of an independent en
     fields >> name >> bytes_hex >> hash_hex;
     INFO(name);
     REQUIRE(ops.count(name));
-    const std::string encoded = log::encode(ops[name]);
+    const std::string encoded = log::encode(ops[name], &names);
     CHECK(hex(encoded) == bytes_hex);
     CHECK(to_hex(log::hash_of(encoded)) == hash_hex);
     CHECK(log::decode(unhex(bytes_hex), "golden", log::kNewestOperationFormat) == ops[name]);
     ++checked;
   }
-  CHECK(checked == 6);
+  CHECK(checked == 7);
+}
+
+TEST_CASE("a chain of a scope has an id of its own, derived as the independent encoder derives it", "[log][encoding]") {
+  std::ifstream in(FERRY_GOLDEN_DIR "/chains.txt");
+  REQUIRE(in);
+  std::string line;
+  int checked = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string device_hex, scope_hex, id_hex;
+    fields >> device_hex >> scope_hex >> id_hex;
+    INFO(line);
+    DeviceId device;
+    const std::string raw = unhex(device_hex);
+    std::memcpy(device.bytes.data(), raw.data(), 16);
+    const std::string scope = scope_hex == "-" ? "" : unhex(scope_hex);
+    const DeviceId id = log::chain_id(device, scope);
+    CHECK(hex(std::string(reinterpret_cast<const char*>(id.bytes.data()), 16)) == id_hex);
+    CHECK(log::is_scoped_chain(id) == !scope.empty());  // A shared chain keeps its device's id.
+    log::KnownChains known;
+    if (!scope.empty()) CHECK_THROWS_WITH(known.name(id), Catch::Contains("no known device and scope"));
+    CHECK(known.add(device, scope) == id);
+    CHECK(known.name(id).device == device);
+    CHECK(known.name(id).scope == scope);
+    ++checked;
+  }
+  CHECK(checked == 5);
 }
 
 TEST_CASE("REAL values survive encoding bit for bit", "[log][encoding]") {
@@ -188,6 +237,7 @@ TEST_CASE("the decoder refuses what is not exactly a canonical operation", "[log
 
 TEST_CASE("an operation of format 2 is read only where format 4.0 allows it, and only as canonical", "[log][encoding]") {
   const auto ops = golden_operations();
+  const auto names = golden_names();
   const std::string good = log::encode(ops.at("update2"));
   auto refused = [](const std::string& bytes, Errc code) {
     try {
@@ -218,12 +268,38 @@ TEST_CASE("an operation of format 2 is read only where format 4.0 allows it, and
     op.id.bytes[15] ^= 1;
     CHECK_THROWS_WITH(log::encode(op), Catch::Contains("id must be the one"));
   }
-  SECTION("a scope other than the shared one waits for a ferry that has scoped sync") {
-    std::string bytes = good;
-    const auto at = bytes.find('\xa0');  // The origin's scope, "".
-    REQUIRE(at == 20);  // After the array header, the format and the origin.
-    bytes.replace(at, 1, std::string("\xa1x", 2));
-    CHECK_THAT(refused(bytes, Errc::refused), Catch::Contains("scope") && Catch::Contains("upgrade ferry"));
+  SECTION("an operation of a scope names chains of its own scope and of the shared one, each by device") {
+    const Operation scoped = ops.at("update2s");
+    const std::string bytes = log::encode(scoped, &names);
+    log::KnownChains learnt;
+    CHECK(log::decode(bytes, "golden", log::kNewestOperationFormat, &learnt) == scoped);
+    CHECK(learnt.name(scoped.origin).device == test::counting_id(0));  // What the decoder met, for its caller.
+    CHECK_THROWS_WITH(log::encode(scoped), Catch::Contains("needs its name"));
+    Operation other = scoped;  // Its deps naming clinic 8's chain of device b.
+    log::KnownChains more = names;
+    other.clock.set(more.add(test::counting_id(16), "clinic-8"), 4);
+    CHECK_THROWS_WITH(log::encode(other, &more), Catch::Contains("of another scope"));
+    std::string eight = bytes;  // The deps entry of (b, "clinic-7") renamed (b, "clinic-8").
+    const auto at = eight.find("clinic-7", 25);
+    REQUIRE(at != std::string::npos);
+    eight[at + 7] = '8';
+    CHECK_THAT(refused(eight, Errc::corrupt), Catch::Contains("deps") && Catch::Contains("own scope"));
+  }
+  SECTION("a scope name is at most 128 bytes of text not starting with '*', and a device is never a chain") {
+    auto with_scope = [&](const std::string& scope) {
+      std::string bytes = good;
+      bytes.replace(20, 1, log::Encoder().take() + std::string(1, static_cast<char>(0xa0 | scope.size())) + scope);
+      return bytes;
+    };
+    CHECK(refused(with_scope("x"), Errc::corrupt) == "accepted");
+    CHECK_THAT(refused(with_scope("*x"), Errc::corrupt), Catch::Contains("reserved"));
+    CHECK_THAT(refused(with_scope("\xff"), Errc::corrupt), Catch::Contains("UTF-8"));
+    Operation op = ops.at("update2");
+    op.scope = std::string(129, 'x');
+    CHECK_THROWS_WITH(log::encode(op), Catch::Contains("more than 128"));
+    std::string posing = good;  // The origin's id given version 8: the form of a scope's chain.
+    posing[4 + 6] = static_cast<char>(0x80);  // After array(12), 2 and the bin header.
+    CHECK_THAT(refused(posing, Errc::corrupt), Catch::Contains("origin") && Catch::Contains("version 8"));
   }
   SECTION("deps out of order, or a time beyond 48 bits, are refused") {
     Operation op = ops.at("update2");
