@@ -14,6 +14,9 @@
 namespace ferry::log {
 namespace {
 
+// What a device id is (format4.md §12.9): never of the form of a scope's chain's.
+constexpr const char* kDeviceId = "a device id (never of UUID version 8, which names a scope's chain)";
+
 void encode_clock(Encoder& e, const VectorClock& clock) {
   e.array(clock.entries().size());
   for (const auto& [device, seq] : clock.entries()) {
@@ -151,6 +154,7 @@ Operation decode1(const msgpack::object_array& top, const std::string& where) {
   op.format = 1;
   get_bin(f[1], op.id.bytes.data(), 16, where, "id");
   get_bin(f[2], op.origin.bytes.data(), 16, where, "origin");
+  if (is_scoped_chain(op.origin)) bad(where, "origin", kDeviceId);
   decode_counters(f[3], f[4], op, where);
   const auto& clock = get_array(f[5], where, "clock");
   if (clock.size > kMaxArray) bad(where, "clock", "at most 4,096 entries (format 2 has no such limit)");
@@ -161,6 +165,7 @@ Operation decode1(const msgpack::object_array& top, const std::string& where) {
     if (entry.size != 2) bad(where, "clock entry", "a [device, seq] pair");
     DeviceId device;
     get_bin(entry.ptr[0], device.bytes.data(), 16, where, "clock device");
+    if (is_scoped_chain(device)) bad(where, "clock device", kDeviceId);
     const auto seq = get_uint(entry.ptr[1], where, "clock seq");
     if (seq == 0 || seq > kMaxCounter) bad(where, "clock seq", "between 1 and 2^62");
     entries.emplace_back(device, seq);
@@ -178,7 +183,7 @@ DeviceId decode_name(const msgpack::object& device_field, const msgpack::object&
                      const std::string& where, const char* field, KnownChains& names, std::string& scope) {
   DeviceId device;
   get_bin(device_field, device.bytes.data(), 16, where, field);
-  if (is_scoped_chain(device)) bad(where, field, "a device id (never of UUID version 8, which names a scope's chain)");
+  if (is_scoped_chain(device)) bad(where, field, kDeviceId);
   scope = get_str(scope_field, where, field);
   if (scope.empty()) return device;
   if (const std::string why = scope_problem(scope); !why.empty())

@@ -62,6 +62,10 @@ void upgrade(sql::Database& db, int from) {
     replica::create_schema(db);
     from = 8;
   }
+  if (from == 8) {  // ferry_chain_names, empty: every chain of format 8 is a device's shared chain.
+    replica::create_schema(db);
+    from = 9;
+  }
   if (from != replica::kLocalSchemaVersion)
     throw Error(Errc::internal, db.path() + ": no upgrade leads from local format " + std::to_string(from));
   replica::set_meta(db, "format", Value::integer(replica::kLocalSchemaVersion));

@@ -14,6 +14,8 @@
 //           replica::Devices now reads per device when needed; and the peers'
 //           base clocks (log/peer_clocks.h) name devices by id, so that reading
 //           one needs no device list. 5 goes to 7 at once.
+//   7 -> 8: ferry_grant_log (fleet/fleet.h), empty.
+//   8 -> 9: ferry_chain_names (log/chain.h), empty.
 
 #include "sql/database.h"
 

@@ -101,6 +101,49 @@ Device& Devices::ensure(const DeviceId& id) {
   return d;
 }
 
+Device& Devices::ensure_scoped(const DeviceId& chain, const Device& owner, const std::string& scope) {
+  if (owner.scoped() || scope.empty() || (chain.bytes[6] >> 4) != 8)
+    throw Error(Errc::internal, "a chain of a scope is named by a device and a scope other than the shared one");
+  if (Device* known = find(chain)) {
+    const auto [was_owner, was_scope] = name_of(*known);
+    if (was_owner->no != owner.no || was_scope != scope)
+      throw Error(Errc::corrupt, db_.path() + ": ferry_chain_names names chain " + chain.to_string() +
+                                     " otherwise than its id says");
+    return *known;
+  }
+  Device& d = ensure(chain);
+  auto st = db_.prepare("INSERT INTO ferry_chain_names(chain, owner, scope) VALUES(?, ?, ?)");
+  st.bind(1, d.no).bind(2, owner.no).bind(3, std::string_view(scope));
+  st.run();
+  d.owner_no_ = owner.no;
+  d.scope_ = scope;
+  d.name_read = true;
+  return d;
+}
+
+std::pair<const Device*, std::string_view> Devices::name_of(const Device& chain) const {
+  if (!chain.scoped()) return {&chain, std::string_view()};
+  if (!chain.name_read) read_name(chain);
+  return {&by_no(chain.owner_no_), chain.scope_};
+}
+
+void Devices::read_name(const Device& chain) const {
+  if (!names_) names_.emplace(db_.prepare("SELECT owner, scope FROM ferry_chain_names WHERE chain=?"));
+  names_->bind(1, chain.no);
+  const bool found = names_->step();
+  if (found) {
+    chain.owner_no_ = names_->integer(0);
+    const std::string_view scope = names_->blob_view(1);
+    chain.scope_.assign(scope.data(), scope.size());
+  }
+  names_->reset();
+  const Device* owner = found ? find_no(chain.owner_no_) : nullptr;
+  if (owner == nullptr || owner->scoped() || chain.scope_.empty())
+    throw Error(Errc::corrupt, db_.path() + ": ferry_chain_names does not say whose chain " + chain.id.to_string() +
+                                   " is");
+  chain.name_read = true;
+}
+
 Device* Devices::find(const DeviceId& id) {
   // The devices in by_no_ are not const; only the lookup is shared with the const find.
   return const_cast<Device*>(static_cast<const Devices*>(this)->find(id));

@@ -36,6 +36,9 @@ struct Device {
   std::uint64_t base_seq = 0;
   bool head_dirty = false;  // Changed in memory, not yet saved.
   bool unfollowed = false;  // Moved here since this device's newest operation (in memory).
+  // True for a chain of a scope other than the shared one (format4.md §12.9),
+  // whose owner and scope Devices::name_of() gives.
+  bool scoped() const { return (id.bytes[6] >> 4) == 8; }
 
  private:
   friend class Devices;
@@ -43,6 +46,10 @@ struct Device {
   mutable Hash head_hash_{};
   mutable Hash base_hash_{};
   mutable bool hashes_read = false;
+  // Valid once name_read (read on first use, or set by ensure_scoped).
+  mutable std::int64_t owner_no_ = 0;
+  mutable std::string scope_;
+  mutable bool name_read = false;
 };
 
 class Devices {
@@ -54,6 +61,14 @@ class Devices {
 
   // The device with this id, registering it when unknown.
   Device& ensure(const DeviceId& id);
+  // The chain `chain` of device `owner` in `scope` (not the shared one),
+  // registering it when unknown. REQUIRES: `chain` is log::chain_id(owner's
+  // id, scope), which log/chain.h checks. Throws Error(corrupt) when the
+  // chain is known under another name.
+  Device& ensure_scoped(const DeviceId& chain, const Device& owner, const std::string& scope);
+  // Whose `chain` is, and its scope: a device's shared chain is its own, in
+  // "". Read from ferry_chain_names the first time it is asked for.
+  std::pair<const Device*, std::string_view> name_of(const Device& chain) const;
   Device* find(const DeviceId& id);
   const Device* find(const DeviceId& id) const;
   // As find, for ids asked in ascending order, as a clock's entries come:
@@ -133,6 +148,7 @@ class Devices {
   Device* read_one(sql::Statement& query) const;
   void read_all() const;
   void read_hashes(const Device& device) const;
+  void read_name(const Device& chain) const;
 
   sql::Database& db_;
   // What has been read of ferry_devices so far: a cache that reading fills,
@@ -149,7 +165,7 @@ class Devices {
   // keeps the order.
   mutable std::vector<Device*> by_no_;
   mutable std::vector<std::pair<DeviceId, Device*>> by_id_;  // Sorted by id.
-  mutable std::optional<sql::Statement> by_id_query_, by_no_query_, hashes_;  // Prepared on first use.
+  mutable std::optional<sql::Statement> by_id_query_, by_no_query_, hashes_, names_;  // Prepared on first use.
   std::vector<Device*> dirty_;                       // Heads moved, not yet saved.
   std::vector<Device*> unfollowed_;                  // Moved since this device's newest operation.
   std::size_t unfollowed_saved_ = 0;                 // How many of them ferry_moved holds.

@@ -93,6 +93,13 @@ CREATE TABLE IF NOT EXISTS ferry_rows(
   pk BLOB NOT NULL,
   meta BLOB NOT NULL,
   PRIMARY KEY(tbl, pk)) WITHOUT ROWID;
+-- Whose each chain of a scope other than the shared one is (format4.md
+-- §12.9): ferry_devices numbers such a chain by its derived id, as it numbers
+-- a device; a device's shared chain has no row here.
+CREATE TABLE IF NOT EXISTS ferry_chain_names(
+  chain INTEGER PRIMARY KEY,   -- ferry_devices.no of the chain.
+  owner INTEGER NOT NULL,      -- ferry_devices.no of the device whose key signs it.
+  scope TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ferry_grant_log(  -- Every grant of the fleet's administrator, as made (fleet/fleet.h).
   device BLOB NOT NULL,
   admin_seq INTEGER NOT NULL,  -- The administrator's operation that made it.

@@ -60,7 +60,8 @@ struct Replica {
 };
 
 // A device id whose 16 bytes count up from `first`: fixed ids for
-// hand-made operations, ordered by `first`.
+// hand-made operations, ordered by `first`. A `first` of 0x7a to 0x89 gives
+// the form of a scope's chain (log/chain.h), which no device id has.
 ferry::DeviceId counting_id(std::uint8_t first);
 
 // Makes a database this ferry prepared look as ferry 3.x left it (local format

@@ -300,6 +300,9 @@ TEST_CASE("an operation of format 2 is read only where format 4.0 allows it, and
     std::string posing = good;  // The origin's id given version 8: the form of a scope's chain.
     posing[4 + 6] = static_cast<char>(0x80);  // After array(12), 2 and the bin header.
     CHECK_THAT(refused(posing, Errc::corrupt), Catch::Contains("origin") && Catch::Contains("version 8"));
+    std::string one = log::encode(ops.at("update"));  // Format 1 too: array(11), 1, the id, then the origin.
+    one[22 + 6] = static_cast<char>(0x80);
+    CHECK_THROWS_WITH(log::decode(one, "bundle b.ferry: operation 2"), Catch::Contains("origin") && Catch::Contains("version 8"));
   }
   SECTION("deps out of order, or a time beyond 48 bits, are refused") {
     Operation op = ops.at("update2");

@@ -1,10 +1,13 @@
 // The device list every export and import loads (replica/devices.h): read in
 // id order from the index that covers it (local format 7), yet handed out in
 // number order, each device found by id, by number and by name; a chain's
-// hashes read from its row when first asked for.
+// hashes read from its row when first asked for; a chain of a scope named by
+// its device and scope (local format 9).
 #include <catch2/catch.hpp>
 
 #include "ferry/engine.h"
+#include "log/codec.h"
+#include "log/stored_chains.h"
 #include "replica/devices.h"
 #include "replica/schema.h"
 #include "support/support.h"
@@ -194,4 +197,73 @@ TEST_CASE("a database of local format 5 or 6 gets the index its device list is r
   auto opened = Engine::open(hub.path);
   CHECK(opened.verify().ok);
   CHECK(opened.peers().size() == peers);
+}
+
+TEST_CASE("a chain of a scope is numbered as a device is, and remembers whose it is and of which scope",
+          "[replica][scope]") {
+  Hub h(3);
+  const DeviceId clinic_device = h.ids[0];
+  DeviceId chain;
+  std::int64_t chain_no = 0;
+  {
+    replica::Devices devices(h.db);
+    log::StoredChains chains(devices);
+    const replica::Device& c7 = chains.ensure(clinic_device, "clinic-7");
+    chain = c7.id;
+    chain_no = c7.no;
+    CHECK(chain == log::chain_id(clinic_device, "clinic-7"));
+    CHECK(c7.scoped());
+    CHECK(&chains.ensure(clinic_device, "clinic-7") == &c7);  // Once.
+    CHECK(chains.name(chain).device == clinic_device);
+    CHECK(chains.name(clinic_device).scope.empty());  // A device's own chain is the shared one.
+    CHECK_THROWS_WITH(chains.ensure(chain, ""), Catch::Contains("version 8"));  // No device poses as a chain.
+    CHECK_THROWS_WITH(chains.ensure(clinic_device, "*all"), Catch::Contains("reserved"));
+    CHECK_THROWS_WITH(chains.name(log::chain_id(clinic_device, "clinic-8")), Catch::Contains("not held here"));
+  }
+  {  // Read back from the database, by a device list that has not met the chain.
+    replica::Devices devices(h.db);
+    log::StoredChains chains(devices);
+    CHECK(chains.name(chain).device == clinic_device);
+    CHECK(chains.name(chain).scope == "clinic-7");
+    // What an operation of the chain encodes to names the device and the scope.
+    Operation op;
+    op.format = 2;
+    op.origin = chain;
+    op.scope = "clinic-7";
+    op.seq = op.lamport = 1;
+    op.id = util::make_operation_id(1764806400000, op.origin, op.seq);
+    op.table = "items";
+    op.key = {Value::integer(1)};
+    const std::string body = log::encode(op, &chains);
+    CHECK(body.find("clinic-7") != std::string::npos);
+    CHECK(body.find(std::string(reinterpret_cast<const char*>(clinic_device.bytes.data()), 16)) != std::string::npos);
+    CHECK(log::decode(body, "test", log::kNewestOperationFormat) == op);
+  }
+  // A row that says otherwise than the id is damage, named.
+  test::exec(h.r.path, "UPDATE ferry_chain_names SET scope = 'clinic-8' WHERE chain = " + std::to_string(chain_no));
+  replica::Devices devices(h.db);
+  log::StoredChains chains(devices);
+  CHECK_THROWS_WITH(chains.ensure(clinic_device, "clinic-7"), Catch::Contains("otherwise than its id says"));
+  test::exec(h.r.path, "DELETE FROM ferry_chain_names");
+  replica::Devices again(h.db);
+  CHECK_THROWS_WITH(log::StoredChains(again).name(chain), Catch::Contains("does not say whose chain"));
+}
+
+TEST_CASE("a database of local format 8 gets the table naming chains of a scope, and nothing else changes",
+          "[replica][upgrade]") {
+  test::TempDir dir;
+  test::Replica hub{dir, "hub", kSchema};
+  test::Replica other{dir, "other", kSchema};
+  other.sql("INSERT INTO items VALUES(1)");
+  (void)test::exchange(other, hub, dir);
+  const std::string before = test::dump(hub.path, "ferry_devices");
+  test::exec(hub.path, "DROP TABLE ferry_chain_names; UPDATE ferry_meta SET value = 8 WHERE key = 'format'");
+  {
+    auto opened = Engine::open(hub.path);
+    CHECK(opened.upgraded_from() == 8);
+    CHECK(opened.verify().ok);
+  }
+  CHECK(test::count(hub.path, "SELECT value FROM ferry_meta WHERE key = 'format'") == replica::kLocalSchemaVersion);
+  CHECK(test::count(hub.path, "SELECT count(*) FROM ferry_chain_names") == 0);
+  CHECK(test::dump(hub.path, "ferry_devices") == before);
 }

@@ -16,7 +16,7 @@ using bundle::StoredForms;
 
 namespace {
 
-const DeviceId a = test::counting_id(0x01), b = test::counting_id(0x41), c = test::counting_id(0x81);
+const DeviceId a = test::counting_id(0x01), b = test::counting_id(0x41), c = test::counting_id(0x91);
 
 StoredForms forms() {
   return StoredForms({a, b, c}, {{"items", {"id", "name", "qty", "price", "note"}}, {"tags", {"item", "tag"}}});
