@@ -15,12 +15,14 @@ namespace {
 // (merge/merger.h). Sorted by (origin, seq), as bundles store operations.
 OperationKeys snapshot_operations(session::Session& s) {
   OperationKeys out;
-  merge::RowStore::for_each(s.db, [&](const merge::RowMeta& meta) {
+  merge::RowStore::for_each(s.db, [&](const merge::RowStates& states) {
     auto add = [&](const merge::Frontier& f) {
       for (const auto& stamp : f) out.emplace(s.devices.by_no(stamp.device).id, stamp.seq);
     };
-    add(meta.exist);
-    for (const auto& [column, f] : meta.cols) add(f);
+    for (const merge::RowMeta& meta : states) {
+      add(meta.exist);
+      for (const auto& [column, f] : meta.cols) add(f);
+    }
   });
   return out;
 }

@@ -68,15 +68,17 @@ void move_stamps(sql::Database& db, const std::vector<Operation>& moved, std::in
   merge::RowStore rows(db);
   for (const Operation* op : rows_written(moved)) {
     const capture::TrackedTable* t = tables.find(op->table);
-    merge::RowMeta meta;
-    if (t == nullptr || !rows.load(t->no, op->key, meta)) continue;
+    merge::RowStates states;
+    if (t == nullptr || !rows.load(t->no, op->key, states)) continue;
     auto rename = [&](merge::Frontier& f) {
       for (merge::Stamp& s : f)
         if (s.device == old_no && s.seq > keep) s.device = new_no, s.seq -= keep;
     };
-    rename(meta.exist);
-    for (auto& [column, frontier] : meta.cols) rename(frontier);
-    rows.save(t->no, op->key, meta, true);
+    for (merge::RowMeta& meta : states) {
+      rename(meta.exist);
+      for (auto& [column, frontier] : meta.cols) rename(frontier);
+    }
+    rows.save(t->no, op->key, states, true);
   }
   rows.flush();
 }

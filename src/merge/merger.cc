@@ -6,6 +6,7 @@
 #include <set>
 
 #include "ferry/error.h"
+#include "log/chain.h"
 #include "log/codec.h"
 #include "merge/causality.h"
 #include "merge/conflicts.h"
@@ -45,6 +46,28 @@ struct Merger::Impl {
 
   const Stamp* winner(const Frontier& f) const {
     return winner_of(f, [](const Stamp& s) { return s.lamport; }, [&](const Stamp& s) -> const DeviceId& { return id_of(s.device); });
+  }
+
+  // The state the application's table shows (format4.md §12.2): of the
+  // states in which the row exists, the one whose existence winner wins by
+  // the winner order; nullptr when it exists in none.
+  const RowMeta* shown(const RowStates& states) const {
+    const RowMeta* best = nullptr;
+    const Stamp* best_winner = nullptr;
+    for (const RowMeta& state : states) {
+      const Stamp* w = winner(state.exist);
+      if (w == nullptr || w->removes) continue;
+      if (best == nullptr || winner_order(w->lamport, id_of(w->device), best_winner->lamport, id_of(best_winner->device)))
+        best = &state, best_winner = w;
+    }
+    return best;
+  }
+
+  // The scope of the chain `chain`: "" for a device's own.
+  std::string_view scope_of(const DeviceId& chain) const {
+    if (!log::is_scoped_chain(chain)) return {};
+    const replica::Device* d = devices.find(chain);
+    return d == nullptr ? std::string_view() : devices.name_of(*d).second;
   }
 
   // Enters op's stamp by the frontier rule (merge/rules.h); only a late
@@ -241,9 +264,10 @@ struct Merger::Impl {
     }
   }
 
-  // Brings the open conflict records of one cell in line with its frontier.
+  // Brings the open conflict records of one cell of the state of `scope` in
+  // line with its frontier; those of other scopes' states are theirs.
   void settle_conflicts(const std::string& table, const std::string& pk, const std::string& column,
-                               const Frontier& f, const Operation& op) {
+                        const Frontier& f, const Operation& op, const std::string& scope) {
     std::set<std::pair<std::pair<std::int64_t, std::uint64_t>, std::pair<std::int64_t, std::uint64_t>>> desired;
     if (f.size() > 1) {
       const Stamp& w = *winner(f);
@@ -258,9 +282,39 @@ struct Merger::Impl {
     };
     const std::int64_t now = util::now_ms();
     for (const ConflictRecord& r : conflicts.open_in_cell(table, pk, column))
-      if (desired.erase({stamp_of(r.winner), stamp_of(r.loser)}) == 0) conflicts.close(r.id, {op.origin, op.seq}, now);
+      if (scope_of(r.winner.origin) == scope && desired.erase({stamp_of(r.winner), stamp_of(r.loser)}) == 0)
+        conflicts.close(r.id, {op.origin, op.seq}, now);
     for (const auto& [w, l] : desired)
       conflicts.open(table, pk, column, {id_of(w.first), w.second}, {id_of(l.first), l.second}, now);
+  }
+
+  // settle_conflicts for every cell `cells` names in `state`.
+  void settle_cells(const std::string& table, const std::string& pk, const std::vector<const std::string*>& cells,
+                    RowMeta& state, const Operation& op) {
+    for (const std::string* c : cells) {
+      const Frontier* f = c == &kExistence ? &state.exist : state.find(*c);
+      if (f != nullptr) settle_conflicts(table, pk, *c, *f, op, state.scope);
+    }
+  }
+
+  // The whole row as `now` shows it, or deleted when nullptr, whatever the table held.
+  void rewrite(const capture::TrackedTable& t, const Operation& op, const RowMeta* now) {
+    static const RowMeta kNone;  // Deleting reads no state.
+    write_row(t, op, now ? *now : kNone, /*was=*/now == nullptr, /*now=*/now != nullptr, {});
+  }
+
+  // Brings the table's row to what `now` (the state shown after `op`, or
+  // nullptr) says, where it showed the state of scope `before` (or none):
+  // `op`'s own write (`was`, `is`, `changed` of `state`, its scope's) when
+  // the state shown stays its scope's, the whole row when the state shown changed.
+  void write_shown(const capture::TrackedTable& t, const Operation& op, const RowMeta& state, bool was, bool is,
+                   const std::optional<std::string>& before, const RowMeta* now,
+                   const std::vector<const std::string*>& changed) {
+    if (before && now && *before == now->scope) {
+      if (now->scope == op.scope) write_row(t, op, state, was, is, changed);  // Else op wrote a state not shown.
+    } else if (before || now) {
+      rewrite(t, op, now);
+    }
   }
 };
 
@@ -276,33 +330,41 @@ void Merger::apply(const Operation& op, bool write_table) {
   if (t == nullptr || !t->tracked)
     throw Error(Errc::refused, "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string() +
                                    " writes table '" + printable(op.table) + "', which is not tracked here");
-  RowMeta meta;
-  const bool stored = m.rows.load(t->no, op.key, meta);
+  RowStates states;
+  const bool stored = m.rows.load(t->no, op.key, states);
+  std::optional<std::string> before;  // The scope whose state the table shows.
+  if (const RowMeta* shown = m.shown(states)) before = shown->scope;
+  RowMeta& meta = state_of(states, op.scope);
 
   const bool was = exists(meta, [&](const Frontier& f) { return m.winner(f); });
   std::vector<const std::string*> touched, changed;
   m.step(meta, *t, op, touched, changed);
   const bool now = exists(meta, [&](const Frontier& f) { return m.winner(f); });
-  if (write_table) m.write_row(*t, op, meta, was, now, changed);
+  const RowMeta* shown = states.size() == 1 ? (now ? &meta : nullptr) : m.shown(states);
+  if (write_table)
+    m.write_shown(*t, op, meta, was, now, before, shown, changed);
+  else if (shown != (now ? &meta : nullptr))  // The table shows the seal's own state; another's wins (format4.md §12.2).
+    m.rewrite(*t, op, shown);
 
   const bool may_conflict = meta.conflicted || std::any_of(touched.begin(), touched.end(), [&](const std::string* c) {
     return (c == &kExistence ? meta.exist : meta.cell(*c)).size() > 1;
   });
   if (may_conflict) {
     const std::string pk = log::encode_values(op.key);
-    for (const std::string* c : touched)
-      m.settle_conflicts(op.table, pk, *c, c == &kExistence ? meta.exist : meta.cell(*c), op);
+    m.settle_cells(op.table, pk, touched, meta, op);
     meta.conflicted = m.conflicts.any_open(op.table, pk);
   }
-  m.rows.save(t->no, op.key, meta, stored);
+  m.rows.save(t->no, op.key, states, stored);
 }
 
 std::optional<Value> Merger::current(const capture::TrackedTable& table, const std::vector<Value>& key,
                                      const std::string& column) {
   Impl& m = *impl_;
-  RowMeta meta;
-  if (!m.rows.load(table.no, key, meta)) return std::nullopt;
-  const Frontier* f = meta.find(column);
+  RowStates states;
+  if (!m.rows.load(table.no, key, states)) return std::nullopt;
+  const RowMeta* shown = m.shown(states);
+  if (shown == nullptr) return std::nullopt;
+  const Frontier* f = shown->find(column);
   if (f == nullptr || f->empty()) return std::nullopt;
   const Stamp& w = *m.winner(*f);
   if (w.removes) return std::nullopt;
@@ -318,16 +380,16 @@ void Merger::expect_late(std::int64_t device_no, std::uint64_t up_to) {
 void Merger::rebuild(const capture::TrackedTable& table, const std::vector<Value>& key,
                      const std::vector<Operation>& ops) {
   Impl& m = *impl_;
-  RowMeta old, meta;
+  RowStates old, states;
   const bool stored = m.rows.load(table.no, key, old);
   std::vector<const std::string*> touched, changed;
   for (const Operation& op : ops) {
     touched.clear();
-    m.step(meta, table, op, touched, changed);
+    m.step(state_of(states, op.scope), table, op, touched, changed);
   }
   const std::string pk = log::encode_values(key);
   m.conflicts.forget_row(table.name, pk);
-  m.rows.save(table.no, key, meta, stored);
+  m.rows.save(table.no, key, states, stored);
   Operation none;  // No operation left: resettle deletes the row.
   none.table = table.name;
   none.key = key;
@@ -337,18 +399,21 @@ void Merger::rebuild(const capture::TrackedTable& table, const std::vector<Value
 void Merger::resettle(const Operation& op) {
   Impl& m = *impl_;
   const capture::TrackedTable* t = m.tables.find(op.table);
-  RowMeta meta;
-  if (t == nullptr || !t->tracked || !m.rows.load(t->no, op.key, meta)) return;
-  std::vector<const std::string*> cells{&kExistence};
-  for (const auto& [column, frontier] : meta.cols)
-    if (!t->is_key(column)) cells.push_back(&column);
-  const bool now = exists(meta, [&](const Frontier& f) { return m.winner(f); });
+  RowStates states;
+  if (t == nullptr || !t->tracked || !m.rows.load(t->no, op.key, states)) return;
+  const RowMeta* shown = m.shown(states);
   // Whatever the table holds: a delete of a missing row does nothing, an insert is an upsert.
-  m.write_row(*t, op, meta, /*was=*/!now, now, cells);
+  m.rewrite(*t, op, shown);
   const std::string pk = log::encode_values(op.key);
-  for (const std::string* c : cells) m.settle_conflicts(op.table, pk, *c, c == &kExistence ? meta.exist : *meta.find(*c), op);
-  meta.conflicted = m.conflicts.any_open(op.table, pk);
-  m.rows.save(t->no, op.key, meta, true);
+  for (RowMeta& state : states) {
+    std::vector<const std::string*> cells{&kExistence};
+    for (const auto& [column, frontier] : state.cols)
+      if (!t->is_key(column)) cells.push_back(&column);
+    m.settle_cells(op.table, pk, cells, state, op);
+  }
+  const bool conflicted = m.conflicts.any_open(op.table, pk);
+  for (RowMeta& state : states) state.conflicted = conflicted;
+  m.rows.save(t->no, op.key, states, true);
 }
 
 }  // namespace ferry::merge

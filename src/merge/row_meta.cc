@@ -1,5 +1,6 @@
 #include "merge/row_meta.h"
 
+#include <algorithm>
 #include <msgpack.hpp>
 
 #include "ferry/error.h"
@@ -47,11 +48,9 @@ const msgpack::unpack_limit kLimits(/*array=*/1 << 16, /*map=*/0, /*str=*/1 << 1
 
 }  // namespace
 
-Bytes encode_meta(const RowMeta& meta) {
-  BytesSink buffer;
-  buffer.out.reserve(64);  // A row written by one insert of a few columns fits.
-  msgpack::packer<BytesSink> p(buffer);
-  p.pack_array(3);
+namespace {
+
+void pack_state(msgpack::packer<BytesSink>& p, const RowMeta& meta) {
   p.pack_uint64(meta.conflicted ? 1 : 0);
   pack_frontier(p, meta.exist);
   std::uint32_t n = 0;
@@ -66,27 +65,76 @@ Bytes encode_meta(const RowMeta& meta) {
     else
       pack_frontier(p, f);
   }
+}
+
+// The three fields pack_state writes, from `f`.
+RowMeta unpack_state(const msgpack::object* f) {
+  RowMeta meta;
+  meta.conflicted = (uint_of(f[0]) & 1) != 0;
+  meta.exist = unpack_frontier(f[1]);
+  const auto& cols = array_of(f[2]);
+  meta.cols.reserve(cols.size);
+  for (std::uint32_t i = 0; i < cols.size; ++i) {
+    const auto& pair = array_of(cols.ptr[i]);
+    if (pair.size != 2 || pair.ptr[0].type != msgpack::type::STR) throw msgpack::type_error();
+    meta.cols.emplace_back(std::string(pair.ptr[0].via.str.ptr, pair.ptr[0].via.str.size),
+                           pair.ptr[1].type == msgpack::type::NIL ? meta.exist : unpack_frontier(pair.ptr[1]));
+  }
+  return meta;
+}
+
+bool shared_only(const RowStates& states) { return states.size() == 1 && states[0].scope.empty(); }
+
+}  // namespace
+
+RowMeta& state_of(RowStates& states, const std::string& scope) {
+  auto at = std::lower_bound(states.begin(), states.end(), scope,
+                             [](const RowMeta& m, const std::string& s) { return m.scope < s; });
+  if (at != states.end() && at->scope == scope) return *at;
+  RowMeta fresh;
+  fresh.scope = scope;
+  return *states.insert(at, std::move(fresh));
+}
+
+Bytes encode_meta(const RowStates& states) {
+  BytesSink buffer;
+  buffer.out.reserve(64);  // A row written by one insert of a few columns fits.
+  msgpack::packer<BytesSink> p(buffer);
+  if (states.empty() || shared_only(states)) {  // No operation left (a rebuilt row): as one with empty frontiers.
+    p.pack_array(3);
+    pack_state(p, states.empty() ? RowMeta() : states[0]);
+    return std::move(buffer.out);
+  }
+  p.pack_array(static_cast<std::uint32_t>(4 * states.size()));
+  for (const RowMeta& state : states) {
+    pack_state(p, state);
+    p.pack(state.scope);
+  }
   return std::move(buffer.out);
 }
 
-RowMeta decode_meta(std::string_view bytes, const std::string& where) {
+RowStates decode_meta(std::string_view bytes, const std::string& where) {
   try {
     std::size_t off = 0;
     const util::Unpacked h(bytes, off, kLimits);  // Column names point into `bytes`, which outlives `h`.
     const auto& top = array_of(h.get());
-    if (top.size != 3 || off != bytes.size()) throw msgpack::type_error();
-    RowMeta meta;
-    meta.conflicted = (uint_of(top.ptr[0]) & 1) != 0;
-    meta.exist = unpack_frontier(top.ptr[1]);
-    const auto& cols = array_of(top.ptr[2]);
-    meta.cols.reserve(cols.size);
-    for (std::uint32_t i = 0; i < cols.size; ++i) {
-      const auto& pair = array_of(cols.ptr[i]);
-      if (pair.size != 2 || pair.ptr[0].type != msgpack::type::STR) throw msgpack::type_error();
-      meta.cols.emplace_back(std::string(pair.ptr[0].via.str.ptr, pair.ptr[0].via.str.size),
-                             pair.ptr[1].type == msgpack::type::NIL ? meta.exist : unpack_frontier(pair.ptr[1]));
+    if (off != bytes.size()) throw msgpack::type_error();
+    RowStates states;
+    if (top.size == 3) {
+      states.push_back(unpack_state(top.ptr));
+      return states;
     }
-    return meta;
+    if (top.size == 0 || top.size % 4 != 0) throw msgpack::type_error();
+    states.reserve(top.size / 4);
+    for (std::uint32_t i = 0; i < top.size; i += 4) {
+      if (top.ptr[i + 3].type != msgpack::type::STR) throw msgpack::type_error();
+      RowMeta state = unpack_state(top.ptr + i);
+      state.scope.assign(top.ptr[i + 3].via.str.ptr, top.ptr[i + 3].via.str.size);
+      if (!states.empty() && !(states.back().scope < state.scope)) throw msgpack::type_error();
+      states.push_back(std::move(state));
+    }
+    if (shared_only(states)) throw msgpack::type_error();  // Its one form is the first.
+    return states;
   } catch (const std::exception& e) {
     throw Error(Errc::corrupt, where + ": ferry_rows holds malformed merge state (" + e.what() + ")");
   }

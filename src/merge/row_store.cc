@@ -36,7 +36,7 @@ const RowStore::Held* RowStore::held(std::int64_t table, const std::vector<Value
   return it == held_general_.end() ? nullptr : &it->second;
 }
 
-bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowMeta& out) {
+bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowStates& out) {
   const std::string pk = integer_key(key) ? std::string() : log::encode_values(key);
   if (const Held* h = held(table, key, pk)) {
     out = decode_meta(std::string_view(reinterpret_cast<const char*>(h->meta.data()), h->meta.size()), db_.path());
@@ -50,7 +50,7 @@ bool RowStore::load(std::int64_t table, const std::vector<Value>& key, RowMeta& 
   return found;
 }
 
-bool RowStore::load_integer(std::int64_t table, std::int64_t key, RowMeta& out) {
+bool RowStore::load_integer(std::int64_t table, std::int64_t key, RowStates& out) {
   IntegerKeyed& s = integer_keyed(table);
   if (!s.any || key > s.max_key) return false;
   Window& w = window_;
@@ -92,7 +92,7 @@ void RowStore::hold(Map& map, Key where, Bytes meta, bool existed) {
   map.emplace(std::move(where), Held{std::move(meta), existed});
 }
 
-void RowStore::save(std::int64_t table, const std::vector<Value>& key, const RowMeta& meta, bool existed) {
+void RowStore::save(std::int64_t table, const std::vector<Value>& key, const RowStates& meta, bool existed) {
   if (integer_key(key)) {
     hold(held_integer_, std::make_pair(table, key[0].as_integer()), encode_meta(meta), existed);
   } else {
@@ -121,7 +121,7 @@ void RowStore::flush() {
   held_general_.clear();
 }
 
-void RowStore::for_each(sql::Database& db, const std::function<void(const RowMeta&)>& fn) {
+void RowStore::for_each(sql::Database& db, const std::function<void(const RowStates&)>& fn) {
   std::vector<std::string> tables{"ferry_rows"};
   auto names = db.prepare("SELECT name FROM sqlite_schema WHERE type='table' AND name GLOB 'ferry_rows_[0-9]*'");
   while (names.step()) tables.push_back(names.text(0));

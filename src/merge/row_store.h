@@ -38,14 +38,14 @@ class RowStore {
 
   // Reads the state of the row of `table` with `key` into `out`. Returns false,
   // leaving `out` alone, when none is stored.
-  bool load(std::int64_t table, const std::vector<Value>& key, RowMeta& out);
+  bool load(std::int64_t table, const std::vector<Value>& key, RowStates& out);
   // Stores it; `existed`: load() found one.
-  void save(std::int64_t table, const std::vector<Value>& key, const RowMeta& meta, bool existed);
+  void save(std::int64_t table, const std::vector<Value>& key, const RowStates& meta, bool existed);
   // Writes every state save() holds back. Call before anything reads ferry_rows.
   void flush();
 
-  // Calls `fn` with every stored row state.
-  static void for_each(sql::Database& db, const std::function<void(const RowMeta&)>& fn);
+  // Calls `fn` with every stored row's states.
+  static void for_each(sql::Database& db, const std::function<void(const RowStates&)>& fn);
 
  private:
   struct Statements {
@@ -79,7 +79,7 @@ class RowStore {
     std::vector<std::pair<std::int64_t, std::string>> rows;  // By key.
   };
   static constexpr std::int64_t kWindowRows = 128;
-  bool load_integer(std::int64_t table, std::int64_t key, RowMeta& out);
+  bool load_integer(std::int64_t table, std::int64_t key, RowStates& out);
   // `pk`: the encoded key, for keys that are not one INTEGER.
   const Held* held(std::int64_t table, const std::vector<Value>& key, const std::string& pk) const;
   // Holds `meta` for `where` in `map`, writing everything held first if too much is.

@@ -2,6 +2,9 @@
 // flush() -- once per row, and all of it when too many rows are held.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
+#include "ferry/error.h"
 #include "replica/schema.h"
 #include "merge/row_store.h"
 #include "sql/database.h"
@@ -13,11 +16,11 @@ using merge::RowStore;
 
 namespace {
 
-RowMeta state(std::uint64_t seq) {
+merge::RowStates state(std::uint64_t seq) {
   RowMeta m;
   m.exist.push_back(merge::Stamp{1, seq, seq, false});
   m.cell("name").push_back(merge::Stamp{2, seq + 1, seq + 7, false});
-  return m;
+  return {m};
 }
 
 std::int64_t stored_rows(sql::Database& db, const std::string& table) {
@@ -44,7 +47,7 @@ TEST_CASE("saved merge state is read back before and after flush, and written on
   const std::vector<Value> five{Value::integer(5)}, text_key{Value::text("k"), Value::integer(2)};
   {
     RowStore rows(db);
-    RowMeta out;
+    merge::RowStates out;
     CHECK_FALSE(rows.load(1, five, out));
     rows.save(1, five, state(1), false);
     rows.save(1, five, state(2), true);  // The same row again: still held once.
@@ -59,7 +62,7 @@ TEST_CASE("saved merge state is read back before and after flush, and written on
     CHECK(stored_rows(db, "ferry_rows") == 1);
   }
   RowStore later(db);  // A new session reads what the last one flushed.
-  RowMeta out;
+  merge::RowStates out;
   REQUIRE(later.load(1, five, out));
   CHECK(merge::encode_meta(out) == merge::encode_meta(state(2)));
   later.save(1, five, state(9), true);  // Stored before: flush updates it.
@@ -78,14 +81,14 @@ TEST_CASE("too many held rows are written before more are held, and none is lost
   for (std::int64_t k = 1; k <= n; ++k) rows.save(4, {Value::integer(k)}, state(static_cast<std::uint64_t>(k)), false);
   CHECK(stored_rows(db, "ferry_rows_4") == n - 3);  // The first 2^17, written when the next came.
   for (std::int64_t k : {std::int64_t{1}, n - 3, n - 2, n}) {  // From disk and from memory alike.
-    RowMeta out;
+    merge::RowStates out;
     REQUIRE(rows.load(4, {Value::integer(k)}, out));
     CHECK(merge::encode_meta(out) == merge::encode_meta(state(static_cast<std::uint64_t>(k))));
   }
   rows.save(4, {Value::integer(1)}, state(77), true);
   rows.flush();
   CHECK(stored_rows(db, "ferry_rows_4") == n);
-  RowMeta out;
+  merge::RowStates out;
   REQUIRE(rows.load(4, {Value::integer(1)}, out));
   CHECK(merge::encode_meta(out) == merge::encode_meta(state(77)));
 }
@@ -96,11 +99,11 @@ TEST_CASE("a session walking back over rows it wrote reads them a window at a ti
   RowStore& rows = t.rows;
   auto key = [](std::int64_t k) { return std::vector<Value>{Value::integer(k)}; };
   auto holds = [&](std::int64_t k, std::uint64_t seq) {
-    RowMeta out;
+    merge::RowStates out;
     return rows.load(2, key(k), out) && merge::encode_meta(out) == merge::encode_meta(state(seq));
   };
   auto absent = [&](std::int64_t k) {
-    RowMeta out;
+    merge::RowStates out;
     return !rows.load(2, key(k), out);
   };
   // More rows than are held at once (2^17), every seventh key left out: gaps inside each window.
@@ -132,9 +135,61 @@ TEST_CASE("a session walking back over rows it wrote reads them a window at a ti
     CHECK(stored_rows(db, "ferry_rows_2") == n);
     RowStore later(db);
     for (std::int64_t k = 1; k <= n; k += 97) {
-      RowMeta out;
+      merge::RowStates out;
       REQUIRE(later.load(2, key(k), out));
       CHECK(merge::encode_meta(out) == merge::encode_meta(state(static_cast<std::uint64_t>(k) + 1000000)));
     }
   }
+}
+
+TEST_CASE("a row's merge state keeps one state per scope, the shared scope's alone in the form before scopes",
+          "[merge][scope]") {
+  const merge::RowStates shared = state(4);
+  const Bytes one = merge::encode_meta(shared);
+  REQUIRE(!one.empty());
+  CHECK(one[0] == 0x93);  // [flags, exist, columns]: what every database before scopes holds.
+  CHECK(merge::encode_meta(merge::decode_meta(std::string_view(reinterpret_cast<const char*>(one.data()), one.size()),
+                                              "t")) == one);
+
+  merge::RowStates moved;  // Written in clinic 8, then in clinic 7: kept by scope bytes.
+  merge::state_of(moved, "clinic-8").exist.push_back(merge::Stamp{3, 1, 9, true});
+  RowMeta& seven = merge::state_of(moved, "clinic-7");
+  seven.exist.push_back(merge::Stamp{4, 2, 10, false});
+  seven.cell("name").push_back(merge::Stamp{5, 1, 11, false});
+  REQUIRE(moved.size() == 2);
+  CHECK(moved[0].scope == "clinic-7");
+  CHECK(&merge::state_of(moved, "clinic-8") == &moved[1]);  // Found, not added.
+  const Bytes two = merge::encode_meta(moved);
+  CHECK(two[0] == 0x98);  // Four fields a state.
+  const auto back = merge::decode_meta(std::string_view(reinterpret_cast<const char*>(two.data()), two.size()), "t");
+  REQUIRE(back.size() == 2);
+  CHECK(back[1].scope == "clinic-8");
+  CHECK(back[1].exist == moved[1].exist);
+  CHECK(back[0].find("name")->front().seq == 1);
+  CHECK(merge::encode_meta(back) == two);
+
+  merge::RowStates lone;  // One state of a scope takes the long form too: the short one is the shared scope's.
+  merge::state_of(lone, "clinic-7") = seven;
+  CHECK(merge::encode_meta(lone)[0] == 0x94);
+  // Out of scope order, or the shared scope's one state in the long form, is damage.
+  auto malformed = [](Bytes bytes) {
+    try {
+      merge::decode_meta(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), "m.db");
+      return std::string("accepted");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+  };
+  merge::RowStates only_shared = shared;
+  Bytes long_shared = merge::encode_meta(lone);
+  const std::string seven_text = "\xa8" "clinic-7";
+  const Bytes seven_name(seven_text.begin(), seven_text.end());
+  long_shared.resize(long_shared.size() - seven_name.size());
+  long_shared.push_back(0xa0);
+  CHECK_THAT(malformed(long_shared), Catch::Contains("malformed merge state"));
+  Bytes swapped = two;
+  const auto at = std::search(swapped.begin(), swapped.end(), seven_name.begin(), seven_name.end());
+  REQUIRE(at != swapped.end());
+  at[8] = '9';  // clinic-9 before clinic-8.
+  CHECK_THAT(malformed(swapped), Catch::Contains("malformed merge state"));
 }
