@@ -21,6 +21,9 @@ class Applier {
   // The value of the cell as merged so far; nullopt when no operation wrote it, or a delete won.
   virtual std::optional<Value> current(const TrackedTable& table, const std::vector<Value>& key,
                                        const std::string& column) = 0;
+  // The scope whose state of the row the table shows (format4.md §12.2);
+  // nullopt when the row exists in none.
+  virtual std::optional<std::string> shown_scope(const TrackedTable& table, const std::vector<Value>& key) = 0;
 };
 
 }  // namespace ferry::capture

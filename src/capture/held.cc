@@ -1,5 +1,6 @@
 #include "capture/held.h"
 
+#include "capture/scoped_rows.h"
 #include "ferry/error.h"
 #include "log/codec.h"
 #include "util/uuid.h"
@@ -76,6 +77,11 @@ void Held::retry(const Registry& tables, LocalWriter& writer) {
     while (st.step()) rows.push_back({st.integer(0), std::string(st.blob_view(1))});
   }
   auto release = db_.prepare("DELETE FROM ferry_held WHERE tbl = ? AND pk = ?");
+  ScopedRows scoped(db_, writer);  // A scoped table's row, in its scope (capture/scoped_rows.h).
+  auto as_variant = [](std::optional<LocalWriter::NotMade> refused) -> std::variant<Operation, LocalWriter::NotMade> {
+    if (refused) return std::move(*refused);
+    return Operation();
+  };
   for (const auto& row : rows) {
     auto forget = [&] {
       release.bind(1, row.tbl).bind_blob(2, row.pk.data(), row.pk.size());
@@ -103,7 +109,8 @@ void Held::retry(const Registry& tables, LocalWriter& writer) {
     if (!current.step() || !same_key()) {
       // Gone: whatever peers hold of it goes too. A key too large or too loose to send was never sent.
       if (ambiguity.empty()) {
-        auto made = writer.try_append(t.name, std::move(key), OpKind::remove, {});
+        auto made = t.scope.empty() ? writer.try_append(t.name, std::move(key), OpKind::remove, {})
+                                    : as_variant(scoped.remove(t, std::move(key)));
         if (const auto* not_made = std::get_if<LocalWriter::NotMade>(&made)) {
           hold(t, not_made->key, not_made->why);  // Not this device's to send yet: the deletion waits.
           continue;
@@ -115,7 +122,10 @@ void Held::retry(const Registry& tables, LocalWriter& writer) {
     if (!ambiguity.empty()) continue;  // Still there, still unsendable.
     std::vector<ColumnValue> values;
     for (int p : t.sorted_positions) values.push_back({t.columns[static_cast<std::size_t>(p)], current.value(p)});
-    auto made = writer.try_append(t.name, std::move(key), OpKind::insert, std::move(values));
+    std::vector<Value> now;
+    for (std::size_t i = 0; i < t.columns.size(); ++i) now.push_back(current.value(static_cast<int>(i)));
+    auto made = t.scope.empty() ? writer.try_append(t.name, std::move(key), OpKind::insert, std::move(values))
+                                : as_variant(scoped.put(t, std::move(key), now, {}, true));
     if (const auto* not_made = std::get_if<LocalWriter::NotMade>(&made)) {
       hold(t, not_made->key, not_made->why);
     } else {

@@ -1,24 +1,28 @@
 #include "capture/sealer.h"
 
 #include "capture/held.h"
+#include "capture/scoped_rows.h"
 
 #include <algorithm>
 
 #include "ferry/error.h"
+#include "log/chain.h"
 #include "log/codec.h"
 #include "util/uuid.h"
 
 namespace ferry::capture {
 
 LocalWriter::LocalWriter(replica::Devices& devices, log::Store& log, Applier& merger, fleet::Fleet& fleet,
-                         const DeviceId& self, std::uint64_t& lamport)
-    : devices_(devices), log_(log), merger_(merger), fleet_(fleet), self_(self), lamport_(lamport) {}
+                         const DeviceId& self, std::uint64_t& lamport, replica::ScopeLamports& scope_lamports)
+    : devices_(devices), log_(log), merger_(merger), fleet_(fleet), self_(self), lamport_(lamport),
+      scope_lamports_(scope_lamports), chains_(devices) {}
 
 VectorClock LocalWriter::deps(const replica::Device& me) {
   if (current_ && devices_.moves() == moves_) return {};
   std::vector<VectorClock::Entry> grew;
   auto consider = [&](const DeviceId& device, std::uint64_t now) {
-    if (device == self_ || now == 0) return;
+    // A chain of a scope is never a dep of the shared scope's (format4.md §12.1).
+    if (device == self_ || now == 0 || log::is_scoped_chain(device)) return;
     const std::uint64_t before = me.head_seq == 0 ? 0 : log_.clock_entry(self_, me.head_seq, device);
     if (now > before) grew.emplace_back(device, now);
   };
@@ -32,6 +36,19 @@ VectorClock LocalWriter::deps(const replica::Device& me) {
     }
   }
   return VectorClock(std::move(grew));  // A device both moved and claimed comes twice, the same each time.
+}
+
+VectorClock LocalWriter::scoped_deps(const replica::Device& chain, const std::string& scope) {
+  const auto last = scoped_moves_.find(chain.no);
+  if (last != scoped_moves_.end() && last->second == devices_.moves()) return {};
+  std::vector<VectorClock::Entry> grew;
+  for (const replica::Device& d : devices_.all()) {
+    const std::uint64_t now = std::max(d.head_seq, claims_.get(d.id));
+    if (d.no == chain.no || now == 0 || (d.scoped() && devices_.name_of(d).second != scope)) continue;
+    const std::uint64_t before = chain.head_seq == 0 ? 0 : log_.clock_entry(chain.id, chain.head_seq, d.id);
+    if (now > before) grew.emplace_back(d.id, now);
+  }
+  return VectorClock(std::move(grew));
 }
 
 VectorClock LocalWriter::whole(std::uint64_t seq) {
@@ -70,34 +87,43 @@ Operation LocalWriter::append(const std::string& table, std::vector<Value> key, 
 std::variant<Operation, LocalWriter::NotMade> LocalWriter::try_append(const std::string& table,
                                                                      std::vector<Value> key, OpKind kind,
                                                                      std::vector<ColumnValue> columns,
-                                                                     bool write_table) {
-  if (std::string why = fleet_.may_not_seal(self_, table); !why.empty())
+                                                                     bool write_table, const std::string& scope) {
+  if (std::string why = fleet_.may_not_seal(self_, table, scope); !why.empty())
     return NotMade{std::move(why), std::move(key), std::move(columns)};
-  replica::Device& me = devices_.ensure(self_);
+  if (!scope.empty() && format_ == 1)
+    return NotMade{"a peer still runs ferry 3.x (`ferry compat DB 3`), which reads no scope", std::move(key),
+                   std::move(columns)};
+  replica::Device& chain = scope.empty() ? devices_.ensure(self_) : chains_.ensure(self_, scope);
   Operation op;
   op.format = format_;
-  op.origin = self_;
-  op.seq = me.head_seq + 1;
-  op.id = util::make_operation_id(std::min<std::int64_t>(util::now_ms(), log::kMaxTimeMs), self_, op.seq);
-  op.lamport = lamport_ + 1;
-  op.clock = format_ == 1 ? whole(op.seq) : deps(me);
+  op.origin = chain.id;
+  op.scope = scope;
+  op.seq = chain.head_seq + 1;
+  op.id = util::make_operation_id(std::min<std::int64_t>(util::now_ms(), log::kMaxTimeMs), op.origin, op.seq);
+  op.lamport = (scope.empty() ? lamport_ : std::max(lamport_, scope_lamports_.get(scope))) + 1;
+  op.clock = format_ == 1 ? whole(op.seq) : scope.empty() ? deps(chain) : scoped_deps(chain, scope);
   op.table = table;
   op.key = std::move(key);
   op.kind = kind;
   op.columns = std::move(columns);
-  op.prev_hash = devices_.head_hash(me);
-  const std::string body = log::encode(op);
+  op.prev_hash = devices_.head_hash(chain);
+  const std::string body = log::encode(op, &chains_);
   if (body.size() > log::kMaxBodyBytes || largest_value(op) > log::kMaxValueBytes)
     return NotMade{Held::too_large(op.key, op.columns, body.size()), std::move(op.key), std::move(op.columns)};
   if (std::string why = fleet_.unreadable_grant(op); !why.empty())
     return NotMade{"not a grant ferry can read: " + why, std::move(op.key), std::move(op.columns)};
   const Hash hash = log::hash_of(body);
   log_.append(op, body);
-  lamport_ = op.lamport;
-  devices_.move_head(me, op.seq, hash);
-  devices_.own_operation_made();
-  current_ = true;
-  moves_ = devices_.moves();
+  devices_.move_head(chain, op.seq, hash);
+  if (scope.empty()) {
+    lamport_ = op.lamport;
+    devices_.own_operation_made();  // The moves since the shared chain's last operation: its next one's deps.
+    current_ = true;
+    moves_ = devices_.moves();
+  } else {
+    scope_lamports_.raise(scope, op.lamport);
+    scoped_moves_[chain.no] = devices_.moves();
+  }
   fleet_.note(op);
   merger_.apply(op, write_table);
   ++appended_;
@@ -135,6 +161,7 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
   for (int i = 0; i < st.column_count(); ++i) index[st.column_name(i)] = i;
   std::map<std::int64_t, CaptureLayout> layouts;
   Held held(db);
+  ScopedRows scoped(db, writer);
   const std::size_t before = writer.appended();
   while (st.step()) {
     const TrackedTable& t = tables.by_no(st.integer(1));
@@ -162,6 +189,57 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
       auto made = writer.try_append(t.name, std::move(key), op_kind, std::move(cols));
       if (const auto* not_made = std::get_if<LocalWriter::NotMade>(&made)) held.hold(t, not_made->key, not_made->why);
     };
+    // The columns an update changed, sorted by name.
+    auto changed_columns = [&](const std::vector<Value>& key) {
+      std::vector<ColumnValue> cols;
+      for (int p : t.sorted_positions) {
+        const auto pos = static_cast<std::size_t>(p);
+        const auto mask = st.integer(l.m[pos / kMaskBits]);
+        if (!((mask >> (pos % kMaskBits)) & 1)) continue;
+        Value v = st.value(l.c[pos]);
+        // A REAL zero is flagged whether or not it changed (SQL sees -0.0 == 0.0): kept
+        // only where its bits differ from the value merged so far.
+        if (v.type() == Value::Type::real && v.as_real() == 0.0 && writer.merged(t, key, t.columns[pos]) == v) continue;
+        cols.push_back({t.columns[pos], std::move(v)});
+      }
+      return cols;
+    };
+    if (!t.scope.empty()) {  // Each change in its row's scope (capture/scoped_rows.h).
+      auto sealable = [&](const std::vector<Value>& key) {
+        if (held.contains(t.no, key)) return false;
+        if (std::string why = l.identity.ambiguity(key); !why.empty()) return held.hold(t, key, why), false;
+        return true;
+      };
+      auto put = [&](std::vector<Value> key, std::vector<ColumnValue> changed, bool inserted) {
+        if (!sealable(key)) return;
+        std::vector<Value> row;
+        for (std::size_t i = 0; i < t.columns.size(); ++i) row.push_back(st.value(l.c[i]));
+        if (auto refused = scoped.put(t, std::move(key), row, std::move(changed), inserted))
+          held.hold(t, refused->key, refused->why);
+      };
+      auto remove = [&](std::vector<Value> key) {
+        if (!sealable(key)) return;
+        if (auto refused = scoped.remove(t, std::move(key))) held.hold(t, refused->key, refused->why);
+      };
+      if (kind == CaptureKind::insert) {
+        put(read_key('c'), {}, true);
+      } else if (kind == CaptureKind::remove) {
+        remove(read_key('k'));
+      } else if (kind == CaptureKind::update) {
+        std::vector<Value> old_key = read_key('k'), new_key = read_key('c');
+        if (old_key != new_key) {
+          remove(std::move(old_key));
+          put(std::move(new_key), {}, true);
+        } else {
+          std::vector<ColumnValue> changed = changed_columns(new_key);
+          put(std::move(new_key), std::move(changed), false);
+        }
+      } else {
+        throw Error(Errc::corrupt,
+                    db.path() + ": ferry_capture holds a change of unknown kind " + std::to_string(st.integer(2)));
+      }
+      continue;
+    }
     if (kind == CaptureKind::insert) {
       seal_whole(read_key('c'), OpKind::insert, all_columns());
     } else if (kind == CaptureKind::remove) {
@@ -175,17 +253,7 @@ std::size_t seal(sql::Database& db, const Registry& tables, LocalWriter& writer)
         seal_whole(std::move(new_key), OpKind::insert, all_columns());
         continue;
       }
-      std::vector<ColumnValue> cols;
-      for (int p : t.sorted_positions) {
-        const auto pos = static_cast<std::size_t>(p);
-        const auto mask = st.integer(l.m[pos / kMaskBits]);
-        if (!((mask >> (pos % kMaskBits)) & 1)) continue;
-        Value v = st.value(l.c[pos]);
-        // A REAL zero is flagged whether or not it changed (SQL sees -0.0 == 0.0): kept
-        // only where its bits differ from the value merged so far.
-        if (v.type() == Value::Type::real && v.as_real() == 0.0 && writer.merged(t, new_key, t.columns[pos]) == v) continue;
-        cols.push_back({t.columns[pos], std::move(v)});
-      }
+      std::vector<ColumnValue> cols = changed_columns(new_key);
       if (!cols.empty()) seal_whole(std::move(new_key), OpKind::update, std::move(cols));
     } else {
       throw Error(Errc::corrupt,

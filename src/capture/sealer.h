@@ -11,6 +11,7 @@
 // followed by an insert of the new row, so a replica can reproduce it.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -21,7 +22,9 @@
 #include "ferry/operation.h"
 #include "fleet/fleet.h"
 #include "log/store.h"
+#include "log/stored_chains.h"
 #include "replica/devices.h"
+#include "replica/lamports.h"
 
 namespace ferry::capture {
 
@@ -29,8 +32,9 @@ namespace ferry::capture {
 class LocalWriter {
  public:
   // `fleet` says what this device may write and notes the grants it makes.
+  // `lamport`: the shared scope's greatest Lamport time, `scope_lamports` the others'.
   LocalWriter(replica::Devices& devices, log::Store& log, Applier& merger, fleet::Fleet& fleet, const DeviceId& self,
-              std::uint64_t& lamport);
+              std::uint64_t& lamport, replica::ScopeLamports& scope_lamports);
   // REQUIRES: columns sorted by name. The change is already in the table
   // unless write_table (a resolution written by ferry itself).
   // Throws Error(refused) for an operation try_append would not make.
@@ -47,9 +51,21 @@ class LocalWriter {
   // log::kMaxBodyBytes), one on a table the fleet's grants do not let this
   // device write (fleet/fleet.h), or a grant the administrator's ferry could
   // not read back. Nothing changes, and the change comes back as NotMade.
+  // `scope`: the row's (capture/scope.h); the operation is one of this
+  // device's chain of that scope (format4.md §12.1), whose deps name only
+  // chains of that scope and of the shared one.
   std::variant<Operation, NotMade> try_append(const std::string& table, std::vector<Value> key, OpKind kind,
-                                              std::vector<ColumnValue> columns, bool write_table = false);
+                                              std::vector<ColumnValue> columns, bool write_table = false,
+                                              const std::string& scope = std::string());
   std::size_t appended() const { return appended_; }
+  // Why this device may not write `table` in `scope`; empty when it may.
+  std::string may_not_write(const std::string& table, const std::string& scope) const {
+    return fleet_.may_not_seal(self_, table, scope);
+  }
+  // The scope whose state of the row the table shows (Applier::shown_scope).
+  std::optional<std::string> shown_scope(const TrackedTable& table, const std::vector<Value>& key) {
+    return merger_.shown_scope(table, key);
+  }
   // The operation format made from now on: 2 (the default), or 1 while a peer
   // still runs ferry 3.x (replica/meta.h, kSealFormatKey).
   void set_format(std::uint8_t format) {
@@ -75,6 +91,10 @@ class LocalWriter {
   // operation (Devices::moved_since_own) or that are claimed can be: a seek
   // each, and none while no head other than this device's moved.
   VectorClock deps(const replica::Device& me);
+  // The same for this device's chain of a scope: each chain of that scope and
+  // of the shared one past the entry of its previous operation's whole clock.
+  // A walk over the chains known, only when a head moved since that operation.
+  VectorClock scoped_deps(const replica::Device& chain, const std::string& scope);
   // Format 1: the whole clock, every chain's head (or claim); a walk over the
   // devices only when a head other than this device's moved.
   VectorClock whole(std::uint64_t seq);
@@ -85,6 +105,9 @@ class LocalWriter {
   fleet::Fleet& fleet_;
   DeviceId self_;
   std::uint64_t& lamport_;
+  replica::ScopeLamports& scope_lamports_;
+  log::StoredChains chains_;
+  std::map<std::int64_t, std::uint64_t> scoped_moves_;  // devices_.moves() after each scoped chain's last operation.
   std::uint8_t format_ = 2;
   VectorClock claims_;  // Entries beyond the heads held (claim()).
   VectorClock whole_;   // whole()'s last answer.

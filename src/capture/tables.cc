@@ -183,7 +183,7 @@ TrackedTable introspect(sql::Database& db, const std::string& table, bool ferry_
 }
 
 Registry::Registry(sql::Database& db) : db_(db) {
-  auto st = db_.prepare("SELECT no, name, columns, key, tracked FROM ferry_tables");
+  auto st = db_.prepare("SELECT no, name, columns, key, tracked, scope FROM ferry_tables");
   while (st.step()) {
     TrackedTable t;
     t.no = st.integer(0);
@@ -196,6 +196,7 @@ Registry::Registry(sql::Database& db) : db_(db) {
       t.key_positions.push_back(p);
     }
     t.tracked = st.integer(4) != 0;
+    t.scope = st.text(5);
     finish(t);
     by_name_[t.name] = std::move(t);
   }
@@ -223,10 +224,12 @@ bool Registry::track(TrackedTable table) {
   const TrackedTable* old = find(table.name);
   const bool is_new = old == nullptr || !old->tracked;
   auto st = db_.prepare(
-      "INSERT INTO ferry_tables(name, columns, key, tracked) VALUES(?, ?, ?, 1) "
-      "ON CONFLICT(name) DO UPDATE SET columns=excluded.columns, key=excluded.key, tracked=1 RETURNING no");
+      "INSERT INTO ferry_tables(name, columns, key, tracked, scope) VALUES(?, ?, ?, 1, ?) "
+      "ON CONFLICT(name) DO UPDATE SET columns=excluded.columns, key=excluded.key, tracked=1, scope=excluded.scope "
+      "RETURNING no");
   const Bytes cols = encode_names(table.columns), key = encode_names(table.key_names());
   st.bind(1, table.name).bind_blob(2, cols.data(), cols.size()).bind_blob(3, key.data(), key.size());
+  st.bind(4, std::string_view(table.scope));
   st.step();
   table.no = st.integer(0);
   st.reset();
@@ -298,8 +301,9 @@ void Registry::create_triggers(const TrackedTable& t) {
     new_values += "," + col("NEW", i);
     const bool is_key = std::count(t.key_positions.begin(), t.key_positions.end(), static_cast<int>(i)) > 0;
     // Unchanged non-key values are not copied (an UPDATE of one column of a wide row stays
-    // cheap) unless the key changed: then the row moved and the whole row is needed.
-    update_values += is_key ? "," + col("NEW", i)
+    // cheap) unless the key changed: then the row moved and the whole row is needed. A
+    // scoped table's are: the seal evaluates the row's scope on the whole row (capture/scope.h).
+    update_values += is_key || !t.scope.empty() ? "," + col("NEW", i)
                             : ",CASE WHEN " + flagged(i) + " OR " + key_changed + " THEN " + col("NEW", i) + " END";
   }
   std::string k_names, old_keys;

@@ -34,6 +34,8 @@ struct TrackedTable {
   std::vector<int> key_positions;     // Indexes into columns, in primary-key order.
   std::vector<int> sorted_positions;  // Indexes into columns, by column name (canonical order).
   bool tracked = true;
+  // The scope expression (capture/scope.h); empty for a table of the shared scope.
+  std::string scope;
 
   std::vector<std::string> key_names() const;
   int position(const std::string& column) const;  // -1 if absent.

@@ -237,16 +237,20 @@ std::string Fleet::forbidden(const Operation& op, log::Store& log) const {
          "ITS_DB admit " + op.origin.to_string() + ":" + std::to_string(op.seq) + "`";
 }
 
-std::string Fleet::may_not_seal(const DeviceId& self, const std::string& table) const {
+std::string Fleet::may_not_seal(const DeviceId& self, const std::string& table, const std::string& scope) const {
   if (!admin_ || self == *admin_) return {};
   if (table == kGrantsTable)
     return "only the fleet's administrator (" + who(*admin_) + ") changes grants; this change stays here, unsent";
   const auto& grant = newest(self);
-  if (grant && grant->may_write("")) return {};
-  return std::string(grant ? "this device's grant" : "this device has no grant yet; its grant") +
-         " from the fleet's administrator (" + who(*admin_) + ") does not let it change shared tables: the change is "
-         "kept here, unsent, and sent once a grant allows it (ask the administrator to run `ferry fleet DB grant " +
-         self.to_string() + " --write-shared`, then import its bundle)";
+  if (grant && grant->may_write(scope)) return {};
+  const std::string holder = grant ? "this device's grant" : "this device has no grant yet; its grant";
+  if (!scope.empty())
+    return holder + " from the fleet's administrator (" + who(*admin_) + ") does not let it write scope '" +
+           printable(scope) + "': the change is kept here, unsent, and sent once a grant allows it (ask the "
+           "administrator for a grant writing that scope, then import its bundle)";
+  return holder + " from the fleet's administrator (" + who(*admin_) + ") does not let it change shared tables: the "
+         "change is kept here, unsent, and sent once a grant allows it (ask the administrator to run `ferry fleet DB "
+         "grant " + self.to_string() + " --write-shared`, then import its bundle)";
 }
 
 }  // namespace ferry::fleet

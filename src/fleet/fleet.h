@@ -101,8 +101,8 @@ class Fleet {
   // empty when it may. REQUIRES: !waits(op), or `op` is in the
   // administrator's history up to its first grant.
   std::string forbidden(const Operation& op, log::Store& log) const;
-  // Why this device may not seal a change to `table` (a shared table); empty when it may.
-  std::string may_not_seal(const DeviceId& self, const std::string& table) const;
+  // Why this device may not seal a change to `table` in `scope` (the row's); empty when it may.
+  std::string may_not_seal(const DeviceId& self, const std::string& table, const std::string& scope = "") const;
 
  private:
   std::optional<Grant> lookup(const DeviceId& device, std::uint64_t admin_seq) const;

@@ -62,7 +62,10 @@ void upgrade(sql::Database& db, int from) {
     replica::create_schema(db);
     from = 8;
   }
-  if (from == 8) {  // ferry_chain_names, empty: every chain of format 8 is a device's shared chain.
+  if (from == 8) {  // ferry_chain_names, empty, and every table shared: format 8 had no scopes.
+    auto has_scope = db.prepare("SELECT count(*) FROM pragma_table_info('ferry_tables') WHERE name = 'scope'");
+    if (has_scope.step() && has_scope.integer(0) == 0)
+      db.exec("ALTER TABLE ferry_tables ADD COLUMN scope TEXT NOT NULL DEFAULT ''");
     replica::create_schema(db);
     from = 9;
   }

@@ -15,7 +15,9 @@
 //           base clocks (log/peer_clocks.h) name devices by id, so that reading
 //           one needs no device list. 5 goes to 7 at once.
 //   7 -> 8: ferry_grant_log (fleet/fleet.h), empty.
-//   8 -> 9: ferry_chain_names (log/chain.h), empty.
+//   8 -> 9: ferry_chain_names (log/chain.h) and ferry_lamports
+//           (replica/lamports.h), empty; ferry_tables.scope, '' for every
+//           table (capture/scope.h).
 
 #include "sql/database.h"
 

@@ -372,6 +372,15 @@ std::optional<Value> Merger::current(const capture::TrackedTable& table, const s
   return carried(m.operation(w, kNone), column);
 }
 
+std::optional<std::string> Merger::shown_scope(const capture::TrackedTable& table, const std::vector<Value>& key) {
+  Impl& m = *impl_;
+  RowStates states;
+  if (!m.rows.load(table.no, key, states)) return std::nullopt;
+  const RowMeta* shown = m.shown(states);
+  if (shown == nullptr) return std::nullopt;
+  return shown->scope;
+}
+
 void Merger::expect_late(std::int64_t device_no, std::uint64_t up_to) {
   std::uint64_t& at = impl_->late[device_no];
   at = std::max(at, up_to);

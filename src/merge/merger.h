@@ -53,6 +53,7 @@ class Merger : public capture::Applier {
   // winner of its frontier wrote; nullopt when no operation wrote it, or a delete won.
   std::optional<Value> current(const capture::TrackedTable& table, const std::vector<Value>& key,
                                const std::string& column) override;
+  std::optional<std::string> shown_scope(const capture::TrackedTable& table, const std::vector<Value>& key) override;
   // Writes the row `op` wrote from its merge state, every cell, and brings the
   // open conflict records of its cells in line with it; `op` closes what no
   // longer holds. For a row whose stamps were renamed (identity/reissue.h): a new

@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS ferry_tables(
   name TEXT NOT NULL UNIQUE,
   columns BLOB NOT NULL,
   key BLOB NOT NULL,
-  tracked INTEGER NOT NULL DEFAULT 1);
+  tracked INTEGER NOT NULL DEFAULT 1,
+  scope TEXT NOT NULL DEFAULT '');  -- The scope expression (capture/scope.h); '' for the shared scope.
 CREATE TABLE IF NOT EXISTS ferry_capture(
   id INTEGER PRIMARY KEY,
   tbl INTEGER NOT NULL,
@@ -100,6 +101,8 @@ CREATE TABLE IF NOT EXISTS ferry_chain_names(
   chain INTEGER PRIMARY KEY,   -- ferry_devices.no of the chain.
   owner INTEGER NOT NULL,      -- ferry_devices.no of the device whose key signs it.
   scope TEXT NOT NULL);
+-- The greatest Lamport time applied in each scope but the shared one (replica/lamports.h).
+CREATE TABLE IF NOT EXISTS ferry_lamports(scope TEXT PRIMARY KEY, lamport INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ferry_grant_log(  -- Every grant of the fleet's administrator, as made (fleet/fleet.h).
   device BLOB NOT NULL,
   admin_seq INTEGER NOT NULL,  -- The administrator's operation that made it.

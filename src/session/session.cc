@@ -13,7 +13,8 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
       merger(database, devices, tables, log),
       fleet(database),
       lamport(replica::get_meta_count(database, "lamport", 0)),
-      writer(devices, log, merger, fleet, self_id, lamport),
+      scope_lamports(database),
+      writer(devices, log, merger, fleet, self_id, lamport, scope_lamports),
       identity_in_doubt(replica::reuse_evidence(database).has_value()) {
   writer.set_format(replica::get_meta_count(database, replica::kSealFormatKey, 2) == 1 ? 1 : 2);
   replica::size_page_cache(database);  // The database may have grown since the connection opened.
@@ -45,6 +46,7 @@ void Session::finish() {
   merger.flush();
   devices.save();
   replica::set_meta(db, "lamport", Value::integer(static_cast<std::int64_t>(lamport)));
+  scope_lamports.save();
 }
 
 }  // namespace ferry::session

@@ -13,6 +13,7 @@
 #include "log/store.h"
 #include "merge/merger.h"
 #include "replica/devices.h"
+#include "replica/lamports.h"
 #include "sql/database.h"
 
 namespace ferry::session {
@@ -36,7 +37,8 @@ struct Session {
   log::Store log;
   merge::Merger merger;
   fleet::Fleet fleet;  // What each device may write (fleet/fleet.h).
-  std::uint64_t lamport;  // Greatest Lamport time of any operation applied here.
+  std::uint64_t lamport;  // Greatest Lamport time of any operation of the shared scope applied here.
+  replica::ScopeLamports scope_lamports;  // Those of the other scopes.
   capture::LocalWriter writer;
   bool identity_in_doubt;  // Evidence of another database with this identity is kept.
 };

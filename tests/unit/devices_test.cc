@@ -249,7 +249,8 @@ TEST_CASE("a chain of a scope is numbered as a device is, and remembers whose it
   CHECK_THROWS_WITH(log::StoredChains(again).name(chain), Catch::Contains("does not say whose chain"));
 }
 
-TEST_CASE("a database of local format 8 gets the table naming chains of a scope, and nothing else changes",
+TEST_CASE("a database of local format 8 gets the table naming chains of a scope and every table shared, and nothing "
+          "else changes",
           "[replica][upgrade]") {
   test::TempDir dir;
   test::Replica hub{dir, "hub", kSchema};
@@ -257,7 +258,8 @@ TEST_CASE("a database of local format 8 gets the table naming chains of a scope,
   other.sql("INSERT INTO items VALUES(1)");
   (void)test::exchange(other, hub, dir);
   const std::string before = test::dump(hub.path, "ferry_devices");
-  test::exec(hub.path, "DROP TABLE ferry_chain_names; UPDATE ferry_meta SET value = 8 WHERE key = 'format'");
+  test::exec(hub.path, "DROP TABLE ferry_chain_names; ALTER TABLE ferry_tables DROP COLUMN scope;"
+                       "UPDATE ferry_meta SET value = 8 WHERE key = 'format'");
   {
     auto opened = Engine::open(hub.path);
     CHECK(opened.upgraded_from() == 8);
@@ -265,5 +267,6 @@ TEST_CASE("a database of local format 8 gets the table naming chains of a scope,
   }
   CHECK(test::count(hub.path, "SELECT value FROM ferry_meta WHERE key = 'format'") == replica::kLocalSchemaVersion);
   CHECK(test::count(hub.path, "SELECT count(*) FROM ferry_chain_names") == 0);
+  CHECK(test::count(hub.path, "SELECT count(*) FROM ferry_tables WHERE scope = ''") == 1);  // Shared, as it was.
   CHECK(test::dump(hub.path, "ferry_devices") == before);
 }

@@ -1,0 +1,130 @@
+// Sealing a scoped table (bundle_format/format4.md §12.1–12.2): each change
+// becomes an operation of this device's chain of the row's scope, a change of
+// scope a move, a row whose expression gives no scope is held, and each
+// chain's Lamport times and deps stay within its scope and the shared one.
+#include <catch2/catch.hpp>
+
+#include "capture/scope.h"
+#include "ferry/error.h"
+#include "log/codec.h"
+#include "log/stored_chains.h"
+#include "session/session.h"
+#include "support/support.h"
+
+using namespace ferry;
+
+namespace {
+
+const char* kSchema =
+    "CREATE TABLE visits(id INTEGER PRIMARY KEY, note TEXT, clinic);"
+    "CREATE TABLE drugs(id INTEGER PRIMARY KEY, name TEXT)";
+
+// Tracks visits with scope `expression`, as `ferry track --scope` will.
+void track_scoped(test::Replica& r, const std::string& expression) {
+  sql::Database db(r.path, sql::Database::Mode::open);
+  sql::Transaction tx(db);
+  session::Session s(db, r.engine.device_id());
+  capture::TrackedTable t = capture::introspect(db, "visits");
+  capture::check_scope_expression(db, t, expression);
+  t.scope = expression;
+  s.tables.track(t);
+  s.finish();
+  tx.commit();
+}
+
+struct Sealed {
+  std::string scope;
+  std::uint64_t seq, lamport;
+  OpKind kind;
+  std::string table;
+  std::vector<std::string> deps;  // "scope:seq" of each chain named, device aside.
+};
+
+// Every operation in the log, in log order, with its chain's scope.
+std::vector<Sealed> log_of(test::Replica& r) {
+  sql::Database db(r.path, sql::Database::Mode::open);
+  replica::Devices devices(db);
+  log::StoredChains chains(devices);
+  std::vector<Sealed> out;
+  auto st = db.prepare("SELECT body FROM ferry_log ORDER BY id");
+  while (st.step()) {
+    const Operation op = log::decode(st.blob_view(0), "log", log::kNewestOperationFormat);
+    Sealed s{op.scope, op.seq, op.lamport, op.kind, op.table, {}};
+    CHECK(chains.name(op.origin).device == r.engine.device_id());
+    for (const auto& [chain, seq] : op.clock.entries()) s.deps.push_back(chains.name(chain).scope + ":" + std::to_string(seq));
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("each row of a scoped table is sealed in its scope's chain, and a change of scope is a move",
+          "[capture][scope]") {
+  test::TempDir dir;
+  test::Replica r(dir, "clinic", kSchema);
+  track_scoped(r, "clinic");
+  r.engine.track("drugs");
+  r.sql("INSERT INTO visits VALUES(1, 'seen', 7), (2, 'seen', 'north')");
+  r.sql("INSERT INTO drugs VALUES(1, 'aspirin')");
+  r.engine.seal();
+  r.sql("UPDATE visits SET note = 'better' WHERE id = 1");  // In its scope: an update.
+  r.sql("UPDATE visits SET clinic = 8 WHERE id = 1");       // A move: out of 7, into 8.
+  r.sql("DELETE FROM visits WHERE id = 2");
+  r.engine.seal();
+  const auto ops = log_of(r);  // By chain, each in seq order.
+  std::string chains;
+  for (const auto& op : ops)
+    chains += op.scope + "#" + std::to_string(op.seq) + " " + to_string(op.kind) + " " + op.table + " L" +
+              std::to_string(op.lamport) + (op.deps.empty() ? "" : " after") + (op.deps.empty() ? "" : " " + op.deps[0]) + "\n";
+  // The device's shared chain holds the drug; clinic 7's, north's and 8's begin at 1 each. Lamport
+  // times run per scope, past the shared scope's: 8's first is past the drug's 1; deps name only
+  // the chain's own scope and the shared one (the drug, sealed after clinic 7's first).
+  CHECK(chains ==
+        "#1 insert drugs L1\n"
+        "7#1 insert visits L1\n"
+        "7#2 update visits L2 after :1\n"
+        "7#3 delete visits L3\n"
+        "north#1 insert visits L1\n"
+        "north#2 delete visits L2 after :1\n"
+        "8#1 insert visits L2 after :1\n");
+  CHECK(r.dump("visits") == "1|'better'|8\n");
+  CHECK(r.engine.verify().ok);  // Every chain links and ends where its head says.
+}
+
+TEST_CASE("a row whose scope expression gives no scope is held, named, and sealed once it gives one",
+          "[capture][scope]") {
+  test::TempDir dir;
+  test::Replica r(dir, "clinic", kSchema);
+  track_scoped(r, "clinic");
+  r.sql("INSERT INTO visits VALUES(1, 'seen', NULL), (2, 'seen', 2.5), (3, 'seen', '*'), (4, 'seen', '')");
+  r.engine.seal();
+  const auto held = r.engine.status().held;
+  REQUIRE(held.size() == 4);
+  CHECK_THAT(held[0].reason, Catch::Contains("NULL") && Catch::Contains("clinic"));
+  CHECK_THAT(held[1].reason, Catch::Contains("REAL"));
+  CHECK_THAT(held[2].reason, Catch::Contains("reserved"));
+  CHECK_THAT(held[3].reason, Catch::Contains("empty"));
+  CHECK(log_of(r).empty());
+  r.sql("UPDATE visits SET clinic = 'south'");
+  r.engine.seal();
+  CHECK(r.engine.status().held.empty());
+  const auto ops = log_of(r);
+  REQUIRE(ops.size() == 4);
+  for (const auto& op : ops) CHECK((op.scope == "south" && op.kind == OpKind::insert));
+}
+
+TEST_CASE("a scope expression is a deterministic expression over the row's own columns", "[capture][scope]") {
+  test::TempDir dir;
+  test::Replica r(dir, "clinic", kSchema);
+  sql::Database db(r.path, sql::Database::Mode::open);
+  const capture::TrackedTable t = capture::introspect(db, "visits");
+  CHECK_NOTHROW(capture::check_scope_expression(db, t, "clinic"));
+  CHECK_NOTHROW(capture::check_scope_expression(db, t, "'region-' || (id % 4)"));
+  CHECK_THROWS_WITH(capture::check_scope_expression(db, t, "random()"), Catch::Contains("non-deterministic"));
+  CHECK_THROWS_WITH(capture::check_scope_expression(db, t, "(SELECT name FROM drugs)"),
+                    Catch::Contains("cannot be the scope of table 'visits'"));
+  CHECK_THROWS_WITH(capture::check_scope_expression(db, t, "ward"), Catch::Contains("no such column"));
+  CHECK_THROWS_AS(capture::check_scope_expression(db, t, ""), Error);
+  CHECK(test::count(r.path, "SELECT count(*) FROM sqlite_temp_schema") == 0);  // The probe leaves nothing.
+}
