@@ -10,8 +10,7 @@
 #include <map>
 
 #include "log/codec.h"
-#include "log/stored_chains.h"
-#include "session/session.h"
+#include "support/scoped.h"
 #include "support/support.h"
 #include "util/uuid.h"
 
@@ -22,18 +21,12 @@ namespace {
 const char* kSchema = "CREATE TABLE visits(id INTEGER PRIMARY KEY, note TEXT, clinic TEXT)";
 const DeviceId a = test::counting_id(0x10), b = test::counting_id(0x20);
 
-struct Made {
-  Operation op;
-  std::string body;
-  Hash hash;
-};
-
 // Writes operations as devices a and b would, one chain per (device, scope).
 class Writer {
  public:
   // The next operation of `device` in `scope`, following `deps` ((device,
   // scope) -> seq, chains of its scope or the shared one).
-  Made& write(const DeviceId& device, const std::string& scope, std::uint64_t lamport, OpKind kind, std::int64_t id,
+  test::Carried& write(const DeviceId& device, const std::string& scope, std::uint64_t lamport, OpKind kind, std::int64_t id,
               std::vector<ColumnValue> columns, std::map<std::pair<DeviceId, std::string>, std::uint64_t> deps = {}) {
     Operation op;
     op.format = 2;
@@ -55,13 +48,13 @@ class Writer {
     made_.push_back({op, body, head.second});
     return made_.back();
   }
-  const std::vector<Made>& made() const { return made_; }
+  const std::vector<test::Carried>& made() const { return made_; }
   const log::ChainNames& names() const { return names_; }
 
  private:
   log::KnownChains names_;
   std::map<DeviceId, std::pair<std::uint64_t, Hash>> heads_;
-  std::vector<Made> made_;
+  std::vector<test::Carried> made_;
 };
 
 std::vector<ColumnValue> visit(const std::string& note, const std::string& clinic) {
@@ -80,27 +73,9 @@ Applied applied(const test::TempDir& dir, const Writer& w, const std::vector<std
   static int n = 0;
   test::Replica r(dir, "r" + std::to_string(++n), kSchema);
   r.engine.track("visits");
-  {
-    sql::Database db(r.path, sql::Database::Mode::open);
-    sql::Transaction tx(db);
-    session::Session s(db, r.engine.device_id());
-    s.tables.suspend_triggers();
-    log::StoredChains chains(s.devices);
-    for (std::size_t i : order) {
-      const Made& m = w.made()[i];
-      replica::Device& chain = chains.ensure(w.names().name(m.op.origin).device, m.op.scope);
-      for (const auto& [dep, seq] : m.op.clock.entries()) {
-        const log::ChainName name = w.names().name(dep);
-        chains.ensure(name.device, name.scope);
-      }
-      s.log.append(m.op, m.body);
-      s.devices.move_head(chain, m.op.seq, m.hash);
-      s.merger.apply(m.op, /*write_table=*/true);
-    }
-    s.tables.restore_triggers();
-    s.finish();
-    tx.commit();
-  }
+  std::vector<test::Carried> ops;
+  for (std::size_t i : order) ops.push_back(w.made()[i]);
+  CHECK(test::deliver(r, ops, w.names()) == ops.size());
   std::vector<std::string> conflicts;
   for (const auto& conflict : r.engine.conflicts())
     conflicts.push_back(conflict.column + " " + std::to_string(conflict.winner.seq) + "/" +
