@@ -5,6 +5,7 @@
 #include <msgpack.hpp>
 
 #include "ferry/error.h"
+#include "log/chain.h"
 #include "log/codec.h"
 #include "log/fields.h"
 
@@ -159,6 +160,18 @@ std::string encode_header(const BundleInfo& info, const Chains& chains) {
 std::string head_message(const DeviceId& origin, std::uint64_t seq, const Hash& hash) {
   std::string out("ferry-head-v1", 14);  // With its terminating NUL: a domain tag no other message starts with.
   out.append(reinterpret_cast<const char*>(origin.bytes.data()), 16);
+  for (int i = 7; i >= 0; --i) out += static_cast<char>(seq >> (8 * i));
+  out.append(reinterpret_cast<const char*>(hash.data()), 32);
+  return out;
+}
+
+std::string head_message(const DeviceId& origin, const std::string& scope, std::uint64_t seq, const Hash& hash) {
+  if (scope.empty()) return head_message(origin, seq, hash);
+  if (scope.size() > log::kMaxScopeBytes) throw Error(Errc::invalid_argument, "a scope name longer than 128 bytes");
+  std::string out("ferry-head-v2", 14);
+  out.append(reinterpret_cast<const char*>(origin.bytes.data()), 16);
+  out += static_cast<char>(scope.size());
+  out += scope;
   for (int i = 7; i >= 0; --i) out += static_cast<char>(seq >> (8 * i));
   out.append(reinterpret_cast<const char*>(hash.data()), 32);
   return out;

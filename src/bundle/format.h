@@ -59,6 +59,9 @@ std::string encode_causal_row(std::uint64_t chain, std::uint64_t dep, std::uint6
 // What an origin signs to vouch for its chain up to `seq`: "ferry-head-v1\0" |
 // origin (16 bytes) | seq (u64 big-endian) | hash of operation seq (32 bytes).
 std::string head_message(const DeviceId& origin, std::uint64_t seq, const Hash& hash);
+// The same for its chain of `scope` (format4.md §12.6), v1 for the shared
+// scope: "ferry-head-v2\0" | origin | u8 length | scope | seq | hash.
+std::string head_message(const DeviceId& origin, const std::string& scope, std::uint64_t seq, const Hash& hash);
 // What the exporter signs: "ferry-bundle-v2\0" | content hash (32 bytes).
 std::string bundle_message(const Hash& content_hash);
 

@@ -10,6 +10,7 @@
 
 #include "ferry/error.h"
 #include "support/support.h"
+#include "bundle/format.h"
 #include "log/chain.h"
 #include "log/codec.h"
 #include "log/fields.h"
@@ -176,6 +177,30 @@ TEST_CASE("a chain of a scope has an id of its own, derived as the independent e
     CHECK(known.add(device, scope) == id);
     CHECK(known.name(id).device == device);
     CHECK(known.name(id).scope == scope);
+    ++checked;
+  }
+  CHECK(checked == 5);
+}
+
+TEST_CASE("a chain's head is signed as the independent encoder writes it: v1 in the shared scope, v2 naming another",
+          "[log][encoding]") {
+  std::ifstream in(FERRY_GOLDEN_DIR "/heads.txt");
+  REQUIRE(in);
+  std::string line;
+  int checked = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string device_hex, scope_hex, hash_hex, message_hex;
+    std::uint64_t seq = 0;
+    fields >> device_hex >> scope_hex >> seq >> hash_hex >> message_hex;
+    INFO(line);
+    DeviceId device;
+    std::memcpy(device.bytes.data(), unhex(device_hex).data(), 16);
+    Hash hash;
+    std::memcpy(hash.data(), unhex(hash_hex).data(), 32);
+    const std::string scope = scope_hex == "-" ? "" : unhex(scope_hex);
+    CHECK(hex(bundle::head_message(device, scope, seq, hash)) == message_hex);
     ++checked;
   }
   CHECK(checked == 5);
