@@ -36,6 +36,7 @@ struct Merger::Impl {
   std::string write_key;  // Reused: looking a statement up allocates nothing.
   std::map<std::pair<std::int64_t, std::uint64_t>, Operation> decoded;  // Winners read back from the log.
   std::map<std::int64_t, std::uint64_t> late;  // expect_late(), by device number.
+  std::vector<std::pair<std::string, std::vector<Value>>> deferred;  // Rows a seal left showing a state not shown.
 
   Impl(sql::Database& d, replica::Devices& dev, const capture::Registry& t, log::Store& l)
       : db(d), devices(dev), tables(t), log(l),
@@ -344,7 +345,7 @@ void Merger::apply(const Operation& op, bool write_table) {
   if (write_table)
     m.write_shown(*t, op, meta, was, now, before, shown, changed);
   else if (shown != (now ? &meta : nullptr))  // The table shows the seal's own state; another's wins (format4.md §12.2).
-    m.rewrite(*t, op, shown);
+    m.deferred.push_back({op.table, op.key});  // Written by rewrite_deferred(), with capture suspended.
 
   const bool may_conflict = meta.conflicted || std::any_of(touched.begin(), touched.end(), [&](const std::string* c) {
     return (c == &kExistence ? meta.exist : meta.cell(*c)).size() > 1;
@@ -403,6 +404,22 @@ void Merger::rebuild(const capture::TrackedTable& table, const std::vector<Value
   none.table = table.name;
   none.key = key;
   resettle(ops.empty() ? none : ops.back());
+}
+
+bool Merger::has_deferred() const { return !impl_->deferred.empty(); }
+
+void Merger::rewrite_deferred() {
+  Impl& m = *impl_;
+  for (auto& [table, key] : m.deferred) {
+    const capture::TrackedTable* t = m.tables.find(table);
+    RowStates states;
+    if (t == nullptr || !m.rows.load(t->no, key, states)) continue;
+    Operation row;  // Only its table and key: every value comes from the state shown.
+    row.table = table;
+    row.key = std::move(key);
+    m.rewrite(*t, row, m.shown(states));
+  }
+  m.deferred.clear();
 }
 
 void Merger::resettle(const Operation& op) {

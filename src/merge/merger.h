@@ -45,8 +45,10 @@ class Merger : public capture::Applier {
 
   // Applies `op` to the merge state. With write_table, also brings the
   // application table to the new state (an imported operation); without, the
-  // table already holds it (a local change being sealed). Conflicts it opens or
-  // closes are recorded in ferry_conflicts.
+  // table already holds it (a local change being sealed), unless another
+  // scope's state of the row now wins (format4.md §12.2): that row is then
+  // left for rewrite_deferred(). Conflicts it opens or closes are recorded in
+  // ferry_conflicts.
   // REQUIRES: every operation op causally follows was applied before.
   void apply(const Operation& op, bool write_table) override;
   // The merged value of `column` in the row of `table` with `key`: what the
@@ -59,6 +61,11 @@ class Merger : public capture::Applier {
   // longer holds. For a row whose stamps were renamed (identity/reissue.h): a new
   // device id can change who wins a tie of Lamport times.
   void resettle(const Operation& op);
+  // Whether a seal left rows showing another state than the one shown
+  // (apply()), and writing them. REQUIRES: the capture triggers suspended,
+  // so that these writes are not captured as changes of this device's.
+  bool has_deferred() const;
+  void rewrite_deferred();
   // Operations of device `device_no` up to `up_to` may arrive after operations
   // that follow them: this database forgot a chain under those numbers that
   // others had followed (identity/forget.h). Such an operation drops from a

@@ -31,6 +31,11 @@ Session::Session(sql::Database& database, const DeviceId& self_id)
 std::size_t Session::seal() {
   if (identity_in_doubt) return 0;
   const std::size_t sealed = capture::seal(db, tables, writer);
+  if (merger.has_deferred()) {  // Rows where another scope's state wins over what was sealed: shown as merged.
+    tables.suspend_triggers();
+    merger.rewrite_deferred();
+    tables.restore_triggers();
+  }
   // Triggers written by an older ferry are replaced once, after what they captured is sealed.
   const auto built = replica::get_meta(db, "capture_triggers");
   if (!built || built->type() != Value::Type::integer || built->as_integer() < capture::kTriggerVersion) {

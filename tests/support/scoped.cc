@@ -1,10 +1,38 @@
 #include "support/scoped.h"
 
+#include <algorithm>
+
 #include "log/codec.h"
 #include "log/stored_chains.h"
 #include "session/session.h"
+#include "util/uuid.h"
 
 namespace test {
+
+Carried& ScopedWriter::write(const ferry::DeviceId& device, const std::string& scope, std::uint64_t lamport,
+                             ferry::OpKind kind, std::int64_t id, std::vector<ferry::ColumnValue> columns,
+                             std::map<std::pair<ferry::DeviceId, std::string>, std::uint64_t> deps) {
+  using namespace ferry;
+  Operation op;
+  op.format = 2;
+  op.origin = names_.add(device, scope);
+  op.scope = scope;
+  auto& head = heads_[op.origin];
+  op.seq = ++head.first;
+  op.prev_hash = head.second;
+  op.lamport = lamport;
+  op.id = util::make_operation_id(1764806400000 + static_cast<std::int64_t>(made_.size()), op.origin, op.seq);
+  for (const auto& [chain, seq] : deps) op.clock.set(names_.add(chain.first, chain.second), seq);
+  op.table = table_;
+  op.key = {Value::integer(id)};
+  op.kind = kind;
+  std::sort(columns.begin(), columns.end(), [](const auto& x, const auto& y) { return x.name < y.name; });
+  op.columns = std::move(columns);
+  std::string body = log::encode(op, &names_);
+  head.second = log::hash_of(body);
+  made_.push_back({op, body, head.second});
+  return made_.back();
+}
 
 std::size_t deliver(Replica& to, const std::vector<Carried>& ops, const ferry::log::ChainNames& names) {
   using namespace ferry;

@@ -4,7 +4,9 @@
 // by its device and scope, appended, its head moved, its scope's Lamport time
 // raised and the operation merged, capture suspended meanwhile.
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ferry/operation.h"
@@ -17,6 +19,26 @@ struct Carried {
   ferry::Operation op;
   std::string body;  // Canonical.
   ferry::Hash hash;
+};
+
+// Writes operations as devices would, one chain per (device, scope), on the
+// table `table` whose key is one integer.
+class ScopedWriter {
+ public:
+  explicit ScopedWriter(std::string table = "visits") : table_(std::move(table)) {}
+  // The next operation of `device` in `scope`, following `deps` ((device,
+  // scope) -> seq, chains of its scope or the shared one).
+  Carried& write(const ferry::DeviceId& device, const std::string& scope, std::uint64_t lamport, ferry::OpKind kind,
+                 std::int64_t id, std::vector<ferry::ColumnValue> columns,
+                 std::map<std::pair<ferry::DeviceId, std::string>, std::uint64_t> deps = {});
+  const std::vector<Carried>& made() const { return made_; }
+  const ferry::log::ChainNames& names() const { return names_; }
+
+ private:
+  std::string table_;
+  ferry::log::KnownChains names_;
+  std::map<ferry::DeviceId, std::pair<std::uint64_t, ferry::Hash>> heads_;
+  std::vector<Carried> made_;
 };
 
 // Applies `ops`, in the order given (which must be causal), to `to`; `names`

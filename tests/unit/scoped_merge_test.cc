@@ -21,42 +21,6 @@ namespace {
 const char* kSchema = "CREATE TABLE visits(id INTEGER PRIMARY KEY, note TEXT, clinic TEXT)";
 const DeviceId a = test::counting_id(0x10), b = test::counting_id(0x20);
 
-// Writes operations as devices a and b would, one chain per (device, scope).
-class Writer {
- public:
-  // The next operation of `device` in `scope`, following `deps` ((device,
-  // scope) -> seq, chains of its scope or the shared one).
-  test::Carried& write(const DeviceId& device, const std::string& scope, std::uint64_t lamport, OpKind kind, std::int64_t id,
-              std::vector<ColumnValue> columns, std::map<std::pair<DeviceId, std::string>, std::uint64_t> deps = {}) {
-    Operation op;
-    op.format = 2;
-    op.origin = names_.add(device, scope);
-    op.scope = scope;
-    auto& head = heads_[op.origin];
-    op.seq = ++head.first;
-    op.prev_hash = head.second;
-    op.lamport = lamport;
-    op.id = util::make_operation_id(1764806400000 + static_cast<std::int64_t>(made_.size()), op.origin, op.seq);
-    for (const auto& [chain, seq] : deps) op.clock.set(names_.add(chain.first, chain.second), seq);
-    op.table = "visits";
-    op.key = {Value::integer(id)};
-    op.kind = kind;
-    std::sort(columns.begin(), columns.end(), [](const auto& x, const auto& y) { return x.name < y.name; });
-    op.columns = std::move(columns);
-    std::string body = log::encode(op, &names_);
-    head.second = log::hash_of(body);
-    made_.push_back({op, body, head.second});
-    return made_.back();
-  }
-  const std::vector<test::Carried>& made() const { return made_; }
-  const log::ChainNames& names() const { return names_; }
-
- private:
-  log::KnownChains names_;
-  std::map<DeviceId, std::pair<std::uint64_t, Hash>> heads_;
-  std::vector<test::Carried> made_;
-};
-
 std::vector<ColumnValue> visit(const std::string& note, const std::string& clinic) {
   return {{"note", Value::text(note)}, {"clinic", Value::text(clinic)}};
 }
@@ -69,7 +33,7 @@ struct Applied {
 
 // Applies the operations of `w` in the order `order` gives (indexes), as an
 // import does, into a fresh replica, and returns its rows and open conflicts.
-Applied applied(const test::TempDir& dir, const Writer& w, const std::vector<std::size_t>& order) {
+Applied applied(const test::TempDir& dir, const test::ScopedWriter& w, const std::vector<std::size_t>& order) {
   static int n = 0;
   test::Replica r(dir, "r" + std::to_string(++n), kSchema);
   r.engine.track("visits");
@@ -90,7 +54,7 @@ std::ostream& operator<<(std::ostream& os, const Applied& result) { return os <<
 
 // Every order of the operations of `w` (indexes) that is causal: each chain's
 // in seq order, each after what its deps name.
-std::vector<std::vector<std::size_t>> chain_orders(const Writer& w) {
+std::vector<std::vector<std::size_t>> chain_orders(const test::ScopedWriter& w) {
   std::vector<std::size_t> order(w.made().size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::vector<std::vector<std::size_t>> out;
@@ -113,7 +77,7 @@ std::vector<std::vector<std::size_t>> chain_orders(const Writer& w) {
 TEST_CASE("a row moved from one scope to another shows where it went, in whatever order its chains arrive",
           "[merge][scope]") {
   test::TempDir dir;
-  Writer w;
+  test::ScopedWriter w;
   w.write(a, "clinic-7", 1, OpKind::insert, 1, visit("first visit", "clinic-7"));
   w.write(a, "clinic-7", 2, OpKind::update, 1, {{"note", Value::text("referred")}});
   w.write(a, "clinic-7", 3, OpKind::remove, 1, {});  // The move: out of clinic 7 ...
@@ -130,7 +94,7 @@ TEST_CASE("a row live in two scopes shows the state whose existence winner wins,
           "another's state",
           "[merge][scope]") {
   test::TempDir dir;
-  Writer w;
+  test::ScopedWriter w;
   w.write(a, "clinic-7", 1, OpKind::insert, 1, visit("seen", "clinic-7"));
   // b, having seen it, moves it to clinic 9 while a, concurrently, moves it to clinic 8.
   w.write(b, "clinic-7", 2, OpKind::remove, 1, {}, {{{a, "clinic-7"}, 1}});
@@ -150,7 +114,7 @@ TEST_CASE("a row live in two scopes shows the state whose existence winner wins,
   }
   CHECK(checked > 20);
   // Without clinic 8's later edit and with clinic 9's insert last, the winner is shown too.
-  Writer v;
+  test::ScopedWriter v;
   v.write(a, "clinic-8", 5, OpKind::insert, 1, visit("eight", "clinic-8"));
   v.write(b, "clinic-9", 6, OpKind::insert, 1, visit("nine", "clinic-9"));
   CHECK(applied(dir, v, {0, 1}) == "1|'nine'|'clinic-9'\n");
@@ -164,7 +128,7 @@ TEST_CASE("a row live in two scopes shows the state whose existence winner wins,
 TEST_CASE("a conflict in one scope's state stays open whatever another scope's state settles for the same key",
           "[merge][scope]") {
   test::TempDir dir;
-  Writer w;
+  test::ScopedWriter w;
   w.write(a, "clinic-7", 1, OpKind::insert, 1, visit("seen", "clinic-7"));
   w.write(a, "clinic-7", 2, OpKind::update, 1, {{"note", Value::text("a's note")}});
   w.write(b, "clinic-7", 3, OpKind::update, 1, {{"note", Value::text("b's note")}}, {{{a, "clinic-7"}, 1}});

@@ -9,6 +9,7 @@
 #include "log/codec.h"
 #include "log/stored_chains.h"
 #include "session/session.h"
+#include "support/scoped.h"
 #include "support/support.h"
 
 using namespace ferry;
@@ -40,8 +41,8 @@ struct Sealed {
   std::vector<std::string> deps;  // "scope:seq" of each chain named, device aside.
 };
 
-// Every operation in the log, in log order, with its chain's scope.
-std::vector<Sealed> log_of(test::Replica& r) {
+// Every operation of this device's chains in the log, by chain, with its chain's scope.
+std::vector<Sealed> sealed_here(test::Replica& r) {
   sql::Database db(r.path, sql::Database::Mode::open);
   replica::Devices devices(db);
   log::StoredChains chains(devices);
@@ -49,8 +50,8 @@ std::vector<Sealed> log_of(test::Replica& r) {
   auto st = db.prepare("SELECT body FROM ferry_log ORDER BY id");
   while (st.step()) {
     const Operation op = log::decode(st.blob_view(0), "log", log::kNewestOperationFormat);
+    if (chains.name(op.origin).device != r.engine.device_id()) continue;
     Sealed s{op.scope, op.seq, op.lamport, op.kind, op.table, {}};
-    CHECK(chains.name(op.origin).device == r.engine.device_id());
     for (const auto& [chain, seq] : op.clock.entries()) s.deps.push_back(chains.name(chain).scope + ":" + std::to_string(seq));
     out.push_back(s);
   }
@@ -72,7 +73,7 @@ TEST_CASE("each row of a scoped table is sealed in its scope's chain, and a chan
   r.sql("UPDATE visits SET clinic = 8 WHERE id = 1");       // A move: out of 7, into 8.
   r.sql("DELETE FROM visits WHERE id = 2");
   r.engine.seal();
-  const auto ops = log_of(r);  // By chain, each in seq order.
+  const auto ops = sealed_here(r);  // By chain, each in seq order.
   std::string chains;
   for (const auto& op : ops)
     chains += op.scope + "#" + std::to_string(op.seq) + " " + to_string(op.kind) + " " + op.table + " L" +
@@ -105,11 +106,11 @@ TEST_CASE("a row whose scope expression gives no scope is held, named, and seale
   CHECK_THAT(held[1].reason, Catch::Contains("REAL"));
   CHECK_THAT(held[2].reason, Catch::Contains("reserved"));
   CHECK_THAT(held[3].reason, Catch::Contains("empty"));
-  CHECK(log_of(r).empty());
+  CHECK(sealed_here(r).empty());
   r.sql("UPDATE visits SET clinic = 'south'");
   r.engine.seal();
   CHECK(r.engine.status().held.empty());
-  const auto ops = log_of(r);
+  const auto ops = sealed_here(r);
   REQUIRE(ops.size() == 4);
   for (const auto& op : ops) CHECK((op.scope == "south" && op.kind == OpKind::insert));
 }
@@ -127,4 +128,28 @@ TEST_CASE("a scope expression is a deterministic expression over the row's own c
   CHECK_THROWS_WITH(capture::check_scope_expression(db, t, "ward"), Catch::Contains("no such column"));
   CHECK_THROWS_AS(capture::check_scope_expression(db, t, ""), Error);
   CHECK(test::count(r.path, "SELECT count(*) FROM sqlite_temp_schema") == 0);  // The probe leaves nothing.
+}
+
+TEST_CASE("a change sealed where another scope's state of the row wins leaves the table showing that state, and "
+          "nothing of ferry's writing is captured",
+          "[capture][scope]") {
+  test::TempDir dir;
+  test::Replica r(dir, "clinic", kSchema);
+  track_scoped(r, "clinic");
+  // Two devices put row 1 in clinics 7 and 9 at once; clinic 9's, at the greater Lamport time, is shown.
+  const DeviceId a = test::counting_id(0x10), b = test::counting_id(0x20);
+  test::ScopedWriter others;
+  others.write(a, "7", 5, OpKind::insert, 1, {{"note", Value::text("a's")}, {"clinic", Value::text("7")}});
+  others.write(b, "9", 50, OpKind::insert, 1, {{"note", Value::text("b's")}, {"clinic", Value::text("9")}});
+  CHECK(test::deliver(r, others.made(), others.names()) == 2);
+  CHECK(r.dump("visits") == "1|'b''s'|'9'\n");
+  // This device moves it to clinic 8: out of 9, which it saw, into 8 at Lamport time 1; clinic 7's state,
+  // at 5, which the move did not touch, now wins, and the table shows it.
+  r.sql("UPDATE visits SET clinic = '8', note = 'mine' WHERE id = 1");
+  r.engine.seal();
+  CHECK(r.dump("visits") == "1|'a''s'|'7'\n");
+  const auto ops = sealed_here(r);
+  REQUIRE(ops.size() == 2);  // The move's two halves, and no change of ferry's own making.
+  CHECK(r.engine.seal() == 0);
+  CHECK(test::count(r.path, "SELECT count(*) FROM ferry_capture") == 0);
 }
