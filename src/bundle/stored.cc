@@ -1,6 +1,7 @@
 #include "bundle/stored.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "ferry/error.h"
 #include "log/codec.h"
@@ -15,8 +16,8 @@ std::string id_key(const DeviceId& id) { return std::string(reinterpret_cast<con
 
 }  // namespace
 
-StoredForms::StoredForms(std::vector<DeviceId> chains, std::vector<TableShape> tables)
-    : chains_(std::move(chains)), tables_(std::move(tables)) {
+StoredForms::StoredForms(std::vector<DeviceId> chains, std::vector<TableShape> tables, log::KnownChains names)
+    : chains_(std::move(chains)), tables_(std::move(tables)), names_(std::move(names)) {
   for (std::size_t i = 0; i < chains_.size(); ++i) chain_numbers_.emplace(id_key(chains_[i]), i + 1);
   for (std::size_t i = 0; i < tables_.size(); ++i) table_numbers_.emplace(tables_[i].name, i + 1);
 }
@@ -78,7 +79,7 @@ void StoredForms::encode_held(std::string_view body, const Position& at, std::st
   log::Cursor in(body, where);
   if (in.array("operation") != 12 || in.uint("format") != 2) log::bad(where, "operation", "of format 2");
   in.bin("origin");
-  log::shared_scope_only(in.str("scope"), where, "scope");
+  in.str("scope");  // The range's chain says both.
   in.uint("seq");
   lamport = in.uint("lamport");
   time_ms = in.uint("time_ms");
@@ -87,15 +88,29 @@ void StoredForms::encode_held(std::string_view body, const Position& at, std::st
     e.uint(lamport - at.prev_lamport);
     e.integer(static_cast<std::int64_t>(time_ms) - static_cast<std::int64_t>(at.prev_time_ms));
     const std::size_t deps = in.array("deps");
-    e.array(deps);
-    for (std::size_t i = 0; i < deps; ++i) {  // By device: the chains' numbering order.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> numbered;  // (chain number, seq)
+    numbered.reserve(deps);
+    bool scoped = false;
+    for (std::size_t i = 0; i < deps; ++i) {  // By (device, scope); the numbers follow chain ids.
       if (in.array("dep") != 3) log::bad(where, "dep", "a [device, scope, seq] triple");
-      const auto chain = chain_numbers_.find(std::string(in.bin("dep device")));
-      log::shared_scope_only(in.str("dep scope"), where, "deps scope");
+      std::string key(in.bin("dep device"));
+      const std::string_view dep_scope = in.str("dep scope");
+      if (!dep_scope.empty() && key.size() == 16) {  // A chain of a scope: its derived id.
+        DeviceId device;
+        std::memcpy(device.bytes.data(), key.data(), 16);
+        key = id_key(log::chain_id(device, dep_scope));
+        scoped = true;
+      }
+      const auto chain = chain_numbers_.find(key);
       if (chain == chain_numbers_.end()) throw Error(Errc::invalid_argument, ": follows a chain not among the bundle's");
+      numbered.emplace_back(chain->second, in.uint("dep seq"));
+    }
+    if (scoped) std::sort(numbered.begin(), numbered.end());
+    e.array(deps);
+    for (const auto& [number, seq] : numbered) {
       e.array(2);
-      e.uint(chain->second);
-      e.uint(in.uint("dep seq"));
+      e.uint(number);
+      e.uint(seq);
     }
     const std::string_view name = in.str("table");
     const auto table = table_numbers_.find(std::string(name));
@@ -175,6 +190,7 @@ Operation StoredForms::decode(std::string_view segment, std::size_t& offset, con
     const msgpack::object* f = top.ptr;
     op.format = 2;
     op.origin = at.origin;
+    op.scope = names_.name(at.origin).scope;
     op.seq = at.seq;
     op.prev_hash = at.prev_hash;
     const std::uint64_t step = log::get_uint(f[0], where, "lamport step");
@@ -229,7 +245,7 @@ Operation StoredForms::decode(std::string_view segment, std::size_t& offset, con
     // The canonical decoder checks everything else (deps free of the origin, a key, no columns on a delete,
     // columns named once).
     try {
-      canonical = log::encode(op);
+      canonical = log::encode(op, &names_);  // Deps of another scope are refused here.
     } catch (const Error& e) {
       if (e.code() != Errc::invalid_argument) throw;
       throw Error(Errc::corrupt, where + ": " + e.what());

@@ -7,7 +7,8 @@
 //
 // stored  := stored2 | stored1
 // stored2 := array(7) [ uint lamport_step, int time_step,
-//                       array[ array(2)[uint chain, uint seq] ] deps (chain numbers ascending),
+//                       array[ array(2)[uint chain, uint seq] ] deps (chain numbers ascending:
+//                                                               chain id order, format4.md §12.6),
 //                       uint table, array[value] key, uint kind,
 //                       array[ array(2)[uint column, value] ] columns (column numbers ascending) ]
 // stored1 := array(2) [ nil, bin body ]   a format 1 operation (sealed before
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "ferry/operation.h"
+#include "log/chain.h"
 
 namespace ferry::bundle {
 
@@ -49,7 +51,8 @@ struct Position {
 class StoredForms {
  public:
   // `chains` and `tables` in the bundle's numbering: element i is number i + 1.
-  StoredForms(std::vector<DeviceId> chains, std::vector<TableShape> tables);
+  // `names` names the chains of a scope among `chains` (log/chain.h).
+  StoredForms(std::vector<DeviceId> chains, std::vector<TableShape> tables, log::KnownChains names = {});
 
   // Appends the stored form of `op`, which sits at `at`, to `out`. Throws
   // Error(invalid_argument) for a chain or table not numbered here.
@@ -87,6 +90,7 @@ class StoredForms {
  private:
   std::vector<DeviceId> chains_;
   std::vector<TableShape> tables_;
+  log::KnownChains names_;
   std::unordered_map<std::string, std::uint64_t> chain_numbers_;  // By the 16 id bytes.
   std::unordered_map<std::string, std::uint64_t> table_numbers_;
 };

@@ -1,6 +1,7 @@
 // The stored form of an operation in a format 4.0 bundle: only what the range,
 // the position and the bundle's tables do not already say, turned back into
 // exactly the canonical encoding, in one way only (bundle/stored.h).
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "bundle/stored.h"
@@ -215,7 +216,7 @@ TEST_CASE("the stored form written from a held body is byte for byte the one wri
   CHECK(from_held == stored(ops));
   CHECK(read(from_held, ops) == ops);
 
-  SECTION("a held body of a table the bundle does not number, or with a scope, is refused by name") {
+  SECTION("a held body of a table, or following a chain, the bundle does not number is refused by name") {
     Operation other = ops[0];
     other.table = "elsewhere";
     std::string out;
@@ -224,11 +225,81 @@ TEST_CASE("the stored form written from a held body is byte for byte the one wri
     at.origin = a, at.seq = other.seq;
     CHECK_THROWS_WITH(forms().encode_held(log::encode(other), at, out, lamport, time_ms),
                       Catch::Contains("table elsewhere is not among the bundle's tables"));
-    std::string scoped = log::encode(ops[0]);
-    const std::size_t empty_scope = scoped.find('\xa0', 20);  // After array(12), 2 and the origin (bin8 of 16).
-    REQUIRE(empty_scope == 20);
-    scoped.replace(empty_scope, 1, "\xa1z");
-    CHECK_THROWS_WITH(forms().encode_held(scoped, at, out, lamport, time_ms), Catch::Contains("names a scope"));
+    log::KnownChains names;  // ops[1] following b's chain of scope z instead of b's own.
+    Operation follows = ops[1];
+    follows.scope = "z";
+    follows.origin = names.add(a, "z");
+    follows.id = util::make_operation_id(follows.id.unix_ms(), follows.origin, follows.seq);
+    follows.clock = VectorClock();
+    follows.clock.set(names.add(b, "z"), 12);
+    at.origin = follows.origin;
+    CHECK_THROWS_WITH(forms().encode_held(log::encode(follows, &names), at, out, lamport, time_ms),
+                      Catch::Contains("follows a chain not among the bundle's"));
     CHECK(out.empty());
+  }
+}
+
+TEST_CASE("operations of a scope's chain are stored by chain number and come back with their chains' names",
+          "[bundle][stored][scope]") {
+  log::KnownChains names;
+  const DeviceId a7 = names.add(a, "clinic-7"), b7 = names.add(b, "clinic-7"), b8 = names.add(b, "clinic-8");
+  std::vector<DeviceId> chains{a, b, c, a7, b7, b8};
+  std::sort(chains.begin(), chains.end());  // Numbered in chain id order (format4.md §12.6).
+  const StoredForms scoped({chains}, {{"items", {"id", "name", "qty", "price", "note"}}}, names);
+  std::vector<Operation> ops = chain();
+  Hash prev{};
+  for (auto& op : ops) {
+    op.origin = a7;
+    op.scope = "clinic-7";
+    op.id = util::make_operation_id(op.id.unix_ms(), a7, op.seq);
+    op.prev_hash = prev;
+    prev = log::hash_of(log::encode(op, &names));
+  }
+  ops[1].clock = VectorClock();  // Its own scope's chain of b, c's shared chain and a's own.
+  ops[1].clock.set(b7, 12);
+  ops[1].clock.set(c, 3);
+  ops[1].clock.set(a, 5);
+  prev = log::hash_of(log::encode(ops[0], &names));
+  for (std::size_t i = 1; i < ops.size(); ++i) {
+    ops[i].prev_hash = prev;
+    prev = log::hash_of(log::encode(ops[i], &names));
+  }
+  std::string from_held, from_op;
+  Position at;
+  for (const auto& op : ops) {
+    at.origin = op.origin, at.seq = op.seq, at.prev_hash = op.prev_hash;
+    std::uint64_t lamport = 0, time_ms = 0;
+    scoped.encode_held(log::encode(op, &names), at, from_held, lamport, time_ms);
+    scoped.encode(op, at, from_op);
+    at.prev_lamport = lamport;
+    at.prev_time_ms = time_ms;
+  }
+  CHECK(from_held == from_op);
+  std::size_t offset = 0;
+  at = Position{};
+  for (const auto& op : ops) {
+    at.origin = op.origin, at.seq = op.seq, at.prev_hash = op.prev_hash;
+    std::string canonical;
+    const Operation back = scoped.decode(from_held, offset, at, canonical, "bundle b.ferry: operation");
+    CHECK(back == op);
+    CHECK(canonical == log::encode(op, &names));
+    at.prev_lamport = back.lamport;
+    at.prev_time_ms = static_cast<std::uint64_t>(back.id.unix_ms());
+  }
+  // A stored form whose deps name a chain of another scope is damage, named.
+  Operation stray = ops[0];
+  stray.clock.set(b8, 1);
+  std::string out;
+  at = Position{};
+  at.origin = stray.origin, at.seq = stray.seq, at.prev_hash = stray.prev_hash;
+  scoped.encode(stray, at, out);
+  std::size_t start = 0;
+  std::string canonical;
+  try {
+    (void)scoped.decode(out, start, at, canonical, "bundle b.ferry: operation 41");
+    FAIL("accepted");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::corrupt);
+    CHECK_THAT(e.what(), Catch::Contains("operation 41") && Catch::Contains("of another scope"));
   }
 }
