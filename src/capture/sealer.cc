@@ -77,8 +77,8 @@ std::size_t largest_value(const Operation& op) {
 }  // namespace
 
 Operation LocalWriter::append(const std::string& table, std::vector<Value> key, OpKind kind,
-                              std::vector<ColumnValue> columns, bool write_table) {
-  auto made = try_append(table, std::move(key), kind, std::move(columns), write_table);
+                              std::vector<ColumnValue> columns, bool write_table, const std::string& scope) {
+  auto made = try_append(table, std::move(key), kind, std::move(columns), write_table, scope);
   if (const auto* not_made = std::get_if<NotMade>(&made))
     throw Error(Errc::refused, "a change to table '" + printable(table) + "' cannot be sent: " + not_made->why);
   return std::get<Operation>(std::move(made));

@@ -39,7 +39,7 @@ class LocalWriter {
   // unless write_table (a resolution written by ferry itself).
   // Throws Error(refused) for an operation try_append would not make.
   Operation append(const std::string& table, std::vector<Value> key, OpKind kind, std::vector<ColumnValue> columns,
-                   bool write_table = false);
+                   bool write_table = false, const std::string& scope = std::string());
   // An operation try_append did not make, given back whole with the reason.
   struct NotMade {
     std::string why;

@@ -21,16 +21,16 @@ OperationKey key_at(const sql::Statement& st, int col) {
 ConflictStore::ConflictStore(sql::Database& db)
     : db_(db),
       open_in_cell_(db.prepare("SELECT id, winner_origin, winner_seq, loser_origin, loser_seq FROM ferry_conflicts "
-                               "WHERE tbl=? AND pk=? AND col=? AND closed_ms IS NULL AND kind='value'", true)),
+                               "WHERE tbl=? AND pk=? AND col=? AND closed_ms IS NULL AND kind=?", true)),
       insert_(db.prepare("INSERT INTO ferry_conflicts(tbl, pk, col, winner_origin, winner_seq, loser_origin, "
-                         "loser_seq, detected_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)", true)),
+                         "loser_seq, detected_ms, kind) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)", true)),
       close_(db.prepare("UPDATE ferry_conflicts SET closed_ms=?, closed_by_origin=?, closed_by_seq=? WHERE id=?", true)),
       count_open_(db.prepare("SELECT count(*) FROM ferry_conflicts WHERE tbl=? AND pk=? AND closed_ms IS NULL AND "
                              "kind='value'", true)) {}
 
 std::vector<ConflictRecord> ConflictStore::open_in_cell(const std::string& table, const std::string& pk,
-                                                         const std::string& column) {
-  open_in_cell_.bind(1, table).bind_blob(2, pk.data(), pk.size()).bind(3, column);
+                                                         const std::string& column, const char* kind) {
+  open_in_cell_.bind(1, table).bind_blob(2, pk.data(), pk.size()).bind(3, column).bind(4, std::string_view(kind));
   std::vector<ConflictRecord> out;
   while (open_in_cell_.step()) {
     ConflictRecord r;
@@ -44,11 +44,11 @@ std::vector<ConflictRecord> ConflictStore::open_in_cell(const std::string& table
 }
 
 void ConflictStore::open(const std::string& table, const std::string& pk, const std::string& column,
-                         const OperationKey& winner, const OperationKey& loser, std::int64_t now_ms) {
+                         const OperationKey& winner, const OperationKey& loser, std::int64_t now_ms, const char* kind) {
   insert_.bind(1, table).bind_blob(2, pk.data(), pk.size()).bind(3, column)
       .bind_blob(4, winner.origin.bytes.data(), 16).bind(5, static_cast<std::int64_t>(winner.seq))
       .bind_blob(6, loser.origin.bytes.data(), 16).bind(7, static_cast<std::int64_t>(loser.seq))
-      .bind(8, now_ms);
+      .bind(8, now_ms).bind(9, std::string_view(kind));
   insert_.run();
 }
 

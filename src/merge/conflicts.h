@@ -2,8 +2,11 @@
 // The conflict records (ferry_conflicts, bundle_format/README.md §8 and §11):
 // the one reader and writer of the table. A value conflict is one (winner,
 // loser) pair of operations in one cell's frontier, open until an operation
-// follows both; a constraint conflict is a write to the application table
-// that one of its constraints refused, open until acknowledged here.
+// follows both; a scope conflict (format4.md §12.2) one pair of existence
+// winners of two scopes' states of a row in which it exists, the shown one
+// first, open until one of them no longer has the row; a constraint conflict
+// is a write to the application table that one of its constraints refused,
+// open until acknowledged here.
 
 #include <cstdint>
 #include <optional>
@@ -29,7 +32,7 @@ struct ConflictRecord {
   std::string column;  // "" for the row's existence.
   OperationKey winner, loser;
   std::int64_t detected_ms = 0;
-  std::string kind;    // "value" or "constraint".
+  std::string kind;    // "value", "scope" or "constraint".
   std::string detail;  // For a constraint conflict: SQLite's words for the constraint.
 };
 
@@ -37,10 +40,11 @@ struct ConflictRecord {
 class ConflictStore {
  public:
   explicit ConflictStore(sql::Database& db);
-  // The open value conflicts of one cell.
-  std::vector<ConflictRecord> open_in_cell(const std::string& table, const std::string& pk, const std::string& column);
+  // The open conflicts of `kind` ("value" or "scope") of one cell.
+  std::vector<ConflictRecord> open_in_cell(const std::string& table, const std::string& pk, const std::string& column,
+                                           const char* kind = "value");
   void open(const std::string& table, const std::string& pk, const std::string& column, const OperationKey& winner,
-            const OperationKey& loser, std::int64_t now_ms);
+            const OperationKey& loser, std::int64_t now_ms, const char* kind = "value");
   // Closes record `id`: `by` followed both of its operations.
   void close(std::int64_t id, const OperationKey& by, std::int64_t now_ms);
   // Whether any value conflict of the row is open.

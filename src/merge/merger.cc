@@ -289,6 +289,30 @@ struct Merger::Impl {
       conflicts.open(table, pk, column, {id_of(w.first), w.second}, {id_of(l.first), l.second}, now);
   }
 
+  // Brings the row's open scope conflicts in line with its states: one
+  // (shown state's existence winner, other's) pair per other state in which
+  // the row exists.
+  void settle_scopes(const std::string& table, const std::string& pk, const RowStates& states, const Operation& op) {
+    std::set<std::pair<std::pair<std::int64_t, std::uint64_t>, std::pair<std::int64_t, std::uint64_t>>> desired;
+    if (const RowMeta* shown_state = shown(states)) {
+      const Stamp& w = *winner(shown_state->exist);
+      for (const RowMeta& state : states) {
+        const Stamp* other = winner(state.exist);
+        if (&state != shown_state && other != nullptr && !other->removes)
+          desired.insert({{w.device, w.seq}, {other->device, other->seq}});
+      }
+    }
+    auto stamp_of = [&](const OperationKey& k) {
+      const replica::Device* d = devices.find(k.origin);
+      return std::make_pair(d ? d->no : -1, k.seq);
+    };
+    const std::int64_t now = util::now_ms();
+    for (const ConflictRecord& r : conflicts.open_in_cell(table, pk, kExistence, "scope"))
+      if (desired.erase({stamp_of(r.winner), stamp_of(r.loser)}) == 0) conflicts.close(r.id, {op.origin, op.seq}, now);
+    for (const auto& [w, l] : desired)
+      conflicts.open(table, pk, kExistence, {id_of(w.first), w.second}, {id_of(l.first), l.second}, now, "scope");
+  }
+
   // settle_conflicts for every cell `cells` names in `state`.
   void settle_cells(const std::string& table, const std::string& pk, const std::vector<const std::string*>& cells,
                     RowMeta& state, const Operation& op) {
@@ -355,6 +379,7 @@ void Merger::apply(const Operation& op, bool write_table) {
     m.settle_cells(op.table, pk, touched, meta, op);
     meta.conflicted = m.conflicts.any_open(op.table, pk);
   }
+  if (states.size() > 1) m.settle_scopes(op.table, log::encode_values(op.key), states, op);
   m.rows.save(t->no, op.key, states, stored);
 }
 
@@ -437,6 +462,7 @@ void Merger::resettle(const Operation& op) {
       if (!t->is_key(column)) cells.push_back(&column);
     m.settle_cells(op.table, pk, cells, state, op);
   }
+  if (states.size() > 1) m.settle_scopes(op.table, pk, states, op);
   const bool conflicted = m.conflicts.any_open(op.table, pk);
   for (RowMeta& state : states) state.conflicted = conflicted;
   m.rows.save(t->no, op.key, states, true);

@@ -72,14 +72,15 @@ Operation settle(Session& s, const ConflictInfo& c, const std::optional<Value>& 
   if (t == nullptr || !t->tracked)
     throw Error(Errc::refused, "conflict " + std::to_string(c.id) + " is on table '" + c.table +
                                    "', which is no longer tracked; track it again to resolve");
-  if (!chosen) return s.writer.append(c.table, c.key, OpKind::remove, {}, true);
+  // A value conflict is within one scope's state of the row (format4.md §12.2): resolved in that scope.
+  if (!chosen) return s.writer.append(c.table, c.key, OpKind::remove, {}, true, c.winner.scope);
   if (!c.column.empty() && row_exists(s.db, *t, c.key))
-    return s.writer.append(c.table, c.key, OpKind::update, {{c.column, *chosen}}, true);
+    return s.writer.append(c.table, c.key, OpKind::update, {{c.column, *chosen}}, true, c.winner.scope);
   // The row is deleted here (or this is an insert-against-delete conflict): bring it back whole.
   std::vector<ColumnValue> row = side.kind == OpKind::insert ? side.columns : last_known_row(s, *t, c.key);
   for (auto& col : row)
     if (col.name == c.column) col.value = *chosen;
-  return s.writer.append(c.table, c.key, OpKind::insert, std::move(row), true);
+  return s.writer.append(c.table, c.key, OpKind::insert, std::move(row), true, c.winner.scope);
 }
 
 }  // namespace
@@ -103,7 +104,10 @@ Operation resolve(Session& s, std::int64_t id, const Chooser& choose) {
   const Operation* side = nullptr;
   const auto chosen = choose(c, side);
   s.tables.suspend_triggers();
-  Operation op = settle(s, c, chosen, *side);
+  // A scope conflict (format4.md §12.2): the row is kept where the side chosen has it, deleted from the other scope.
+  const Operation& other = side == &c.winner ? c.loser : c.winner;
+  Operation op = c.kind == "scope" ? s.writer.append(c.table, c.key, OpKind::remove, {}, true, other.scope)
+                                   : settle(s, c, chosen, *side);
   s.tables.restore_triggers();
   return op;
 }

@@ -27,7 +27,7 @@ std::vector<ColumnValue> visit(const std::string& note, const std::string& clini
 
 struct Applied {
   std::string rows;
-  std::string conflicts;  // "column winner-seq/loser-seq" per open conflict.
+  std::string conflicts;  // "kind column winner-seq/loser-seq" per open conflict ("-": the row's existence).
   bool operator==(const std::string& only_rows) const { return rows == only_rows && conflicts.empty(); }
 };
 
@@ -42,7 +42,8 @@ Applied applied(const test::TempDir& dir, const test::ScopedWriter& w, const std
   CHECK(test::deliver(r, ops, w.names()) == ops.size());
   std::vector<std::string> conflicts;
   for (const auto& conflict : r.engine.conflicts())
-    conflicts.push_back(conflict.column + " " + std::to_string(conflict.winner.seq) + "/" +
+    conflicts.push_back(conflict.kind + " " + (conflict.column.empty() ? "-" : conflict.column) + " " +
+                        std::to_string(conflict.winner.seq) + "/" +
                         std::to_string(conflict.loser.seq) + "\n");
   std::sort(conflicts.begin(), conflicts.end());
   Applied out{r.dump("visits"), ""};
@@ -110,16 +111,23 @@ TEST_CASE("a row live in two scopes shows the state whose existence winner wins,
   std::size_t checked = 0;
   for (const auto& order : chain_orders(w)) {
     if (checked++ % 7 != 0) continue;  // A sample of the 120 orders.
-    CHECK(applied(dir, w, order) == edited);
+    const Applied result = applied(dir, w, order);
+    CHECK(result.rows == edited);
+    // The row lives in two scopes: one scope conflict, the state shown first (each insert is its chain's first).
+    CHECK(result.conflicts == "scope - 1/1\n");
   }
   CHECK(checked > 20);
   // Without clinic 8's later edit and with clinic 9's insert last, the winner is shown too.
   test::ScopedWriter v;
   v.write(a, "clinic-8", 5, OpKind::insert, 1, visit("eight", "clinic-8"));
   v.write(b, "clinic-9", 6, OpKind::insert, 1, visit("nine", "clinic-9"));
-  CHECK(applied(dir, v, {0, 1}) == "1|'nine'|'clinic-9'\n");
-  CHECK(applied(dir, v, {1, 0}) == "1|'nine'|'clinic-9'\n");
-  // And when the state shown goes, the other one comes back, every column from its own operations.
+  for (const auto& order : std::vector<std::vector<std::size_t>>{{0, 1}, {1, 0}}) {
+    const Applied result = applied(dir, v, order);
+    CHECK(result.rows == "1|'nine'|'clinic-9'\n");
+    CHECK(result.conflicts == "scope - 1/1\n");
+  }
+  // And when the state shown goes, the other one comes back, every column from its own operations, and the
+  // conflict closes: the row lives in one scope again.
   v.write(b, "clinic-9", 7, OpKind::remove, 1, {});
   CHECK(applied(dir, v, {0, 1, 2}) == "1|'eight'|'clinic-8'\n");
   CHECK(applied(dir, v, {1, 2, 0}) == "1|'eight'|'clinic-8'\n");
@@ -140,6 +148,7 @@ TEST_CASE("a conflict in one scope's state stays open whatever another scope's s
     INFO(order[0] << order[1] << order[2] << order[3] << order[4] << order[5]);
     const Applied result = applied(dir, w, order);
     CHECK(result.rows == "1|'b''s 8'|'clinic-8'\n");  // Clinic 8's state: its existence at Lamport 3, over 1.
-    CHECK(result.conflicts == "note 1/2\nnote 1/2\n");  // One in each scope's state, both open.
+    // One in each scope's state, both open, beside the row's living in both.
+    CHECK(result.conflicts == "scope - 1/1\nvalue note 1/2\nvalue note 1/2\n");
   }
 }

@@ -152,4 +152,16 @@ TEST_CASE("a change sealed where another scope's state of the row wins leaves th
   REQUIRE(ops.size() == 2);  // The move's two halves, and no change of ferry's own making.
   CHECK(r.engine.seal() == 0);
   CHECK(test::count(r.path, "SELECT count(*) FROM ferry_capture") == 0);
+  // The row lives in clinics 7 and 8: a scope conflict, clinic 7's shown. Keeping the loser, this
+  // device's clinic 8, deletes the row from clinic 7, and the table shows clinic 8's.
+  const auto conflicts = r.engine.conflicts();
+  REQUIRE(conflicts.size() == 1);
+  CHECK(conflicts[0].kind == "scope");
+  CHECK(conflicts[0].winner.scope == "7");
+  CHECK(conflicts[0].loser.scope == "8");
+  const Operation resolution = r.engine.resolve(conflicts[0].id, Keep::loser);
+  CHECK((resolution.scope == "7" && resolution.kind == OpKind::remove));
+  CHECK(r.dump("visits") == "1|'mine'|'8'\n");
+  CHECK(r.engine.conflicts().empty());
+  CHECK(r.engine.seal() == 0);  // The table's rewrite was ferry's, not a change.
 }

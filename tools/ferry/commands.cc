@@ -326,6 +326,11 @@ int cmd_conflicts(const std::string& db, bool as_json) {
                 << ", was not applied here (ferry resolve " << db << " " << c.id << " --keep winner acknowledges it)\n";
       continue;
     }
+    if (c.kind == "scope") {  // format4.md §12.2: the row lives in two scopes; the table shows the first.
+      std::cout << "#" << c.id << " " << c.table << " [" << key_text(c.key) << "] row lives in scopes '"
+                << printable(c.winner.scope) << "' (shown) and '" << printable(c.loser.scope) << "'\n";
+      continue;
+    }
     std::cout << "#" << c.id << " " << c.table << " [" << key_text(c.key) << "] "
               << (c.column.empty() ? "row inserted against deleted" : "column " + c.column) << "\n"
               << "   kept:     " << shown(c.winner_value, c.winner) << "\n"
