@@ -98,6 +98,13 @@ class Engine {
   // Throws Error(not_found) for a missing table, Error(refused) for a table
   // without a declared PRIMARY KEY, a view, or a virtual table.
   std::size_t track(const std::string& table);
+  // As track(table), for a scoped table (bundle_format/format4.md §12.1):
+  // `scope` is an SQL expression over the row's columns (usually a column
+  // name) whose value is the scope each row belongs to; every device tracks
+  // the table with the same one. Throws Error(invalid_argument) for an
+  // expression SQLite would not take as a generated column's, and
+  // Error(refused) for a table tracked before with another scope (or none).
+  std::size_t track(const std::string& table, const std::string& scope);
   // Stops capturing `table`; its operations stay in the log.
   void untrack(const std::string& table);
   std::vector<TableInfo> tables();
@@ -120,6 +127,10 @@ class Engine {
   // What this device has seen, from every device.
   VectorClock clock();
   [[nodiscard]] StatusReport status();
+  // The chains of a scope this database holds (bundle_format/format4.md
+  // §12.9): what an operation's origin names when its scope is not the
+  // shared one. peers() lists devices, never these.
+  [[nodiscard]] std::vector<ScopedChain> scoped_chains();
   // Every device this one has exchanged bundles with: what each announced and
   // what the last export to it carried (StatusReport::peers, without the rest
   // of the status, whose counts read the whole log).

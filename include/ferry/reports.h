@@ -28,6 +28,17 @@ struct TableInfo {
   std::string name;
   std::vector<std::string> columns;  // In table order, as captured by the triggers.
   std::vector<std::string> key;      // Primary-key columns in key order.
+  // The scope expression of a scoped table (bundle_format/format4.md §12.1);
+  // empty for a table every device shares.
+  std::string scope;
+};
+
+// A chain of a scope other than the shared one (bundle_format/format4.md
+// §12.9): the id it is known by, the device whose key signs it, its scope.
+struct ScopedChain {
+  DeviceId chain;
+  DeviceId device;
+  std::string scope;
 };
 
 // A run of operations of one origin device: seq first..last.
@@ -203,6 +214,8 @@ struct BundleInfo {
   std::vector<Hash> prerequisites;  // Per range: the hash the range continues from (zeros for seq 1).
   std::vector<Hash> last_hashes;    // Per range: the hash of its last operation.
   std::vector<TableInfo> tables;    // Schema of the tracked tables the operations touch.
+  // 4.2: the chains of a scope the bundle names (ranges, clock, deps), by chain id.
+  std::vector<ScopedChain> scoped_chains;
   std::size_t operations = 0;
   std::uint64_t bytes = 0;          // File size.
   Hash content_hash{};

@@ -16,7 +16,7 @@ namespace {
 // the addressee and the reference the clock is written against last.
 std::string encode_header4(const BundleInfo& info, const Chains& chains) {
   log::Encoder e;
-  e.array(info.format_minor >= 1 ? 17 : 15);
+  e.array(info.format_minor >= 1 ? 17 : 15);  // 4.2 is 4.1's.
   e.str("ferry-bundle");
   e.uint(info.format_major);
   e.uint(info.format_minor);
@@ -28,10 +28,11 @@ std::string encode_header4(const BundleInfo& info, const Chains& chains) {
   std::string out = e.take();
   out += encode_numbered_clock(info, chains);
   e.array(chains.devices.size());
-  for (const auto& device : chains.devices) {
+  for (const auto& chain : chains.devices) {
+    const log::ChainName name = chains.names.name(chain);
     e.array(2);
-    e.bin(device.bytes.data(), 16);
-    e.str("");
+    e.bin(name.device.bytes.data(), 16);
+    e.str(name.scope);
   }
   e.array(info.ranges.size());
   for (std::size_t i = 0; i < info.ranges.size(); ++i) {
@@ -46,19 +47,22 @@ std::string encode_header4(const BundleInfo& info, const Chains& chains) {
   }
   e.array(info.tables.size());
   for (const auto& t : info.tables) {
-    e.array(3);
+    e.array(info.format_minor >= kScopesMinor ? 4 : 3);
     e.str(t.name);
     e.array(t.columns.size());
     for (const auto& c : t.columns) e.str(c);
     e.array(t.key.size());
     for (const auto& k : t.key) e.str(k);
+    if (info.format_minor >= kScopesMinor) e.str(t.scope);
+    else if (!t.scope.empty()) throw Error(Errc::internal, "a scoped table in a bundle older than 4.2");
   }
   e.uint(info.operations);
   e.bin(info.signer_key.data(), 32);
   e.bin(info.exporter_box_key.data(), 32);
-  if (info.format_minor >= 1) {
-    if (!info.addressee) throw Error(Errc::internal, "a 4.1 bundle without an addressee");
-    e.bin(info.addressee->bytes.data(), 16);
+  if (info.format_minor >= 1) {  // 4.2: a bundle for no one in particular has none.
+    if (!info.addressee && info.format_minor < kScopesMinor) throw Error(Errc::internal, "a 4.1 bundle without an addressee");
+    if (info.addressee) e.bin(info.addressee->bytes.data(), 16);
+    else e.nil();
     if (info.reference) e.bin(info.reference->bytes.data(), 16);
     else e.nil();
   }
@@ -69,13 +73,22 @@ std::string encode_header4(const BundleInfo& info, const Chains& chains) {
 }  // namespace
 
 Chains Chains::of(const BundleInfo& info, const std::vector<DeviceId>& also) {
-  Chains chains{also};
+  Chains chains{also, {}};
+  for (const ScopedChain& c : info.scoped_chains)
+    if (chains.names.add(c.device, c.scope) != c.chain)
+      throw Error(Errc::internal, "chain " + c.chain.to_string() + " is not the one its device and scope give");
   for (const auto& [device, seq] : info.clock.entries()) chains.devices.push_back(device);
   for (const DeviceId& device : info.clock_dropped) chains.devices.push_back(device);
   for (const auto& r : info.ranges) chains.devices.push_back(r.device);
   std::sort(chains.devices.begin(), chains.devices.end());
   chains.devices.erase(std::unique(chains.devices.begin(), chains.devices.end()), chains.devices.end());
+  for (const DeviceId& id : chains.devices)
+    if (log::is_scoped_chain(id)) (void)chains.names.name(id);  // Throws for a chain the info does not name.
   return chains;
+}
+
+bool Chains::any_scoped() const {
+  return std::any_of(devices.begin(), devices.end(), [](const DeviceId& id) { return log::is_scoped_chain(id); });
 }
 
 std::uint64_t Chains::number(const DeviceId& device) const {

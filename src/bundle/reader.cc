@@ -152,6 +152,7 @@ void Reader::check_schema() {
   }
   reference.exec(four ? kSchema4Sql : kSchemaSql);
   if (four && minor >= 1) reference.exec(kSchema41Sql);
+  if (four && minor >= kScopesMinor) reference.exec(kSchema42Sql);
   auto expected = reference.prepare(query);
   auto actual = db_->prepare(query);
   // A bundle that says it is newer is refused as newer, not as damaged.
@@ -165,13 +166,15 @@ void Reader::check_schema() {
   while (expected.step()) want[{expected.text(0), expected.text(1)}] = expected.text(2) + "\n" + expected.text(3);
   while (actual.step()) have[{actual.text(0), actual.text(1)}] = actual.text(2) + "\n" + actual.text(3);
   if (want == have) return;
-  refuse_if_newer();
+  // Minor versions only add tables: a bundle lacking one its minor has is damage, whatever it claims.
+  if (std::all_of(want.begin(), want.end(), [&](const auto& w) { return have.count(w.first) > 0; })) refuse_if_newer();
   for (const auto& [object, sql] : have) {
     const auto w = want.find(object);
     if (w == want.end() || w->second != sql)
       throw Error(Errc::corrupt, path_ + ": holds a schema object a bundle may not have: " + printable(object.first) +
                                      " '" + printable(object.second) + "' (a bundle holds exactly the tables of bundle_format/" +
-                                     (!four ? "schema.sql" : minor >= 1 ? "schema4.sql and schema4.1.sql" : "schema4.sql") + ")");
+                                     (!four ? "schema.sql" : minor >= static_cast<std::int64_t>(kScopesMinor) ? "schema4.sql, schema4.1.sql and schema4.2.sql"
+                                        : minor >= 1 ? "schema4.sql and schema4.1.sql" : "schema4.sql") + ")");
   }
   for (const auto& [object, sql] : want)
     if (!have.count(object)) throw Error(Errc::corrupt, path_ + ": lacks the " + object.first + " " + object.second);

@@ -11,6 +11,7 @@
 #include "bundle/stored.h"
 #include "ferry/error.h"
 #include "hash/sha256.h"
+#include "log/chain.h"
 #include "log/codec.h"
 #include "log/fields.h"
 
@@ -40,13 +41,17 @@ void Reader::read_manifest4() {
   const Bytes clock = blob_of(m, 7, 0, "clock");
   read_totals(m, 8);
   if (m.step()) fail("has more than one manifest row");
-  if (minor >= 1) {  // 4.1: who it is for, and what its clock is written against.
+  if (minor >= 1) {  // 4.1: who it is for, and what its clock is written against; 4.2: if anyone.
     auto a = db_->prepare("SELECT device, reference FROM ferry_addressee");
-    if (!a.step()) fail("says it is format 4.1 but names no addressee (ferry_addressee is empty)");
-    std::memcpy(info_.addressee.emplace().bytes.data(), blob_of(a, 0, 16, "addressee.device").data(), 16);
-    if (!a.is_null(1)) std::memcpy(info_.reference.emplace().bytes.data(), blob_of(a, 1, 16, "addressee.reference").data(), 16);
-    if (a.step()) fail("has more than one addressee row");
-    if (info_.snapshot) fail("is a snapshot with an addressee: a snapshot is for whoever starts from it");
+    if (a.step()) {
+      std::memcpy(info_.addressee.emplace().bytes.data(), blob_of(a, 0, 16, "addressee.device").data(), 16);
+      if (!a.is_null(1))
+        std::memcpy(info_.reference.emplace().bytes.data(), blob_of(a, 1, 16, "addressee.reference").data(), 16);
+      if (a.step()) fail("has more than one addressee row");
+      if (info_.snapshot) fail("is a snapshot with an addressee: a snapshot is for whoever starts from it");
+    } else if (minor < static_cast<std::int64_t>(kScopesMinor)) {
+      fail("says it is format 4.1 but names no addressee (ferry_addressee is empty)");
+    }
   }
 
   auto c = db_->prepare("SELECT number, device, scope FROM ferry_chains ORDER BY number");
@@ -57,13 +62,20 @@ void Reader::read_manifest4() {
       fail("numbers more than " + std::to_string(kMaxChains) + " chains, more than any fleet has");
     DeviceId device;
     std::memcpy(device.bytes.data(), blob_of(c, 1, 16, "chains.device").data(), 16);
-    if (c.column_type(2) != SQLITE_TEXT || c.text(2).size() > 128) fail("field 'chains.scope' is not a short text");
-    if (!c.text(2).empty())
-      throw Error(Errc::refused, path_ + ": carries operations of scope '" + printable(c.text(2)) +
-                                     "'; this ferry reads only the shared scope: upgrade ferry to import it");
-    if (!chains_.devices.empty() && !(chains_.devices.back() < device))
-      fail("its chains are not in device order, or name a device twice");
-    chains_.devices.push_back(device);
+    if (log::is_scoped_chain(device)) fail("chain " + std::to_string(chains_.devices.size() + 1) + " names a device "
+                                           "id of UUID version 8, the form of a scope's chain, which no device has");
+    if (c.column_type(2) != SQLITE_TEXT || c.text(2).size() > log::kMaxScopeBytes)
+      fail("field 'chains.scope' is not a short text");
+    const std::string scope = c.text(2);
+    if (const std::string why = log::scope_problem(scope); !why.empty()) fail("chain " + std::to_string(chains_.devices.size() + 1) + ": " + why);
+    if (!scope.empty() && minor < static_cast<std::int64_t>(kScopesMinor))
+      fail("names scope '" + printable(scope) + "' in a bundle of format 4." + std::to_string(minor) +
+           ", which has none");
+    const DeviceId chain = scope.empty() ? device : chains_.names.add(device, scope);
+    if (!chains_.devices.empty() && !(chains_.devices.back() < chain))
+      fail("its chains are not in the order of their ids, or name a chain twice");
+    if (!scope.empty()) info_.scoped_chains.push_back({chain, device, scope});
+    chains_.devices.push_back(chain);
   }
   named_.assign(chains_.devices.size() + 1, false);
 
@@ -108,6 +120,17 @@ void Reader::read_manifest4() {
       fail("its tables are not numbered 1, 2, 3... without a gap");
     read_table(t, 1);
   }
+  if (minor >= static_cast<std::int64_t>(kScopesMinor)) {  // 4.2: the scope expressions of scoped tables.
+    auto ts = db_->prepare("SELECT number, scope FROM ferry_table_scopes ORDER BY number");
+    while (ts.step()) {
+      const auto number = int_of(ts, 0, "table_scopes.number");
+      if (number < 1 || static_cast<std::uint64_t>(number) > info_.tables.size())
+        fail("gives a scope to table " + std::to_string(number) + ", which it does not number");
+      if (ts.column_type(1) != SQLITE_TEXT || ts.text(1).empty() || ts.text(1).size() > log::kMaxNameBytes)
+        fail("gives table " + std::to_string(number) + " a scope expression that is empty, too long or not text");
+      info_.tables[static_cast<std::size_t>(number) - 1].scope = ts.text(1);
+    }
+  }
   info_.bytes = size_;
 }
 
@@ -117,7 +140,7 @@ void Reader::walk4(const Visitor& visit, bool decode) {
   content.update(encode_header(info_, chains_));
   std::vector<TableShape> shapes;
   for (const auto& t : info_.tables) shapes.push_back({t.name, t.columns});
-  const StoredForms forms(chains_.devices, std::move(shapes));
+  const StoredForms forms(chains_.devices, std::move(shapes), chains_.names);
   SegmentDecompressor decompressor;
   std::vector<std::size_t> range_of(chains_.devices.size() + 1, kNone);  // Ranges by chain number.
   for (std::size_t i = 0; i < info_.ranges.size(); ++i) range_of[chains_.number(info_.ranges[i].device)] = i;

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <set>
+#include <map>
 
 #include "bundle/format.h"
 #include "bundle/reader.h"
@@ -47,25 +47,37 @@ void Reader::authenticate() {
     throw Error(code, path_ + ": " + what);
   };
   const std::string exporter = "device " + info_.exporter.to_string();
-  std::set<PublicKey> keys;
+  // One key per device, whichever of its chains (format4.md §12.9) it signs, and one device per key.
+  std::map<PublicKey, DeviceId> owner_of;
+  std::map<DeviceId, PublicKey> key_of;
   if (!signed_by(info_.signer_key, bundle_message(info_.content_hash), info_.signature))
     // Failing against the key its own bundle names, it forges nothing: its bytes were changed.
     refuse(Errc::corrupt, "its signature does not verify against the key of " + exporter +
                               " that it names: the bundle was changed after it was signed. Nothing was imported.");
   for (std::size_t i = 0; i < info_.ranges.size(); ++i) {
     const SeqRange& r = info_.ranges[i];
-    const std::string origin = "device " + r.device.to_string();
-    if (r.device == info_.exporter ? info_.origin_keys[i] != info_.signer_key : info_.origin_keys[i] == info_.signer_key)
+    // A chain of a scope is its device's, signed with that device's key (format4.md §12.6).
+    if (log::is_scoped_chain(r.device) && info_.format_major < 4)
+      refuse(Errc::corrupt, "names a device of UUID version 8, the form of a scope's chain, which no device has");
+    const log::ChainName name = chains_.names.name(r.device);
+    const std::string origin = "device " + name.device.to_string() + (name.scope.empty() ? "" : ", scope '" + printable(name.scope) + "',");
+    if (name.device == info_.exporter ? info_.origin_keys[i] != info_.signer_key : info_.origin_keys[i] == info_.signer_key)
       refuse(Errc::untrusted, "the operations of " + origin + " are signed with the key of " +
-                                  (r.device == info_.exporter ? "another device" : "the exporter, " + exporter) +
+                                  (name.device == info_.exporter ? "another device" : "the exporter, " + exporter) +
                                   ": a device may only sign its own operations (forged by whoever passed them on). "
                                   "Nothing was imported.");
-    if (!keys.insert(info_.origin_keys[i]).second)
-      refuse(Errc::untrusted, "device " + r.device.to_string() +
+    const auto [known_owner, fresh_key] = owner_of.emplace(info_.origin_keys[i], name.device);
+    const auto [known_key, fresh_device] = key_of.emplace(name.device, info_.origin_keys[i]);
+    if (!fresh_device && known_key->second != info_.origin_keys[i])
+      refuse(Errc::untrusted, "device " + name.device.to_string() + " presents two keys for its chains in the bundle: "
+                              "one of them is forged. Nothing was imported.");
+    if (!fresh_key && known_owner->second != name.device)
+      refuse(Errc::untrusted, "device " + name.device.to_string() +
                                   " presents the key of another device in the bundle: one of them is forged. Nothing "
                                   "was imported.");
     // Intact as its exporter signed it: the exporter vouches for a head its origin never signed.
-    if (!signed_by(info_.origin_keys[i], head_message(r.device, r.last, info_.last_hashes[i]), info_.head_signatures[i]))
+    if (!signed_by(info_.origin_keys[i], head_message(name.device, name.scope, r.last, info_.last_hashes[i]),
+                   info_.head_signatures[i]))
       refuse(Errc::untrusted, "operations " + std::to_string(r.first) + "-" + std::to_string(r.last) + " of " + origin +
                                   " do not carry that device's valid signature: they were changed or forged by whoever "
                                   "passed them on. Nothing was imported.");

@@ -59,6 +59,7 @@ void Writer::start() {
             std::to_string(info_.format_major));
   db_->exec(four ? kSchema4Sql : kSchemaSql);
   if (four && info_.format_minor >= 1) db_->exec(kSchema41Sql);
+  if (four && info_.format_minor >= kScopesMinor) db_->exec(kSchema42Sql);
   db_->exec("BEGIN");
   if (four) start4();  // The chains, by which 4.0's ranges name their devices.
   auto ranges = db_->prepare("INSERT INTO ferry_ranges VALUES(?, ?, ?, ?, ?, ?, ?)");

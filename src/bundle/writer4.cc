@@ -22,14 +22,26 @@ void Writer::start4() {
   chains_ = Chains::of(info_, also_named_);
   std::vector<TableShape> shapes;
   for (const auto& t : info_.tables) shapes.push_back({t.name, t.columns});
-  stored_ = std::make_unique<StoredForms>(chains_.devices, std::move(shapes));
+  if (chains_.any_scoped() && info_.format_minor < kScopesMinor)
+    throw Error(Errc::internal, "a bundle naming a chain of a scope must be 4.2");
+  stored_ = std::make_unique<StoredForms>(chains_.devices, std::move(shapes), chains_.names);
   compressor_ = std::make_unique<SegmentCompressor>();
-  auto chains = db_->prepare("INSERT INTO ferry_chains VALUES(?, ?, '')");
+  auto chains = db_->prepare("INSERT INTO ferry_chains VALUES(?, ?, ?)");
   for (std::size_t i = 0; i < chains_.devices.size(); ++i) {
-    chains.bind(1, static_cast<std::int64_t>(i + 1)).bind_blob(2, chains_.devices[i].bytes.data(), 16);
+    const log::ChainName name = chains_.names.name(chains_.devices[i]);
+    chains.bind(1, static_cast<std::int64_t>(i + 1)).bind_blob(2, name.device.bytes.data(), 16);
+    chains.bind(3, std::string_view(name.scope));
     chains.run();
   }
-  if (info_.format_minor >= 1) {  // 4.1: who it is for, and what its clock is written against.
+  if (info_.format_minor >= kScopesMinor) {  // 4.2: each scoped table's expression.
+    auto scopes = db_->prepare("INSERT INTO ferry_table_scopes VALUES(?, ?)");
+    for (std::size_t i = 0; i < info_.tables.size(); ++i) {
+      if (info_.tables[i].scope.empty()) continue;
+      scopes.bind(1, static_cast<std::int64_t>(i + 1)).bind(2, std::string_view(info_.tables[i].scope));
+      scopes.run();
+    }
+  }
+  if (info_.format_minor >= 1 && info_.addressee) {  // 4.1: who it is for, and what its clock is written against.
     auto addressee = db_->prepare("INSERT INTO ferry_addressee VALUES(?, ?)");
     addressee.bind_blob(1, info_.addressee->bytes.data(), 16);
     if (info_.reference) addressee.bind_blob(2, info_.reference->bytes.data(), 16);

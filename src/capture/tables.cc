@@ -95,7 +95,7 @@ int TrackedTable::position(const std::string& column) const {
   return it == columns.end() ? -1 : static_cast<int>(it - columns.begin());
 }
 
-TableInfo TrackedTable::info() const { return TableInfo{name, columns, key_names()}; }
+TableInfo TrackedTable::info() const { return TableInfo{name, columns, key_names(), scope}; }
 
 std::string KeyIdentity::ambiguity(const std::vector<Value>& key) {
   for (std::size_t i = 0; i < key.size() && i < table_->key_positions.size(); ++i) {

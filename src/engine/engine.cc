@@ -7,11 +7,13 @@
 #include <cstring>
 
 #include "capture/held.h"
+#include "capture/scope.h"
 #include "engine/engine_impl.h"
 #include "exchange/pending.h"
 #include "fingerprint/fingerprint.h"
 #include "fleet/fleet.h"
 #include "identity/identity.h"
+#include "merge/row_store.h"
 #include "log/codec.h"
 #include "log/peer_clocks.h"
 #include "log/store.h"
@@ -152,12 +154,29 @@ void Engine::check_output(const std::string& path, const std::string& what) cons
                                what);
 }
 
-std::size_t Engine::track(const std::string& table) {
+std::size_t Engine::track(const std::string& table) { return track(table, std::string()); }
+
+std::size_t Engine::track(const std::string& table, const std::string& scope) {
   identity::require_own_identity(impl_->db);  // Captured rows must be sealed before the triggers change.
   sql::Transaction tx(impl_->db);
   session::Session s(impl_->db, impl_->self);
   s.seal();  // Captured rows follow the old layout; seal them before the triggers change.
   auto t = capture::introspect(impl_->db, table);
+  const capture::TrackedTable* before = s.tables.find(table);
+  if (scope.empty()) {
+    if (before != nullptr) t.scope = before->scope;  // Tracked again (a column added): its scope stays.
+  } else {
+    // Before any operation of it is held here or waits, nothing was put in a scope yet.
+    s.merger.flush();  // What the seal above merged, for holds_any to see.
+    if (before != nullptr && before->scope != scope && (merge::RowStore::holds_any(impl_->db, before->no) ||
+                                                        exchange::count_pending(impl_->db) > 0))
+      throw Error(Errc::refused, impl_->db.path() + ": table '" + table + "' was tracked " +
+                                     (before->scope.empty() ? "without a scope" : "with scope " + before->scope) +
+                                     "; a table's scope never changes once it has operations, since every device "
+                                     "must put each row in the same one");
+    capture::check_scope_expression(impl_->db, t, scope);
+    t.scope = scope;
+  }
   const bool is_new = s.tables.track(t);
   std::size_t backfilled = 0;
   if (is_new) {
@@ -221,6 +240,7 @@ std::vector<PeerInfo> list_peers(sql::Database& db, const replica::Devices& devi
                                  const FleetInfo& fleet) {
   std::vector<PeerInfo> out;
   for (const log::PeerClocks& c : log::all_peer_clocks(db, devices)) {
+    if (devices.by_no(c.device_no).scoped()) continue;  // A device's chain of a scope, not a peer.
     PeerInfo p = store.describe(devices.by_no(c.device_no));
     p.announced = c.announced;
     p.announced_ms = c.announced_ms;
@@ -260,6 +280,18 @@ StatusReport Engine::status() {
   r.fleet = fleet();
   r.peers = list_peers(impl_->db, devices, store, r.fleet);  // Sealed and loaded once for both.
   return r;
+}
+
+std::vector<ScopedChain> Engine::scoped_chains() {
+  std::vector<ScopedChain> out;
+  replica::Devices devices(impl_->db);
+  auto st = impl_->db.prepare("SELECT chain FROM ferry_chain_names ORDER BY chain");
+  while (st.step()) {
+    const replica::Device& chain = devices.by_no(st.integer(0));
+    const auto [owner, scope] = devices.name_of(chain);
+    out.push_back({chain.id, owner->id, std::string(scope)});
+  }
+  return out;
 }
 
 std::vector<PeerInfo> Engine::peers() {

@@ -6,6 +6,7 @@
 
 #include "bundle/format.h"
 #include "exchange/pending.h"
+#include "log/chain.h"
 #include "log/codec.h"
 #include "log/peer_clocks.h"
 #include "replica/meta.h"
@@ -26,16 +27,19 @@ std::vector<TableInfo> known_tables(const capture::Registry& tables, sql::Databa
 // Where each range ends and who vouches for it: this device signs its own head
 // now; another device's operations go out only up to a head that device signed
 // (kept from the bundle that brought them), so a receiver can check every one.
+// A chain of a scope is its device's, which signs its head (format4.md §12.6).
 void sign_ranges(session::Session& s, trust::Store& store, const trust::KeyPair& keys, BundleInfo& info) {
   const trust::Identity self = keys.identity();
   for (std::size_t i = 0; i < info.ranges.size(); ++i) {
     const SeqRange& r = info.ranges[i];
-    if (r.device == s.self) {
+    const auto [owner, scope] = s.devices.name_of(*s.devices.find(r.device));
+    if (owner->id == s.self) {
       info.origin_keys.push_back(self.sign);
-      info.head_signatures.push_back(keys.sign(bundle::head_message(r.device, r.last, info.last_hashes[i])));
+      info.head_signatures.push_back(
+          keys.sign(bundle::head_message(s.self, std::string(scope), r.last, info.last_hashes[i])));
       continue;
     }
-    const auto identity = store.identity(r.device);
+    const auto identity = store.identity(owner->id);
     const auto head = store.signed_head(s.devices.find(r.device)->no, r.last);
     // Only a snapshot can get here without one: its ranges are the heads themselves.
     if (!identity || !head || head->first != r.last)
@@ -142,7 +146,9 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
       if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
       continue;
     }
-    const auto end = device == s.self ? std::make_optional(std::make_pair(d.head_seq, s.devices.head_hash(d))) : relay_end(s, store, d, from);
+    // This device's own chains (of every scope) go as far as they are held; it signs their heads.
+    const bool own = device == s.self || (d.scoped() && s.devices.name_of(d).first->id == s.self);
+    const auto end = own ? std::make_optional(std::make_pair(d.head_seq, s.devices.head_hash(d))) : relay_end(s, store, d, from);
     if (!end || end->first <= from) {
       if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
       continue;
@@ -238,6 +244,33 @@ std::vector<DeviceId> named_beyond(session::Session& s, const ExportPlan& plan) 
   return std::vector<DeviceId>(out.begin(), out.end());
 }
 
+// 4.2 (format4.md §12.6): the names of the chains of a scope the bundle
+// numbers, and the minor version that has them and scoped tables. ferry 3.x
+// reads no scope: such a database writes it none.
+void name_scoped_chains(session::Session& s, BundleInfo& info, const std::vector<DeviceId>& also) {
+  std::set<DeviceId> scoped;
+  auto note = [&](const DeviceId& id) {
+    if (log::is_scoped_chain(id)) scoped.insert(id);
+  };
+  for (const auto& [chain, seq] : info.clock.entries()) note(chain);
+  for (const DeviceId& chain : info.clock_dropped) note(chain);
+  for (const SeqRange& r : info.ranges) note(r.device);
+  for (const DeviceId& chain : also) note(chain);
+  info.scoped_chains.clear();
+  for (const DeviceId& chain : scoped) {
+    const auto [owner, scope] = s.devices.name_of(*s.devices.find(chain));
+    info.scoped_chains.push_back({chain, owner->id, std::string(scope)});
+  }
+  const bool scoped_tables =
+      std::any_of(info.tables.begin(), info.tables.end(), [](const TableInfo& t) { return !t.scope.empty(); });
+  if (!scoped.empty() || scoped_tables) {
+    if (info.format_major < 4)
+      throw Error(Errc::refused, "this database has scoped tables, which ferry 3.x cannot read: a bundle of format 3 "
+                                 "cannot carry them");
+    info.format_minor = std::max(info.format_minor, bundle::kScopesMinor);
+  }
+}
+
 // 4.1 (bundle_format/README.md §4): a bundle for a peer names it; and when
 // the peer's last announcement here is exactly the clock of one bundle it
 // wrote for this device (which it keeps, log/peer_clocks.h), the bundle is
@@ -310,7 +343,9 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
   const bool has_is_announced = plan.peer != nullptr && !options.all && !options.since;
   if (!options.snapshot && plan.peer != nullptr && info.format_major >= 4)
     write_against_announcement(s, plan, has_is_announced ? &has : nullptr);
+  name_scoped_chains(s, info, {});
   plan.also_named = named_beyond(s, plan);
+  name_scoped_chains(s, info, plan.also_named);
   return plan;
 }
 

@@ -4,6 +4,7 @@
 #include "exchange/importer.h"
 #include "exchange/pending.h"
 #include "exchange/schema_check.h"
+#include "log/stored_chains.h"
 #include "exchange/snapshot.h"
 #include "identity/identity.h"
 #include "log/codec.h"
@@ -129,6 +130,8 @@ ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Read
   sql::Transaction tx(db);
   session::Session s(db, self);
   trust::Store store(db);
+  log::StoredChains chains(s.devices);  // Each chain of a scope known by its device and scope from here on.
+  for (const ScopedChain& c : info.scoped_chains) chains.ensure(c.device, c.scope);
   const auto newly_trusted = store.admit(info, reader.path(), s.devices);                                // 1
   store.remember_heads(info, s.devices, self);
   identity::check_own_chain(info, s.devices.ensure(self), s.log, reader.path(), db.path());              // 2

@@ -5,6 +5,7 @@
 
 #include "exchange/pending.h"
 #include "ferry/error.h"
+#include "log/chain.h"
 #include "log/codec.h"
 #include "merge/rules.h"
 
@@ -66,9 +67,11 @@ bool Importer::ready(const Operation& op) const {
 std::string Importer::impossible(const Operation& op) const {
   if (op.format < 2) return {};  // Bounded by the bundle's reader, from the whole clock it carries.
   const auto what = [&] { return "operation " + std::to_string(op.seq) + " of device " + op.origin.to_string(); };
-  if (op.lamport > s_.lamport + 1)
+  // A scope's operation follows only its scope's and the shared scope's (format4.md §12.9).
+  const std::uint64_t greatest = op.scope.empty() ? s_.lamport : std::max(s_.lamport, s_.scope_lamports.get(op.scope));
+  if (op.lamport > greatest + 1)
     return what() + " has Lamport time " + std::to_string(op.lamport) + ", more than one past " +
-           std::to_string(s_.lamport) + ", the greatest of the operations it follows (all held here): no device "
+           std::to_string(greatest) + ", the greatest of the operations it follows (all held here): no device "
            "could have sealed it";
   for (const auto& [device, seq] : op.clock.entries()) {
     const std::uint64_t before = s_.log.clock_entry(op.origin, op.seq - 1, device);
@@ -89,20 +92,32 @@ bool Importer::added_here(const Operation& op) const {
 
 void Importer::apply(const Operation& op, std::string_view body, const Hash& hash) {
   if (std::string why = impossible(op); !why.empty()) throw Error(Errc::corrupt, where_ + ": " + why);
-  if (std::string why = s_.fleet.forbidden(op, s_.log); !why.empty())
+  if (std::string why = s_.fleet.forbidden(op, writer_of(op), s_.log); !why.empty())
     throw Error(Errc::untrusted, where_ + ": " + why + ". Nothing was imported.");
   replica::Device& d = s_.devices.ensure(op.origin);
   if (const Hash& head = s_.devices.head_hash(d); op.prev_hash != head) forked(where_, op.origin, op.seq - 1, head, op.prev_hash, {});
   s_.log.append(op, body);
   s_.devices.move_head(d, op.seq, hash);
-  if (op.lamport > s_.lamport) s_.lamport = op.lamport;
+  raise_lamport(op);
   s_.fleet.note(op);
   s_.merger.apply(op, /*write_table=*/true);
   ++summary_.applied;
 }
 
-void Importer::apply_from_snapshot(const Operation& op) {
+void Importer::raise_lamport(const Operation& op) {
+  if (!op.scope.empty()) return s_.scope_lamports.raise(op.scope, op.lamport);
   if (op.lamport > s_.lamport) s_.lamport = op.lamport;
+}
+
+DeviceId Importer::writer_of(const Operation& op) const {
+  if (!log::is_scoped_chain(op.origin)) return op.origin;
+  const replica::Device* chain = s_.devices.find(op.origin);
+  if (chain == nullptr) throw Error(Errc::internal, "a chain of a scope not named before its operations");
+  return s_.devices.name_of(*chain).first->id;
+}
+
+void Importer::apply_from_snapshot(const Operation& op) {
+  raise_lamport(op);
   s_.fleet.note(op);  // A snapshot carries every grant as made, in the administrator's order.
   s_.merger.apply(op, /*write_table=*/true);
   ++summary_.applied;
@@ -192,7 +207,7 @@ void Importer::drain() {
     if (best == nullptr) break;
     const DeviceId origin = best->op.origin;
     std::string why = impossible(best->op);
-    if (why.empty()) why = s_.fleet.forbidden(best->op, s_.log);
+    if (why.empty()) why = s_.fleet.forbidden(best->op, writer_of(best->op), s_.log);
     if (!why.empty() && !added_here(best->op)) {
       summary_.discarded.push_back("discarded from the pending operations: " + why);
       take(origin, best->op.seq);

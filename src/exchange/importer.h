@@ -67,6 +67,10 @@ class Importer {
   std::string impossible(const Operation& op) const;
   // True when `op` went into ferry_pending during this import.
   bool added_here(const Operation& op) const;
+  // The greatest Lamport time of `op`'s scope (replica/lamports.h) grows to `op`'s.
+  void raise_lamport(const Operation& op);
+  // The device whose chain `op` is of: its origin, or a scope's chain's device.
+  DeviceId writer_of(const Operation& op) const;
 
   session::Session& s_;
   std::string where_;

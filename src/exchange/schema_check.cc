@@ -26,10 +26,19 @@ std::set<std::string> SchemaCheck::table(const std::string& name) const {
     throw Error(Errc::refused, reader_.path() + ": writes table '" + printable(name) + "', which " + db_path_ +
                                    " does not track; create it with the same schema and run `ferry track " +
                                    db_path_ + " " + printable(name) + "`, then import again. Nothing was imported.");
-  for (const auto& info : reader_.info().tables)
-    if (info.name == name && info.key != t->key_names())
+  for (const auto& info : reader_.info().tables) {
+    if (info.name != name) continue;
+    if (info.key != t->key_names())
       throw Error(Errc::refused, reader_.path() + ": table '" + printable(name) +
                                      "' has a different primary key here than on the device that wrote the bundle");
+    // Every device puts a row in the same scope, or rows would merge in different states (format4.md §12.1).
+    if (info.scope != t->scope)
+      throw Error(Errc::refused, reader_.path() + ": table '" + printable(name) + "' is " +
+                                     (info.scope.empty() ? "shared" : "scoped by " + printable(info.scope)) +
+                                     " on the device that wrote the bundle, but " +
+                                     (t->scope.empty() ? "shared" : "scoped by " + printable(t->scope)) + " in " +
+                                     db_path_ + "; track it alike on every device. Nothing was imported.");
+  }
   return std::set<std::string>(t->columns.begin(), t->columns.end());
 }
 

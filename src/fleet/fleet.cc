@@ -210,9 +210,10 @@ std::vector<std::uint64_t> Fleet::grant_operations() const {
   return out;
 }
 
-std::string Fleet::forbidden(const Operation& op, log::Store& log) const {
-  if (!admin_ || op.origin == *admin_) return {};
-  const std::string what = "operation " + std::to_string(op.seq) + " of " + who(op.origin) + " (table '" +
+std::string Fleet::forbidden(const Operation& op, const DeviceId& writer, log::Store& log) const {
+  if (!admin_ || writer == *admin_) return {};
+  const std::string what = "operation " + std::to_string(op.seq) + " of " + who(writer) +
+                           (op.scope.empty() ? "" : " in scope '" + printable(op.scope) + "'") + " (table '" +
                            printable(op.table) + "')";
   if (op.table == kGrantsTable)
     return what + " changes a grant, which only the fleet's administrator (" + who(*admin_) + ") may do";
@@ -226,9 +227,10 @@ std::string Fleet::forbidden(const Operation& op, log::Store& log) const {
     seen = seen_ && seen_->origin == op.origin && seen_->seq + 1 == op.seq ? seen_->seen
                                                                           : log.clock_entry(op.origin, op.seq - 1, *admin_);
   seen_ = Seen{op.origin, op.seq, seen};
-  const auto& grant = at(op.origin, seen);
-  if (grant && grant->may_write("")) return {};
-  return what + " changes a shared table, but the device had no grant to write it from the fleet's administrator (" +
+  const auto& grant = at(writer, seen);
+  if (grant && grant->may_write(op.scope)) return {};
+  return what + (op.scope.empty() ? " changes a shared table" : " changes a row of that scope") +
+         ", but the device had no grant to write it from the fleet's administrator (" +
          who(*admin_) + ") when it wrote it" +
          (grant ? " (its grant then, the administrator's operation " + std::to_string(grant->admin_seq) +
                       ", did not include it)"

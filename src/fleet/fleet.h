@@ -100,7 +100,9 @@ class Fleet {
   // Why `op`, whose chain's predecessor is held here, may not be applied;
   // empty when it may. REQUIRES: !waits(op), or `op` is in the
   // administrator's history up to its first grant.
-  std::string forbidden(const Operation& op, log::Store& log) const;
+  // `writer`: the device whose chain `op` is of (its origin, or for a chain of
+  // a scope the chain's device, format4.md §12.9).
+  std::string forbidden(const Operation& op, const DeviceId& writer, log::Store& log) const;
   // Why this device may not seal a change to `table` in `scope` (the row's); empty when it may.
   std::string may_not_seal(const DeviceId& self, const std::string& table, const std::string& scope = "") const;
 

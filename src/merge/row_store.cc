@@ -121,6 +121,17 @@ void RowStore::flush() {
   held_general_.clear();
 }
 
+bool RowStore::holds_any(sql::Database& db, std::int64_t table) {
+  auto general = db.prepare("SELECT 1 FROM ferry_rows WHERE tbl=? LIMIT 1");
+  general.bind(1, table);
+  if (general.step()) return true;
+  const std::string own = "ferry_rows_" + std::to_string(table);
+  auto exists = db.prepare("SELECT 1 FROM sqlite_schema WHERE type='table' AND name=?");
+  exists.bind(1, std::string_view(own));
+  if (!exists.step()) return false;
+  return db.prepare("SELECT 1 FROM " + own + " LIMIT 1").step();
+}
+
 void RowStore::for_each(sql::Database& db, const std::function<void(const RowStates&)>& fn) {
   std::vector<std::string> tables{"ferry_rows"};
   auto names = db.prepare("SELECT name FROM sqlite_schema WHERE type='table' AND name GLOB 'ferry_rows_[0-9]*'");

@@ -44,6 +44,8 @@ class RowStore {
   // Writes every state save() holds back. Call before anything reads ferry_rows.
   void flush();
 
+  // Whether any row of table number `table` has merge state: an operation of it was applied.
+  static bool holds_any(sql::Database& db, std::int64_t table);
   // Calls `fn` with every stored row's states.
   static void for_each(sql::Database& db, const std::function<void(const RowStates&)>& fn);
 

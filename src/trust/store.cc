@@ -75,9 +75,12 @@ Trust Store::trust_of(const DeviceId& device) {
 std::vector<PeerInfo> Store::admit(const BundleInfo& info, const std::string& shown, replica::Devices& devices) {
   std::vector<PeerInfo> pinned;
   check(shown, devices, info.exporter, info.signer_key, &info.exporter_box_key, info.exporter_name, pinned);
-  for (std::size_t i = 0; i < info.ranges.size(); ++i)
-    if (info.ranges[i].device != info.exporter)
-      check(shown, devices, info.ranges[i].device, info.origin_keys[i], nullptr, "", pinned);
+  for (std::size_t i = 0; i < info.ranges.size(); ++i) {
+    DeviceId device = info.ranges[i].device;  // A chain of a scope is signed by its device (format4.md §12.9).
+    for (const ScopedChain& c : info.scoped_chains)
+      if (c.chain == device) device = c.device;
+    if (device != info.exporter) check(shown, devices, device, info.origin_keys[i], nullptr, "", pinned);
+  }
   return pinned;
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <msgpack.hpp>
 
+#include "bundle/format.h"
 #include "bundle/segment.h"
 #include "support/refusal.h"
 #include "support/support.h"
@@ -137,9 +138,20 @@ TEST_CASE("a 4.0 bundle's chains and tables are numbered without gaps, in order,
     f.refused(f.tampered("INSERT INTO ferry_chains VALUES(2, x'ffffffffffffffffffffffffffffffff', '')"), Errc::corrupt,
               "numbers chain 2 but names it nowhere");
   }
-  SECTION("chains out of device order") {
+  SECTION("chains out of the order of their ids") {
     f.refused(f.tampered("INSERT INTO ferry_chains VALUES(2, x'00000000000000000000000000000001', '')"), Errc::corrupt,
-              "not in device order");
+              "not in the order of their ids");
+  }
+  SECTION("a scope in a bundle of a format without scopes") {
+    f.refused(f.tampered("UPDATE ferry_chains SET scope = 'clinic-7'"), Errc::corrupt,
+              "names scope 'clinic-7' in a bundle of format 4.0, which has none");
+  }
+  SECTION("a device posing as a scope's chain, or a scope no device may name") {
+    f.refused(f.tampered("INSERT INTO ferry_chains VALUES(2, x'ffffffffffff8fffffffffffffffffff', '')"), Errc::corrupt,
+              "UUID version 8");
+    f.refused(f.tampered(std::string("UPDATE ferry_bundle SET format_minor = 2;") + bundle::kSchema41Sql +
+                         bundle::kSchema42Sql + "UPDATE ferry_chains SET scope = '*all'"),
+              Errc::corrupt, "reserved");
   }
   SECTION("a gap in the tables' numbers") {
     f.refused(f.tampered("UPDATE ferry_tables SET number = 2"), Errc::corrupt, "tables are not numbered 1, 2, 3");
@@ -151,13 +163,10 @@ TEST_CASE("a 4.0 bundle's chains and tables are numbered without gaps, in order,
 
 TEST_CASE("what a newer ferry writes is refused as newer, changing nothing", "[bundle][format4]") {
   Fixture f;
-  SECTION("a chain of a scope other than the shared one") {
-    f.refused(f.tampered("UPDATE ferry_chains SET scope = 'clinic-7'"), Errc::refused,
-              "carries operations of scope 'clinic-7'; this ferry reads only the shared scope: upgrade ferry");
-  }
   SECTION("a minor version with a table this ferry does not know") {
-    f.refused(f.tampered("CREATE TABLE ferry_grants(x INTEGER) STRICT; UPDATE ferry_bundle SET format_minor = 9"), Errc::refused,
-              "uses bundle format 4.9, with tables this ferry does not know");
+    f.refused(f.tampered(std::string(bundle::kSchema41Sql) + bundle::kSchema42Sql +  // Minor versions add up.
+                         "CREATE TABLE ferry_grants(x INTEGER) STRICT; UPDATE ferry_bundle SET format_minor = 9"),
+              Errc::refused, "uses bundle format 4.9, with tables this ferry does not know");
   }
   SECTION("the same table, in a bundle that does not say it is newer, is damage") {
     f.refused(f.tampered("CREATE TABLE ferry_grants(x INTEGER) STRICT"), Errc::corrupt, "schema object a bundle may not have");

@@ -45,16 +45,16 @@ int cmd_init(const std::string& db, const std::string& name, bool as_json) {
   return kOk;
 }
 
-int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack) {
+int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack, const std::string& scope) {
   auto e = open_engine(db);
   for (const auto& t : tables) {
     if (untrack) {
       e.untrack(t);
       std::cout << "stopped tracking " << t << " (its operations stay in the log)\n";
     } else {
-      const std::size_t backfilled = e.track(t);
-      std::cout << "tracking " << t << (backfilled ? ": " + plural(backfilled, "existing row", "existing rows") + " recorded" : "")
-                << "\n";
+      const std::size_t backfilled = e.track(t, scope);
+      std::cout << "tracking " << t << (scope.empty() ? "" : ", each row in the scope " + scope + " gives")
+                << (backfilled ? ": " + plural(backfilled, "existing row", "existing rows") + " recorded" : "") << "\n";
     }
   }
   return kOk;
@@ -244,7 +244,11 @@ int cmd_inspect(const std::string& file, bool as_json) {
   }
   if (as_json) {
     json tables = json::array();
-    for (const auto& t : b.tables) tables.push_back({{"name", t.name}, {"columns", t.columns}, {"key", t.key}});
+    for (const auto& t : b.tables)
+      tables.push_back({{"name", t.name}, {"columns", t.columns}, {"key", t.key}, {"scope", t.scope}});
+    json chains = json::array();
+    for (const auto& c : b.scoped_chains)
+      chains.push_back({{"chain", c.chain.to_string()}, {"device", c.device.to_string()}, {"scope", c.scope}});
     print(json{{"format_version", std::to_string(b.format_major) + "." + std::to_string(b.format_minor)},
                {"kind", b.snapshot ? "snapshot" : "delta"},
                {"bundle_id", b.bundle_id.to_string()},
@@ -255,7 +259,7 @@ int cmd_inspect(const std::string& file, bool as_json) {
                {"content_hash", to_hex(b.content_hash)},
                {"addressee", b.addressee ? json(b.addressee->to_string()) : json(nullptr)},
                {"reference", b.reference ? json(b.reference->to_string()) : json(nullptr)},
-               {"clock_dropped", ids(b.clock_dropped)}});
+               {"clock_dropped", ids(b.clock_dropped)}, {"scoped_chains", chains}});
     return kOk;
   }
   std::cout << (b.snapshot ? "snapshot   " : "bundle     ") << b.bundle_id.to_string() << " (format " << b.format_major
@@ -264,7 +268,7 @@ int cmd_inspect(const std::string& file, bool as_json) {
             << "signed by  key " << b.exporter_fingerprint << "\n"
             << "operations " << b.operations << " in " << b.bytes << " bytes\n";
   for (std::size_t i = 0; i < b.ranges.size(); ++i)
-    std::cout << "  device " << b.ranges[i].device.to_string() << ": "
+    std::cout << "  device " << chain_text(b, b.ranges[i].device) << ": "
               << (b.snapshot ? "chain head " + std::to_string(b.ranges[i].last)
                              : std::to_string(b.ranges[i].first) + "-" + std::to_string(b.ranges[i].last) +
                                    (b.ranges[i].first > 1 ? " (needs " + std::to_string(b.ranges[i].first - 1) + " first)" : ""))
@@ -352,36 +356,6 @@ int cmd_resolve(const ResolveArgs& a) {
   return kOk;
 }
 
-int cmd_log(const LogArgs& a) {
-  auto e = open_engine(a.db);
-  LogFilter f;
-  if (!a.table.empty()) f.table = a.table;
-  if (!a.key.empty()) {
-    std::vector<Value> key;
-    for (const auto& k : a.key) key.push_back(Value::parse(k));
-    f.key = key;
-  }
-  if (!a.device.empty()) {
-    for (const auto& p : e.peers())
-      if (p.id.to_string() == a.device || p.name == a.device || short_id(p.id) == a.device) f.device = p.id;
-    if (!f.device) throw Error(Errc::not_found, "no known device called '" + a.device + "'; `ferry peers " + a.db + "` lists them");
-  }
-  f.limit = a.limit;
-  const auto ops = e.log(f);
-  if (a.json) {
-    json out = json::array();
-    for (const auto& op : ops) out.push_back(to_json(op));
-    print(out);
-    return kOk;
-  }
-  for (const auto& op : ops) {
-    std::cout << iso_time(op.id.unix_ms()) << "  " << short_id(op.origin) << " #" << op.seq << "  " << to_string(op.kind)
-              << " " << printable(op.table) << " [" << key_text(op.key) << "]";
-    for (const auto& c : op.columns) std::cout << " " << printable(c.name) << "=" << printable(c.value.to_display(), 60);
-    std::cout << "\n";
-  }
-  return kOk;
-}
 
 int cmd_peers(const std::string& db, bool as_json) {
   auto e = open_engine(db);

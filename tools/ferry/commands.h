@@ -26,7 +26,7 @@ Engine open_engine(const std::string& db);
 Engine init_engine(const std::string& db, const std::string& name);
 
 int cmd_init(const std::string& db, const std::string& name, bool json);
-int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack);
+int cmd_track(const std::string& db, const std::vector<std::string>& tables, bool untrack, const std::string& scope);
 int cmd_status(const std::string& db, bool json);
 
 struct ExportArgs {

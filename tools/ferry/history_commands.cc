@@ -1,5 +1,6 @@
 // Every version of a row, and a table as it was (README, "History").
 #include <iostream>
+#include <map>
 
 #include "commands.h"
 #include "ferry/engine.h"
@@ -70,6 +71,41 @@ int cmd_as_of(const HistoryArgs& a) {
   if (s.skipped)
     std::cout << plural(s.skipped, "row was", "rows were")
               << " left out: they break a constraint of the table other than the primary key, as imports skip them\n";
+  return kOk;
+}
+
+// The operations log, newest first.
+int cmd_log(const LogArgs& a) {
+  auto e = open_engine(a.db);
+  LogFilter f;
+  if (!a.table.empty()) f.table = a.table;
+  if (!a.key.empty()) {
+    std::vector<Value> key;
+    for (const auto& k : a.key) key.push_back(Value::parse(k));
+    f.key = key;
+  }
+  if (!a.device.empty()) {
+    for (const auto& p : e.peers())
+      if (p.id.to_string() == a.device || p.name == a.device || short_id(p.id) == a.device) f.device = p.id;
+    if (!f.device) throw Error(Errc::not_found, "no known device called '" + a.device + "'; `ferry peers " + a.db + "` lists them");
+  }
+  f.limit = a.limit;
+  const auto ops = e.log(f);
+  if (a.json) {
+    json out = json::array();
+    for (const auto& op : ops) out.push_back(to_json(op));
+    print(out);
+    return kOk;
+  }
+  std::map<DeviceId, std::string> chains;  // A chain of a scope shown as its device and scope.
+  for (const auto& c : e.scoped_chains()) chains[c.chain] = short_id(c.device) + " in scope '" + printable(c.scope) + "'";
+  for (const auto& op : ops) {
+    const std::string origin = op.scope.empty() ? short_id(op.origin) : chains[op.origin];
+    std::cout << iso_time(op.id.unix_ms()) << "  " << origin << " #" << op.seq << "  " << to_string(op.kind)
+              << " " << printable(op.table) << " [" << key_text(op.key) << "]";
+    for (const auto& c : op.columns) std::cout << " " << printable(c.name) << "=" << printable(c.value.to_display(), 60);
+    std::cout << "\n";
+  }
   return kOk;
 }
 

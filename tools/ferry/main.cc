@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
                                         " (writes bundle format 4, or 3.0 with --format 3; reads 4.x, 3.0 and 2.0)");
   std::function<int()> run;
   bool json = false;
-  std::string db, name, file;
+  std::string db, name, file, scope_expr;
   std::vector<std::string> names, files;
 
   auto* init = app.add_subcommand("init", "Prepare a database for ferry and give it a device identity");
@@ -56,7 +56,11 @@ int main(int argc, char** argv) {
                                    untrack ? "Stop capturing changes to tables" : "Capture every change to tables");
     sub->add_option("DB", db, "Database prepared with ferry init")->required();
     sub->add_option("TABLE", names, "Tables (each needs a declared PRIMARY KEY)")->required();
-    sub->callback([&, untrack] { run = [&, untrack] { return cmd_track(db, names, untrack); }; });
+    if (!untrack)
+      sub->add_option("--scope", scope_expr,
+                      "Scoped sync: the SQL expression over a row's columns (a column name, usually) naming the "
+                      "scope the row belongs to; every device tracks the table with the same one");
+    sub->callback([&, untrack] { run = [&, untrack] { return cmd_track(db, names, untrack, scope_expr); }; });
   }
 
   auto* status = app.add_subcommand("status", "This device, its clock, tables, pending operations, conflicts, peers");

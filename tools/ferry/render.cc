@@ -20,6 +20,12 @@ std::string device_label(const DeviceId& id, const std::string& name) {
   return name.empty() ? short_id(id) : printable(name) + " (" + short_id(id) + ")";  // Names come from other devices.
 }
 
+std::string chain_text(const BundleInfo& b, const DeviceId& chain) {
+  for (const auto& c : b.scoped_chains)
+    if (c.chain == chain) return c.device.to_string() + " in scope '" + printable(c.scope) + "'";
+  return chain.to_string();
+}
+
 std::string plural(std::size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -33,6 +39,9 @@ std::string key_text(const std::vector<Value>& key) {
 std::map<DeviceId, std::string> device_names(Engine& e) {
   std::map<DeviceId, std::string> names;
   for (const auto& p : e.peers()) names[p.id] = p.name;
+  for (const auto& c : e.scoped_chains())  // Shown as its device, in its scope.
+    names[c.chain] = (names[c.device].empty() ? short_id(c.device) : printable(names[c.device])) + " in scope '" +
+                     printable(c.scope) + "'";
   return names;
 }
 

@@ -27,5 +27,7 @@ std::string spoken(const Hash& h);
 std::string short_id(const DeviceId& id);  // Last 8 hex digits (the random part), for people.
 std::vector<std::string> ids(const std::vector<DeviceId>& devices);  // Each in full.
 std::string device_label(const DeviceId& id, const std::string& name);  // "office (0192ab34)".
+// "DEVICE-ID in scope 'S'" for a chain of a scope the bundle names, else the chain's id: its device.
+std::string chain_text(const BundleInfo& b, const DeviceId& chain);
 
 }  // namespace ferry::cli

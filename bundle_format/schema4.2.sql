@@ -1,0 +1,4 @@
+CREATE TABLE ferry_table_scopes(
+  number INTEGER PRIMARY KEY,
+  scope TEXT NOT NULL
+) STRICT;
