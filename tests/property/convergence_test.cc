@@ -17,7 +17,9 @@
 // administers it, grants and revokes the others' right to write as the run
 // goes, no import ever refuses an honest device's operation, and a device
 // that holds a grant holds back nothing; once d0 grants everyone, what was
-// held is sent and every device converges.
+// held is sent and every device converges. In others table u is scoped
+// (bundle_format/format4.md §12): each row in the scope of its v's type, so
+// that edits move rows between scopes, in chains of their own.
 //
 // Every random choice comes from one seed per scenario. A failure prints the
 // seed; FERRY_SEED=<seed> FERRY_SCENARIOS=1 replays it. FERRY_SCENARIOS sets
@@ -64,6 +66,10 @@ class Scenario {
         upgrading_ = true;
       }
     if (victim_ == nullptr && !upgrading_ && chance(25)) start_fleet();
+    if (victim_ == nullptr && !upgrading_ && !fleet_ && chance(20)) {  // u's rows in the scope of v's type.
+      scoped_ = true;
+      for (auto& r : replicas_) scope(*r);
+    }
   }
 
   void run() {
@@ -185,6 +191,7 @@ class Scenario {
   bool detected() const { return detected_; }
   bool fleet() const { return fleet_; }
   bool joined_fleet_by_snapshot() const { return fleet_ && joined_ != nullptr; }
+  bool scoped() const { return scoped_; }
   std::size_t held_in_fleet() const { return held_in_fleet_; }
   std::uint64_t reissued() const { return reissued_; }
 
@@ -230,6 +237,10 @@ class Scenario {
       }
     }
   }
+
+  // Table u scoped by the type of v (bundle_format/format4.md §12.1): every value gives a
+  // scope, so nothing is held, and an edit that changes v's type moves the row.
+  static void scope(test::Replica& r) { r.engine.track("u", "typeof(v)"); }
 
   // d0 administers a fleet the others join; each may write from the start or not.
   void start_fleet() {
@@ -321,6 +332,7 @@ class Scenario {
       return;
     }
     replicas_.push_back(std::make_unique<test::Replica>(dir_, "joined", kSchema));
+    if (scoped_) scope(*replicas_.back());
     if (fleet_)  // It joins before it imports anything.
       replicas_.back()->engine.fleet_join(replicas_[0]->engine.device_id().to_string(), replicas_[0]->engine.public_key());
     if (chance(50)) {
@@ -534,6 +546,7 @@ class Scenario {
   test::Replica* backup_of_ = nullptr;  // The device backed up, if any,
   std::uint64_t backup_head_ = 0;       // and its own chain's head then.
   bool restored_ = false, detected_ = false;
+  bool scoped_ = false;            // Table u is scoped (scope()).
   bool fleet_ = false;             // d0 administers the others' grants (bundle_format/README.md §17),
   std::size_t held_in_fleet_ = 0;  // and the most rows a device without a grant held back at once.
   std::uint64_t reissued_ = 0;  // Operations it sealed after the restore, made again under its new identity.
@@ -547,7 +560,7 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
   const std::uint64_t scenarios = env_number("FERRY_SCENARIOS", 1000);
   const std::uint64_t base = env_number("FERRY_SEED", std::random_device{}());
   std::size_t conflicts = 0, restores = 0, detections = 0, reissued = 0, upgrading = 0, held_for_upgrade = 0;
-  std::size_t fleets = 0, fleets_holding = 0, fleet_snapshots = 0;
+  std::size_t fleets = 0, fleets_holding = 0, fleet_snapshots = 0, scoped = 0;
   std::uint64_t forgotten = 0, followers = 0;
   for (std::uint64_t i = 0; i < scenarios; ++i) {
     const std::uint64_t seed = base + i;
@@ -569,6 +582,7 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
     upgrading += s.upgrading();
     held_for_upgrade += s.held_for_upgrade();
     fleets += s.fleet();
+    scoped += s.scoped();
     fleets_holding += s.held_in_fleet() > 0;
     fleet_snapshots += s.joined_fleet_by_snapshot();
     forgotten += s.forgotten();
@@ -581,11 +595,13 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
                  << " fleets upgraded from ferry 3.x one device at a time, where " << held_for_upgrade
                  << " bundles waited for a peer's upgrade; " << fleets << " fleets whose grants changed as they ran, in "
                  << fleets_holding << " of which a device without a grant held changes back, and " << fleet_snapshots
-                 << " a device joined from a snapshot)");
+                 << " a device joined from a snapshot; " << scoped << " with a scoped table whose rows moved "
+                 << "between scopes)");
   CHECK(conflicts > 0);  // The scenarios do exercise conflicts...
   if (scenarios >= 500) CHECK(detections > 0);  // ...and restores that must be found (about 6%),
   if (scenarios >= 500) CHECK(followers > 0);   // and impostors others had built on,
   if (scenarios >= 500) CHECK(held_for_upgrade > 0);  // and fleets upgrading while their devices write,
   if (scenarios >= 500) CHECK(fleets_holding > 0);    // and fleets whose devices were refused a grant,
-  if (scenarios >= 500) CHECK(fleet_snapshots > 0);   // or joined from a snapshot.
+  if (scenarios >= 500) CHECK(fleet_snapshots > 0);   // or joined from a snapshot,
+  if (scenarios >= 500) CHECK(scoped > 0);            // and scoped tables.
 }
