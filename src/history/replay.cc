@@ -6,11 +6,24 @@
 
 namespace ferry::history {
 
-RowReplay::Cell& RowReplay::cell(const std::string& name) {
+RowReplay::Cell& RowReplay::cell(const std::string& scope, const std::string& name) {
   for (auto& c : cells_)
-    if (c.name == name) return c;
-  cells_.push_back(Cell{name, {}});
+    if (c.name == name && c.scope == scope) return c;
+  cells_.push_back(Cell{scope, name, {}});
   return cells_.back();
+}
+
+const std::string* RowReplay::shown() const {
+  const Cell* best = nullptr;
+  const Operation* best_winner = nullptr;
+  for (const auto& c : cells_) {
+    if (!c.name.empty()) continue;
+    const Operation* w = winner(c.frontier);
+    if (w == nullptr || w->kind != OpKind::insert) continue;
+    if (best == nullptr || merge::winner_order(w->lamport, w->origin, best_winner->lamport, best_winner->origin))
+      best = &c, best_winner = w;
+  }
+  return best == nullptr ? nullptr : &best->scope;
 }
 
 const Operation* RowReplay::winner(const std::vector<OperationRef>& frontier) {
@@ -23,7 +36,7 @@ const Operation* RowReplay::winner(const std::vector<OperationRef>& frontier) {
 std::vector<OperationRef> RowReplay::add(const OperationRef& op) {
   std::vector<OperationRef> rivals;
   merge::for_each_cell(*op, *table_, [&](const std::string& name) {
-    auto& frontier = cell(name).frontier;
+    auto& frontier = cell(op->scope, name).frontier;
     const auto mine = merge::written(*op, name);
     std::vector<OperationRef> met;  // Neither before nor after op: what it meets if it enters.
     for (const auto& f : frontier)
@@ -39,19 +52,14 @@ std::vector<OperationRef> RowReplay::add(const OperationRef& op) {
   return rivals;
 }
 
-bool RowReplay::exists() const {
-  for (const auto& c : cells_)
-    if (c.name.empty()) {
-      const Operation* w = winner(c.frontier);
-      return w != nullptr && w->kind == OpKind::insert;
-    }
-  return false;
-}
+bool RowReplay::exists() const { return shown() != nullptr; }
 
 std::vector<ColumnValue> RowReplay::values() const {
   std::vector<ColumnValue> out;
+  const std::string* scope = shown();
+  if (scope == nullptr) return out;
   for (const auto& c : cells_) {
-    if (c.name.empty() || c.frontier.empty()) continue;
+    if (c.name.empty() || c.frontier.empty() || c.scope != *scope) continue;
     const Operation* w = winner(c.frontier);
     if (auto v = merge::written(*w, c.name)) out.push_back(ColumnValue{c.name, std::move(*v)});
   }

@@ -4,7 +4,9 @@
 // `ferry history` and `ferry as-of` show. It keeps, per cell, the frontier of
 // the operations added (those no other added operation follows), so the result
 // depends only on which operations were added, not on their order -- the same
-// property the merger has, by the same rules (merge/rules.h).
+// property the merger has, by the same rules (merge/rules.h). As the merger,
+// it keeps each scope's cells apart and shows the scope in which the row
+// exists whose existence winner wins (bundle_format/format4.md §12.2).
 
 #include <memory>
 #include <optional>
@@ -38,11 +40,15 @@ class RowReplay {
 
  private:
   struct Cell {
+    std::string scope;  // Of the operations that wrote it.
     std::string name;
     std::vector<OperationRef> frontier;
   };
   static const Operation* winner(const std::vector<OperationRef>& frontier);
-  Cell& cell(const std::string& name);
+  Cell& cell(const std::string& scope, const std::string& name);
+  // The scope whose cells the row shows: of those whose existence winner is
+  // an insert, the one whose winner wins; nullptr when there is none.
+  const std::string* shown() const;
 
   const capture::TrackedTable* table_;
   const merge::Causality* causality_;
