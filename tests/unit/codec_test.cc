@@ -121,6 +121,24 @@ std::map<std::string, Operation> golden_operations() {
   return ops;
 }
 
+// The lines of a golden file of tests/golden, without its comments.
+std::vector<std::string> golden_lines(const std::string& file) {
+  std::ifstream in(std::string(FERRY_GOLDEN_DIR) + "/" + file);
+  REQUIRE(in);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') out.push_back(line);
+  return out;
+}
+
+DeviceId device_from_hex(const std::string& h) {
+  DeviceId device;
+  const std::string raw = unhex(h);
+  REQUIRE(raw.size() == 16);
+  std::memcpy(device.bytes.data(), raw.data(), 16);
+  return device;
+}
+
 // The names the golden operations' scoped chains have.
 log::KnownChains golden_names() {
   log::KnownChains names;
@@ -132,14 +150,10 @@ log::KnownChains golden_names() {
 }  // namespace
 
 TEST_CASE("operations encode to the golden bytes and hashes of an independent encoder", "[log][encoding]") {
-  std::ifstream in(FERRY_GOLDEN_DIR "/operations.txt");
-  REQUIRE(in);
   auto ops = golden_operations();
   const auto names = golden_names();
-  std::string line;
   int checked = 0;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
+  for (const std::string& line : golden_lines("operations.txt")) {
     std::istringstream fields(line);
     std::string name, bytes_hex, hash_hex;
     fields >> name >> bytes_hex >> hash_hex;
@@ -155,19 +169,13 @@ TEST_CASE("operations encode to the golden bytes and hashes of an independent en
 }
 
 TEST_CASE("a chain of a scope has an id of its own, derived as the independent encoder derives it", "[log][encoding]") {
-  std::ifstream in(FERRY_GOLDEN_DIR "/chains.txt");
-  REQUIRE(in);
-  std::string line;
   int checked = 0;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
+  for (const std::string& line : golden_lines("chains.txt")) {
     std::istringstream fields(line);
     std::string device_hex, scope_hex, id_hex;
     fields >> device_hex >> scope_hex >> id_hex;
     INFO(line);
-    DeviceId device;
-    const std::string raw = unhex(device_hex);
-    std::memcpy(device.bytes.data(), raw.data(), 16);
+    const DeviceId device = device_from_hex(device_hex);
     const std::string scope = scope_hex == "-" ? "" : unhex(scope_hex);
     const DeviceId id = log::chain_id(device, scope);
     CHECK(hex(std::string(reinterpret_cast<const char*>(id.bytes.data()), 16)) == id_hex);
@@ -184,19 +192,14 @@ TEST_CASE("a chain of a scope has an id of its own, derived as the independent e
 
 TEST_CASE("a chain's head is signed as the independent encoder writes it: v1 in the shared scope, v2 naming another",
           "[log][encoding]") {
-  std::ifstream in(FERRY_GOLDEN_DIR "/heads.txt");
-  REQUIRE(in);
-  std::string line;
   int checked = 0;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
+  for (const std::string& line : golden_lines("heads.txt")) {
     std::istringstream fields(line);
     std::string device_hex, scope_hex, hash_hex, message_hex;
     std::uint64_t seq = 0;
     fields >> device_hex >> scope_hex >> seq >> hash_hex >> message_hex;
     INFO(line);
-    DeviceId device;
-    std::memcpy(device.bytes.data(), unhex(device_hex).data(), 16);
+    const DeviceId device = device_from_hex(device_hex);
     Hash hash;
     std::memcpy(hash.data(), unhex(hash_hex).data(), 32);
     const std::string scope = scope_hex == "-" ? "" : unhex(scope_hex);
