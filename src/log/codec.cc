@@ -113,7 +113,8 @@ std::string encode2(const Operation& op, const ChainNames* names) {
   const auto time_ms = static_cast<std::uint64_t>(op.id.unix_ms());  // The id's first 48 bits.
   if (op.id != util::make_operation_id(static_cast<std::int64_t>(time_ms), op.origin, op.seq))
     throw Error(Errc::invalid_argument, "a format 2 operation's id must be the one its origin, seq and time give");
-  if (const std::string why = scope_problem(op.scope); !why.empty()) throw Error(Errc::invalid_argument, why);
+  if (!op.scope.empty())
+    if (const std::string why = scope_problem(op.scope); !why.empty()) throw Error(Errc::invalid_argument, why);
   const ChainName origin = name_of(op.origin, op.scope, names);
   if (origin.scope != op.scope) throw Error(Errc::invalid_argument, "a format 2 operation's origin is not of its scope");
   Encoder e;
@@ -124,19 +125,25 @@ std::string encode2(const Operation& op, const ChainNames* names) {
   e.uint(op.seq);
   e.uint(op.lamport);
   e.uint(time_ms);
-  // By (device, scope): the clock's order of chain ids is that order only while every chain is shared.
+  e.array(op.clock.entries().size());
+  if (op.scope.empty()) {  // Shared chains only: the clock's order of ids is the order of devices.
+    for (const auto& [chain, seq] : op.clock.entries()) {
+      if (is_scoped_chain(chain)) (void)name_of(chain, op.scope, names);  // Throws: another scope's chain.
+      e.array(3);
+      e.bin(chain.bytes.data(), 16);
+      e.str("");
+      e.uint(seq);
+    }
+    encode_change(e, op);
+    return e.take();
+  }
+  // By (device, scope), which the order of chain ids is not.
   std::vector<std::pair<ChainName, std::uint64_t>> deps;
   deps.reserve(op.clock.entries().size());
-  bool scoped = false;
-  for (const auto& [chain, seq] : op.clock.entries()) {
-    deps.emplace_back(name_of(chain, op.scope, names), seq);
-    scoped = scoped || is_scoped_chain(chain);
-  }
-  if (scoped)
-    std::sort(deps.begin(), deps.end(), [](const auto& a, const auto& b) {
-      return a.first.device != b.first.device ? a.first.device < b.first.device : a.first.scope < b.first.scope;
-    });
-  e.array(deps.size());
+  for (const auto& [chain, seq] : op.clock.entries()) deps.emplace_back(name_of(chain, op.scope, names), seq);
+  std::sort(deps.begin(), deps.end(), [](const auto& a, const auto& b) {
+    return a.first.device != b.first.device ? a.first.device < b.first.device : a.first.scope < b.first.scope;
+  });
   for (const auto& [name, seq] : deps) {
     e.array(3);
     e.bin(name.device.bytes.data(), 16);
