@@ -1,6 +1,7 @@
 #include "trust/store.h"
 
 #include <cstring>
+#include <map>
 
 #include "ferry/error.h"
 #include "replica/meta.h"
@@ -75,10 +76,11 @@ Trust Store::trust_of(const DeviceId& device) {
 std::vector<PeerInfo> Store::admit(const BundleInfo& info, const std::string& shown, replica::Devices& devices) {
   std::vector<PeerInfo> pinned;
   check(shown, devices, info.exporter, info.signer_key, &info.exporter_box_key, info.exporter_name, pinned);
+  std::map<DeviceId, DeviceId> owner;  // A chain of a scope is signed by its device (format4.md §12.9).
+  for (const ScopedChain& c : info.scoped_chains) owner.emplace(c.chain, c.device);
   for (std::size_t i = 0; i < info.ranges.size(); ++i) {
-    DeviceId device = info.ranges[i].device;  // A chain of a scope is signed by its device (format4.md §12.9).
-    for (const ScopedChain& c : info.scoped_chains)
-      if (c.chain == device) device = c.device;
+    const auto scoped = owner.find(info.ranges[i].device);
+    const DeviceId& device = scoped == owner.end() ? info.ranges[i].device : scoped->second;
     if (device != info.exporter) check(shown, devices, device, info.origin_keys[i], nullptr, "", pinned);
   }
   return pinned;
