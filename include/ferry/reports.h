@@ -177,6 +177,17 @@ struct ExportSummary {
   std::vector<HeldRow> held;  // Rows held back from sealing, so not in this bundle (StatusReport::held).
 };
 
+// A scope this device may no longer read, which an import removed from it
+// (bundle_format/format4.md §12.4), or kept because `unsent` of this device's
+// own operations in it have reached no peer yet (then nothing was removed).
+struct ScopeRemoved {
+  std::string scope;
+  std::size_t operations = 0;  // Operations applied here before, removed.
+  std::size_t rows = 0;        // Rows whose state in the scope was removed.
+  std::size_t left_out = 0;    // Operations received (this import or earlier), never applied, not kept.
+  std::size_t unsent = 0;
+};
+
 struct ImportSummary {
   std::size_t applied = 0;     // Operations now reflected in the tables (this bundle's and earlier pending ones).
   std::size_t duplicates = 0;  // Already present; skipped.
@@ -188,6 +199,7 @@ struct ImportSummary {
   // Operations an earlier import left pending that proved impossible once
   // ready (a Lamport time no device could have given them), one message each.
   std::vector<std::string> discarded;
+  std::vector<ScopeRemoved> removed_scopes;  // Scopes this device may no longer read.
 };
 
 struct BundleInfo {

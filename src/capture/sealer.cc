@@ -94,6 +94,16 @@ std::variant<Operation, LocalWriter::NotMade> LocalWriter::try_append(const std:
     return NotMade{"a peer still runs ferry 3.x (`ferry compat DB 3`), which reads no scope", std::move(key),
                    std::move(columns)};
   replica::Device& chain = scope.empty() ? devices_.ensure(self_) : chains_.ensure(self_, scope);
+  if (!scope.empty()) {  // The scope was removed here once (exchange/purge.h): its chain must come back first.
+    auto purged = purged_.find(chain.no);
+    if (purged == purged_.end()) purged = purged_.emplace(chain.no, devices_.purged_head(chain)).first;
+    if (chain.head_seq < purged->second)
+      return NotMade{"this device's own operations in scope '" + printable(scope) + "' (up to " +
+                         std::to_string(purged->second) + ") were removed when it lost the grant to read it; it writes "
+                         "there again once an import brings them back: on a peer that holds them, `ferry export "
+                         "PEER_DB --peer " + self_.to_string() + " --all`, then import that bundle here",
+                     std::move(key), std::move(columns)};
+  }
   Operation op;
   op.format = format_;
   op.origin = chain.id;

@@ -107,6 +107,7 @@ class LocalWriter {
   std::uint64_t& lamport_;
   replica::ScopeLamports& scope_lamports_;
   log::StoredChains chains_;
+  std::map<std::int64_t, std::uint64_t> purged_;  // Devices::purged_head of each scoped chain asked about.
   std::map<std::int64_t, std::uint64_t> scoped_moves_;  // devices_.moves() after each scoped chain's last operation.
   std::uint8_t format_ = 2;
   VectorClock claims_;  // Entries beyond the heads held (claim()).

@@ -81,10 +81,12 @@ BundleExport::BundleExport(session::Session& s, ExportPlan plan, const trust::Ke
   if (plan_.info.snapshot && plan_.info.format_major >= 4) {
     // The causal index of every chain up to its head: the receiver holds the
     // chains only from the snapshot on, and the index answers for what came before.
+    // Not of a chain withheld from the peer (whose deps name only its scope's and shared chains).
     auto rows = s.db.prepare("SELECT chain, dep, seq, dep_seq FROM ferry_deps");
     while (rows.step())
-      writer_->add_causal_row(s.devices.by_no(rows.integer(0)).id, s.devices.by_no(rows.integer(1)).id,
-                              static_cast<std::uint64_t>(rows.integer(2)), static_cast<std::uint64_t>(rows.integer(3)));
+      if (const DeviceId& chain = s.devices.by_no(rows.integer(0)).id; !plan_.withholds(chain))
+        writer_->add_causal_row(chain, s.devices.by_no(rows.integer(1)).id, static_cast<std::uint64_t>(rows.integer(2)),
+                                static_cast<std::uint64_t>(rows.integer(3)));
   }
   plan_.info = writer_->finish();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "bundle/format.h"
@@ -119,14 +120,15 @@ Hash held_hash(session::Session& s, const replica::Device& d, std::uint64_t seq)
 // signed head (relay_end); for the peer itself at least a receipt. In device
 // order, as the bundle stores them. Returns whether a receipt went in.
 bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorClock& has, const replica::Device* peer,
-                      BundleInfo& info) {
+                      const ExportPlan& plan, BundleInfo& info) {
   bool receipt = false;
   // The devices whose chains this database holds, and those whose first operations wait here.
   std::vector<DeviceId> devices;
   for (const auto& [device, head] : info.clock.entries()) devices.push_back(device);
   std::set<DeviceId> waiting;
   if (count_pending(s.db) > 0) {
-    for (const DeviceId& w : PendingReader(s.db).devices()) devices.push_back(w), waiting.insert(w);
+    for (const DeviceId& w : PendingReader(s.db).devices())
+      if (!plan.withholds(w)) devices.push_back(w), waiting.insert(w);
     std::sort(devices.begin(), devices.end());
     devices.erase(std::unique(devices.begin(), devices.end()), devices.end());
   }
@@ -165,6 +167,37 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
     info.operations += last - from;
   }
   return receipt;
+}
+
+// A bundle for a peer in a fleet carries the chains of the shared scope and of
+// the scopes the peer's newest grant held here lets it read or relay; not one
+// operation, name or clock entry of another (format4.md §12.4), except of the
+// peer's own chains (what it wrote, and learns is held here). Takes them out
+// of the clock the ranges are planned from, into plan.withheld.
+void withhold_unreadable(session::Session& s, ExportPlan& plan) {
+  if (!s.fleet.administrator()) return;
+  std::map<std::string, bool, std::less<>> receives;  // By scope: the answers so far.
+  auto withheld = [&](const DeviceId& chain) {
+    if (!log::is_scoped_chain(chain)) return false;
+    const auto [owner, scope] = s.devices.name_of(*s.devices.find(chain));
+    if (owner->id == plan.peer->id) return false;
+    auto it = receives.find(scope);
+    if (it == receives.end()) it = receives.emplace(std::string(scope), s.fleet.may_receive(plan.peer->id, scope)).first;
+    return !it->second;
+  };
+  std::vector<VectorClock::Entry> kept;
+  for (const auto& entry : plan.info.clock.entries())
+    if (withheld(entry.first)) {
+      plan.withheld.push_back(entry.first);
+    } else {
+      kept.push_back(entry);
+    }
+  if (count_pending(s.db) > 0)
+    for (const DeviceId& w : PendingReader(s.db).devices())
+      if (withheld(w)) plan.withheld.push_back(w);
+  std::sort(plan.withheld.begin(), plan.withheld.end());
+  plan.withheld.erase(std::unique(plan.withheld.begin(), plan.withheld.end()), plan.withheld.end());
+  plan.info.clock = VectorClock(std::move(kept));
 }
 
 // The device a bundle is encrypted for, and its encryption key.
@@ -237,9 +270,11 @@ std::vector<DeviceId> named_beyond(session::Session& s, const ExportPlan& plan) 
   if (!headless.empty())
     for (const auto& [origin, seq] : plan.snapshot) held_ops(*s.devices.find(origin), seq, seq);
   if (info.snapshot && info.format_major >= 4) {  // Its causal rows (export.cc) name chains too.
-    auto deps = s.db.prepare("SELECT DISTINCT dep FROM ferry_deps");
+    auto deps = s.db.prepare("SELECT DISTINCT chain, dep FROM ferry_deps");
     while (deps.step())
-      if (const DeviceId& id = s.devices.by_no(deps.integer(0)).id; known.number(id) == 0) out.insert(id);
+      if (const DeviceId& id = s.devices.by_no(deps.integer(1)).id;
+          known.number(id) == 0 && !plan.withholds(s.devices.by_no(deps.integer(0)).id))
+        out.insert(id);
   }
   return std::vector<DeviceId>(out.begin(), out.end());
 }
@@ -330,12 +365,13 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
   info.exporter_name = self_name;
   info.created_ms = util::now_ms();
   info.clock = s.devices.clock();
+  if (plan.peer != nullptr) withhold_unreadable(s, plan);
   info.signer_key = keys.identity().sign;
   info.exporter_box_key = keys.identity().box;
   if (options.snapshot) {
-    plan.snapshot = add_snapshot(s, info);
+    plan.snapshot = add_snapshot(s, info, [&](const DeviceId& chain) { return !plan.withholds(chain); });
   } else {
-    plan.receipt = add_delta_ranges(s, store, has, options.all ? nullptr : plan.peer, info);
+    plan.receipt = add_delta_ranges(s, store, has, options.all ? nullptr : plan.peer, plan, info);
   }
   sign_ranges(s, store, keys, info);
   info.tables = known_tables(s.tables, s.db);

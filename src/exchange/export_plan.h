@@ -4,6 +4,7 @@
 // operations the current state depends on -- and who the bundle is encrypted
 // for (bundle_format/README.md §5 and §9).
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -23,6 +24,10 @@ struct ExportPlan {
   std::vector<DeviceId> also_named;
   bool receipt = false;     // A range holds only the peer's own newest operation (a receipt).
   const replica::Device* peer = nullptr;  // The device it is for, if named.
+  // Chains of scopes that device may neither read nor relay (sorted): nothing
+  // of them goes in the bundle (format4.md §12.4).
+  std::vector<DeviceId> withheld;
+  bool withholds(const DeviceId& chain) const { return std::binary_search(withheld.begin(), withheld.end(), chain); }
   std::optional<std::pair<DeviceId, PublicKey>> encrypt_for;
 };
 

@@ -3,6 +3,7 @@
 #include "bundle/background_scan.h"
 #include "exchange/importer.h"
 #include "exchange/pending.h"
+#include "exchange/purge.h"
 #include "exchange/schema_check.h"
 #include "log/stored_chains.h"
 #include "exchange/snapshot.h"
@@ -143,6 +144,9 @@ ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Read
   note_exporter(s, info);                                                                                // 6
   s.finish();                                                                                            // 7
   ImportSummary summary = importer.summary();
+  summary.removed_scopes = remove_unreadable_scopes(s);                                                  // 8
+  s.finish();
+  summary.pending = count_pending(db);
   // Conflicts this import opened that are still open (one opened and closed by the same bundle is not news).
   summary.conflicts = merge::count_open(db, conflicts_before);
   summary.foreign_key_violations = dangling_references(s);

@@ -11,7 +11,9 @@
 //      the content hash checked after the last;
 //   5. refuse a bundle after which nothing sealed here could be sent;
 //   6. note what the exporter announced it holds, and its name;
-//   7. summarize, and commit.
+//   7. summarize;
+//   8. remove the scopes this device may no longer read (exchange/purge.h),
+//      and commit.
 // A bundle that fails anywhere leaves the database untouched. A refusal keeps
 // its evidence (a fork, a copy of this device) afterwards, in a transaction of
 // its own, once the whole bundle is known to be what its signers signed.
@@ -24,7 +26,7 @@
 
 namespace ferry::exchange {
 
-// Steps 1-7.
+// Steps 1-8.
 ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Reader& reader, const Progress& progress);
 
 // Keeps what an import refused for, if the refusal carries evidence (a forked

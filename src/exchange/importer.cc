@@ -54,7 +54,15 @@ bool Importer::in_admin_history(const Operation& op) const {
   return next && next->op.seq == head + 1 && next->op.clock.get(op.origin) >= op.seq;
 }
 
+bool Importer::readable(const std::string& scope) const {
+  if (readable_at_ != s_.fleet.grants_noted()) readable_.clear(), readable_at_ = s_.fleet.grants_noted();
+  auto it = readable_.find(scope);
+  if (it == readable_.end()) it = readable_.emplace(scope, s_.fleet.may_read(s_.self, scope)).first;
+  return it->second;
+}
+
 bool Importer::ready(const Operation& op) const {
+  if (!op.scope.empty() && !readable(op.scope)) return false;
   if (s_.fleet.waits(op) && !in_admin_history(op)) return false;
   for (const auto& [device, seq] : op.clock.entries()) {
     if (device == op.origin) continue;

@@ -6,7 +6,11 @@
 //     forked chain and refuses the whole import;
 //   - an operation whose causal past is all here is applied (merge/merger.h)
 //     and appended to the log with its original id and hash;
-//   - any other is kept in ferry_pending until its past arrives.
+//   - any other is kept in ferry_pending until its past arrives, and so is an
+//     operation of a scope this device may not read (format4.md §12.4): one
+//     of a scope it relays waits there to be passed on; any other is removed
+//     at the end of the import (exchange/purge.h), unless a grant the import
+//     brought lets this device read it by then.
 // drain() applies pending operations that became ready, smallest (Lamport
 // time, origin) first, until none is ready.
 //
@@ -53,6 +57,9 @@ class Importer {
 
  private:
   bool ready(const Operation& op) const;
+  // Whether this device may read `scope` by its newest grant, asked once per
+  // scope until a grant is noted.
+  bool readable(const std::string& scope) const;
   // Before the fleet's first grant is held here, another device's operation
   // can be judged only as part of the administrator's history up to that
   // grant, which the fleet allows whole (fleet/fleet.h): true when the
@@ -77,7 +84,9 @@ class Importer {
   sql::Statement find_pending_;
   sql::Statement add_pending_;
   ImportSummary summary_;
-  bool may_be_pending_;  // False while ferry_pending is empty: no lookup needed per operation.
+  bool may_be_pending_;
+  mutable std::map<std::string, bool, std::less<>> readable_;  // readable()'s answers...
+  mutable std::uint64_t readable_at_ = 0;                       // ...as of this many grants noted.  // False while ferry_pending is empty: no lookup needed per operation.
   // What this import put into ferry_pending, per origin as runs of seqs (a
   // bundle carries each chain as one run): memory by chains, not operations.
   std::map<DeviceId, std::vector<std::pair<std::uint64_t, std::uint64_t>>> added_;

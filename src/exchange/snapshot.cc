@@ -29,7 +29,7 @@ OperationKeys snapshot_operations(session::Session& s) {
 
 }  // namespace
 
-OperationKeys add_snapshot(session::Session& s, BundleInfo& info) {
+OperationKeys add_snapshot(session::Session& s, BundleInfo& info, const std::function<bool(const DeviceId&)>& carried) {
   info.snapshot = true;
   for (const auto& [device, head] : info.clock.entries()) {
     info.ranges.push_back(SeqRange{device, head, head});
@@ -37,6 +37,7 @@ OperationKeys add_snapshot(session::Session& s, BundleInfo& info) {
     info.last_hashes.push_back(s.devices.head_hash(*s.devices.find(device)));
   }
   auto operations = snapshot_operations(s);
+  for (auto it = operations.begin(); it != operations.end();) it = carried(it->first) ? std::next(it) : operations.erase(it);
   if (const auto& admin = s.fleet.administrator())  // Every grant as made (bundle_format/README.md §17).
     for (std::uint64_t seq : s.fleet.grant_operations()) operations.emplace(*admin, seq);
   info.operations = operations.size();

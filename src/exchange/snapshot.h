@@ -17,7 +17,8 @@ using OperationKeys = std::set<std::pair<DeviceId, std::uint64_t>>;
 
 // Fills a snapshot's ranges (the chain heads) and returns its operations: every
 // operation some cell's frontier holds, in the order bundles store them.
-OperationKeys add_snapshot(session::Session& s, BundleInfo& info);
+// Only chains `carried` says yes to: info.clock's, and those of the operations.
+OperationKeys add_snapshot(session::Session& s, BundleInfo& info, const std::function<bool(const DeviceId&)>& carried);
 
 // Bootstraps an empty device from a snapshot: chain bases at the heads, then the
 // operations the state depends on, applied in Lamport order (which respects

@@ -30,6 +30,8 @@ std::string who(const DeviceId& device) { return "device " + device.to_string();
 }  // namespace
 
 bool Grant::may_write(std::string_view scope) const { return lists(write, scope); }
+bool Grant::may_read(std::string_view scope) const { return scope.empty() || lists(read, scope) || lists(write, scope); }
+bool Grant::may_relay(std::string_view scope) const { return lists(relay, scope); }
 
 std::string scopes_to_json(std::vector<std::string> scopes) {
   std::sort(scopes.begin(), scopes.end());
@@ -151,6 +153,7 @@ void Fleet::note(const Operation& op) {
     }
   }
   last_.reset();
+  ++noted_;
   auto st = db_.prepare("INSERT INTO ferry_grant_log(device, admin_seq, read, write, relay) VALUES(?, ?, ?, ?, ?)");
   st.bind_blob(1, device.bytes.data(), 16)
       .bind(2, static_cast<std::int64_t>(op.seq))
@@ -237,6 +240,18 @@ std::string Fleet::forbidden(const Operation& op, const DeviceId& writer, log::S
                 : "") +
          "; if it was written before the device joined the fleet, the administrator can allow it with `ferry fleet "
          "ITS_DB admit " + op.origin.to_string() + ":" + std::to_string(op.seq) + "`";
+}
+
+bool Fleet::may_read(const DeviceId& device, std::string_view scope) const {
+  if (!admin_ || device == *admin_ || scope.empty()) return true;
+  const auto& grant = newest(device);
+  return grant && grant->may_read(scope);
+}
+
+bool Fleet::may_receive(const DeviceId& device, std::string_view scope) const {
+  if (may_read(device, scope)) return true;
+  const auto& grant = newest(device);
+  return grant && grant->may_relay(scope);
 }
 
 std::string Fleet::may_not_seal(const DeviceId& self, const std::string& table, const std::string& scope) const {

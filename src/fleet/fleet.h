@@ -50,6 +50,10 @@ struct Grant {
   std::vector<std::string> read, write, relay;  // Sorted by bytes, each name once.
   std::uint64_t admin_seq = 0;                  // The administrator's operation that made it.
   bool may_write(std::string_view scope) const;
+  // Reading a scope: the shared one always; another when `read` or `write`
+  // lists it (a device that may write a scope holds it). Relaying: `relay`.
+  bool may_read(std::string_view scope) const;
+  bool may_relay(std::string_view scope) const;
   bool revoked() const { return read.empty() && write.empty() && relay.empty(); }
 };
 
@@ -103,6 +107,15 @@ class Fleet {
   // `writer`: the device whose chain `op` is of (its origin, or for a chain of
   // a scope the chain's device, format4.md §12.9).
   std::string forbidden(const Operation& op, const DeviceId& writer, log::Store& log) const;
+  // Whether `device` may read `scope`, or read or relay it, by its newest
+  // grant held here: always in no fleet, for the administrator, and for the
+  // shared scope; never, for another scope, by a device with no grant
+  // (format4.md §12.4).
+  bool may_read(const DeviceId& device, std::string_view scope) const;
+  bool may_receive(const DeviceId& device, std::string_view scope) const;
+  // How many grants note() has recorded in this session: answers cached by
+  // a caller hold while it does not change.
+  std::uint64_t grants_noted() const { return noted_; }
   // Why this device may not seal a change to `table` in `scope` (the row's); empty when it may.
   std::string may_not_seal(const DeviceId& self, const std::string& table, const std::string& scope = "") const;
 
@@ -112,6 +125,7 @@ class Fleet {
   sql::Database& db_;
   std::optional<DeviceId> admin_;
   std::optional<VectorClock> since_;
+  std::uint64_t noted_ = 0;
   // at()'s last answer: a seal or an import asks the same many times in a row
   // (one device, one point of the administrator's chain). note() clears it.
   struct Asked {

@@ -195,10 +195,13 @@ json export_summary(const ExportSummary& s) {
 json import_summary(const ImportSummary& s) {
   json trusted = json::array();
   for (const auto& p : s.newly_trusted) trusted.push_back(peer(p));
+  json removed = json::array();
+  for (const auto& r : s.removed_scopes)
+    removed.push_back({{"scope", r.scope}, {"operations", r.operations}, {"rows", r.rows}, {"left_out", r.left_out}, {"unsent", r.unsent}});
   return json{{"applied", s.applied}, {"duplicates", s.duplicates}, {"pending", s.pending},
               {"conflicts", s.conflicts}, {"missing", to_json(s.missing)},
               {"foreign_key_violations", s.foreign_key_violations}, {"newly_trusted", trusted},
-              {"discarded", s.discarded}};
+              {"discarded", s.discarded}, {"removed_scopes", removed}};
 }
 
 json verify(const VerifyReport& r, const std::string& kind) {

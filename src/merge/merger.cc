@@ -106,6 +106,22 @@ void Merger::rebuild(const capture::TrackedTable& table, const std::vector<Value
   resettle(ops.empty() ? none : ops.back());
 }
 
+bool Merger::drop_scope(const capture::TrackedTable& table, const std::vector<Value>& key, const std::string& scope) {
+  Impl& m = *impl_;
+  RowStates states;
+  if (!m.rows.load(table.no, key, states)) return false;
+  const auto it = std::find_if(states.begin(), states.end(), [&](const RowMeta& s) { return s.scope == scope; });
+  if (it == states.end()) return false;
+  states.erase(it);
+  m.conflicts.forget_row(table.name, log::encode_values(key));
+  m.rows.save(table.no, key, states, true);
+  Operation none;  // No operation: every value comes from the states left.
+  none.table = table.name;
+  none.key = key;
+  resettle(none);
+  return true;
+}
+
 bool Merger::has_deferred() const { return !impl_->deferred.empty(); }
 
 void Merger::rewrite_deferred() {

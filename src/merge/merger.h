@@ -79,6 +79,11 @@ class Merger : public capture::Applier {
   // the row (deleted when no operation is left) and records its open conflicts
   // afresh (its closed ones are not kept).
   void rebuild(const capture::TrackedTable& table, const std::vector<Value>& key, const std::vector<Operation>& ops);
+  // Removes the row's state of `scope` (a scope this database stops holding,
+  // exchange/purge.h) with the conflicts recorded for the row, writes the row
+  // as the states left show it (deleted when none does) and records their open
+  // conflicts afresh. Returns false, changing nothing, when it had none.
+  bool drop_scope(const capture::TrackedTable& table, const std::vector<Value>& key, const std::string& scope);
   // Writes the merge state apply() holds back (merge/row_store.h). Call before
   // committing, and before anything reads ferry_rows.
   void flush();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "ferry/error.h"
+#include "replica/meta.h"
 #include "util/uuid.h"
 
 namespace ferry::replica {
@@ -286,6 +287,8 @@ void Devices::rename(Device& device, const std::string& name) {
   st.run();
   device.name = name;
 }
+
+std::uint64_t Devices::purged_head(const Device& chain) const { return replica::purged_head(db_, chain.id); }
 
 void Devices::drop_chain(Device& device) {
   read_hashes(device);

@@ -100,6 +100,9 @@ class Devices {
   void rename(Device& device, const std::string& name);
   // This database holds nothing of `device`'s chain any more, and no fork of it (identity/forget.h).
   void drop_chain(Device& device);
+  // How far this device's own `chain` of a scope went before the scope was
+  // removed here (replica::purged_head, exchange/purge.h); 0 unless it was.
+  std::uint64_t purged_head(const Device& chain) const;
   // Every device, in ascending number (reads every row not read yet).
   class List {
    public:

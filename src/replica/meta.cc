@@ -71,4 +71,16 @@ void set_forgotten(sql::Database& db, const DeviceId& device, std::uint64_t up_t
   set_meta(db, kForgottenKey + device.to_string(), Value::integer(static_cast<std::int64_t>(up_to)));
 }
 
+namespace {
+const std::string kPurgedKey = "purged ";
+}  // namespace
+
+std::uint64_t purged_head(sql::Database& db, const DeviceId& chain) {
+  return get_meta_count(db, kPurgedKey + chain.to_string(), 0);
+}
+
+void set_purged_head(sql::Database& db, const DeviceId& chain, std::uint64_t seq) {
+  set_meta(db, kPurgedKey + chain.to_string(), Value::integer(static_cast<std::int64_t>(seq)));
+}
+
 }  // namespace ferry::replica

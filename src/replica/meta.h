@@ -42,4 +42,10 @@ std::string own_device_name(sql::Database& db);
 std::map<DeviceId, std::uint64_t> forgotten(sql::Database& db);
 void set_forgotten(sql::Database& db, const DeviceId& device, std::uint64_t up_to);
 
+// How far this device's own chain of a scope went before the scope was
+// removed here (exchange/purge.h): it seals nothing more there until an import
+// brings those operations back. 0: never removed.
+std::uint64_t purged_head(sql::Database& db, const DeviceId& chain);
+void set_purged_head(sql::Database& db, const DeviceId& chain, std::uint64_t seq);
+
 }  // namespace ferry::replica

@@ -202,6 +202,7 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
       std::cout << f << ": " << s.applied << " applied, " << s.duplicates << " duplicates, " << s.pending << " pending, "
                 << plural(s.conflicts, "conflict", "conflicts") << "\n";
       for (const auto& why : s.discarded) std::cerr << "ferry: " << f << ": " << printable(why, std::string::npos) << "\n";
+      for (const auto& r : s.removed_scopes) std::cout << removed_scope_line(r) << "\n";
       for (const auto& p : s.newly_trusted)
         std::cout << "trusting new device " << device_label(p.id, p.name) << " on first use, key fingerprint "
                   << p.fingerprint << ": compare it with `ferry status` on that device; if it differs, run `ferry trust "

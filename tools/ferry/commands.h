@@ -85,13 +85,16 @@ int cmd_trust(const TrustArgs& a);
 struct FleetArgs {
   std::string db, action;          // init, join, grant, revoke, admit, list
   std::vector<std::string> args;   // join: ADMIN KEY; grant, revoke: DEVICE
-  bool write_shared = false;       // grant: may change the shared tables (scopes come with scoped sync)
+  bool write_shared = false;       // grant: may change the shared tables
+  std::vector<std::string> read, write, relay;  // grant: scopes (each --read/--write/--relay once per scope)
   std::string name;                // join --name
   bool json = false;
 };
 int cmd_fleet(const FleetArgs& a);
-std::string fleet_line(const StatusReport& s);
-std::string grant_words(const GrantInfo& g);  // "writes shared tables (the administrator's operation 3)".  // "fleet      administrator ...\n" for status; empty in no fleet.
+std::string fleet_line(const StatusReport& s);  // "fleet      administrator ...\n" for status; empty in no fleet.
+std::string grant_words(const GrantInfo& g);    // "writes shared tables (the administrator's operation 3)".
+// What an import says of a scope it removed, or kept for this device's unsent operations.
+std::string removed_scope_line(const ScopeRemoved& r);
 int cmd_reidentify(const std::string& db, bool json);
 int cmd_compat(const std::string& db, const std::string& version);
 

@@ -28,6 +28,21 @@ std::string grant_words(const GrantInfo& g) {
   return out + " (the administrator's operation " + std::to_string(g.admin_seq) + ")";
 }
 
+std::string removed_scope_line(const ScopeRemoved& r) {
+  const std::string scope = "scope '" + printable(r.scope) + "'";
+  if (r.unsent > 0)
+    return "this device may no longer read " + scope + ", but " + plural(r.unsent, "operation", "operations") +
+           " it wrote there reached no peer yet: kept until one has (export to a peer and import its bundle back)";
+  std::string out;
+  if (r.operations > 0 || r.rows > 0)
+    out = "this device may no longer read " + scope + ": removed " + plural(r.rows, "row", "rows") + " and " +
+          plural(r.operations, "operation", "operations") + " of it here (they stay on the devices that may read it)";
+  if (r.left_out > 0)
+    out += (out.empty() ? "" : "; ") + std::string("left out ") + plural(r.left_out, "operation", "operations") +
+           " of " + scope + " received, which this device may not read";
+  return out;
+}
+
 namespace {
 
 void show(const FleetInfo& f) {
@@ -66,8 +81,12 @@ int cmd_fleet(const FleetArgs& a) {
   };
   auto e = open_engine(a.db);
   if (a.action == "grant" || a.action == "revoke") {
-    want(1, a.action == "grant" ? "DEVICE [--write-shared]" : "DEVICE");
+    want(1, a.action == "grant" ? "DEVICE [--write-shared] [--read SCOPE]... [--write SCOPE]... [--relay SCOPE]..."
+                                : "DEVICE");
     GrantInfo sets;
+    sets.read = a.read;
+    sets.write = a.write;
+    sets.relay = a.relay;
     if (a.write_shared) sets.write.push_back("");
     const GrantInfo g = a.action == "grant" ? e.grant(a.args[0], sets) : e.revoke(a.args[0]);
     if (a.json) {

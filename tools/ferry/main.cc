@@ -216,7 +216,10 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"init", "invite", "join", "grant", "revoke", "admit", "list"}));
   fleet->add_option("ARGS", fl.args, "What the action needs");
-  fleet->add_flag("--write-shared", fl.write_shared, "grant: may change the tracked tables (without it: nothing)");
+  fleet->add_flag("--write-shared", fl.write_shared, "grant: may change the shared tables (without it: nothing)");
+  fleet->add_option("--read", fl.read, "grant: may read this scope (repeat per scope; '*': every scope)");
+  fleet->add_option("--write", fl.write, "grant: may change rows of this scope, and read it (repeat per scope; '*': every scope)");
+  fleet->add_option("--relay", fl.relay, "grant: carries this scope's chains to others without reading them (repeat per scope)");
   fleet->add_option("--name", fl.name, "join: a name for the administrator");
   fleet->add_flag("--json", fl.json, "Print JSON");
   fleet->callback([&] { run = [&] { return cmd_fleet(fl); }; });
