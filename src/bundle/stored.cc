@@ -6,6 +6,7 @@
 #include "ferry/error.h"
 #include "log/codec.h"
 #include "log/fields.h"
+#include "util/hex.h"
 #include "util/uuid.h"
 
 namespace ferry::bundle {
@@ -102,7 +103,10 @@ void StoredForms::encode_held(std::string_view body, const Position& at, std::st
         scoped = true;
       }
       const auto chain = chain_numbers_.find(key);
-      if (chain == chain_numbers_.end()) throw Error(Errc::invalid_argument, ": follows a chain not among the bundle's");
+      if (chain == chain_numbers_.end())
+        throw Error(Errc::invalid_argument, ": follows chain " + util::hex(reinterpret_cast<const std::uint8_t*>(key.data()), key.size()) +
+                                                (dep_scope.empty() ? "" : " (scope '" + printable(std::string(dep_scope)) + "')") +
+                                                ", not among the bundle's");
       numbered.emplace_back(chain->second, in.uint("dep seq"));
     }
     if (scoped) std::sort(numbered.begin(), numbered.end());

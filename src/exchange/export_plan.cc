@@ -139,6 +139,7 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
   for (const DeviceId& device : devices) {
     while (held != held_end && held->first < device) ++held;
     const std::uint64_t from = held != held_end && held->first == device ? held->second : 0;
+    if (plan.withholds(device)) continue;  // The peer's own chain of a scope it may not read: its entry only.
     const replica::Device* known = s.devices.find_ascending(device, cursor);
     if (known == nullptr) continue;  // Pending rows always have their device's row; a damaged database may not.
     const replica::Device& d = *known;
@@ -171,30 +172,30 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
 
 // A bundle for a peer in a fleet carries the chains of the shared scope and of
 // the scopes the peer's newest grant held here lets it read or relay; not one
-// operation, name or clock entry of another (format4.md §12.4), except of the
-// peer's own chains (what it wrote, and learns is held here). Takes them out
-// of the clock the ranges are planned from, into plan.withheld.
+// operation, name or clock entry of another (format4.md §12.4). The peer's own
+// chains of such a scope keep their clock entries, so that it learns they are
+// held here (exchange/purge.h), but no operation. Takes them out of the clock
+// the ranges are planned from, into plan.withheld.
 void withhold_unreadable(session::Session& s, ExportPlan& plan) {
   if (!s.fleet.administrator()) return;
   std::map<std::string, bool, std::less<>> receives;  // By scope: the answers so far.
-  auto withheld = [&](const DeviceId& chain) {
-    if (!log::is_scoped_chain(chain)) return false;
+  enum class Goes { whole, entry_only, nothing };
+  auto goes = [&](const DeviceId& chain) {
+    if (!log::is_scoped_chain(chain)) return Goes::whole;
     const auto [owner, scope] = s.devices.name_of(*s.devices.find(chain));
-    if (owner->id == plan.peer->id) return false;
     auto it = receives.find(scope);
     if (it == receives.end()) it = receives.emplace(std::string(scope), s.fleet.may_receive(plan.peer->id, scope)).first;
-    return !it->second;
+    return it->second ? Goes::whole : owner->id == plan.peer->id ? Goes::entry_only : Goes::nothing;
   };
   std::vector<VectorClock::Entry> kept;
-  for (const auto& entry : plan.info.clock.entries())
-    if (withheld(entry.first)) {
-      plan.withheld.push_back(entry.first);
-    } else {
-      kept.push_back(entry);
-    }
+  for (const auto& entry : plan.info.clock.entries()) {
+    const Goes g = goes(entry.first);
+    if (g != Goes::whole) plan.withheld.push_back(entry.first);
+    if (g != Goes::nothing) kept.push_back(entry);
+  }
   if (count_pending(s.db) > 0)
     for (const DeviceId& w : PendingReader(s.db).devices())
-      if (withheld(w)) plan.withheld.push_back(w);
+      if (goes(w) != Goes::whole) plan.withheld.push_back(w);
   std::sort(plan.withheld.begin(), plan.withheld.end());
   plan.withheld.erase(std::unique(plan.withheld.begin(), plan.withheld.end()), plan.withheld.end());
   plan.info.clock = VectorClock(std::move(kept));

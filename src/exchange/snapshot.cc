@@ -32,6 +32,7 @@ OperationKeys snapshot_operations(session::Session& s) {
 OperationKeys add_snapshot(session::Session& s, BundleInfo& info, const std::function<bool(const DeviceId&)>& carried) {
   info.snapshot = true;
   for (const auto& [device, head] : info.clock.entries()) {
+    if (!carried(device)) continue;
     info.ranges.push_back(SeqRange{device, head, head});
     info.prerequisites.push_back(Hash{});
     info.last_hashes.push_back(s.devices.head_hash(*s.devices.find(device)));

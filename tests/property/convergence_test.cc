@@ -19,7 +19,14 @@
 // that holds a grant holds back nothing; once d0 grants everyone, what was
 // held is sent and every device converges. In others table u is scoped
 // (bundle_format/format4.md §12): each row in the scope of its v's type, so
-// that edits move rows between scopes, in chains of their own.
+// that edits move rows between scopes, in chains of their own. Half the fleets
+// have that scoped table too, and grants that read, write and relay random
+// scopes, changed and revoked as the run goes (format4.md §12.4): bundles then
+// travel through the administrator (a device passes on only what it may
+// read or relay), and at the end each device's table is that of a new device
+// granted the same, which holds, scope by scope, exactly the administrator's
+// operations; no device holds a row of a scope it may not read but those it
+// changed itself and holds back.
 //
 // Every random choice comes from one seed per scenario. A failure prints the
 // seed; FERRY_SEED=<seed> FERRY_SCENARIOS=1 replays it. FERRY_SCENARIOS sets
@@ -65,7 +72,7 @@ class Scenario {
         r->engine.set_ferry3_compatible(true);  // As ferry 3.x seals.
         upgrading_ = true;
       }
-    if (victim_ == nullptr && !upgrading_ && chance(25)) start_fleet();
+    if (victim_ == nullptr && !upgrading_ && chance(25)) start_fleet(chance(50));
     if (victim_ == nullptr && !upgrading_ && !fleet_ && chance(20)) {  // u's rows in the scope of v's type.
       scoped_ = true;
       for (auto& r : replicas_) scope(*r);
@@ -92,7 +99,7 @@ class Scenario {
       if (fleet_) {  // Restores are exercised in the other scenarios.
         if (chance(40)) change_grant();
         if (chance(40)) check_nothing_held_with_a_grant();
-        if (chance(15) && !joined_) join_by_snapshot();
+        if (chance(15) && !joined_ && !scoped_) join_by_snapshot();  // Snapshots of scoped fleets: scoped_read_test.
         continue;
       }
       if (chance(15) && !joined_) join_by_snapshot();
@@ -111,6 +118,11 @@ class Scenario {
         local_edits(*victim_);
       }
     }
+    if (fleet_ && scoped_) {  // Each device's last grant: a random share, through the administrator.
+      for (std::size_t i = 1; i < replicas_.size(); ++i) final_grant(*replicas_[i]);
+      settle_through_administrator();
+      return;
+    }
     if (fleet_)  // What was held back is sent once a grant allows it: the exchange below brings the grants first.
       for (std::size_t i = 1; i < replicas_.size(); ++i) grant(*replicas_[i], true);
     settle_everything();
@@ -121,6 +133,7 @@ class Scenario {
 
   // Returns a description of the first difference, or "" when all agree.
   std::string compare() {
+    if (fleet_ && scoped_) return compare_shares();
     const auto& first = *replicas_[0];
     const std::string ref_t = first.dump("t"), ref_u = first.dump("u");
     const auto ref_ops = operations(first), ref_conflicts = open_conflicts(first);
@@ -172,15 +185,19 @@ class Scenario {
   // Each table rebuilt from the log (ferry as-of, at no particular point: every
   // operation) is byte for byte the table itself, on every replica -- the one
   // started from a snapshot included, from the operations the snapshot brought.
+  // (In a scoped fleet, but for the rows a device holds back: changes it has not sealed.)
   std::string compare_history() {
-    for (auto& r : replicas_)
+    for (auto& r : replicas_) {
+      std::set<std::string> held;
+      for (const HeldRow& h : r->engine.status().held) held.insert(h.table + ":" + key_text(h.key));
       for (const char* table : {"t", "u"}) {
         const std::string copy = dir_.file(r->name + "-" + table + "-as-of.db");
         (void)r->engine.table_as_of(table, PastPoint{}, copy);
-        if (test::dump(copy, table) != r->dump(table))
+        if (without_held(copy, table, held) != without_held(r->path, table, held))
           return std::string("table ") + table + " rebuilt from the log of " + r->name + " differs:\n" +
                  test::dump(copy, table) + "vs the table:\n" + r->dump(table);
       }
+    }
     return "";
   }
 
@@ -193,7 +210,10 @@ class Scenario {
   bool detected() const { return detected_; }
   bool fleet() const { return fleet_; }
   bool joined_fleet_by_snapshot() const { return fleet_ && joined_ != nullptr; }
-  bool scoped() const { return scoped_; }
+  bool scoped() const { return scoped_ && !fleet_; }
+  bool scoped_fleet() const { return scoped_ && fleet_; }
+  std::uint64_t scope_rows_removed() const { return scope_rows_removed_; }
+  std::uint64_t scope_ops_left_out() const { return scope_ops_left_out_; }
   std::size_t held_in_fleet() const { return held_in_fleet_; }
   std::uint64_t reissued() const { return reissued_; }
 
@@ -244,10 +264,14 @@ class Scenario {
   // scope, so nothing is held, and an edit that changes v's type moves the row.
   static void scope(test::Replica& r) { r.engine.track("u", "typeof(v)"); }
 
-  // d0 administers a fleet the others join; each may write from the start or not.
-  void start_fleet() {
+  // d0 administers a fleet the others join; each may write from the start or
+  // not. With `scoped`, table u is scoped and grants name scopes.
+  void start_fleet(bool scoped) {
     fleet_ = true;
+    scoped_ = scoped;
     test::Replica& admin = *replicas_[0];
+    if (scoped_)
+      for (auto& r : replicas_) scope(*r);
     admin.engine.fleet_init();
     for (std::size_t i = 1; i < replicas_.size(); ++i) {
       replicas_[i]->engine.fleet_join(admin.engine.device_id().to_string(), admin.engine.public_key());
@@ -255,9 +279,26 @@ class Scenario {
     }
   }
 
+  // The scopes typeof(v) gives.
+  static const std::vector<std::string>& scopes() {
+    static const std::vector<std::string> all{"blob", "integer", "null", "real", "text"};
+    return all;
+  }
+  std::vector<std::string> some_scopes() {
+    std::vector<std::string> out;
+    for (const auto& s : scopes())
+      if (chance(40)) out.push_back(s);
+    return out;
+  }
+
   void grant(test::Replica& to, bool write) {
     GrantInfo g;
     if (write) g.write = {""};
+    if (scoped_) {  // A random share: read some scopes, write some, relay some.
+      g.read = chance(15) ? std::vector<std::string>{"*"} : some_scopes();
+      for (auto& w : some_scopes()) g.write.push_back(w);
+      if (chance(30)) g.relay = some_scopes();
+    }
     replicas_[0]->engine.grant(to.engine.device_id().to_string(), g);
   }
 
@@ -265,8 +306,142 @@ class Scenario {
     grant(*replicas_[static_cast<std::size_t>(pick(1, static_cast<int>(replicas_.size()) - 1))], chance(50));
   }
 
-  // A device that, by the newest grant it holds, may write holds nothing back;
-  // one that may not holds back whatever it changed since (counted).
+  // The grant a device ends with in a scoped fleet: it writes the shared
+  // tables and what it reads, so that it holds back only rows of scopes it
+  // may not read; kept to check it by.
+  void final_grant(test::Replica& to) {
+    GrantInfo g;
+    g.write = some_scopes();
+    g.write.push_back("");
+    if (chance(20)) g.relay = some_scopes();
+    replicas_[0]->engine.grant(to.engine.device_id().to_string(), g);
+    reads_[&to] = std::set<std::string>(g.write.begin(), g.write.end());
+  }
+
+  // Everyone sends the administrator everything, and the administrator sends
+  // each device what it may read (and its own chains back, `--all`: a device
+  // read back into a scope it lost needs them to write there again), until
+  // nothing moves. Each import seals first: a row held until then goes next pass.
+  void settle_through_administrator() {
+    test::Replica& admin = *replicas_[0];
+    for (int pass = 0; pass < 3; ++pass) {
+      for (std::size_t i = 1; i < replicas_.size(); ++i) {
+        ExportOptions to_admin;
+        to_admin.peer = admin.engine.device_id().to_string();
+        const std::string file = dir_.file("up-" + std::to_string(mail_counter_++) + ".ferry");
+        replicas_[i]->engine.export_bundle(file, to_admin);
+        note(admin.engine.import_bundle(file));
+      }
+      for (std::size_t i = 1; i < replicas_.size(); ++i) {
+        ExportOptions down;
+        down.peer = replicas_[i]->engine.device_id().to_string();
+        down.all = true;
+        const std::string file = dir_.file("down-" + std::to_string(mail_counter_++) + ".ferry");
+        admin.engine.export_bundle(file, down);
+        note(replicas_[i]->engine.import_bundle(file));
+      }
+    }
+  }
+
+  // What an import did that the totals count.
+  void note(const ImportSummary& s) {
+    conflicts_seen_ += s.conflicts;
+    for (const ScopeRemoved& r : s.removed_scopes) scope_rows_removed_ += r.rows, scope_ops_left_out_ += r.left_out;
+  }
+
+  // A scoped fleet, once settled: each device holds what a new device granted
+  // the same would hold from the administrator (its table, but for the rows it
+  // holds back, and its operations), which is, scope by scope, exactly the
+  // administrator's operations of each scope it reads; and it holds no row
+  // of a scope it may not read but the rows it holds back.
+  std::string compare_shares() {
+    test::Replica& admin = *replicas_[0];
+    std::vector<std::unique_ptr<test::Replica>> fresh_ones;  // Granted first: their grants are operations too.
+    for (std::size_t i = 1; i < replicas_.size(); ++i) {
+      const std::set<std::string>& reads = reads_[replicas_[i].get()];
+      auto fresh = std::make_unique<test::Replica>(dir_, "fresh-" + replicas_[i]->name, kSchema);
+      scope(*fresh);
+      fresh->engine.fleet_join(admin.engine.device_id().to_string(), admin.engine.public_key());
+      GrantInfo same;
+      same.read = std::vector<std::string>(reads.begin(), reads.end());
+      admin.engine.grant(fresh->engine.device_id().to_string(), same);
+      fresh_ones.push_back(std::move(fresh));
+    }
+    settle_through_administrator();
+    const auto admin_ops = scoped_operations(admin);
+    for (std::size_t i = 1; i < replicas_.size(); ++i) {
+      test::Replica& r = *replicas_[i];
+      const std::set<std::string>& reads = reads_[&r];
+      test::Replica& fresh = *fresh_ones[i - 1];
+      ExportOptions all;
+      all.peer = fresh.engine.device_id().to_string();
+      all.all = true;
+      const std::string file = dir_.file("fresh-" + r.name + ".ferry");
+      admin.engine.export_bundle(file, all);
+      (void)fresh.engine.import_bundle(file);
+
+      std::set<std::string> held;  // Keys of rows r holds back, by table.
+      for (const HeldRow& h : r.engine.status().held) held.insert(h.table + ":" + key_text(h.key));
+      for (const char* table : {"t", "u"}) {
+        const std::string mine = without_held(r.path, table, held), theirs = without_held(fresh.path, table, held);
+        if (mine != theirs)
+          return std::string("table ") + table + " of " + r.name + " differs from a new device granted the same:\n" +
+                 mine + "vs\n" + theirs;
+      }
+      for (const std::string& row : strings(r, "SELECT id || ':' || typeof(v) FROM u"))
+        if (!reads.count(row.substr(row.find(':') + 1)) && !held.count("u:" + row.substr(0, row.find(':'))))
+          return r.name + " holds row " + row + " of a scope it may not read";
+      const auto mine = scoped_operations(r), theirs = scoped_operations(fresh);
+      if (mine != theirs) {
+        std::string diff;
+        for (const auto& op : mine)
+          if (!theirs.count(op)) diff += "\n  only on " + r.name + ": scope '" + op.second + "' " + op.first.substr(0, 80);
+        for (const auto& op : theirs)
+          if (!mine.count(op)) diff += "\n  only on the new device: scope '" + op.second + "' " + op.first.substr(0, 80);
+        return "operations differ between " + r.name + " and a new device granted the same:" + diff;
+      }
+      for (const auto& [body, scope] : admin_ops)
+        if ((scope.empty() || reads.count(scope)) && !mine.count({body, scope}))
+          return r.name + " lacks an operation of scope '" + scope + "' the administrator holds";
+      if (!r.engine.verify().ok) return "verify fails on " + r.name;
+    }
+    return "";
+  }
+
+  static std::string key_text(const std::vector<Value>& key) {
+    std::string out;
+    for (const Value& v : key) out += (out.empty() ? "" : ",") + v.to_display();
+    return out;
+  }
+
+  // The rows of `table`, one line each, but those whose key `held` names.
+  static std::string without_held(const std::string& path, const char* table, const std::set<std::string>& held) {
+    const bool t = std::string(table) == "t";
+    auto db = test::app(path);
+    auto st = db.prepare(t ? "SELECT * FROM t ORDER BY a, b" : "SELECT * FROM u ORDER BY id");
+    std::string out;
+    while (st.step()) {
+      std::vector<Value> key{st.value(0)};
+      if (t) key.push_back(st.value(1));
+      if (held.count(std::string(table) + ":" + key_text(key))) continue;
+      for (int c = 0; c < st.column_count(); ++c) out += (c ? "|" : "") + st.value(c).to_display();
+      out += "\n";
+    }
+    return out;
+  }
+
+  // Every operation held, with the scope of its chain.
+  static std::set<std::pair<std::string, std::string>> scoped_operations(const test::Replica& r) {
+    std::set<std::pair<std::string, std::string>> out;
+    auto db = test::app(r.path);
+    auto st = db.prepare("SELECT hex(l.body), coalesce(n.scope, '') FROM ferry_log AS l "
+                         "LEFT JOIN ferry_chain_names AS n ON n.chain = (l.id >> 40)");
+    while (st.step()) out.emplace(st.text(0), st.text(1));
+    return out;
+  }
+
+  // A device that, by the newest grant it holds, may write the shared tables
+  // holds nothing back; one that may not holds back whatever it changed since (counted).
   void check_nothing_held_with_a_grant() {
     for (std::size_t i = 1; i < replicas_.size(); ++i) {
       test::Replica& r = *replicas_[i];
@@ -274,8 +449,9 @@ class Scenario {
       bool may_write = false;
       for (const GrantInfo& g : status.fleet.grants)
         if (g.device == r.engine.device_id()) may_write = std::find(g.write.begin(), g.write.end(), "") != g.write.end();
-      if (may_write && !status.held.empty())
-        throw std::runtime_error(r.name + " may write, yet holds back " + status.held[0].reason);
+      for (const HeldRow& h : status.held)  // (In a scoped fleet, rows of u may be of scopes it may not write.)
+        if (may_write && !(scoped_ && h.table == "u"))
+          throw std::runtime_error(r.name + " may write, yet holds back " + h.reason);
       held_in_fleet_ = std::max(held_in_fleet_, status.held.size());
     }
   }
@@ -445,7 +621,7 @@ class Scenario {
     mailbox_.erase(mailbox_.begin() + static_cast<std::ptrdiff_t>(index));
     if (old_.count(to) && inspect_bundle(file).format_major > 3) return;  // ferry 3.x refuses it, changing nothing.
     try {
-      conflicts_seen_ += to->engine.import_bundle(file).conflicts;
+      note(to->engine.import_bundle(file));
     } catch (const Error& e) {
       // Where the impostor's key and d1's meet, the one pinned second is refused; that mail is lost.
       const std::string why = e.what();
@@ -550,6 +726,8 @@ class Scenario {
   bool restored_ = false, detected_ = false;
   bool scoped_ = false;            // Table u is scoped (scope()).
   bool fleet_ = false;             // d0 administers the others' grants (bundle_format/README.md §17),
+  std::map<test::Replica*, std::set<std::string>> reads_;
+  std::uint64_t scope_rows_removed_ = 0, scope_ops_left_out_ = 0;  // By imports, from devices that lost a scope.  // In a scoped fleet: the scopes each device ends reading.
   std::size_t held_in_fleet_ = 0;  // and the most rows a device without a grant held back at once.
   std::uint64_t reissued_ = 0;  // Operations it sealed after the restore, made again under its new identity.
   int mail_counter_ = 0;
@@ -562,7 +740,8 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
   const std::uint64_t scenarios = env_number("FERRY_SCENARIOS", 1000);
   const std::uint64_t base = env_number("FERRY_SEED", std::random_device{}());
   std::size_t conflicts = 0, restores = 0, detections = 0, reissued = 0, upgrading = 0, held_for_upgrade = 0;
-  std::size_t fleets = 0, fleets_holding = 0, fleet_snapshots = 0, scoped = 0;
+  std::size_t fleets = 0, fleets_holding = 0, fleet_snapshots = 0, scoped = 0, scoped_fleets = 0;
+  std::uint64_t scope_rows_removed = 0, scope_ops_left_out = 0;
   std::uint64_t forgotten = 0, followers = 0;
   for (std::uint64_t i = 0; i < scenarios; ++i) {
     const std::uint64_t seed = base + i;
@@ -585,6 +764,9 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
     held_for_upgrade += s.held_for_upgrade();
     fleets += s.fleet();
     scoped += s.scoped();
+    scoped_fleets += s.scoped_fleet();
+    scope_rows_removed += s.scope_rows_removed();
+    scope_ops_left_out += s.scope_ops_left_out();
     fleets_holding += s.held_in_fleet() > 0;
     fleet_snapshots += s.joined_fleet_by_snapshot();
     forgotten += s.forgotten();
@@ -598,12 +780,16 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
                  << " bundles waited for a peer's upgrade; " << fleets << " fleets whose grants changed as they ran, in "
                  << fleets_holding << " of which a device without a grant held changes back, and " << fleet_snapshots
                  << " a device joined from a snapshot; " << scoped << " with a scoped table whose rows moved "
-                 << "between scopes)");
+                 << "between scopes; " << scoped_fleets << " fleets with a scoped table and grants of scopes, where "
+                 << scope_rows_removed << " rows left devices that lost a scope and " << scope_ops_left_out
+                 << " operations of scopes a device may not read were left out)");
   CHECK(conflicts > 0);  // The scenarios do exercise conflicts...
   if (scenarios >= 500) CHECK(detections > 0);  // ...and restores that must be found (about 6%),
   if (scenarios >= 500) CHECK(followers > 0);   // and impostors others had built on,
   if (scenarios >= 500) CHECK(held_for_upgrade > 0);  // and fleets upgrading while their devices write,
   if (scenarios >= 500) CHECK(fleets_holding > 0);    // and fleets whose devices were refused a grant,
   if (scenarios >= 500) CHECK(fleet_snapshots > 0);   // or joined from a snapshot,
-  if (scenarios >= 500) CHECK(scoped > 0);            // and scoped tables.
+  if (scenarios >= 500) CHECK(scoped > 0);            // and scoped tables,
+  if (scenarios >= 500) CHECK(scope_rows_removed > 0);  // in fleets whose devices lost scopes.
+  if (scenarios >= 500) CHECK(scoped_fleets > 0);
 }

@@ -4,6 +4,8 @@
 // loses it at its next import, except what it wrote itself and no peer holds yet.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "ferry/error.h"
 #include "log/chain.h"
 #include "support/support.h"
@@ -233,4 +235,31 @@ TEST_CASE("a relay carries a scope it may not read to a device that may, without
   REQUIRE(after.removed_scopes.size() == 1);
   CHECK(after.removed_scopes[0].left_out == 1);
   CHECK(test::count(f.clinic.path, "SELECT count(*) FROM ferry_pending") == 0);
+}
+
+TEST_CASE("a member's own chain of a scope it may no longer read goes back to it as a clock entry, not operations",
+          "[scope][fleet]") {
+  Fleet f(writes({"8"}));
+  (void)f.clinic.engine.import_bundle(f.bundle_for_clinic("1.ferry"));
+  f.hq.sql("INSERT INTO visits VALUES(1, 'office', 8)");
+  (void)f.clinic.engine.import_bundle(f.bundle_for_clinic("2.ferry"));
+  f.clinic.sql("UPDATE visits SET note = 'clinic' WHERE id = 1");  // Follows the office's chain of 8.
+  (void)test::exchange(f.clinic, f.hq, f.dir);
+  f.regrant(writes({}));
+  ExportOptions everything;  // From the start, for the clinic: its own chain of 8 is all that is left of 8.
+  everything.peer = f.clinic.engine.device_id().to_string();
+  everything.all = true;
+  const std::string path = f.dir.file("all.ferry");
+  f.hq.engine.export_bundle(path, everything);
+  const BundleInfo info = inspect_bundle(path);
+  const DeviceId own = log::chain_id(f.clinic.engine.device_id(), "8");
+  // Written against the clinic's announcement (4.1), the clock keeps that entry: not dropped, not changed.
+  CHECK(std::find(info.clock_dropped.begin(), info.clock_dropped.end(), own) == info.clock_dropped.end());
+  CHECK((info.reference ? info.clock.get(own) == 0 : info.clock.get(own) == 1));
+  for (const auto& r : info.ranges) CHECK(r.device != own);
+  CHECK(info.clock.get(log::chain_id(f.hq.engine.device_id(), "8")) == 0);
+  const ImportSummary s = f.clinic.engine.import_bundle(path);  // Held by the office: removed here.
+  REQUIRE(s.removed_scopes.size() == 1);
+  CHECK(s.removed_scopes[0].operations == 2);
+  CHECK(f.clinic.dump("visits").empty());
 }
