@@ -66,7 +66,10 @@ struct Holding {
   // Opens a ferry database, a bundle or a fingerprint file, whichever `path` is.
   // Throws Error(not_found) for a missing file, Error(invalid_argument) for
   // anything else, Error(refused) for a bundle encrypted for someone.
-  static Holding open(const std::string& path);
+  // With a `scope`, only what the shared scope and that scope hold
+  // (Fingerprint::scope): Error(invalid_argument) for a fingerprint file of
+  // another scope, or of everything.
+  static Holding open(const std::string& path, const std::optional<std::string>& scope = std::nullopt);
   const Chain* chain(const DeviceId& device) const;
   std::string name_of(const DeviceId& device) const;
 };

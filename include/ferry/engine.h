@@ -138,6 +138,12 @@ class Engine {
   // The Merkle root of the operations held and the digest of the tracked
   // tables: equal on replicas that hold the same operations and rows.
   Fingerprint fingerprint();
+  // The same for one scope (bundle_format/format4.md §12.7): the shared
+  // tables and chains, with `scope`'s chains and the rows of scoped tables in
+  // it ("" for the shared scope alone). Equal on devices that hold the same
+  // of them, whatever else each holds: a clinic's, and the head office's view
+  // of that clinic.
+  Fingerprint fingerprint(const std::string& scope);
   // That `operation` is among those fingerprint().operations covers: check it
   // with check_proof (ferry/compare.h) against a root read from another device.
   // Throws Error(not_found) when the log does not hold it.
@@ -243,6 +249,7 @@ class Engine {
  private:
   struct __attribute__((visibility("hidden"))) Impl;  // Not exported from libferry.so.
   explicit Engine(std::unique_ptr<Impl> impl);
+  Fingerprint fingerprint_of(const std::optional<std::string>& scope);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -267,6 +267,10 @@ struct Fingerprint {
   Hash state{};                     // Digest of the tracked tables' rows.
   std::vector<TableDigest> tables;  // Each tracked table's digest, by name.
   std::vector<ChainHead> heads;     // Each device's chain head held here, by device id.
+  // Of one scope (bundle_format/format4.md §12.7): the shared tables and the
+  // chains of the shared scope, with the chains of `scope` and the rows of
+  // scoped tables whose scope expression gives it. nullopt: everything held.
+  std::optional<std::string> scope;
 };
 
 struct ConflictInfo {

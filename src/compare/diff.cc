@@ -57,6 +57,9 @@ std::string name_in(const std::vector<const Holding*>& holdings, const DeviceId&
 }  // namespace
 
 Difference diff(const Holding& first, const Holding& second) {
+  if (first.fingerprint && second.fingerprint && first.fingerprint->scope != second.fingerprint->scope)
+    throw Error(Errc::invalid_argument, first.path + " and " + second.path + " are fingerprints of different scopes: "
+                                        "open both for one scope (`ferry diff --scope S`)");
   Difference d;
   const std::vector<const Holding*> both{&first, &second};
   for (const DeviceId& device : devices_of(both)) {

@@ -69,6 +69,7 @@ Fingerprint parse_file(std::string_view text, const std::string& path) {
   f.operations = hash_field(doc, "/operations/root", path);
   f.operation_count = field(doc, "/operations/count", json::value_t::number_unsigned, path).get<std::uint64_t>();
   f.state = hash_field(doc, "/state", path);
+  if (doc.contains("scope")) f.scope = field(doc, "/scope", json::value_t::string, path).get<std::string>();
   const json& tables = field(doc, "/tables", json::value_t::array, path);
   for (std::size_t i = 0; i < tables.size(); ++i) {
     const std::string at = "/tables/" + std::to_string(i);

@@ -42,10 +42,14 @@ struct LogReader {
       : db(path, sql::Database::Mode::open), devices(db), store(db, devices) {}
 };
 
-Holding open_database(const std::string& path) {
+std::string scope_words(const std::optional<std::string>& scope) {
+  return scope ? "of scope '" + printable(*scope) + "' (and the shared tables)" : std::string("of everything held");
+}
+
+Holding open_database(const std::string& path, const std::optional<std::string>& scope) {
   Holding h;
   auto engine = Engine::open(path);
-  h.fingerprint = engine.fingerprint();
+  h.fingerprint = scope ? engine.fingerprint(*scope) : engine.fingerprint();
   h.label = engine.device_name().empty() ? path : engine.device_name();
   for (const auto& p : engine.trusted()) h.names[p.id] = p.name;
   h.chains = chains_of(*h.fingerprint);
@@ -57,7 +61,7 @@ Holding open_database(const std::string& path) {
   return h;
 }
 
-Holding open_bundle(const std::string& path) {
+Holding open_bundle(const std::string& path, const std::optional<std::string>& scope) {
   Holding h;
   const BundleInfo info = inspect_bundle(path);
   if (info.encrypted_for)
@@ -65,9 +69,12 @@ Holding open_bundle(const std::string& path) {
                                       "or compare a fingerprint file instead)");
   h.label = "bundle from " + (info.exporter_name.empty() ? info.exporter.to_string().substr(0, 8) : info.exporter_name);
   h.names[info.exporter] = info.exporter_name;
+  std::map<DeviceId, std::string> scope_of;  // The bundle's chains of a scope.
+  for (const ScopedChain& c : info.scoped_chains) scope_of[c.chain] = c.scope;
   auto known = std::make_shared<std::map<std::pair<DeviceId, std::uint64_t>, Hash>>();
   for (std::size_t i = 0; i < info.ranges.size(); ++i) {
     const SeqRange& r = info.ranges[i];
+    if (const auto s = scope_of.find(r.device); scope && s != scope_of.end() && s->second != *scope) continue;
     h.chains.push_back(Holding::Chain{r.device, r.first, r.last, info.last_hashes[i]});
     (*known)[{r.device, r.last}] = info.last_hashes[i];
     if (r.first > 1 && !info.snapshot) (*known)[{r.device, r.first - 1}] = info.prerequisites[i];
@@ -81,9 +88,15 @@ Holding open_bundle(const std::string& path) {
   return h;
 }
 
-Holding open_fingerprint(const std::string& path) {
+Holding open_fingerprint(const std::string& path, const std::optional<std::string>& scope) {
   Holding h;
   h.fingerprint = read_fingerprint(path);
+  if (scope && h.fingerprint->scope != scope)
+    throw Error(Errc::invalid_argument, path + ": a fingerprint " + scope_words(h.fingerprint->scope) +
+                                            ", not " + scope_words(scope) + ": compare it " +
+                                            (h.fingerprint->scope ? "with --scope '" + printable(*h.fingerprint->scope) + "'"
+                                                                  : std::string("without --scope")) +
+                                            ", or write one " + scope_words(scope) + " there");
   h.label = h.fingerprint->device_name.empty() ? path : h.fingerprint->device_name;
   h.names[h.fingerprint->device] = h.fingerprint->device_name;
   h.chains = chains_of(*h.fingerprint);
@@ -98,14 +111,14 @@ Holding open_fingerprint(const std::string& path) {
 
 }  // namespace
 
-Holding Holding::open(const std::string& path) {
+Holding Holding::open(const std::string& path, const std::optional<std::string>& scope) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) throw Error(Errc::not_found, path + ": no such file (check the path)");
   Holding h;
   switch (kind_of(path)) {
-    case Kind::database: h = open_database(path), h.kind = "database"; break;
-    case Kind::bundle: h = open_bundle(path), h.kind = "bundle"; break;
-    case Kind::fingerprint: h = open_fingerprint(path), h.kind = "fingerprint"; break;
+    case Kind::database: h = open_database(path, scope), h.kind = "database"; break;
+    case Kind::bundle: h = open_bundle(path, scope), h.kind = "bundle"; break;
+    case Kind::fingerprint: h = open_fingerprint(path, scope), h.kind = "fingerprint"; break;
     case Kind::other:
       throw Error(Errc::invalid_argument, path + ": neither a ferry database, a bundle nor a fingerprint file "
                                                  "(`ferry fingerprint DB --out FILE` writes one)");

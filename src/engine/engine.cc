@@ -14,6 +14,7 @@
 #include "fleet/fleet.h"
 #include "identity/identity.h"
 #include "merge/row_store.h"
+#include "log/chain.h"
 #include "log/codec.h"
 #include "log/peer_clocks.h"
 #include "log/store.h"
@@ -301,11 +302,19 @@ std::vector<PeerInfo> Engine::peers() {
   return list_peers(impl_->db, devices, store, fleet());
 }
 
-Fingerprint Engine::fingerprint() {
+Fingerprint Engine::fingerprint() { return fingerprint_of(std::nullopt); }
+
+Fingerprint Engine::fingerprint(const std::string& scope) {
+  if (!scope.empty())
+    if (std::string why = log::scope_problem(scope); !why.empty()) throw Error(Errc::invalid_argument, why);
+  return fingerprint_of(scope);
+}
+
+Fingerprint Engine::fingerprint_of(const std::optional<std::string>& scope) {
   impl_->seal_captured();
   replica::Devices devices(impl_->db);
   capture::Registry tables(impl_->db);
-  Fingerprint f = fingerprint::compute(impl_->db, devices, tables);
+  Fingerprint f = fingerprint::compute(impl_->db, devices, tables, scope);
   f.device = impl_->self;
   f.device_name = impl_->name;
   f.taken_ms = util::now_ms();

@@ -11,12 +11,19 @@
 namespace ferry::fingerprint {
 namespace {
 
+bool in_scope(const replica::Devices& devices, const replica::Device& chain, const std::optional<std::string>& scope) {
+  return !scope || !chain.scoped() || devices.name_of(chain).second == *scope;
+}
+
 // Calls `each` with the body of every operation in the log, by (device id bytes, seq):
 // the order of the tree's leaves.
+// With a scope, only the chains of the shared scope and of that one.
 void for_each_operation(sql::Database& db, const replica::Devices& devices,
-                        const std::function<void(const replica::Device&, std::string_view)>& each) {
+                        const std::function<void(const replica::Device&, std::string_view)>& each,
+                        const std::optional<std::string>& scope = std::nullopt) {
   std::vector<const replica::Device*> by_id;
-  for (const replica::Device& d : devices.all()) by_id.push_back(&d);
+  for (const replica::Device& d : devices.all())
+    if (in_scope(devices, d, scope)) by_id.push_back(&d);
   std::sort(by_id.begin(), by_id.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
   constexpr std::uint64_t kLastSeq = (std::uint64_t{1} << log::kSeqBits) - 1;
   log::ChainReader chains(db);
@@ -27,7 +34,10 @@ void for_each_operation(sql::Database& db, const replica::Devices& devices,
 // SHA-256 over every tracked table, by name: [name, columns by name], then each
 // row's values in that column order, rows in primary-key order (MessagePack, §3).
 // Each table's part is also digested on its own.
-Hash state(sql::Database& db, const capture::Registry& tables, std::vector<TableDigest>& parts) {
+// With a scope, a scoped table's rows are those whose scope expression gives
+// it, as the seal reads it (capture/scope.h): an integer in decimal, a text as it is.
+Hash state(sql::Database& db, const capture::Registry& tables, std::vector<TableDigest>& parts,
+           const std::optional<std::string>& scope) {
   auto list = tables.tracked();
   std::sort(list.begin(), list.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
   hash::Sha256 digest;
@@ -47,7 +57,13 @@ Hash state(sql::Database& db, const capture::Registry& tables, std::vector<Table
     for (int p : t->key_positions)
       order += (order.empty() ? "" : ", ") + sql::quote_identifier(t->columns[static_cast<std::size_t>(p)]);
     add(log::encode_values(header));
-    auto rows = db.prepare("SELECT " + columns + " FROM " + sql::quote_identifier(t->name) + " ORDER BY " + order);
+    std::string from = sql::quote_identifier(t->name);
+    if (scope && !t->scope.empty())
+      from = "(SELECT *, (" + t->scope + ") AS ferry_scope_value_ FROM " + from + ") WHERE CASE "
+             "typeof(ferry_scope_value_) WHEN 'integer' THEN CAST(ferry_scope_value_ AS TEXT) WHEN 'text' THEN "
+             "ferry_scope_value_ END = ?1 COLLATE BINARY";
+    auto rows = db.prepare("SELECT " + columns + " FROM " + from + " ORDER BY " + order);
+    if (scope && !t->scope.empty()) rows.bind(1, *scope);
     std::vector<Value> row(header.size() - 1);
     std::uint64_t count = 0;
     while (rows.step()) {
@@ -62,16 +78,20 @@ Hash state(sql::Database& db, const capture::Registry& tables, std::vector<Table
 
 }  // namespace
 
-Fingerprint compute(sql::Database& db, const replica::Devices& devices, const capture::Registry& tables) {
+Fingerprint compute(sql::Database& db, const replica::Devices& devices, const capture::Registry& tables,
+                    const std::optional<std::string>& scope) {
   Fingerprint f;
+  f.scope = scope;
   MerkleTree tree;
-  for_each_operation(db, devices, [&](const replica::Device&, std::string_view body) { tree.add(log::hash_of(body)); });
+  for_each_operation(
+      db, devices, [&](const replica::Device&, std::string_view body) { tree.add(log::hash_of(body)); }, scope);
   for (const replica::Device& d : devices.all())
-    if (d.head_seq > 0) f.heads.push_back(ChainHead{d.id, d.head_seq, devices.head_hash(d), d.base_seq});
+    if (d.head_seq > 0 && in_scope(devices, d, scope))
+      f.heads.push_back(ChainHead{d.id, d.head_seq, devices.head_hash(d), d.base_seq});
   std::sort(f.heads.begin(), f.heads.end(), [](const ChainHead& a, const ChainHead& b) { return a.device < b.device; });
   f.operations = tree.root();
   f.operation_count = tree.size();
-  f.state = state(db, tables, f.tables);
+  f.state = state(db, tables, f.tables, scope);
   return f;
 }
 

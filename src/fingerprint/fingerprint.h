@@ -4,6 +4,9 @@
 // rows, so two devices that never meet can tell whether they hold the same data;
 // and inclusion proofs for single operations under that root.
 
+#include <optional>
+#include <string>
+
 #include "capture/tables.h"
 #include "ferry/compare.h"
 #include "ferry/reports.h"
@@ -12,8 +15,10 @@
 
 namespace ferry::fingerprint {
 
-// Everything but the device and the time, which the caller knows.
-Fingerprint compute(sql::Database& db, const replica::Devices& devices, const capture::Registry& tables);
+// Everything but the device and the time, which the caller knows. With a
+// `scope`, only the shared scope's and that scope's (Fingerprint::scope).
+Fingerprint compute(sql::Database& db, const replica::Devices& devices, const capture::Registry& tables,
+                    const std::optional<std::string>& scope = std::nullopt);
 
 // The inclusion proof of operation `id` under the operations root. Throws
 // Error(not_found) when the log does not hold it.

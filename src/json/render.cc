@@ -215,11 +215,13 @@ json fingerprint(const Fingerprint& f) {
     heads.push_back({{"device", h.device.to_string()}, {"seq", h.seq}, {"hash", to_hex(h.hash)}, {"base", h.base}});
   json tables = json::array();
   for (const auto& t : f.tables) tables.push_back({{"name", t.name}, {"rows", t.rows}, {"digest", to_hex(t.digest)}});
-  return json{{"format", "ferry-fingerprint-1"},
-              {"device", {{"id", f.device.to_string()}, {"name", f.device_name}}},
-              {"taken", iso_time(f.taken_ms)},
-              {"operations", {{"root", to_hex(f.operations)}, {"count", f.operation_count}}},
-              {"state", to_hex(f.state)}, {"tables", tables}, {"heads", heads}};
+  json out{{"format", "ferry-fingerprint-1"},
+           {"device", {{"id", f.device.to_string()}, {"name", f.device_name}}},
+           {"taken", iso_time(f.taken_ms)},
+           {"operations", {{"root", to_hex(f.operations)}, {"count", f.operation_count}}},
+           {"state", to_hex(f.state)}, {"tables", tables}, {"heads", heads}};
+  if (f.scope) out["scope"] = *f.scope;  // Of one scope only (bundle_format/README.md §16).
+  return out;
 }
 
 }  // namespace ferry::render

@@ -59,8 +59,8 @@ int cmd_log(const LogArgs& a);
 int cmd_peers(const std::string& db, bool json);
 
 // Comparing devices (compare_commands.cc).
-int cmd_fingerprint(const std::string& db, const std::string& out, bool json);
-int cmd_diff(const std::string& first, const std::string& second, bool json);
+int cmd_fingerprint(const std::string& db, const std::string& out, bool json, const std::optional<std::string>& scope);
+int cmd_diff(const std::string& first, const std::string& second, bool json, std::optional<std::string> scope);
 int cmd_network(const std::vector<std::string>& paths, bool json);
 int cmd_prove(const std::string& db, const std::string& operation, const std::string& out, bool json);
 int cmd_check_proof(const std::string& root, const std::string& proof, bool json);

@@ -53,10 +53,10 @@ std::string root_digits(const std::string& text) {
 
 }  // namespace
 
-int cmd_fingerprint(const std::string& db, const std::string& out, bool as_json) {
+int cmd_fingerprint(const std::string& db, const std::string& out, bool as_json, const std::optional<std::string>& scope) {
   auto e = open_engine(db);
   if (!out.empty()) e.check_output(out, "fingerprint");
-  const Fingerprint f = e.fingerprint();
+  const Fingerprint f = scope ? e.fingerprint(*scope) : e.fingerprint();
   if (!out.empty()) {
     write_fingerprint(f, out);
     if (!as_json) std::cout << "wrote " << out << ": compare it on another device with `ferry diff DB " << out << "`\n";
@@ -65,6 +65,9 @@ int cmd_fingerprint(const std::string& db, const std::string& out, bool as_json)
     print(render::fingerprint(f));
     return kOk;
   }
+  if (f.scope)
+    std::cout << "scope      " << (f.scope->empty() ? std::string("the shared tables alone")
+                                                    : "'" + printable(*f.scope) + "' and the shared tables") << "\n";
   std::cout << "operations " << spoken(f.operations) << "  (" << plural(f.operation_count, "operation", "operations")
             << "; root " << to_hex(f.operations) << ")\n"
             << "data       " << spoken(f.state) << "  (tracked tables; digest " << to_hex(f.state) << ")\n";
@@ -75,8 +78,13 @@ int cmd_fingerprint(const std::string& db, const std::string& out, bool as_json)
   return kOk;
 }
 
-int cmd_diff(const std::string& first, const std::string& second, bool as_json) {
-  const Holding a = Holding::open(first), b = Holding::open(second);
+int cmd_diff(const std::string& first, const std::string& second, bool as_json, std::optional<std::string> scope) {
+  Holding a = Holding::open(first, scope), b = Holding::open(second, scope);
+  if (!scope) {  // A fingerprint file of one scope says which: both sides are opened for it.
+    for (const Holding* h : {&a, &b})
+      if (!scope && h->kind == "fingerprint" && h->fingerprint->scope) scope = h->fingerprint->scope;
+    if (scope) a = Holding::open(first, scope), b = Holding::open(second, scope);
+  }
   const Difference d = diff(a, b);
   if (as_json) {
     json devices = json::array();
@@ -85,6 +93,7 @@ int cmd_diff(const std::string& first, const std::string& second, bool as_json) 
                          {"only_second", ranges_json(dd.only_second)}, {"forked_at", dd.forked_at},
                          {"unchecked", dd.unchecked}});
     print({{"first", {{"path", a.path}, {"kind", a.kind}}}, {"second", {{"path", b.path}, {"kind", b.kind}}},
+           {"scope", scope ? json(*scope) : json(nullptr)},
            {"identical", d.identical()}, {"same_operations", d.same_operations},
            {"same_data", d.same_data ? json(*d.same_data) : json(nullptr)}, {"devices", devices},
            {"tables_differ", d.tables_differ}, {"tables_only_first", d.tables_only_first},
@@ -92,6 +101,7 @@ int cmd_diff(const std::string& first, const std::string& second, bool as_json) 
     return d.identical() ? kOk : kDiffer;
   }
   std::cout << "1: " << holding_title(a) << "\n2: " << holding_title(b) << "\n";
+  if (scope) std::cout << "compared: the shared tables" << (scope->empty() ? "" : " and scope '" + printable(*scope) + "'") << "\n";
   if (d.identical()) {
     std::cout << "identical: the same operations and the same rows\n";
     return kOk;

@@ -148,14 +148,23 @@ int main(int argc, char** argv) {
       "fingerprint", "A Merkle root over the operations held and a digest of the tables: compare it with another device's");
   fingerprint->add_option("DB", db, "Database")->required();
   fingerprint->add_option("-o,--out", out, "Also write it to this fingerprint file, for `ferry diff` elsewhere");
+  std::string scope_name;
+  auto* fp_scope = fingerprint->add_option(
+      "--scope", scope_name, "Only the shared tables and this scope: equal on every device that holds the same of them");
   fingerprint->add_flag("--json", json, "Print JSON");
-  fingerprint->callback([&] { run = [&] { return cmd_fingerprint(db, out, json); }; });
+  fingerprint->callback([&, fp_scope] {
+    run = [&, fp_scope] { return cmd_fingerprint(db, out, json, fp_scope->count() ? std::optional(scope_name) : std::nullopt); };
+  });
 
   auto* diff = app.add_subcommand("diff", "What two databases, bundles or fingerprint files hold that the other lacks");
   diff->add_option("DB", db, "Database, bundle or fingerprint file")->required();
   diff->add_option("OTHER", file, "Another database, a bundle or a fingerprint file (ferry fingerprint --out)")->required();
+  auto* diff_scope = diff->add_option(
+      "--scope", scope_name, "Compare only the shared tables and this scope (a scope's fingerprint file says its own)");
   diff->add_flag("--json", json, "Print JSON");
-  diff->callback([&] { run = [&] { return cmd_diff(db, file, json); }; });
+  diff->callback([&, diff_scope] {
+    run = [&, diff_scope] { return cmd_diff(db, file, json, diff_scope->count() ? std::optional(scope_name) : std::nullopt); };
+  });
 
   auto* network = app.add_subcommand("network", "Group databases and fingerprint files by what they hold: who is behind");
   network->add_option("DB_OR_FINGERPRINT", files, "Databases or fingerprint files")->required();
