@@ -31,3 +31,22 @@ TEST_CASE("a scope expression SQLite would not take is refused by name, exit 2, 
                               Catch::Contains("non-deterministic"));
   CHECK(ferry("status a.db").out.find("visits") == std::string::npos);
 }
+
+TEST_CASE("every command of the README's head office and two clinics works as written, each clinic holding its share",
+          "[e2e][readme][scope][fleet]") {
+  Cli ferry;
+  const auto ran = test::run_readme(ferry, "### A head office and two clinics");
+  for (const auto& [line, r] : ran) {
+    if (line == "sqlite3 hq.db \"SELECT * FROM patients\"") CHECK(r.out == "1|Ada|7\n2|Ben|8\n");
+    if (line == "sqlite3 clinic8.db \"SELECT * FROM patients\"") CHECK(r.out == "2|Ben|8\n");
+    if (line == "ferry diff hq.db clinic8.fingerprint")
+      CHECK_THAT(r.out, Catch::Contains("compared: the shared tables and scope '8'") && Catch::Contains("identical"));
+    if (line == "ferry import clinic7.db revoked.ferry")
+      CHECK_THAT(r.out, Catch::Contains("may no longer read scope '7': removed 1 row"));
+    if (line == "sqlite3 clinic7.db \"SELECT count(*) FROM patients\"") CHECK(r.out == "0\n");
+  }
+  CHECK(ran.size() == 40);
+  const auto to_eight = test::read_file(ferry.dir.file("to-8-again.ferry"));
+  CHECK(std::string(to_eight.begin(), to_eight.end()).find("Ada") == std::string::npos);
+  CHECK(test::dump(ferry.dir.file("clinic8.db"), "drugs") == "1|'aspirin'\n");
+}
