@@ -32,6 +32,7 @@
 
 #include "bundle_bytes.h"
 #include "fleet.h"
+#include "scopes.h"
 #include "floor.h"
 #include "ferry/engine.h"
 
@@ -416,7 +417,8 @@ std::vector<int> parse_sizes(const std::string& list) {
 
 int main(int argc, char** argv) {
   int rows = 0, reps = 3;  // rows: 100,000, or 2,000 with --fleet.
-  bool json = false, scale = false, fleet = false, announce = false;
+  bool json = false, scale = false, fleet = false, announce = false, scoped = false;
+  int scopes = 100;
   std::vector<int> fleet_sizes{2, 100, 1000, 10000};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -427,10 +429,13 @@ int main(int argc, char** argv) {
     else if (a == "--same-note") same_note = true;
     else if (a == "--fleet") fleet = true;
     else if (a == "--announce") announce = true;
+    else if (a == "--scopes") scoped = true;
+    else if (a == "--of" && i + 1 < argc) scopes = std::atoi(argv[++i]);
     else if (a == "--devices" && i + 1 < argc) fleet_sizes = parse_sizes(argv[++i]);
     else {
       std::fprintf(stderr, "usage: ferry_bench [--rows N] [--reps R] [--scale] [--same-note] [--json]\n"
-                           "       ferry_bench --fleet [--devices D1,D2,...] [--rows N] [--reps R] [--announce] [--json]\n");
+                           "       ferry_bench --fleet [--devices D1,D2,...] [--rows N] [--reps R] [--announce] [--json]\n"
+                           "       ferry_bench --scopes [--of S] [--rows N] [--reps R] [--json]\n");
       return 2;
     }
   }
@@ -438,6 +443,13 @@ int main(int argc, char** argv) {
   if (rows < 10 || reps < 1) {
     std::fprintf(stderr, "ferry_bench: --rows must be at least 10 and --reps at least 1\n");
     return 2;
+  }
+  if (scoped) {
+    if (scopes < 8 || scopes > rows) {
+      std::fprintf(stderr, "ferry_bench: --of takes a number of scopes from 8 (clinic 7 is the one read) to --rows\n");
+      return 2;
+    }
+    return bench::run_scopes(rows, scopes, reps, json);
   }
   if (fleet) {
     if (fleet_sizes.empty() || *std::min_element(fleet_sizes.begin(), fleet_sizes.end()) < 2) {
