@@ -78,6 +78,10 @@ const char* ferry_device_id(ferry_db* db);
 /* Starts capturing every change to `table`; *backfilled (may be NULL) gets the
  * number of rows already there, recorded as inserts the first time. */
 ferry_code ferry_track(ferry_db* db, const char* table, size_t* backfilled);
+/* The same for a scoped table (bundle_format/format4.md §12.1): `scope` is an
+ * SQL expression over the row, usually a column, whose value names the scope
+ * each row belongs to; every device tracks the table with the same one. */
+ferry_code ferry_track_scoped(ferry_db* db, const char* table, const char* scope, size_t* backfilled);
 ferry_code ferry_untrack(ferry_db* db, const char* table);
 
 typedef struct ferry_export_options {
@@ -146,6 +150,9 @@ ferry_code ferry_verify(ferry_db* db, int* ok, char** first_failure);
  * its operations, the digest of its tracked tables and each chain's head. Two
  * replicas that hold the same operations and rows give the same. */
 ferry_code ferry_fingerprint(ferry_db* db, char** json);
+/* The fingerprint of one scope: the shared tables and chains with `scope`'s
+ * (format4.md §12.7), equal on devices that hold the same of them. */
+ferry_code ferry_fingerprint_scope(ferry_db* db, const char* scope, char** json);
 /* This device's public key (128 hex digits) and its fingerprint, the short
  * string people compare by voice; each may be NULL, free with ferry_free. */
 ferry_code ferry_identity(ferry_db* db, char** public_key, char** fingerprint);
@@ -184,6 +191,11 @@ ferry_code ferry_fleet(ferry_db* db, char** json);
 ferry_code ferry_fleet_init(ferry_db* db, char** json);
 ferry_code ferry_fleet_join(ferry_db* db, const char* administrator, const char* key, const char* name, char** json);
 ferry_code ferry_fleet_grant(ferry_db* db, const char* device, int write_shared, char** json);
+/* A grant of scopes (format4.md §12.3): `read`, `write` and `relay` are
+ * NULL-terminated lists of scope names (NULL: none), "" the shared tables,
+ * "*" every scope; writing a scope includes reading it. */
+ferry_code ferry_fleet_grant_scopes(ferry_db* db, const char* device, const char* const* read, const char* const* write,
+                                    const char* const* relay, char** json);
 ferry_code ferry_fleet_revoke(ferry_db* db, const char* device, char** json);
 ferry_code ferry_fleet_admit(ferry_db* db, const char* history, char** json);
 /* Every device this database knows, with what it announced, as a JSON array. */

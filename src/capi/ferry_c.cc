@@ -126,6 +126,15 @@ ferry_code ferry_track(ferry_db* db, const char* table, size_t* backfilled) {
   });
 }
 
+ferry_code ferry_track_scoped(ferry_db* db, const char* table, const char* scope, size_t* backfilled) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(table, "the table name");
+    require(scope, "the scope expression");
+    const std::size_t n = e.track(table, scope);
+    if (backfilled) *backfilled = n;
+  });
+}
+
 ferry_code ferry_untrack(ferry_db* db, const char* table) {
   return guarded(db, [&](ferry::Engine& e) {
     require(table, "the table name");
@@ -222,6 +231,14 @@ ferry_code ferry_fingerprint(ferry_db* db, char** json) {
   return guarded(db, [&](ferry::Engine& e) {
     require(json, "json");
     *json = copy_out(ferry::render::fingerprint(e.fingerprint()).dump());
+  });
+}
+
+ferry_code ferry_fingerprint_scope(ferry_db* db, const char* scope, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(scope, "the scope");
+    require(json, "json");
+    *json = copy_out(ferry::render::fingerprint(e.fingerprint(scope)).dump());
   });
 }
 

@@ -41,6 +41,29 @@ ferry_code ferry_fleet_grant(ferry_db* db, const char* device, int write_shared,
   });
 }
 
+namespace {
+
+std::vector<std::string> names_of(const char* const* list) {
+  std::vector<std::string> out;
+  for (; list != nullptr && *list != nullptr; ++list) out.emplace_back(*list);
+  return out;
+}
+
+}  // namespace
+
+ferry_code ferry_fleet_grant_scopes(ferry_db* db, const char* device, const char* const* read, const char* const* write,
+                                    const char* const* relay, char** json) {
+  return guarded(db, [&](ferry::Engine& e) {
+    require(device, "the device");
+    ferry::GrantInfo sets;
+    sets.read = names_of(read);
+    sets.write = names_of(write);
+    sets.relay = names_of(relay);
+    const ferry::GrantInfo g = e.grant(device, sets);
+    if (json) *json = copy_out(ferry::render::grant(g).dump());
+  });
+}
+
 ferry_code ferry_fleet_revoke(ferry_db* db, const char* device, char** json) {
   return guarded(db, [&](ferry::Engine& e) {
     require(device, "the device");

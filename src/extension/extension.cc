@@ -3,7 +3,7 @@
 // Python's Connection.load_extension, better-sqlite3's loadExtension).
 //
 //   SELECT ferry_init(['name'])                -> this device's id
-//   SELECT ferry_track('table')                -> rows recorded the first time
+//   SELECT ferry_track('table' [, 'scope expression'])  -> rows recorded the first time
 //   SELECT ferry_untrack('table')
 //   SELECT ferry_export(peer, 'file' [, encrypt_for [, format]])  -> summary (JSON); peer NULL: everything;
 //                                              format 3 for a peer still on ferry 3.x
@@ -14,7 +14,7 @@
 //   SELECT ferry_resolve(id, 'winner'|'loser') -> the resolving operation (JSON)
 //   SELECT ferry_resolve_value(id, value)      -> the same, keeping `value` (any SQL value)
 //   SELECT ferry_verify()                      -> JSON
-//   SELECT ferry_fingerprint()                 -> JSON: operations root, data digest, chain heads
+//   SELECT ferry_fingerprint(['scope'])        -> JSON: operations root, data digest, chain heads (of one scope)
 //   SELECT ferry_reidentify()                  -> JSON: a new device identity (after a restore or a copy)
 //   SELECT ferry_export_blob(peer [, encrypt_for [, format]]) -> the bundle as a BLOB;
 //   SELECT ferry_import_blob(blob)             -> summary
@@ -23,7 +23,8 @@
 //   SELECT ferry_trust_remove(device);  ferry_trust_policy(['strict'|'tofu']) -> the policy
 //   SELECT ferry_peers()                       -> JSON: every device known, with what it announced
 //   SELECT ferry_fleet()                       -> JSON: the administrator and every grant (fleet_functions.cc:
-//          ferry_fleet_init(), _join(admin, key [, name]), _grant(device, write_shared), _revoke(device), _admit(history))
+//          ferry_fleet_init(), _join(admin, key [, name]), _grant(device, write_shared | '{"read": [...], ...}'),
+//          _revoke(device), _admit(history))
 //   SELECT ferry_log([limit])                  -> JSON: operations held, newest first
 //   SELECT ferry_history(table, key...)        -> JSON: every version of one row
 //   SELECT ferry_as_of(table, when, file)      -> JSON: the table as it was, written to `file`
@@ -58,9 +59,11 @@ void fn_init(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   });
 }
 
-void fn_track(sqlite3_context* ctx, int, sqlite3_value** argv) {
+void fn_track(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   call(ctx, [&] {
-    const auto n = on_caller(ctx).track(text_arg(argv[0], "the table"));
+    const std::string table = text_arg(argv[0], "the table");
+    const auto n = argc > 1 ? on_caller(ctx).track(table, text_arg(argv[1], "the scope expression"))
+                            : on_caller(ctx).track(table);
     sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(n));
   });
 }
@@ -259,8 +262,11 @@ void fn_verify(sqlite3_context* ctx, int, sqlite3_value**) {
   call(ctx, [&] { result_json(ctx, ferry::render::verify(on_caller(ctx).verify(), "database")); });
 }
 
-void fn_fingerprint(sqlite3_context* ctx, int, sqlite3_value**) {
-  call(ctx, [&] { result_json(ctx, ferry::render::fingerprint(on_caller(ctx).fingerprint())); });
+void fn_fingerprint(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  call(ctx, [&] {
+    auto e = on_caller(ctx);
+    result_json(ctx, ferry::render::fingerprint(argc > 0 ? e.fingerprint(text_arg(argv[0], "the scope")) : e.fingerprint()));
+  });
 }
 
 void fn_reidentify(sqlite3_context* ctx, int, sqlite3_value**) {
@@ -277,13 +283,13 @@ extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_r
   // Not SQLITE_DETERMINISTIC, not SQLITE_INNOCUOUS: they change files, so SQLite
   // never calls them from a schema, a view or a trigger (trusted_schema off).
   static const Function functions[] = {
-      {"ferry_init", 0, fn_init},        {"ferry_init", 1, fn_init},           {"ferry_track", 1, fn_track},
+      {"ferry_init", 0, fn_init},        {"ferry_init", 1, fn_init},           {"ferry_track", 1, fn_track}, {"ferry_track", 2, fn_track},
       {"ferry_untrack", 1, fn_untrack},  {"ferry_export", 2, fn_export},       {"ferry_export", 3, fn_export},
       {"ferry_export", 4, fn_export},    {"ferry_export_blob", 3, fn_export_blob}, {"ferry_compat", 0, fn_compat},
       {"ferry_compat", 1, fn_compat},
       {"ferry_import", 1, fn_import},    {"ferry_status", 0, fn_status},       {"ferry_conflicts", 0, fn_conflicts},
       {"ferry_resolve", 2, fn_resolve},  {"ferry_resolve_value", 2, fn_resolve_value}, {"ferry_verify", 0, fn_verify},
-      {"ferry_fingerprint", 0, fn_fingerprint},  {"ferry_reidentify", 0, fn_reidentify},
+      {"ferry_fingerprint", 0, fn_fingerprint},  {"ferry_fingerprint", 1, fn_fingerprint},  {"ferry_reidentify", 0, fn_reidentify},
       {"ferry_export_blob", 1, fn_export_blob},  {"ferry_export_blob", 2, fn_export_blob},
       {"ferry_import_blob", 1, fn_import_blob},  {"ferry_version", 0, fn_version},
       {"ferry_trust_list", 0, fn_trust_list},    {"ferry_trust_add", 2, fn_trust_add},

@@ -293,6 +293,51 @@ static void a_fleet(const char* dir) {
   ferry_close(member);
 }
 
+/* Scoped tables and grants of scopes: a member granted clinic 7 receives the
+ * rows of 7 and never those of 8, and its fingerprint of 7 equals the office's. */
+static void scopes(const char* dir) {
+  char hq_path[4096], member_path[4096], bundle[4096];
+  const char* const seven[] = {"7", NULL};
+  char* key = NULL;
+  char* json = NULL;
+  char* other = NULL;
+  ferry_db* hq = NULL;
+  ferry_db* member = NULL;
+  ferry_export_options for_member;
+  path_in(hq_path, sizeof hq_path, dir, "s-hq.db");
+  path_in(member_path, sizeof member_path, dir, "s-member.db");
+  path_in(bundle, sizeof bundle, dir, "s.ferry");
+  sql(hq_path, "CREATE TABLE visits(id INTEGER PRIMARY KEY, clinic INTEGER)");
+  sql(member_path, "CREATE TABLE visits(id INTEGER PRIMARY KEY, clinic INTEGER)");
+  OK(hq, ferry_init(hq_path, "s-hq", &hq));
+  OK(member, ferry_init(member_path, "s-member", &member));
+  OK(hq, ferry_track_scoped(hq, "visits", "clinic", NULL));
+  OK(member, ferry_track_scoped(member, "visits", "clinic", NULL));
+  CHECK(ferry_track_scoped(hq, "visits", NULL, NULL) == FERRY_INVALID_ARGUMENT);
+  OK(hq, ferry_fleet_init(hq, NULL));
+  OK(hq, ferry_identity(hq, &key, NULL));
+  OK(member, ferry_fleet_join(member, ferry_device_id(hq), key, "hq", NULL));
+  ferry_free(key);
+  OK(hq, ferry_fleet_grant_scopes(hq, ferry_device_id(member), seven, NULL, NULL, &json));
+  CHECK(json != NULL && strstr(json, "\"read\":[\"7\"]") != NULL);
+  ferry_free(json);
+  sql(hq_path, "INSERT INTO visits VALUES(1, 7), (2, 8)");
+  memset(&for_member, 0, sizeof for_member);
+  for_member.peer = ferry_device_id(member);
+  OK(hq, ferry_export(hq, bundle, &for_member, NULL));
+  OK(member, ferry_import(member, bundle, NULL, NULL, NULL));
+  CHECK(int_query(member_path, "SELECT count(*) FROM visits") == 1);
+  OK(hq, ferry_fingerprint_scope(hq, "7", &json));
+  OK(member, ferry_fingerprint_scope(member, "7", &other));
+  CHECK(json != NULL && other != NULL && strstr(json, "\"scope\":\"7\"") != NULL);
+  CHECK(json != NULL && other != NULL && strstr(json, "\"state\"") != NULL &&
+        strncmp(strstr(json, "\"state\""), strstr(other, "\"state\""), 75) == 0);
+  ferry_free(json);
+  ferry_free(other);
+  ferry_close(hq);
+  ferry_close(member);
+}
+
 /* While a peer still runs ferry 3.x: what is sealed after ferry_compat(3)
  * travels in a format 3 bundle; what was sealed for ferry 4 cannot, by name. */
 static void seals_for_a_ferry3_peer(const char* dir) {
@@ -404,6 +449,7 @@ int main(int argc, char** argv) {
     the_rest_of_the_cli(argv[1]);
     seals_for_a_ferry3_peer(argv[1]);
     a_fleet(argv[1]);
+    scopes(argv[1]);
     says_what_it_discarded(argv[1]);
     two_threads_two_databases(argv[1]);
   }

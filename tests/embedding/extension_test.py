@@ -279,6 +279,32 @@ def a_fleet(extension, folder):
     assert admitted["administrator"] == hq_id, admitted
 
 
+def scopes(extension, folder):
+    """Scoped tables from SQL: track with a scope, a grant of one scope, a fingerprint of it."""
+    hq, member = connect(extension, os.path.join(folder, "s-hq.db")), connect(extension, os.path.join(folder, "s-member.db"))
+    for db, name in ((hq, "s-hq"), (member, "s-member")):
+        db.execute("CREATE TABLE visits(id INTEGER PRIMARY KEY, clinic INTEGER)")
+        db.execute("SELECT ferry_init(?)", (name,))
+        db.execute("SELECT ferry_track('visits', 'clinic')")
+    hq_id = json.loads(hq.execute("SELECT ferry_fleet_init()").fetchone()[0])["administrator"]
+    key = json.loads(hq.execute("SELECT ferry_fleet()").fetchone()[0])["administrator_key"]
+    member.execute("SELECT ferry_fleet_join(?, ?, 'hq')", (hq_id, key))
+    member_id = json.loads(member.execute("SELECT ferry_status()").fetchone()[0])["device"]["id"]
+    grant = json.loads(hq.execute("SELECT ferry_fleet_grant(?, '{\"read\": [\"7\"]}')", (member_id,)).fetchone()[0])
+    assert grant["read"] == ["7"], grant
+    try:
+        hq.execute("SELECT ferry_fleet_grant(?, '{\"reed\": [\"7\"]}')", (member_id,))
+        raise AssertionError("a grant with a misspelt list was written")
+    except sqlite3.Error as e:
+        assert "no list 'reed'" in str(e), str(e)
+    hq.execute("INSERT INTO visits VALUES(1, 7), (2, 8)")
+    member.execute("SELECT ferry_import_blob(?)", (hq.execute("SELECT ferry_export_blob(?)", (member_id,)).fetchone()[0],))
+    assert member.execute("SELECT * FROM visits").fetchall() == [(1, 7)]
+    mine = json.loads(member.execute("SELECT ferry_fingerprint('7')").fetchone()[0])
+    theirs = json.loads(hq.execute("SELECT ferry_fingerprint('7')").fetchone()[0])
+    assert mine["scope"] == "7" and mine["state"] == theirs["state"] and mine["heads"] == theirs["heads"], (mine, theirs)
+
+
 def main():
     extension, folder = sys.argv[1], sys.argv[2]
     probe = sqlite3.connect(":memory:")
@@ -294,6 +320,7 @@ def main():
         whole_api(extension, folder)
         ferry3_peers(extension, folder)
         a_fleet(extension, folder)
+        scopes(extension, folder)
         print("extension: all checks passed")
     return 0
 
