@@ -82,7 +82,7 @@ TEST_CASE("the head office's fingerprint of a clinic's scope equals the clinic's
   CHECK_THROWS_AS(n.hq.engine.fingerprint("*7"), Error);  // Not a scope name.
 }
 
-TEST_CASE("diff compares one scope; a scope's fingerprint file says which", "[scope][fleet][compare]") {
+TEST_CASE("diff compares one scope, and a fingerprint file of one scope says which", "[scope][fleet][compare]") {
   Network n;
   n.hq.sql("INSERT INTO visits VALUES(1, 'a', 7), (2, 'b', 8)");
   n.sync();
