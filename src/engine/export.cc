@@ -24,6 +24,7 @@ ExportSummary Engine::export_bundle(const std::string& path, const ExportOptions
                              options.progress);
   // Committed with the seal: what may have left cannot be made again (reidentify).
   identity::note_sent(db, out.own_head_carried());
+  for (const auto& [chain, last] : out.own_scoped_heads_carried()) identity::note_sent(db, chain, last);
   out.start_read_back();
   // The bundle appears only once every operation it carries is kept here. Were it
   // published first, a crash before this commit would roll the seal back, and sealing

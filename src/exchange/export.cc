@@ -98,6 +98,16 @@ std::uint64_t BundleExport::own_head_carried() const {
   return own;
 }
 
+std::vector<std::pair<DeviceId, std::uint64_t>> BundleExport::own_scoped_heads_carried() const {
+  std::vector<std::pair<DeviceId, std::uint64_t>> out;
+  for (const ScopedChain& c : plan_.info.scoped_chains) {
+    if (c.device != plan_.info.exporter) continue;
+    for (const SeqRange& r : plan_.info.ranges)
+      if (r.device == c.chain) out.emplace_back(c.chain, r.last);
+  }
+  return out;
+}
+
 void BundleExport::start_read_back() {
   // Every byte of every operation against the content hash; the operations came from this verified log.
   read_back_ = std::async(std::launch::async, [w = writer_.get()] {
@@ -139,10 +149,11 @@ ExportSummary BundleExport::summary(std::vector<HeldRow> held) const {
   ExportSummary summary;
   summary.path = path_;
   summary.bundle_id = info.bundle_id;
-  summary.operations = info.operations - (plan_.receipt ? 1 : 0);
+  summary.operations = info.operations - plan_.receipts.size();
   for (const SeqRange& r : info.ranges)
-    if (!plan_.receipt || r.device != plan_.peer->id) summary.ranges.push_back(r);
-  summary.receipt = plan_.receipt;
+    if (std::find(plan_.receipts.begin(), plan_.receipts.end(), r.device) == plan_.receipts.end())
+      summary.ranges.push_back(r);
+  summary.receipt = !plan_.receipts.empty();
   summary.carried = info.operations;
   summary.bytes = info.bytes;
   if (plan_.encrypt_for) summary.encrypted_for = plan_.encrypt_for->first;

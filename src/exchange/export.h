@@ -13,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bundle/writer.h"
 #include "exchange/export_plan.h"
@@ -27,6 +29,8 @@ class BundleExport {
                const Progress& progress);
   // The greatest operation of this device's own chain the bundle carries (0: none).
   std::uint64_t own_head_carried() const;
+  // The same for each of this device's chains of a scope the bundle carries: (chain, greatest).
+  std::vector<std::pair<DeviceId, std::uint64_t>> own_scoped_heads_carried() const;
   // Step 3: starts the read-back. Call before committing the seal.
   void start_read_back();
   // Step 4. Call after committing; throws if the read-back failed, and then nothing is published.

@@ -54,11 +54,11 @@ void sign_ranges(session::Session& s, trust::Store& store, const trust::KeyPair&
 }
 
 // The receipt: the peer's own newest operation held here (up to a head it
-// signed), sent back to it when nothing else of its chain goes. A peer that
-// holds another operation under that number, or none, is a restored or copied
-// database and finds out on import (identity/identity.h); any other peer counts
-// it as a duplicate.
-// Returns whether it added one.
+// signed), sent back to it when nothing else of its chain goes; for each of its
+// chains (its own, and those of the scopes it reads). A peer that holds another
+// operation under that number, or none, is a restored or copied database and
+// finds out on import (identity/identity.h); any other peer counts it as a
+// duplicate. Returns whether it added one.
 bool add_receipt(session::Session& s, trust::Store& store, const replica::Device& peer, BundleInfo& info) {
   const auto head = store.signed_head(peer.no, peer.head_seq);
   if (!head || head->first <= peer.base_seq) return false;  // Nothing signed, or not held here (a snapshot's base).
@@ -117,11 +117,11 @@ Hash held_hash(session::Session& s, const replica::Device& d, std::uint64_t seq)
 }
 
 // Delta ranges: for every device, what the peer lacks (`has`), up to the last
-// signed head (relay_end); for the peer itself at least a receipt. In device
-// order, as the bundle stores them. Returns whether a receipt went in.
-bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorClock& has, const replica::Device* peer,
-                      const ExportPlan& plan, BundleInfo& info) {
-  bool receipt = false;
+// signed head (relay_end); for the peer's own chains at least a receipt. In
+// device order, as the bundle stores them. Returns the chains of the receipts.
+std::vector<DeviceId> add_delta_ranges(session::Session& s, trust::Store& store, const VectorClock& has,
+                                       const replica::Device* peer, const ExportPlan& plan, BundleInfo& info) {
+  std::vector<DeviceId> receipts;
   // The devices whose chains this database holds, and those whose first operations wait here.
   std::vector<DeviceId> devices;
   for (const auto& [device, head] : info.clock.entries()) devices.push_back(device);
@@ -143,17 +143,19 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
     const replica::Device* known = s.devices.find_ascending(device, cursor);
     if (known == nullptr) continue;  // Pending rows always have their device's row; a damaged database may not.
     const replica::Device& d = *known;
+    const bool peers_own =
+        peer != nullptr && (device == peer->id || (d.scoped() && s.devices.name_of(d).first->id == peer->id));
     // A chain the peer holds as far as it goes here, with nothing waiting after it: nothing to send,
     // found without a look at signatures (a hub sends a peer a few chains of many).
     if (d.head_seq <= from && waiting.count(device) == 0) {
-      if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
+      if (peers_own && add_receipt(s, store, d, info)) receipts.push_back(device);
       continue;
     }
     // This device's own chains (of every scope) go as far as they are held; it signs their heads.
     const bool own = device == s.self || (d.scoped() && s.devices.name_of(d).first->id == s.self);
     const auto end = own ? std::make_optional(std::make_pair(d.head_seq, s.devices.head_hash(d))) : relay_end(s, store, d, from);
     if (!end || end->first <= from) {
-      if (peer != nullptr && device == peer->id) receipt = add_receipt(s, store, *peer, info);
+      if (peers_own && add_receipt(s, store, d, info)) receipts.push_back(device);
       continue;
     }
     if (from < d.base_seq)
@@ -167,7 +169,7 @@ bool add_delta_ranges(session::Session& s, trust::Store& store, const VectorCloc
     info.last_hashes.push_back(last_hash);
     info.operations += last - from;
   }
-  return receipt;
+  return receipts;
 }
 
 // A bundle for a peer in a fleet carries the chains of the shared scope and of
@@ -372,7 +374,7 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
   if (options.snapshot) {
     plan.snapshot = add_snapshot(s, info, [&](const DeviceId& chain) { return !plan.withholds(chain); });
   } else {
-    plan.receipt = add_delta_ranges(s, store, has, options.all ? nullptr : plan.peer, plan, info);
+    plan.receipts = add_delta_ranges(s, store, has, options.all ? nullptr : plan.peer, plan, info);
   }
   sign_ranges(s, store, keys, info);
   info.tables = known_tables(s.tables, s.db);

@@ -22,7 +22,9 @@ struct ExportPlan {
   OperationKeys snapshot;   // A snapshot's operations; empty for a delta.
   // Chains only the deps of the operations going out name (bundle::Chains::of).
   std::vector<DeviceId> also_named;
-  bool receipt = false;     // A range holds only the peer's own newest operation (a receipt).
+  // The chains whose one range holds only the peer's own newest operation of
+  // it (a receipt): its own chain, and its chains of a scope.
+  std::vector<DeviceId> receipts;
   const replica::Device* peer = nullptr;  // The device it is for, if named.
   // Chains of scopes that device may neither read nor relay (sorted): nothing
   // of them goes in the bundle (format4.md §12.4).

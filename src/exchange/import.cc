@@ -136,6 +136,7 @@ ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Read
   const auto newly_trusted = store.admit(info, reader.path(), s.devices);                                // 1
   store.remember_heads(info, s.devices, self);
   identity::check_own_chain(info, s.devices.ensure(self), s.log, reader.path(), db.path());              // 2
+  identity::check_own_scoped_chains(info, self, s.devices, s.log, reader.path(), db.path());
   s.seal();                                                                                              // 3
   const std::int64_t conflicts_before = merge::last_conflict_id(db);
   Importer importer(s, reader.path());

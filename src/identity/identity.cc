@@ -74,6 +74,37 @@ void check_own_chain(const BundleInfo& info, const replica::Device& self, log::S
   }
 }
 
+void check_own_scoped_chains(const BundleInfo& info, const DeviceId& self, replica::Devices& devices, log::Store& log,
+                             const std::string& shown, const std::string& db_path) {
+  for (const ScopedChain& c : info.scoped_chains) {
+    if (c.device != self) continue;
+    const replica::Device* chain = devices.find(c.chain);
+    const std::uint64_t head = chain == nullptr ? 0 : chain->head_seq;
+    const std::uint64_t held = std::max(head, chain == nullptr ? 0 : devices.purged_head(*chain));
+    const std::string which = "this device's chain of scope '" + printable(c.scope) + "'";
+    if (const std::uint64_t claimed = info.clock.get(c.chain); claimed > held)
+      throw IdentityReused(shown, db_path,
+                           exporter_words(info) + ", holds operations of " + which + " up to " +
+                               std::to_string(claimed) + ", but this database holds them only up to " +
+                               std::to_string(held),
+                           0);
+    for (std::size_t i = 0; i < info.ranges.size(); ++i) {
+      const SeqRange& r = info.ranges[i];
+      if (r.device != c.chain) continue;
+      if (r.last > held)
+        throw IdentityReused(shown, db_path,
+                             "it carries operations " + std::to_string(r.first) + "-" + std::to_string(r.last) + " of " +
+                                 which + ", which this database never made (it holds up to " + std::to_string(held) + ")",
+                             0);
+      if (r.last <= head && log.hash(c.chain, r.last) != info.last_hashes[i])
+        throw IdentityReused(shown, db_path,
+                             "its operation " + std::to_string(r.last) + " of " + which + " differs from the one this "
+                             "database made under that number",
+                             0);
+    }
+  }
+}
+
 void become_device(sql::Database& db, const DeviceId& id, const std::string& name, const trust::Identity& identity) {
   auto add = db.prepare("INSERT INTO ferry_devices(id, name, sign_key, box_key, trust) VALUES(?, ?, ?, ?, 'self')");
   add.bind_blob(1, id.bytes.data(), 16).bind(2, name).bind_blob(3, identity.sign.data(), 32).bind_blob(

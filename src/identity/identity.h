@@ -38,6 +38,13 @@ class IdentityReused : public Error {
 void check_own_chain(const BundleInfo& info, const replica::Device& self, log::Store& log, const std::string& shown,
                      const std::string& db_path);
 
+// The same for this device's chains of a scope the bundle names
+// (format4.md §12.9): an exporter holding more of one than this database
+// holds or held before the scope was removed here (exchange/purge.h), or
+// another version of it. REQUIRES: the bundle's chains named in `devices`.
+void check_own_scoped_chains(const BundleInfo& info, const DeviceId& self, replica::Devices& devices, log::Store& log,
+                             const std::string& shown, const std::string& db_path);
+
 // Makes `id`, with the public keys of `identity`, this database's own device:
 // its row in ferry_devices (trust 'self') and ferry_meta's device_id, sign_key
 // and box_key, with nothing of its chain sent yet. Used by init and by reidentify.

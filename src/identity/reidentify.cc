@@ -3,6 +3,7 @@
 #include "bundle/format.h"
 #include "identity/identity.h"
 #include "identity/reissue.h"
+#include "log/chain.h"
 #include "replica/devices.h"
 #include "replica/meta.h"
 #include "session/session.h"
@@ -24,7 +25,18 @@ Moved move_to(sql::Database& db, const DeviceId& old_id, const DeviceId& new_id,
   trust::Store(db).retire(old, name.empty() ? std::string() : name + " (old identity)");
   become_device(db, new_id, name, identity);
   replica::clear_reuse_evidence(db);
-  const std::vector<Operation> again = reissue_after(db, old.id, new_id, moved.previous_head);
+  std::vector<Operation> again = reissue_after(db, old.id, new_id, moved.previous_head);
+  // Its chains of a scope move the same way, each from where it is shared (format4.md §12.9).
+  std::vector<std::pair<DeviceId, std::string>> scoped;
+  auto own = db.prepare("SELECT chain, scope FROM ferry_chain_names WHERE owner=?");
+  own.bind(1, old.no);
+  while (own.step()) scoped.emplace_back(devices.by_no(own.integer(0)).id, own.text(1));
+  for (const auto& [chain, scope] : scoped) {
+    replica::Devices now(db);
+    const std::uint64_t keep = scoped_shared_head(db, now, *now.find(chain));
+    const ScopeMove move{old.id, new_id, scope, moved.previous_head};
+    for (Operation& op : reissue_after(db, chain, log::chain_id(new_id, scope), keep, &move)) again.push_back(std::move(op));
+  }
   moved.reissued = again.size();
   {
     // Then what was captured meanwhile, after them; then the rows they wrote, from their merge state.

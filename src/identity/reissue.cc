@@ -10,6 +10,7 @@
 #include "log/codec.h"
 #include "log/peer_clocks.h"
 #include "log/store.h"
+#include "log/stored_chains.h"
 #include "merge/conflicts.h"
 #include "merge/row_store.h"
 #include "replica/devices.h"
@@ -50,6 +51,22 @@ VectorClock moved_deps(const Operation& op, const Operation& made, log::Store& l
   VectorClock whole(std::move(entries));
   if (keep > 0) whole.set(old_id, keep);
   return whole;
+}
+
+// A scope's chain follows its device's shared chain; where that chain's
+// operations past `kept` were made again under the new identity (numbered from
+// 1), what the moved operation follows of them is followed there (whose first
+// operation follows the old chain up to `kept`).
+VectorClock follow_moved_device(const VectorClock& deps, const ScopeMove& m) {
+  VectorClock out;
+  for (const auto& [device, n] : deps.entries()) {
+    if (device == m.old_device && n > m.kept) {
+      out.set(m.new_device, std::max(out.get(m.new_device), n - m.kept));
+    } else if (n > 0) {
+      out.set(device, std::max(out.get(device), n));
+    }
+  }
+  return out;
 }
 
 // The first of `ops` to write each row: every row they wrote, once.
@@ -100,9 +117,26 @@ void note_sent(sql::Database& db, std::uint64_t seq) {
     replica::set_meta(db, replica::kSentKey, Value::integer(static_cast<std::int64_t>(seq)));
 }
 
+namespace {
+std::string sent_key(const DeviceId& chain) { return std::string(replica::kSentKey) + " " + chain.to_string(); }
+}  // namespace
+
+void note_sent(sql::Database& db, const DeviceId& chain, std::uint64_t seq) {
+  if (seq > replica::get_meta_count(db, sent_key(chain), 0))
+    replica::set_meta(db, sent_key(chain), Value::integer(static_cast<std::int64_t>(seq)));
+}
+
+std::uint64_t scoped_shared_head(sql::Database& db, const replica::Devices& devices, const replica::Device& chain) {
+  std::uint64_t shared = replica::get_meta_count(db, sent_key(chain.id), 0);
+  for (const auto& p : log::all_peer_clocks(db, devices)) shared = std::max(shared, p.announced.get(chain.id));
+  return std::min(shared, chain.head_seq);
+}
+
 std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, const DeviceId& new_id,
-                                     std::uint64_t keep) {
+                                     std::uint64_t keep, const ScopeMove* scope) {
   replica::Devices devices(db);
+  log::StoredChains names(devices);
+  if (scope != nullptr) (void)names.ensure(scope->new_device, scope->scope);  // The new chain, named.
   replica::Device* old = devices.find(old_id);
   replica::Device* now = devices.find(new_id);
   if (old == nullptr || now == nullptr || now->head_seq != 0)
@@ -137,8 +171,9 @@ std::vector<Operation> reissue_after(sql::Database& db, const DeviceId& old_id, 
     made.seq = ++seq;
     made.id = util::make_operation_id(op.id.unix_ms(), new_id, seq);
     made.clock = moved_deps(op, made, log, devices, old_id, keep);
+    if (scope != nullptr) made.clock = follow_moved_device(made.clock, *scope);
     made.prev_hash = prev;
-    const std::string body = log::encode(made);
+    const std::string body = log::encode(made, &names);
     prev = log::hash_of(body);
     log.append(made, body);
   }

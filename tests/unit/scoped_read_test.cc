@@ -154,13 +154,14 @@ TEST_CASE("a member read back into a scope it lost writes there only once its ow
           "[scope][fleet]") {
   Fleet f(writes({"8"}));
   (void)f.clinic.engine.import_bundle(f.bundle_for_clinic("1.ferry"));
-  f.clinic.sql("INSERT INTO visits VALUES(1, 'first', 8)");
+  f.clinic.sql("INSERT INTO visits VALUES(1, 'first', 8), (3, 'third', 8)");  // Operations 1 and 2 of its chain of 8.
   (void)test::exchange(f.clinic, f.hq, f.dir);
   f.regrant(writes({}));
   CHECK(f.clinic.engine.import_bundle(f.bundle_for_clinic("2.ferry")).removed_scopes.size() == 1);
   CHECK(f.clinic.dump("visits").empty());
 
   f.regrant(writes({"8"}));
+  // The bundle carries its newest operation there back (a receipt), which waits for the one before it.
   (void)f.clinic.engine.import_bundle(f.bundle_for_clinic("3.ferry"));
   f.clinic.sql("INSERT INTO visits VALUES(2, 'second', 8)");
   const auto held = f.clinic.engine.status().held;
@@ -176,7 +177,7 @@ TEST_CASE("a member read back into a scope it lost writes there only once its ow
   f.clinic.engine.seal();
   CHECK(f.clinic.engine.status().held.empty());
   (void)test::exchange(f.clinic, f.hq, f.dir);
-  CHECK(f.hq.dump("visits") == "1|'first'|8\n2|'second'|8\n");
+  CHECK(f.hq.dump("visits") == "1|'first'|8\n2|'second'|8\n3|'third'|8\n");
   CHECK(f.clinic.dump("visits") == f.hq.dump("visits"));
   CHECK(f.hq.engine.verify().ok);
 }
