@@ -5,11 +5,41 @@
 # were written (examples/2.0/ and 3.0/, corpus v2-* and v3-*): readers must go on
 # accepting them. Run from the repository root after
 # building: tools/make_examples.sh [build-dir]
+#   tools/make_examples.sh [build-dir] 4.2   writes only examples/4.2/ (a scoped table).
 set -euo pipefail
 ferry=${1:-build}/tools/ferry
 out=bundle_format/examples
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# 4.2 (format4.md §12.6): a table scoped by clinic, rows in three scopes, one
+# moved between two and one deleted: chains named by (device, scope).
+scoped_example() {
+  local dir=$out/4.2 schema="CREATE TABLE visits(id INTEGER PRIMARY KEY, note TEXT, clinic);"
+  mkdir -p "$dir"
+  sqlite3 "$work/s.db" "$schema"
+  "$ferry" init "$work/s.db" --name example-s >/dev/null
+  "$ferry" track "$work/s.db" visits --scope clinic >/dev/null
+  sqlite3 "$work/s.db" "INSERT INTO visits VALUES(1, 'first', 7), (2, 'second', 8), (3, 'third', 'north');
+UPDATE visits SET clinic = 8, note = 'moved' WHERE id = 1;
+DELETE FROM visits WHERE id = 3;
+INSERT INTO visits VALUES(4, 'fourth', 'north');"
+  "$ferry" export "$work/s.db" --all -o "$dir/scoped.ferry" >/dev/null
+  sqlite3 "$work/t.db" "$schema"
+  "$ferry" init "$work/t.db" >/dev/null
+  "$ferry" track "$work/t.db" visits --scope clinic >/dev/null
+  "$ferry" import "$work/t.db" "$dir/scoped.ferry" >/dev/null
+  sqlite3 "$work/t.db" "SELECT id, typeof(note)||':'||hex(note), typeof(clinic)||':'||hex(clinic) FROM visits ORDER BY id" \
+    > "$dir/scoped.expected"
+  echo "$schema" > "$dir/schema.sql"
+  echo "scope expression of visits: clinic" > "$dir/README"
+  cp "$dir/scoped.ferry" tests/fuzz/corpus/bundle/
+  echo "wrote $(ls "$dir")"
+}
+if [ "${2:-}" = 4.2 ]; then
+  scoped_example
+  exit 0
+fi
 schema="CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, price REAL, photo BLOB);
 CREATE TABLE tags(item INTEGER, tag TEXT, note TEXT, PRIMARY KEY(item, tag)) WITHOUT ROWID;"
 sqlite3 "$work/a.db" "$schema"
@@ -69,3 +99,5 @@ mkdir -p "$seeds"
 op=$("$ferry" log "$work/b.db" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[2]["id"])')
 "$ferry" prove "$work/b.db" "$op" -o "$seeds/proof.txt" >/dev/null
 echo "wrote $(ls "$seeds")"
+
+scoped_example

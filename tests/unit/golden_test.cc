@@ -98,3 +98,37 @@ TEST_CASE("the golden 4.1 bundle names its addressee and a reference, and import
   CHECK(e.import_bundle(addressed).applied == 1);  // Not its addressee: it believes the entries given.
   CHECK(holds_expected_rows(db, examples + "/addressed.expected"));
 }
+
+TEST_CASE("the golden 4.2 bundle names its chains by device and scope and imports to the same rows",
+          "[bundle][golden][scope]") {
+  const std::string examples = std::string(FERRY_EXAMPLES_DIR) + "/4.2";
+  const std::string bundle = examples + "/scoped.ferry";
+  const BundleInfo info = inspect_bundle(bundle);
+  CHECK(info.format_major == 4);
+  CHECK(info.format_minor == 2);
+  REQUIRE(info.scoped_chains.size() == 3);  // Its device's chains of 7, 8 and 'north'.
+  for (const auto& c : info.scoped_chains) CHECK(c.device == info.exporter);
+  REQUIRE(info.tables.size() == 1);
+  CHECK(info.tables[0].scope == "clinic");
+  CHECK(verify_bundle(bundle).ok);
+  test::TempDir dir;
+  auto make = [&](const std::string& name, const std::string& scope) {
+    const std::string db = dir.file(name);
+    const auto schema = test::read_file(examples + "/schema.sql");
+    test::exec(db, std::string(schema.begin(), schema.end()));
+    auto e = Engine::init(db);
+    e.track("visits", scope);
+    return e;
+  };
+  auto scoped = make("scoped.db", "clinic");
+  CHECK(scoped.import_bundle(bundle).applied == 7);
+  CHECK(scoped.verify().ok);
+  const auto rows = test::run("sqlite3 " + test::shell_quote(dir.file("scoped.db")) +
+                              " \"SELECT id, typeof(note)||':'||hex(note), typeof(clinic)||':'||hex(clinic) FROM visits "
+                              "ORDER BY id\"");
+  const auto expected = test::read_file(examples + "/scoped.expected");
+  CHECK(rows.out == std::string(expected.begin(), expected.end()));
+  auto shared = make("shared.db", "");  // Tracked otherwise: refused by name, changing nothing.
+  CHECK_THROWS_AS(shared.import_bundle(bundle), Error);
+  CHECK(test::count(dir.file("shared.db"), "SELECT count(*) FROM visits") == 0);
+}

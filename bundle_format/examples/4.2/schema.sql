@@ -1,0 +1,1 @@
+CREATE TABLE visits(id INTEGER PRIMARY KEY, note TEXT, clinic);
