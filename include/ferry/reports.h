@@ -129,6 +129,16 @@ struct HeldRow {
   std::int64_t since_ms = 0;
 };
 
+// A scope other than the shared one that this database holds something of
+// (bundle_format/format4.md §12.7).
+struct ScopeHeld {
+  std::string scope;
+  std::size_t chains = 0;        // Its chains that hold something here.
+  std::uint64_t operations = 0;  // Its operations in the log (applied).
+  std::size_t waiting = 0;       // Its operations in ferry_pending: relayed, or waiting for their past.
+  bool reads = true;             // This device may read it; else it relays it.
+};
+
 struct StatusReport {
   DeviceId device;
   std::string device_name;
@@ -149,6 +159,7 @@ struct StatusReport {
   std::vector<PeerInfo> peers;
   std::vector<HeldRow> held;          // Rows held back from sealing: not sent until they fit.
   FleetInfo fleet;                    // The administrator and every grant held here.
+  std::vector<ScopeHeld> scopes;      // By name.
 };
 
 // What Engine::reidentify did.

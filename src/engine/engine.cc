@@ -280,6 +280,7 @@ StatusReport Engine::status() {
   r.held = capture::Held::list(impl_->db, capture::Registry(impl_->db));
   r.fleet = fleet();
   r.peers = list_peers(impl_->db, devices, store, r.fleet);  // Sealed and loaded once for both.
+  r.scopes = held_scopes(impl_->db, impl_->self);
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ferry/engine.h"
+#include "ferry/reports.h"
 #include "sql/database.h"
 #include "trust/keys.h"
 
@@ -34,5 +35,8 @@ struct Engine::Impl {
   // what every method that only reads the log does first. Returns how many.
   std::size_t seal_captured();
 };
+
+// The scopes this database holds something of, for status (fleet.cc).
+std::vector<ScopeHeld> held_scopes(sql::Database& db, const DeviceId& self);
 
 }  // namespace ferry

@@ -1,4 +1,6 @@
 // Engine's fleet methods: the administrator and its grants (fleet/fleet.h).
+#include <map>
+
 #include "capture/tables.h"
 #include "engine/engine_impl.h"
 #include "fleet/fleet.h"
@@ -163,6 +165,32 @@ FleetInfo Engine::admit(const std::string& history) {
 FleetInfo Engine::fleet() {
   impl_->seal_captured();
   return describe(impl_->db);
+}
+
+std::vector<ScopeHeld> held_scopes(sql::Database& db, const DeviceId& self) {
+  std::map<std::string, ScopeHeld> by_name;
+  replica::Devices devices(db);
+  const fleet::Fleet fleet(db);
+  std::map<std::int64_t, std::size_t> waiting;  // By chain number.
+  auto pending = db.prepare("SELECT d.no, count(*) FROM ferry_pending AS p JOIN ferry_devices AS d ON d.id = p.origin "
+                            "GROUP BY d.no");
+  while (pending.step()) waiting[pending.integer(0)] = static_cast<std::size_t>(pending.integer(1));
+  auto names = db.prepare("SELECT chain, scope FROM ferry_chain_names");
+  while (names.step()) {
+    const replica::Device& chain = devices.by_no(names.integer(0));
+    const auto w = waiting.find(chain.no);
+    const std::size_t here = w == waiting.end() ? 0 : w->second;
+    if (chain.head_seq == 0 && chain.base_seq == 0 && here == 0) continue;
+    ScopeHeld& h = by_name[names.text(1)];
+    h.scope = names.text(1);
+    ++h.chains;
+    h.operations += chain.head_seq - chain.base_seq;
+    h.waiting += here;
+    h.reads = fleet.may_read(self, h.scope);
+  }
+  std::vector<ScopeHeld> out;
+  for (auto& [name, h] : by_name) out.push_back(std::move(h));
+  return out;
 }
 
 }  // namespace ferry

@@ -104,6 +104,18 @@ json peer(const PeerInfo& p) {
               {"exported_at", iso_time(p.exported_ms)}, {"grant", p.grant ? grant(*p.grant) : json(nullptr)}};
 }
 
+namespace {
+
+json scopes(const std::vector<ScopeHeld>& held) {
+  json out = json::array();
+  for (const auto& h : held)
+    out.push_back({{"scope", h.scope}, {"chains", h.chains}, {"operations", h.operations}, {"waiting", h.waiting},
+                   {"reads", h.reads}});
+  return out;
+}
+
+}  // namespace
+
 json status(const StatusReport& s) {
   json peers = json::array();
   for (const auto& p : s.peers) peers.push_back(peer(p));
@@ -118,7 +130,7 @@ json status(const StatusReport& s) {
               {"pending", s.pending_operations}, {"missing", to_json(s.missing)},
               {"conflicts_open", s.conflicts_open}, {"forks", forks},
               {"identity_reused", s.identity_reused.empty() ? json(nullptr) : json(s.identity_reused)}, {"peers", peers},
-              {"held", to_json(s.held)}, {"fleet", fleet(s.fleet)}};
+              {"held", to_json(s.held)}, {"fleet", fleet(s.fleet)}, {"scopes", scopes(s.scopes)}};
 }
 
 json grant(const GrantInfo& g) {

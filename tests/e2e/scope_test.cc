@@ -44,8 +44,9 @@ TEST_CASE("every command of the README's head office and two clinics works as wr
     if (line == "ferry import clinic7.db revoked.ferry")
       CHECK_THAT(r.out, Catch::Contains("may no longer read scope '7': removed 1 row"));
     if (line == "sqlite3 clinic7.db \"SELECT count(*) FROM patients\"") CHECK(r.out == "0\n");
+    if (line == "ferry status clinic8.db") CHECK_THAT(r.out, Catch::Contains("scopes     '8' 1 operation\n"));
   }
-  CHECK(ran.size() == 40);
+  CHECK(ran.size() == 41);
   const auto to_eight = test::read_file(ferry.dir.file("to-8-again.ferry"));
   CHECK(std::string(to_eight.begin(), to_eight.end()).find("Ada") == std::string::npos);
   CHECK(test::dump(ferry.dir.file("clinic8.db"), "drugs") == "1|'aspirin'\n");

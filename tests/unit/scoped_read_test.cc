@@ -117,7 +117,12 @@ TEST_CASE("a member that may no longer read a scope loses its rows and operation
   CHECK(s.removed_scopes[0].unsent == 0);
   CHECK(f.clinic.dump("visits") == "1|'a'|7\n");
   CHECK(f.clinic.dump("drugs") == "1|'aspirin'\n");
-  CHECK(f.clinic.engine.status().operations == held_before + 1 - 3);  // The grant came; scope 8 went.
+  const StatusReport status = f.clinic.engine.status();
+  CHECK(status.operations == held_before + 1 - 3);  // The grant came; scope 8 went.
+  REQUIRE(status.scopes.size() == 1);
+  CHECK(status.scopes[0].scope == "7");
+  CHECK(status.scopes[0].reads);
+  CHECK(status.scopes[0].operations == 1);
   CHECK(f.clinic.engine.verify().ok);
   CHECK(f.hq.dump("visits") == "1|'a'|7\n2|'seen'|8\n3|'c'|8\n4|'d'|8\n");  // It stays everywhere else.
 
@@ -222,6 +227,12 @@ TEST_CASE("a relay carries a scope it may not read to a device that may, without
   const ImportSummary at_relay = f.clinic.engine.import_bundle(path);
   CHECK(at_relay.removed_scopes.empty());
   CHECK(f.clinic.dump("visits").empty());  // Kept, not applied.
+  const auto held = f.clinic.engine.status().scopes;
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].scope == "8");
+  CHECK_FALSE(held[0].reads);
+  CHECK(held[0].waiting == 1);
+  CHECK(held[0].operations == 0);
 
   ExportOptions on;
   on.peer = eight.engine.device_id().to_string();

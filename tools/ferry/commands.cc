@@ -87,7 +87,7 @@ int cmd_status(const std::string& db, bool as_json) {
     std::cout << "seals      for ferry 3.x peers (`ferry compat " << db << " 4` once every peer runs ferry 4)\n";
   std::cout << "tables     " << (s.tables.empty() ? "(none tracked: ferry track " + db + " TABLE)" : "");
   for (std::size_t i = 0; i < s.tables.size(); ++i) std::cout << (i ? ", " : "") << s.tables[i];
-  std::cout << "\n" << fleet_line(s) << "operations " << s.operations << "\n";
+  std::cout << "\n" << fleet_line(s) << scopes_line(s) << "operations " << s.operations << "\n";
   std::cout << "pending    " << s.pending_operations;
   for (const auto& m : s.missing)
     std::cout << (&m == &s.missing[0] ? "  waiting for " : ", ") << short_id(m.device) << " " << m.first << "-" << m.last;

@@ -93,6 +93,7 @@ struct FleetArgs {
 int cmd_fleet(const FleetArgs& a);
 std::string fleet_line(const StatusReport& s);  // "fleet      administrator ...\n" for status; empty in no fleet.
 std::string grant_words(const GrantInfo& g);    // "writes shared tables (the administrator's operation 3)".
+std::string scopes_line(const StatusReport& s);  // "scopes     '7' 12 operations; ...\n" for status; empty without.
 // What an import says of a scope it removed, or kept for this device's unsent operations.
 std::string removed_scope_line(const ScopeRemoved& r);
 int cmd_reidentify(const std::string& db, bool json);

@@ -28,6 +28,17 @@ std::string grant_words(const GrantInfo& g) {
   return out + " (the administrator's operation " + std::to_string(g.admin_seq) + ")";
 }
 
+std::string scopes_line(const StatusReport& s) {
+  if (s.scopes.empty()) return {};
+  std::string out = "scopes     ";
+  for (const auto& h : s.scopes) {
+    out += (&h == &s.scopes[0] ? "" : "; ") + std::string("'") + printable(h.scope) + "' " +
+           (h.reads ? plural(h.operations, "operation", "operations") : std::string("relayed"));
+    if (h.waiting > 0) out += ", " + std::to_string(h.waiting) + (h.reads ? " waiting" : " carried");
+  }
+  return out + "\n";
+}
+
 std::string removed_scope_line(const ScopeRemoved& r) {
   const std::string scope = "scope '" + printable(r.scope) + "'";
   if (r.unsent > 0)
