@@ -109,7 +109,8 @@ struct TrustAdded {
 // Evidence that a device's history forked: two different operations with the
 // same origin and sequence number, both as received.
 struct ForkEvidence {
-  DeviceId device;
+  DeviceId device;             // Whose chain forked: the device that signed both,
+  std::string scope;           // in this scope's chain ("" for its own; format4.md §12.9).
   std::uint64_t seq = 0;
   Hash held_hash{};            // The operation this database holds (applied or pending).
   std::string held_body;       // Its canonical bytes (bundle_format/README.md section 3).

@@ -121,7 +121,7 @@ json status(const StatusReport& s) {
   for (const auto& p : s.peers) peers.push_back(peer(p));
   json forks = json::array();
   for (const auto& f : s.forks)
-    forks.push_back({{"device", f.device.to_string()}, {"seq", f.seq}, {"held_hash", to_hex(f.held_hash)},
+    forks.push_back({{"device", f.device.to_string()}, {"scope", f.scope}, {"seq", f.seq}, {"held_hash", to_hex(f.held_hash)},
                      {"other_hash", to_hex(f.other_hash)}, {"bundle", f.bundle}, {"detected", iso_time(f.detected_ms)}});
   return json{{"device", {{"id", s.device.to_string()}, {"name", s.device_name}, {"public_key", s.public_key},
                           {"fingerprint", s.fingerprint}}},

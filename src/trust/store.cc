@@ -226,19 +226,26 @@ void Store::record_fork(const ForkEvidence& e) {
       .bind(7, e.bundle)
       .bind(8, e.detected_ms);
   st.run();
-  auto flag = db_.prepare("UPDATE ferry_devices SET forked=1 WHERE id=?");
+  // The chain, and for a chain of a scope the device whose key signed both (format4.md §12.9).
+  auto flag = db_.prepare("UPDATE ferry_devices SET forked=1 WHERE id=?1 OR no=(SELECT n.owner FROM ferry_chain_names "
+                          "AS n JOIN ferry_devices AS c ON c.no = n.chain WHERE c.id=?1)");
   flag.bind_blob(1, e.device.bytes.data(), 16);
   flag.run();
 }
 
 std::vector<ForkEvidence> Store::forks() {
   std::vector<ForkEvidence> out;
-  auto st = db_.prepare("SELECT device, seq, held_hash, held_body, other_hash, other_body, bundle, detected_ms "
-                        "FROM ferry_forks ORDER BY detected_ms, device, seq");
+  // A chain of a scope is named by its device and scope (ferry_chain_names), as people know it.
+  auto st = db_.prepare(
+      "SELECT coalesce(o.id, f.device), f.seq, f.held_hash, f.held_body, f.other_hash, f.other_body, f.bundle, "
+      "f.detected_ms, coalesce(n.scope, '') FROM ferry_forks AS f LEFT JOIN ferry_devices AS c ON c.id = f.device "
+      "LEFT JOIN ferry_chain_names AS n ON n.chain = c.no LEFT JOIN ferry_devices AS o ON o.no = n.owner "
+      "ORDER BY f.detected_ms, f.device, f.seq");
   while (st.step()) {
     ForkEvidence e;
     const auto device = fixed_blob<16>(st, 0);
     if (device) e.device.bytes = *device;
+    e.scope = st.text(8);
     e.seq = static_cast<std::uint64_t>(st.integer(1));
     e.held_hash = fixed_blob<32>(st, 2).value_or(Hash{});
     const auto held = st.blob_view(3), other = st.blob_view(5);

@@ -76,3 +76,27 @@ TEST_CASE("a restored device that wrote only in a scope is found out by its chai
   CHECK(a.engine.verify().ok);
   CHECK(b.engine.verify().ok);
 }
+
+TEST_CASE("a fork in a device's chain of a scope is evidence against that device, named with its scope",
+          "[identity][scope][trust]") {
+  test::TempDir dir;
+  Replica a{dir, "a", kSchema}, b{dir, "b", kSchema};
+  for (Replica* r : {&a, &b}) r->engine.track("visits", "clinic");
+  Engine copy = copy_of(a, dir.file("copy.db"));
+  a.sql("INSERT INTO visits VALUES(1, 'on a', 7)");
+  test::exec(copy.path(), "INSERT INTO visits VALUES(1, 'on the copy', 7)");  // Operation 1 of a's chain of 7, twice.
+  (void)test::exchange(a, b, dir);
+  ExportOptions all;
+  all.all = true;
+  copy.export_bundle(dir.file("copy.ferry"), all);
+  CHECK_THROWS_AS(b.engine.import_bundle(dir.file("copy.ferry")), Error);
+  const StatusReport s = b.engine.status();
+  REQUIRE(s.forks.size() == 1);
+  CHECK(s.forks[0].device == a.engine.device_id());
+  CHECK(s.forks[0].scope == "7");
+  CHECK(s.forks[0].seq == 1);
+  bool flagged = false;
+  for (const PeerInfo& p : s.peers)
+    if (p.id == a.engine.device_id()) flagged = p.forked;
+  CHECK(flagged);
+}

@@ -93,7 +93,9 @@ int cmd_status(const std::string& db, bool as_json) {
     std::cout << (&m == &s.missing[0] ? "  waiting for " : ", ") << short_id(m.device) << " " << m.first << "-" << m.last;
   std::cout << "\nconflicts  " << s.conflicts_open << (s.conflicts_open ? " open (ferry conflicts " + db + ")" : "") << "\n";
   for (const auto& f : s.forks)
-    std::cout << "FORK       device " << f.device.to_string() << " signed two different operations " << f.seq << " ("
+    std::cout << "FORK       device " << f.device.to_string()
+              << (f.scope.empty() ? "" : " in scope '" + printable(f.scope) + "'") << " signed two different operations "
+              << f.seq << " ("
               << to_hex(f.held_hash).substr(0, 16) << " held here, " << to_hex(f.other_hash).substr(0, 16) << " in "
               << f.bundle << ", " << iso_time(f.detected_ms) << ")\n";
   for (const auto& h : s.held)
