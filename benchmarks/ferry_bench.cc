@@ -33,6 +33,7 @@
 #include "bundle_bytes.h"
 #include "fleet.h"
 #include "scopes.h"
+#include "timing.h"
 #include "floor.h"
 #include "ferry/engine.h"
 
@@ -51,8 +52,8 @@ struct Result {
   bench::Floor floor;                        // ferry: its log and bundle written with nothing of ferry around them.
 };
 
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+using bench::Clock;
+using bench::since;
 
 void check(int rc, sqlite3* db, const char* what) {
   if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {

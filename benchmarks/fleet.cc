@@ -14,13 +14,12 @@
 
 #include "ferry/engine.h"
 #include "ferry/error.h"
+#include "timing.h"
 
 namespace bench {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER, price REAL, note TEXT)";
 

@@ -12,13 +12,12 @@
 
 #include "ferry/engine.h"
 #include "ferry/error.h"
+#include "timing.h"
 
 namespace bench {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 const char* kSchema = "CREATE TABLE visits(id INTEGER PRIMARY KEY, clinic INTEGER NOT NULL, note TEXT, qty INTEGER)";
 

@@ -1,6 +1,7 @@
 #include "support/support.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -8,6 +9,8 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+
+#include "trust/keys.h"
 
 namespace test {
 
@@ -111,6 +114,29 @@ ferry::Engine prepared(const std::string& path, const std::string& name, const s
 
 Replica::Replica(const TempDir& dir, const std::string& n, const std::string& schema)
     : name(n), path(dir.file(n + ".db")), engine(prepared(path, n, schema)) {}
+
+ferry::Engine copy_device(const Replica& r, const std::string& path) {
+  exec(r.path, "VACUUM INTO " + shell_quote(path));
+  write_file(ferry::trust::key_path(path), read_file(ferry::trust::key_path(r.path)));
+  ::chmod(ferry::trust::key_path(path).c_str(), 0600);
+  return ferry::Engine::open(path);
+}
+
+const char* const kClinicSchema =
+    "CREATE TABLE visits(id INTEGER PRIMARY KEY, note TEXT, clinic INTEGER);"
+    "CREATE TABLE drugs(id INTEGER PRIMARY KEY, name TEXT)";
+
+void track_clinic_tables(Replica& r) {
+  r.engine.track("visits", "clinic");
+  r.engine.track("drugs");
+}
+
+std::string export_for(ferry::Engine& from, const ferry::DeviceId& to, const std::string& path) {
+  ferry::ExportOptions options;
+  options.peer = to.to_string();
+  from.export_bundle(path, options);
+  return path;
+}
 
 ferry::ExportSummary export_all(Replica& from, const std::string& path) {
   ferry::ExportOptions all;

@@ -70,6 +70,18 @@ ferry::DeviceId counting_id(std::uint8_t first);
 // (Engine::set_ferry3_compatible).
 void as_left_by_ferry_3(const std::string& path);
 
+// A copy of `r`'s database and key file at `path`, as restoring a backup or
+// copying a disk makes it, opened.
+ferry::Engine copy_device(const Replica& r, const std::string& path);
+
+// The schema of the scoped tests' clinics: visits scoped by clinic (track
+// them with `track_clinic_tables`), drugs shared.
+extern const char* const kClinicSchema;
+void track_clinic_tables(Replica& r);
+
+// Exports from `from` what device `to` lacks (as far as `from` knows) to `path`; returns `path`.
+std::string export_for(ferry::Engine& from, const ferry::DeviceId& to, const std::string& path);
+
 // Exports every operation `from` holds to `path`.
 ferry::ExportSummary export_all(Replica& from, const std::string& path);
 

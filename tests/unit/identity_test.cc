@@ -18,20 +18,6 @@ namespace {
 
 const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)";
 
-// A copy of `r`'s database and key file at `path`, as a backup restore or a disk copy makes it.
-Engine copy_of(const Replica& r, const std::string& path) {
-  test::exec(r.path, "VACUUM INTO " + test::shell_quote(path));
-  test::write_file(trust::key_path(path), test::read_file(trust::key_path(r.path)));
-  ::chmod(trust::key_path(path).c_str(), 0600);
-  return Engine::open(path);
-}
-
-std::string send(Engine& from, const DeviceId& to, const std::string& path) {
-  ExportOptions options;
-  options.peer = to.to_string();
-  from.export_bundle(path, options);
-  return path;
-}
 
 std::string send_all(Engine& from, const std::string& path) {
   ExportOptions all;
@@ -80,7 +66,7 @@ struct Devices {
   }
   // A backup of a, taken now; then a goes on with `later` and sends it to b.
   Engine backup_then(const std::string& later) {
-    Engine backup = copy_of(a, dir.file("restored.db"));
+    Engine backup = test::copy_device(a, dir.file("restored.db"));
     a.sql(later);
     test::exchange(a, b, dir);
     return backup;
@@ -96,14 +82,14 @@ TEST_CASE("a restored backup stops sealing at the first bundle that shows it, an
   // Then a's disk dies; the backup is restored and used.
   test::exec(restored.path(), "INSERT INTO items VALUES(3, 'after the restore')");
 
-  const std::string from_b = send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
+  const std::string from_b = test::export_for(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
   const std::string why = refused_as_copy(restored, from_b);
   CHECK_THAT(why, Catch::Contains("holds operations of this device up to 2") &&
                       Catch::Contains("this database holds them only up to 1"));
   const StatusReport stopped = restored.status();
   CHECK_THAT(stopped.identity_reused, Catch::Contains(from_b));
   CHECK(stopped.operations == 1);  // The change made after the restore waits, captured, not sealed.
-  refuses_until_reidentified(restored, [&] { send(restored, d.b.engine.device_id(), d.dir.file("no.ferry")); });
+  refuses_until_reidentified(restored, [&] { test::export_for(restored, d.b.engine.device_id(), d.dir.file("no.ferry")); });
   refuses_until_reidentified(restored, [&] { (void)restored.seal(); });
   refuses_until_reidentified(restored, [&] { (void)restored.import_bundle(from_b); });
   refuses_until_reidentified(restored, [&] { (void)restored.track("items"); });
@@ -129,10 +115,10 @@ TEST_CASE("a restored backup stops sealing at the first bundle that shows it, an
   CHECK(::access(trust::next_key_path(restored.path()).c_str(), F_OK) != 0);
 
   // The change made after the restore travels under the new identity; what the backup lacked comes back.
-  const auto at_b = d.b.engine.import_bundle(send(restored, d.b.engine.device_id(), d.dir.file("new-to-b.ferry")));
+  const auto at_b = d.b.engine.import_bundle(test::export_for(restored, d.b.engine.device_id(), d.dir.file("new-to-b.ferry")));
   CHECK(at_b.applied == 1);
   CHECK(at_b.newly_trusted.size() == 1);
-  const auto back = restored.import_bundle(send(d.b.engine, r.device, d.dir.file("b-to-new.ferry")));
+  const auto back = restored.import_bundle(test::export_for(d.b.engine, r.device, d.dir.file("b-to-new.ferry")));
   CHECK(back.applied == 1);
   CHECK(test::dump(restored.path(), "items") == d.b.dump("items"));
   CHECK_THAT(d.b.dump("items"), Catch::Contains("after the backup") && Catch::Contains("after the restore"));
@@ -167,7 +153,7 @@ TEST_CASE("the refusal names the exporter with the control characters of its nam
 
 TEST_CASE("under the strict policy a stranger's claim is refused before it can stop the seal", "[identity]") {
   Devices d;
-  auto restored = copy_of(d.a, d.dir.file("restored.db"));
+  auto restored = test::copy_device(d.a, d.dir.file("restored.db"));
   restored.set_strict(true);
   d.a.sql("INSERT INTO items VALUES(2, 'after the backup')");
   Replica stranger(d.dir, "stranger", kSchema);
@@ -186,18 +172,18 @@ TEST_CASE("a second copy that went on writing is found by the hash of its own op
   Replica c(d.dir, "c", kSchema);
   test::exchange(d.a, c, d.dir);
   test::exchange(c, d.a, d.dir);
-  auto copy = copy_of(d.a, d.dir.file("copy.db"));
+  auto copy = test::copy_device(d.a, d.dir.file("copy.db"));
   d.a.sql("INSERT INTO items VALUES(2, 'original')");
   test::exec(copy.path(), "INSERT INTO items VALUES(2, 'copy')");
   test::exchange(d.a, d.b, d.dir);
-  (void)c.engine.import_bundle(send(copy, c.engine.device_id(), d.dir.file("copy-to-c.ferry")));
+  (void)c.engine.import_bundle(test::export_for(copy, c.engine.device_id(), d.dir.file("copy-to-c.ferry")));
   // b holds the original's operation 2, the copy its own operation 2: same number, other hash.
   const std::string why = refused_as_copy(copy, send_all(d.b.engine, d.dir.file("all-of-b.ferry")));
   CHECK_THAT(why, Catch::Contains("its operation 2 of this device differs from the one this database made"));
   const Reidentified r = copy.reidentify();
   CHECK(r.previous_head == 2);
   test::exec(copy.path(), "INSERT INTO items VALUES(3, 'the copy, as itself')");
-  const auto at_c = c.engine.import_bundle(send(copy, c.engine.device_id(), d.dir.file("copy-as-itself.ferry")));
+  const auto at_c = c.engine.import_bundle(test::export_for(copy, c.engine.device_id(), d.dir.file("copy-as-itself.ferry")));
   CHECK(at_c.applied == 1);
 }
 
@@ -207,7 +193,7 @@ TEST_CASE("a copy that sealed as many changes as its backup lacked finds out fro
   auto restored = d.backup_then("INSERT INTO items VALUES(2, 'after the backup')");
   test::exec(restored.path(), "INSERT INTO items VALUES(3, 'after the restore')");
   CHECK(restored.seal() == 1);  // Operation 2 again, another one: the clocks of a and b now agree.
-  const std::string from_b = send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
+  const std::string from_b = test::export_for(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
   const BundleInfo info = inspect_bundle(from_b);
   REQUIRE(info.ranges.size() == 1);  // Nothing new for a: only the receipt, a's operation 2 as b holds it.
   CHECK(info.ranges[0].device == d.a.engine.device_id());
@@ -236,7 +222,7 @@ TEST_CASE("changes a restored backup sealed and never sent are made again under 
   test::exec(restored.path(), "INSERT INTO items VALUES(3, 'after the restore'); UPDATE items SET name='the restored' "
                               "WHERE id=1");
   CHECK(restored.seal() == 2);  // Operations 2 and 3 again, other ones.
-  const std::string from_b = send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
+  const std::string from_b = test::export_for(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry"));
   (void)refused_as_copy(restored, from_b);
 
   const Reidentified r = restored.reidentify();
@@ -259,7 +245,7 @@ TEST_CASE("changes a restored backup sealed and never sent are made again under 
   (void)restored.import_bundle(from_b);
   test::Replica& a = d.a;
   auto trade = [&](Engine& from, Engine& to, const std::string& name) {
-    return to.import_bundle(send(from, to.device_id(), d.dir.file(name)));
+    return to.import_bundle(test::export_for(from, to.device_id(), d.dir.file(name)));
   };
   CHECK(trade(d.b.engine, restored, "b-to-restored.ferry").applied == 2);
   CHECK(trade(restored, d.b.engine, "restored-to-b.ferry").applied == 2);
@@ -278,17 +264,17 @@ TEST_CASE("changes a restored backup sealed and never sent are made again under 
 TEST_CASE("a change made again under a new identity takes the new identity's place in a tie it was part of",
           "[identity]") {
   Devices d;
-  auto restored = copy_of(d.a, d.dir.file("restored.db"));
+  auto restored = test::copy_device(d.a, d.dir.file("restored.db"));
   // The same Lamport time on both sides: a tie, decided by device id. The new id is
   // the newest, and so the greatest, of all.
   test::exec(restored.path(), "UPDATE items SET name='the restored' WHERE id=1");
   CHECK(restored.seal() == 1);
   d.b.sql("UPDATE items SET name='b' WHERE id=1");
-  (void)restored.import_bundle(send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry")));
+  (void)restored.import_bundle(test::export_for(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry")));
   REQUIRE(restored.conflicts().size() == 1);
   d.a.sql("INSERT INTO items VALUES(2, 'after the backup')");
   test::exchange(d.a, d.b, d.dir);
-  (void)refused_as_copy(restored, send(d.b.engine, d.a.engine.device_id(), d.dir.file("shows-it.ferry")));
+  (void)refused_as_copy(restored, test::export_for(d.b.engine, d.a.engine.device_id(), d.dir.file("shows-it.ferry")));
 
   const Reidentified r = restored.reidentify();
   CHECK(r.reissued == 1);
@@ -297,8 +283,8 @@ TEST_CASE("a change made again under a new identity takes the new identity's pla
   CHECK(restored.conflicts()[0].winner.origin == r.device);
   test::exchange(d.b, d.a, d.dir);
   for (int round = 0; round < 2; ++round) {
-    CHECK_NOTHROW(restored.import_bundle(send(d.b.engine, r.device, d.dir.file("b-" + std::to_string(round)))));
-    CHECK_NOTHROW(d.b.engine.import_bundle(send(restored, d.b.engine.device_id(), d.dir.file("r-" + std::to_string(round)))));
+    CHECK_NOTHROW(restored.import_bundle(test::export_for(d.b.engine, r.device, d.dir.file("b-" + std::to_string(round)))));
+    CHECK_NOTHROW(d.b.engine.import_bundle(test::export_for(restored, d.b.engine.device_id(), d.dir.file("r-" + std::to_string(round)))));
   }
   CHECK(d.b.dump("items") == test::dump(restored.path(), "items"));
   REQUIRE(d.b.engine.conflicts().size() == 1);
@@ -311,7 +297,7 @@ TEST_CASE("a change typed while sealing was stopped stays, on a row a change mad
   test::exec(restored.path(), "UPDATE items SET name='sealed after the restore' WHERE id=1");
   CHECK(restored.seal() == 1);
   d.b.sql("UPDATE items SET name='b' WHERE id=1");
-  (void)refused_as_copy(restored, send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry")));
+  (void)refused_as_copy(restored, test::export_for(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry")));
   test::exec(restored.path(), "UPDATE items SET name='typed while stopped' WHERE id=1");  // Captured, not sealed.
 
   const Reidentified r = restored.reidentify();
@@ -319,8 +305,8 @@ TEST_CASE("a change typed while sealing was stopped stays, on a row a change mad
   CHECK(restored.clock().get(r.device) == 2);  // The typed change was sealed after the one made again.
   CHECK_THAT(test::dump(restored.path(), "items"), Catch::Contains("typed while stopped"));
   for (int round = 0; round < 2; ++round) {
-    (void)restored.import_bundle(send(d.b.engine, r.device, d.dir.file("b-" + std::to_string(round))));
-    (void)d.b.engine.import_bundle(send(restored, d.b.engine.device_id(), d.dir.file("r-" + std::to_string(round))));
+    (void)restored.import_bundle(test::export_for(d.b.engine, r.device, d.dir.file("b-" + std::to_string(round))));
+    (void)d.b.engine.import_bundle(test::export_for(restored, d.b.engine.device_id(), d.dir.file("r-" + std::to_string(round))));
   }
   CHECK(d.b.dump("items") == test::dump(restored.path(), "items"));
   CHECK_THAT(d.b.dump("items"), Catch::Contains("typed while stopped") && Catch::Contains("after the backup"));
@@ -333,7 +319,7 @@ TEST_CASE("a restored backup keeps under its old identity what a bundle showed o
   (void)d.a.engine.seal();
   auto restored = d.backup_then("INSERT INTO items VALUES(3, 'after the backup')");
   // b's bundle carries a's operation 3; its past, operation 2, has the hash the backup holds.
-  (void)refused_as_copy(restored, send(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry")));
+  (void)refused_as_copy(restored, test::export_for(d.b.engine, d.a.engine.device_id(), d.dir.file("from-b.ferry")));
   const Reidentified r = restored.reidentify();
   CHECK(r.previous_head == 2);
   CHECK(r.reissued == 0);

@@ -14,9 +14,7 @@ using test::Replica;
 
 namespace {
 
-const char* kSchema =
-    "CREATE TABLE visits(id INTEGER PRIMARY KEY, note TEXT, clinic INTEGER);"
-    "CREATE TABLE drugs(id INTEGER PRIMARY KEY, name TEXT)";
+const char* const kSchema = test::kClinicSchema;
 
 GrantInfo writes(std::vector<std::string> scopes) {
   GrantInfo g;
@@ -30,10 +28,7 @@ struct Network {
   test::TempDir dir;
   Replica hq{dir, "hq", kSchema}, seven{dir, "seven", kSchema}, eight{dir, "eight", kSchema};
   Network() {
-    for (Replica* r : {&hq, &seven, &eight}) {
-      r->engine.track("visits", "clinic");
-      r->engine.track("drugs");
-    }
+    for (Replica* r : {&hq, &seven, &eight}) test::track_clinic_tables(*r);
     hq.engine.fleet_init();
     for (Replica* r : {&seven, &eight})
       r->engine.fleet_join(hq.engine.device_id().to_string(), hq.engine.public_key(), "hq");

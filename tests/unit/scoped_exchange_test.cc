@@ -15,14 +15,9 @@ using test::Replica;
 
 namespace {
 
-const char* kSchema =
-    "CREATE TABLE visits(id INTEGER PRIMARY KEY, note TEXT, clinic INTEGER);"
-    "CREATE TABLE drugs(id INTEGER PRIMARY KEY, name TEXT)";
+const char* const kSchema = test::kClinicSchema;
 
-void track(Replica& r) {
-  r.engine.track("visits", "clinic");
-  r.engine.track("drugs");
-}
+void track(Replica& r) { test::track_clinic_tables(r); }
 
 }  // namespace
 

@@ -16,19 +16,6 @@ namespace {
 
 const char* kSchema = "CREATE TABLE visits(id INTEGER PRIMARY KEY, note TEXT, clinic INTEGER)";
 
-Engine copy_of(const Replica& r, const std::string& path) {
-  test::exec(r.path, "VACUUM INTO " + test::shell_quote(path));
-  test::write_file(trust::key_path(path), test::read_file(trust::key_path(r.path)));
-  ::chmod(trust::key_path(path).c_str(), 0600);
-  return Engine::open(path);
-}
-
-std::string send(Engine& from, const DeviceId& to, const std::string& path) {
-  ExportOptions options;
-  options.peer = to.to_string();
-  from.export_bundle(path, options);
-  return path;
-}
 
 }  // namespace
 
@@ -40,13 +27,13 @@ TEST_CASE("a restored device that wrote only in a scope is found out by its chai
   a.sql("INSERT INTO visits VALUES(1, 'before the backup', 7)");
   (void)test::exchange(a, b, dir);
   (void)test::exchange(b, a, dir);
-  Engine restored = copy_of(a, dir.file("restored.db"));
+  Engine restored = test::copy_device(a, dir.file("restored.db"));
   a.sql("INSERT INTO visits VALUES(2, 'after the backup', 7)");  // Operation 2 of a's chain of 7...
   (void)test::exchange(a, b, dir);
   test::exec(restored.path(), "INSERT INTO visits VALUES(3, 'after the restore', 7)");
   CHECK(restored.seal() == 1);  // ...and another operation 2 of it here. a's own chain did not move.
 
-  const std::string from_b = send(b.engine, a.engine.device_id(), dir.file("from-b.ferry"));
+  const std::string from_b = test::export_for(b.engine, a.engine.device_id(), dir.file("from-b.ferry"));
   try {
     (void)restored.import_bundle(from_b);
     FAIL("the bundle was accepted");
@@ -82,7 +69,7 @@ TEST_CASE("a fork in a device's chain of a scope is evidence against that device
   test::TempDir dir;
   Replica a{dir, "a", kSchema}, b{dir, "b", kSchema};
   for (Replica* r : {&a, &b}) r->engine.track("visits", "clinic");
-  Engine copy = copy_of(a, dir.file("copy.db"));
+  Engine copy = test::copy_device(a, dir.file("copy.db"));
   a.sql("INSERT INTO visits VALUES(1, 'on a', 7)");
   test::exec(copy.path(), "INSERT INTO visits VALUES(1, 'on the copy', 7)");  // Operation 1 of a's chain of 7, twice.
   (void)test::exchange(a, b, dir);

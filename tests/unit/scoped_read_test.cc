@@ -15,9 +15,7 @@ using test::Replica;
 
 namespace {
 
-const char* kSchema =
-    "CREATE TABLE visits(id INTEGER PRIMARY KEY, note TEXT, clinic INTEGER);"
-    "CREATE TABLE drugs(id INTEGER PRIMARY KEY, name TEXT)";
+const char* const kSchema = test::kClinicSchema;
 
 // A head office administering a fleet, and one clinic in it, both tracking
 // visits by clinic and drugs shared; the clinic granted `grant`.
@@ -25,10 +23,7 @@ struct Fleet {
   test::TempDir dir;
   Replica hq{dir, "hq", kSchema}, clinic{dir, "clinic", kSchema};
   explicit Fleet(const GrantInfo& grant) {
-    for (Replica* r : {&hq, &clinic}) {
-      r->engine.track("visits", "clinic");
-      r->engine.track("drugs");
-    }
+    for (Replica* r : {&hq, &clinic}) test::track_clinic_tables(*r);
     hq.engine.fleet_init();
     clinic.engine.fleet_join(hq.engine.device_id().to_string(), hq.engine.public_key(), "hq");
     regrant(grant);
