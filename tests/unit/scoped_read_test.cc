@@ -270,3 +270,27 @@ TEST_CASE("a member's own chain of a scope it may no longer read goes back to it
   CHECK(s.removed_scopes[0].operations == 2);
   CHECK(f.clinic.dump("visits").empty());
 }
+
+TEST_CASE("a member's operation in a scope its grant does not let it write refuses the whole bundle, by name",
+          "[scope][fleet][security]") {
+  Fleet f(writes({"7"}));
+  (void)f.clinic.engine.import_bundle(f.bundle_for_clinic("1.ferry"));
+  // A copy of the clinic's database edited to forget its fleet, so that its seal holds nothing back:
+  // signed with the clinic's key, as a hostile or broken install of it would.
+  Engine rogue = test::copy_device(f.clinic, f.dir.file("rogue.db"));
+  test::exec(rogue.path(), "DELETE FROM ferry_meta WHERE key = 'fleet_admin'");
+  rogue = Engine::open(rogue.path());
+  test::exec(rogue.path(), "INSERT INTO visits VALUES(1, 'allowed', 7), (2, 'not allowed', 8)");
+  ExportOptions all;
+  all.all = true;
+  rogue.export_bundle(f.dir.file("rogue.ferry"), all);
+  try {
+    (void)f.hq.engine.import_bundle(f.dir.file("rogue.ferry"));
+    FAIL("the bundle was accepted");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::untrusted);  // Exit 6.
+    CHECK_THAT(e.what(), Catch::Contains("in scope '8'") && Catch::Contains("had no grant to write it") &&
+                             Catch::Contains("Nothing was imported"));
+  }
+  CHECK(f.hq.dump("visits").empty());  // Not even the row of 7: refused whole.
+}
