@@ -45,6 +45,23 @@ struct ExportOptions {
   // The bundle format's major version: 0 for the newest (4); 3 for a peer
   // still running ferry 3.x, during an upgrade (bundle_format/README.md §9).
   unsigned format = 0;
+  // The largest bundle file to write, in bytes; 0: no limit. export_bundle
+  // refuses (Error(refused)) a bundle over it; export_bundles cuts it into
+  // parts (bundle_format/README.md §18). A snapshot is never cut.
+  std::uint64_t max_size = 0;
+  // For a carrier that keeps what it wrote (ferry sync): write nothing, and
+  // return a summary whose `written` is false, when the peer would learn
+  // nothing from the bundle: this device's clock is the one the last export to
+  // the peer carried, and the peer lacks no operation or that last export is
+  // `on_its_way` (a bundle still where the peer will find it).
+  bool only_news = false;
+  std::optional<OperationId> on_its_way;
+  // The whole clock in a bundle for a peer, not only what differs from the
+  // peer's last announcement (bundle_format/README.md §4). A peer that wrote
+  // to this device again before importing the bundle knows this device's
+  // clock then only in part, and sends it what it holds (ferry sync, where
+  // devices write to each other on every run, needs the whole).
+  bool whole_clock = false;
   Progress progress;                 // Optional.
 };
 
@@ -177,11 +194,21 @@ class Engine {
   // leaves the seal committed). With nothing to send, writes a bundle that only
   // carries this device's clock (an acknowledgement).
   ExportSummary export_bundle(const std::string& path, const ExportOptions& options);
+  // The same, cut into parts of at most options.max_size bytes where the whole
+  // would be larger: each an ordinary bundle that imports on its own and in any
+  // order, at part_path(path, k, n); all written before any appears, and each
+  // appears whole. Throws Error(refused), writing nothing, when an operation,
+  // or a run of another device's operations signed as one, is over the limit
+  // by itself. One summary per file, in order.
+  std::vector<ExportSummary> export_bundles(const std::string& path, const ExportOptions& options);
   // Validates the bundle, then applies it in one transaction. Throws
   // Error(corrupt) for a damaged or forged bundle and Error(refused) for one
   // that cannot apply here (chain mismatch, unknown table or column); in both
   // cases the database is untouched.
   [[nodiscard]] ImportSummary import_bundle(const std::string& path, const Progress& progress = {});
+  // Whether import_bundle applied the bundle of this id and content hash here
+  // (BundleInfo, from inspect_bundle): a folder read again is passed over.
+  bool imported(const OperationId& bundle_id, const Hash& content_hash);
   // The same through memory, for apps that carry bundles themselves: the
   // bundle's bytes, written to and read from a private file that is removed
   // after (a bundle in memory is as large as its file).
@@ -250,8 +277,13 @@ class Engine {
   struct __attribute__((visibility("hidden"))) Impl;  // Not exported from libferry.so.
   explicit Engine(std::unique_ptr<Impl> impl);
   Fingerprint fingerprint_of(const std::optional<std::string>& scope);
+  std::vector<ExportSummary> export_parts(const std::string& path, const ExportOptions& options, bool split);
   std::unique_ptr<Impl> impl_;
 };
+
+// Where export_bundles writes part k (from 1) of n: "out.ferry" as
+// "out-2of3.ferry" ("-2of3" before the last ".ferry", or at the end).
+std::string part_path(const std::string& path, std::size_t k, std::size_t n);
 
 // True when `path` starts as a bundle does (plain or encrypted): a quick look at
 // the first bytes, to tell bundles from databases; nothing is validated.

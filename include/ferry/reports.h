@@ -176,6 +176,7 @@ struct Reidentified {
 };
 
 struct ExportSummary {
+  bool written = true;  // False: nothing new for the peer (ExportOptions::only_news), no file.
   std::string path;
   std::optional<DeviceId> encrypted_for;  // Set when the bundle was encrypted for that device.
   OperationId bundle_id;

@@ -52,6 +52,8 @@ class Writer {
   const std::string& written() const { return temp_; }
   // Makes the complete file durable and moves it to the target path.
   void publish();
+  // Another target, before publish(). REQUIRES: in the same folder as the first.
+  void retarget(const std::string& target) { target_ = target; }
 
  private:
   void start();    // Creates the schema and writes the header tables.

@@ -29,4 +29,8 @@ ImportSummary Engine::import_bundle(const std::string& path, const Progress& pro
   }
 }
 
+bool Engine::imported(const OperationId& bundle_id, const Hash& content_hash) {
+  return exchange::imported(impl_->db, bundle_id, content_hash);
+}
+
 }  // namespace ferry

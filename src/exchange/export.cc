@@ -59,8 +59,10 @@ void write_ranges(session::Session& s, const BundleInfo& info, bundle::Writer& w
 BundleExport::BundleExport(session::Session& s, ExportPlan plan, const trust::KeyPair& keys, const std::string& path,
                            const Progress& progress)
     : plan_(std::move(plan)), path_(path) {
-  // An encrypted bundle is written plain into a private folder first.
+  // An encrypted bundle is written plain into a private folder first; so is
+  // one for a carrier's file system, and then copied in (util/files.h).
   if (plan_.encrypt_for) folder_.emplace("for the bundle to encrypt");
+  else if (util::on_carrier_filesystem(path)) folder_.emplace("for the bundle to copy to " + util::folder_of(path));
   plain_ = folder_ ? folder_->file("bundle") : path;
   writer_ = std::make_unique<bundle::Writer>(plain_, plan_.info, keys, plan_.also_named);
   const std::size_t total = plan_.info.operations;
@@ -108,6 +110,12 @@ std::vector<std::pair<DeviceId, std::uint64_t>> BundleExport::own_scoped_heads_c
   return out;
 }
 
+void BundleExport::retarget(const std::string& path) {
+  path_ = path;
+  if (!folder_) plain_ = path;
+  if (!folder_) writer_->retarget(path);
+}
+
 void BundleExport::start_read_back() {
   // Every byte of every operation against the content hash; the operations came from this verified log.
   read_back_ = std::async(std::launch::async, [w = writer_.get()] {
@@ -129,6 +137,8 @@ void BundleExport::publish() {
     trust::seal_envelope(plain_, path_, plan_.encrypt_for->first, plan_.encrypt_for->second);
     struct stat st;
     if (::stat(path_.c_str(), &st) == 0) plan_.info.bytes = static_cast<std::uint64_t>(st.st_size);
+  } else if (folder_) {
+    util::copy_file_atomically(plain_, path_, "bundle");
   }
 }
 

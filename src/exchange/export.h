@@ -2,11 +2,12 @@
 // Export, steps 2 to 5, after the plan (exchange/export_plan.h):
 //   2. write: every planned operation, read from the verified log and checked
 //      against its chain, into the bundle file (plain, in a private folder
-//      when it is to be encrypted), not yet visible under its name;
+//      when it is to be encrypted or copied in), not yet visible under its name;
 //   3. read back: every byte against the content hash, on a thread, while
 //      the caller commits the seal -- the bundle appears only once every
 //      operation it carries is kept here;
-//   4. publish: the file under its name, encrypted if planned;
+//   4. publish: the file under its name, encrypted if planned, or copied in
+//      whole on a carrier's file system (util::on_carrier_filesystem);
 //   5. note: what the peer was sent, for `ferry status`.
 
 #include <future>
@@ -31,6 +32,11 @@ class BundleExport {
   std::uint64_t own_head_carried() const;
   // The same for each of this device's chains of a scope the bundle carries: (chain, greatest).
   std::vector<std::pair<DeviceId, std::uint64_t>> own_scoped_heads_carried() const;
+  const ExportPlan& plan() const { return plan_; }
+  // The file's size (plain: before any encryption).
+  std::uint64_t bytes() const { return plan_.info.bytes; }
+  // Publishes under another name, before start_read_back(). REQUIRES: in the same folder.
+  void retarget(const std::string& path);
   // Step 3: starts the read-back. Call before committing the seal.
   void start_read_back();
   // Step 4. Call after committing; throws if the read-back failed, and then nothing is published.

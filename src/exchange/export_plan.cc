@@ -25,10 +25,8 @@ std::vector<TableInfo> known_tables(const capture::Registry& tables, sql::Databa
   return out;
 }
 
-// Where each range ends and who vouches for it: this device signs its own head
-// now; another device's operations go out only up to a head that device signed
-// (kept from the bundle that brought them), so a receiver can check every one.
-// A chain of a scope is its device's, which signs its head (format4.md §12.6).
+}  // namespace
+
 void sign_ranges(session::Session& s, trust::Store& store, const trust::KeyPair& keys, BundleInfo& info) {
   const trust::Identity self = keys.identity();
   for (std::size_t i = 0; i < info.ranges.size(); ++i) {
@@ -52,6 +50,8 @@ void sign_ranges(session::Session& s, trust::Store& store, const trust::KeyPair&
     info.head_signatures.push_back(head->second);
   }
 }
+
+namespace {
 
 // The receipt: the peer's own newest operation held here (up to a head it
 // signed), sent back to it when nothing else of its chain goes; for each of its
@@ -100,8 +100,8 @@ std::optional<std::pair<std::uint64_t, Hash>> relay_end(session::Session& s, tru
   return std::make_pair(last, hash);
 }
 
-// The hash of operation `seq` of `d`'s chain, held in the log or waiting here
-// in the pending run after it (relay_end); Error(corrupt) when neither holds it.
+}  // namespace
+
 Hash held_hash(session::Session& s, const replica::Device& d, std::uint64_t seq) {
   if (seq <= d.head_seq)
     if (const auto hash = s.log.hash(d.id, seq)) return *hash;
@@ -115,6 +115,8 @@ Hash held_hash(session::Session& s, const replica::Device& d, std::uint64_t seq)
                                    " is missing from this database (`ferry verify` says more). No bundle was written.");
   return *found;
 }
+
+namespace {
 
 // Delta ranges: for every device, what the peer lacks (`has`), up to the last
 // signed head (relay_end); for the peer's own chains at least a receipt. In
@@ -314,12 +316,13 @@ void name_scoped_chains(session::Session& s, BundleInfo& info, const std::vector
 // wrote for this device (which it keeps, log/peer_clocks.h), the bundle is
 // written against it: its clock says only what differs, and always the peer's
 // own entry (the peer checks it against its own chain, identity/identity.h).
-// `kept`: the peer's announced clock if read already.
-void write_against_announcement(session::Session& s, ExportPlan& plan, const VectorClock* kept) {
+// `kept`: the peer's announced clock if read already. `whole_clock`: named,
+// but with the whole clock (ExportOptions::whole_clock).
+void write_against_announcement(session::Session& s, ExportPlan& plan, const VectorClock* kept, bool whole_clock) {
   plan.info.format_minor = 1;
   plan.info.addressee = plan.peer->id;
   const auto reference = log::stored_reference(s.db, "announced_clock", plan.peer->no);
-  if (!reference) return;
+  if (!reference || whole_clock) return;
   const VectorClock announced = kept ? *kept : log::stored_clock(s.db, s.devices, "announced_clock", plan.peer->no);
   BundleInfo& info = plan.info;
   // One walk over both clocks, each in device order.
@@ -381,11 +384,15 @@ ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::Ke
   plan.whole_clock = info.clock;
   const bool has_is_announced = plan.peer != nullptr && !options.all && !options.since;
   if (!options.snapshot && plan.peer != nullptr && info.format_major >= 4)
-    write_against_announcement(s, plan, has_is_announced ? &has : nullptr);
-  name_scoped_chains(s, info, {});
-  plan.also_named = named_beyond(s, plan);
-  name_scoped_chains(s, info, plan.also_named);
+    write_against_announcement(s, plan, has_is_announced ? &has : nullptr, options.whole_clock);
+  name_chains(s, plan);
   return plan;
+}
+
+void name_chains(session::Session& s, ExportPlan& plan) {
+  name_scoped_chains(s, plan.info, {});
+  plan.also_named = named_beyond(s, plan);
+  name_scoped_chains(s, plan.info, plan.also_named);
 }
 
 }  // namespace ferry::exchange

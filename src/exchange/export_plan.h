@@ -40,4 +40,20 @@ struct ExportPlan {
 ExportPlan plan_export(session::Session& s, trust::Store& store, const trust::KeyPair& keys, const std::string& self_name,
                        const ExportOptions& options);
 
+// The pieces of plan_export, for a plan cut into parts (exchange/export_parts.h):
+//
+// Where each range of info ends and who vouches for it (info.origin_keys and
+// info.head_signatures, appended): this device signs its own head now; another
+// device's operations go out only up to a head that device signed (kept from
+// the bundle that brought them), so a receiver can check every one. A chain of
+// a scope is its device's, which signs its head (format4.md §12.6). Throws
+// Error(refused) for a range ending where its origin signed no head.
+void sign_ranges(session::Session& s, trust::Store& store, const trust::KeyPair& keys, BundleInfo& info);
+// The hash of operation `seq` of `d`'s chain, held in the log or waiting here
+// in the pending run after it; Error(corrupt) when neither holds it.
+Hash held_hash(session::Session& s, const replica::Device& d, std::uint64_t seq);
+// The chains the plan's bundle names beyond its clock and ranges (also_named)
+// and the names of its chains of a scope, with the minor version they need.
+void name_chains(session::Session& s, ExportPlan& plan);
+
 }  // namespace ferry::exchange

@@ -89,6 +89,24 @@ void note_exporter(session::Session& s, const BundleInfo& info) {
   if (exporter.name.empty() && !info.exporter_name.empty()) s.devices.rename(exporter, info.exporter_name);
 }
 
+// Step 6 too: the bundle, by id and content hash, so that a folder read again
+// (ferry sync) passes over it (imported()).
+void note_imported(sql::Database& db, const BundleInfo& info) {
+  auto st = db.prepare("INSERT OR REPLACE INTO ferry_imported(bundle_id, content_hash, imported_ms) VALUES(?, ?, ?)");
+  st.bind_blob(1, info.bundle_id.bytes.data(), 16).bind_blob(2, info.content_hash.data(), 32).bind(3, util::now_ms());
+  st.run();
+}
+
+}  // namespace
+
+bool imported(sql::Database& db, const OperationId& bundle_id, const Hash& content_hash) {
+  auto st = db.prepare("SELECT 1 FROM ferry_imported WHERE bundle_id=? AND content_hash=?");
+  st.bind_blob(1, bundle_id.bytes.data(), 16).bind_blob(2, content_hash.data(), 32);
+  return st.step();
+}
+
+namespace {
+
 // Foreign keys are not enforced while merging (the order of arrival would decide);
 // what the merged data leaves dangling is counted so that it is not silent.
 std::size_t dangling_references(session::Session& s) {
@@ -143,6 +161,7 @@ ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Read
   apply_operations(s, reader, importer, progress);                                                       // 4
   refuse_unsealable_clock(s, reader.path());                                                             // 5
   note_exporter(s, info);                                                                                // 6
+  note_imported(db, info);
   s.finish();                                                                                            // 7
   ImportSummary summary = importer.summary();
   summary.removed_scopes = remove_unreadable_scopes(s);                                                  // 8

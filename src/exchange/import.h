@@ -10,7 +10,8 @@
 //      second thread while earlier ones are applied here (exchange/importer.h),
 //      the content hash checked after the last;
 //   5. refuse a bundle after which nothing sealed here could be sent;
-//   6. note what the exporter announced it holds, and its name;
+//   6. note what the exporter announced it holds, and its name, and the
+//      bundle as imported (ferry_imported);
 //   7. summarize;
 //   8. remove the scopes this device may no longer read (exchange/purge.h),
 //      and commit.
@@ -28,6 +29,10 @@ namespace ferry::exchange {
 
 // Steps 1-8.
 ImportSummary apply_bundle(sql::Database& db, const DeviceId& self, bundle::Reader& reader, const Progress& progress);
+
+// Whether an import applied the bundle of this id and content hash (step 6
+// keeps both, in ferry_imported).
+bool imported(sql::Database& db, const OperationId& bundle_id, const Hash& content_hash);
 
 // Keeps what an import refused for, if the refusal carries evidence (a forked
 // chain, this device's identity in use elsewhere). REQUIRES: the import rolled

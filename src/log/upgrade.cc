@@ -69,6 +69,10 @@ void upgrade(sql::Database& db, int from) {
     replica::create_schema(db);
     from = 9;
   }
+  if (from == 9) {  // ferry_imported, empty: bundles imported before are read again once by ferry sync.
+    replica::create_schema(db);
+    from = 10;
+  }
   if (from != replica::kLocalSchemaVersion)
     throw Error(Errc::internal, db.path() + ": no upgrade leads from local format " + std::to_string(from));
   replica::set_meta(db, "format", Value::integer(replica::kLocalSchemaVersion));

@@ -126,6 +126,12 @@ CREATE TABLE IF NOT EXISTS ferry_conflicts(
   kind TEXT NOT NULL DEFAULT 'value',
   detail TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS ferry_conflicts_open ON ferry_conflicts(tbl, pk, col) WHERE closed_ms IS NULL;
+-- Every bundle an import applied, by id and content hash: a carrier's folder
+-- (ferry sync) is read again without importing the same bundle twice.
+CREATE TABLE IF NOT EXISTS ferry_imported(
+  bundle_id BLOB PRIMARY KEY,
+  content_hash BLOB NOT NULL,
+  imported_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 }  // namespace

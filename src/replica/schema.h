@@ -22,7 +22,9 @@ namespace ferry::replica {
 //    devices read as a bundle names them, and base clocks naming devices by id.
 // 8: ferry_grant_log, the fleet's grants as they were made (fleet/fleet.h),
 //    so that an older ferry, which would not check them, refuses the database.
-constexpr int kLocalSchemaVersion = 9;
+// 9: scopes: ferry_chain_names, ferry_lamports, ferry_tables.scope.
+// 10: ferry_imported, the bundles imported, for ferry sync (carrier/sync.h).
+constexpr int kLocalSchemaVersion = 10;
 // The oldest version this one upgrades in place (log/upgrade.h); older ones are refused.
 constexpr int kOldestUpgradableVersion = 3;
 

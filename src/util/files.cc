@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <stdlib.h>
@@ -102,6 +103,76 @@ void write_file_atomically(const std::string& target, const std::string& text, c
   try {
     publish(temp, target, what);
   } catch (...) {
+    ::unlink(temp.c_str());
+    throw;
+  }
+}
+
+bool on_carrier_filesystem(const std::string& path) {
+  struct statfs fs;
+  if (::statfs(folder_of(path).c_str(), &fs) != 0) return false;
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case 0x4d44:      // FAT (msdos, vfat)
+    case 0x2011bab0:  // exFAT
+    case 0x65735546:  // FUSE (fusefat, exfat-fuse, sshfs, ...)
+    case 0x6969:      // NFS
+    case 0xff534d42:  // CIFS
+    case 0xfe534d42:  // SMB2
+    case 0x517b:      // SMB
+      return true;
+    default:
+      return false;
+  }
+}
+
+void copy_file_atomically(const std::string& source, const std::string& target, const std::string& what) {
+  auto fail = [&](const std::string& why) {
+    return Error(Errc::database, target + ": cannot write the " + what + ", so none was written there: " + why);
+  };
+  std::string temp = temp_template(folder_of(target), ".ferry-export-");
+  int out = ::mkstemp(temp.data());
+  if (out < 0) throw fail("cannot create a file in " + folder_of(target) + ": " + std::strerror(errno));
+  int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+  try {
+    if (in < 0) throw fail(source + ": " + std::strerror(errno));
+    std::string chunk(1 << 20, '\0'), back(1 << 20, '\0');
+    auto read_all = [&](int fd, std::string& into, off_t at) {  // Up to a chunk, from `at`.
+      std::size_t got = 0;
+      while (got < into.size()) {
+        const ssize_t r = ::pread(fd, into.data() + got, into.size() - got, at + static_cast<off_t>(got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) throw fail(std::strerror(errno));
+        if (r == 0) break;
+        got += static_cast<std::size_t>(r);
+      }
+      return got;
+    };
+    off_t at = 0;
+    for (std::size_t n; (n = read_all(in, chunk, at)) > 0; at += static_cast<off_t>(n))
+      for (std::size_t put = 0; put < n;) {
+        const ssize_t w = ::pwrite(out, chunk.data() + put, n - put, at + static_cast<off_t>(put));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) throw fail(std::strerror(errno));
+        put += static_cast<std::size_t>(w);
+      }
+    if (::fsync(out) != 0) throw fail(std::string("cannot flush it to the disk: ") + std::strerror(errno));
+    struct stat st;
+    if (::fstat(out, &st) != 0 || st.st_size != at) throw fail("the copy on the disk has the wrong size (is the medium failing?)");
+    for (off_t back_at = 0; back_at < at;) {  // The copy, read back, against the source.
+      const std::size_t n = read_all(in, chunk, back_at);
+      if (n == 0 || read_all(out, back, back_at) != n || std::memcmp(chunk.data(), back.data(), n) != 0)
+        throw fail("the copy read back from the disk differs from what was written (is the medium failing?)");
+      back_at += static_cast<off_t>(n);
+    }
+    ::close(in);
+    ::close(out);
+    in = out = -1;
+    if (::rename(temp.c_str(), target.c_str()) != 0)
+      throw fail(std::string("cannot move it into place: ") + std::strerror(errno));
+    sync_path(folder_of(target), "the folder");
+  } catch (...) {
+    if (in >= 0) ::close(in);
+    if (out >= 0) ::close(out);
     ::unlink(temp.c_str());
     throw;
   }

@@ -17,6 +17,18 @@ void publish(const std::string& temp, const std::string& target, const std::stri
 // is replaced whole or not at all. Throws Error(database) naming `target` and `what`.
 void write_file_atomically(const std::string& target, const std::string& text, const std::string& what);
 
+// Whether the folder `path` is in is on a file system a carrier uses (FAT,
+// exFAT, FUSE, a network share) rather than a local disk's: there ferry
+// builds a file on the local disk and copies it in whole, in order, because
+// SQLite's writes in place (pages out of order, locks) are slow on a USB
+// stick and not kept by every such driver.
+bool on_carrier_filesystem(const std::string& path);
+// Copies the complete file `source` to `target` as write_file_atomically
+// does, reading the copy back against the source before it is renamed into
+// place: `target` is replaced whole, by a verified copy, or not at all.
+// Throws Error(database) naming `target` and `what`.
+void copy_file_atomically(const std::string& source, const std::string& target, const std::string& what);
+
 // What a file of this st_mode is, for a refusal: "a FIFO", "a folder", ...
 const char* kind_of_file(unsigned mode);
 

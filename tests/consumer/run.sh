@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
-for f in lib/libferry.a lib/libferry.so lib/libferry.so.0 include/ferry/engine.h include/ferry/ferry.h lib/cmake/ferry/ferryConfig.cmake \
+soversion=$(sed -n 's/^set(FERRY_SOVERSION \([0-9]*\)).*/\1/p' "$here/../../CMakeLists.txt")
+for f in lib/libferry.a lib/libferry.so "lib/libferry.so.$soversion" include/ferry/engine.h include/ferry/ferry.h lib/cmake/ferry/ferryConfig.cmake \
          lib/pkgconfig/ferry.pc lib/ferry/ferry.so bin/ferry; do
   [[ -e $work/prefix/$f ]] || { echo "consumer: the install lacks $f" >&2; exit 1; }
 done
@@ -19,8 +20,8 @@ extension=$(pkg-config --variable=extension ferry)
 cmake -S "$here" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/build" >/dev/null
 for program in consumer_cpp_shared consumer_c; do
-  readelf -d "$work/build/$program" | grep -q 'NEEDED.*\[libferry\.so\.0\]' ||
-    { echo "consumer: $program does not load libferry.so.0" >&2; exit 1; }
+  readelf -d "$work/build/$program" | grep -q "NEEDED.*\[libferry\.so\.$soversion\]" ||
+    { echo "consumer: $program does not load libferry.so.$soversion" >&2; exit 1; }
 done
 mkdir "$work/run" "$work/run-shared"
 "$work/build/consumer_cpp_shared" "$work/run-shared"

@@ -204,7 +204,9 @@ TEST_CASE("diff names the exact ranges each side lacks and the tables that diffe
 
   SECTION("against a bundle: what it carries that the database lacks") {
     const std::string bundle = dir.file("a-to-b.ferry");
-    (void)a.engine.export_bundle(bundle, ExportOptions{b.engine.device_id().to_string(), false, {}, false, "", 0, {}});
+    ExportOptions for_b;
+    for_b.peer = b.engine.device_id().to_string();
+    (void)a.engine.export_bundle(bundle, for_b);
     const Difference db_vs = diff(Holding::open(b.path), Holding::open(bundle));
     REQUIRE(db_vs.devices.size() >= 1);
     bool found = false;

@@ -21,7 +21,7 @@ work=$(mktemp -d)
 sqlite3 "$work/a.db" "CREATE TABLE notes(id INTEGER PRIMARY KEY, t TEXT); INSERT INTO notes VALUES(1, 'x')"
 ferry init "$work/a.db" --name a && ferry track "$work/a.db" notes && ferry export "$work/a.db" --all -o "$work/a.ferry"
 sqlite3 "$work/a.db" ".load /usr/lib/ferry/ferry" "SELECT ferry_version()"
-apt-get purge -y -q ferry libferry0 libferry-dev ferry-sqlite >/dev/null
+apt-get purge -y -q ferry $(dpkg-query -W -f='${Package} ' 'libferry[0-9]*') libferry-dev ferry-sqlite >/dev/null
 left=$(ls /usr/bin/ferry /usr/lib/libferry* /usr/lib/ferry /usr/include/ferry /usr/share/doc/ferry \
           /usr/share/man/man1/ferry.1.gz /usr/lib/pkgconfig/ferry.pc /usr/lib/cmake/ferry 2>/dev/null || true)
 [[ -z $left ]] || { echo "install_check: left after purge: $left" >&2; exit 1; }

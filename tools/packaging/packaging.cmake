@@ -1,7 +1,7 @@
 # Debian packages: `cpack -G DEB` in a build folder writes one package per
 # install component (src/CMakeLists.txt, tools/CMakeLists.txt):
 #   ferry          the tool, its man page and bash completion
-#   libferry0      libferry.so.0 (the SONAME's number is in the name, as Debian's policy asks)
+#   libferry1      libferry.so.1 (the SONAME's number is in the name, as Debian's policy asks)
 #   libferry-dev   headers, libferry.a, the libferry.so link, CMake and pkg-config files
 #   ferry-sqlite   the loadable SQLite extension
 # Each carries the license (as a Debian copyright file) and a changelog.
