@@ -26,7 +26,7 @@ levels=(
   "history identity"
   "exchange"
   "engine"
-  "compare capi extension"
+  "compare capi extension carrier"
 )
 
 declare -A rank

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ferry's main job, as a story: three devices that never go online keep one
 # SQLite database each and sync through bundle files on a "USB stick" (a
-# folder). Sets everything up on a fresh Debian 12 machine, builds ferry, then
+# folder), each running `ferry sync` on it in turn. Sets everything up on a fresh Debian 12 machine, builds ferry, then
 # plays the story in a temporary folder (or in DIR: tools/demo.sh DIR).
 # Every command it runs is printed, so you can repeat them by hand.
 # FERRY_BINARY_DIR=DIR uses the ferry binary in DIR and skips set-up and build (the tests do).
@@ -43,10 +43,15 @@ for device in office laptop tablet; do
   run ferry track "$device.db" patients visits
 done
 
-say "2. The office hands everything to the laptop and the tablet on the USB stick."
-run ferry export office.db --all -o usb/office-1.ferry
-run ferry import laptop.db usb/office-1.ferry
-run ferry import tablet.db usb/office-1.ferry
+# One pass of the stick: each device, in turn, runs `ferry sync` on it.
+pass_stick() {
+  for device in "$@"; do run ferry sync "$device.db" usb; done
+}
+
+say "2. The stick goes round: each device runs one command on it, ferry sync."
+say "   A device's first run introduces it; from the next, each finds what is for it and leaves what the others lack."
+pass_stick office laptop tablet office laptop tablet
+run ls usb
 
 say "3. Offline, both edit. The laptop and the tablet both change Amina's village: a conflict in the making."
 printf '  $ sqlite3 laptop.db "UPDATE patients SET village=%s WHERE id=%s; INSERT INTO visits ..."\n' "'Bamako'" "'p1'"
@@ -56,39 +61,36 @@ printf '  $ sqlite3 tablet.db "UPDATE patients SET village=%s, phone=%s WHERE id
 sqlite3 tablet.db "UPDATE patients SET village='Kati', phone='555-0199' WHERE id='p1';
                    INSERT INTO patients VALUES('p3', 'Li Wei', 'Kati', NULL);"
 
-say "4. The laptop writes two bundles for the office on different days; they arrive in the wrong order."
-run ferry export laptop.db --peer office -o usb/laptop-1.ferry
-# The laptop's clock right after the first bundle: the second holds only what is newer.
-since=$(ferry status laptop.db --json | python3 -c 'import json, sys; c = json.load(sys.stdin)["clock"]; print(",".join(k + ":" + str(v) for k, v in c.items()))')
-sqlite3 laptop.db "INSERT INTO visits VALUES('p2', '2026-11-21', 'check-up');"
-printf '  $ sqlite3 laptop.db "INSERT INTO visits VALUES(%s, %s, %s)"\n' "'p2'" "'2026-11-21'" "'check-up'"
-echo "    (--since: only what is newer than the clock the laptop had when it wrote the first bundle)"
-run ferry export laptop.db --since "$since" -o usb/laptop-2.ferry
-run ferry import office.db usb/laptop-2.ferry
-echo "    (the second bundle waits: its first operation continues one the office has not seen)"
-run ferry import office.db usb/laptop-1.ferry
+say "4. The laptop and the tablet sync on the stick. Someone copies one of the laptop's bundles to the stick a second"
+say "   time, under another name: the office imports it once (ferry knows a bundle by its id and content)."
+pass_stick laptop tablet
+first=$(cd usb && ls to-office-*.ferry | head -1)
+run cp "usb/$first" "usb/copy of $first"
+pass_stick office
 
-say "5. The tablet's bundle reaches the office twice (someone copied it to two sticks)."
-run ferry export tablet.db --peer office -o usb/tablet-1.ferry
-run ferry import office.db usb/tablet-1.ferry
-run ferry import office.db usb/tablet-1.ferry
-
-say "6. The office sees the conflict: both devices changed Amina's village, neither knew of the other."
+say "5. The office sees the conflict: both devices changed Amina's village, neither knew of the other."
 run ferry conflicts office.db
 id=$(ferry conflicts office.db --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 say "   The office phones the clinic: Kati is right. It settles the conflict; the resolution is an operation too."
 run ferry resolve office.db "$id" --value "'Kati'"
 
-say "7. Bundles go round. The laptop never meets the tablet: the tablet's changes reach it through the office,"
-say "   still signed by the tablet. The tablet's bundle goes by email, so it is encrypted: only the tablet can read it."
-run ferry export office.db --peer laptop -o usb/office-2.ferry
-run ferry export office.db --peer tablet --encrypt-for tablet -o usb/office-3.ferry
-run ferry inspect usb/office-3.ferry
-run ferry import laptop.db usb/office-2.ferry
-run ferry import tablet.db usb/office-3.ferry
-run ferry export laptop.db --peer office -o usb/laptop-3.ferry
-run ferry import office.db usb/laptop-3.ferry
+say "6. The stick goes round until everyone has everything. The laptop never meets the tablet's owner: the"
+say "   tablet's changes reach it in bundles the office writes, still signed by the tablet. Files no device"
+say "   needs any more are deleted by the devices that know it; the rest wait for their readers."
+pass_stick laptop tablet office laptop tablet
+run ls usb
 
+say "7. The office registers 400 patients, and sends them to the tablet by mail, whose attachments may not"
+say "   pass 60 KB: --max-size cuts each bundle into parts, each importable on its own and in any order."
+sqlite3 office.db "WITH RECURSIVE n(i) AS (SELECT 4 UNION ALL SELECT i + 1 FROM n WHERE i < 403)
+                   INSERT INTO patients SELECT 'p' || i, 'patient ' || i, 'Kita', hex(randomblob(64)) FROM n;"
+printf '  $ sqlite3 office.db "INSERT INTO patients ..."   (400 patients)\n'
+mkdir mail
+run ferry sync office.db mail --max-size 60K
+run ls mail
+run ferry sync tablet.db mail --max-size 60K
+say "   The laptop gets them on the stick."
+pass_stick office laptop
 say "8. Every device holds the same data, and every log verifies."
 for device in office laptop tablet; do
   run ferry verify "$device.db"
@@ -105,7 +107,7 @@ run ferry network office.db laptop.db tablet.db
 say "   Who changed Amina's record, and what was it before? Every device tells the same story."
 run ferry history laptop.db patients "'p1'"
 
-say "9. The office now accepts only devices it knows. A stranger's bundle claiming news is refused, untouched."
+say "9. The office now accepts only devices it knows. A stranger's bundle on the stick is refused, and left there."
 run ferry trust office.db policy strict
 run ferry trust office.db list
 sqlite3 stranger.db "CREATE TABLE patients(id TEXT PRIMARY KEY, name TEXT NOT NULL, village TEXT, phone TEXT);
@@ -113,8 +115,8 @@ sqlite3 stranger.db "CREATE TABLE patients(id TEXT PRIMARY KEY, name TEXT NOT NU
 ferry init stranger.db --name stranger >/dev/null && ferry track stranger.db patients visits >/dev/null
 sqlite3 stranger.db "INSERT INTO patients VALUES('p1', 'Amina Diallo', 'Nowhere', NULL)"
 run ferry export stranger.db --all -o usb/stranger.ferry
-printf '  $ ferry import office.db usb/stranger.ferry\n'
-if ferry import office.db usb/stranger.ferry 2>&1 | sed 's/^/    /'; [[ ${PIPESTATUS[0]} -ne 6 ]]; then
+printf '  $ ferry sync office.db usb\n'
+if ferry sync office.db usb 2>&1 | sed 's/^/    /'; [[ ${PIPESTATUS[0]} -ne 6 ]]; then
   say "The stranger's bundle was not refused: this is a bug, please report it." >&2
   exit 1
 fi

@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(g++ cmake make libsqlite3-dev sqlite3 libmsgpack-cxx-dev libssl-dev libzstd-dev catch2
           libcli11-dev nlohmann-json3-dev python3 clang libclang-rt-14-dev pkgconf groff-base
-          dpkg-dev lintian python3-venv)
+          dpkg-dev lintian python3-venv
+          dosfstools fusefat)  # A FAT-formatted stick for ferry sync's test (tests/e2e/sync_test.cc).
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ferry/engine.h"
+#include "ferry/sync.h"
 
 // Exported from libferry.so; what src/ declares is hidden (src/CMakeLists.txt).
 #pragma GCC visibility push(default)
@@ -47,6 +48,8 @@ json export_summary(const ExportSummary& s);
 // One import's summary (the tool adds the file name and totals).
 json import_summary(const ImportSummary& s);
 json verify(const VerifyReport& r, const std::string& kind);
+// ferry sync's report (ferry/sync.h): every file looked at, written or deleted.
+json sync_report(const SyncReport& r);
 json fingerprint(const Fingerprint& f);
 
 }  // namespace ferry::render

@@ -216,6 +216,43 @@ json import_summary(const ImportSummary& s) {
               {"discarded", s.discarded}, {"removed_scopes", removed}};
 }
 
+namespace {
+
+const char* outcome_name(SyncFile::Outcome o) {
+  switch (o) {
+    case SyncFile::Outcome::imported: return "imported";
+    case SyncFile::Outcome::already_imported: return "already imported";
+    case SyncFile::Outcome::same_as: return "same bundle as another file";
+    case SyncFile::Outcome::not_for_this_device: return "not for this device";
+    case SyncFile::Outcome::refused: return "refused";
+    case SyncFile::Outcome::not_tried: return "not tried";
+    case SyncFile::Outcome::written: return "written";
+    case SyncFile::Outcome::deleted: return "deleted";
+  }
+  return "refused";
+}
+
+json sync_files(const std::vector<SyncFile>& files) {
+  json out = json::array();
+  for (const SyncFile& f : files) {
+    json j{{"file", f.file}, {"outcome", outcome_name(f.outcome)}, {"detail", f.detail}};
+    if (f.error) j["error"] = to_string(*f.error);
+    if (!f.peer.empty()) j["peer"] = f.peer;
+    if (f.import) j["import"] = import_summary(*f.import);
+    if (f.exported) j["export"] = export_summary(*f.exported);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace
+
+json sync_report(const SyncReport& r) {
+  return json{{"folder", r.folder}, {"imports", sync_files(r.imports)}, {"exports", sync_files(r.exports)},
+              {"up_to_date", r.up_to_date}, {"deletions", sync_files(r.deletions)},
+              {"error", r.first_error ? json(to_string(*r.first_error)) : json(nullptr)}};
+}
+
 json verify(const VerifyReport& r, const std::string& kind) {
   return json{{"ok", r.ok}, {"kind", kind}, {"operations", r.operations}, {"devices", r.devices},
               {"first_failure", r.first_failure}};

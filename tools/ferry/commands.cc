@@ -116,6 +116,30 @@ int cmd_status(const std::string& db, bool as_json) {
   return kOk;
 }
 
+namespace {
+
+// What export says of a bundle written in parts (--max-size).
+int said_parts(const std::vector<ExportSummary>& parts, const ExportArgs& a) {
+  if (a.json) {
+    json files = json::array();
+    for (const auto& p : parts) files.push_back(render::export_summary(p));
+    print(json{{"parts", files}});
+    return kOk;
+  }
+  std::size_t operations = 0;
+  for (const auto& p : parts) operations += p.operations;
+  std::cout << "wrote " << plural(operations, "operation", "operations") << " in " << parts.size()
+            << " bundles of at most " << a.max_size << " each; each imports on its own, in any order:\n";
+  for (const auto& p : parts)
+    std::cout << "  " << p.path << ": " << plural(p.operations, "operation", "operations") << ", " << p.bytes
+              << " bytes\n";
+  for (const auto& h : parts.front().held)
+    std::cerr << "ferry: warning: not sent, held back: " << held_row(h) << "\n";
+  return kOk;
+}
+
+}  // namespace
+
 int cmd_export(const ExportArgs& a) {
   // -o -: the bundle goes to standard output, so what the tool says goes to stderr.
   const bool to_stdout = a.output == "-";
@@ -124,8 +148,11 @@ int cmd_export(const ExportArgs& a) {
   std::optional<StdoutFile> piped;
   if (to_stdout) piped.emplace("bundle.ferry");
   std::ostream& say = to_stdout ? std::clog : std::cout;  // std::clog: stderr, which --quiet silences too.
+  if (to_stdout && !a.max_size.empty())
+    throw Error(Errc::invalid_argument, "-o - writes one bundle; --max-size may need several files: give a file name");
   auto e = open_engine(a.db);
   ExportOptions options;
+  if (!a.max_size.empty()) options.max_size = parse_size(a.max_size, "--max-size");
   options.peer = a.peer;
   options.all = a.all;
   options.snapshot = a.snapshot;
@@ -134,8 +161,12 @@ int cmd_export(const ExportArgs& a) {
   if (!a.since.empty()) options.since = VectorClock::parse(a.since);
   ProgressBar bar("exporting");
   options.progress = bar.callback();
-  ExportSummary s = e.export_bundle(piped ? piped->path() : a.output, options);
+  // With --max-size, the bundle in parts if it is over; one file otherwise, as without.
+  const std::vector<ExportSummary> parts = piped ? std::vector<ExportSummary>{e.export_bundle(piped->path(), options)}
+                                                 : e.export_bundles(a.output, options);
   bar.clear();
+  if (parts.size() > 1) return said_parts(parts, a);
+  const ExportSummary& s = parts.front();
   if (piped) piped->send();
   const std::string where = piped ? "to standard output" : s.path;
   if (a.json) {
@@ -155,6 +186,11 @@ int cmd_export(const ExportArgs& a) {
     std::cerr << "ferry: warning: not sent, held back: " << held_row(h) << "; make it smaller and export again "
               << "(`ferry status " << a.db << "` lists every held row)\n";
   return kOk;
+}
+
+std::string import_line(const ImportSummary& s) {
+  return std::to_string(s.applied) + " applied, " + std::to_string(s.duplicates) + " duplicates, " +
+         std::to_string(s.pending) + " pending, " + plural(s.conflicts, "conflict", "conflicts");
 }
 
 int cmd_import(const std::string& db, const std::vector<std::string>& files, bool as_json) {
@@ -201,8 +237,7 @@ int cmd_import(const std::string& db, const std::vector<std::string>& files, boo
       entry["outcome"] = "imported";
       per_file.push_back(entry);
     } else {
-      std::cout << f << ": " << s.applied << " applied, " << s.duplicates << " duplicates, " << s.pending << " pending, "
-                << plural(s.conflicts, "conflict", "conflicts") << "\n";
+      std::cout << f << ": " << import_line(s) << "\n";
       for (const auto& why : s.discarded) std::cerr << "ferry: " << f << ": " << printable(why, std::string::npos) << "\n";
       for (const auto& r : s.removed_scopes) std::cout << removed_scope_line(r) << "\n";
       for (const auto& p : s.newly_trusted)

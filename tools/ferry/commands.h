@@ -30,12 +30,24 @@ int cmd_track(const std::string& db, const std::vector<std::string>& tables, boo
 int cmd_status(const std::string& db, bool json);
 
 struct ExportArgs {
-  std::string db, peer, output, since, encrypt_for;
+  std::string db, peer, output, since, encrypt_for, max_size;
   bool all = false, snapshot = false, json = false;
   unsigned format = 0;
 };
 int cmd_export(const ExportArgs& a);
 int cmd_import(const std::string& db, const std::vector<std::string>& files, bool json);
+// One import's result line: "3 applied, 0 duplicates, 0 pending, 1 conflict".
+std::string import_line(const ImportSummary& s);
+
+// The carrier's folder (sync_command.cc).
+struct SyncArgs {
+  std::string db, folder, max_size;
+  bool json = false;
+};
+int cmd_sync(const SyncArgs& a);
+// "20M" -> 20971520 (K, M, G: powers of 1024; a B or iB after them is allowed).
+// Throws Error(invalid_argument) naming `option` for anything else, and for 0.
+std::uint64_t parse_size(const std::string& text, const std::string& option);
 int cmd_inspect(const std::string& file, bool json);
 int cmd_verify(const std::string& target, bool json);
 int cmd_conflicts(const std::string& db, bool json);

@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
   exp->add_option("--format", ex.format, "Bundle format to write: 4 (the default), or 3 for peers still running ferry 3.x")
       ->check(CLI::IsMember({3, 4}));
   exp->add_option("-o,--output", ex.output, "The bundle file to write")->required();
+  exp->add_option("--max-size", ex.max_size,
+                  "Files of at most this size (20M, 700K, 2G; K = 1024 bytes): over it, several bundles, OUTPUT "
+                  "named -1of3, -2of3, ..., each importable on its own and in any order");
   exp->add_flag("--json", ex.json, "Print JSON");
   all->excludes(since);
   exp->callback([&] {
@@ -96,6 +99,16 @@ int main(int argc, char** argv) {
   imp->add_option("FILE", files, "Bundle files")->required();
   imp->add_flag("--json", json, "Print JSON");
   imp->callback([&] { run = [&] { return cmd_import(db, files, json); }; });
+
+  SyncArgs sy;
+  auto* sync = app.add_subcommand(
+      "sync", "Import every new bundle in a folder (a USB stick, a mail folder) and leave there what each peer lacks");
+  sync->add_option("DB", sy.db, "Database")->required();
+  sync->add_option("FOLDER", sy.folder, "The folder the devices share")->required();
+  sync->add_option("--max-size", sy.max_size,
+                   "Files of at most this size (20M for mail; K = 1024 bytes); the default is FAT32's limit, 4G");
+  sync->add_flag("--json", sy.json, "Print JSON");
+  sync->callback([&] { run = [&] { return cmd_sync(sy); }; });
 
   auto* inspect = app.add_subcommand("inspect", "Show a bundle's metadata (no database needed)");
   inspect->add_option("FILE", file, "Bundle file")->required();
