@@ -109,3 +109,40 @@ TEST_CASE("sync names a damaged file, leaves it, imports the rest, and exits 3",
   CHECK(std::filesystem::exists(ferry.dir.file("stick/TO-B.FERRY")));
   CHECK(ferry("sync a.db stick --max-size 12X").status == 2);
 }
+
+TEST_CASE("export --max-size writes parts named -KofN under the limit, which import takes in any order", "[e2e][sync]") {
+  Cli ferry;
+  test::prepared(ferry, "a.db", "a");
+  test::prepared(ferry, "b.db", "b");
+  ferry.sql("a.db", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) "
+                    "INSERT INTO notes SELECT i, 'note ' || i, hex(randomblob(60)) FROM n");
+  const auto out = ferry("export a.db --all --max-size 100K -o out.ferry --json");
+  REQUIRE(out.status == 0);
+  const auto parts = nlohmann::json::parse(out.out)["parts"];
+  REQUIRE(parts.size() >= 2);
+  std::string reversed;
+  for (std::size_t k = parts.size(); k-- > 0;) {
+    const std::string file = parts[k]["file"];
+    CHECK(file == "out-" + std::to_string(k + 1) + "of" + std::to_string(parts.size()) + ".ferry");
+    CHECK(std::filesystem::file_size(ferry.dir.file(file)) <= 100 * 1024);
+    reversed += " " + file;
+  }
+  const auto imported = ferry("import b.db" + reversed);
+  INFO(imported.out);
+  REQUIRE(imported.status == 0);
+  CHECK(test::dump(ferry.dir.file("b.db"), "notes") == test::dump(ferry.dir.file("a.db"), "notes"));
+
+  SECTION("standard output takes one bundle: --max-size with -o - is refused") {
+    const auto r = ferry("export a.db --all --max-size 100K -o -");
+    CHECK(r.status == 2);
+    CHECK_THAT(r.out, Catch::Contains("give a file name"));
+  }
+  SECTION("a value larger than the limit is refused by name, and nothing is written") {
+    ferry.sql("a.db", "INSERT INTO notes VALUES(9999, 'big', hex(randomblob(80000)))");
+    const auto r = ferry("export a.db --all --max-size 100K -o big.ferry");
+    CHECK(r.status == 4);
+    CHECK_THAT(r.out, Catch::Contains("by itself") && Catch::Contains("Raise the limit (--max-size)"));
+    CHECK_FALSE(std::filesystem::exists(ferry.dir.file("big-1of2.ferry")));
+    CHECK_FALSE(std::filesystem::exists(ferry.dir.file("big.ferry")));
+  }
+}

@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
   sync->add_option("DB", sy.db, "Database")->required();
   sync->add_option("FOLDER", sy.folder, "The folder the devices share")->required();
   sync->add_option("--max-size", sy.max_size,
-                   "Files of at most this size (20M for mail; K = 1024 bytes); the default is FAT32's limit, 4G");
+                   "Files of at most this size (20M for mail; K = 1024 bytes); the default is FAT32's largest file, 4 GiB less a byte");
   sync->add_flag("--json", sy.json, "Print JSON");
   sync->callback([&] { run = [&] { return cmd_sync(sy); }; });
 
