@@ -201,6 +201,10 @@ class Engine {
   // or a run of another device's operations signed as one, is over the limit
   // by itself. One summary per file, in order.
   std::vector<ExportSummary> export_bundles(const std::string& path, const ExportOptions& options);
+  // Whether this database wrote the bundle of this id (BundleInfo, from
+  // inspect_bundle): a bundle in this device's name that it did not write
+  // comes from a copy of it (a restored backup), and is imported to find out.
+  bool wrote(const OperationId& bundle_id);
   // Validates the bundle, then applies it in one transaction. Throws
   // Error(corrupt) for a damaged or forged bundle and Error(refused) for one
   // that cannot apply here (chain mismatch, unknown table or column); in both

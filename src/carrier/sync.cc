@@ -68,7 +68,8 @@ bool no_longer_needed(const std::vector<SeqRange>& ranges, const std::optional<V
 
 class Run {
  public:
-  Run(Engine& e, const std::string& folder, const SyncOptions& o) : e_(e), folder_(folder), o_(o) {
+  Run(Engine& e, const std::string& folder, const SyncOptions& o)
+      : e_(e), folder_(folder), o_(o), self_(e.device_id()) {
     report_.folder = folder_.path();
   }
 
@@ -107,7 +108,7 @@ class Run {
 
   // Step 1.
   bool import_all() {
-    const DeviceId self = e_.device_id();
+    const DeviceId& self = self_;
     std::vector<Found*> todo;
     std::map<OperationId, std::string> ids;  // Bundle id -> the file that holds it, in name order.
     for (Found& f : found_) {
@@ -121,7 +122,9 @@ class Run {
       if (f.sealed_for && *f.sealed_for != self) {
         r.outcome = SyncFile::Outcome::not_for_this_device;
         r.detail = "encrypted for device " + id_text(*f.sealed_for);
-      } else if (f.info && f.info->exporter == self) {
+      } else if (f.info && mine(*f.info)) {
+        // One in this device's name that it did not write comes from a copy of this database (a
+        // restored backup): imported, so that the import finds out (identity/identity.h).
         r.outcome = SyncFile::Outcome::not_for_this_device;
         r.detail = "written by this device";
       } else if (f.info && ids.count(f.info->bundle_id)) {
@@ -167,11 +170,14 @@ class Run {
     into.push_back(std::move(r));
   }
 
-  // This device's bundles in the folder for `peer`, and what the newest is.
+  // Written by this database (not by a copy of it: a restored backup, which the import finds out).
+  bool mine(const BundleInfo& info) const { return info.exporter == self_ && e_.wrote(info.bundle_id); }
+
+  // This device's bundles in the folder for `peer`.
   std::vector<const Found*> ours_for(const DeviceId& peer) const {
     std::vector<const Found*> out;
     for (const Found& f : found_)
-      if (f.info && f.info->exporter == e_.device_id() && f.info->addressee == peer) out.push_back(&f);
+      if (f.info && mine(*f.info) && f.info->addressee == peer) out.push_back(&f);
     return out;
   }
 
@@ -226,9 +232,7 @@ class Run {
   // operation, for whoever reads the folder. Whoever imports it knows the
   // device from then on, and writes for it.
   bool introduce() {
-    if (correspondents_ > 0 || std::any_of(found_.begin(), found_.end(), [&](const Found& f) {
-          return f.info && f.info->exporter == e_.device_id();
-        }))
+    if (correspondents_ > 0 || std::any_of(found_.begin(), found_.end(), [&](const Found& f) { return f.info && mine(*f.info); }))
       return true;
     const std::string name = carrier::fat_safe(e_.device_name());
     const std::string stem = folder_.free_stem("from-" + (name.empty() ? id_end(e_.device_id()) : name) + "-" + today());
@@ -248,12 +252,12 @@ class Run {
 
   // This device's introduction (introduce()), once it writes for a peer.
   bool introduction(const BundleInfo& info) const {
-    return info.exporter == e_.device_id() && !info.addressee && info.operations == 0 && !info.snapshot;
+    return mine(info) && !info.addressee && info.operations == 0 && !info.snapshot;
   }
 
   // Step 3.
   void delete_unneeded() {
-    const DeviceId self = e_.device_id();
+    const DeviceId& self = self_;
     std::map<DeviceId, std::optional<VectorClock>> announced;
     for (const PeerInfo& p : e_.peers()) announced[p.id] = p.announced;
     for (const Found& f : found_) {
@@ -262,13 +266,13 @@ class Run {
         why = "it was for this device, which imported it";
       } else if (f.info && introduction(*f.info)) {
         if (!std::any_of(found_.begin(), found_.end(), [&](const Found& o) {
-              return o.info && o.info->exporter == self && o.info->addressee;
+              return o.info && mine(*o.info) && o.info->addressee;
             }) && written_.empty())
           continue;
         why = "this device's introduction: its bundles for peers name it now";
       } else if (!f.info || !f.info->addressee) {
         continue;  // Damaged, for another device and unread, or for whoever starts from it: never deleted.
-      } else if (f.info->exporter == self) {
+      } else if (mine(*f.info)) {
         const DeviceId& peer = *f.info->addressee;
         const auto now = written_.find(peer);
         std::vector<SeqRange> newer = now != written_.end() ? now->second : std::vector<SeqRange>{};
@@ -310,6 +314,7 @@ class Run {
   const SyncOptions& o_;
   SyncReport report_;
   std::vector<Found> found_;
+  const DeviceId self_;
   std::map<DeviceId, std::vector<SeqRange>> written_;  // By peer: the ranges of the bundles this run wrote for it.
   std::size_t correspondents_ = 0;  // Peers written for, or found up to date.
 };

@@ -56,11 +56,13 @@ std::vector<ExportSummary> Engine::export_parts(const std::string& path, const E
   // a fork, to everyone who imported the bundle.
   tx.commit();
   for (const auto& out : parts) out->publish();
-  parts.back()->note_exported(db, s.devices);  // Every part carries the same clock.
+  for (const auto& out : parts) out->note_exported(db, s.devices);
   std::vector<ExportSummary> summaries;
   for (const auto& out : parts) summaries.push_back(out->summary(held));
   return summaries;
 }
+
+bool Engine::wrote(const OperationId& bundle_id) { return exchange::wrote(impl_->db, bundle_id); }
 
 std::string part_path(const std::string& path, std::size_t k, std::size_t n) {
   const std::string tag = "-" + std::to_string(k) + "of" + std::to_string(n);

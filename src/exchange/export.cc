@@ -143,15 +143,25 @@ void BundleExport::publish() {
 }
 
 void BundleExport::note_exported(sql::Database& db, const replica::Devices& devices) {
-  if (plan_.peer == nullptr) return;
   try {
     sql::Transaction note(db);
-    log::store_clock(db, devices, "exported_clock", "exported_ms", plan_.peer->no, plan_.whole_clock, plan_.info.bundle_id);
+    auto written = db.prepare("INSERT OR IGNORE INTO ferry_written(bundle_id, written_ms) VALUES(?, ?)");
+    written.bind_blob(1, plan_.info.bundle_id.bytes.data(), 16).bind(2, plan_.info.created_ms);
+    written.run();
+    if (plan_.peer != nullptr)
+      log::store_clock(db, devices, "exported_clock", "exported_ms", plan_.peer->no, plan_.whole_clock, plan_.info.bundle_id);
     note.commit();
   } catch (const Error& e) {
-    throw Error(e.code(), path_ + ": the bundle is complete and verified, but recording the export to " +
-                              plan_.peer->id.to_string() + " failed, so `ferry status` will not show it: " + e.what());
+    throw Error(e.code(), path_ + ": the bundle is complete and verified, but recording the export" +
+                              (plan_.peer ? " to " + plan_.peer->id.to_string() : std::string()) +
+                              " failed, so `ferry status` will not show it: " + e.what());
   }
+}
+
+bool wrote(sql::Database& db, const OperationId& bundle_id) {
+  auto st = db.prepare("SELECT 1 FROM ferry_written WHERE bundle_id=?");
+  st.bind_blob(1, bundle_id.bytes.data(), 16);
+  return st.step();
 }
 
 ExportSummary BundleExport::summary(std::vector<HeldRow> held) const {

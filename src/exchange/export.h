@@ -41,7 +41,7 @@ class BundleExport {
   void start_read_back();
   // Step 4. Call after committing; throws if the read-back failed, and then nothing is published.
   void publish();
-  // Step 5, in a transaction of its own.
+  // Step 5, in a transaction of its own: what the peer was sent, and the bundle as written (ferry_written).
   void note_exported(sql::Database& db, const replica::Devices& devices);
   ExportSummary summary(std::vector<HeldRow> held) const;
 
@@ -53,5 +53,8 @@ class BundleExport {
   std::unique_ptr<bundle::Writer> writer_;
   std::future<void> read_back_;
 };
+
+// Whether this database wrote the bundle of this id (BundleExport::note_exported).
+bool wrote(sql::Database& db, const OperationId& bundle_id);
 
 }  // namespace ferry::exchange

@@ -69,7 +69,7 @@ void upgrade(sql::Database& db, int from) {
     replica::create_schema(db);
     from = 9;
   }
-  if (from == 9) {  // ferry_imported, empty: bundles imported before are read again once by ferry sync.
+  if (from == 9) {  // ferry_imported and ferry_written, empty: ferry sync reads older bundles again once.
     replica::create_schema(db);
     from = 10;
   }

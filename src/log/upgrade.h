@@ -18,7 +18,8 @@
 //   8 -> 9: ferry_chain_names (log/chain.h) and ferry_lamports
 //           (replica/lamports.h), empty; ferry_tables.scope, '' for every
 //           table (capture/scope.h).
-//   9 -> 10: ferry_imported (exchange/import.h), empty.
+//   9 -> 10: ferry_imported (exchange/import.h) and ferry_written
+//            (exchange/export.h), empty.
 
 #include "sql/database.h"
 

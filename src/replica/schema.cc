@@ -132,6 +132,11 @@ CREATE TABLE IF NOT EXISTS ferry_imported(
   bundle_id BLOB PRIMARY KEY,
   content_hash BLOB NOT NULL,
   imported_ms INTEGER NOT NULL) WITHOUT ROWID;
+-- Every bundle this database wrote, by id: ferry sync tells its own files
+-- from those a copy of this device (a restored backup) left in the folder.
+CREATE TABLE IF NOT EXISTS ferry_written(
+  bundle_id BLOB PRIMARY KEY,
+  written_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 }  // namespace

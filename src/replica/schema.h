@@ -23,7 +23,7 @@ namespace ferry::replica {
 // 8: ferry_grant_log, the fleet's grants as they were made (fleet/fleet.h),
 //    so that an older ferry, which would not check them, refuses the database.
 // 9: scopes: ferry_chain_names, ferry_lamports, ferry_tables.scope.
-// 10: ferry_imported, the bundles imported, for ferry sync (carrier/sync.h).
+// 10: ferry_imported and ferry_written, the bundles imported and written, for ferry sync.
 constexpr int kLocalSchemaVersion = 10;
 // The oldest version this one upgrades in place (log/upgrade.h); older ones are refused.
 constexpr int kOldestUpgradableVersion = 3;

@@ -223,3 +223,19 @@ TEST_CASE("sync killed at any moment leaves the database whole and no half-writt
     CHECK(c.dump("items") == b.dump("items"));
   }
 }
+
+TEST_CASE("a bundle in this device's name that holds more of its chain than it does is imported, and finds a copy out",
+          "[sync]") {
+  test::TempDir dir, stick;
+  test::Replica a(dir, "a", kSchema), b(dir, "b", kSchema);
+  (void)test::exchange(a, b, dir);
+  (void)test::exchange(b, a, dir);
+  Engine copy = test::copy_device(a, dir.file("a-restored.db"));  // A backup of a, restored elsewhere.
+  test::exec(dir.file("a-restored.db"), "INSERT INTO items VALUES(7, 'written on the copy')");
+  (void)sync_folder(copy, stick.path());
+  a.sql("INSERT INTO items VALUES(8, 'written on a')");
+  const SyncReport r = sync_folder(a.engine, stick.path());
+  REQUIRE(r.first_error);
+  CHECK(*r.first_error == Errc::refused);
+  CHECK_FALSE(a.engine.status().identity_reused.empty());
+}
