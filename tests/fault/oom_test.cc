@@ -86,25 +86,26 @@ std::int64_t next(std::int64_t k) {
 }
 constexpr std::int64_t kGiveUp = 10'000'000;
 
-// An export's loop (about 7,400 allocations, beyond RELIABILITY ST-06's T1,
-// which is the import's): every one in turn, or with FERRY_OOM_EXPORT_STRIDE=s
-// every one of the first 150 and then one in s, from the
-// FERRY_OOM_EXPORT_OFFSET-th on. tools/test.sh runs s = 10 with an offset that
-// changes every day, so that CI's 30 minutes hold it and ten days of CI cover
+// Every allocation of the first 150, then one in `stride` from the
+// `offset`-th on, as the environment says: FERRY_OOM_EXPORT_STRIDE and
+// _OFFSET for an export's loop (about 7,400 allocations, beyond RELIABILITY
+// ST-06's T1, which is the import's), FERRY_OOM_IMPORT_STRIDE and _OFFSET for
+// an import's. Without them, every one in turn (next()). tools/test.sh runs
+// the export's one in 10 and the import's one in 2, from offsets that change
+// every day, so that CI's 30 minutes hold them and ten days (two) of CI cover
 // every allocation; a failure names its k, for FERRY_OOM_FROM.
-std::int64_t next_in_export(std::int64_t k) {
-  static const std::int64_t stride = [] {
-    const char* s = std::getenv("FERRY_OOM_EXPORT_STRIDE");
-    return s && *s ? std::max<std::int64_t>(1, std::atoll(s)) : std::int64_t{1};
-  }();
-  static const std::int64_t offset = [] {
-    const char* o = std::getenv("FERRY_OOM_EXPORT_OFFSET");
-    return o && *o ? std::max<std::int64_t>(0, std::atoll(o)) % stride : std::int64_t{0};
-  }();
-  if (stride == 1 || k < 150) return next(k);
-  if (k == 150) return 150 + 1 + offset;
-  return k + stride;
-}
+struct Sampling {
+  std::int64_t stride = 1, offset = 0;
+  Sampling(const char* stride_variable, const char* offset_variable) {
+    if (const char* v = std::getenv(stride_variable); v && *v) stride = std::max<std::int64_t>(1, std::atoll(v));
+    if (const char* v = std::getenv(offset_variable); v && *v) offset = std::max<std::int64_t>(0, std::atoll(v)) % stride;
+  }
+  std::int64_t next_after(std::int64_t k) const {
+    if (stride == 1 || k < 150) return next(k);
+    if (k == 150) return 150 + 1 + offset;
+    return k + stride;
+  }
+};
 
 std::int64_t first_k() {
   const char* from = std::getenv("FERRY_OOM_FROM");
@@ -132,7 +133,8 @@ void import_under_failures(bool persistent) {
   REQUIRE(before != after);
   int failed = 0, applied = 0;
   std::int64_t k = first_k();
-  for (; k < kGiveUp; k = next(k)) {
+  static const Sampling sampled("FERRY_OOM_IMPORT_STRIDE", "FERRY_OOM_IMPORT_OFFSET");
+  for (; k < kGiveUp; k = sampled.next_after(k)) {
     INFO("k = " << k);
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(work + suffix);
     receiver.copy_to(work);
@@ -162,7 +164,8 @@ void export_under_failures(bool persistent) {
   const std::string work = dir.file("work.db"), bundle = dir.file("out.ferry");
   int none = 0, whole = 0;
   std::int64_t k = first_k();
-  for (; k < kGiveUp; k = next_in_export(k)) {
+  static const Sampling sampled("FERRY_OOM_EXPORT_STRIDE", "FERRY_OOM_EXPORT_OFFSET");
+  for (; k < kGiveUp; k = sampled.next_after(k)) {
     INFO("k = " << k);
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(work + suffix);
     std::filesystem::remove(bundle);
