@@ -23,7 +23,7 @@ if [[ ${FERRY_SANITIZE:-0} == 1 ]]; then
   options+=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 "-DCMAKE_CXX_FLAGS=$flags"
     "-DCMAKE_EXE_LINKER_FLAGS=$flags" -DFERRY_SANITIZED=ON
     -DFERRY_BUILD_BENCHMARKS=OFF)  # Their smoke tests run in the plain build; their figures mean nothing here.
-  export FERRY_SCENARIOS=${FERRY_SCENARIOS:-15}  # The property is slow under the sanitizers (1,000 run unsanitized),
+  export FERRY_SCENARIOS=${FERRY_SCENARIOS:-8}  # In each of the property's two runs: slow under the sanitizers (1,000 run unsanitized),
   # and so is failing every allocation in turn: here every one of the first
   # 150 and then steps of a thirtieth (the unsanitized run fails each one of them).
   export FERRY_OOM_ALL_UP_TO=${FERRY_OOM_ALL_UP_TO:-150}
@@ -34,11 +34,14 @@ if [[ ${FERRY_SANITIZE:-0} == 1 ]]; then
   # end-to-end tests), and the include check, which compiles headers and runs
   # nothing sanitized, and the packaging checks, which read what the build made
   # (symbols, the man page) and run nothing of ferry's that the plain run does not.
-  # So do the demo (every verb it runs has its e2e test here) and the bit flips
-  # at every byte of every field (fuzz_bundle runs under these sanitizers too).
-  skip=(-E "killed at any moment|never replaces the database|every_include_points_down|man_page|exports_the_public|exports_its_entry|demo_story|a bit flipped anywhere")
+  # So do the demo and the README's walks (every verb they run has its e2e test
+  # here) and the bit flips at every byte of every field (fuzz_bundle runs under
+  # these sanitizers too).
+  skip=(-E "killed at any moment|never replaces the database|every_include_points_down|man_page|exports_the_public|exports_its_entry|demo_story|a bit flipped anywhere|every command of the README|README: three devices")
 else
   build=${FERRY_BUILD_DIR:-build}
+  # The property runs twice, with seeds of each run's own (tests/CMakeLists.txt): 1,000 scenarios in all.
+  export FERRY_SCENARIOS=${FERRY_SCENARIOS:-500}
   # The export's OOM loops fail one allocation in ten after the first 150, from
   # an offset that moves every day (tests/fault/oom_test.cc); the import's, the
   # reliability matrix's ST-06, one in two, alternating daily: two days of CI
