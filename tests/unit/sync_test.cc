@@ -1,14 +1,8 @@
 // The carrier's workflow (ferry/sync.h): devices that only ever run sync on
 // one shared folder converge, import each bundle once, leave each peer what it
 // lacks, and delete only what no device needs; a damaged file is refused and
-// left; a run killed at any moment leaves the database whole and no file half
-// written under a bundle's name, and the next run finishes the work.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// left. A run killed at any moment: sync_crash_test.cc.
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <filesystem>
 #include <random>
 
@@ -166,62 +160,6 @@ TEST_CASE("sync over a size limit leaves each peer its bundle in parts, which th
   CHECK_FALSE(got.first_error);
   CHECK(b.dump("items") == a.dump("items"));
   CHECK(b.engine.status().pending_operations == 0);
-}
-
-TEST_CASE("sync killed at any moment leaves the database whole and no half-written bundle, and the next run finishes",
-          "[sync][crash]") {
-  test::TempDir dir;
-  test::Replica a(dir, "a", kSchema), b(dir, "b", kSchema), c(dir, "c", kSchema);
-  {
-    test::TempDir stick;  // The three know each other.
-    (void)settle({&a, &b, &c}, stick.path());
-  }
-  for (int point = 0; point < 24; ++point) {
-    test::TempDir stick;
-    a.sql("INSERT INTO items VALUES(" + std::to_string(100 + point) + ", 'a')");
-    c.sql("INSERT INTO items VALUES(" + std::to_string(200 + point) + ", 'c')");
-    REQUIRE_FALSE(sync_folder(a.engine, stick.path()).first_error);
-    REQUIRE_FALSE(sync_folder(c.engine, stick.path()).first_error);
-    // b's run, killed after a share of its duration that grows with the point.
-    const auto start = std::chrono::steady_clock::now();
-    {
-      Engine probe = test::copy_device(b, dir.file("b-copy-" + std::to_string(point) + ".db"));  // How long a whole run takes.
-      test::TempDir probe_stick;
-      for (const auto& f : std::filesystem::directory_iterator(stick.path()))
-        std::filesystem::copy_file(f.path(), probe_stick.file(f.path().filename().string()));
-      (void)sync_folder(probe, probe_stick.path());
-    }
-    const auto whole = std::chrono::steady_clock::now() - start;
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      try {
-        Engine e = Engine::open(b.path);
-        (void)sync_folder(e, stick.path());
-        ::_exit(0);
-      } catch (...) {
-        ::_exit(1);
-      }
-    }
-    ::usleep(static_cast<useconds_t>(std::chrono::duration_cast<std::chrono::microseconds>(whole).count() * point / 24));
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    INFO("killed at point " << point);
-    // Whole: the database verifies, and every bundle under its name reads.
-    test::Replica& after = b;
-    CHECK(after.engine.verify().ok);
-    for (const std::string& name : bundles_in(stick.path()))
-      if (name[0] != '.') CHECK_NOTHROW(inspect_bundle(stick.file(name)));
-    // The next run finishes: then b holds what a and c hold.
-    const SyncReport again = sync_folder(b.engine, stick.path());
-    CHECK_FALSE(again.first_error);
-    CHECK(test::count(b.path, "SELECT count(*) FROM items WHERE id IN (" + std::to_string(100 + point) + ", " +
-                                  std::to_string(200 + point) + ")") == 2);
-    for (const std::string& name : bundles_in(stick.path())) CHECK(name[0] != '.');  // No temporary file left.
-    (void)settle({&a, &b, &c}, stick.path());
-    CHECK(a.dump("items") == b.dump("items"));
-    CHECK(c.dump("items") == b.dump("items"));
-  }
 }
 
 TEST_CASE("a bundle in this device's name that holds more of its chain than it does is imported, and finds a copy out",
