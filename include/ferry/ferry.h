@@ -210,6 +210,21 @@ ferry_code ferry_history(ferry_db* db, const char* table, const char* const* key
  * clock "DEVICE-ID:SEQ,...") into a new database at `path`; what it wrote as
  * JSON in *json (may be NULL; free with ferry_free). */
 ferry_code ferry_as_of(ferry_db* db, const char* table, const char* when, const char* path, char** json);
+/* The whole exchange through a folder several devices share (a USB stick, a
+ * shared drive, a mail folder), as `ferry sync DB FOLDER` does it
+ * (include/ferry/sync.h, bundle_format/README.md §18): imports every bundle
+ * there this device can use and has not imported, writes for each peer what it
+ * lacks (`max_size` bytes at most a file, in parts; 0: FAT32's 4 GiB - 1), and
+ * deletes what no device needs any more. What it did with each file, as the
+ * tool's --json prints it, in *json (may be NULL; free with ferry_free), set
+ * whenever the run took place. Unlike the other calls, a code other than
+ * FERRY_OK does not mean nothing changed: each import is a transaction of its
+ * own, and the code and ferry_errmsg are those of the first file refused (a
+ * damaged bundle, left in the folder); the other files were still handled,
+ * unless the code is FERRY_DATABASE or FERRY_INTERNAL, which stopped the run
+ * there. Running it again finishes the work. */
+ferry_code ferry_sync(ferry_db* db, const char* folder, uint64_t max_size, char** json);
+
 /* This library's version, "MAJOR.MINOR.PATCH"; static, never freed. */
 const char* ferry_version(void);
 

@@ -77,6 +77,11 @@ struct SyncReport {
   // The first refusal's error, if any; Errc::database or internal also
   // stopped the run there (later files `not_tried`, nothing deleted).
   std::optional<Errc> first_error;
+
+  // The file of that first refusal (its `detail` says why), or null.
+  const SyncFile* first_refusal() const;
+  // Whether the run stopped at it (Errc::database or internal).
+  bool stopped() const;
 };
 
 // Runs the three steps above on `folder` for `engine`'s database. Throws

@@ -325,6 +325,15 @@ SyncReport sync_folder(Engine& engine, const std::string& folder, const SyncOpti
   return Run(engine, folder, options).go();
 }
 
+const SyncFile* SyncReport::first_refusal() const {
+  for (const std::vector<SyncFile>* files : {&imports, &exports, &deletions})  // The order of the steps.
+    for (const SyncFile& f : *files)
+      if (f.error) return &f;
+  return nullptr;
+}
+
+bool SyncReport::stopped() const { return first_error == Errc::database || first_error == Errc::internal; }
+
 std::string sync_file_stem(const std::string& peer_name, const DeviceId& peer, const std::string& day) {
   std::string name = carrier::fat_safe(peer_name);
   if (name.empty()) name = id_end(peer);

@@ -16,6 +16,8 @@
 //   SELECT ferry_verify()                      -> JSON
 //   SELECT ferry_fingerprint(['scope'])        -> JSON: operations root, data digest, chain heads (of one scope)
 //   SELECT ferry_reidentify()                  -> JSON: a new device identity (after a restore or a copy)
+//   SELECT ferry_sync('folder' [, max_size])   -> JSON: what it did with each file (ferry/sync.h); a file
+//                                              refused is named there ("error"), the rest still done
 //   SELECT ferry_export_blob(peer [, encrypt_for [, format]]) -> the bundle as a BLOB;
 //   SELECT ferry_import_blob(blob)             -> summary
 //   SELECT ferry_trust_list()                  -> JSON: the devices whose keys are known
@@ -34,7 +36,7 @@
 // library links none of its own. Each function works on the connection it is
 // called on, in a transaction of its own or, inside the caller's, in a
 // SAVEPOINT that commits or rolls back with it -- except ferry_init,
-// ferry_export and ferry_reidentify, whose commits must be durable before
+// ferry_export, ferry_sync and ferry_reidentify, whose commits must be durable before
 // they go on: they use a connection of ferry's own and are refused at once
 // inside a transaction ("commit first").
 // Errors are SQL errors carrying ferry's message, with a result code by kind:
@@ -42,6 +44,7 @@
 // (refused), SQLITE_MISMATCH (a bad argument), SQLITE_NOTFOUND (no such file,
 // table, device or conflict), SQLITE_ERROR (SQLite failed), SQLITE_INTERNAL.
 #include "extension/calls.h"
+#include "ferry/sync.h"
 SQLITE_EXTENSION_INIT1  // The host's SQLite, set by the entry point: the only one this library calls.
 
 #include <string_view>
@@ -99,6 +102,23 @@ void fn_export(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
         export_options(argv[0], argc > 2 ? argv[2] : nullptr, argc > 3 ? argv[3] : nullptr);
     auto engine = ferry::Engine::open(own_connection_file(ctx, "ferry_export"));
     result_json(ctx, ferry::render::export_summary(engine.export_bundle(text_arg(argv[1], "the bundle path"), options)));
+  });
+}
+
+void fn_sync(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  call(ctx, [&] {
+    ferry::SyncOptions options;
+    if (argc > 1 && sqlite3_value_type(argv[1]) != SQLITE_NULL) {
+      if (sqlite3_value_type(argv[1]) != SQLITE_INTEGER || sqlite3_value_int64(argv[1]) <= 0)
+        throw ferry::Error(ferry::Errc::invalid_argument, "ferry_sync's max_size is a number of bytes, above 0");
+      options.max_size = static_cast<std::uint64_t>(sqlite3_value_int64(argv[1]));
+    }
+    const std::string folder = text_arg(argv[0], "the folder");
+    auto engine = ferry::Engine::open(own_connection_file(ctx, "ferry_sync"));
+    const ferry::SyncReport r = ferry::sync_folder(engine, folder, options);
+    // A file refused is the report's to name; a run stopped (disk full, I/O) is this call's failure.
+    if (r.stopped()) throw ferry::Error(*r.first_error, r.first_refusal()->detail);
+    result_json(ctx, ferry::render::sync_report(r));
   });
 }
 
@@ -297,6 +317,7 @@ extern "C" int sqlite3_ferry_init(sqlite3* db, char** error, const sqlite3_api_r
       {"ferry_trust_remove", 1, fn_trust_remove}, {"ferry_trust_policy", 0, fn_trust_policy},
       {"ferry_trust_policy", 1, fn_trust_policy}, {"ferry_peers", 0, fn_peers},
       {"ferry_log", 0, fn_log},                  {"ferry_log", 1, fn_log},
+      {"ferry_sync", 1, fn_sync},                {"ferry_sync", 2, fn_sync},
       {"ferry_history", -1, fn_history},         {"ferry_as_of", 3, fn_as_of},
   };
   std::vector<Function> all(std::begin(functions), std::end(functions));

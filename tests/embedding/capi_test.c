@@ -1,6 +1,7 @@
 /* The C API from C (compiled as C99, not C++): a two-device round trip through
- * files and through memory, errors with their messages, and two threads each
- * syncing their own pair of databases at once.
+ * files, through memory and through a shared folder (ferry_sync), errors with
+ * their messages, and two threads each syncing their own pair of databases at
+ * once.
  *   capi_test DIR            runs the checks in the empty folder DIR
  *   capi_test DIR doorway    runs only the shared two-device scenario (doorways.sh) */
 #include <ferry/ferry.h>
@@ -409,6 +410,53 @@ static void says_what_it_discarded(const char* dir) {
   ferry_close(c);
 }
 
+/* Two devices that only run ferry_sync on one folder; a damaged file there is
+ * named by the code and the message, and the rest is still done. */
+static void syncs_through_a_folder(const char* dir) {
+  ferry_db* a = device(dir, "s-a");
+  ferry_db* b = device(dir, "s-b");
+  char a_path[4096], b_path[4096], stick[4096], damaged[8192];
+  char* json = NULL;
+  FILE* f;
+  int round;
+  path_in(a_path, sizeof a_path, dir, "s-a.db");
+  path_in(b_path, sizeof b_path, dir, "s-b.db");
+  path_in(stick, sizeof stick, dir, "stick");
+  CHECK(mkdir(stick, 0700) == 0);
+  sql(a_path, "INSERT INTO items VALUES(1, 'carried', NULL, NULL)");
+  OK(a, ferry_sync(a, stick, 0, &json)); /* a's introduction: it knows no one yet. */
+  CHECK(json != NULL && strstr(json, "\"from-s-a-") != NULL && strstr(json, "\"error\":null") != NULL);
+  ferry_free(json);
+  for (round = 0; round < 2; ++round) {
+    OK(b, ferry_sync(b, stick, 0, NULL));
+    OK(a, ferry_sync(a, stick, 0, NULL));
+  }
+  OK(b, ferry_sync(b, stick, 0, NULL));
+  CHECK(count_rows(b_path) == 1);
+
+  sql(a_path, "INSERT INTO items VALUES(2, 'carried too', NULL, NULL)");
+  OK(a, ferry_sync(a, stick, 0, NULL));
+  path_in(damaged, sizeof damaged, stick, "to-s-b-damaged.ferry");
+  f = fopen(damaged, "wb");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("not a bundle at all", f);
+    fclose(f);
+  }
+  CHECK(ferry_sync(b, stick, 0, &json) == FERRY_CORRUPT);
+  CHECK(strstr(ferry_errmsg(b), "to-s-b-damaged.ferry") != NULL);
+  CHECK(json != NULL && strstr(json, "\"error\":\"corrupt\"") != NULL);
+  ferry_free(json);
+  CHECK(count_rows(b_path) == 2); /* The other bundle was imported all the same. */
+
+  json = (char*)"unchanged";
+  CHECK(ferry_sync(b, "/no/such/stick", 0, &json) == FERRY_NOT_FOUND);
+  CHECK(json == NULL && strstr(ferry_errmsg(b), "/no/such/stick") != NULL);
+  CHECK(ferry_sync(b, NULL, 0, NULL) == FERRY_INVALID_ARGUMENT);
+  ferry_close(a);
+  ferry_close(b);
+}
+
 static void* thread_scenario(void* dir) {
   scenario((const char*)dir);
   return NULL;
@@ -451,6 +499,7 @@ int main(int argc, char** argv) {
     a_fleet(argv[1]);
     scopes(argv[1]);
     says_what_it_discarded(argv[1]);
+    syncs_through_a_folder(argv[1]);
     two_threads_two_databases(argv[1]);
   }
   if (failures) fprintf(stderr, "%d checks failed\n", failures);

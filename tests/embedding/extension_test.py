@@ -305,6 +305,44 @@ def scopes(extension, folder):
     assert mine["scope"] == "7" and mine["state"] == theirs["state"] and mine["heads"] == theirs["heads"], (mine, theirs)
 
 
+def through_a_folder(extension, folder):
+    """ferry_sync: two devices that only sync one folder; a damaged file there is named and left."""
+    stick = os.path.join(folder, "stick")
+    os.mkdir(stick)
+    a, b = device(extension, folder, "sync-a"), device(extension, folder, "sync-b")
+    a.execute("INSERT INTO items VALUES(1, 'carried', NULL, NULL)")
+    first = json.loads(a.execute("SELECT ferry_sync(?)", (stick,)).fetchone()[0])
+    assert first["error"] is None and first["exports"][0]["file"].startswith("from-sync-a-"), first
+    for _ in range(2):
+        for db in (b, a):
+            assert json.loads(db.execute("SELECT ferry_sync(?, 20000000)", (stick,)).fetchone()[0])["error"] is None
+    b.execute("SELECT ferry_sync(?)", (stick,))
+    assert b.execute("SELECT name FROM items").fetchall() == [("carried",)]
+    with open(os.path.join(stick, "to-sync-b-damaged.ferry"), "wb") as f:
+        f.write(b"not a bundle at all")
+    a.execute("INSERT INTO items VALUES(2, 'carried too', NULL, NULL)")
+    a.execute("SELECT ferry_sync(?)", (stick,))
+    report = json.loads(b.execute("SELECT ferry_sync(?)", (stick,)).fetchone()[0])
+    assert report["error"] == "corrupt", report
+    refused = [f for f in report["imports"] if f["file"] == "to-sync-b-damaged.ferry"]
+    assert refused and "to-sync-b-damaged.ferry" in refused[0]["detail"], report
+    assert b.execute("SELECT count(*) FROM items").fetchone()[0] == 2  # The rest was still done.
+    assert os.path.exists(os.path.join(stick, "to-sync-b-damaged.ferry"))
+    for bad, why in (((os.path.join(folder, "no-such-stick"),), "no-such-stick"), ((stick, 0), "max_size")):
+        try:
+            b.execute("SELECT ferry_sync(" + ", ".join("?" * len(bad)) + ")", bad)
+            raise AssertionError("ferry_sync%r was not refused" % (bad,))
+        except sqlite3.Error as e:
+            assert why in str(e), str(e)
+    b.execute("BEGIN")
+    try:
+        b.execute("SELECT ferry_sync(?)", (stick,))
+        raise AssertionError("ferry_sync ran inside a transaction")
+    except sqlite3.Error as e:
+        assert "commit" in str(e).lower(), str(e)
+    b.execute("ROLLBACK")
+
+
 def main():
     extension, folder = sys.argv[1], sys.argv[2]
     probe = sqlite3.connect(":memory:")
@@ -321,6 +359,7 @@ def main():
         ferry3_peers(extension, folder)
         a_fleet(extension, folder)
         scopes(extension, folder)
+        through_a_folder(extension, folder)
         print("extension: all checks passed")
     return 0
 
