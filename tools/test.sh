@@ -66,7 +66,10 @@ if [[ ${FERRY_SANITIZE:-0} != 1 && $quick == 0 ]]; then
   bash tools/setup_node.sh &
   node_setup=$!
 fi
+started=$SECONDS
 cmake -S . -B "$build" "${options[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 if [[ -n $node_setup ]]; then wait "$node_setup"; fi
+built=$SECONDS
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "${skip[@]}"
+echo "tools/test.sh ($build): set up in $started s, built in $((built - started)) s, tested in $((SECONDS - built)) s"
