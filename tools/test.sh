@@ -27,6 +27,8 @@ if [[ ${FERRY_SANITIZE:-0} == 1 ]]; then
   # and so is failing every allocation in turn: here every one of the first
   # 150 and then steps of a thirtieth (the unsanitized run fails each one of them).
   export FERRY_OOM_ALL_UP_TO=${FERRY_OOM_ALL_UP_TO:-150}
+  # The clock-skew scenarios (TI-01) are here for UBSan at the ends of time: 10 of the plain run's 30.
+  export FERRY_SKEW_SCENARIOS=${FERRY_SKEW_SCENARIOS:-10}
   # The crash tests (tests/unit/crash_test.cc) check what a SIGKILL at 40-60
   # points (or a power cut at each sync, or two importers racing) leaves on disk; the unsanitized run does that, and each kill costs
   # ten times as much here, where CI's 30 minutes cannot afford it. So does the

@@ -2,8 +2,10 @@
 
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <limits>
 
 #include "ferry/error.h"
 
@@ -59,9 +61,20 @@ Uuid make_operation_id(std::int64_t unix_ms, const Uuid& origin, std::uint64_t s
   return stamp_v7(id, unix_ms);
 }
 
+namespace {
+std::atomic<std::int64_t> g_skew_ms{0};
+}  // namespace
+
 std::int64_t now_ms() {
   using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  const std::int64_t now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  std::int64_t skewed = 0;
+  if (__builtin_add_overflow(now, g_skew_ms.load(std::memory_order_relaxed), &skewed))
+    return g_skew_ms.load(std::memory_order_relaxed) > 0 ? std::numeric_limits<std::int64_t>::max()
+                                                          : std::numeric_limits<std::int64_t>::min();
+  return skewed;
 }
+
+void set_clock_skew(std::int64_t ms) { g_skew_ms.store(ms, std::memory_order_relaxed); }
 
 }  // namespace ferry::util
