@@ -28,6 +28,12 @@
 // operations; no device holds a row of a scope it may not read but those it
 // changed itself and holds back.
 //
+// Faults are mixed in (RELIABILITY CV-04): in the scenarios without an
+// impostor or a ferry 3.x device, one import in twenty first runs on a disk
+// that fills up or fails after a random number of bytes; it must fail with a
+// database error and leave the device exactly as it was (rows, operations,
+// pending), and the bundle is delivered again later.
+//
 // Every random choice comes from one seed per scenario. A failure prints the
 // seed; FERRY_SEED=<seed> FERRY_SCENARIOS=1 replays it. FERRY_SCENARIOS sets
 // how many scenarios run (default 1000; tools/convergence.sh runs 100,000).
@@ -43,6 +49,7 @@
 #include <random>
 #include <set>
 
+#include "support/faulty_vfs.h"
 #include "support/impostor.h"
 #include "support/support.h"
 #include "trust/keys.h"
@@ -203,6 +210,7 @@ class Scenario {
   }
 
   std::size_t conflicts_seen() const { return conflicts_seen_; }
+  std::size_t disk_faults() const { return disk_faults_; }
   std::uint64_t forgotten() const { return forgotten_; }
   std::uint64_t followers() const { return followers_; }
   bool restored() const { return restored_; }
@@ -638,10 +646,40 @@ class Scenario {
     if (chance(20)) mailbox_.push_back({replicas_[0].get(), file});  // A copy reaches a third device too.
   }
 
+  // Imports `file` into `to` on a connection whose disk fills up or fails after
+  // a random number of bytes. Returns true when the import failed (with a
+  // database error, leaving `to` as it was); false when the bytes sufficed.
+  bool fails_on_a_failing_disk(test::Replica& to, const std::string& file) {
+    const auto state = [&] {
+      (void)to.engine.seal();  // What the app changed becomes operations first (status() would seal it too).
+      std::string s = to.dump("t") + to.dump("u");
+      s += " pending " + std::to_string(to.engine.status().pending_operations);
+      s += " operations " + std::to_string(operations(to).size());
+      return s;
+    };
+    const std::string before = state();
+    try {
+      test::FaultyDisk disk(to.path, pick(0, 96) * 1024, chance(50) ? SQLITE_FULL : SQLITE_IOERR_WRITE);
+      note(Engine::open(to.path).import_bundle(file));
+      return false;
+    } catch (const Error& e) {
+      if (e.code() != Errc::database) throw;
+    }
+    ++disk_faults_;
+    if (const std::string after = state(); after != before)
+      throw std::runtime_error("an import that failed on a full or failing disk changed " + to.name + ": before\n" +
+                               before + "\nafter\n" + after);
+    return true;
+  }
+
   void deliver(std::size_t index) {
     auto [to, file] = mailbox_[index];
     mailbox_.erase(mailbox_.begin() + static_cast<std::ptrdiff_t>(index));
     if (old_.count(to) && inspect_bundle(file).format_major > 3) return;  // ferry 3.x refuses it, changing nothing.
+    if (victim_ == nullptr && old_.empty() && chance(5) && fails_on_a_failing_disk(*to, file)) {
+      mailbox_.push_back({to, file});  // Delivered again, later.
+      return;
+    }
     try {
       note(to->engine.import_bundle(file));
     } catch (const Error& e) {
@@ -756,6 +794,7 @@ class Scenario {
   std::uint64_t reissued_ = 0;  // Operations it sealed after the restore, made again under its new identity.
   int mail_counter_ = 0;
   std::size_t conflicts_seen_ = 0;
+  std::size_t disk_faults_ = 0;  // Imports that failed on a full or failing disk, delivered again later.
 };
 
 }  // namespace
@@ -766,7 +805,7 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
   std::size_t conflicts = 0, restores = 0, detections = 0, reissued = 0, upgrading = 0, held_for_upgrade = 0;
   std::size_t fleets = 0, fleets_holding = 0, fleet_snapshots = 0, scoped = 0, scoped_fleets = 0;
   std::uint64_t scope_rows_removed = 0, scope_ops_left_out = 0, scoped_detections = 0;
-  std::uint64_t forgotten = 0, followers = 0;
+  std::uint64_t forgotten = 0, followers = 0, disk_faults = 0;
   for (std::uint64_t i = 0; i < scenarios; ++i) {
     const std::uint64_t seed = base + i;
     test::TempDir dir(/*prefer_memory=*/true);
@@ -796,6 +835,7 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
     fleet_snapshots += s.joined_fleet_by_snapshot();
     forgotten += s.forgotten();
     followers += s.followers();
+    disk_faults += s.disk_faults();
   }
   WARN(scenarios << " scenarios from FERRY_SEED=" << base << " converged (" << conflicts << " conflicts opened; "
                  << restores << " devices restored from a backup, " << detections << " of them found out and made "
@@ -808,7 +848,8 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
                  << "between scopes; " << scoped_fleets << " fleets with a scoped table and grants of scopes, where "
                  << scope_rows_removed << " rows left devices that lost a scope and " << scope_ops_left_out
                  << " operations of scopes a device may not read were left out; " << scoped_detections
-                 << " restored devices found out and given a new identity had chains of a scope)");
+                 << " restored devices found out and given a new identity had chains of a scope; " << disk_faults
+                 << " imports failed on a full or failing disk, changing nothing, and were delivered again)");
   CHECK(conflicts > 0);  // The scenarios do exercise conflicts...
   if (scenarios >= 500) CHECK(detections > 0);  // ...and restores that must be found (about 6%),
   if (scenarios >= 500) CHECK(followers > 0);   // and impostors others had built on,
@@ -819,4 +860,5 @@ TEST_CASE("replicas that saw the same operations converge, whatever the delivery
   if (scenarios >= 500) CHECK(scope_rows_removed > 0);  // in fleets whose devices lost scopes.
   if (scenarios >= 500) CHECK(scoped_fleets > 0);
   if (scenarios >= 500) CHECK(scoped_detections > 0);  // Restored devices with chains of a scope, found out.
+  if (scenarios >= 100) CHECK(disk_faults > 0);        // Imports on a failing disk, retried.
 }
