@@ -5,12 +5,14 @@
 // sync, or FERRY_POWER_PATTERNS). Each time, the database reopened from that disk passes
 // integrity_check and verify, holds the import wholly or not at all, and
 // completes it when the import runs again. And an import that reported success
-// is there whole after a power cut that follows it at once.
+// is there whole after a power cut that follows it at once. After a cut, an
+// import on a disk that fails at any write fails whole (ST-07).
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
 
+#include "support/faulty_vfs.h"
 #include "support/power_cut.h"
 #include "support/support.h"
 #include "trust/keys.h"
@@ -116,4 +118,63 @@ TEST_CASE("an import cut by a power loss at any sync is all or nothing, and comp
     CHECK(lost > 0);
     CHECK(dropped_or_garbage > 0);
   }
+}
+
+// RELIABILITY.md ST-07: the next import after a power cut runs on a disk that
+// fails (an I/O error) once it has written k bytes, for k = 0, 2 KiB, 4 KiB...
+// until it succeeds. Each failure is a database error that leaves the
+// database as the cut left it; the import that succeeds holds everything.
+TEST_CASE("after a power cut, an import on a disk that fails at any write fails whole, then completes",
+          "[import][crash][power]") {
+  test::TempDir dir;
+  const std::string bundle = bundle_of(dir, 100);
+  const std::string pristine = dir.file("pristine.db");
+  { test::Replica b(dir, "pristine", kSchema); }
+  const std::string whole = dir.file("whole.db");
+  copy_pristine(pristine, whole);
+  (void)Engine::open(whole).import_bundle(bundle);
+  const std::string expected = test::dump(whole, "items");
+  int failures = 0;
+  for (int at = 1; at <= 4; ++at) {
+    INFO("the power cut at sync " << at);
+    const std::string cut_dir = dir.file("cut-" + std::to_string(at));
+    std::filesystem::create_directory(cut_dir);
+    copy_pristine(pristine, cut_dir + "/b.db");
+    {
+      test::PowerCut cut(cut_dir + "/b.db", at, static_cast<std::uint64_t>(at), cut_dir + "/image");
+      try {
+        (void)Engine::open(cut_dir + "/b.db").import_bundle(bundle);
+      } catch (const Error&) {
+      }
+      if (!cut.cut()) break;  // The import has fewer syncs.
+    }
+    const std::string image = cut_dir + "/image/b.db";
+    std::filesystem::copy_file(trust::key_path(pristine), trust::key_path(image));
+    const std::string left = test::dump(image, "items");
+    for (std::int64_t budget = 0;; budget += 2048) {
+      INFO("the disk fails after " << budget << " bytes");
+      REQUIRE(budget < 4 * 1024 * 1024);
+      const std::string attempt = cut_dir + "/attempt";
+      std::filesystem::remove_all(attempt);
+      std::filesystem::copy(cut_dir + "/image", attempt);
+      bool done = false;
+      try {
+        test::FaultyDisk disk(attempt + "/b.db", budget, SQLITE_IOERR_WRITE);
+        (void)Engine::open(attempt + "/b.db").import_bundle(bundle);
+        done = true;
+      } catch (const Error& e) {
+        CHECK(e.code() == Errc::database);
+        ++failures;
+      }
+      CHECK(test::run("sqlite3 " + test::shell_quote(attempt + "/b.db") + " 'PRAGMA integrity_check'").out == "ok\n");
+      CHECK(Engine::open(attempt + "/b.db").verify().ok);
+      if (done) {
+        CHECK(test::dump(attempt + "/b.db", "items") == expected);
+        break;
+      }
+      CHECK(test::dump(attempt + "/b.db", "items") == left);  // The failure changed nothing.
+    }
+  }
+  WARN(failures << " imports after a power cut failed on a failing disk, each changing nothing");
+  CHECK(failures > 0);
 }
