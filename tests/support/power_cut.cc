@@ -12,8 +12,12 @@
 #include <stdexcept>
 #include <vector>
 
+#include "support/vfs_shim.h"
+
 namespace test {
 namespace {
+
+using namespace shim;
 
 // A write since the file's last sync, and what it wrote over.
 struct Write {
@@ -34,16 +38,6 @@ struct State {
 };
 State g_state;
 sqlite3_vfs g_vfs;
-
-struct File {
-  sqlite3_file base;
-  std::string* path;  // Watched files only; owned.
-  sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
-};
-
-File* as_file(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
-sqlite3_file* real(sqlite3_file* f) { return as_file(f)->real(); }
-const sqlite3_io_methods* methods(sqlite3_file* f) { return real(f)->pMethods; }
 
 std::string read_whole(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -86,7 +80,7 @@ void write_image() {
 }
 
 int x_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset) {
-  if (std::string* path = as_file(f)->path) {
+  if (std::string* path = as_file(f)->watched) {
     if (g_state.cut) return SQLITE_IOERR_WRITE;
     Write w{offset, std::string(static_cast<const char*>(data), static_cast<std::size_t>(amount)),
             std::string(static_cast<std::size_t>(amount), '\0'), 0};
@@ -99,7 +93,7 @@ int x_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset)
 }
 
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
-  if (std::string* path = as_file(f)->path) {
+  if (std::string* path = as_file(f)->watched) {
     if (g_state.cut) return SQLITE_IOERR_TRUNCATE;
     std::vector<Write>& writes = g_state.pending[*path];  // Done at once: what lay past `size` is gone.
     writes.erase(std::remove_if(writes.begin(), writes.end(), [&](const Write& w) { return w.offset >= size; }),
@@ -114,7 +108,7 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
 }
 
 int x_sync(sqlite3_file* f, int flags) {
-  if (std::string* path = as_file(f)->path) {
+  if (std::string* path = as_file(f)->watched) {
     if (g_state.cut) return SQLITE_IOERR_FSYNC;
     if (++g_state.syncs == g_state.at) {
       --g_state.syncs;  // It did not happen.
@@ -129,47 +123,20 @@ int x_sync(sqlite3_file* f, int flags) {
   return methods(f)->xSync(real(f), flags);
 }
 
-int x_close(sqlite3_file* f) {
-  const int rc = methods(f)->xClose(real(f));
-  delete as_file(f)->path;
-  return rc;
+Replaced replaced() {
+  Replaced r;
+  r.write = x_write;
+  r.truncate = x_truncate;
+  r.sync = x_sync;
+  r.no_mmap = true;  // Every page read goes through xRead, past the writes recorded.
+  return r;
 }
-int x_read(sqlite3_file* f, void* d, int n, sqlite3_int64 o) { return methods(f)->xRead(real(f), d, n, o); }
-int x_file_size(sqlite3_file* f, sqlite3_int64* size) { return methods(f)->xFileSize(real(f), size); }
-int x_lock(sqlite3_file* f, int l) { return methods(f)->xLock(real(f), l); }
-int x_unlock(sqlite3_file* f, int l) { return methods(f)->xUnlock(real(f), l); }
-int x_check(sqlite3_file* f, int* out) { return methods(f)->xCheckReservedLock(real(f), out); }
-int x_control(sqlite3_file* f, int op, void* arg) { return methods(f)->xFileControl(real(f), op, arg); }
-int x_sector(sqlite3_file* f) { return methods(f)->xSectorSize(real(f)); }
-int x_device(sqlite3_file* f) { return methods(f)->xDeviceCharacteristics(real(f)); }
-int x_shm_map(sqlite3_file* f, int page, int size, int extend, void volatile** out) {
-  return methods(f)->xShmMap(real(f), page, size, extend, out);
-}
-int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) { return methods(f)->xShmLock(real(f), offset, n, flags); }
-void x_shm_barrier(sqlite3_file* f) { methods(f)->xShmBarrier(real(f)); }
-int x_shm_unmap(sqlite3_file* f, int del) { return methods(f)->xShmUnmap(real(f), del); }
-// No memory-mapped reads: every page goes through x_read (and so through the writes recorded).
-int x_fetch(sqlite3_file*, sqlite3_int64, int, void** p) {
-  *p = nullptr;
-  return SQLITE_OK;
-}
-int x_unfetch(sqlite3_file*, sqlite3_int64, void*) { return SQLITE_OK; }
-
-const sqlite3_io_methods kMethods = {3,        x_close,   x_read,    x_write,      x_truncate,    x_sync,
-                                     x_file_size, x_lock, x_unlock,  x_check,      x_control,     x_sector,
-                                     x_device, x_shm_map, x_shm_lock, x_shm_barrier, x_shm_unmap, x_fetch,
-                                     x_unfetch};
+const sqlite3_io_methods kMethods = methods_with(replaced());
 
 int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
-  File* file = as_file(f);
-  file->base.pMethods = nullptr;
-  file->path = nullptr;
-  const int rc = g_state.real->xOpen(g_state.real, name, file->real(), flags, out_flags);
-  if (file->real()->pMethods == nullptr) return rc;
-  file->base.pMethods = &kMethods;
-  if (name != nullptr && std::strncmp(name, g_state.prefix.c_str(), g_state.prefix.size()) == 0)
-    file->path = new std::string(name);
-  return rc;
+  return open_shim(g_state.real, &kMethods, name, f, flags, out_flags, [](const char* n) {
+    return std::strncmp(n, g_state.prefix.c_str(), g_state.prefix.size()) == 0;
+  });
 }
 
 int x_delete(sqlite3_vfs*, const char* name, int sync_dir) {
@@ -186,11 +153,7 @@ PowerCut::PowerCut(std::string prefix, int at, std::uint64_t seed, std::string i
   g_state.image_dir = std::move(image_dir);
   g_state.at = at;
   g_state.rng.seed(seed);
-  g_vfs = *g_state.real;
-  g_vfs.szOsFile = static_cast<int>(sizeof(File)) + g_state.real->szOsFile;
-  g_vfs.zName = "ferry-test-power-cut";
-  g_vfs.pNext = nullptr;
-  g_vfs.xOpen = x_open;
+  g_vfs = shim_of(g_state.real, "ferry-test-power-cut", x_open);
   g_vfs.xDelete = x_delete;
   if (sqlite3_vfs_register(&g_vfs, 1) != SQLITE_OK) throw std::runtime_error("cannot register the power-cut VFS");
 }

@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -60,6 +62,26 @@ std::string dump(const std::string& path, const std::string& table) {
     out += "\n";
   }
   return out;
+}
+
+pid_t in_child(const std::function<void()>& work) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    try {
+      work();
+      ::_exit(0);
+    } catch (...) {
+      ::_exit(1);
+    }
+  }
+  return pid;
+}
+
+int env_count(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  const int n = v != nullptr ? std::atoi(v) : 0;
+  return n > 0 ? n : fallback;
 }
 
 Run run(const std::string& command) {

@@ -2,7 +2,10 @@
 // Helpers that make tests read as prose: a temporary folder, an "application"
 // connection that knows nothing of ferry, file damage, and running programs.
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +43,14 @@ struct Run {
   std::string out;
 };
 Run run(const std::string& command);
+
+// Runs `work` in a child process, which must open its own connections (none
+// crosses the fork); it exits 0 when `work` returns and 1 when it throws.
+pid_t in_child(const std::function<void()>& work);
+
+// The whole number in environment variable `name`, or `fallback` when it is
+// unset or not above 0 (FERRY_POWER_PATTERNS, FERRY_SKEW_SCENARIOS...).
+int env_count(const char* name, int fallback);
 
 std::vector<std::uint8_t> read_file(const std::string& path);
 void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes);

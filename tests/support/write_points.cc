@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "support/support.h"
+
 namespace test {
 namespace {
 
@@ -52,19 +54,11 @@ void kill_and_reap(pid_t pid) {
 }
 
 pid_t start_traced(const std::function<void()>& work) {
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
+  return in_child([&] {
     if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(kCannotTrace);
     ::raise(SIGSTOP);  // Waits for the tracer's options.
-    try {
-      work();
-      ::_exit(0);
-    } catch (...) {
-      ::_exit(1);
-    }
-  }
-  return pid;
+    work();
+  });
 }
 
 // Waits for the child's first stop and sets the options; false when it

@@ -128,8 +128,7 @@ std::vector<Outcome> play(const std::vector<std::string>& pristine, const std::s
 
 TEST_CASE("devices whose clocks are wrong by years, at the ends of time, or jump back end as with true clocks",
           "[merge][clock]") {
-  const char* env = std::getenv("FERRY_SKEW_SCENARIOS");
-  const int scenarios = env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : 30;
+  const int scenarios = test::env_count("FERRY_SKEW_SCENARIOS", 30);
   const std::uint64_t base = std::random_device{}();
   int with_conflicts = 0;
   std::size_t far_off = 0;

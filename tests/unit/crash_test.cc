@@ -29,15 +29,7 @@ const char* kSchema = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty
 // the fork) and kills it after `delay` if it is still running. Returns true when
 // the child finished on its own, successfully, before the delay ran out.
 bool killed_after(const std::function<void()>& work, std::chrono::microseconds delay) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    try {
-      work();
-      ::_exit(0);
-    } catch (...) {
-      ::_exit(1);
-    }
-  }
+  const pid_t pid = test::in_child(work);
   const auto deadline = std::chrono::steady_clock::now() + delay;
   int status = 0;
   while (::waitpid(pid, &status, WNOHANG) == 0) {

@@ -8,7 +8,6 @@
 // is there whole after a power cut that follows it at once. After a cut, an
 // import on a disk that fails at any write fails whole (ST-07).
 #include <catch2/catch.hpp>
-#include <cstdlib>
 #include <filesystem>
 #include <limits>
 
@@ -62,8 +61,7 @@ bool check_image(const std::string& image, const std::string& key_from, const st
 
 TEST_CASE("an import cut by a power loss at any sync is all or nothing, and completes when run again",
           "[import][crash][power]") {
-  const char* env = std::getenv("FERRY_POWER_PATTERNS");
-  const int patterns = env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : 10;
+  const int patterns = test::env_count("FERRY_POWER_PATTERNS", 10);
   for (const int operations : {100, 1000}) {
     test::TempDir dir;
     const std::string bundle = bundle_of(dir, operations);

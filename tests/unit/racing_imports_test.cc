@@ -43,20 +43,6 @@ void fresh_copy(const std::string& pristine, const std::string& path) {
   std::filesystem::copy_file(trust::key_path(pristine), trust::key_path(path));
 }
 
-// Runs `work` in a child process; its exit status is 0 when it returned.
-pid_t in_child(const std::function<void()>& work) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    try {
-      work();
-      ::_exit(0);
-    } catch (...) {
-      ::_exit(1);
-    }
-  }
-  return pid;
-}
-
 bool exited_ok(pid_t pid) {
   int status = 0;
   return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -91,7 +77,7 @@ TEST_CASE("two imports of one bundle started at the same moment apply it exactly
     REQUIRE(::pipe(go) == 0);
     pid_t importers[2];
     for (int i = 0; i < 2; ++i)
-      importers[i] = in_child([&, i] {
+      importers[i] = test::in_child([&, i] {
         ::close(go[1]);
         char byte;
         (void)::read(go[0], &byte, 1);  // Both start when the pipe closes.
@@ -130,7 +116,7 @@ TEST_CASE("an import stopped while it holds the write lock makes another writer 
     INFO("run " << run);
     const std::string db = dir.file("run-" + std::to_string(run) + ".db");
     fresh_copy(pristine, db);
-    const pid_t importer = in_child([&] {
+    const pid_t importer = test::in_child([&] {
       // Stops itself once every operation is applied, inside the import's transaction.
       (void)Engine::open(db).import_bundle(first, [](std::size_t done, std::size_t total) {
         if (done == total) ::raise(SIGSTOP);

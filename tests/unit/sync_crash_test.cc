@@ -87,15 +87,7 @@ struct Trial {
 
 // Runs `work` in a child and kills it after `delay`; true when it finished first.
 bool finished_within(const std::function<void()>& work, std::chrono::microseconds delay) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    try {
-      work();
-      ::_exit(0);
-    } catch (...) {
-      ::_exit(1);
-    }
-  }
+  const pid_t pid = test::in_child(work);
   ::usleep(static_cast<useconds_t>(delay.count()));
   ::kill(pid, SIGKILL);
   int status = 0;
