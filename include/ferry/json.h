@@ -28,7 +28,7 @@ json to_json(const Operation& op);
 json to_json(const SeqRange& r);
 json to_json(const std::vector<SeqRange>& ranges);
 json to_json(const std::vector<HeldRow>& held);
-std::string iso_time(std::int64_t unix_ms);  // "2026-11-25T12:00:00.123Z", "" for 0.
+std::string iso_time(std::int64_t unix_ms);  // "2026-11-25T12:00:00.123Z", "" for 0, before 1970 or after 9999.
 // Reads that form back ("2026-11-25T12:00:00Z", milliseconds optional, UTC only).
 std::optional<std::int64_t> parse_iso_time(const std::string& text);
 

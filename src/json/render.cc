@@ -62,7 +62,9 @@ json to_json(const std::vector<SeqRange>& ranges) {
 }
 
 std::string iso_time(std::int64_t unix_ms) {
-  if (unix_ms <= 0) return "";
+  // Unknown: none recorded, or a time no four-digit year holds (a clock at the ends of time).
+  constexpr std::int64_t kLast = 253402300799999;  // 9999-12-31T23:59:59.999Z
+  if (unix_ms <= 0 || unix_ms > kLast) return "";
   const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);

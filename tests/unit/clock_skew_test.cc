@@ -6,7 +6,8 @@
 // bundles or sync a shared folder. Each scenario is played twice from the
 // same databases (same identities and keys) with the same random choices:
 // once with true clocks, once with each device's clock skewed (the seam
-// util::set_clock_skew); both plays must converge and end alike.
+// util::set_clock_skew); both plays must converge and end alike. A time no
+// date holds is shown as unknown ("").
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <chrono>
@@ -157,4 +158,15 @@ TEST_CASE("devices whose clocks are wrong by years, at the ends of time, or jump
                  << far_off << " operations stamped a day or more off, ended alike with true and skewed clocks");
   CHECK(with_conflicts > 0);
   CHECK(far_off > 0);  // The skew did reach what the devices recorded.
+}
+
+TEST_CASE("a time a wrong clock recorded is shown as unknown when no date holds it, never as a made-up one",
+          "[clock]") {
+  CHECK(render::iso_time(std::numeric_limits<std::int64_t>::max()).empty());
+  CHECK(render::iso_time(std::numeric_limits<std::int64_t>::min()).empty());
+  CHECK(render::iso_time(-kDay).empty());
+  CHECK(render::iso_time(253402300799999) == "9999-12-31T23:59:59.999Z");
+  CHECK(render::iso_time(253402300800000).empty());
+  const std::int64_t hundred_years_on = 1764979200000 + 100 * kYear;
+  CHECK(render::parse_iso_time(render::iso_time(hundred_years_on)) == hundred_years_on);
 }
